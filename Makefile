@@ -1,0 +1,41 @@
+# Two commands set everything up on a fresh machine:
+#   make app    install into .venv, build the data from the raw sources, start the app
+#   make test   install into .venv (with test tools) and run lint and the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: app test install lint format data bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+data: $(STAMP)
+	$(BIN)/service-map data build
+
+app: data
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: data
+	$(BIN)/python benchmarks/bench_travel.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,26 @@
+"""Shared fixtures: the raw sources and the built study-area data (built once, cached)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mapping import geography
+from mapping.sources import Sources, locate_sources
+from mapping.store import default_data_dir
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def sources() -> Sources:
+    """The raw public files (../shared/data or $SERVICE_MAP_SOURCES)."""
+    return locate_sources()
+
+
+@pytest.fixture(scope="session")
+def built_data(sources: Sources) -> Path:
+    """The default data folder with the geography built (a no-op when already fresh)."""
+    geography.build(sources, default_data_dir())
+    return default_data_dir()

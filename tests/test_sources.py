@@ -1,0 +1,81 @@
+"""Locating, verifying and reading the raw public files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mapping.sources import (
+    CATALOGUE,
+    LANCASHIRE_LAD_CODES,
+    SOURCES_ENV,
+    SourceError,
+    Sources,
+    locate_sources,
+)
+from mapping.study_area import study_area_bbox_27700
+
+
+def test_every_catalogued_file_is_present_and_matches_sha256sums(sources: Sources) -> None:
+    checksums = sources.verify_all()
+    assert set(checksums) == {spec.relpath for spec in CATALOGUE.values()}
+    assert sources.has_checksums
+
+
+def test_explicit_folder_must_exist_and_is_named_in_the_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(SourceError, match="nowhere"):
+        locate_sources(missing)
+
+
+def test_environment_variable_is_honoured(
+    sources: Sources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SOURCES_ENV, str(sources.root))
+    located = locate_sources()
+    assert located.root == sources.root
+    assert located.origin == f"${SOURCES_ENV}"
+
+
+def test_missing_file_names_the_file_and_where_it_was_looked_for(tmp_path: Path) -> None:
+    located = locate_sources(tmp_path)
+    with pytest.raises(SourceError) as error:
+        located.path("codepoint")
+    message = str(error.value)
+    assert "os-code-point-open/codepo_gb.zip" in message
+    assert str(tmp_path) in message
+
+
+def test_corrupt_file_fails_its_checksum(sources: Sources, tmp_path: Path) -> None:
+    relpath = CATALOGUE["lad"].relpath
+    (tmp_path / relpath).parent.mkdir(parents=True)
+    shutil.copy(sources.root / "SHA256SUMS", tmp_path / "SHA256SUMS")
+    original = (sources.root / relpath).read_bytes()
+    (tmp_path / relpath).write_bytes(original.replace(b"Preston", b"Prestom", 1))
+    with pytest.raises(SourceError, match="checksum mismatch"):
+        locate_sources(tmp_path).read_lad()
+
+
+def test_codepoint_is_read_in_its_published_layout(sources: Sources) -> None:
+    units = sources.read_codepoint(areas=["PR"])
+    # The data README gives 13,617 PR rows, a handful without coordinates.
+    assert 13_500 < len(units) <= 13_617
+    row = units.set_index("postcode").loc["PR2 9HT"]
+    assert row["district_code"] == "E07000123"  # Preston
+    assert (units["easting"] > 0).all()
+
+
+def test_codepoint_bbox_keeps_only_the_study_area(sources: Sources) -> None:
+    minx, miny, maxx, maxy = study_area_bbox_27700()
+    units = sources.read_codepoint(areas=["LA", "LS"], bbox_27700=(minx, miny, maxx, maxy))
+    assert units["easting"].between(minx, maxx).all()
+    assert not units["postcode"].str.startswith("LS").any()  # Leeds lies east of it
+    assert units["postcode"].str.startswith("LA").any()
+
+
+def test_boundaries_have_the_published_counts(sources: Sources) -> None:
+    assert sorted(sources.read_lad()["lad_code"]) == sorted(LANCASHIRE_LAD_CODES)
+    assert len(sources.read_lsoa()) == 945
+    assert len(sources.read_wards()) == 253
