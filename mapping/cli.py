@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Build and check the analysis data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+services_app = typer.Typer(help="Maintain the services register.", no_args_is_help=True)
+app.add_typer(services_app, name="services")
 
 SourcesOption = Annotated[
     Path | None,
@@ -103,6 +105,19 @@ def data_download(data_dir: DataDirOption = None) -> None:
 
     target = download_sources(data_dir / "downloads" if data_dir else None)
     typer.echo(f"Downloaded into {target}")
+
+
+@services_app.command("geocode")
+def services_geocode(services: ServicesOption = None, sources: SourcesOption = None) -> None:
+    """Fill lat/lon of postcode-located services from OS Code-Point Open (atomic rewrite)."""
+    from mapping import services as services_mod
+    from mapping.sources import locate_sources
+
+    report = services_mod.geocode_register(services, locate_sources(sources))
+    typer.echo(
+        f"{report.path}: {report.geocoded} of {report.records} record(s) located by postcode, "
+        f"{report.changed} updated."
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,499 @@
+"""The services register: its content, validation, geocoding and confidentiality."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from mapping.cli import app
+from mapping.services import (
+    CATEGORIES,
+    COLUMNS,
+    REFERENCE_CITATION,
+    Problem,
+    RegisterError,
+    default_register_path,
+    geocode_register,
+    load_register,
+    lookup_postcodes,
+    normalise_postcode,
+    public_view,
+    validate_register,
+)
+from mapping.sources import LANCASHIRE_LAD_CODES, Sources
+from mapping.study_area import to_27700
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BROKEN = FIXTURES / "services_broken.csv"
+REGISTER = default_register_path()
+REQUIRED_CATEGORIES = {
+    "sarc",
+    "refuge",
+    "idva",
+    "isva",
+    "young_people",
+    "stalking",
+    "restorative_justice",
+    "police_victim_care",
+    "multi_crime_hub",
+    "helpline",
+}
+OUT_OF_COUNTY = {"Greater Manchester", "Cumbria", "Merseyside", "West Yorkshire", "North Yorkshire"}
+
+#: (line, field) of each problem planted in the broken fixture, one per line.
+BROKEN_EXPECTED = {
+    (3, "category"),  # unknown category
+    (4, "opening_hours"),  # Mo-Fr 25:00-26:00
+    (5, "min_age"),  # negative
+    (6, "max_age"),  # over 120
+    (7, "max_age"),  # min above max
+    (8, "min_age"),  # 12.5
+    (9, "postcode"),  # not in Code-Point Open
+    (10, "lat"),  # south of the register extent
+    (11, "id"),  # duplicate of line 2
+    (12, "lat"),  # confidential record with coordinates
+    (13, "source"),  # missing
+    (14, "verified_on"),  # 2026-13-01
+    (15, "verified_on"),  # in the future
+    (16, "location_precision"),  # 'exact'
+    (17, "confidential"),  # 'yes'
+    (18, "lon"),  # lat without lon
+    (19, "district"),  # not a Lancashire council area
+    (20, "lat"),  # 22 km from its postcode
+    (21, "verified_on"),  # missing
+    (22, "-"),  # too few fields
+    # lines 23-24: one valid record whose note spans two lines
+    (25, "crime_types"),  # 'burglary', numbered after the two-line record
+}
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _raw_rows(path: Path = REGISTER) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def register(sources: Sources) -> gpd.GeoDataFrame:
+    return load_register(REGISTER, sources)
+
+
+# ---- the committed register --------------------------------------------------------------
+
+
+def test_committed_register_is_valid(sources: Sources) -> None:
+    problems = validate_register(REGISTER, sources)
+    assert problems == [], "\n".join(map(str, problems))
+
+
+def test_header_is_the_documented_schema() -> None:
+    with open(REGISTER, encoding="utf-8", newline="") as handle:
+        assert tuple(next(csv.reader(handle))) == COLUMNS
+
+
+def test_register_covers_the_required_services(register: gpd.GeoDataFrame) -> None:
+    assert len(register) >= 30
+    assert set(register["category"]) >= REQUIRED_CATEGORIES
+    assert set(register["category"]) <= set(CATEGORIES)
+    sarcs = register[register["category"] == "sarc"]
+    assert set(sarcs["district"]) >= OUT_OF_COUNTY
+    assert "E07000123" in set(sarcs["district"])  # Preston
+    assert register["id"].is_unique
+
+
+def test_every_record_cites_its_source_and_the_reference() -> None:
+    for row in _raw_rows():
+        assert row["source"].strip(), row["id"]
+        assert REFERENCE_CITATION in row["source"], row["id"]
+        assert row["hours_basis"].split(":")[0] in ("published", "assumed"), row["id"]
+
+
+def test_confidential_records_carry_no_location_anywhere(register: gpd.GeoDataFrame) -> None:
+    raw = [row for row in _raw_rows() if row["confidential"] == "true"]
+    assert len(raw) >= 7
+    for row in raw:
+        assert row["lat"] == row["lon"] == row["postcode"] == row["address"] == "", row["id"]
+        assert row["location_precision"] == "district"
+        assert row["district"] in LANCASHIRE_LAD_CODES
+    assert {row["category"] for row in raw} == {"refuge"}
+    assert all(row["confidential"] == "true" for row in _raw_rows() if row["category"] == "refuge")
+
+    secret = register[register["confidential"]]
+    assert len(secret) == len(raw)
+    assert secret.geometry.isna().all()
+    assert secret[["lat", "lon"]].isna().all().all()
+
+    view = public_view(register)
+    hidden = view[view["confidential"]]
+    assert hidden.geometry.isna().all()
+    assert hidden[["lat", "lon", "postcode", "address"]].isna().all().all()
+    # Everything else keeps its point.
+    shown = view[~view["confidential"] & view["location_precision"].isin(["postcode", "town"])]
+    assert shown.geometry.notna().all()
+
+
+def test_public_view_strips_a_point_that_slipped_through(register: gpd.GeoDataFrame) -> None:
+    leaked = register.copy()
+    first = leaked.index[leaked["confidential"]][0]
+    leaked.loc[first, ["lat", "lon"]] = [53.7, -2.6]
+    leaked.loc[first, "postcode"] = "PR2 9HT"
+    geometry = leaked.geometry.copy()
+    geometry[first] = gpd.points_from_xy([350000], [430000])[0]
+    leaked = leaked.set_geometry(geometry)
+
+    view = public_view(leaked)
+    assert view.geometry[first] is None
+    assert math.isnan(view.loc[first, "lat"]) and math.isnan(view.loc[first, "lon"])
+    assert pd.isna(view.loc[first, "postcode"])
+    assert leaked.geometry[first] is not None  # the input is untouched
+    plain = public_view(pd.DataFrame(leaked.drop(columns="geometry")))
+    assert math.isnan(plain.loc[first, "lat"])
+
+
+def test_preston_sarc_is_at_its_code_point_postcode(
+    register: gpd.GeoDataFrame, sources: Sources
+) -> None:
+    units = sources.read_codepoint(areas=["PR"])
+    unit = units[units["postcode"] == "PR2 9HT"].iloc[0]
+    sarc = register.set_index("id").loc["sarc-preston-safe-centre"]
+    assert sarc["location_precision"] == "postcode"
+    assert sarc.geometry.distance(gpd.points_from_xy([unit.easting], [unit.northing])[0]) < 100
+
+
+def test_postcode_records_match_code_point(register: gpd.GeoDataFrame, sources: Sources) -> None:
+    located = register[register["location_precision"] == "postcode"]
+    assert {"PR2 9HT", "M13 9WL", "LS27 7LE", "PR1 1HQ", "L39 3AJ"} <= set(located["postcode"])
+    units = lookup_postcodes(located["postcode"], sources)
+    for _, rec in located.iterrows():
+        unit = units.loc[rec["postcode"]]
+        x, y = to_27700(rec["lon"], rec["lat"])
+        assert math.hypot(x - unit["easting"], y - unit["northing"]) < 1, rec["id"]
+
+
+def test_loaded_types(register: gpd.GeoDataFrame) -> None:
+    assert register.crs.to_epsg() == 27700
+    by_id = register.set_index("id")
+    sarc = by_id.loc["sarc-preston-safe-centre"]
+    assert sarc["crime_types"] == ("sexual_violence",)
+    assert sarc["self_referral_min_age"] == 18
+    assert sarc["provider_area"] == "Lancashire"
+    assert by_id.loc["sarc-manchester-saint-marys", "provider_area"] == "Greater Manchester"
+    assert by_id.loc["sarc-manchester-saint-marys", "areas_served"] == (
+        "Greater Manchester",
+        "Cheshire",
+    )
+    assert by_id.loc["stalking-paladin-lancashire", "provider_area"] == "Lancashire"
+    assert by_id.loc["refuge-lancaster-safenet", "capacity_family_places"] == 20
+    assert str(register["min_age"].dtype) == "Int64"
+    assert register["confidential"].dtype == bool
+    assert pd.api.types.is_datetime64_any_dtype(register["verified_on"])
+    nest = by_id.loc["young-people-nest-lancashire"]
+    assert (nest["min_age"], nest["max_age"]) == (8, 18)
+    assert nest.geometry is None  # county-wide: no point
+
+
+# ---- postcodes and geocoding -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pr29ht", "PR2 9HT"),
+        (" PR2  9HT ", "PR2 9HT"),
+        ("m139wl", "M13 9WL"),
+        ("ls277le", "LS27 7LE"),
+    ],
+)
+def test_normalise_postcode(text: str, expected: str) -> None:
+    assert normalise_postcode(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "PR2", "12345", "PR2 9HTX", "QQ"])
+def test_normalise_postcode_rejects_non_postcodes(text: str) -> None:
+    with pytest.raises(ValueError, match="not a UK postcode"):
+        normalise_postcode(text)
+
+
+def test_lookup_reads_postcodes_outside_the_study_area(sources: Sources) -> None:
+    found = lookup_postcodes(["ls277le", "PR2 9HT", "PR9 9ZZ", "nonsense"], sources)
+    assert set(found.index) == {"LS27 7LE", "PR2 9HT"}
+    assert found.loc["LS27 7LE", "lon"] == pytest.approx(-1.629, abs=0.01)
+    assert found.loc["PR2 9HT", "district_code"] == "E07000123"
+
+
+def test_geocode_reproduces_the_committed_coordinates(tmp_path: Path, sources: Sources) -> None:
+    copy = tmp_path / "services.csv"
+    shutil.copy(REGISTER, copy)
+    report = geocode_register(copy, sources)
+    assert report.changed == 0 and report.geocoded == 6
+    assert copy.read_bytes() == REGISTER.read_bytes()
+
+    rows = _raw_rows(copy)
+    for row in rows:
+        if row["location_precision"] == "postcode":
+            row["lat"] = row["lon"] = ""
+    with open(copy, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    report = geocode_register(copy, sources)
+    assert report.changed == 6
+    assert copy.read_bytes() == REGISTER.read_bytes()
+
+
+def test_geocode_refuses_unknown_postcodes_and_writes_nothing(
+    tmp_path: Path, sources: Sources
+) -> None:
+    copy = tmp_path / "broken.csv"
+    shutil.copy(BROKEN, copy)
+    before = _sha(copy)
+    with pytest.raises(RegisterError, match="PR9 9ZZ"):
+        geocode_register(copy, sources)
+    assert _sha(copy) == before
+
+
+def test_geocode_command(tmp_path: Path, sources: Sources) -> None:
+    copy = tmp_path / "services.csv"
+    shutil.copy(REGISTER, copy)
+    result = CliRunner().invoke(
+        app, ["services", "geocode", "--services", str(copy), "--sources", str(sources.root)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "located by postcode, 0 updated" in result.output
+    assert copy.read_bytes() == REGISTER.read_bytes()
+
+
+# ---- validation: the broken fixture ----------------------------------------------------------
+
+
+def test_broken_fixture_reports_each_planted_problem(sources: Sources) -> None:
+    problems = validate_register(BROKEN, sources)
+    assert {(p.row, p.field) for p in problems} == BROKEN_EXPECTED
+    assert len(problems) == len(BROKEN_EXPECTED)
+    for problem in problems:
+        assert str(problem) == f"{BROKEN}:{problem.row}:{problem.field}: {problem.message}"
+        assert problem.message
+
+
+def test_crlf_and_bom_do_not_change_line_numbers(tmp_path: Path, sources: Sources) -> None:
+    text = BROKEN.read_text(encoding="utf-8").replace("\n", "\r\n")
+    copy = tmp_path / "crlf.csv"
+    copy.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    problems = validate_register(copy, sources)
+    assert {(p.row, p.field) for p in problems} == BROKEN_EXPECTED
+
+
+def test_load_register_raises_with_every_problem(sources: Sources) -> None:
+    with pytest.raises(RegisterError) as caught:
+        load_register(BROKEN, sources)
+    assert len(caught.value.problems) == len(BROKEN_EXPECTED)
+    assert f"{BROKEN}:3:category:" in str(caught.value)
+    assert f"{BROKEN}:25:crime_types:" in str(caught.value)
+
+
+def test_data_check_prints_each_problem_and_exits_1(sources: Sources) -> None:
+    result = CliRunner().invoke(
+        app, ["data", "check", "--services", str(BROKEN), "--sources", str(sources.root)]
+    )
+    assert result.exit_code == 1
+    for problem in validate_register(BROKEN, sources):
+        assert str(problem) in result.output
+    assert "Traceback" not in result.output
+
+
+def test_data_check_accepts_the_committed_register(sources: Sources) -> None:
+    result = CliRunner().invoke(
+        app, ["data", "check", "--services", str(REGISTER), "--sources", str(sources.root)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "is valid" in result.output
+
+
+def test_validation_never_modifies_the_file(sources: Sources) -> None:
+    for path in (REGISTER, BROKEN):
+        before = _sha(path)
+        validate_register(path, sources)
+        assert _sha(path) == before
+
+
+def test_future_dates_are_relative_to_today(sources: Sources) -> None:
+    problems = validate_register(REGISTER, sources, today=date(2026, 10, 1))
+    assert problems and {p.field for p in problems} == {"verified_on"}
+
+
+def test_missing_sources_are_a_problem_unless_optional(tmp_path: Path) -> None:
+    empty = Sources(root=tmp_path, origin="test")
+    problems = validate_register(REGISTER, empty)
+    assert [(p.row, p.field) for p in problems] == [(0, "postcode")]
+    assert "Code-Point" in problems[0].message
+    assert validate_register(REGISTER, empty, check_postcodes=False) == []
+    assert len(load_register(REGISTER, empty)) >= 30  # the app may lack the raw zip
+
+
+# ---- validation: whole-file problems -----------------------------------------------------
+
+
+def _header() -> str:
+    return ",".join(COLUMNS) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"", "empty"),
+        (b"   \n\n", "empty"),
+        (b"\x00\xff\xfe\x80binary junk", "UTF-8"),
+        (_header().encode() + "caf\xe9\n".encode("latin-1"), "line 2"),
+        (_header().encode(), "no records"),
+        (b"id,name\nx,y\n", "missing column(s)"),
+        (b"foo;bar\n1;2\n", "missing column(s)"),
+    ],
+)
+def test_whole_file_problems(tmp_path: Path, content: bytes, needle: str) -> None:
+    path = tmp_path / "register.csv"
+    path.write_bytes(content)
+    problems = validate_register(path, check_postcodes=False)
+    assert any(p.row == 0 and p.field == "-" and needle in p.message for p in problems), problems
+
+
+def test_missing_file_and_folder_are_reported(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv"
+    assert [str(p) for p in validate_register(missing)] == [f"{missing}:0:-: file not found"]
+    assert validate_register(tmp_path)[0].message == "not a file"
+    with pytest.raises(RegisterError, match="file not found"):
+        load_register(missing)
+
+
+def test_missing_column_is_reported_once(tmp_path: Path, sources: Sources) -> None:
+    rows = _raw_rows()
+    columns = [c for c in COLUMNS if c != "opening_hours"]
+    path = tmp_path / "register.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    problems = validate_register(path, sources)
+    assert [(p.row, p.field) for p in problems] == [(0, "-")]
+    assert "opening_hours" in problems[0].message
+
+
+def test_extra_columns_are_allowed(tmp_path: Path, sources: Sources) -> None:
+    rows = _raw_rows()
+    path = tmp_path / "register.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*COLUMNS, "comment"])
+        writer.writeheader()
+        writer.writerows({**row, "comment": "x"} for row in rows)
+    assert validate_register(path, sources) == []
+
+
+# ---- validation: random damage never raises --------------------------------------------------
+
+_REAL = REGISTER.read_bytes()
+_REAL_ROWS = list(csv.reader(io.StringIO(_REAL.decode("utf-8"), newline="")))
+_BAD_DATES = ["2026-02-30", "yesterday", "01/11/2026", "2026-11", "9999-12-31", "20261101"]
+
+
+def _write_rows(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+@st.composite
+def damaged_registers(draw: st.DrawFn) -> tuple[str, bytes]:
+    """The real register with one kind of damage; returns (kind, bytes)."""
+    kind = draw(
+        st.sampled_from(
+            [
+                "delete_column",
+                "garbage_bytes",
+                "shuffle_values",
+                "bad_date",
+                "non_utf8",
+                "truncate",
+                "random_cell",
+                "drop_line",
+            ]
+        )
+    )
+    rows = [list(r) for r in _REAL_ROWS]
+    record = draw(st.integers(1, len(rows) - 1))
+    if kind == "delete_column":
+        column = draw(st.integers(0, len(COLUMNS) - 1))
+        return kind, _write_rows([r[:column] + r[column + 1 :] for r in rows])
+    if kind == "garbage_bytes":
+        at = draw(st.integers(0, len(_REAL)))
+        junk = draw(st.binary(min_size=1, max_size=64))
+        return kind, _REAL[:at] + junk + _REAL[at:]
+    if kind == "shuffle_values":
+        rows[record] = draw(st.permutations(rows[record]))
+        return kind, _write_rows(rows)
+    if kind == "bad_date":
+        rows[record][COLUMNS.index("verified_on")] = draw(st.sampled_from(_BAD_DATES))
+        return kind, _write_rows(rows)
+    if kind == "non_utf8":
+        at = draw(st.integers(0, len(_REAL)))
+        return kind, _REAL[:at] + draw(st.sampled_from([b"\xff", b"\x92", b"\xe9x", b"\xc3"])) + (
+            b"(" + _REAL[at:]
+        )
+    if kind == "truncate":
+        return kind, _REAL[: draw(st.integers(0, len(_REAL) - 1))]
+    if kind == "random_cell":
+        column = draw(st.integers(0, len(COLUMNS) - 1))
+        rows[record][column] = draw(st.text(max_size=30))
+        return kind, _write_rows(rows)
+    lines = _REAL.split(b"\n")
+    del lines[draw(st.integers(0, len(lines) - 1))]
+    return kind, b"\n".join(lines)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged=damaged_registers())
+def test_damaged_registers_give_problems_never_exceptions(
+    damaged: tuple[str, bytes], sources: Sources
+) -> None:
+    kind, content = damaged
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "register.csv"
+        path.write_bytes(content)
+        _check_damaged(kind, content, path, sources)
+
+
+def _check_damaged(kind: str, content: bytes, path: Path, sources: Sources) -> None:
+    problems = validate_register(path, sources)
+    assert isinstance(problems, list)
+    assert all(isinstance(p, Problem) for p in problems)
+    lines = content.count(b"\n") + 2
+    for problem in problems:
+        assert 0 <= problem.row <= lines
+        assert problem.field in (*COLUMNS, "-")
+        assert str(problem).startswith(f"{path}:{problem.row}:{problem.field}: ")
+        # The last-resort guard would mean an internal error, not a data problem.
+        assert "could not be checked" not in problem.message
+    if kind in ("delete_column", "bad_date", "non_utf8"):
+        assert problems
+    if kind == "delete_column":
+        assert any("missing column" in p.message for p in problems)
+    try:
+        frame = load_register(path, sources)
+    except RegisterError as exc:
+        assert exc.problems == problems
+    else:
+        assert not problems and isinstance(frame, gpd.GeoDataFrame)
