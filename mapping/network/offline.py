@@ -1,0 +1,351 @@
+"""The offline road network, built from OS Code-Point Open and OS Open Roads motorways.
+
+There is no street network in the open data this project may use offline, so the local
+roads are modelled from where people live: every postcode unit's grid reference sits on
+or beside the street it is delivered on. The postcodes are joined to their natural
+neighbours (a Delaunay triangulation), each link's length is the straight line times a
+published circuity factor, and its speed comes from how densely built-up its
+surroundings are. The motorways are real OS Open Roads geometry, joined to the streets
+only where their slip roads end. The model and every figure are described, with
+citations, in ``docs/network.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
+from scipy.spatial import Delaunay, cKDTree
+from tqdm.auto import tqdm
+
+from mapping.errors import ServiceMapError
+from mapping.network.graph import RoadNetwork
+from mapping.network.params import OfflineParams, mph_to_mps
+from mapping.sources import LANCASHIRE_LAD_CODES, Sources
+from mapping.study_area import study_area_bbox_27700
+
+__all__ = ["OFFLINE_INPUTS", "build_offline"]
+
+#: Source files the offline model reads (their checksums key the cache).
+OFFLINE_INPUTS: tuple[str, ...] = ("codepoint", "motorways", "lad")
+
+#: Code-Point Open 2025.2 postcode units in the 14 Lancashire council areas: with the
+#: Census 2021 residents it converts postcodes per km² into inhabitants per km².
+LANCASHIRE_POSTCODES = 40_564
+
+#: Samples along a long link at which the distance to the nearest postcode is measured.
+_GAP_SAMPLES = np.arange(1, 8) / 8.0
+
+
+@dataclass
+class _Postcodes:
+    xy: np.ndarray  # (n, 2) unique coordinates
+    lancashire: np.ndarray  # node holds at least one Lancashire postcode
+    n_units: int  # postcode units read (before de-duplication)
+
+
+def _read_postcodes(sources: Sources, bbox: tuple[float, float, float, float]) -> _Postcodes:
+    table = sources.read_codepoint(bbox_27700=bbox)
+    if len(table) < 3:
+        raise ServiceMapError(
+            f"Code-Point Open has {len(table)} postcodes inside {bbox}: too few for a network."
+        )
+    xy_all = table[["easting", "northing"]].to_numpy(dtype=np.float64)
+    # Several units share one grid reference (flats, large users): one node each.
+    xy, inverse = np.unique(xy_all, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    lancs = np.zeros(len(xy), dtype=bool)
+    lancs[inverse[table["district_code"].isin(LANCASHIRE_LAD_CODES).to_numpy()]] = True
+    return _Postcodes(xy=xy, lancashire=lancs, n_units=len(table))
+
+
+def _delaunay_links(xy: np.ndarray) -> np.ndarray:
+    """Return the unique undirected Delaunay edges as an ``(m, 2)`` array (i < j)."""
+    simplices = Delaunay(xy).simplices
+    pairs = np.vstack([simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]])
+    pairs.sort(axis=1)
+    return np.unique(pairs, axis=0)
+
+
+def _largest_gap(tree: cKDTree, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Largest distance from a point of each segment a→b to its nearest postcode."""
+    gaps = np.zeros(len(a))
+    for t in _GAP_SAMPLES:
+        d, _ = tree.query(a + (b - a) * t)
+        np.maximum(gaps, d, out=gaps)
+    return gaps
+
+
+def _tidal_core(sources: Sources, width_m: float) -> shapely.Geometry:
+    """Tidal water wider than ``width_m`` around Lancashire, as one (prepared) geometry.
+
+    The ONS boundaries are clipped to the coastline (mean high water), so everything
+    outside the 14 council areas is sea, estuary or a neighbouring area. Shrinking that
+    outside by half the width keeps only channels wider than ``width_m``: a link between
+    two points on land crosses such a channel exactly when it meets the shrunk region.
+    """
+    lad = sources.read_lad().to_crs(27700)
+    land = shapely.coverage_union_all(lad.geometry.values)
+    frame = shapely.box(*land.buffer(width_m * 2).bounds)
+    core = frame.difference(land).buffer(-width_m / 2.0)
+    shapely.prepare(core)
+    return core
+
+
+def _reattach(
+    n: int, kept: np.ndarray, dropped: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Re-add the fewest, shortest dropped links that make the local graph connected.
+
+    People live at every postcode, so a road reaches it: a cluster cut off by the
+    gap rules (an island of farms between moors) is joined back through its shortest
+    dropped link (a minimum spanning forest over the clusters).
+    """
+    graph = sp.coo_matrix((np.ones(len(kept)), (kept[:, 0], kept[:, 1])), shape=(n, n))
+    n_comp, label = connected_components(graph, directed=False)
+    if n_comp == 1 or len(dropped) == 0:
+        return np.zeros(0, dtype=np.int64), n_comp
+    ca, cb = label[dropped[:, 0]], label[dropped[:, 1]]
+    between = np.flatnonzero(ca != cb)
+    lo, hi = np.minimum(ca, cb)[between], np.maximum(ca, cb)[between]
+    order = np.lexsort((weight[between], hi, lo))
+    between, lo, hi = between[order], lo[order], hi[order]
+    first = np.ones(len(between), dtype=bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    between, lo, hi = between[first], lo[first], hi[first]
+    comp_graph = sp.csr_matrix((weight[between], (lo, hi)), shape=(n_comp, n_comp))
+    tree = minimum_spanning_tree(comp_graph).tocoo()
+    lookup = {(int(a), int(b)): int(e) for a, b, e in zip(lo, hi, between, strict=True)}
+    chosen = np.array(
+        [lookup[(int(min(a, b)), int(max(a, b)))] for a, b in zip(tree.row, tree.col, strict=True)],
+        dtype=np.int64,
+    )
+    return chosen, n_comp
+
+
+def _motorways(
+    sources: Sources, bbox: tuple[float, float, float, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Motorway nodes, undirected links and lengths, and which nodes are junctions.
+
+    OS Open Roads splits its links where roads meet and includes motorway slip roads, so
+    a link end that touches no other motorway link is where a slip road (or a motorway)
+    hands over to the ordinary road network: a junction.
+    """
+    frame = sources.read_motorways(bbox)
+    if frame.empty:
+        return np.zeros((0, 2)), np.zeros((0, 2), dtype=np.int64), np.zeros(0), np.zeros(0, bool)
+    lines = frame.geometry.values
+    first = shapely.get_coordinates(shapely.get_point(lines, 0))
+    last = shapely.get_coordinates(shapely.get_point(lines, -1))
+    # Ends of adjacent links coincide to the millimetre; 1 m rounding merges them.
+    node_xy, inverse = np.unique(np.round(np.vstack([first, last]), 0), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    links = np.stack([inverse[: len(lines)], inverse[len(lines) :]], axis=1)
+    lengths = shapely.length(lines)
+    degree = np.bincount(links.ravel(), minlength=len(node_xy))
+    minx, miny, maxx, maxy = bbox
+    inside = (
+        (node_xy[:, 0] >= minx)
+        & (node_xy[:, 0] <= maxx)
+        & (node_xy[:, 1] >= miny)
+        & (node_xy[:, 1] <= maxy)
+    )
+    return node_xy, links, lengths, (degree == 1) & inside
+
+
+def build_offline(
+    sources: Sources, params: OfflineParams | None = None, *, progress: bool = False
+) -> RoadNetwork:
+    """Build the offline road network for the study area (or ``params.bbox_27700``).
+
+    Parameters
+    ----------
+    sources
+        The located raw sources (Code-Point Open, OS Open Roads motorways, ONS LADs).
+    params
+        Model parameters; the cited defaults when omitted.
+    progress
+        Show a tqdm progress bar of the build steps.
+
+    Returns
+    -------
+    RoadNetwork
+        One strongly connected network: postcode nodes first, then motorway nodes.
+    """
+    params = params or OfflineParams()
+    started = time.perf_counter()
+    bbox = tuple(params.bbox_27700) if params.bbox_27700 else study_area_bbox_27700()
+    steps = tqdm(total=7, desc="offline network", disable=not progress, unit="step")
+
+    def step(label: str) -> None:
+        steps.set_postfix_str(label)
+        steps.update(1)
+
+    pcs = _read_postcodes(sources, bbox)
+    n_pc = len(pcs.xy)
+    tree = cKDTree(pcs.xy)
+    step("postcodes")
+
+    links = _delaunay_links(pcs.xy)
+    a, b = pcs.xy[links[:, 0]], pcs.xy[links[:, 1]]
+    straight = np.hypot(*(b - a).T)
+    step("triangulation")
+
+    # Rule 1: a link passing farther than empty_gap_m from every postcode crosses
+    # uninhabited land or water. Only links longer than twice the gap can do so.
+    gap = params.empty_gap_m
+    empty = np.zeros(len(links), dtype=bool)
+    long_ = np.flatnonzero(straight > 2 * gap)
+    empty[long_] = _largest_gap(tree, a[long_], b[long_]) > gap
+    # Rule 2: no local link across tidal water wider than tidal_width_m, for links
+    # between two Lancashire postcodes (where the ONS coastline is known).
+    tidal = np.zeros(len(links), dtype=bool)
+    cand = np.flatnonzero(
+        ~empty
+        & (straight > params.tidal_width_m)
+        & pcs.lancashire[links[:, 0]]
+        & pcs.lancashire[links[:, 1]]
+    )
+    if len(cand):
+        core = _tidal_core(sources, params.tidal_width_m)
+        segments = shapely.linestrings(np.stack([a[cand], b[cand]], axis=1))
+        tidal[cand] = shapely.intersects(core, segments)
+    dropped = empty | tidal
+    # Reattach cut-off clusters, preferring a dry gap to a tidal crossing.
+    weight = straight[dropped] + np.where(tidal[dropped], 1e7, 0.0)
+    readd, n_clusters = _reattach(n_pc, links[~dropped], links[dropped], weight)
+    keep = ~dropped
+    keep[np.flatnonzero(dropped)[readd]] = True
+    step("gap rules")
+
+    # Density class of each link: inhabitants per km² around its two ends (DEGURBA).
+    per_postcode = params.residents / LANCASHIRE_POSTCODES
+    area_km2 = np.pi * params.density_radius_m**2 / 1e6
+    counts = tree.query_ball_point(pcs.xy, r=params.density_radius_m, return_length=True)
+    density = counts * per_postcode / area_km2
+    local = links[keep]
+    link_density = (density[local[:, 0]] + density[local[:, 1]]) / 2.0
+    local_class = np.where(
+        link_density >= params.urban_density,
+        "urban",
+        np.where(link_density >= params.suburban_density, "suburban", "rural"),
+    )
+    local_len = straight[keep] * params.circuity
+    step("speeds")
+
+    mw_xy, mw_links, mw_len, is_junction = _motorways(sources, bbox)
+    mw_links = mw_links + n_pc
+    junctions = np.flatnonzero(is_junction)
+    j_tail, j_head, j_len = [], [], []
+    if len(junctions):
+        k = min(params.junction_links, n_pc)
+        dist, near = tree.query(mw_xy[junctions], k=k, distance_upper_bound=params.junction_reach_m)
+        dist, near = dist.reshape(len(junctions), k), near.reshape(len(junctions), k)
+        ok = np.isfinite(dist)
+        j_tail = np.repeat(junctions + n_pc, k)[ok.ravel()]
+        j_head = near[ok]
+        j_len = dist[ok] * params.circuity
+    j_tail, j_head, j_len = np.asarray(j_tail, int), np.asarray(j_head, int), np.asarray(j_len)
+    step("motorways")
+
+    # Undirected links become two directed edges (no one-way data offline).
+    und_tail = np.concatenate([local[:, 0], mw_links[:, 0], j_tail])
+    und_head = np.concatenate([local[:, 1], mw_links[:, 1], j_head])
+    und_len = np.concatenate([local_len, mw_len, j_len])
+    und_class = np.concatenate(
+        [local_class, np.full(len(mw_links), "motorway"), np.full(len(j_tail), "link")]
+    )
+    mps = np.empty(len(und_class))
+    for name in ("urban", "suburban", "rural", "link", "motorway"):
+        mps[und_class == name] = mph_to_mps(params.speeds_mph[name])
+    ratio = np.where(
+        und_class == "motorway", params.daytime_ratio_motorway, params.daytime_ratio_local
+    )
+    free = und_len / mps
+    day = und_len / (mps * ratio)
+    tail = np.concatenate([und_tail, und_head])
+    head = np.concatenate([und_head, und_tail])
+    node_xy = np.vstack([pcs.xy, mw_xy])
+    snappable = np.zeros(len(node_xy), dtype=bool)
+    snappable[:n_pc] = True
+    net = RoadNetwork.from_edges(
+        node_xy,
+        tail,
+        head,
+        np.concatenate([und_len, und_len]),
+        {"free_flow": np.concatenate([free, free]), "daytime": np.concatenate([day, day])},
+        np.concatenate([und_class, und_class]),
+        source="offline",
+        snappable=snappable,
+    )
+    step("graph")
+
+    # Keep the largest strongly connected component; report what falls outside it.
+    n_scc, label = connected_components(
+        net.seconds["free_flow"], directed=True, connection="strong"
+    )
+    main = np.argmax(np.bincount(label))
+    in_main = label == main
+    lancs_nodes = np.zeros(len(node_xy), dtype=bool)
+    lancs_nodes[:n_pc] = pcs.lancashire
+    lost_lancs = int((lancs_nodes & ~in_main).sum())
+    if n_scc > 1:
+        net = net.subgraph(in_main)
+    step("components")
+    steps.close()
+
+    classes, class_counts = np.unique(net.highway, return_counts=True)
+    net.meta = {
+        "model": "offline: Code-Point Open postcodes (Delaunay) + OS Open Roads motorways",
+        "params": params.as_dict(),
+        "bbox_27700": [float(v) for v in bbox],
+        "postcode_units": pcs.n_units,
+        "postcode_nodes": int(n_pc),
+        "lancashire_postcode_nodes": int(pcs.lancashire.sum()),
+        "lancashire_postcode_nodes_outside_main_component": lost_lancs,
+        "delaunay_links": len(links),
+        "dropped_empty_gap": int(empty.sum()),
+        "dropped_tidal": int(tidal.sum()),
+        "clusters_before_reattach": int(n_clusters),
+        "reattached_links": len(readd),
+        "motorway_links": len(mw_links),
+        "motorway_junctions": len(junctions),
+        "junction_links": len(j_tail),
+        "components_dropped": int(n_scc - 1),
+        "nodes_dropped": int((~in_main).sum()),
+        "edges_by_class": {str(c): int(n) for c, n in zip(classes, class_counts, strict=True)},
+        "density_thresholds_postcodes_per_km2": {
+            "urban": params.urban_density / per_postcode,
+            "suburban": params.suburban_density / per_postcode,
+        },
+        "speeds_mph": {
+            "free_flow": dict(params.speeds_mph),
+            "daytime": {
+                c: v
+                * (params.daytime_ratio_motorway if c == "motorway" else params.daytime_ratio_local)
+                for c, v in params.speeds_mph.items()
+            },
+        },
+        "build_seconds": round(time.perf_counter() - started, 2),
+    }
+    return net
+
+
+def link_table(network: RoadNetwork) -> pd.DataFrame:
+    """Return the network's directed edges as a table (for inspection and tests)."""
+    tail, head = network.edges()
+    return pd.DataFrame(
+        {
+            "tail": tail,
+            "head": head,
+            "length_m": network.length_m.data,
+            "highway": network.highway,
+            **{f"seconds_{p}": m.data for p, m in network.seconds.items()},
+        }
+    )

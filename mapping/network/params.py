@@ -1,0 +1,214 @@
+"""Every number the road models use, each with the published figure it comes from.
+
+Speeds are kept in miles per hour, as published, and converted once to metres per
+second. Nothing here is fitted to journey times: the validation in ``docs/network.md``
+compares the model's results with public journey facts after the fact.
+
+Sources
+-------
+DfT-TT-2019
+    Department for Transport, *Travel time measures for the Strategic Road Network and
+    local 'A' roads: July 2018 to June 2019* (published 19 September 2019, tables
+    CGN0501/CGN0502). SRN: average speed 59.0 mph, average delay 9.4 s per vehicle-mile
+    against the speed limits. Local 'A' roads: average speed 25.4 mph across all time
+    periods, average delay 43.2 s per vehicle-mile against free flow. Earlier releases
+    (2017-2019) give 59.0-59.4 mph and 25.2-25.4 mph; the weekday morning peak on local
+    'A' roads was 24.4-25.1 mph.
+DfT-SPE-2019
+    Department for Transport, *Vehicle speed compliance statistics for Great Britain:
+    2019*: at free-flowing sites "average free flow speeds were very close to the speed
+    limits on 30mph roads (28-33mph) and under or near to the speed limit ... on
+    motorways and national speed limit single carriageways".
+LIMITS
+    National speed limits for cars (Road Traffic Regulation Act 1984 ss. 81-86 and the
+    Motorways Traffic (Speed Limit) Regulations 1974): 70 mph on motorways and dual
+    carriageways, 60 mph on single carriageways, 30 mph on restricted (street-lit,
+    built-up) roads. DfT Circular 01/2013 *Setting local speed limits* adds 20 mph limits
+    and zones for residential streets.
+DEGURBA
+    Eurostat (2021), *Applying the Degree of Urbanisation: a methodological manual*:
+    1 km² grid cells with at least 1,500 inhabitants per km² form urban centres, cells
+    with at least 300 inhabitants per km² form urban clusters, the rest are rural.
+CENSUS-2021
+    ONS Census 2021: 1,531,079 usual residents in the 14 Lancashire council areas.
+CIRCUITY
+    Newell (1980), *Traffic flow on transportation networks*, via Levinson and
+    El-Geneidy (2009), "The minimum circuity frontier and the journey to work", Regional
+    Science and Urban Economics 39(6): network distance between random points of a road
+    network is about 1.2 times the straight-line distance; O'Sullivan (1996) finds
+    1.21-1.23. Ballou, Rahardja and Sakai (2002), "Selected country circuity factors for
+    road travel distance estimation", Transportation Research Part A 36(9), tabulate
+    national factors of the same order for Europe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = [
+    "ACCESS_SPEED_MPH",
+    "CIRCUITY",
+    "DAYTIME_RATIO_LOCAL",
+    "DAYTIME_RATIO_SRN",
+    "LANCASHIRE_RESIDENTS_2021",
+    "LOCAL_A_AVG_MPH",
+    "LOCAL_A_FREE_FLOW_MPH",
+    "MPH",
+    "OSM_HWY_SPEEDS_MPH",
+    "SRN_AVG_MPH",
+    "SRN_FREE_FLOW_MPH",
+    "OfflineParams",
+    "mph_to_kph",
+    "mph_to_mps",
+]
+
+#: Metres per second in one mile per hour.
+MPH = 1609.344 / 3600.0
+
+
+def mph_to_mps(mph: float) -> float:
+    """Convert miles per hour to metres per second."""
+    return mph * MPH
+
+
+def mph_to_kph(mph: float) -> float:
+    """Convert miles per hour to kilometres per hour."""
+    return mph * 1.609344
+
+
+# ---- DfT travel-time statistics (DfT-TT-2019) -----------------------------------------
+
+#: Strategic Road Network average speed, all periods (DfT-TT-2019).
+SRN_AVG_MPH = 59.0
+#: SRN delay against the speed limits, seconds per vehicle-mile (DfT-TT-2019).
+SRN_DELAY_S_PER_MILE = 9.4
+#: SRN speed at zero delay: 3600 / (3600/59.0 - 9.4) = 69.8 mph, i.e. the 70 mph limit.
+SRN_FREE_FLOW_MPH = 3600.0 / (3600.0 / SRN_AVG_MPH - SRN_DELAY_S_PER_MILE)
+
+#: Local 'A' roads average speed, all periods (DfT-TT-2019).
+LOCAL_A_AVG_MPH = 25.4
+#: Local 'A' roads delay against free flow, seconds per vehicle-mile (DfT-TT-2019).
+LOCAL_A_DELAY_S_PER_MILE = 43.2
+#: Local 'A' roads free-flow journey speed: 3600 / (3600/25.4 - 43.2) = 36.5 mph.
+LOCAL_A_FREE_FLOW_MPH = 3600.0 / (3600.0 / LOCAL_A_AVG_MPH - LOCAL_A_DELAY_S_PER_MILE)
+
+#: Daytime / free-flow speed ratio on motorways (SRN): 59.0 / 69.8 = 0.845.
+DAYTIME_RATIO_SRN = SRN_AVG_MPH / SRN_FREE_FLOW_MPH
+#: Daytime / free-flow speed ratio on local roads: 25.4 / 36.5 = 0.696.
+DAYTIME_RATIO_LOCAL = LOCAL_A_AVG_MPH / LOCAL_A_FREE_FLOW_MPH
+
+# ---- national limits (LIMITS, DfT-SPE-2019) -------------------------------------------
+
+#: Built-up ("restricted road") limit; free-flow car speeds there average 28-33 mph.
+BUILT_UP_LIMIT_MPH = 30.0
+#: Motorway limit, which the SRN free-flow speed above reproduces.
+MOTORWAY_LIMIT_MPH = 70.0
+#: Single-carriageway national limit: an upper bound, never exceeded by a local class.
+SINGLE_CARRIAGEWAY_LIMIT_MPH = 60.0
+#: Lowest general limit (20 mph residential streets, DfT Circular 01/2013): the speed
+#: at which the stretch between a point and its nearest network node is driven.
+ACCESS_SPEED_MPH = 20.0
+
+# ---- geometry ---------------------------------------------------------------------------
+
+#: Road distance / straight-line distance (CIRCUITY).
+CIRCUITY = 1.2
+
+#: Census 2021 usual residents of the 14 Lancashire council areas (CENSUS-2021).
+LANCASHIRE_RESIDENTS_2021 = 1_531_079
+
+#: Default speeds per OSM ``highway`` class (mph) where a way has no ``maxspeed`` tag,
+#: from the national limits (LIMITS): motorways 70, other classified roads 60 (single
+#: carriageway), streets 30 (built-up). Other classes take the mean of the tagged ways
+#: of that class in the file, or 30 mph.
+OSM_HWY_SPEEDS_MPH: dict[str, float] = {
+    "motorway": MOTORWAY_LIMIT_MPH,
+    "motorway_link": MOTORWAY_LIMIT_MPH,
+    "trunk": SINGLE_CARRIAGEWAY_LIMIT_MPH,
+    "trunk_link": SINGLE_CARRIAGEWAY_LIMIT_MPH,
+    "primary": SINGLE_CARRIAGEWAY_LIMIT_MPH,
+    "primary_link": SINGLE_CARRIAGEWAY_LIMIT_MPH,
+    "residential": BUILT_UP_LIMIT_MPH,
+    "living_street": ACCESS_SPEED_MPH,
+    "unclassified": BUILT_UP_LIMIT_MPH,
+}
+
+#: OSM classes on the Strategic Road Network side of the daytime ratio.
+OSM_SRN_CLASSES: frozenset[str] = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
+
+
+@dataclass(frozen=True)
+class OfflineParams:
+    """Parameters of the offline network model (all part of the cache key).
+
+    Attributes
+    ----------
+    speeds_mph
+        Free-flow speed per edge class. ``urban`` is the 30 mph built-up limit, which
+        free-flowing cars hold (DfT-SPE-2019); ``suburban`` the harmonic mean of urban
+        and rural (a suburban link is as much street as through road); ``rural`` the
+        free-flow journey speed of local 'A' roads (36.5 mph, DfT-TT-2019), the roads
+        that carry journeys between settlements, well under the 60 mph limit;
+        ``motorway`` the SRN free-flow speed (69.8 mph, DfT-TT-2019); ``link`` (slip
+        road to the nearest streets) is driven as a built-up street.
+    daytime_ratio_local, daytime_ratio_motorway
+        Daytime speed / free-flow speed (DfT-TT-2019): 0.696 and 0.845.
+    circuity
+        Road distance per straight-line metre on local links (CIRCUITY).
+    urban_density, suburban_density
+        Inhabitants per km² above which a link is urban or suburban (DEGURBA).
+    density_radius_m
+        Radius of the 1 km² circle in which postcodes are counted (DEGURBA's 1 km² cell).
+    residents
+        Residents of the Lancashire postcodes, turning postcode counts into inhabitants
+        (CENSUS-2021 / Code-Point Open postcodes of the 14 areas).
+    empty_gap_m
+        A link with a point farther than this from every postcode crosses uninhabited
+        land or sea (estuary, bay, open moor) and is dropped. A design threshold, not a
+        published figure: the narrowest sea crossing it must cut, the Kent channel of
+        Morecambe Bay between Arnside and Grange, passes 830-970 m from the nearest
+        postcode; docs/network.md shows the journey checks do not change between 600 m
+        and 1 km.
+    tidal_width_m
+        Tidal water (outside the ONS coastline-clipped boundaries) wider than this is
+        never crossed by a local link between two Lancashire postcodes (design rule:
+        the Ribble at Preston, the Lune at Lancaster and the Wyre at Shard Bridge, all
+        bridged, are narrower; the Wyre mouth and the Lune estuary are wider).
+    junction_reach_m, junction_links
+        A motorway-class link end that meets no other motorway link (a slip road's end
+        or a motorway's end) is a junction: it is joined to its ``junction_links``
+        nearest postcode nodes within ``junction_reach_m``.
+    bbox_27700
+        Extent ``(minx, miny, maxx, maxy)``; ``None`` for the whole study area.
+    """
+
+    speeds_mph: dict[str, float] = field(
+        default_factory=lambda: {
+            "urban": BUILT_UP_LIMIT_MPH,
+            "suburban": 2.0 / (1.0 / BUILT_UP_LIMIT_MPH + 1.0 / LOCAL_A_FREE_FLOW_MPH),
+            "rural": LOCAL_A_FREE_FLOW_MPH,
+            "link": BUILT_UP_LIMIT_MPH,
+            "motorway": SRN_FREE_FLOW_MPH,
+        }
+    )
+    daytime_ratio_local: float = DAYTIME_RATIO_LOCAL
+    daytime_ratio_motorway: float = DAYTIME_RATIO_SRN
+    circuity: float = CIRCUITY
+    urban_density: float = 1500.0
+    suburban_density: float = 300.0
+    density_radius_m: float = 564.19  # sqrt(1e6 / pi): a circle of 1 km²
+    residents: int = LANCASHIRE_RESIDENTS_2021
+    empty_gap_m: float = 750.0
+    tidal_width_m: float = 200.0
+    junction_reach_m: float = 2000.0
+    junction_links: int = 3
+    bbox_27700: tuple[float, float, float, float] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the parameters as plain JSON-able values (for the cache key)."""
+        out = asdict(self)
+        out["speeds_mph"] = {k: round(v, 6) for k, v in sorted(self.speeds_mph.items())}
+        if self.bbox_27700 is not None:
+            out["bbox_27700"] = [float(v) for v in self.bbox_27700]
+        return out
