@@ -11,11 +11,16 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mapping.errors import ServiceMapError
+
+if TYPE_CHECKING:  # heavy imports stay lazy so `service-map --help` is quick
+    import pandas as pd
+
+    from mapping.coverage import Study
 
 app = typer.Typer(
     help="Drive-time coverage of Lancashire's victim services.",
@@ -27,6 +32,8 @@ data_app = typer.Typer(help="Build and check the analysis data.", no_args_is_hel
 app.add_typer(data_app, name="data")
 services_app = typer.Typer(help="Maintain the services register.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
+network_app = typer.Typer(help="Build, inspect and export the road network.", no_args_is_help=True)
+app.add_typer(network_app, name="network")
 
 SourcesOption = Annotated[
     Path | None,
@@ -118,6 +125,260 @@ def services_geocode(services: ServicesOption = None, sources: SourcesOption = N
         f"{report.path}: {report.geocoded} of {report.records} record(s) located by postcode, "
         f"{report.changed} updated."
     )
+
+
+@app.command(
+    "matrix",
+    help="Drive minutes from every origin to every destination. Bad rows (unknown "
+    "postcode, point over 5 km off the network) are reported on stderr as "
+    "file:row:field: message and left out; the rest is still written. Exit code 0: every "
+    "row used; 3: written, some rows skipped; 1: nothing written.",
+    short_help="Drive minutes from origins to destinations (CSV in, CSV out).",
+)
+def matrix(
+    origins: Annotated[
+        Path, typer.Option("--origins", help="CSV with id and postcode, or id, lon, lat.")
+    ],
+    destinations: Annotated[
+        Path, typer.Option("--destinations", help="CSV with id and postcode, or id, lon, lat.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Output CSV: origin_id,destination_id,minutes.")
+    ],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="When: 'Mon 10:00'…'Sun 23:59' or an ISO date-time; picks the speed profile "
+            "(default: daytime).",
+        ),
+    ] = None,
+    network: Annotated[
+        str, typer.Option("--network", help="Road network: offline (default) or osm.")
+    ] = "offline",
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write the origin-destination drive-time matrix (see the command's help)."""
+    from mapping.travel import run_matrix
+
+    report = run_matrix(
+        origins, destinations, out, at=at, network=network, sources=sources, data_dir=data_dir
+    )
+    for line in report.problems:
+        typer.echo(line, err=True)
+    typer.echo(
+        f"wrote {report.rows_written} rows ({report.n_origins} origins × "
+        f"{report.n_destinations} destinations, {report.profile} profile) to {report.out}"
+    )
+    if report.exit_code:
+        typer.echo(f"{len(report.problems)} input row(s) skipped.", err=True)
+        raise typer.Exit(code=report.exit_code)
+
+
+NetworkSourceOption = Annotated[
+    str, typer.Option("--source", help="Road network: offline (OS data, default) or osm.")
+]
+
+
+@network_app.command("build")
+def network_build(
+    source: NetworkSourceOption = "offline",
+    osm_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--osm-file", help="OpenStreetMap .osm or .osm.pbf file (--source osm).", dir_okay=False
+        ),
+    ] = None,
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even if up to date.")] = False,
+) -> None:
+    """Build the road network (or confirm the cached one is up to date)."""
+    import time
+
+    from mapping.network import build_network
+
+    started = time.perf_counter()
+    net = build_network(
+        source, sources=sources, osm_file=osm_file, data_dir=data_dir, force=force, progress=True
+    )
+    state = "up to date (loaded from cache)" if net.meta.get("from_cache") else "built"
+    typer.echo(
+        f"{source} network {state}: {net.n_nodes:,} nodes, {net.n_edges:,} edges, "
+        f"{time.perf_counter() - started:.1f} s -> {net.meta.get('cache_path')}"
+    )
+
+
+@network_app.command("info")
+def network_info(
+    source: NetworkSourceOption = "offline",
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+    checks: Annotated[
+        bool, typer.Option("--checks", help="Also drive the public journey checks.")
+    ] = False,
+) -> None:
+    """Describe the cached road network (without rebuilding it)."""
+    from mapping.network import load_network
+
+    net = load_network(source, data_dir=data_dir, sources=sources, build_if_missing=False)
+    meta = net.meta
+    typer.echo(f"source: {net.source} ({meta.get('model', '')})")
+    typer.echo(f"nodes: {net.n_nodes:,}  edges: {net.n_edges:,}  file: {meta.get('cache_path')}")
+    for name, count in sorted(meta.get("edges_by_class", {}).items()):
+        typer.echo(f"  {name}: {count:,} edges")
+    for key in (
+        "build_seconds",
+        "dropped_empty_gap",
+        "dropped_tidal",
+        "reattached_links",
+        "motorway_junctions",
+        "lancashire_postcode_nodes",
+        "lancashire_postcode_nodes_outside_main_component",
+    ):
+        if key in meta:
+            typer.echo(f"{key}: {meta[key]}")
+    for profile, speeds in meta.get("speeds_mph", {}).items():
+        typer.echo(f"{profile} mph: " + ", ".join(f"{k} {v:.1f}" for k, v in speeds.items()))
+    if not meta.get("verified", True):
+        typer.echo("note: the inputs could not be checked (sources or OSM file not found)")
+    if checks:
+        from mapping.network.validate import run_checks
+        from mapping.sources import locate_sources
+
+        for row in run_checks(net, locate_sources(sources)):
+            typer.echo(
+                f"{row['journey']}: {row['road_miles']} road miles "
+                f"({row['straight_miles']} straight), {row['free_flow_min']} min free flow, "
+                f"{row['daytime_min']} min daytime"
+            )
+
+
+@network_app.command("export")
+def network_export(
+    graphml: Annotated[
+        Path, typer.Option("--graphml", help="GraphML file to write.", dir_okay=False)
+    ],
+    profile: Annotated[
+        str, typer.Option("--profile", help="Speed profile for travel_time: free_flow or daytime.")
+    ] = "free_flow",
+    source: NetworkSourceOption = "offline",
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Export the road network as GraphML (osmnx-compatible: x, y, length, travel_time)."""
+    from mapping.network import PROFILES, load_network, save_graphml
+
+    if profile not in PROFILES:
+        raise ServiceMapError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    net = load_network(source, data_dir=data_dir, sources=sources)
+    path = save_graphml(net, graphml, profile)
+    typer.echo(f"wrote {net.n_nodes:,} nodes and {net.n_edges:,} edges ({profile}) to {path}")
+
+
+ScenarioOption = Annotated[
+    Path | None,
+    typer.Option("--scenario", help="What-if scenario (TOML or JSON) applied to the register."),
+]
+NetworkOption = Annotated[
+    str, typer.Option("--network", help="Road network: offline (default) or osm.")
+]
+
+
+def _load_study(
+    services: Path | None,
+    scenario: Path | None,
+    sources: Path | None,
+    data_dir: Path | None,
+    network: str = "offline",
+) -> Study:
+    """Load the study every analysis command shares, with a scenario applied if given."""
+    from mapping.coverage import Study
+
+    typer.echo("Loading data, register and road network…", err=True)
+    study = Study.load(
+        data_dir=data_dir, sources=sources, services=services, network=network, progress=True
+    )
+    if scenario is not None:
+        from mapping.scenarios import apply_scenario, load_scenario
+
+        study = apply_scenario(study, load_scenario(scenario)).study
+    return study
+
+
+def _write_table(table: pd.DataFrame, out: Path) -> None:
+    """Write a table as CSV or XLSX (by extension), atomically and formula-safe."""
+    from mapping.export import write_table
+
+    write_table(table, out)
+    typer.echo(f"wrote {out}")
+
+
+@app.command("sarc")
+def sarc(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the table (.csv or .xlsx).")
+    ] = None,
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            help="Time slots to compare (repeatable): 'Tue 10:00', 'Sat 02:00', a slot name "
+            "such as 'weekend night', or an ISO date-time. Default: weekday daytime and "
+            "weekend night.",
+        ),
+    ] = None,
+    services: ServicesOption = None,
+    scenario: ScenarioOption = None,
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+    network: NetworkOption = "offline",
+) -> None:
+    """Where is each council area's nearest open SARC, in hours and out of hours?"""
+    study = _load_study(services, scenario, sources, data_dir, network)
+    slots = at or ["weekday daytime", "weekend night"]
+    table = study.sarc_access(slots)
+    typer.echo(format_sarc_table(table))
+    typer.echo(f"Network: {study.network_source}. Shares are of each area's population.")
+    if out is not None:
+        _write_table(table, out)
+
+
+def format_sarc_table(table: pd.DataFrame) -> str:
+    """Render the SARC table for a terminal: shares as percentages, minutes rounded."""
+    shown = table.copy()
+    for column in [c for c in shown.columns if c.startswith("share_")]:
+        shown[column] = (100 * shown[column]).map(lambda v: "" if v != v else f"{v:.0f}%")
+    for column in ("mean_minutes", "median_minutes", "p90_minutes", "minutes_added"):
+        shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:.1f}")
+    for column in ("population", "population_over_60", "population_over_90"):
+        shown[column] = shown[column].map(lambda v: f"{v:,.0f}")
+    columns = [
+        "area_name",
+        "slot",
+        "population",
+        "share_nearest_preston",
+        "share_nearest_manchester",
+        "share_nearest_cumbria",
+        "share_nearest_other",
+        "mean_minutes",
+        "minutes_added",
+        "population_over_60",
+        "population_over_90",
+    ]
+    headers = {
+        "area_name": "council area",
+        "share_nearest_preston": "Preston",
+        "share_nearest_manchester": "Manchester",
+        "share_nearest_cumbria": "Cumbria",
+        "share_nearest_other": "other",
+        "mean_minutes": "mean min",
+        "minutes_added": "+min",
+        "population_over_60": "pop >60min",
+        "population_over_90": "pop >90min",
+    }
+    return shown[columns].rename(columns=headers).to_string(index=False)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,601 @@
+"""Population-weighted coverage by area, time of week and eligibility.
+
+The travel engine answers, for every population-weighted origin, "which eligible open
+service is nearest and how many minutes away?". This module weights those answers by
+the Census 2021 population the origins carry and summarises them by LSOA, ward or
+council area, for any time of week; :class:`Study` is the one entry point that the CLI,
+the app and notebooks share::
+
+    from mapping.coverage import Study
+    study = Study.load()
+    study.coverage(category="sarc", at="Sat 02:00", by="district")
+
+Statistics are weighted by the *eligible* population: everybody for an all-ages
+service, or the chosen Census age band. Minutes are drive minutes on the road network
+under the speed profile the time implies (night: free flow; day: typical daytime).
+People with no eligible open service within reach count as beyond every threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from mapping import geography
+from mapping.errors import ServiceMapError
+from mapping.geography import AGE_BANDS
+from mapping.hours import format_when, parse_when
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "NAMED_SLOTS",
+    "AreaLevel",
+    "RegisterChanges",
+    "Study",
+    "TimeSlot",
+    "resolve_slot",
+    "summarise",
+]
+
+#: Drive-time thresholds (minutes) reported by default. No official "SARC within N
+#: minutes" standard exists (reference file): these are analysis parameters.
+DEFAULT_THRESHOLDS: tuple[int, ...] = (15, 30, 45, 60, 90)
+
+AreaLevel = Literal["lsoa", "ward", "district"]
+_AREA_KEY: dict[str, str] = {"lsoa": "lsoa21_code", "ward": "ward_code", "district": "lad_code"}
+TOTAL_CODE = "TOTAL"
+TOTAL_NAME = "Lancashire"
+
+
+@dataclass(frozen=True)
+class TimeSlot:
+    """A named time of week, e.g. weekend night = ``Sat 02:00``."""
+
+    name: str
+    at: str
+
+
+#: The time slots a commissioner compares first; any other ``--at`` works as well.
+NAMED_SLOTS: tuple[TimeSlot, ...] = (
+    TimeSlot("weekday daytime", "Tue 10:00"),
+    TimeSlot("weekday night", "Tue 02:00"),
+    TimeSlot("weekend night", "Sat 02:00"),
+    TimeSlot("weekend day", "Sat 14:00"),
+)
+
+
+def resolve_slot(slot: str | TimeSlot) -> TimeSlot:
+    """Return a :class:`TimeSlot` for a slot name (``"weekend night"``) or a time.
+
+    Raises
+    ------
+    ServiceMapError
+        If the text is neither a named slot nor a time of week / ISO date-time.
+    """
+    if isinstance(slot, TimeSlot):
+        return slot
+    text = str(slot).strip()
+    for named in NAMED_SLOTS:
+        if text.lower() in (named.name, named.name.replace(" ", "_"), named.name.replace(" ", "-")):
+            return named
+    when = parse_when(text)  # raises a clear ServiceMapError for bad text
+    label = format_when(when)
+    for named in NAMED_SLOTS:
+        if named.at == label:
+            return named
+    return TimeSlot(name=label, at=label)
+
+
+@dataclass(frozen=True)
+class RegisterChanges:
+    """Changes to the register applied at query time, leaving the register untouched.
+
+    Attributes
+    ----------
+    hours
+        ``{service_id: opening_hours}`` replacing a service's hours.
+    closed
+        Ids of services treated as closed for good.
+    added
+        What-if services as register-like records (``id``, ``name``, ``category``,
+        ``opening_hours``, ``district``, ``provider_area``, ``geometry`` in EPSG:27700
+        and any other register column). They must already be added to the travel
+        engine (:meth:`TravelEngine.add_service`) under the same id.
+    """
+
+    hours: Mapping[str, str] = field(default_factory=dict)
+    closed: frozenset[str] = frozenset()
+    added: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def added_ids(self) -> tuple[str, ...]:
+        """Ids of the what-if services."""
+        return tuple(str(record["id"]) for record in self.added)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing is changed (the baseline)."""
+        return not (self.hours or self.closed or self.added)
+
+
+def _weighted_quantiles(
+    groups: np.ndarray, minutes: np.ndarray, weights: np.ndarray, quantiles: Sequence[float]
+) -> pd.DataFrame:
+    """Weighted quantiles of ``minutes`` within each group (lower-value convention)."""
+    frame = pd.DataFrame({"g": groups, "m": minutes, "w": weights})
+    frame = frame[frame["w"] > 0].sort_values(["g", "m"], kind="mergesort")
+    cum = frame.groupby("g", sort=False)["w"].cumsum()
+    total = frame.groupby("g", sort=False)["w"].transform("sum")
+    frame["frac"] = cum / total
+    out = {}
+    for q in quantiles:
+        # A tiny tolerance keeps float round-off from skipping the exact quantile row.
+        out[q] = frame[frame["frac"] >= q - 1e-12].groupby("g")["m"].first()
+    return pd.DataFrame(out)
+
+
+def summarise(
+    origins: pd.DataFrame,
+    minutes: np.ndarray,
+    service_id: np.ndarray,
+    provider_area: np.ndarray,
+    *,
+    by: AreaLevel,
+    weights: np.ndarray,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    names: Mapping[str, str] | None = None,
+    total_row: bool = True,
+) -> pd.DataFrame:
+    """Summarise per-origin drive minutes into population-weighted figures per area.
+
+    Parameters
+    ----------
+    origins
+        The origins (``population`` and the area key columns), in the order of the
+        other arrays.
+    minutes, service_id, provider_area
+        Per origin: minutes to the nearest eligible open service (``inf``: none), its id
+        and the area that provides it.
+    by
+        ``"lsoa"``, ``"ward"`` or ``"district"`` (council area).
+    weights
+        Per-origin eligible population.
+    thresholds
+        Minutes for the ``share_within_<t>`` columns.
+    names
+        ``{area_code: area_name}``.
+    total_row
+        Append a Lancashire row with ``area_code`` ``TOTAL``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area: ``area_code``, ``area_name``, ``population``,
+        ``eligible_population``, ``mean_minutes``, ``median_minutes``, ``p90_minutes``,
+        ``share_within_<t>`` per threshold, ``population_beyond_<max t>``,
+        ``population_unreached`` (no eligible open service at all),
+        ``share_nearest_outside_lancashire``, ``nearest_service`` (the one serving most
+        of the eligible population) and ``nearest_provider_area``.
+    """
+    key = _AREA_KEY[by]
+    minutes = np.asarray(minutes, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    reached = np.isfinite(minutes)
+    outside = reached & (np.asarray(provider_area, dtype=object) != "Lancashire")
+    codes = origins[key].to_numpy()
+    frames = [(codes, False)]
+    if total_row:
+        frames.append((np.full(len(codes), TOTAL_CODE, dtype=object), True))
+    results = []
+    for group_codes, _ in frames:
+        base = pd.DataFrame(
+            {
+                "area_code": group_codes,
+                "population": origins["population"].to_numpy(float),
+                "eligible_population": weights,
+                "w_reached": np.where(reached, weights, 0.0),
+                "w_minutes": np.where(reached, weights * np.where(reached, minutes, 0.0), 0.0),
+                "w_outside": np.where(outside, weights, 0.0),
+                "w_unreached": np.where(reached, 0.0, weights),
+            }
+        )
+        for t in thresholds:
+            base[f"w_within_{t:g}"] = np.where(minutes <= t, weights, 0.0)
+        sums = base.groupby("area_code").sum()
+        table = pd.DataFrame(index=sums.index)
+        table["population"] = sums["population"]
+        table["eligible_population"] = sums["eligible_population"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table["mean_minutes"] = sums["w_minutes"] / sums["w_reached"]
+            quant = _weighted_quantiles(group_codes, minutes, weights, (0.5, 0.9))
+            table["median_minutes"] = quant[0.5].reindex(table.index)
+            table["p90_minutes"] = quant[0.9].reindex(table.index)
+            for t in thresholds:
+                table[f"share_within_{t:g}"] = sums[f"w_within_{t:g}"] / sums["eligible_population"]
+            table[f"population_beyond_{max(thresholds):g}"] = (
+                sums["eligible_population"] - sums[f"w_within_{max(thresholds):g}"]
+            )
+            table["population_unreached"] = sums["w_unreached"]
+            table["share_nearest_outside_lancashire"] = (
+                sums["w_outside"] / sums["eligible_population"]
+            )
+        served = pd.DataFrame(
+            {"area_code": group_codes, "service": service_id, "area": provider_area, "w": weights}
+        ).dropna(subset=["service"])
+        top = (
+            served.groupby(["area_code", "service", "area"])["w"]
+            .sum()
+            .reset_index()
+            .sort_values(["area_code", "w"], ascending=[True, False])
+            .drop_duplicates("area_code")
+            .set_index("area_code")
+        )
+        table["nearest_service"] = top["service"].reindex(table.index)
+        table["nearest_provider_area"] = top["area"].reindex(table.index)
+        results.append(table)
+    out = pd.concat(results).reset_index()
+    # Infinite minutes (nobody reached) would break exports: leave them empty.
+    out = out.replace([np.inf, -np.inf], np.nan)
+    lookup = dict(names or {})
+    lookup[TOTAL_CODE] = TOTAL_NAME
+    out.insert(1, "area_name", out["area_code"].map(lookup).fillna(out["area_code"]))
+    return out
+
+
+class Study:
+    """The study area's data, register and travel engine, with changes applied on query.
+
+    Use :meth:`Study.load`; :meth:`with_changes` gives a what-if view that shares the
+    (expensive) travel engine but never alters the baseline.
+    """
+
+    def __init__(
+        self,
+        engine: Any,
+        origins: gpd.GeoDataFrame,
+        register: gpd.GeoDataFrame,
+        *,
+        data_dir: Path | None = None,
+        services_path: Path | None = None,
+        changes: RegisterChanges | None = None,
+    ) -> None:
+        self.engine = engine
+        self.origins = origins.reset_index(drop=True)
+        self.register = register
+        self.data_dir = data_dir
+        self.services_path = services_path
+        self.changes = changes or RegisterChanges()
+        self._names: dict[str, dict[str, str]] | None = None
+
+    # ---- construction -----------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        data_dir: Path | None = None,
+        sources: Any = None,
+        services: Path | pd.DataFrame | None = None,
+        network: str = "offline",
+        build: bool = True,
+        progress: bool = False,
+    ) -> Study:
+        """Load (building what is missing) the data, the register and the engine.
+
+        Parameters
+        ----------
+        data_dir
+            Generated-data folder (default ``data/``).
+        sources
+            Raw sources folder or located :class:`mapping.sources.Sources` (used only
+            when something must be built).
+        services
+            Register path or frame (default ``data/services.csv``).
+        network
+            ``"offline"`` (default) or ``"osm"``.
+        build
+            Build missing or stale data and network.
+        progress
+            Show progress bars while building.
+        """
+        from mapping import services as services_mod
+        from mapping.sources import Sources, locate_sources
+        from mapping.travel import TravelEngine
+
+        located = None
+        if build:
+            located = sources if isinstance(sources, Sources) else locate_sources(sources)
+            geography.build(located, data_dir, progress=progress)
+        if isinstance(services, pd.DataFrame):
+            register, services_path = services, None
+        else:
+            services_path = Path(services) if services else services_mod.default_register_path()
+            register = services_mod.load_register(services_path, sources=located)
+        origins = geography.load_origins(data_dir)
+        engine = TravelEngine.from_study(
+            network,
+            data_dir=data_dir,
+            sources=located,
+            register=register,
+            origins=origins,
+            build_if_missing=build,
+        )
+        return cls(engine, origins, register, data_dir=data_dir, services_path=services_path)
+
+    def with_changes(self, changes: RegisterChanges) -> Study:
+        """Return a view of this study with ``changes`` applied (the engine is shared)."""
+        view = Study(
+            self.engine,
+            self.origins,
+            self.register,
+            data_dir=self.data_dir,
+            services_path=self.services_path,
+            changes=changes,
+        )
+        view._names = self._names
+        return view
+
+    # ---- facts ------------------------------------------------------------------
+
+    def effective_register(self) -> gpd.GeoDataFrame:
+        """The register as this study sees it: changed hours, closures, what-if sites.
+
+        The baseline register object is never modified; a new frame is returned.
+        """
+        register = self.register.copy()
+        if self.changes.is_empty:
+            return register
+        for service_id, expression in self.changes.hours.items():
+            register.loc[register["id"] == service_id, "opening_hours"] = expression
+        register = register[~register["id"].isin(self.changes.closed)]
+        if self.changes.added:
+            added = gpd.GeoDataFrame(
+                [dict(record) for record in self.changes.added],
+                geometry="geometry",
+                crs=register.crs,
+            )
+            added["what_if"] = True
+            register = pd.concat([register.assign(what_if=False), added], ignore_index=True)
+        return gpd.GeoDataFrame(register, geometry="geometry", crs=self.register.crs)
+
+    @property
+    def network_source(self) -> str:
+        """Which network the minutes come from (``offline`` or ``osm``)."""
+        return str(self.engine.network.source)
+
+    def area_names(self, by: AreaLevel) -> dict[str, str]:
+        """``{code: name}`` for LSOAs, wards or council areas."""
+        if self._names is None:
+            lsoas = geography.load_lsoas(self.data_dir)
+            wards = geography.load_wards(self.data_dir)
+            areas = geography.load_council_areas(self.data_dir)
+            self._names = {
+                "lsoa": dict(zip(lsoas["lsoa21_code"], lsoas["lsoa21_name"], strict=True)),
+                "ward": dict(zip(wards["ward_code"], wards["ward_name"], strict=True)),
+                "district": dict(zip(areas["lad_code"], areas["lad_name"], strict=True)),
+            }
+        return self._names[by]
+
+    def eligible_weights(self, age_band: str | None) -> np.ndarray:
+        """Per-origin population eligible for the age band (everybody for ``None``)."""
+        if age_band is None:
+            return self.origins["population"].to_numpy(float)
+        if age_band not in AGE_BANDS:
+            raise ServiceMapError(
+                f"unknown age band {age_band!r}: use one of {', '.join(AGE_BANDS)}"
+            )
+        return self.origins[age_band].to_numpy(float)
+
+    # ---- queries ----------------------------------------------------------------
+
+    def nearest(
+        self,
+        category: str | Sequence[str] | None = "sarc",
+        at: str | TimeSlot | None = "Tue 10:00",
+        *,
+        age_band: str | None = None,
+        crime_type: str | None = None,
+    ) -> Any:
+        """Nearest eligible open service for every origin, with this study's changes."""
+        when = resolve_slot(at).at if at is not None else None
+        return self.engine.nearest(
+            category,
+            when,
+            age_band=age_band,
+            crime_type=crime_type,
+            exclude=sorted(self.changes.closed),
+            extra_services=list(self.changes.added_ids),
+            hours_override=dict(self.changes.hours),
+        )
+
+    def origin_minutes(
+        self,
+        category: str | Sequence[str] | None = "sarc",
+        at: str | TimeSlot | None = "Tue 10:00",
+        *,
+        age_band: str | None = None,
+        crime_type: str | None = None,
+    ) -> pd.DataFrame:
+        """Per-origin nearest service, minutes, provider area and eligible population."""
+        result = self.nearest(category, at, age_band=age_band, crime_type=crime_type)
+        frame = self.origins[["origin_id", "lsoa21_code", "ward_code", "lad_code"]].copy()
+        frame["eligible_population"] = self.eligible_weights(age_band)
+        frame["service_id"] = result.service_id
+        frame["minutes"] = np.where(np.isfinite(result.minutes), result.minutes, np.nan)
+        frame["provider_area"] = result.provider_area
+        return frame
+
+    def coverage(
+        self,
+        category: str | Sequence[str] | None = "sarc",
+        at: str | TimeSlot | None = "Tue 10:00",
+        by: AreaLevel = "district",
+        *,
+        age_band: str | None = None,
+        crime_type: str | None = None,
+        thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+        total_row: bool = True,
+    ) -> pd.DataFrame:
+        """Population-weighted coverage by area (see :func:`summarise` for the columns).
+
+        Parameters
+        ----------
+        category
+            Service category or categories (``None``: any).
+        at
+            Time of week (``"Sat 02:00"``), ISO date-time, or slot name
+            (``"weekend night"``); ``None`` ignores opening hours.
+        by
+            ``"lsoa"``, ``"ward"`` or ``"district"``.
+        age_band
+            A Census age band (``"age_0_15"`` …) or ``None`` for everybody.
+        crime_type
+            Keep services for this crime type (or ``all``).
+        thresholds
+            Minutes for the ``share_within_`` columns.
+        total_row
+            Append a Lancashire total row (``area_code`` = ``TOTAL``).
+        """
+        if by not in _AREA_KEY:
+            raise ServiceMapError(f"unknown area level {by!r}: use lsoa, ward or district")
+        slot = resolve_slot(at) if at is not None else None
+        result = self.nearest(category, slot, age_band=age_band, crime_type=crime_type)
+        table = summarise(
+            self.origins,
+            result.minutes,
+            result.service_id,
+            result.provider_area,
+            by=by,
+            weights=self.eligible_weights(age_band),
+            thresholds=thresholds,
+            names=self.area_names(by),
+            total_row=total_row,
+        )
+        table.insert(2, "slot", slot.at if slot else "any time")
+        table.insert(3, "slot_name", slot.name if slot else "opening hours ignored")
+        return table
+
+    def compare_slots(
+        self,
+        category: str | Sequence[str] | None = "sarc",
+        slots: Iterable[str | TimeSlot] = ("weekday daytime", "weekend night"),
+        by: AreaLevel = "district",
+        **kwargs: Any,
+    ) -> pd.DataFrame:
+        """Coverage at several slots, with the change from the first slot per area.
+
+        Adds ``minutes_added`` (mean minutes minus the first slot's) and
+        ``share_within_60_change``: the out-of-hours gap when the first slot is
+        weekday daytime.
+        """
+        tables = [self.coverage(category, s, by, **kwargs) for s in slots]
+        base = tables[0].set_index("area_code")
+        for table in tables:
+            table["minutes_added"] = (
+                table["mean_minutes"].to_numpy()
+                - base["mean_minutes"].reindex(table["area_code"]).to_numpy()
+            )
+            if "share_within_60" in table:
+                table["share_within_60_change"] = (
+                    table["share_within_60"].to_numpy()
+                    - base["share_within_60"].reindex(table["area_code"]).to_numpy()
+                )
+        return pd.concat(tables, ignore_index=True)
+
+    def sarc_access(
+        self, slots: Iterable[str | TimeSlot] = ("weekday daytime", "weekend night")
+    ) -> pd.DataFrame:
+        """The SARC question: where is each council area's nearest open SARC, per slot?
+
+        One row per council area and slot, and a Lancashire ``TOTAL`` row per slot:
+        ``share_nearest_preston`` (a Lancashire SARC in Preston),
+        ``share_nearest_manchester``, ``share_nearest_cumbria``, ``share_nearest_other``
+        (any other: Merseyside, Yorkshire, a what-if site elsewhere in Lancashire) — these
+        four sum to 1 over the population that can reach an open SARC — with
+        ``share_nearest_outside_lancashire``, mean/median/p90 minutes, ``minutes_added``
+        against the first slot, and ``population_over_60`` / ``population_over_90``.
+        """
+        services = self.engine.services.set_index("id")
+        register = self.register.set_index("id")
+        rows = []
+        slots = [resolve_slot(s) for s in slots]
+        first_mean: pd.Series | None = None
+        for slot in slots:
+            result = self.nearest("sarc", slot)
+            ids = pd.Series(result.service_id, dtype=object)
+            groups = {sid: _sarc_group(sid, services, register) for sid in ids.dropna().unique()}
+            group = ids.map(groups).fillna("none").to_numpy(dtype=object)
+            weights = self.origins["population"].to_numpy(float)
+            table = summarise(
+                self.origins,
+                result.minutes,
+                result.service_id,
+                result.provider_area,
+                by="district",
+                weights=weights,
+                thresholds=(60, 90),
+                names=self.area_names("district"),
+            )
+            table = table.set_index("area_code")
+            codes = self.origins["lad_code"].to_numpy()
+            for label in ("preston", "manchester", "cumbria", "other"):
+                hit = np.where(group == label, weights, 0.0)
+                per_area = pd.Series(hit).groupby(codes).sum()
+                per_area[TOTAL_CODE] = hit.sum()
+                reached = pd.Series(np.where(group != "none", weights, 0.0)).groupby(codes).sum()
+                reached[TOTAL_CODE] = reached.sum()
+                table[f"share_nearest_{label}"] = (per_area / reached).reindex(table.index)
+            table["population_over_60"] = table["eligible_population"] * (
+                1 - table["share_within_60"]
+            )
+            table["population_over_90"] = table["population_beyond_90"]
+            if first_mean is None:
+                first_mean = table["mean_minutes"]
+            table["minutes_added"] = table["mean_minutes"] - first_mean.reindex(table.index)
+            table = table.reset_index()
+            table.insert(2, "slot", slot.at)
+            table.insert(3, "slot_name", slot.name)
+            rows.append(table)
+        out = pd.concat(rows, ignore_index=True)
+        columns = [
+            "area_code",
+            "area_name",
+            "slot",
+            "slot_name",
+            "population",
+            "share_nearest_preston",
+            "share_nearest_manchester",
+            "share_nearest_cumbria",
+            "share_nearest_other",
+            "share_nearest_outside_lancashire",
+            "mean_minutes",
+            "median_minutes",
+            "p90_minutes",
+            "minutes_added",
+            "population_over_60",
+            "population_over_90",
+            "population_unreached",
+            "nearest_service",
+        ]
+        return out[columns]
+
+
+def _sarc_group(service_id: Any, services: pd.DataFrame, register: pd.DataFrame) -> str:
+    """Classify a SARC as preston / manchester / cumbria / other (``none``: no SARC)."""
+    if service_id is None:
+        return "none"
+    area = services.at[service_id, "provider_area"] if service_id in services.index else None
+    if area == "Greater Manchester":
+        return "manchester"
+    if area == "Cumbria":
+        return "cumbria"
+    district = register.at[service_id, "district"] if service_id in register.index else None
+    if area == "Lancashire" and district == "E07000123":  # Preston
+        return "preston"
+    return "other"
