@@ -56,7 +56,6 @@ __all__ = [
     "load_population",
     "load_postcodes",
     "load_wards",
-    "normalise_postcode",
 ]
 
 #: Bump when a build step changes what it writes, so caches rebuild.
@@ -125,14 +124,10 @@ def _paths(data_dir: Path | None) -> GeographyPaths:
     return GeographyPaths(Path(data_dir) if data_dir is not None else default_data_dir())
 
 
-def normalise_postcode(text: str) -> str:
-    """Return a postcode in its published form: upper case, one space before the inward code.
-
-    >>> normalise_postcode(" pr29ht ")
-    'PR2 9HT'
-    """
-    compact = "".join(str(text).split()).upper()
-    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
+def _published_form(postcodes: pd.Series) -> pd.Series:
+    """Code-Point pads short postcodes to 7 characters (``"M1  1AE"``): use one space."""
+    compact = postcodes.str.replace(r"\s+", "", regex=True).str.upper()
+    return compact.str[:-3] + " " + compact.str[-3:]
 
 
 # ---- build steps ------------------------------------------------------------------
@@ -228,7 +223,7 @@ def _build_postcodes(sources: Sources, dest: Path) -> dict[str, Any]:
     min_lon, min_lat, max_lon, max_lat = STUDY_AREA_LONLAT
     units = units[units["lon"].between(min_lon, max_lon) & units["lat"].between(min_lat, max_lat)]
     units = units.assign(
-        postcode=units["postcode"].map(normalise_postcode),
+        postcode=_published_form(units["postcode"]),
         in_lancashire=units["district_code"].isin(LANCASHIRE_LAD_CODES),
     ).sort_values("postcode")
     units.reset_index(drop=True).to_parquet(dest, index=False)
