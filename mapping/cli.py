@@ -381,6 +381,36 @@ def format_sarc_table(table: pd.DataFrame) -> str:
     return shown[columns].rename(columns=headers).to_string(index=False)
 
 
+@app.command("gaps")
+def gaps(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the full register (.csv or .xlsx).")
+    ] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules", help="Gap rules TOML (default: data/gap_rules.toml).", dir_okay=False
+        ),
+    ] = None,
+    services: ServicesOption = None,
+    scenario: ScenarioOption = None,
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+    network: NetworkOption = "offline",
+) -> None:
+    """The gap register: each rule's gaps by area, with severity and evidence."""
+    from mapping import gaps as gaps_mod
+
+    checked = gaps_mod.load_rules(rules)  # a broken rules file fails before the slow load
+    study = _load_study(services, scenario, sources, data_dir, network)
+    register = gaps_mod.evaluate(study, checked)
+    typer.echo(gaps_mod.format_gaps(register))
+    typer.echo(gaps_mod.summarise_gaps(register).to_string(index=False))
+    typer.echo(f"{len(register)} gap(s). Network: {study.network_source}.")
+    if out is not None:
+        _write_table(register, out)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command, turning errors into one clear message.
 
