@@ -18,6 +18,7 @@ People with no eligible open service within reach count as beyond every threshol
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -362,6 +363,12 @@ class Study:
             )
             added["what_if"] = True
             register = pd.concat([register.assign(what_if=False), added], ignore_index=True)
+            # Keep the register's own column types (nullable ints stay ints, not objects).
+            for column, dtype in self.register.dtypes.items():
+                if column != "geometry" and register[column].dtype != dtype:
+                    # A what-if value the baseline type cannot hold keeps its own type.
+                    with contextlib.suppress(TypeError, ValueError):
+                        register[column] = register[column].astype(dtype)
         return gpd.GeoDataFrame(register, geometry="geometry", crs=self.register.crs)
 
     @property
@@ -522,7 +529,8 @@ class Study:
         against the first slot, and ``population_over_60`` / ``population_over_90``.
         """
         services = self.engine.services.set_index("id")
-        register = self.register.set_index("id")
+        # The effective register, so a what-if SARC is classed by where it stands.
+        register = self.effective_register().set_index("id")
         rows = []
         slots = [resolve_slot(s) for s in slots]
         first_mean: pd.Series | None = None

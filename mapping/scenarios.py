@@ -1,0 +1,1148 @@
+"""What-if scenarios: change opening hours, close services or add sites, then compare.
+
+A scenario is a small TOML (or JSON) file, kept beside the analysis rather than in the
+register, so the committed ``data/services.csv`` is never edited to ask "what if?"::
+
+    name = "Preston SARC staffed out of hours"
+    description = "optional"
+
+    [[change]]
+    kind = "hours"                  # hours | add | close
+    service = "sarc-preston-safe-centre"
+    opening_hours = "24/7"
+
+    [[change]]
+    kind = "add"
+    name = "Hypothetical East Lancashire SARC"
+    category = "sarc"
+    postcode = "BB11 1JH"           # or lon = ..., lat = ...
+    opening_hours = "24/7"
+    # optional: min_age, max_age, crime_types = ["sexual_violence"], id
+
+    [[change]]
+    kind = "close"
+    service = "sarc-manchester-saint-marys"
+
+:func:`apply_scenario` turns it into :class:`mapping.coverage.RegisterChanges` and a
+what-if view of a :class:`~mapping.coverage.Study` (the baseline study, its register and
+the register file are never modified); :func:`compare` puts the baseline and the
+scenario side by side per council area and time slot.
+
+Added sites join the study's shared travel engine under a deterministic id derived from
+the change (``whatif-<slug>-<hash>``), so the same site is routed once however many
+sessions ask for it, and a site counts only in queries of the scenario that lists it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import threading
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from shapely.geometry import Point
+
+from mapping.errors import ServiceMapError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from mapping.coverage import RegisterChanges, Study, TimeSlot
+    from mapping.sources import Sources
+    from mapping.travel import TravelEngine
+
+__all__ = [
+    "CHANGE_KINDS",
+    "Change",
+    "Comparison",
+    "Scenario",
+    "ScenarioResult",
+    "apply_scenario",
+    "compare",
+    "format_comparison",
+    "load_scenario",
+    "parse_scenario",
+    "save_scenario",
+    "scenario_changes",
+    "validate_scenario",
+]
+
+#: What a change can do.
+CHANGE_KINDS: tuple[str, ...] = ("hours", "add", "close")
+#: ``provider_area`` / ``district`` of an added site outside Lancashire's council areas.
+OUTSIDE_LANCASHIRE = "Outside Lancashire"
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "hours": ("service", "opening_hours"),
+    "close": ("service",),
+    "add": ("name", "category", "opening_hours"),
+}
+_ALLOWED: dict[str, tuple[str, ...]] = {
+    "hours": ("service", "opening_hours"),
+    "close": ("service",),
+    "add": (
+        "name",
+        "category",
+        "postcode",
+        "lon",
+        "lat",
+        "opening_hours",
+        "min_age",
+        "max_age",
+        "crime_types",
+        "id",
+    ),
+}
+_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_MAX_AGE = 120
+# Check-then-add of what-if sites must not race between app sessions in one process.
+_ENGINE_LOCK = threading.Lock()
+
+
+# ---- the model ------------------------------------------------------------------------
+
+
+def _clean_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+def _clean_list(value: Any) -> Any:
+    # "domestic_abuse;sexual_violence" (the register's spelling) or a list.
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(";") if p.strip()]
+        return tuple(parts) or None
+    if isinstance(value, list):
+        return tuple(str(v).strip() if isinstance(v, str) else v for v in value)
+    return value
+
+
+_Text = Annotated[str | None, BeforeValidator(_clean_text)]
+
+
+class Change(BaseModel):
+    """One change of a scenario (which fields apply depends on ``kind``).
+
+    Attributes
+    ----------
+    kind
+        ``"hours"`` (new opening hours for a service), ``"add"`` (a new site) or
+        ``"close"`` (a service closed for good).
+    service
+        Register id of the service changed or closed (``hours``, ``close``).
+    opening_hours
+        OpenStreetMap ``opening_hours`` expression (``hours``, ``add``).
+    name, category
+        Name and register category of an added site.
+    postcode, lon, lat
+        Location of an added site: a postcode (OS Code-Point Open) *or* WGS84 lon/lat.
+    min_age, max_age, crime_types
+        Eligibility of an added site (default: all ages, ``("all",)``).
+    id
+        Id of an added site (default: derived from the change, ``whatif-<slug>-<hash>``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: _Text = None
+    service: _Text = None
+    opening_hours: _Text = None
+    name: _Text = None
+    category: _Text = None
+    postcode: _Text = None
+    lon: float | None = None
+    lat: float | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    crime_types: Annotated[tuple[str, ...] | None, BeforeValidator(_clean_list)] = None
+    id: _Text = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named set of changes to the register.
+
+    ``source`` names the file the scenario came from (used in problem messages); it does
+    not take part in equality, so the same scenario read from TOML and JSON is equal.
+    """
+
+    name: str
+    description: str = ""
+    changes: tuple[Change, ...] = ()
+    source: str = field(default="scenario", compare=False)
+
+
+# ---- reading and writing --------------------------------------------------------------
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file (``.toml`` or ``.json``, by extension).
+
+    Raises
+    ------
+    ServiceMapError
+        If the file is missing, unreadable, not valid TOML/JSON, or its structure is
+        wrong (unknown keys, values of the wrong type); every problem is listed as
+        ``file:change N:field: message``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".json"):
+        raise ServiceMapError(f"{path}: a scenario file must end in .toml or .json")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ServiceMapError(f"{path}: no such scenario file") from None
+    except IsADirectoryError:
+        raise ServiceMapError(f"{path}: is a folder, not a scenario file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ServiceMapError(f"{path}: cannot be read ({exc})") from None
+    try:
+        data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        kind = "TOML" if suffix == ".toml" else "JSON"
+        raise ServiceMapError(f"{path}: not valid {kind} ({exc})") from None
+    if not isinstance(data, dict):
+        raise ServiceMapError(f"{path}: expected a table/object at the top level")
+    return parse_scenario(data, str(path))
+
+
+def parse_scenario(mapping: Mapping[str, Any], source_name: str = "scenario") -> Scenario:
+    """Build a :class:`Scenario` from the structure of a scenario file.
+
+    Parameters
+    ----------
+    mapping
+        ``{"name": ..., "description": ..., "change": [{...}, ...]}`` (``changes`` is
+        accepted for ``change``).
+    source_name
+        The file name used in problem messages.
+
+    Raises
+    ------
+    ServiceMapError
+        Listing every structural problem (unknown keys, wrong types). Problems of
+        meaning (unknown service, bad hours, ...) are left to :func:`validate_scenario`.
+    """
+    problems: list[str] = []
+    allowed_top = ("name", "description", "change", "changes")
+    for key in mapping:
+        if key not in allowed_top:
+            problems.append(
+                f"{source_name}:{key}: unknown key; a scenario has name, description and "
+                "[[change]] tables"
+            )
+    name = mapping.get("name", "")
+    description = mapping.get("description", "")
+    for key, value in (("name", name), ("description", description)):
+        if value is not None and not isinstance(value, str):
+            problems.append(f"{source_name}:{key}: must be text")
+    if "change" in mapping and "changes" in mapping:
+        problems.append(f"{source_name}:change: give 'change' or 'changes', not both")
+    raw = mapping.get("change", mapping.get("changes", []))
+    if isinstance(raw, Mapping):
+        raw = [raw]  # a single [change] table rather than [[change]]
+    if not isinstance(raw, list):
+        problems.append(f"{source_name}:change: must be a list of [[change]] tables")
+        raw = []
+    changes: list[Change] = []
+    for number, item in enumerate(raw, start=1):
+        where = f"{source_name}:change {number}"
+        if not isinstance(item, Mapping):
+            problems.append(f"{where}:-: must be a table of fields (kind = ..., ...)")
+            continue
+        try:
+            changes.append(Change.model_validate(dict(item)))
+        except ValidationError as exc:
+            for error in exc.errors():
+                field_name = ".".join(str(p) for p in error["loc"][:1]) or "-"
+                problems.append(f"{where}:{field_name}: {_pydantic_message(error)}")
+    if problems:
+        raise _problems_error(source_name, problems)
+    return Scenario(
+        name=(name or "").strip() if isinstance(name, str) else "",
+        description=(description or "").strip() if isinstance(description, str) else "",
+        changes=tuple(changes),
+        source=source_name,
+    )
+
+
+def _pydantic_message(error: Mapping[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown field; a change has " + ", ".join(Change.model_fields)
+    if kind.startswith("int"):
+        return f"must be a whole number, not {error.get('input')!r}"
+    if kind.startswith("float"):
+        return f"must be a number, not {error.get('input')!r}"
+    return str(error.get("msg", "invalid value"))
+
+
+def _problems_error(source_name: str, problems: list[str]) -> ServiceMapError:
+    return ServiceMapError(
+        f"{source_name}: the scenario has {len(problems)} problem(s):\n" + "\n".join(problems)
+    )
+
+
+def _as_mapping(scenario: Scenario) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": scenario.name}
+    if scenario.description:
+        out["description"] = scenario.description
+    out["change"] = []
+    for change in scenario.changes:
+        record = change.model_dump(exclude_none=True)
+        if "crime_types" in record:
+            record["crime_types"] = list(record["crime_types"])
+        out["change"].append(record)
+    return out
+
+
+def save_scenario(scenario: Scenario, path: str | Path) -> Path:
+    """Write a scenario as TOML or JSON (by extension), atomically.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    from mapping.store import atomic_write_text
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    data = _as_mapping(scenario)
+    if suffix == ".json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    elif suffix == ".toml":
+        text = _to_toml(data)
+    else:
+        raise ServiceMapError(f"{path}: a scenario file must end in .toml or .json")
+    atomic_write_text(path, text)
+    return path
+
+
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f"}
+_TOML_ESCAPES["\r"] = "\\r"
+
+
+def _toml_string(text: str) -> str:
+    out = []
+    for char in text:
+        if char in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ServiceMapError(f"cannot write the number {value} to TOML")
+        return repr(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to a scenario file")
+
+
+def _to_toml(data: Mapping[str, Any]) -> str:
+    """The minimal TOML this flat structure needs: top-level keys, then [[change]]."""
+    lines = [f"{key} = {_toml_value(value)}" for key, value in data.items() if key != "change"]
+    for change in data.get("change", []):
+        lines += ["", "[[change]]"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in change.items()]
+    return "\n".join(lines) + "\n"
+
+
+# ---- validation -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Site:
+    """Where an added site is, once its postcode or lon/lat is resolved."""
+
+    easting: float
+    northing: float
+    lon: float
+    lat: float
+    postcode: str | None
+    precision: str
+
+
+def _resolve_postcodes(
+    postcodes: Iterable[str], sources: Path | Sources | None, data_dir: Path | None
+) -> tuple[dict[str, tuple[float, float]], str]:
+    """``{postcode: (easting, northing)}`` and a phrase naming what was searched.
+
+    Code-Point Open in the raw sources is authoritative; a deployed app may carry only
+    the built study-area postcode index (itself made from Code-Point), used as fallback.
+    The phrase completes "<postcode> is not in ..." or "<postcode> cannot be checked".
+    """
+    from mapping.services import lookup_postcodes
+    from mapping.sources import Sources, locate_sources
+
+    wanted = sorted(set(postcodes))
+    searched = "OS Code-Point Open"
+    if not wanted:
+        return {}, searched
+    try:
+        located = sources if isinstance(sources, Sources) else locate_sources(sources)
+        table = lookup_postcodes(wanted, located)
+        return {
+            str(pc): (float(row.easting), float(row.northing)) for pc, row in table.iterrows()
+        }, searched
+    except ServiceMapError as exc:
+        reason = str(exc)
+    try:
+        from mapping import geography
+
+        index = geography.load_postcodes(data_dir)
+    except (ServiceMapError, OSError) as exc:
+        return {}, f"cannot be checked: no Code-Point Open ({reason}) and no postcode index ({exc})"
+    index = index[index["postcode"].isin(wanted)]
+    found = {
+        str(r.postcode): (float(r.easting), float(r.northing))
+        for r in index.itertuples(index=False)
+    }
+    return found, "the study-area postcode index (OS Code-Point Open itself was not found)"
+
+
+def _check(
+    scenario: Scenario,
+    register: pd.DataFrame,
+    sources: Path | Sources | None = None,
+    *,
+    engine: TravelEngine | None = None,
+    data_dir: Path | None = None,
+) -> tuple[list[str], dict[int, _Site]]:
+    """Every problem of the scenario, and the resolved location of each added site."""
+    from mapping import hours
+    from mapping.services import CATEGORIES, CRIME_TYPES, normalise_postcode
+    from mapping.study_area import STUDY_AREA_LONLAT, to_27700, to_lonlat
+
+    src = scenario.source
+    problems: list[str] = []
+    if not scenario.name:
+        problems.append(f'{src}:name: a scenario needs a name (name = "...")')
+    if not scenario.changes:
+        problems.append(f"{src}:change: no changes: add at least one [[change]] table")
+    known_ids = set(register["id"].astype(str))
+    hours_seen: dict[str, int] = {}
+    closed_seen: dict[str, int] = {}
+    add_ids: dict[str, int] = {}
+    sites: dict[int, _Site] = {}
+    pending_postcodes: dict[int, str] = {}
+    for number, change in enumerate(scenario.changes, start=1):
+        where = f"{src}:change {number}"
+
+        def bad(field_name: str, message: str, where: str = where) -> None:
+            problems.append(f"{where}:{field_name}: {message}")
+
+        kind = change.kind
+        if kind is None:
+            bad("kind", f"kind is required: one of {', '.join(CHANGE_KINDS)}")
+            continue
+        if kind not in CHANGE_KINDS:
+            bad("kind", f"unknown kind {kind!r}: use one of {', '.join(CHANGE_KINDS)}")
+            continue
+        given = change.model_dump(exclude_none=True)
+        for field_name in given:
+            if field_name != "kind" and field_name not in _ALLOWED[kind]:
+                bad(field_name, f"not used when kind = {kind!r}; remove it")
+        for field_name in _REQUIRED[kind]:
+            if field_name not in given:
+                bad(field_name, f"required when kind = {kind!r}")
+        if change.opening_hours is not None and kind != "close":
+            message = hours.validate_hours(change.opening_hours)
+            if message:
+                bad("opening_hours", message)
+        if kind in ("hours", "close") and change.service is not None:
+            sid = change.service
+            if sid not in known_ids:
+                bad("service", f"unknown service id {sid!r}: not in the register")
+            seen = hours_seen if kind == "hours" else closed_seen
+            if sid in seen:
+                bad("service", f"{sid!r} is already {_verb(kind)} by change {seen[sid]}")
+            else:
+                seen[sid] = number
+            other = closed_seen if kind == "hours" else hours_seen
+            if sid in other:
+                bad("service", f"{sid!r} is both given new hours and closed (change {other[sid]})")
+        if kind != "add":
+            continue
+        if change.category is not None and change.category not in CATEGORIES:
+            bad(
+                "category",
+                f"unknown category {change.category!r}: use one of " + ", ".join(CATEGORIES),
+            )
+        if change.id is not None:
+            if not _ID_RE.match(change.id):
+                bad("id", f"{change.id!r}: use lower-case letters, digits and hyphens")
+            elif change.id in known_ids:
+                bad("id", f"{change.id!r} is already a service in the register")
+            elif change.id in add_ids:
+                bad("id", f"{change.id!r} is already used by change {add_ids[change.id]}")
+            else:
+                add_ids[change.id] = number
+        for field_name in ("min_age", "max_age"):
+            value = getattr(change, field_name)
+            if value is not None and not 0 <= value <= _MAX_AGE:
+                bad(field_name, f"{value} is not an age between 0 and {_MAX_AGE}")
+        if (
+            change.min_age is not None
+            and change.max_age is not None
+            and change.min_age > change.max_age
+        ):
+            bad("max_age", f"max_age {change.max_age} is below min_age {change.min_age}")
+        if change.crime_types is not None:
+            unknown = [c for c in change.crime_types if c not in CRIME_TYPES]
+            if unknown:
+                bad("crime_types", f"unknown {unknown}: use " + ", ".join(CRIME_TYPES))
+            elif not change.crime_types:
+                bad("crime_types", "empty: leave it out for all crime types")
+            elif "all" in change.crime_types and len(change.crime_types) > 1:
+                bad("crime_types", "'all' stands alone")
+        has_point = change.lon is not None or change.lat is not None
+        if change.postcode is not None and has_point:
+            bad("postcode", "give a postcode or lon/lat, not both")
+            continue
+        if change.postcode is None and not has_point:
+            bad("postcode", "no location: give a postcode, or lon and lat")
+            continue
+        if change.postcode is not None:
+            try:
+                pending_postcodes[number] = normalise_postcode(change.postcode)
+            except ValueError as exc:
+                bad("postcode", str(exc))
+            continue
+        if change.lon is None or change.lat is None:
+            bad("lat" if change.lat is None else "lon", "give both lon and lat")
+            continue
+        if not (math.isfinite(change.lon) and -180 <= change.lon <= 180):
+            bad("lon", f"{change.lon} is not a longitude")
+            continue
+        if not (math.isfinite(change.lat) and -90 <= change.lat <= 90):
+            bad("lat", f"{change.lat} is not a latitude")
+            continue
+        easting, northing = (float(v) for v in to_27700(change.lon, change.lat))
+        # Whole metres: ample for a site, and the same site always gets the same id.
+        easting, northing = round(easting), round(northing)
+        sites[number] = _Site(easting, northing, change.lon, change.lat, None, "street")
+
+    found, searched = _resolve_postcodes(pending_postcodes.values(), sources, data_dir)
+    for number, postcode in pending_postcodes.items():
+        where = f"{src}:change {number}"
+        if postcode not in found:
+            why = searched if searched.startswith("cannot") else f"is not in {searched}"
+            problems.append(f"{where}:postcode: {postcode} {why}")
+            continue
+        easting, northing = found[postcode]
+        lon, lat = (float(v) for v in to_lonlat(easting, northing))
+        sites[number] = _Site(easting, northing, round(lon, 6), round(lat, 6), postcode, "postcode")
+
+    min_lon, min_lat, max_lon, max_lat = STUDY_AREA_LONLAT
+    for number, site in list(sites.items()):
+        where = f"{src}:change {number}"
+        field_name = "postcode" if site.postcode else "lon"
+        label = site.postcode or f"({site.lon:g}, {site.lat:g})"
+        if not (min_lon <= site.lon <= max_lon and min_lat <= site.lat <= max_lat):
+            problems.append(
+                f"{where}:{field_name}: {label} is outside the study area (lon {min_lon:g} to "
+                f"{max_lon:g}, lat {min_lat:g} to {max_lat:g})"
+            )
+            del sites[number]
+            continue
+        if engine is not None:
+            off = _off_network(engine, site)
+            if off:
+                problems.append(f"{where}:{field_name}: {label} is {off}")
+                del sites[number]
+    derived: dict[str, int] = {}
+    for number, site in sites.items():
+        change = scenario.changes[number - 1]
+        sid = _site_id(change, site)
+        if change.id is None and sid in derived:
+            problems.append(
+                f"{src}:change {number}:name: the same site as change {derived[sid]}; "
+                "give it another name or an id"
+            )
+        derived.setdefault(sid, number)
+    problems.sort(key=_problem_order)
+    return problems, sites
+
+
+def _verb(kind: str) -> str:
+    return "given new hours" if kind == "hours" else "closed"
+
+
+def _problem_order(line: str) -> int:
+    # Whole-scenario problems first, then by change (postcodes are checked in one batch).
+    match = re.search(r":change (\d+):", line)
+    return int(match.group(1)) if match else 0
+
+
+def _off_network(engine: TravelEngine, site: _Site) -> str | None:
+    """Why the travel engine cannot route to the site, or ``None`` if it can."""
+    from mapping.network.snap import snap
+
+    limit = float(engine.max_snap_m)
+    result = snap(engine.network, np.array([[site.easting, site.northing]]), limit)
+    if bool(np.asarray(result.ok)[0]):
+        return None
+    distance = float(np.asarray(result.distance_m)[0])
+    if math.isfinite(distance):
+        how_far = f"{distance / 1000:.1f} km from the nearest road"
+    else:
+        how_far = f"more than {limit / 1000:g} km from any road"
+    return f"off the road network ({how_far}; limit {limit / 1000:g} km)"
+
+
+def validate_scenario(
+    scenario: Scenario,
+    register: pd.DataFrame,
+    sources: Path | Sources | None = None,
+    *,
+    engine: TravelEngine | None = None,
+    data_dir: Path | None = None,
+) -> list[str]:
+    """Return every problem of a scenario as ``file:change N:field: message``.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (its ``source`` names the file in the messages).
+    register
+        The register it applies to (its ``id`` column is what ``service`` must name).
+    sources
+        Raw sources folder or located :class:`mapping.sources.Sources` for the postcode
+        look-up in OS Code-Point Open (found when omitted; the built postcode index is
+        the fallback when there are no raw sources).
+    engine
+        The travel engine: when given, added sites must be on its road network.
+    data_dir
+        Generated-data folder (for the fallback postcode index).
+
+    Returns
+    -------
+    list of str
+        Empty when the scenario can be applied; ``N`` counts changes from 1.
+    """
+    return _check(scenario, register, sources, engine=engine, data_dir=data_dir)[0]
+
+
+# ---- applying -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """A scenario applied to a study.
+
+    Attributes
+    ----------
+    study
+        The what-if view (``baseline.with_changes(changes)``), sharing the engine.
+    scenario
+        The scenario applied.
+    changes
+        The :class:`~mapping.coverage.RegisterChanges` it amounts to (merged with any
+        changes the study already had).
+    register
+        The register as the scenario sees it (``study.effective_register()``).
+    added_ids
+        Ids of the sites the scenario added, in change order.
+    """
+
+    study: Study
+    scenario: Scenario
+    changes: RegisterChanges
+    register: gpd.GeoDataFrame
+    added_ids: tuple[str, ...] = ()
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:40].strip("-") or "site"
+
+
+def _site_id(change: Change, site: _Site) -> str:
+    """A deterministic id: the same site, hours and eligibility always get the same one."""
+    if change.id:
+        return change.id
+    key = json.dumps(
+        [
+            change.name,
+            change.category,
+            round(site.easting),
+            round(site.northing),
+            change.opening_hours,
+            change.min_age,
+            change.max_age,
+            list(change.crime_types or ("all",)),
+        ]
+    )
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+    return f"whatif-{_slug(change.name or '')}-{digest}"
+
+
+def _council_area_of(site: _Site, data_dir: Path | None) -> str | None:
+    """The Lancashire council area (LAD code) the site is in, or ``None``."""
+    from mapping import geography
+
+    areas = geography.load_council_areas(data_dir)
+    point = Point(site.easting, site.northing)
+    hits = areas[areas.geometry.covers(point)]
+    return str(hits["lad_code"].iloc[0]) if len(hits) else None
+
+
+def _engine_kwargs(change: Change, site: _Site, provider_area: str) -> dict[str, Any]:
+    return {
+        "xy": (site.easting, site.northing),
+        "category": change.category,
+        "name": change.name,
+        "opening_hours": change.opening_hours,
+        "min_age": change.min_age,
+        "max_age": change.max_age,
+        "crime_types": tuple(change.crime_types or ("all",)),
+        "provider_area": provider_area,
+    }
+
+
+def _same_service(existing: Mapping[str, Any], kwargs: Mapping[str, Any]) -> bool:
+    """Whether the engine's service is exactly the site the change describes."""
+
+    def age(value: Any, missing: float) -> float:
+        return missing if value is None or pd.isna(value) else float(value)
+
+    return bool(
+        existing.get("what_if")
+        and existing["name"] == kwargs["name"]
+        and existing["category"] == kwargs["category"]
+        and existing["opening_hours"] == kwargs["opening_hours"]
+        and existing["provider_area"] == kwargs["provider_area"]
+        and tuple(existing["crime_types"]) == tuple(kwargs["crime_types"])
+        and age(existing["min_age"], -np.inf) == age(kwargs["min_age"], -np.inf)
+        and age(existing["max_age"], np.inf) == age(kwargs["max_age"], np.inf)
+        and abs(float(existing["x"]) - kwargs["xy"][0]) < 0.5
+        and abs(float(existing["y"]) - kwargs["xy"][1]) < 0.5
+    )
+
+
+def _ensure_engine_service(
+    engine: TravelEngine, sid: str, kwargs: Mapping[str, Any], where: str
+) -> None:
+    """Add the site to the shared engine, or reuse it if exactly that site is there."""
+    with _ENGINE_LOCK:
+        services = engine.services
+        match = services[services["id"] == sid]
+        if len(match):
+            if _same_service(match.iloc[0].to_dict(), kwargs):
+                return
+            raise ServiceMapError(
+                f"{where}:id: {sid!r} is already used by a different site in this session; "
+                "choose another id"
+            )
+        engine.add_service(sid, **kwargs)
+
+
+def scenario_changes(
+    study: Study, scenario: Scenario, *, sources: Path | Sources | None = None
+) -> tuple[RegisterChanges, tuple[str, ...]]:
+    """Validate ``scenario`` against ``study`` and return its ``RegisterChanges``.
+
+    Added sites are put on the study's travel engine (reused when already there). The
+    result is merged with any changes the study already carries.
+
+    Raises
+    ------
+    ServiceMapError
+        Listing every problem (``file:change N:field: message``).
+    """
+    from mapping.coverage import RegisterChanges
+    from mapping.services import LANCASHIRE
+
+    register = study.effective_register()
+    problems, sites = _check(
+        scenario, register, sources, engine=study.engine, data_dir=study.data_dir
+    )
+    if problems:
+        raise _problems_error(scenario.source, problems)
+    hours: dict[str, str] = {}
+    closed: set[str] = set()
+    added: list[dict[str, Any]] = []
+    for number, change in enumerate(scenario.changes, start=1):
+        if change.kind == "hours":
+            hours[str(change.service)] = str(change.opening_hours)
+        elif change.kind == "close":
+            closed.add(str(change.service))
+        else:
+            site = sites[number]
+            district = _council_area_of(site, study.data_dir)
+            provider_area = LANCASHIRE if district else OUTSIDE_LANCASHIRE
+            sid = _site_id(change, site)
+            kwargs = _engine_kwargs(change, site, provider_area)
+            _ensure_engine_service(study.engine, sid, kwargs, f"{scenario.source}:change {number}")
+            added.append(_added_record(sid, change, site, district, provider_area, scenario))
+    base = study.changes
+    changes = RegisterChanges(
+        hours={**dict(base.hours), **hours},
+        closed=frozenset(base.closed) | frozenset(closed),
+        added=(*base.added, *added),
+    )
+    return changes, tuple(record["id"] for record in added)
+
+
+def _added_record(
+    sid: str,
+    change: Change,
+    site: _Site,
+    district: str | None,
+    provider_area: str,
+    scenario: Scenario,
+) -> dict[str, Any]:
+    """A register-like record for an added site (what the register would hold)."""
+    return {
+        "id": sid,
+        "name": change.name,
+        "provider": None,
+        "category": change.category,
+        "address": None,
+        "postcode": site.postcode,
+        "lat": site.lat,
+        "lon": site.lon,
+        "location_precision": site.precision,
+        "district": district or OUTSIDE_LANCASHIRE,
+        "areas_served": (provider_area,),
+        "opening_hours": change.opening_hours,
+        "hours_basis": f"what-if scenario: {scenario.name}",
+        "min_age": change.min_age,
+        "max_age": change.max_age,
+        "sexes": ("all",),
+        "crime_types": tuple(change.crime_types or ("all",)),
+        "self_referral_min_age": None,
+        "confidential": False,
+        "source": f"what-if scenario: {scenario.name}",
+        "verified_on": pd.NaT,
+        "notes": scenario.description or None,
+        "capacity_family_places": None,
+        "provider_area": provider_area,
+        "geometry": Point(site.easting, site.northing),
+    }
+
+
+def apply_scenario(
+    study: Study, scenario: Scenario, *, sources: Path | Sources | None = None
+) -> ScenarioResult:
+    """Apply a scenario to a study without modifying it.
+
+    Parameters
+    ----------
+    study
+        A :class:`mapping.coverage.Study` (possibly itself a what-if view: its changes
+        are kept and the scenario's added on top).
+    scenario
+        The scenario.
+    sources
+        Raw sources for the postcode look-up (found when omitted).
+
+    Returns
+    -------
+    ScenarioResult
+        ``.study`` is ``study.with_changes(...)``: the baseline study, its register
+        frame and the register file stay exactly as they were.
+
+    Raises
+    ------
+    ServiceMapError
+        If the scenario has any problem; the message lists them all.
+    """
+    changes, added_ids = scenario_changes(study, scenario, sources=sources)
+    view = study.with_changes(changes)
+    return ScenarioResult(
+        study=view,
+        scenario=scenario,
+        changes=changes,
+        register=view.effective_register(),
+        added_ids=added_ids,
+    )
+
+
+# ---- comparing ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Baseline against scenario, per area and time slot.
+
+    Attributes
+    ----------
+    by_area
+        One row per area and slot, with a Lancashire ``TOTAL`` row per slot (see
+        :func:`compare` for the columns).
+    totals
+        The ``TOTAL`` rows only, one per slot.
+    gaps
+        Gap-rule rows that the scenario resolves, creates or changes (``status``), or
+        ``None`` when the gap rules are not available.
+    result
+        The applied scenario.
+    threshold
+        The minutes of the ``population_within_<threshold>`` columns.
+    """
+
+    by_area: pd.DataFrame
+    totals: pd.DataFrame
+    gaps: pd.DataFrame
+    result: ScenarioResult
+    threshold: float
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario compared."""
+        return self.result.scenario
+
+
+def compare(
+    study: Study,
+    scenario: Scenario,
+    *,
+    category: str | Sequence[str] | None = "sarc",
+    slots: Iterable[str | TimeSlot] = ("weekday daytime", "weekend night"),
+    by: str = "district",
+    threshold: float = 60,
+    age_band: str | None = None,
+    sources: Path | Sources | None = None,
+) -> Comparison:
+    """Compare a study with the scenario applied to it, slot by slot.
+
+    Parameters
+    ----------
+    study
+        The baseline study.
+    scenario
+        The scenario to apply.
+    category
+        Service category (or categories) whose nearest open site is measured.
+    slots
+        Slot names or times of week (see :func:`mapping.coverage.resolve_slot`).
+    by
+        ``"district"`` (council area), ``"ward"`` or ``"lsoa"``.
+    threshold
+        Minutes for the "within" population columns.
+    age_band
+        Census age band of the eligible population (``None``: everybody).
+    sources
+        Raw sources for the postcode look-up (found when omitted).
+
+    Returns
+    -------
+    Comparison
+        ``by_area`` columns: ``area_code``, ``area_name``, ``slot``, ``slot_name``,
+        ``population``, ``eligible_population``, ``baseline_mean_minutes``,
+        ``scenario_mean_minutes``, ``minutes_saved`` (baseline minus scenario
+        population-weighted mean: positive is faster), ``baseline_population_within_<t>``,
+        ``scenario_population_within_<t>``, ``population_newly_within_<t>`` (the net
+        change: negative when people lose access), ``baseline_/scenario_share_nearest_
+        outside_lancashire``, ``baseline_/scenario_nearest_service``.
+
+    Raises
+    ------
+    ServiceMapError
+        If the scenario is invalid, or a slot, category or area level is unknown.
+    """
+    from mapping.coverage import TOTAL_CODE
+
+    result = apply_scenario(study, scenario, sources=sources)
+    t = f"{threshold:g}"
+    frames = []
+    for slot in slots:
+        tables = {}
+        for label, which in (("baseline", study), ("scenario", result.study)):
+            table = which.coverage(category, slot, by, age_band=age_band, thresholds=(threshold,))
+            tables[label] = table.set_index("area_code")
+        base, scen = tables["baseline"], tables["scenario"]
+        scen = scen.reindex(base.index)
+        out = base[["area_name", "slot", "slot_name", "population", "eligible_population"]].copy()
+        out["baseline_mean_minutes"] = base["mean_minutes"]
+        out["scenario_mean_minutes"] = scen["mean_minutes"]
+        out["minutes_saved"] = base["mean_minutes"] - scen["mean_minutes"]
+        within = f"share_within_{t}"
+        out[f"baseline_population_within_{t}"] = base["eligible_population"] * base[within]
+        out[f"scenario_population_within_{t}"] = scen["eligible_population"] * scen[within]
+        out[f"population_newly_within_{t}"] = (
+            out[f"scenario_population_within_{t}"] - out[f"baseline_population_within_{t}"]
+        )
+        outside = "share_nearest_outside_lancashire"
+        out[f"baseline_{outside}"] = base[outside]
+        out[f"scenario_{outside}"] = scen[outside]
+        out["baseline_nearest_service"] = base["nearest_service"]
+        out["scenario_nearest_service"] = scen["nearest_service"]
+        frames.append(out.reset_index())
+    by_area = pd.concat(frames, ignore_index=True)
+    totals = by_area[by_area["area_code"] == TOTAL_CODE].reset_index(drop=True)
+    return Comparison(
+        by_area=by_area,
+        totals=totals,
+        gaps=_compare_gaps(study, result.study),
+        result=result,
+        threshold=threshold,
+    )
+
+
+_GAP_STATUSES = ("resolved", "new", "changed")
+
+
+def _compare_gaps(baseline: Study, scenario_study: Study) -> pd.DataFrame:
+    """Gap rows the scenario resolves, creates or changes, matched by ``gap_id``.
+
+    ``changed``: the gap is in both registers but its severity or population affected
+    differs. Columns: ``status``, ``gap_id`` and the descriptive columns the gap
+    register has (``rule_id``, ``rule_title``, ``area_code``, ``area_name``), then
+    ``severity``, ``population_affected`` and ``evidence`` as ``*_baseline`` and
+    ``*_scenario``.
+    """
+    from mapping.gaps import evaluate
+
+    before = evaluate(baseline)
+    after = evaluate(scenario_study)
+    keys = [c for c in ("rule_id", "rule_title", "area_code", "area_name") if c in before]
+    compared = [c for c in ("severity", "population_affected") if c in before]
+    shown = [*compared, *(["evidence"] if "evidence" in before else [])]
+    merged = pd.merge(
+        before[["gap_id", *keys, *shown]],
+        after[["gap_id", *keys, *shown]],
+        on="gap_id",
+        how="outer",
+        suffixes=("_baseline", "_scenario"),
+        indicator=True,
+    )
+    for key in keys:
+        merged[key] = merged[f"{key}_baseline"].combine_first(merged[f"{key}_scenario"])
+    merged["status"] = np.select(
+        [merged["_merge"] == "left_only", merged["_merge"] == "right_only"],
+        ["resolved", "new"],
+        default="unchanged",
+    )
+    differs = pd.Series(False, index=merged.index)
+    for value in compared:
+        a, b = merged[f"{value}_baseline"], merged[f"{value}_scenario"]
+        differs |= ~((a == b).fillna(False).astype(bool) | (a.isna() & b.isna()))
+    merged.loc[(merged["_merge"] == "both") & differs, "status"] = "changed"
+    out = merged[merged["status"] != "unchanged"]
+    out = out.assign(_order=out["status"].map({s: i for i, s in enumerate(_GAP_STATUSES)}))
+    out = out.sort_values(["_order", "gap_id"], kind="mergesort")
+    columns = ["status", "gap_id", *keys]
+    columns += [f"{v}_{w}" for v in shown for w in ("baseline", "scenario")]
+    return out[columns].reset_index(drop=True)
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """Render a comparison for a terminal: the scenario, Lancashire totals, then areas.
+
+    Minutes are population-weighted means to the nearest open site; "newly within" is
+    the net change in people within the threshold (negative: access lost).
+    """
+    from mapping.coverage import TOTAL_CODE
+
+    scenario = comparison.scenario
+    t = f"{comparison.threshold:g}"
+    lines = [f"Scenario: {scenario.name} ({scenario.source})"]
+    if scenario.description:
+        lines.append(f"  {scenario.description}")
+    for number, change in enumerate(scenario.changes, start=1):
+        lines.append(f"  {number}. {_describe(change)}")
+    lines.append("")
+
+    def shown(table: pd.DataFrame, with_area: bool) -> pd.DataFrame:
+        out = pd.DataFrame(index=table.index)
+        if with_area:
+            out["council area"] = table["area_name"]
+        out["slot"] = table["slot_name"] + " (" + table["slot"] + ")"
+        out["baseline min"] = table["baseline_mean_minutes"].map(_minutes)
+        out["scenario min"] = table["scenario_mean_minutes"].map(_minutes)
+        out["min saved"] = table["minutes_saved"].map(_minutes)
+        out[f"newly within {t}"] = table[f"population_newly_within_{t}"].map(_signed_people)
+        out[f"within {t} (scenario)"] = table[f"scenario_population_within_{t}"].map(_people)
+        out["outside Lancs"] = (
+            table["baseline_share_nearest_outside_lancashire"].map(_percent)
+            + " -> "
+            + table["scenario_share_nearest_outside_lancashire"].map(_percent)
+        )
+        return out
+
+    totals = comparison.totals
+    lines.append("Lancashire totals (minutes: population-weighted mean drive time to the nearest")
+    lines.append("open site; 'outside Lancs': share whose nearest open site is outside Lancashire)")
+    lines.append(shown(totals, with_area=False).to_string(index=False))
+    lines.append("")
+    areas = comparison.by_area[comparison.by_area["area_code"] != TOTAL_CODE]
+    areas = areas.sort_values("area_name", kind="mergesort")  # slots keep their order
+    lines.append("By council area")
+    lines.append(shown(areas, with_area=True).to_string(index=False))
+    if comparison.gaps is not None:
+        lines.append("")
+        if comparison.gaps.empty:
+            lines.append("Gaps: none resolved, new or changed.")
+        else:
+            counts = comparison.gaps["status"].value_counts()
+            lines.append(
+                "Gaps: "
+                + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("resolved", "new", "changed"))
+            )
+            gaps = comparison.gaps
+            brief = pd.DataFrame({"status": gaps["status"], "gap": gaps["gap_id"]})
+            for value in ("severity", "population_affected"):
+                if f"{value}_baseline" in gaps:
+                    brief[value.replace("_", " ")] = (
+                        gaps[f"{value}_baseline"].map(_gap_value)
+                        + " -> "
+                        + gaps[f"{value}_scenario"].map(_gap_value)
+                    )
+            lines.append(brief.to_string(index=False))
+    return "\n".join(lines)
+
+
+def _describe(change: Change) -> str:
+    if change.kind == "hours":
+        return f"hours: {change.service} open {change.opening_hours}"
+    if change.kind == "close":
+        return f"close: {change.service}"
+    where = change.postcode or f"lon {change.lon:g}, lat {change.lat:g}"
+    return f"add: {change.name} ({change.category}, {where}, open {change.opening_hours})"
+
+
+def _gap_value(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return "-"
+    return f"{value:,}" if isinstance(value, int | np.integer) else str(value)
+
+
+def _minutes(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:.1f}"
+
+
+def _people(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:,.0f}"
+
+
+def _signed_people(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:+,.0f}"
+
+
+def _percent(value: float) -> str:
+    return "-" if pd.isna(value) else f"{100 * value:.0f}%"
