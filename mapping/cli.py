@@ -460,6 +460,47 @@ def gaps(
         _write_table(register, out)
 
 
+@app.command("export")
+def export(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder to write. A previous export there is replaced only once the new "
+            "one is complete; any other non-empty folder is refused.",
+            file_okay=False,
+        ),
+    ],
+    scenario: Annotated[
+        Path | None,
+        typer.Option("--scenario", help="Also compare a what-if scenario (TOML or JSON)."),
+    ] = None,
+    services: ServicesOption = None,
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+    network: NetworkOption = "offline",
+) -> None:
+    """Export tables (CSV, XLSX), GIS layers (GeoPackage, GeoParquet) and an HTML report."""
+    from mapping.export import export_all
+
+    plan = None
+    if scenario is not None:
+        from mapping.scenarios import load_scenario
+
+        plan = load_scenario(scenario)  # a malformed file fails before the slow load
+    study = _load_study(services, None, sources, data_dir, network)
+    report = export_all(study, out, scenario=plan, sources=sources, progress=True)
+    for path in report.paths:
+        typer.echo(path)
+    for note in report.notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(
+        f"{len(report.files)} files, {report.total_bytes / 1e6:.1f} MB in "
+        f"{report.seconds:.0f} s -> {report.out_dir}",
+        err=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command, turning errors into one clear message.
 

@@ -1,0 +1,661 @@
+"""Exports: formula safety, privacy, attribution, provenance and atomicity of every file."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq
+import pyogrio
+import pytest
+from shapely.geometry import Point
+
+from mapping import ATTRIBUTION, __version__
+from mapping import export as export_mod
+from mapping.cli import main
+from mapping.coverage import TOTAL_CODE, Study
+from mapping.errors import ServiceMapError
+from mapping.export import export_all, neutralise_formula, safe_frame, write_table
+from mapping.services import load_register
+from mapping.sources import Sources
+
+REPO = Path(__file__).parent.parent
+REGISTER = REPO / "data" / "services.csv"
+EAST_LANCS = REPO / "data" / "scenarios" / "east_lancashire_sarc.toml"
+
+EVIL = '=HYPERLINK("http://evil","x")'
+EVIL_SARC = "sarc-preston-safe-centre"  # located, public, and every area's nearest SARC by day
+EVIL_REFUGE_NAME = "@SUM(A1)"
+EVIL_REFUGE = "refuge-chorley"  # confidential: no location anywhere
+
+EXPECTED_FILES = {
+    "sarc_access.csv",
+    "gap_register.csv",
+    *(
+        f"coverage_{c}_{level}.csv"
+        for c in ("sarc", "idva", "isva", "da_outreach", "young_people", "multi_crime_hub")
+        for level in ("district", "ward", "lsoa")
+    ),
+    "services.csv",
+    "services_not_routed.csv",
+    "scenario_by_area.csv",
+    "scenario_totals.csv",
+    "scenario_gaps.csv",
+    "coverage.xlsx",
+    "coverage.gpkg",
+    "coverage_district.parquet",
+    "coverage_ward.parquet",
+    "coverage_lsoa.parquet",
+    "services.parquet",
+    "confidential_provision_by_district.parquet",
+    "report.html",
+    "README.txt",
+    "manifest.json",
+}
+GIS_LAYERS = {
+    "council_areas": "coverage_district.parquet",
+    "wards": "coverage_ward.parquet",
+    "lsoas": "coverage_lsoa.parquet",
+    "services": "services.parquet",
+    "confidential_provision_by_district": "confidential_provision_by_district.parquet",
+}
+
+# A cell a spreadsheet could evaluate: formula characters first (unless it is a plain
+# number such as -3.2, 1e-05 or -2.7%), or a leading tab / carriage return.
+_NUMBER = re.compile(r"^\s*[-+]?(?=[\d.,]*\d)[\d,]*\.?\d*(?:[eE][-+]?\d+)?%?\s*$")
+
+
+def _dangerous(value: Any) -> bool:
+    if not isinstance(value, str) or not value:
+        return False
+    if value.startswith(("\t", "\r")):
+        return True
+    return value.lstrip()[:1] in ("=", "+", "-", "@") and not _NUMBER.match(value)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {p.name: _sha(p) for p in sorted(folder.iterdir())}
+
+
+def _hidden_leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.parent.iterdir() if p.name.startswith(f".{folder.name}.")]
+
+
+# ---- fixtures -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def study(built_data: Path, sources: Sources) -> Study:
+    """The baseline study."""
+    return Study.load(sources=sources)
+
+
+@pytest.fixture(scope="module")
+def evil_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the register with formula-like names on a SARC and a refuge."""
+    with open(REGISTER, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    id_col, name_col = header.index("id"), header.index("name")
+    renamed = {EVIL_SARC: EVIL, EVIL_REFUGE: EVIL_REFUGE_NAME}
+    for row in rows[1:]:
+        if row and row[id_col] in renamed:
+            row[name_col] = renamed.pop(row[id_col])
+    assert not renamed, "the register no longer holds the services this test renames"
+    path = tmp_path_factory.mktemp("register") / "services.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cli_export(
+    built_data: Path, evil_register: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """``service-map export`` run in-process on the evil register, with a scenario."""
+    out = tmp_path_factory.mktemp("exports") / "export"
+    capture = pytest.MonkeyPatch()
+    import io
+    import sys
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    capture.setattr(sys, "stdout", stdout)
+    capture.setattr(sys, "stderr", stderr)
+    try:
+        with pytest.raises(SystemExit) as caught:
+            main(
+                [
+                    "export",
+                    "--out",
+                    str(out),
+                    "--services",
+                    str(evil_register),
+                    "--scenario",
+                    str(EAST_LANCS),
+                ]
+            )
+    finally:
+        capture.undo()
+    return {"out": out, "code": caught.value.code, "stdout": stdout.getvalue(), "err": stderr}
+
+
+@pytest.fixture(scope="module")
+def out(cli_export: dict[str, Any]) -> Path:
+    assert cli_export["code"] == 0, cli_export["err"].getvalue()
+    return cli_export["out"]
+
+
+@pytest.fixture(scope="module")
+def manifest(out: Path) -> dict[str, Any]:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def register(evil_register: Path) -> gpd.GeoDataFrame:
+    return load_register(evil_register)
+
+
+@pytest.fixture(scope="module")
+def workbook(out: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every sheet's cell values (read-only, so formulas would come back as '=…' text)."""
+    book = openpyxl.load_workbook(out / "coverage.xlsx", read_only=True)
+    try:
+        return {name: list(book[name].iter_rows(values_only=True)) for name in book.sheetnames}
+    finally:
+        book.close()
+
+
+# ---- neutralise_formula, safe_frame, write_table -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("  =1+1", "'  =1+1"),
+        ("\t=1", "'\t=1"),
+        ("\rplain", "'\rplain"),
+        ("\n@x", "'\n@x"),
+        ("plain text", "plain text"),
+        ("a = b", "a = b"),
+        ("", ""),
+        ("'=already", "'=already"),
+    ],
+)
+def test_neutralise_formula_text(value: str, expected: str) -> None:
+    assert neutralise_formula(value) == expected
+
+
+@pytest.mark.parametrize("value", [-5, 3.2, -0.5, np.float64(-7.5), np.int64(-3), None, True])
+def test_neutralise_formula_leaves_non_text_alone(value: Any) -> None:
+    result = neutralise_formula(value)
+    assert result is value
+
+
+def test_safe_frame_neutralises_cells_and_column_names_only() -> None:
+    frame = pd.DataFrame(
+        {
+            "name": [EVIL, "Preston", None],
+            "=cmd": ["+1", "ok", "-x"],
+            "minutes": [-5.0, 3.2, np.nan],
+            "count": pd.array([-1, 2, None], dtype="Int64"),
+            "label": pd.array(["@a", "b", None], dtype="string"),
+        }
+    )
+    safe = safe_frame(frame)
+    assert list(safe.columns) == ["name", "'=cmd", "minutes", "count", "label"]
+    assert safe["name"].tolist()[:2] == ["'" + EVIL, "Preston"] and pd.isna(safe["name"][2])
+    assert safe["'=cmd"].tolist() == ["'+1", "ok", "'-x"]
+    assert safe["label"].tolist()[:2] == ["'@a", "b"]
+    assert safe["minutes"].dtype == float and safe["minutes"].tolist()[:2] == [-5.0, 3.2]
+    assert safe["count"].tolist()[:2] == [-1, 2]
+    assert frame["name"][0] == EVIL and "=cmd" in frame.columns  # input untouched
+
+
+def test_write_table_rejects_other_extensions(tmp_path: Path) -> None:
+    for name in ("table.txt", "table.json", "table"):
+        with pytest.raises(ServiceMapError, match=r"\.csv or \.xlsx"):
+            write_table(pd.DataFrame({"a": [1]}), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_table_csv_is_plain_with_a_readme_beside_it(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"name": [EVIL, "Preston"], "minutes": [-5, 3.2]})
+    path = tmp_path / "table.csv"
+    written = write_table(frame, path)
+    assert written == [path, tmp_path / "table.README.txt"]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "name,minutes"  # a plain header: any CSV reader works unchanged
+    back = pd.read_csv(path)
+    assert back["name"].tolist() == ["'" + EVIL, "Preston"]
+    assert back["minutes"].tolist() == [-5.0, 3.2]  # still numbers
+    readme = (tmp_path / "table.README.txt").read_text(encoding="utf-8")
+    for line in ATTRIBUTION:
+        assert line in readme
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.README.txt", "table.csv"]
+
+
+def test_write_table_xlsx_has_text_cells_and_a_readme_sheet(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"name": [EVIL], "minutes": [-5], "areas": [("A", "B")]})
+    path = tmp_path / "table.xlsx"
+    assert write_table(frame, path) == [path]
+    book = openpyxl.load_workbook(path)
+    data, readme = book.worksheets
+    assert data.title == "table" and readme.title == "README"
+    cell = data["A2"]
+    assert cell.data_type == "s" and cell.value == "'" + EVIL
+    assert data["B2"].data_type == "n" and data["B2"].value == -5
+    assert data["C2"].value == "A;B"
+    text = "\n".join(str(c) for row in readme.iter_rows(values_only=True) for c in row if c)
+    for line in ATTRIBUTION:
+        assert line in text
+    assert __version__ in text
+
+
+# ---- the full export (CLI, evil register, scenario) ----------------------------------------
+
+
+def test_cli_export_exits_0_and_prints_every_file(cli_export: dict[str, Any], out: Path) -> None:
+    assert cli_export["code"] == 0
+    printed = [Path(line) for line in cli_export["stdout"].splitlines() if line.strip()]
+    assert {p.name for p in printed} == EXPECTED_FILES
+    assert all(p.parent == out.resolve() and p.is_file() for p in printed)
+
+
+def test_export_writes_exactly_the_listed_files(out: Path, manifest: dict[str, Any]) -> None:
+    assert {p.name for p in out.iterdir()} == EXPECTED_FILES
+    listed = {f["path"]: f for f in manifest["files"]}
+    assert set(listed) == EXPECTED_FILES - {"manifest.json"}
+    for name, entry in listed.items():
+        assert entry["sha256"] == _sha(out / name), name
+        assert entry["bytes"] == (out / name).stat().st_size
+        assert entry["description"]
+    assert manifest["generator"] == "mapping.export"
+    assert manifest["network_source"] == "offline"
+    assert not _hidden_leftovers(out)
+
+
+def test_formula_name_is_text_in_csv_and_xlsx(out: Path) -> None:
+    table = pd.read_csv(out / "services.csv", dtype=str, keep_default_na=False)
+    names = dict(zip(table["id"], table["name"], strict=True))
+    assert names[EVIL_SARC] == "'" + EVIL
+    assert names[EVIL_REFUGE] == "'" + EVIL_REFUGE_NAME
+    book = openpyxl.load_workbook(out / "coverage.xlsx")  # not read-only: real data types
+    sheet = book["services"]
+    header = [c.value for c in sheet[1]]
+    id_col, name_col = header.index("id"), header.index("name")
+    cells = {row[id_col].value: row[name_col] for row in sheet.iter_rows(min_row=2)}
+    for service_id, name in ((EVIL_SARC, EVIL), (EVIL_REFUGE, EVIL_REFUGE_NAME)):
+        assert cells[service_id].data_type == "s"
+        assert cells[service_id].value == "'" + name
+
+
+def test_no_formula_in_any_csv(out: Path) -> None:
+    for path in sorted(out.glob("*.csv")):
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        assert rows, path
+        bad = [cell for row in rows for cell in row if _dangerous(cell)]
+        assert not bad, (path.name, bad[:5])
+
+
+def test_no_formula_in_the_workbook(workbook: dict[str, list[tuple[Any, ...]]]) -> None:
+    assert sum(len(rows) for rows in workbook.values()) > 10_000
+    for name, rows in workbook.items():
+        assert len(name) <= 31
+        bad = [v for row in rows for v in row if _dangerous(v)]
+        assert not bad, (name, bad[:5])
+
+
+def test_no_formula_in_gis_layers(out: Path) -> None:
+    for layer, filename in GIS_LAYERS.items():
+        for frame in (
+            gpd.read_file(out / "coverage.gpkg", layer=layer),
+            gpd.read_parquet(out / filename),
+        ):
+            texts = frame.drop(columns="geometry").select_dtypes(exclude="number")
+            bad = [v for column in texts for v in texts[column] if _dangerous(v)]
+            assert not bad, (layer, bad[:5])
+            assert all(not _dangerous(c) for c in frame.columns)
+
+
+class _Cells(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("td", "th"):
+            self._depth += 1
+            self.cells.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th"):
+            self._depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self.cells[-1] += data
+
+
+def test_html_report_is_escaped_and_formula_safe(out: Path) -> None:
+    page = (out / "report.html").read_text(encoding="utf-8")
+    # Escaped everywhere: the raw name, quotes included, never reaches the markup.
+    assert EVIL not in page and '"http://evil"' not in page
+    parser = _Cells()
+    parser.feed(page)
+    assert len(parser.cells) > 100
+    assert not [c for c in parser.cells if _dangerous(c)]
+    # The SARC table names the nearest SARC: the formula-like name is shown as text.
+    assert "'" + EVIL in parser.cells
+
+
+def test_no_formula_in_manifest(manifest: dict[str, Any]) -> None:
+    def strings(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [s for v in node.values() for s in strings(v)] + list(node)
+        if isinstance(node, list):
+            return [s for v in node for s in strings(v)]
+        return [node] if isinstance(node, str) else []
+
+    values = strings(manifest)
+    assert len(values) > 50
+    assert not [v for v in values if _dangerous(v)]
+
+
+# ---- privacy ----------------------------------------------------------------------------
+
+
+def test_services_layers_hold_exactly_the_public_located_services(
+    out: Path, register: gpd.GeoDataFrame
+) -> None:
+    public = register[~register["confidential"] & register.geometry.notna()]
+    expected = set(public["id"])
+    secret = set(register.loc[register["confidential"], "id"])
+    assert expected and secret and EVIL_REFUGE in secret
+    for frame in (
+        gpd.read_file(out / "coverage.gpkg", layer="services"),
+        gpd.read_parquet(out / "services.parquet"),
+    ):
+        assert set(frame["id"]) == expected
+        assert not set(frame["id"]) & secret
+        assert set(frame.geom_type) == {"Point"}
+        assert frame.crs.to_epsg() == 27700
+        # The points are the register's own, not shifted or re-projected wrongly.
+        mine = public.set_index("id").geometry
+        for row in frame.itertuples():
+            assert row.geometry.distance(mine[row.id]) < 0.01
+
+
+def test_confidential_records_have_no_location_in_tables(out: Path, register: Any) -> None:
+    secret = set(register.loc[register["confidential"], "id"])
+    table = pd.read_csv(out / "services.csv", dtype=str, keep_default_na=False)
+    assert "geometry" not in table.columns
+    rows = table[table["id"].isin(secret)]
+    assert set(rows["id"]) == secret
+    for column in ("lat", "lon", "postcode", "address"):
+        assert (rows[column] == "").all(), column
+
+
+def test_confidential_provision_is_polygons_with_counts(out: Path, register: Any) -> None:
+    secret = register[register["confidential"]]
+    expected = secret.groupby("district").size()
+    for frame in (
+        gpd.read_file(out / "coverage.gpkg", layer="confidential_provision_by_district"),
+        gpd.read_parquet(out / "confidential_provision_by_district.parquet"),
+    ):
+        assert set(frame.geom_type) <= {"Polygon", "MultiPolygon"}
+        assert len(frame) == 14
+        counts = frame.set_index("lad_code")["confidential_services"]
+        assert counts.sum() == len(secret) > 0
+        for district, n in expected.items():
+            assert counts[district] == n
+        assert not {"id", "name", "lat", "lon"} & set(frame.columns)
+
+
+def test_only_the_services_layers_hold_points(out: Path) -> None:
+    for layer, _ in pyogrio.list_layers(out / "coverage.gpkg"):
+        frame = gpd.read_file(out / "coverage.gpkg", layer=layer)
+        assert frame.crs.to_epsg() == 27700
+        if layer != "services":
+            assert "Point" not in set(frame.geom_type), layer
+
+
+def test_a_leaked_confidential_location_is_never_exported(study: Study, tmp_path: Path) -> None:
+    """Even if a confidential record carried a point, no export file would show it."""
+    register = study.register.copy()
+    leaked = register["id"] == EVIL_REFUGE
+    assert leaked.sum() == 1 and register.loc[leaked, "confidential"].all()
+    x, y = 358_421.0, 417_613.0  # a point in Chorley
+    register.loc[leaked, "lat"] = 53.654321
+    register.loc[leaked, "lon"] = -2.632109
+    register.loc[leaked, "postcode"] = "PR7 9ZZ"
+    geometry = register.geometry.copy()
+    geometry[leaked] = Point(x, y)
+    register = register.set_geometry(geometry)
+    leaky = Study(study.engine, study.origins, register, data_dir=study.data_dir)
+    target = tmp_path / "leaky"
+    export_all(leaky, target, categories=("sarc",), slots=("weekday daytime",))
+    for path in target.iterdir():
+        if path.suffix in (".csv", ".html", ".json", ".txt"):
+            text = path.read_text(encoding="utf-8")
+            for secret in ("53.654321", "-2.632109", "PR7 9ZZ", "358421", "417613"):
+                assert secret not in text, (path.name, secret)
+    book = openpyxl.load_workbook(target / "coverage.xlsx", read_only=True)
+    values = {v for ws in book for row in ws.iter_rows(values_only=True) for v in row}
+    book.close()
+    assert not {53.654321, -2.632109, "PR7 9ZZ"} & values
+    for layer, filename in GIS_LAYERS.items():
+        for frame in (
+            gpd.read_file(target / "coverage.gpkg", layer=layer),
+            gpd.read_parquet(target / filename),
+        ):
+            points = frame[frame.geom_type == "Point"]
+            assert not (points.distance(Point(x, y)) < 50).any(), layer
+            if "id" in frame.columns:
+                assert EVIL_REFUGE not in set(frame["id"])
+
+
+def test_export_refuses_a_register_that_public_view_did_not_clean(
+    study: Study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register = study.register.copy()
+    leaked = register["id"] == EVIL_REFUGE
+    geometry = register.geometry.copy()
+    geometry[leaked] = Point(358_421.0, 417_613.0)
+    leaky = Study(study.engine, study.origins, register.set_geometry(geometry))
+    monkeypatch.setattr("mapping.services.public_view", lambda frame: frame.copy())
+    target = tmp_path / "refused"
+    with pytest.raises(ServiceMapError, match=EVIL_REFUGE):
+        export_all(leaky, target, categories=("sarc",), slots=("weekday daytime",))
+    assert not target.exists() and not _hidden_leftovers(target)
+
+
+def test_a_what_if_study_exports_its_effective_register(study: Study, tmp_path: Path) -> None:
+    from mapping.scenarios import apply_scenario, load_scenario
+
+    what_if = apply_scenario(study, load_scenario(EAST_LANCS)).study
+    added = set(what_if.changes.added_ids)
+    assert added
+    target = tmp_path / "what_if"
+    export_all(what_if, target, categories=("sarc",), slots=("weekend night",))
+    table = pd.read_csv(target / "services.csv", dtype=str, keep_default_na=False)
+    assert added <= set(table["id"])
+    layer = gpd.read_parquet(target / "services.parquet")
+    assert added <= set(layer["id"])  # a located public site, not a confidential one
+    secret = gpd.read_parquet(target / "confidential_provision_by_district.parquet")
+    assert secret["confidential_services"].sum() == study.register["confidential"].sum()
+    sheet = pd.read_excel(target / "coverage.xlsx", sheet_name="README", header=None)
+    assert sheet.astype(str).apply(lambda c: c.str.contains("added: whatif-")).any().any()
+
+
+# ---- provenance and attribution --------------------------------------------------------------
+
+
+def _readme_text(workbook: dict[str, list[tuple[Any, ...]]]) -> str:
+    return "\n".join(" | ".join(str(v) for v in row if v is not None) for row in workbook["README"])
+
+
+def test_readme_sheet_records_parameters_sources_and_attribution(
+    workbook: dict[str, list[tuple[Any, ...]]],
+    sources: Sources,
+    evil_register: Path,
+    manifest: dict[str, Any],
+) -> None:
+    assert next(iter(workbook)) == "README"
+    text = _readme_text(workbook)
+    assert "network source | offline" in text
+    assert "params.circuity" in text  # the network's parameters, not just its name
+    for relpath, digest in sources.verify_all().items():
+        assert f"{relpath} | {digest}" in text
+    assert _sha(evil_register) in text  # the register the export was made from
+    for line in ATTRIBUTION:
+        assert line in text
+    for expected in ("Ordnance Survey", "Royal Mail", "Office for National Statistics"):
+        assert expected in text
+    assert f"lancashire-service-map | {__version__}" in text
+    assert f"generated at (UTC) | {manifest['generated_at']}" in text
+    for fragment in ("weekend night | Sat 02:00 | free_flow", "young_people: age_0_15"):
+        assert fragment in text
+    assert "population-weighted origins on postcode units" in text
+    assert "Hypothetical East Lancashire SARC" in text  # the scenario compared
+
+
+def test_every_file_carries_the_attribution(
+    out: Path, workbook: dict[str, list[tuple[Any, ...]]]
+) -> None:
+    readme = (out / "README.txt").read_text(encoding="utf-8")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    outside_map = html.unescape(re.sub(r'srcdoc="[^"]*"', "", page))
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    workbook_text = _readme_text(workbook)
+    gpkg = [pyogrio.read_info(out / "coverage.gpkg", layer=la) for la in GIS_LAYERS]
+    parquet = [pq.read_schema(out / f).metadata for f in GIS_LAYERS.values()]
+    for line in ATTRIBUTION:
+        assert line in readme  # the folder's README covers its CSV files
+        assert line in workbook_text
+        assert line in outside_map  # the report's own footer, not only the map's
+        assert line in manifest["attribution"]
+        assert all(line in info["layer_metadata"]["attribution"] for info in gpkg)
+        assert all(line in meta[b"service_map:attribution"].decode() for meta in parquet)
+    for path in out.glob("*.csv"):
+        assert path.name in readme
+
+
+def test_gis_layers_carry_sarc_coverage_by_area(out: Path, study: Study) -> None:
+    night = study.coverage("sarc", "weekend night", "district").set_index("area_code")
+    day = study.coverage("sarc", "weekday daytime", "ward").set_index("area_code")
+    areas = gpd.read_parquet(out / "coverage_district.parquet").set_index("lad_code")
+    wards = gpd.read_file(out / "coverage.gpkg", layer="wards").set_index("ward_code")
+    assert len(areas) == 14 and len(wards) == 253
+    for code in areas.index:
+        assert areas.at[code, "sarc_weekend_night_mean_minutes"] == pytest.approx(
+            night.at[code, "mean_minutes"]
+        )
+    for code in wards.index:
+        assert wards.at[code, "sarc_weekday_daytime_share_within_60"] == pytest.approx(
+            day.at[code, "share_within_60"], nan_ok=True
+        )
+    assert areas.crs.to_epsg() == 27700
+
+
+def test_html_report_holds_the_headline_tables_and_notes(out: Path, study: Study) -> None:
+    page = (out / "report.html").read_text(encoding="utf-8")
+    # The page's own text: the map document and the tags removed.
+    text = html.unescape(re.sub(r"<[^>]+>", "", re.sub(r'srcdoc="[^"]*"', "", page)))
+    text = re.sub(r"\s+", " ", text)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert "<title>Lancashire victim services: drive-time coverage</title>" in page
+    assert manifest["generated_at"] in text and "Road network: offline" in text
+    totals = study.sarc_access(["weekday daytime", "weekend night"])
+    totals = totals[totals["area_code"] == TOTAL_CODE].set_index("slot")
+    night = totals.loc["Sat 02:00", "share_nearest_outside_lancashire"]
+    day = totals.loc["Tue 10:00", "share_nearest_outside_lancashire"]
+    assert (
+        f"At Sat 02:00 (weekend night) {100 * night:.1f}% of Lancashire's population have "
+        f"their nearest open SARC outside the county, against {100 * day:.1f}% at Tue 10:00"
+    ) in text
+    over = totals.loc["Sat 02:00", "population_over_60"]
+    assert f"{over:,.0f} people are more than 60 minutes' drive" in text
+    for name in study.area_names("district").values():
+        assert name in text
+    gaps = pd.read_csv(out / "gap_register.csv", dtype=str, keep_default_na=False)
+    assert len(gaps) > 0 and all(gap_id in text for gap_id in gaps["gap_id"])
+    assert "Drive times:" in text and "Opening hours:" in text and "Eligibility:" in text
+    srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))
+    assert "L.map(" in srcdoc and "leaflet" in srcdoc.lower()
+
+
+# ---- atomicity -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_an_interrupted_export_leaves_the_previous_one_intact(
+    study: Study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> None:
+    target = tmp_path / "export"
+    small = {"categories": ("sarc",), "slots": ("weekday daytime",)}
+    export_all(study, target, **small)
+    before = _snapshot(target)
+    written: list[str] = []
+
+    def fail_midway(folder: Path, *args: Any, **kwargs: Any) -> Any:
+        written.extend(p.name for p in folder.iterdir())  # tables already written
+        raise error
+
+    monkeypatch.setattr(export_mod, "_write_layers", fail_midway)
+    with pytest.raises(type(error)):
+        export_all(study, target, **small)
+    assert "coverage.xlsx" in written and "services.csv" in written
+    assert _snapshot(target) == before
+    assert not _hidden_leftovers(target)
+
+    monkeypatch.undo()
+    # What an export killed outright (SIGKILL) would leave: removed by the next one.
+    stale = tmp_path / ".export.999999999.abcd1234.exporting"
+    stale.mkdir()
+    report = export_all(study, target, **small)  # a later export replaces it whole
+    assert _snapshot(target) != before
+    assert {f.path for f in report.files} == {p.name for p in target.iterdir()}
+    assert not _hidden_leftovers(target)
+
+
+def test_export_refuses_a_folder_that_is_not_an_export(study: Study, tmp_path: Path) -> None:
+    target = tmp_path / "documents"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ServiceMapError, match="not empty"):
+        export_all(study, target, categories=("sarc",))
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+    file_target = tmp_path / "file"
+    file_target.write_text("x", encoding="utf-8")
+    with pytest.raises(ServiceMapError, match="not a folder"):
+        export_all(study, file_target)
+
+
+def test_export_rejects_unknown_parameters(study: Study, tmp_path: Path) -> None:
+    with pytest.raises(ServiceMapError, match="unknown service category"):
+        export_all(study, tmp_path / "x", categories=("sarc", "nonsense"))
+    with pytest.raises(ServiceMapError, match="unknown age band"):
+        export_all(study, tmp_path / "x", age_bands={"sarc": "age_200"})
+    with pytest.raises(ServiceMapError):
+        export_all(study, tmp_path / "x", slots=("Funday 25:00",))
+    assert not (tmp_path / "x").exists()
