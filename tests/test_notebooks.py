@@ -1,0 +1,46 @@
+"""The analysis notebooks run top to bottom on the default data."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _text(cell: nbformat.NotebookNode) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        if "text" in output:
+            parts.append(output["text"])
+        parts.extend(str(v) for k, v in output.get("data", {}).items() if k == "text/plain")
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def executed(built_data: Path) -> nbformat.NotebookNode:
+    notebook = nbformat.read(NOTEBOOKS / "coverage_analysis.ipynb", as_version=4)
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": NOTEBOOKS}}
+    ).execute()
+    return notebook
+
+
+def test_coverage_notebook_runs_and_answers_the_sarc_question(
+    executed: nbformat.NotebookNode,
+) -> None:
+    outputs = "\n".join(_text(c) for c in executed.cells if c.cell_type == "code")
+    shares = dict(
+        re.findall(r"(\w{3} \d\d:\d\d): (\d+)% of Lancashire's population would travel", outputs)
+    )
+    assert set(shares) == {"Tue 10:00", "Sat 02:00"}
+    # Out of hours far more of the county must leave Lancashire for an open SARC.
+    assert int(shares["Sat 02:00"]) > int(shares["Tue 10:00"])
+    assert "report.html" in outputs
+    assert any(
+        o.get("output_type") == "display_data" for c in executed.cells for o in c.get("outputs", [])
+    )
