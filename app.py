@@ -1,47 +1,67 @@
-"""Streamlit entry point: pages and widgets only; the analysis lives in ``mapping``."""
+"""Streamlit entry point: navigation, sidebar and attribution; the pages are in app_pages/.
+
+Run ``streamlit run app.py`` (``make app``). The raw public sources are found as for
+the CLI: ``streamlit run app.py -- --sources DIR``, else ``$SERVICE_MAP_SOURCES``, else
+``../shared/data``. There is no analysis here: pages call the ``mapping`` package.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
-from streamlit_folium import st_folium
 
-from mapping import ATTRIBUTION, geography, maps, services
-from mapping.errors import ServiceMapError
-from mapping.sources import locate_sources
+from mapping import app_state
 
-st.set_page_config(page_title="Lancashire victim-service coverage", layout="wide")
+st.set_page_config(
+    page_title="Lancashire victim-service coverage",
+    page_icon=":material/map:",
+    layout="wide",
+)
 
+_PAGES = Path(__file__).parent / "app_pages"
 
-@st.cache_resource(show_spinner="Building the study-area data from the public sources…")
-def _council_areas():
-    # First run on a fresh machine builds the data; later runs find it fresh.
-    sources = locate_sources()
-    geography.build(sources)
-    return geography.load_council_areas()
+pages = [
+    st.Page(_PAGES / "map.py", title="Map", icon=":material/map:", url_path="map", default=True),
+    st.Page(
+        _PAGES / "sarc.py", title="SARC access", icon=":material/local_hospital:", url_path="sarc"
+    ),
+    st.Page(
+        _PAGES / "coverage.py", title="Coverage", icon=":material/table_chart:", url_path="coverage"
+    ),
+    st.Page(_PAGES / "gaps.py", title="Gaps", icon=":material/warning:", url_path="gaps"),
+    st.Page(
+        _PAGES / "scenarios.py",
+        title="Scenarios",
+        icon=":material/alt_route:",
+        url_path="scenarios",
+    ),
+    st.Page(
+        _PAGES / "services.py", title="Services", icon=":material/list_alt:", url_path="services"
+    ),
+    st.Page(_PAGES / "about.py", title="About", icon=":material/info:", url_path="about"),
+]
+page = st.navigation(pages)
 
+with st.sidebar:
+    st.markdown("**Lancashire victim-service coverage**")
+    entry = app_state.session_register()
+    if entry is None:
+        st.caption("Register: the published register (data/services.csv).")
+    else:
+        st.caption(
+            f"Register: your upload **{entry.name}** ({entry.records} records), this session only."
+        )
 
-@st.cache_data(show_spinner=False)
-def _register():
-    return services.public_view(services.load_register())
-
+    # Attribution on every page (Open Government Licence v3.0), drawn before the page so
+    # it shows while the page computes.
+    st.divider()
+    for line in app_state.attribution_lines():
+        st.caption(line)
+    st.caption(f"lancashire-service-map {app_state.software_version()}")
 
 st.title("Lancashire victim-service coverage")
-try:
-    areas = _council_areas()
-    register = _register()
-except ServiceMapError as exc:
-    st.error(str(exc))
-    st.stop()
-
-located = register[register.geometry.notna() & ~register["confidential"]]
-st.caption(
-    f"{len(register)} services in the register: {len(located)} shown as points; "
-    f"{int(register['confidential'].sum())} confidential sites shown only by council area."
-)
-fmap = maps.base_map()
-maps.add_council_areas(fmap, areas)
-maps.add_confidential_districts(fmap, areas, register)
-maps.add_services(fmap, register)
-st_folium(fmap, height=620, use_container_width=True, returned_objects=[])
-st.dataframe(register.drop(columns="geometry"), hide_index=True)
-st.caption(" ".join(ATTRIBUTION))
+with app_state.guard():
+    # Every page needs the study: load it here so the first run shows its progress once.
+    app_state.current_study()
+    page.run()

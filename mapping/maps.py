@@ -1,29 +1,60 @@
-"""Folium layers: council areas, services and district-level confidential provision.
+"""Folium layers: council areas, services, district-level confidential provision, and
+LSOA choropleths of drive minutes.
 
 Maps only draw what the analysis computed. Geometry arrives in EPSG:27700 and is
 converted to EPSG:4326 here, at the last moment. Confidential services (refuges, safe
 houses) are never drawn as points: only as a count shaded on their council area.
+
+Colours
+    Minutes use viridis (perceptually uniform, readable under the common colour-vision
+    deficiencies and in greyscale), short drives light and long drives dark. Scenario
+    differences use ColorBrewer's PuOr, a diverging scheme marked colour-blind safe.
+    Classes always include the threshold the user chose, so "within N minutes" is a
+    class boundary on the map.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import branca.colormap
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from folium.plugins import MarkerCluster
+from folium.utilities import JsCode
 
 from mapping import ATTRIBUTION
 from mapping.study_area import MAP_CRS
 
 __all__ = [
+    "CATEGORY_LABELS",
     "CATEGORY_STYLE",
+    "DIFFERENCE_BREAKS",
+    "DIFFERENCE_COLOURS",
+    "NO_DATA_COLOUR",
+    "Shapes",
+    "add_area_labels",
     "add_confidential_districts",
     "add_council_areas",
+    "add_difference_choropleth",
+    "add_layer_control",
+    "add_minutes_choropleth",
+    "add_point_marker",
+    "add_scenario_sites",
     "add_services",
     "base_map",
+    "confidential_counts",
+    "display_shapes",
+    "minute_breaks",
+    "minute_colours",
 ]
 
 #: Marker colour (folium's named palette, chosen to stay distinguishable under the
@@ -44,8 +75,45 @@ CATEGORY_STYLE: dict[str, tuple[str, str]] = {
     "helpline": ("lightgray", "phone"),
 }
 
+#: Readable names of the register's categories (for layer names, legends, widgets).
+CATEGORY_LABELS: dict[str, str] = {
+    "sarc": "SARC (sexual assault referral centre)",
+    "isva": "ISVA (independent sexual violence adviser)",
+    "idva": "IDVA (independent domestic violence adviser)",
+    "da_outreach": "Domestic-abuse outreach",
+    "refuge": "Refuge",
+    "young_people": "Young people's service",
+    "stalking": "Stalking advocacy",
+    "hate_crime": "Hate crime",
+    "counselling": "Counselling",
+    "restorative_justice": "Restorative justice",
+    "police_victim_care": "Police victim care",
+    "multi_crime_hub": "Multi-crime hub",
+    "helpline": "Helpline",
+}
+
+#: Fill of areas whose population has no eligible open service within reach.
+NO_DATA_COLOUR = "#bdbdbd"
+#: Class limits of "minutes saved" (scenario minus baseline, positive = faster).
+DIFFERENCE_BREAKS: tuple[float, ...] = (-20.0, -10.0, -2.0, 2.0, 10.0, 20.0)
+#: ColorBrewer PuOr (7 classes, colour-blind safe): orange = longer, purple = shorter.
+DIFFERENCE_COLOURS: tuple[str, ...] = (
+    "#b35806",
+    "#f1a340",
+    "#fee0b6",
+    "#f7f7f7",
+    "#d8daeb",
+    "#998ec3",
+    "#542788",
+)
+
 _TILES = "OpenStreetMap"
 _LANCASHIRE_CENTRE = (53.85, -2.6)
+#: [[south, west], [north, east]] of the 14 council areas, to open the map on them.
+_LANCASHIRE_BOUNDS = [[53.48, -3.09], [54.24, -2.04]]
+#: Coordinates are rounded to 4 decimal places (at most 11 m, below the 25 m
+#: simplification) before they go to the browser: a third less to send.
+_DECIMALS = 4
 
 
 def _attribution() -> str:
@@ -53,14 +121,16 @@ def _attribution() -> str:
 
 
 def base_map(zoom_start: int = 9) -> folium.Map:
-    """Return an empty map centred on Lancashire, carrying the data attribution."""
+    """Return an empty map of Lancashire, carrying the data attribution."""
     fmap = folium.Map(
         location=_LANCASHIRE_CENTRE,
         zoom_start=zoom_start,
         tiles=None,
         control_scale=True,
+        prefer_canvas=True,
     )
     folium.TileLayer(_TILES, name="Base map", control=False).add_to(fmap)
+    fmap.fit_bounds(_LANCASHIRE_BOUNDS)
     # The OS, Royal Mail and ONS attribution travels with every map we draw.
     fmap.get_root().html.add_child(
         folium.Element(
@@ -71,15 +141,460 @@ def base_map(zoom_start: int = 9) -> folium.Map:
     return fmap
 
 
-def add_council_areas(fmap: folium.Map, areas: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    """Draw council-area outlines with their names as tooltips."""
+def display_shapes(
+    areas: gpd.GeoDataFrame, tolerance_m: float = 25.0, columns: Sequence[str] | None = None
+) -> gpd.GeoDataFrame:
+    """Return polygons ready for the browser: simplified, in EPSG:4326, rounded.
+
+    Parameters
+    ----------
+    areas
+        Polygons in EPSG:27700 (LSOAs, wards or council areas).
+    tolerance_m
+        Douglas-Peucker tolerance in metres; 25 m is invisible at county zoom and
+        halves what the browser must load.
+    columns
+        Attribute columns to keep (default: all).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame in EPSG:4326 with coordinates rounded to about 10 m.
+    """
+    keep = list(columns) if columns is not None else [c for c in areas.columns]
+    if areas.geometry.name not in keep:
+        keep.append(areas.geometry.name)
+    shapes = areas[keep].copy()
+    shapes = shapes.set_geometry(shapes.geometry.simplify(tolerance_m, preserve_topology=True))
+    shapes = shapes.to_crs(MAP_CRS)
+    rounded = shapely.transform(shapes.geometry.to_numpy(), lambda xy: np.round(xy, _DECIMALS))
+    return shapes.set_geometry(gpd.GeoSeries(rounded, index=shapes.index, crs=MAP_CRS))
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """Browser-ready polygons, converted to GeoJSON once and reused by every map.
+
+    Building a choropleth then only attaches per-query properties to geometry that is
+    already GeoJSON, which keeps a re-render well under a second.
+
+    Attributes
+    ----------
+    table
+        The attribute columns (codes, names), one row per polygon.
+    geometries
+        GeoJSON geometry dicts in EPSG:4326, in the rows' order (shared, never modified).
+    bounds
+        ``[[south, west], [north, east]]`` of all polygons.
+    """
+
+    table: pd.DataFrame
+    geometries: tuple[dict[str, Any], ...]
+    bounds: list[list[float]]
+
+    @classmethod
+    def from_frame(cls, frame: gpd.GeoDataFrame) -> Shapes:
+        """Convert a GeoDataFrame (any CRS) of polygons."""
+        shown = frame.to_crs(MAP_CRS) if frame.crs is not None else frame
+        geometries = tuple(
+            json.loads(text) for text in shapely.to_geojson(shown.geometry.to_numpy())
+        )
+        west, south, east, north = (float(v) for v in shown.total_bounds)
+        table = pd.DataFrame(shown.drop(columns=shown.geometry.name)).reset_index(drop=True)
+        return cls(table=table, geometries=geometries, bounds=[[south, west], [north, east]])
+
+
+class _GeoJson(folium.GeoJson):
+    """A GeoJson layer whose bounds are known in advance (not recomputed point by point)."""
+
+    def __init__(self, data: dict[str, Any], bounds: list[list[float]], **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self._known_bounds = bounds
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self._known_bounds  # type: ignore[return-value]
+
+
+def _shapes(shapes: Shapes | gpd.GeoDataFrame) -> Shapes:
+    return shapes if isinstance(shapes, Shapes) else Shapes.from_frame(shapes)
+
+
+def _collection(shapes: Shapes, properties: pd.DataFrame) -> dict[str, Any]:
+    """A FeatureCollection of ``shapes`` with one properties row per polygon."""
+    records = properties.to_dict("records")
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": str(i), "properties": record, "geometry": geometry}
+            for i, (record, geometry) in enumerate(zip(records, shapes.geometries, strict=True))
+        ],
+    }
+
+
+# ---- classes and colours ------------------------------------------------------------
+
+
+def minute_breaks(
+    threshold: float, thresholds: Iterable[float] = (15, 30, 45, 60, 90)
+) -> list[float]:
+    """Class limits in minutes: ``0``, the report thresholds and the chosen threshold.
+
+    >>> minute_breaks(20)
+    [0.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0]
+
+    The last class is open-ended (``90+``).
+    """
+    limits = {float(t) for t in thresholds if t > 0} | {float(threshold)}
+    return [0.0, *sorted(limits)]
+
+
+def minute_colours(n_classes: int) -> list[str]:
+    """``n_classes`` viridis colours, light (short drives) to dark (long drives)."""
+    if n_classes < 1:
+        return []
+    scale = branca.colormap.linear.viridis
+    if n_classes == 1:
+        return [scale.rgb_hex_str(1.0)]
+    return [scale.rgb_hex_str(1.0 - i / (n_classes - 1)) for i in range(n_classes)]
+
+
+def _class_of(value: float, breaks: Sequence[float]) -> int:
+    """Index of the class ``(breaks[i], breaks[i+1]]`` holding ``value`` (last: open)."""
+    for i in range(1, len(breaks)):
+        if value <= breaks[i]:
+            return i - 1
+    return len(breaks) - 1
+
+
+def _minute_label(low: float, high: float | None) -> str:
+    if high is None:
+        return f"over {low:g} min"
+    return f"{low:g}–{high:g} min"
+
+
+def _legend(title: str, entries: Sequence[tuple[str, str]], note: str = "") -> folium.Element:
+    """A fixed legend box (bottom right) with one swatch per class."""
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:12px;margin-right:5px;'
+        f'vertical-align:middle;border:1px solid #777;background:{colour}"></span>'
+        f"{html.escape(label)}</div>"
+        for colour, label in entries
+    )
+    extra = f'<div style="margin-top:3px;color:#444">{html.escape(note)}</div>' if note else ""
+    return folium.Element(
+        '<div class="minutes-legend" style="position:fixed;bottom:24px;right:10px;'
+        "z-index:9999;background:rgba(255,255,255,0.92);padding:6px 8px;font-size:12px;"
+        'line-height:16px;border:1px solid #999;border-radius:4px;max-width:230px">'
+        f"<b>{html.escape(title)}</b>{rows}{extra}</div>"
+    )
+
+
+# ---- formatting ---------------------------------------------------------------------
+
+
+def _fmt_minutes(value: object) -> str:
+    return "no open service within reach" if _missing(value) else f"{float(value):.0f} min"
+
+
+def _fmt_share(value: object) -> str:
+    return "–" if _missing(value) else f"{100 * float(value):.0f}%"
+
+
+def _fmt_people(value: object) -> str:
+    return "–" if _missing(value) else f"{float(value):,.0f}"
+
+
+def _missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value)) or (isinstance(value, float) and math.isinf(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# ---- layers ---------------------------------------------------------------------------
+
+
+def add_council_areas(
+    fmap: folium.Map,
+    areas: gpd.GeoDataFrame,
+    figures: pd.DataFrame | None = None,
+    threshold: float | None = None,
+    services: pd.DataFrame | None = None,
+) -> folium.FeatureGroup:
+    """Draw council-area outlines with their names (and figures) as tooltips.
+
+    The outlines are not filled, so the shading beneath (an LSOA choropleth) keeps its
+    own tooltips; the council-area tooltip shows when the pointer is on a boundary.
+
+    Parameters
+    ----------
+    fmap
+        The map.
+    areas
+        Council areas (``lad_code``, ``lad_name``, geometry in any CRS).
+    figures
+        Optional coverage table by council area (:meth:`Study.coverage` with
+        ``by="district"``): its mean minutes, share within ``threshold`` and share whose
+        nearest open service is outside Lancashire are added to the tooltip.
+    threshold
+        The minutes of the ``share_within_<threshold>`` column shown.
+    services
+        Optional register: the number of confidential sites (refuges, safe houses) per
+        council area is added to the tooltip (a count, never a location).
+    """
     layer = folium.FeatureGroup(name="Council areas", show=True)
+    shown = areas[["lad_code", "lad_name", "geometry"]].to_crs(MAP_CRS)
+    fields, aliases = ["lad_name"], ["Council area"]
+    if figures is not None:
+        table = figures.set_index("area_code")
+        within = f"share_within_{threshold:g}" if threshold is not None else None
+        shown = shown.copy()
+        shown["mean"] = shown["lad_code"].map(table["mean_minutes"]).map(_fmt_minutes)
+        fields.append("mean")
+        aliases.append("Mean drive to nearest open service")
+        if within is not None and within in table:
+            shown["within"] = shown["lad_code"].map(table[within]).map(_fmt_share)
+            fields.append("within")
+            aliases.append(f"Eligible residents within {threshold:g} min")
+        if "share_nearest_outside_lancashire" in table:
+            shown["outside"] = (
+                shown["lad_code"].map(table["share_nearest_outside_lancashire"]).map(_fmt_share)
+            )
+            fields.append("outside")
+            aliases.append("Nearest open service outside Lancashire")
+    if services is not None:
+        counts = confidential_counts(services)
+        shown = shown.copy()
+        shown["confidential"] = shown["lad_code"].map(counts).fillna(0).astype(int)
+        fields.append("confidential")
+        aliases.append("Refuges and safe houses (location withheld)")
     folium.GeoJson(
-        areas[["lad_code", "lad_name", "geometry"]].to_crs(MAP_CRS),
-        style_function=lambda _: {"color": "#333333", "weight": 1.5, "fillOpacity": 0.0},
-        tooltip=folium.GeoJsonTooltip(fields=["lad_name"], aliases=["Council area"]),
+        shown,
+        style_function=lambda _: {"color": "#222222", "weight": 2, "fill": False},
+        highlight_function=lambda _: {"weight": 4, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
     ).add_to(layer)
     layer.add_to(fmap)
+    return layer
+
+
+def add_area_labels(fmap: folium.Map, areas: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    """Write each council area's name on the map, at a point inside the area.
+
+    One layer of permanent labels (not one marker per area), so it costs the page
+    almost nothing to draw.
+    """
+    layer = folium.FeatureGroup(name="Council-area names", show=True)
+    points = areas[["lad_name", "geometry"]].copy()
+    points["geometry"] = points.geometry.representative_point()
+    # One layer whose markers get their text in the browser: a marker per area built in
+    # Python would cost the page ~0.1 s of rendering for 14 labels.
+    folium.GeoJson(
+        points.to_crs(MAP_CRS),
+        marker=folium.Marker(icon=folium.DivIcon(html="")),
+        on_each_feature=JsCode(
+            "function (feature, layer) {"
+            " layer.setIcon(L.divIcon({className: 'area-label', iconSize: [140, 16],"
+            " iconAnchor: [70, 8], html: feature.properties.lad_name}));"
+            " layer.options.interactive = false; }"
+        ),
+    ).add_to(layer)
+    fmap.get_root().header.add_child(
+        folium.Element(
+            "<style>.area-label{font-size:11px;font-weight:600;color:#111;"
+            "text-align:center;white-space:nowrap;pointer-events:none;"
+            "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;}</style>"
+        )
+    )
+    layer.add_to(fmap)
+    return layer
+
+
+def add_minutes_choropleth(
+    fmap: folium.Map,
+    shapes: Shapes | gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    threshold: float,
+    *,
+    code_column: str = "lsoa21_code",
+    name_column: str = "lsoa21_name",
+    service_names: Mapping[str, str] | None = None,
+    thresholds: Iterable[float] = (15, 30, 45, 60, 90),
+    title: str = "Drive to the nearest open service",
+    layer_name: str = "Drive minutes by LSOA",
+) -> folium.FeatureGroup:
+    """Shade areas by the population-weighted mean drive minutes of a coverage table.
+
+    Parameters
+    ----------
+    fmap
+        The map.
+    shapes
+        Area polygons (:class:`Shapes`, or a GeoDataFrame such as
+        :func:`display_shapes` returns) with ``code_column`` and ``name_column``; a
+        ``lad_name`` column is shown in the tooltip when present.
+    table
+        :meth:`mapping.coverage.Study.coverage` output at the same area level.
+    threshold
+        The user's threshold: a class limit, and the ``share_within`` shown.
+    service_names
+        ``{service id: name}`` to name the nearest service in tooltips.
+    thresholds
+        The other class limits (minutes).
+    title, layer_name
+        Legend title and layer name.
+    """
+    breaks = minute_breaks(threshold, thresholds)
+    colours = minute_colours(len(breaks))
+    figures = table.set_index("area_code")
+    shapes = _shapes(shapes)
+    shown = shapes.table.copy()
+    code = shown[code_column]
+    mean = code.map(figures["mean_minutes"])
+    within = f"share_within_{threshold:g}"
+    shown["colour"] = [
+        NO_DATA_COLOUR if _missing(m) else colours[_class_of(float(m), breaks)] for m in mean
+    ]
+    shown["t_area"] = shown[name_column].astype(str) + " (" + code.astype(str) + ")"
+    shown["t_mean"] = mean.map(_fmt_minutes)
+    shown["t_median"] = code.map(figures["median_minutes"]).map(_fmt_minutes)
+    shown["t_within"] = code.map(figures[within]).map(_fmt_share) if within in figures else "–"
+    shown["t_eligible"] = code.map(figures["eligible_population"]).map(_fmt_people)
+    names = dict(service_names or {})
+    nearest = code.map(figures["nearest_service"])
+    shown["t_nearest"] = [
+        "none open" if _missing(s) else names.get(str(s), str(s)) for s in nearest
+    ]
+    provider = code.map(figures["nearest_provider_area"])
+    shown["t_provider"] = ["–" if _missing(p) else str(p) for p in provider]
+    fields = ["t_area"]
+    aliases = ["Area"]
+    if "lad_name" in shown:
+        fields.append("lad_name")
+        aliases.append("Council area")
+    fields += ["t_mean", "t_median", "t_within", "t_eligible", "t_nearest", "t_provider"]
+    aliases += [
+        "Mean drive (population-weighted)",
+        "Median drive",
+        f"Eligible residents within {threshold:g} min",
+        "Eligible residents",
+        "Nearest open service (most residents)",
+        "Provided from",
+    ]
+    layer = folium.FeatureGroup(name=layer_name, show=True)
+    _GeoJson(
+        _collection(shapes, shown[[*fields, "colour"]]),
+        shapes.bounds,
+        style_function=lambda feature: {
+            "fillColor": feature["properties"]["colour"],
+            "fillOpacity": 0.65,
+            "color": "#555555",
+            "weight": 0.3,
+        },
+        highlight_function=lambda _: {"weight": 2.5, "color": "#000000", "fillOpacity": 0.8},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+    ).add_to(layer)
+    layer.add_to(fmap)
+    entries = []
+    for i, colour in enumerate(colours):
+        high = breaks[i + 1] if i + 1 < len(breaks) else None
+        label = _minute_label(breaks[i], high)
+        if high is not None and math.isclose(high, float(threshold)):
+            label += " ◀ threshold"
+        entries.append((colour, label))
+    entries.append((NO_DATA_COLOUR, "no eligible open service"))
+    fmap.get_root().html.add_child(
+        _legend(f"{title} (minutes)", entries, "Population-weighted mean per area")
+    )
+    return layer
+
+
+def add_difference_choropleth(
+    fmap: folium.Map,
+    shapes: Shapes | gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    *,
+    code_column: str = "lsoa21_code",
+    name_column: str = "lsoa21_name",
+    threshold: float = 60,
+    layer_name: str = "Minutes saved by the scenario",
+) -> folium.FeatureGroup:
+    """Shade areas by the minutes a scenario saves (``minutes_saved`` of a comparison).
+
+    Parameters
+    ----------
+    fmap
+        The map.
+    shapes
+        Area polygons (:class:`Shapes` or a GeoDataFrame).
+    table
+        :func:`mapping.scenarios.compare` ``by_area`` rows for one slot and this level.
+    threshold
+        Minutes of its ``population_newly_within_<t>`` column.
+    layer_name
+        Layer name.
+    """
+    figures = table.set_index("area_code")
+    shapes = _shapes(shapes)
+    shown = shapes.table.copy()
+    code = shown[code_column]
+    saved = code.map(figures["minutes_saved"])
+    shown["colour"] = [
+        NO_DATA_COLOUR
+        if _missing(v)
+        else DIFFERENCE_COLOURS[_class_of(float(v), (-math.inf, *DIFFERENCE_BREAKS))]
+        for v in saved
+    ]
+    shown["t_area"] = shown[name_column].astype(str) + " (" + code.astype(str) + ")"
+    shown["t_base"] = code.map(figures["baseline_mean_minutes"]).map(_fmt_minutes)
+    shown["t_scen"] = code.map(figures["scenario_mean_minutes"]).map(_fmt_minutes)
+    shown["t_saved"] = saved.map(lambda v: "–" if _missing(v) else f"{float(v):+.1f} min")
+    newly = f"population_newly_within_{threshold:g}"
+    shown["t_newly"] = (
+        code.map(figures[newly]).map(lambda v: "–" if _missing(v) else f"{float(v):+,.0f}")
+        if newly in figures
+        else "–"
+    )
+    fields = ["t_area", "t_base", "t_scen", "t_saved", "t_newly"]
+    aliases = [
+        "Area",
+        "Baseline mean drive",
+        "Scenario mean drive",
+        "Minutes saved",
+        f"Residents newly within {threshold:g} min",
+    ]
+    layer = folium.FeatureGroup(name=layer_name, show=True)
+    _GeoJson(
+        _collection(shapes, shown[[*fields, "colour"]]),
+        shapes.bounds,
+        style_function=lambda feature: {
+            "fillColor": feature["properties"]["colour"],
+            "fillOpacity": 0.7,
+            "color": "#555555",
+            "weight": 0.3,
+        },
+        highlight_function=lambda _: {"weight": 2.5, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+    ).add_to(layer)
+    layer.add_to(fmap)
+    labels = [
+        "over 20 min longer",
+        "10–20 min longer",
+        "2–10 min longer",
+        "within 2 min (no real change)",
+        "2–10 min shorter",
+        "10–20 min shorter",
+        "over 20 min shorter",
+    ]
+    fmap.get_root().html.add_child(
+        _legend(
+            "Scenario against baseline (minutes)",
+            list(zip(DIFFERENCE_COLOURS, labels, strict=True)),
+            "Change in population-weighted mean drive",
+        )
+    )
     return layer
 
 
@@ -87,18 +602,30 @@ def _popup_html(row: pd.Series) -> str:
     def field(label: str, value: object) -> str:
         if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
             return ""
+        if value is pd.NaT or (not isinstance(value, tuple | list) and pd.isna(value)):
+            return ""
         if isinstance(value, tuple | list):
             value = ", ".join(str(v) for v in value)
+        if isinstance(value, pd.Timestamp):
+            value = value.date().isoformat()
         return f"<b>{html.escape(label)}:</b> {html.escape(str(value))}<br>"
 
     ages = _age_text(row.get("min_age"), row.get("max_age"))
+    where = row.get("provider_area")
+    outside = (
+        f"<i>Outside Lancashire: {html.escape(str(where))}</i><br>"
+        if isinstance(where, str) and where and where != "Lancashire"
+        else ""
+    )
     return (
         f"<div style='min-width:220px'><b>{html.escape(str(row['name']))}</b><br>"
+        + outside
         + field("Provider", row.get("provider"))
-        + field("Category", row.get("category"))
+        + field("Category", CATEGORY_LABELS.get(str(row.get("category")), row.get("category")))
         + field("Hours", row.get("opening_hours"))
         + field("Hours basis", row.get("hours_basis"))
         + field("Ages", ages)
+        + field("Sexes", row.get("sexes"))
         + field("Crime types", row.get("crime_types"))
         + field("Source", row.get("source"))
         + field("Verified on", row.get("verified_on"))
@@ -116,23 +643,47 @@ def _age_text(min_age: object, max_age: object) -> str:
     return f"{low or 0}-{high}"
 
 
+def _public_points(services: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Located, non-confidential records only, in EPSG:4326 (the one gate to the map)."""
+    shown = services[~services["confidential"].astype(bool) & services.geometry.notna()]
+    shown = shown[~shown.geometry.is_empty]
+    return shown.to_crs(MAP_CRS)
+
+
 def add_services(
     fmap: folium.Map,
     services: gpd.GeoDataFrame,
     categories: Iterable[str] | None = None,
     cluster: bool = True,
+    *,
+    name: str = "Services",
+    show: bool = True,
 ) -> folium.FeatureGroup:
     """Draw located, non-confidential services as markers styled by category.
 
     Confidential records and records without a point are skipped here by rule, whatever
     the caller passes in: they are shown by :func:`add_confidential_districts`.
+
+    Parameters
+    ----------
+    fmap
+        The map.
+    services
+        The register (or :func:`mapping.services.public_view` of it), EPSG:27700.
+    categories
+        Categories to draw (default: all).
+    cluster
+        Cluster nearby markers.
+    name
+        Layer name (one layer per category lets the user switch categories on and off).
+    show
+        Whether the layer is switched on.
     """
-    layer = folium.FeatureGroup(name="Services", show=True)
-    target: folium.map.Layer = MarkerCluster(name="Services").add_to(layer) if cluster else layer
-    shown = services[~services["confidential"].astype(bool) & services.geometry.notna()]
+    layer = folium.FeatureGroup(name=name, show=show)
+    target: folium.map.Layer = MarkerCluster(name=name).add_to(layer) if cluster else layer
+    shown = _public_points(services)
     if categories is not None:
         shown = shown[shown["category"].isin(list(categories))]
-    shown = shown.to_crs(MAP_CRS)
     for _, row in shown.iterrows():
         colour, icon = CATEGORY_STYLE.get(row["category"], ("gray", "info-sign"))
         folium.Marker(
@@ -145,23 +696,85 @@ def add_services(
     return layer
 
 
-def add_confidential_districts(
-    fmap: folium.Map, areas: gpd.GeoDataFrame, services: pd.DataFrame
+def add_scenario_sites(
+    fmap: folium.Map,
+    register: gpd.GeoDataFrame,
+    *,
+    added: Iterable[str] = (),
+    closed: Iterable[str] = (),
+    changed: Iterable[str] = (),
 ) -> folium.FeatureGroup:
-    """Shade each council area by its number of confidential services (never a point)."""
+    """Mark a scenario's sites: added (star), closed (cross) and re-timed (clock).
+
+    ``register`` is the scenario's effective register (closed services are looked up in
+    the baseline register by the caller and passed in the same frame). Confidential
+    records are never drawn, as everywhere.
+    """
+    layer = folium.FeatureGroup(name="Scenario changes", show=True)
+    points = _public_points(register).set_index("id", drop=False)
+    groups = (
+        (added, "green", "star", "Added (what-if)"),
+        (closed, "black", "times", "Closed"),
+        (changed, "orange", "clock-o", "New opening hours"),
+    )
+    for ids, colour, icon, label in groups:
+        for sid in ids:
+            if sid not in points.index:
+                continue
+            row = points.loc[sid]
+            if isinstance(row, pd.DataFrame):
+                row = row.iloc[0]
+            folium.Marker(
+                location=(row.geometry.y, row.geometry.x),
+                tooltip=html.escape(f"{label}: {row['name']}"),
+                popup=folium.Popup(
+                    f"<b>{html.escape(label)}</b><br>" + _popup_html(row), max_width=320
+                ),
+                icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
+                z_index_offset=1000,
+            ).add_to(layer)
+    layer.add_to(fmap)
+    return layer
+
+
+def add_point_marker(fmap: folium.Map, lat: float, lon: float, label: str) -> folium.Marker:
+    """Mark one point the user chose (e.g. where a what-if site would go)."""
+    marker = folium.Marker(
+        location=(lat, lon),
+        tooltip=html.escape(label),
+        icon=folium.Icon(color="lightgreen", icon="map-pin", prefix="fa"),
+    )
+    marker.add_to(fmap)
+    return marker
+
+
+def confidential_counts(services: pd.DataFrame) -> pd.Series:
+    """Number of confidential services per ``district`` (a count, never a location)."""
     confidential = services[services["confidential"].astype(bool)]
-    counts = confidential.groupby("district").size()
+    return confidential.groupby("district").size()
+
+
+def add_confidential_districts(
+    fmap: folium.Map, areas: gpd.GeoDataFrame, services: pd.DataFrame, *, show: bool = True
+) -> folium.FeatureGroup:
+    """Shade each council area by its number of confidential services (never a point).
+
+    ``show=False`` adds the layer switched off (the layer control turns it on), for maps
+    where the shading would hide a choropleth beneath it.
+    """
+    counts = confidential_counts(services)
     shaded = areas[["lad_code", "lad_name", "geometry"]].copy()
     shaded["confidential_services"] = shaded["lad_code"].map(counts).fillna(0).astype(int)
     shaded = shaded[shaded["confidential_services"] > 0].to_crs(MAP_CRS)
-    layer = folium.FeatureGroup(name="Refuges and safe houses (district level)", show=True)
+    layer = folium.FeatureGroup(name="Refuges and safe houses (district level)", show=show)
     folium.GeoJson(
         shaded,
         style_function=lambda _: {
             "color": "#0072B2",
             "weight": 0.5,
             "fillColor": "#56B4E9",
-            "fillOpacity": 0.25,
+            "fillOpacity": 0.35,
+            "dashArray": "4 4",
         },
         tooltip=folium.GeoJsonTooltip(
             fields=["lad_name", "confidential_services"],
@@ -170,3 +783,10 @@ def add_confidential_districts(
     ).add_to(layer)
     layer.add_to(fmap)
     return layer
+
+
+def add_layer_control(fmap: folium.Map) -> folium.LayerControl:
+    """Let the user switch layers (categories, shading, labels) on and off."""
+    control = folium.LayerControl(collapsed=True, position="topright")
+    control.add_to(fmap)
+    return control

@@ -1,0 +1,101 @@
+"""Coverage page: population-weighted coverage tables by LSOA, ward or council area."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from app_pages import widgets
+from mapping import app_state, maps
+from mapping.maps import CATEGORY_LABELS
+
+#: Viridis from light (short) to dark (long), grey for "no open service", as on the map.
+_BAND_COLOURS = [*maps.minute_colours(6), maps.NO_DATA_COLOUR]
+_LEVELS = {"district": "Council area", "ward": "Ward", "lsoa": "LSOA"}
+
+
+def render() -> None:
+    """Draw the page."""
+    st.header("Coverage by area")
+    controls = st.columns(5)
+    with controls[0]:
+        category = widgets.category_select("cov_category")
+    with controls[1]:
+        at = widgets.time_select("cov_slot", default="weekday daytime")
+    with controls[2]:
+        age_band = widgets.age_select("cov_age")
+    with controls[3]:
+        by = st.radio(
+            "Areas",
+            list(_LEVELS),
+            format_func=_LEVELS.get,
+            horizontal=True,
+            key="cov_level",
+        )
+    with controls[4]:
+        threshold = widgets.threshold_select("cov_threshold")
+
+    thresholds = (15, 30, 45, 60, 90, threshold)
+    table = app_state.coverage_table(category, at, by, age_band, thresholds)
+    label = CATEGORY_LABELS.get(category, category)
+    st.caption(
+        f"{len(table) - 1} areas and a Lancashire total. Nearest {label} open "
+        f"{app_state.describe_slot(at)} and open to {widgets.age_label(age_band).lower()}; "
+        "statistics are weighted by the eligible Census 2021 population. Click a column "
+        "heading to sort."
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config=widgets.table_config(table),
+        key="coverage_table",
+    )
+    stem = f"coverage_{category}_{by}_{at.replace(' ', '_').replace(':', '')}"
+    if age_band:
+        stem += f"_{age_band}"
+    widgets.download_buttons(table, stem, "coverage_download")
+
+    st.subheader("Distribution of drive minutes by council area")
+    minutes = app_state.origin_minutes_table(category, at, age_band)
+    names = app_state.current_study().area_names("district")
+    data = minutes[["lad_code", "minutes", "eligible_population"]].assign(
+        council_area=minutes["lad_code"].map(names)
+    )
+    data = data.drop(columns="lad_code")
+    limits = (15, 30, 45, 60, 90)
+    band_names = ["0-15", "15-30", "30-45", "45-60", "60-90", "over 90", "no open service"]
+    # Vega expressions: the chart bands the minutes itself (no analysis in the page).
+    cases = [f"!isValid(datum.minutes) ? '{band_names[-1]}'"]
+    cases += [
+        f"datum.minutes <= {high} ? '{name}'"
+        for high, name in zip(limits, band_names, strict=False)
+    ]
+    band_expression = " : ".join(cases) + f" : '{band_names[-2]}'"
+    chart = (
+        alt.Chart(data)
+        .transform_calculate(band=band_expression)
+        .transform_aggregate(residents="sum(eligible_population)", groupby=["council_area", "band"])
+        .mark_bar()
+        .encode(
+            y=alt.Y("council_area:N", title=None, sort="ascending"),
+            x=alt.X("residents:Q", stack="normalize", title="Share of eligible residents"),
+            color=alt.Color(
+                "band:N",
+                title="Drive minutes",
+                sort=band_names,
+                scale=alt.Scale(domain=band_names, range=_BAND_COLOURS),
+            ),
+            tooltip=[
+                alt.Tooltip("council_area:N", title="Council area"),
+                alt.Tooltip("band:N", title="Minutes"),
+                alt.Tooltip("residents:Q", title="Residents", format=",.0f"),
+            ],
+        )
+        .properties(height=420)
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+if __name__ == "__main__":
+    render()

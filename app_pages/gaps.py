@@ -1,0 +1,84 @@
+"""Gaps page: the rule-based gap register, filtered by rule, area and severity."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import widgets
+from mapping import app_state
+
+_SEVERITY_ORDER = ("high", "medium", "low")
+
+
+def render() -> None:
+    """Draw the page."""
+    st.header("Gap register")
+    try:
+        from mapping import gaps
+    except ImportError:
+        st.info("The gap register is not available yet (mapping.gaps is still being written).")
+        return
+    register = app_state.gap_register()
+    st.caption(
+        "Each row is a gap found by a rule in data/gap_rules.toml (thresholds and severity "
+        "bands are analysis parameters, each with its source). Evidence sentences quote the "
+        "figures behind the gap."
+    )
+    if register.empty:
+        st.success("No gaps found with the current rules.")
+        return
+
+    filters = st.columns(3)
+    with filters[0]:
+        rules = st.multiselect(
+            "Rule",
+            sorted(register["rule_title"].dropna().unique()),
+            key="gaps_rule",
+            placeholder="All rules",
+        )
+    with filters[1]:
+        areas = st.multiselect(
+            "Area",
+            sorted(register["area_name"].dropna().unique()),
+            key="gaps_area",
+            placeholder="All areas",
+        )
+    with filters[2]:
+        present = [s for s in _SEVERITY_ORDER if s in set(register["severity"])]
+        severities = st.multiselect(
+            "Severity", present, key="gaps_severity", placeholder="All severities"
+        )
+    shown = register
+    if rules:
+        shown = shown[shown["rule_title"].isin(rules)]
+    if areas:
+        shown = shown[shown["area_name"].isin(areas)]
+    if severities:
+        shown = shown[shown["severity"].isin(severities)]
+
+    counts = shown["severity"].value_counts()
+    metrics = st.columns(4)
+    metrics[0].metric("Gaps shown", f"{len(shown)} of {len(register)}")
+    for column, severity in zip(metrics[1:], _SEVERITY_ORDER, strict=True):
+        column.metric(f"{severity.capitalize()} severity", int(counts.get(severity, 0)))
+
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "evidence": st.column_config.TextColumn("evidence", width="large"),
+            "population_affected": st.column_config.NumberColumn(
+                "population_affected", format="%d"
+            ),
+        },
+        key="gaps_table",
+    )
+    widgets.download_buttons(shown.reset_index(drop=True), "gap_register", "gaps_download")
+
+    with st.expander("Gaps by rule and severity"):
+        st.dataframe(gaps.summarise_gaps(shown), hide_index=True, width="stretch")
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,130 @@
+"""Map page: drive minutes to the nearest open service, by LSOA, with the services.
+
+Opens on the headline question: where is the nearest open SARC on a weekday daytime
+and at Saturday 02:00? The sentence above the map comes from ``Study.sarc_access``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages import widgets
+from mapping import app_state, maps
+from mapping.coverage import resolve_slot
+from mapping.maps import CATEGORY_LABELS
+from mapping.services import public_view
+
+
+def _headline(category: str, at: str, age_band: str | None, threshold: int) -> None:
+    """The sentence above the map, and the Lancashire figures as metrics."""
+    if category == "sarc":
+        slots = ["weekday daytime", at] if resolve_slot(at).name != "weekday daytime" else [at]
+        table = app_state.sarc_table(slots)
+        widgets.headline(app_state.sarc_headline(table, at))
+        totals = table[table["area_code"] == "TOTAL"].reset_index(drop=True)
+        chosen = totals[totals["slot"] == resolve_slot(at).at].iloc[0]
+        columns = st.columns(4)
+        columns[0].metric(
+            "Nearest open SARC outside Lancashire",
+            f"{100 * chosen['share_nearest_outside_lancashire']:.0f}%",
+        )
+        columns[1].metric(
+            "Mean drive to the nearest open SARC",
+            f"{chosen['mean_minutes']:.0f} min",
+            delta=(
+                f"{chosen['minutes_added']:+.0f} min vs weekday daytime"
+                if len(totals) > 1
+                else None
+            ),
+            delta_color="inverse",
+        )
+        columns[2].metric("Residents over 60 min away", f"{chosen['population_over_60']:,.0f}")
+        columns[3].metric("Residents over 90 min away", f"{chosen['population_over_90']:,.0f}")
+        return
+    total = app_state.coverage_table(category, at, "district", age_band, (threshold,))
+    row = total[total["area_code"] == "TOTAL"].iloc[0]
+    label = CATEGORY_LABELS.get(category, category)
+    when = app_state.describe_slot(at)
+    if row["population_unreached"] >= row["eligible_population"]:
+        widgets.headline(f"{when[0].upper()}{when[1:]}, no {label} is open and within reach.")
+        return
+    widgets.headline(
+        f"{when[0].upper()}{when[1:]}, {100 * row[f'share_within_{threshold:g}']:.0f}% "
+        f"of eligible residents live within {threshold} minutes' drive of an open {label}."
+    )
+    columns = st.columns(3)
+    columns[0].metric("Mean drive", f"{row['mean_minutes']:.0f} min")
+    columns[1].metric(
+        "Nearest open service outside Lancashire",
+        f"{100 * row['share_nearest_outside_lancashire']:.0f}%",
+    )
+    columns[2].metric("No eligible open service", f"{row['population_unreached']:,.0f} residents")
+
+
+def render() -> None:
+    """Draw the page."""
+    st.header("Drive time to the nearest open service")
+    controls = st.columns(4)
+    with controls[0]:
+        category = widgets.category_select("map_category")
+    with controls[1]:
+        at = widgets.time_select("map_slot", default="weekend night")
+    with controls[2]:
+        age_band = widgets.age_select("map_age")
+    with controls[3]:
+        threshold = widgets.threshold_select("map_threshold")
+
+    _headline(category, at, age_band, threshold)
+
+    study = app_state.current_study()
+    register = public_view(study.effective_register())
+    lsoa = app_state.coverage_table(category, at, "lsoa", age_band, (15, 30, 45, 60, 90, threshold))
+    district = app_state.coverage_table(category, at, "district", age_band, (threshold,))
+    areas = app_state.council_areas()
+
+    fmap = maps.base_map()
+    label = CATEGORY_LABELS.get(category, category)
+    maps.add_minutes_choropleth(
+        fmap,
+        app_state.display_shapes("lsoa"),
+        lsoa,
+        threshold,
+        service_names=app_state.service_names(register),
+        title=f"Drive to the nearest open {label.split(' (')[0]}",
+    )
+    maps.add_council_areas(fmap, areas, district, threshold, services=register)
+    maps.add_area_labels(fmap, areas)
+    # Refuge shading would hide the choropleth: on for refuges only, else in the layer list.
+    maps.add_confidential_districts(fmap, areas, register, show=category == "refuge")
+    # Only the chosen category's sites: every extra marker costs render time.
+    maps.add_services(fmap, register, categories=[category], name=f"Services: {label}", show=True)
+    maps.add_layer_control(fmap)
+    st_folium(
+        fmap,
+        height=600,
+        use_container_width=True,
+        returned_objects=[],
+        key="coverage_map",
+        # The page's map is built fresh each run; st_folium renders it once itself.
+        render=False,
+    )
+    confidential = int(register["confidential"].sum())
+    st.caption(
+        f"Shading: population-weighted mean drive minutes per LSOA to the nearest {label} "
+        f"open {app_state.describe_slot(at)} ({resolve_slot(at).at}) and open to "
+        f"{widgets.age_label(age_band).lower()}. Markers: {label} sites, including those "
+        f"outside Lancashire. {confidential} refuges and safe houses are confidential: they "
+        "appear only as a count per council area (layer 'Refuges and safe houses', and the "
+        "council-area tooltips), never as a point. Minutes are modelled drive times on "
+        f"the {study.network_source} road network."
+    )
+    if category in ("refuge", "helpline"):
+        st.info(
+            f"{label} records have no public site to drive to (confidential addresses or "
+            "telephone lines), so no drive time is computed for them."
+        )
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,127 @@
+"""SARC access page: where each council area's nearest open SARC is, slot by slot."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_pages import widgets
+from mapping import app_state
+from mapping.coverage import NAMED_SLOTS, resolve_slot
+
+_SHOWN = [
+    "area_name",
+    "slot",
+    "slot_name",
+    "population",
+    "share_nearest_preston",
+    "share_nearest_manchester",
+    "share_nearest_cumbria",
+    "share_nearest_other",
+    "share_nearest_outside_lancashire",
+    "mean_minutes",
+    "median_minutes",
+    "p90_minutes",
+    "minutes_added",
+    "population_over_60",
+    "population_over_90",
+    "population_unreached",
+    "nearest_service",
+]
+
+
+def _slots() -> list[str]:
+    """The slots the user compares (named ones, plus any day and hour)."""
+    names = [slot.name for slot in NAMED_SLOTS]
+    chosen = st.multiselect(
+        "Time slots to compare (the first is the reference for 'minutes added')",
+        names,
+        default=["weekday daytime", "weekend night"],
+        format_func=widgets.slot_label,
+        key="sarc_slots",
+    )
+    extra = st.text_input(
+        "Add another time of week (optional, e.g. Sun 20:00)", key="sarc_extra", value=""
+    )
+    slots = [next(s.at for s in NAMED_SLOTS if s.name == name) for name in chosen]
+    if extra.strip():
+        slots.append(resolve_slot(extra.strip()).at)  # a bad time is a readable error
+    return list(dict.fromkeys(slots))
+
+
+def render() -> None:
+    """Draw the page."""
+    st.header("SARC access: the nearest open Sexual Assault Referral Centre")
+    slots = _slots()
+    if not slots:
+        st.info("Choose at least one time slot.")
+        return
+    table = app_state.sarc_table(slots)
+    totals = table[table["area_code"] == "TOTAL"].reset_index(drop=True)
+
+    for sentence_slot in slots[1:] or slots:
+        widgets.headline(app_state.sarc_headline(table, sentence_slot, slots[0]))
+    columns = st.columns(len(totals))
+    for column, (_, row) in zip(columns, totals.iterrows(), strict=True):
+        column.metric(
+            f"Outside Lancashire: {row['slot_name']} ({row['slot']})",
+            f"{100 * row['share_nearest_outside_lancashire']:.0f}%",
+            help="Share of Lancashire's residents whose nearest open SARC is outside the county.",
+        )
+
+    st.subheader("By council area")
+    shown = table[_SHOWN]
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config=widgets.table_config(shown),
+        key="sarc_table",
+    )
+    st.caption(
+        "Shares are of residents who can reach an open SARC; Preston is the Lancashire SAFE "
+        "Centre, 'other' any other open SARC (Merseyside, Yorkshire). Minutes are "
+        "population-weighted drive times; 'minutes added' is against the first slot."
+    )
+    widgets.download_buttons(table, "sarc_access", "sarc_download")
+
+    st.subheader("Residents by drive time to the nearest open SARC")
+    frames = []
+    for slot in slots:
+        minutes = app_state.origin_minutes_table("sarc", slot)
+        frames.append(
+            minutes[["minutes", "eligible_population"]].assign(
+                slot=f"{resolve_slot(slot).name} ({resolve_slot(slot).at})"
+            )
+        )
+    data = pd.concat(frames, ignore_index=True).dropna(subset=["minutes"])
+    chart = (
+        alt.Chart(data)
+        .transform_bin("band", field="minutes", bin=alt.Bin(step=5))
+        .transform_aggregate(residents="sum(eligible_population)", groupby=["band", "slot"])
+        .mark_bar()
+        .encode(
+            x=alt.X("band:O", title="Drive minutes (5-minute bands, lower limit)"),
+            xOffset=alt.XOffset("slot:N", sort=None),
+            y=alt.Y("residents:Q", title="Residents"),
+            color=alt.Color(
+                "slot:N", title="Time slot", scale=alt.Scale(scheme="viridis"), sort=None
+            ),
+            tooltip=[
+                alt.Tooltip("slot:N", title="Slot"),
+                alt.Tooltip("band:O", title="Minutes from"),
+                alt.Tooltip("residents:Q", title="Residents", format=",.0f"),
+            ],
+        )
+        .properties(height=320)
+    )
+    st.altair_chart(chart, width="stretch")
+    st.caption(
+        "Each bar counts Census 2021 residents (population-weighted origins) whose nearest "
+        "open SARC is that many minutes' drive away."
+    )
+
+
+if __name__ == "__main__":
+    render()

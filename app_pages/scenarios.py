@@ -1,0 +1,455 @@
+"""Scenarios page: build a what-if scenario, compare it with the baseline, save it.
+
+The scenario lives in this browser session only (``st.session_state``): other sessions
+never see it, and the register file is never changed. Added sites join the shared
+travel engine under ids derived from the site, so they count only in the queries of a
+scenario that lists them (see :mod:`mapping.scenarios`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages import widgets
+from mapping import app_state, maps
+from mapping.coverage import NAMED_SLOTS, TOTAL_CODE, resolve_slot
+from mapping.errors import ServiceMapError
+from mapping.maps import CATEGORY_LABELS
+from mapping.services import CATEGORIES, CRIME_TYPES, public_view
+from mapping.store import repo_root
+
+_CHANGES = "sc_changes"
+_NAME = "sc_name"
+_DESCRIPTION = "sc_description"
+_CLICK = "sc_click"
+_LOADED = "sc_loaded"
+_PACK = "sc_pack"
+_SOURCE = "this session's scenario"
+
+
+def _init_state() -> None:
+    st.session_state.setdefault(_CHANGES, [])
+    st.session_state.setdefault(_NAME, "My scenario")
+    st.session_state.setdefault(_DESCRIPTION, "")
+
+
+def _set_scenario(scenario: Any) -> None:
+    """Replace this session's scenario with a loaded one."""
+    st.session_state[_NAME] = scenario.name
+    st.session_state[_DESCRIPTION] = scenario.description
+    st.session_state[_CHANGES] = [
+        change.model_dump(exclude_none=True) for change in scenario.changes
+    ]
+    st.session_state.pop(_PACK, None)
+
+
+def _load_controls(scenarios: Any) -> None:
+    """Load a scenario from a file (TOML/JSON) or from the examples in data/scenarios."""
+    left, right = st.columns(2)
+    with left:
+        uploaded = st.file_uploader(
+            "Load a scenario file (TOML or JSON)", type=["toml", "json"], key="sc_upload"
+        )
+        if uploaded is not None:
+            digest = hashlib.sha256(uploaded.getvalue()).hexdigest()
+            if st.session_state.get(_LOADED) != digest:
+                suffix = Path(uploaded.name).suffix.lower()
+                with tempfile.TemporaryDirectory(prefix="service-map-scenario-") as folder:
+                    path = Path(folder) / f"scenario{suffix}"
+                    path.write_bytes(uploaded.getvalue())
+                    try:
+                        scenario = scenarios.load_scenario(path)
+                    except ServiceMapError as exc:
+                        st.error(str(exc).replace(str(path), uploaded.name))
+                        return
+                _set_scenario(scenario)
+                st.session_state[_LOADED] = digest
+                st.success(f"Loaded {uploaded.name}: {scenario.name}")
+    with right:
+        examples = sorted((repo_root() / "data" / "scenarios").glob("*.toml"))
+        if examples:
+            example = st.selectbox(
+                "…or start from an example", examples, format_func=lambda p: p.name, key="sc_ex"
+            )
+            if st.button("Load example", key="sc_load_example"):
+                _set_scenario(scenarios.load_scenario(example))
+                st.session_state[_LOADED] = None
+                st.rerun()
+
+
+def _service_options(register: pd.DataFrame) -> dict[str, str]:
+    """``{id: "name (id)"}`` of the register's services, for the change forms."""
+    return {
+        str(row["id"]): f"{row['name']} ({row['id']})"
+        for _, row in register.sort_values("name").iterrows()
+    }
+
+
+def _change_forms(register: pd.DataFrame) -> None:
+    """Forms that add a change to this session's scenario."""
+    options = _service_options(register)
+    hours_tab, close_tab, add_tab = st.tabs(
+        ["Change opening hours", "Close a service", "Add a site"]
+    )
+    with hours_tab, st.form("sc_hours_form", clear_on_submit=False):
+        service = st.selectbox(
+            "Service", list(options), format_func=options.get, key="sc_hours_service"
+        )
+        current = register.loc[register["id"] == service, "opening_hours"]
+        hours = st.text_input(
+            "New opening hours (OpenStreetMap syntax, e.g. 24/7 or Mo-Fr 08:00-20:00)",
+            value="24/7",
+            key="sc_hours_value",
+            help=f"Now: {current.iloc[0] if len(current) else '?'}",
+        )
+        if st.form_submit_button("Add this change"):
+            _append({"kind": "hours", "service": service, "opening_hours": hours.strip()})
+    with close_tab, st.form("sc_close_form"):
+        service = st.selectbox(
+            "Service", list(options), format_func=options.get, key="sc_close_service"
+        )
+        if st.form_submit_button("Add this change"):
+            _append({"kind": "close", "service": service})
+    with add_tab:
+        click = st.session_state.get(_CLICK)
+        where = st.radio(
+            "Location",
+            ["postcode", "map"],
+            format_func={"postcode": "By postcode", "map": "Where I clicked on the map"}.get,
+            horizontal=True,
+            key="sc_add_where",
+        )
+        with st.form("sc_add_form"):
+            name = st.text_input("Name", value="Hypothetical site", key="sc_add_name")
+            category = st.selectbox(
+                "Category",
+                list(CATEGORIES),
+                format_func=lambda c: CATEGORY_LABELS.get(c, c),
+                key="sc_add_category",
+            )
+            hours = st.text_input("Opening hours", value="24/7", key="sc_add_hours")
+            postcode = ""
+            if where == "postcode":
+                postcode = st.text_input("Postcode", value="", key="sc_add_postcode")
+            elif click is None:
+                st.info("Click the map below to choose where the site would be.")
+            else:
+                st.write(f"Clicked point: latitude {click[0]:.5f}, longitude {click[1]:.5f}")
+            ages = st.columns(2)
+            min_age = ages[0].number_input(
+                "Youngest age served (optional)", 0, 120, value=None, key="sc_add_min"
+            )
+            max_age = ages[1].number_input(
+                "Oldest age served (optional)", 0, 120, value=None, key="sc_add_max"
+            )
+            crimes = st.multiselect(
+                "Crime types (empty: all)",
+                [c for c in CRIME_TYPES if c != "all"],
+                key="sc_add_crimes",
+            )
+            if st.form_submit_button("Add this site"):
+                change: dict[str, Any] = {
+                    "kind": "add",
+                    "name": name.strip(),
+                    "category": category,
+                    "opening_hours": hours.strip(),
+                }
+                if where == "postcode":
+                    change["postcode"] = postcode.strip()
+                elif click is not None:
+                    change["lat"], change["lon"] = round(click[0], 6), round(click[1], 6)
+                if min_age is not None:
+                    change["min_age"] = int(min_age)
+                if max_age is not None:
+                    change["max_age"] = int(max_age)
+                if crimes:
+                    change["crime_types"] = list(crimes)
+                _append(change)
+
+
+def _append(change: dict[str, Any]) -> None:
+    st.session_state[_CHANGES] = [*st.session_state[_CHANGES], change]
+    st.session_state.pop(_PACK, None)
+    st.rerun()
+
+
+def _describe(change: dict[str, Any], names: dict[str, str]) -> str:
+    kind = change.get("kind")
+    if kind == "hours":
+        service = change.get("service", "?")
+        return f"{names.get(service, service)}: open {change.get('opening_hours')}"
+    if kind == "close":
+        service = change.get("service", "?")
+        return f"Close {names.get(service, service)}"
+    if "postcode" in change:
+        where = f"postcode {change['postcode']}"
+    else:
+        where = f"lat {change.get('lat')}, lon {change.get('lon')}"
+    label = CATEGORY_LABELS.get(change.get("category", ""), change.get("category"))
+    return f"Add {change.get('name')} ({label}) at {where}, open {change.get('opening_hours')}"
+
+
+def _change_list(names: dict[str, str]) -> None:
+    changes = st.session_state[_CHANGES]
+    if not changes:
+        st.info("No changes yet: add one below, load a scenario file or start from an example.")
+        return
+    for number, change in enumerate(changes, start=1):
+        text, button = st.columns([8, 1])
+        text.write(f"{number}. {_describe(change, names)}")
+        if button.button("Remove", key=f"sc_remove_{number}"):
+            del changes[number - 1]
+            st.session_state[_CHANGES] = list(changes)
+            st.session_state.pop(_PACK, None)
+            st.rerun()
+
+
+def _scenario_bytes(scenarios: Any, scenario: Any, suffix: str) -> bytes:
+    """The scenario as a TOML or JSON file (through mapping.scenarios.save_scenario)."""
+    with tempfile.TemporaryDirectory(prefix="service-map-scenario-") as folder:
+        path = scenarios.save_scenario(scenario, Path(folder) / f"scenario{suffix}")
+        return Path(path).read_bytes()
+
+
+def _file_stem(name: str) -> str:
+    stem = "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+    return stem or "scenario"
+
+
+def _pack(scenario: Any, key: str) -> None:
+    """Export the scenario pack (every table, GIS layers and report.html) as a zip."""
+    pack = st.session_state.get(_PACK)
+    if pack is not None and pack[0] == key:
+        st.download_button(
+            "Download the scenario pack (zip)",
+            pack[1],
+            file_name=f"{_file_stem(scenario.name)}_pack.zip",
+            mime="application/zip",
+            key="sc_pack_download",
+            on_click="ignore",
+        )
+        return
+    try:
+        from mapping import export
+    except ImportError:
+        st.info("The scenario pack is not available yet (mapping.export is still being written).")
+        return
+    if st.button("Prepare the scenario pack (about 30 s)", key="sc_pack_build"):
+        with (
+            st.spinner("Exporting tables, GIS layers and the HTML report…"),
+            tempfile.TemporaryDirectory(prefix="service-map-pack-") as folder,
+        ):
+            out = Path(folder) / _file_stem(scenario.name)
+            export.export_all(app_state.current_study(), out, scenario=scenario)
+            st.session_state[_PACK] = (key, app_state.folder_zip(out))
+        st.rerun()
+
+
+def _map(
+    scenarios: Any,
+    scenario: Any | None,
+    category: str,
+    map_slot: str,
+    threshold: int,
+) -> None:
+    """The comparison map (or the baseline while the scenario is empty); clicks are kept."""
+    study = app_state.current_study()
+    register = public_view(study.effective_register())
+    areas = app_state.council_areas()
+    fmap = maps.base_map()
+    shapes = app_state.display_shapes("lsoa")
+    if scenario is not None:
+        by_area, _, _ = app_state.scenario_comparison(
+            scenario, category=category, slots=[map_slot], by="lsoa", threshold=threshold
+        )
+        maps.add_difference_choropleth(fmap, shapes, by_area, threshold=threshold)
+        result = scenarios.apply_scenario(study, scenario)
+        scenario_register = public_view(result.register)
+        changes = result.changes
+        markers = pd.concat(
+            [register, scenario_register[scenario_register["id"].isin(result.added_ids)]],
+            ignore_index=True,
+        )
+        maps.add_scenario_sites(
+            fmap,
+            markers,
+            added=result.added_ids,
+            closed=sorted(changes.closed),
+            changed=sorted(changes.hours),
+        )
+    else:
+        table = app_state.coverage_table(category, map_slot, "lsoa", None, (threshold,))
+        maps.add_minutes_choropleth(
+            fmap, shapes, table, threshold, service_names=app_state.service_names(register)
+        )
+    maps.add_council_areas(fmap, areas)
+    maps.add_area_labels(fmap, areas)
+    maps.add_services(
+        fmap, register, categories=[category], name=f"Services: {CATEGORY_LABELS[category]}"
+    )
+    click = st.session_state.get(_CLICK)
+    if click is not None:
+        maps.add_point_marker(fmap, click[0], click[1], "Clicked point (for 'Add a site')")
+    maps.add_layer_control(fmap)
+    output = st_folium(
+        fmap,
+        height=520,
+        width="stretch",
+        returned_objects=["last_clicked"],
+        key="scenario_map",
+        # The page's map is built fresh each run; st_folium renders it once itself.
+        render=False,
+    )
+    clicked = (output or {}).get("last_clicked")
+    if clicked and (clicked.get("lat"), clicked.get("lng")) != (click or (None, None)):
+        st.session_state[_CLICK] = (float(clicked["lat"]), float(clicked["lng"]))
+        st.rerun()
+
+
+def render() -> None:
+    """Draw the page."""
+    st.header("Scenarios: what if a service changed?")
+    try:
+        from mapping import scenarios
+    except ImportError:
+        st.info("Scenarios are not available yet (mapping.scenarios is still being written).")
+        return
+    _init_state()
+    st.caption(
+        "Change a service's opening hours, close a service or add a hypothetical site, and "
+        "compare with the published baseline. Your scenario stays in this browser session; "
+        "save it as a file to keep it."
+    )
+    _load_controls(scenarios)
+    study = app_state.current_study()
+    register = public_view(study.effective_register())
+    names = app_state.service_names(register)
+
+    st.text_input("Scenario name", key=_NAME)
+    st.text_input("Description (optional)", key=_DESCRIPTION)
+    st.subheader("Changes")
+    _change_list(names)
+    _change_forms(register)
+
+    st.subheader("Compare with the baseline")
+    controls = st.columns(3)
+    with controls[0]:
+        category = widgets.category_select("sc_category")
+    with controls[1]:
+        names_slots = [slot.name for slot in NAMED_SLOTS]
+        slot_names = st.multiselect(
+            "Time slots",
+            names_slots,
+            default=["weekday daytime", "weekend night"],
+            format_func=widgets.slot_label,
+            key="sc_slots",
+        ) or ["weekday daytime"]
+    with controls[2]:
+        threshold = widgets.threshold_select("sc_threshold")
+    slots = [resolve_slot(name).at for name in slot_names]
+    map_slot = st.radio(
+        "Slot shown on the map",
+        slots,
+        horizontal=True,
+        format_func=lambda at: f"{resolve_slot(at).name} ({at})",
+        key="sc_map_slot",
+    )
+
+    scenario = None
+    changes = st.session_state[_CHANGES]
+    if changes:
+        try:
+            scenario = scenarios.parse_scenario(
+                {
+                    "name": st.session_state[_NAME],
+                    "description": st.session_state[_DESCRIPTION],
+                    "change": changes,
+                },
+                _SOURCE,
+            )
+            problems = scenarios.validate_scenario(
+                scenario,
+                study.effective_register(),
+                engine=study.engine,
+                data_dir=study.data_dir,
+            )
+        except ServiceMapError as exc:
+            problems = str(exc).splitlines()
+        if problems:
+            st.error(
+                "The scenario cannot be applied yet:\n\n" + "\n".join(f"- {p}" for p in problems)
+            )
+            scenario = None
+
+    if scenario is not None:
+        by_area, totals, gaps = app_state.scenario_comparison(
+            scenario, category=category, slots=slots, by="district", threshold=threshold
+        )
+        t = f"{float(threshold):g}"
+        for _, row in totals.iterrows():
+            st.markdown(
+                f"**{row['slot_name']} ({row['slot']})**: mean drive "
+                f"{row['baseline_mean_minutes']:.1f} → {row['scenario_mean_minutes']:.1f} min; "
+                f"{row[f'population_newly_within_{t}']:+,.0f} residents within {threshold} min; "
+                "nearest open service outside Lancashire "
+                f"{100 * row['baseline_share_nearest_outside_lancashire']:.0f}% → "
+                f"{100 * row['scenario_share_nearest_outside_lancashire']:.0f}%"
+            )
+    _map(scenarios, scenario, category, map_slot, threshold)
+
+    if scenario is None:
+        return
+    areas_table = by_area[by_area["area_code"] != TOTAL_CODE]
+    st.subheader("By council area")
+    st.dataframe(
+        areas_table,
+        hide_index=True,
+        width="stretch",
+        column_config=widgets.table_config(areas_table),
+        key="sc_by_area",
+    )
+    widgets.download_buttons(by_area, "scenario_by_area", "sc_by_area_download")
+    if gaps is not None:
+        st.subheader("Gaps resolved, new or changed")
+        if gaps.empty:
+            st.write("None.")
+        else:
+            st.dataframe(gaps, hide_index=True, width="stretch", key="sc_gaps")
+
+    st.subheader("Save and export")
+    key = hashlib.sha256(
+        json.dumps([scenario.name, scenario.description, changes], sort_keys=True).encode()
+    ).hexdigest()
+    columns = st.columns(3)
+    with columns[0]:
+        st.download_button(
+            "Save scenario (TOML)",
+            _scenario_bytes(scenarios, scenario, ".toml"),
+            file_name=f"{_file_stem(scenario.name)}.toml",
+            mime="application/toml",
+            key="sc_save_toml",
+            on_click="ignore",
+        )
+    with columns[1]:
+        st.download_button(
+            "Save scenario (JSON)",
+            _scenario_bytes(scenarios, scenario, ".json"),
+            file_name=f"{_file_stem(scenario.name)}.json",
+            mime="application/json",
+            key="sc_save_json",
+            on_click="ignore",
+        )
+    with columns[2]:
+        _pack(scenario, key)
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,165 @@
+"""Services page: the register, its validation report, stale records, and uploads.
+
+An uploaded replacement register is validated first; it replaces the register only if
+it is valid and the user confirms, and then for this session only. The committed
+``data/services.csv`` is never written from the app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import widgets
+from mapping import app_state
+from mapping.services import default_register_path, public_view
+
+_UPLOAD_KEY = "register_upload"
+_COLUMNS = [
+    "id",
+    "name",
+    "provider",
+    "category",
+    "address",
+    "postcode",
+    "lat",
+    "lon",
+    "location_precision",
+    "district",
+    "areas_served",
+    "opening_hours",
+    "hours_basis",
+    "min_age",
+    "max_age",
+    "sexes",
+    "crime_types",
+    "self_referral_min_age",
+    "confidential",
+    "source",
+    "verified_on",
+    "notes",
+    "capacity_family_places",
+    "provider_area",
+]
+
+
+def _register_table() -> tuple[pd.DataFrame, pd.Series]:
+    """The public view of this session's register as a flat table, and its stale flags."""
+    study = app_state.current_study()
+    view = public_view(study.register)
+    table = pd.DataFrame(view[[c for c in _COLUMNS if c in view.columns]])
+    for column in ("areas_served", "sexes", "crime_types"):
+        if column in table:
+            table[column] = table[column].map(
+                lambda v: "; ".join(v) if isinstance(v, tuple | list) else v
+            )
+    stale = app_state.stale_mask(table)
+    return table.assign(stale=stale.to_numpy()), stale
+
+
+def _validation_report() -> None:
+    """The current register's validation report."""
+    entry = app_state.session_register()
+    if entry is not None:
+        st.success(
+            f"Your upload {entry.name} passed validation when you confirmed it "
+            f"({entry.records} records); it is this session's register."
+        )
+        return
+    path = default_register_path()
+    problems = app_state.register_problems(path.read_bytes(), path.name)
+    if problems:
+        st.error(f"The published register has {len(problems)} problem(s):")
+        st.code("\n".join(problems), language=None)
+    else:
+        st.success(f"{path.name}: valid (every row checked, postcodes against Code-Point Open).")
+
+
+def _upload() -> None:
+    """Upload a replacement register: validate, report by row, confirm, use it."""
+    st.subheader("Use a different register for this session")
+    st.caption(
+        "Upload a CSV in the register's format (see data/README.md). It is checked first; "
+        "it replaces the register only if it is valid and you confirm, and only for you, in "
+        "this browser session. The published register file is never changed by the app."
+    )
+    uploaded = st.file_uploader("Replacement register (CSV)", type=["csv"], key=_UPLOAD_KEY)
+    if uploaded is None:
+        return
+    content = uploaded.getvalue()
+    problems = app_state.register_problems(content, uploaded.name)
+    if problems:
+        st.error(
+            f"{uploaded.name} has {len(problems)} problem(s), listed by row "
+            "(file:row:field: message). The register in use has NOT been replaced."
+        )
+        st.code("\n".join(problems), language=None)
+        return
+    digest = hashlib.sha256(content).hexdigest()
+    entry = app_state.session_register()
+    if entry is not None and entry.sha256 == digest:
+        st.info(f"{uploaded.name} is already this session's register.")
+        return
+    st.success(f"{uploaded.name} is a valid register.")
+    if st.button(f"Use {uploaded.name} for this session", type="primary", key="register_use"):
+        with st.spinner("Routing the new register's services…"):
+            entry = app_state.use_session_register(content, uploaded.name)
+        st.success(f"This session now uses {entry.name} ({entry.records} records).")
+        st.rerun()
+
+
+def render() -> None:
+    """Draw the page."""
+    st.header("Services register")
+    entry = app_state.session_register()
+    if entry is not None:
+        st.info(f"This session uses your uploaded register {entry.name}.")
+        if st.button("Go back to the published register", key="register_reset"):
+            app_state.use_published_register()
+            st.rerun()
+
+    table, stale = _register_table()
+    confidential = int(table["confidential"].sum())
+    metrics = st.columns(4)
+    metrics[0].metric("Records", len(table))
+    metrics[1].metric("Shown as points", int((table["lat"].notna() & ~table["confidential"]).sum()))
+    metrics[2].metric("Confidential (no location)", confidential)
+    metrics[3].metric("Not verified in the last 12 months", int(stale.sum()))
+    st.caption(
+        "Refuge and safe-house records are confidential: no address, postcode or "
+        "coordinates, only their council area. Rows not verified within 12 months are "
+        "highlighted."
+    )
+    styled = table.style.apply(
+        lambda row: ["background-color: #fff3cd" if row["stale"] else "" for _ in row], axis=1
+    )
+    st.dataframe(
+        styled,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "stale": st.column_config.CheckboxColumn(
+                "stale", help="verified_on is more than 12 months ago (or missing)"
+            ),
+            "verified_on": st.column_config.DateColumn("verified_on", format="YYYY-MM-DD"),
+        },
+        key="register_table",
+    )
+    widgets.download_buttons(table, "services", "register_download")
+
+    st.subheader("Validation report")
+    _validation_report()
+    if stale.any():
+        with st.expander(f"{int(stale.sum())} stale record(s)"):
+            st.dataframe(
+                table.loc[stale.to_numpy(), ["id", "name", "category", "verified_on", "source"]],
+                hide_index=True,
+                width="stretch",
+            )
+    _upload()
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,167 @@
+"""Widgets the pages share: category, time of week, age band, threshold, downloads.
+
+Widgets only: each returns what the user chose, in the form the package's functions
+take (``"sarc"``, ``"Sat 02:00"``, ``"age_0_15"``, minutes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from mapping import app_state
+from mapping.coverage import NAMED_SLOTS
+from mapping.geography import AGE_BANDS
+from mapping.maps import CATEGORY_LABELS
+from mapping.services import CATEGORIES
+
+#: Thresholds offered (minutes); the report thresholds plus a few in between.
+THRESHOLDS: tuple[int, ...] = (10, 15, 20, 30, 45, 60, 75, 90, 120)
+_CUSTOM = "another day and hour…"
+_EVERYBODY = "everybody"
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAY_LABELS = {
+    "Mon": "Monday",
+    "Tue": "Tuesday",
+    "Wed": "Wednesday",
+    "Thu": "Thursday",
+    "Fri": "Friday",
+    "Sat": "Saturday",
+    "Sun": "Sunday",
+}
+
+
+def slot_label(name: str) -> str:
+    """``"weekend night"`` -> ``"Weekend night (Sat 02:00)"``."""
+    for slot in NAMED_SLOTS:
+        if slot.name == name:
+            return f"{slot.name[0].upper()}{slot.name[1:]} ({slot.at})"
+    return name
+
+
+def age_label(band: str | None) -> str:
+    """``"age_0_15"`` -> ``"Aged 0-15"``; ``None`` -> ``"Everybody (all ages)"``."""
+    if band is None:
+        return "Everybody (all ages)"
+    low, high = AGE_BANDS[band]
+    return f"Aged {low}+" if high is None else f"Aged {low}-{high}"
+
+
+def category_select(key: str, default: str = "sarc", label: str = "Service") -> str:
+    """Choose a service category (returns its register code)."""
+    options = list(CATEGORIES)
+    return st.selectbox(
+        label,
+        options,
+        index=options.index(default),
+        format_func=lambda c: CATEGORY_LABELS.get(c, c),
+        key=key,
+        help="Drive time to the nearest service of this kind that is open at the chosen "
+        "time and open to the chosen age group.",
+    )
+
+
+def time_select(key: str, default: str = "weekend night", label: str = "Time slot") -> str:
+    """Choose a named time slot, or any day and hour; returns e.g. ``"Sat 02:00"``."""
+    names = [slot.name for slot in NAMED_SLOTS]
+    options = [*names, _CUSTOM]
+    choice = st.selectbox(
+        label,
+        options,
+        index=options.index(default),
+        format_func=lambda n: n if n == _CUSTOM else slot_label(n),
+        key=key,
+        help="Opening hours are checked at this time of week (a week with no public "
+        "holiday). Drive speeds are daytime traffic 07:00-19:00, free flow otherwise.",
+    )
+    if choice != _CUSTOM:
+        return next(slot.at for slot in NAMED_SLOTS if slot.name == choice)
+    day_col, hour_col = st.columns(2)
+    with day_col:
+        day = st.selectbox(
+            "Day", _DAYS, index=2, format_func=lambda d: _DAY_LABELS[d], key=f"{key}_day"
+        )
+    with hour_col:
+        hour = st.slider("Hour", 0, 23, 13, key=f"{key}_hour", format="%02d:00")
+    return f"{day} {hour:02d}:00"
+
+
+def age_select(key: str, label: str = "Age group") -> str | None:
+    """Choose a Census age band (``None``: everybody)."""
+    options = [_EVERYBODY, *AGE_BANDS]
+    choice = st.selectbox(
+        label,
+        options,
+        format_func=lambda band: age_label(None if band == _EVERYBODY else band),
+        key=key,
+        help="Figures are weighted by the Census 2021 residents of this age group, and "
+        "only services open to it count.",
+    )
+    return None if choice == _EVERYBODY else choice
+
+
+def threshold_select(key: str, default: int = 60, label: str = "Threshold (minutes)") -> int:
+    """Choose a drive-time threshold in minutes."""
+    return int(
+        st.select_slider(
+            label,
+            options=list(THRESHOLDS),
+            value=default,
+            key=key,
+            help="No official travel-time standard exists for these services: the "
+            "threshold is an analysis choice. It is a class boundary on the map.",
+        )
+    )
+
+
+def headline(text: str) -> None:
+    """The sentence that answers the page's question, in large type above the figures."""
+    st.subheader(text, anchor=False)
+
+
+def download_buttons(table: pd.DataFrame, stem: str, key: str) -> None:
+    """CSV and XLSX download buttons for a table (formula-safe, with the attribution).
+
+    The CSV comes zipped with its README (attribution and what the columns mean); the
+    XLSX carries the same in a README sheet.
+    """
+    left, right, _ = st.columns([1, 1, 3])
+    with left:
+        st.download_button(
+            "Download CSV",
+            app_state.table_bytes(table, stem, "zip"),
+            file_name=f"{stem}.zip",
+            mime="application/zip",
+            key=f"{key}_csv",
+            on_click="ignore",
+            help="The CSV zipped with its README: data sources and attribution.",
+        )
+    with right:
+        st.download_button(
+            "Download XLSX",
+            app_state.table_bytes(table, stem, "xlsx"),
+            file_name=f"{stem}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"{key}_xlsx",
+            on_click="ignore",
+        )
+
+
+def percent_columns(columns: Sequence[str]) -> dict[str, st.column_config.NumberColumn]:
+    """Column formats showing shares (0-1) as percentages."""
+    return {column: st.column_config.NumberColumn(column, format="percent") for column in columns}
+
+
+def table_config(table: pd.DataFrame) -> dict[str, object]:
+    """Readable formats for the package's table columns (shares, minutes, people)."""
+    config: dict[str, object] = {}
+    for column in table.columns:
+        if column.startswith("share_"):
+            config[column] = st.column_config.NumberColumn(column, format="percent")
+        elif column.endswith("_minutes") or column in ("minutes_added", "minutes_saved"):
+            config[column] = st.column_config.NumberColumn(column, format="%.1f")
+        elif column.startswith("population") or column.endswith("_population"):
+            config[column] = st.column_config.NumberColumn(column, format="%.0f")
+    return config

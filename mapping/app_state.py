@@ -1,0 +1,563 @@
+"""Thin Streamlit helpers for the app: cached loaders, per-session state, messages.
+
+Nothing here analyses anything: every figure comes from :class:`mapping.coverage.Study`,
+:mod:`mapping.gaps`, :mod:`mapping.scenarios` and :mod:`mapping.export`. This module
+only decides what is computed once per process, what once per query and what belongs
+to one browser session:
+
+Once per process (``st.cache_resource``)
+    The baseline :class:`~mapping.coverage.Study` (boundaries, origins, register, road
+    network and the travel engine with its drive-time vectors), shared by every session.
+    On a fresh machine the first session builds the data with a visible progress bar.
+Once per query (``st.cache_data``)
+    Coverage, SARC, per-origin and gap tables, keyed by the query's parameters and by
+    which study they describe (the published register, or one session's upload).
+Per session (``st.session_state``)
+    An uploaded replacement register (after validation and confirmation) and the
+    scenario being built. Sessions never see each other's uploads or scenarios, and the
+    committed ``data/services.csv`` is never written.
+
+The raw sources folder comes from ``streamlit run app.py -- --sources DIR`` or the
+``SERVICE_MAP_SOURCES`` environment variable (then ``../shared/data``), as for the CLI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import sys
+import tempfile
+import threading
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from mapping import ATTRIBUTION, __version__, geography, maps
+from mapping import services as services_mod
+from mapping.coverage import Study, TimeSlot, resolve_slot
+from mapping.errors import ServiceMapError
+from mapping.sources import SOURCES_ENV, Sources, locate_sources
+from mapping.store import default_data_dir
+
+__all__ = [
+    "SESSION_REGISTER",
+    "SessionRegister",
+    "attribution_lines",
+    "baseline_study",
+    "council_areas",
+    "coverage_table",
+    "current_study",
+    "describe_slot",
+    "display_shapes",
+    "folder_zip",
+    "gap_register",
+    "guard",
+    "origin_minutes_table",
+    "register_problems",
+    "sarc_headline",
+    "sarc_table",
+    "scenario_comparison",
+    "service_names",
+    "session_register",
+    "software_version",
+    "sources_option",
+    "stale_mask",
+    "study_key",
+    "table_bytes",
+    "use_published_register",
+    "use_session_register",
+]
+
+#: ``st.session_state`` key of this session's uploaded register (a :class:`SessionRegister`).
+SESSION_REGISTER = "session_register"
+_SLOTS_OPENING = ("weekday daytime", "weekend night")
+_DAY_NAMES = {
+    "Mon": "Monday",
+    "Tue": "Tuesday",
+    "Wed": "Wednesday",
+    "Thu": "Thursday",
+    "Fri": "Friday",
+    "Sat": "Saturday",
+    "Sun": "Sunday",
+}
+
+
+# ---- errors -------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def guard() -> Iterator[None]:
+    """Show any error raised in the block as a readable message, never a traceback.
+
+    A :class:`~mapping.errors.ServiceMapError` is the user's to fix: its message is
+    shown as it is. Anything else is a bug: a short message names it (set
+    ``SERVICE_MAP_DEBUG=1`` to see the traceback too). Streamlit's own control flow
+    (``st.stop``, ``st.rerun``) derives from ``BaseException`` and passes through.
+    """
+    try:
+        yield
+    except ServiceMapError as exc:
+        st.error(str(exc))
+    except Exception as exc:  # last-resort guard: the page stays usable
+        st.error(
+            f"Something went wrong ({type(exc).__name__}: {exc}). The rest of the app still "
+            "works; please report this with what you clicked."
+        )
+        if os.environ.get("SERVICE_MAP_DEBUG"):
+            st.exception(exc)
+
+
+def attribution_lines() -> tuple[str, ...]:
+    """The OS, Royal Mail and ONS attribution every page shows."""
+    return ATTRIBUTION
+
+
+# ---- sources --------------------------------------------------------------------------
+
+
+def sources_option(argv: Sequence[str] | None = None) -> str | None:
+    """The ``--sources DIR`` given after ``streamlit run app.py --``, if any.
+
+    Parsed by hand (not argparse) so an unrelated command line, such as pytest's when
+    the app runs under ``AppTest``, is never rejected.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    for i, arg in enumerate(args):
+        if arg == "--sources" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--sources="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _locate(explicit: str | None) -> Sources | None:
+    """The raw sources, or ``None`` when only built data is deployed (no raw files)."""
+    try:
+        return locate_sources(explicit)
+    except ServiceMapError:
+        if explicit is not None or os.environ.get(SOURCES_ENV):
+            raise  # a folder the user named must exist: say so rather than carry on
+        return None
+
+
+# ---- the baseline study (once per process) ---------------------------------------------
+
+
+@dataclass
+class _StudySlot:
+    """The process-wide study, filled by the first session that needs it."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    study: Study | None = None
+
+
+@st.cache_resource(show_spinner=False)
+def _study_slot(explicit: str | None, env: str, data_dir: str) -> _StudySlot:
+    # Keyed by where the sources and the data are, so a changed environment reloads.
+    return _StudySlot()
+
+
+def baseline_study() -> Study:
+    """The study on the published register, loaded once per process.
+
+    The first call on a fresh machine builds the geography and the road network from
+    the raw sources (about 15 s) and shows each step in the page; every later call, in
+    any session, returns the same object at once.
+    """
+    explicit = sources_option()
+    slot = _study_slot(explicit, os.environ.get(SOURCES_ENV, ""), str(default_data_dir()))
+    if slot.study is None:
+        with slot.lock:
+            if slot.study is None:
+                slot.study = _load_with_progress(explicit)
+    return slot.study
+
+
+def _load_with_progress(explicit: str | None) -> Study:
+    """Build what is missing and load the study, showing each step (first run only)."""
+    with st.status("Preparing the data…", expanded=True) as status:
+        bar = st.progress(0.0, text="Looking for the raw public sources")
+        sources = _locate(explicit)
+        if sources is None:
+            bar.progress(0.3, text="No raw sources here: loading the data already built")
+            study = Study.load(build=False)
+        else:
+            bar.progress(
+                0.1,
+                text="Checking the sources and building boundaries, population and origins "
+                "(first run only)",
+            )
+            geography.build(sources)
+            bar.progress(
+                0.4,
+                text="Loading the road network, the services register and the travel engine "
+                "(the first run builds the network: about 15 s)",
+            )
+            study = Study.load(sources=sources, build=True)
+        bar.progress(0.8, text="Computing drive times for the opening view")
+        study.sarc_access(_SLOTS_OPENING)  # warms both speed profiles for every SARC
+        bar.progress(1.0, text="Ready")
+        status.update(label="Data ready", state="complete", expanded=False)
+    return study
+
+
+# ---- per-session register ------------------------------------------------------------
+
+
+@dataclass
+class SessionRegister:
+    """A replacement register one session uploaded, validated and confirmed."""
+
+    name: str
+    sha256: str
+    records: int
+    study: Study
+
+
+def session_register() -> SessionRegister | None:
+    """This session's uploaded register, or ``None`` when it uses the published one."""
+    entry = st.session_state.get(SESSION_REGISTER)
+    return entry if isinstance(entry, SessionRegister) else None
+
+
+def current_study() -> Study:
+    """The study this session looks at: its uploaded register's, else the baseline."""
+    entry = session_register()
+    return entry.study if entry is not None else baseline_study()
+
+
+def study_key() -> str:
+    """Identifies :func:`current_study` in cache keys (``baseline`` or the upload's hash)."""
+    entry = session_register()
+    return "baseline" if entry is None else f"register:{entry.sha256}"
+
+
+def register_problems(content: bytes, display_name: str) -> list[str]:
+    """Validate an uploaded register; return its problems as ``name:row:field: message``.
+
+    The upload is written to a private temporary file for
+    :func:`mapping.services.validate_register` and removed again.
+    """
+    return list(_register_problems(content, display_name, sources_option()))
+
+
+@st.cache_data(show_spinner="Checking the register…", max_entries=32)
+def _register_problems(content: bytes, display_name: str, explicit: str | None) -> tuple[str, ...]:
+    with tempfile.TemporaryDirectory(prefix="service-map-upload-") as folder:
+        path = Path(folder) / "services.csv"
+        path.write_bytes(content)
+        problems = services_mod.validate_register(path, _locate(explicit))
+    return tuple(f"{display_name}:{p.row}:{p.field}: {p.message}" for p in problems)
+
+
+def use_session_register(content: bytes, display_name: str) -> SessionRegister:
+    """Make a validated upload this session's register (only this session's).
+
+    The road network and origins are shared with the baseline; only the travel engine's
+    services are this register's.
+
+    Raises
+    ------
+    ServiceMapError
+        If the upload is not a valid register (nothing is replaced then).
+    """
+    from mapping.travel import TravelEngine
+
+    base = baseline_study()
+    explicit = sources_option()
+    with tempfile.TemporaryDirectory(prefix="service-map-upload-") as folder:
+        path = Path(folder) / "services.csv"
+        path.write_bytes(content)
+        register = services_mod.load_register(path, _locate(explicit))
+    engine = TravelEngine.from_study(
+        base.engine.network, register=register, origins=base.origins, data_dir=base.data_dir
+    )
+    study = Study(engine, base.origins, register, data_dir=base.data_dir)
+    entry = SessionRegister(
+        name=display_name,
+        sha256=hashlib.sha256(content).hexdigest(),
+        records=len(register),
+        study=study,
+    )
+    st.session_state[SESSION_REGISTER] = entry
+    return entry
+
+
+def use_published_register() -> None:
+    """Go back to the published register for this session."""
+    st.session_state.pop(SESSION_REGISTER, None)
+
+
+def stale_mask(register: pd.DataFrame, today: date | None = None, months: int = 12) -> pd.Series:
+    """True for records whose ``verified_on`` is more than ``months`` before ``today``.
+
+    Records without a date count as stale: nobody has verified them.
+    """
+    today = today or date.today()
+    # Calendar months, clamped to the month's end (29 Feb -> 28 Feb) by pandas.
+    cutoff = pd.Timestamp(today) - pd.DateOffset(months=months)
+    verified = pd.to_datetime(register["verified_on"], errors="coerce")
+    return (verified.isna() | (verified < cutoff)).rename("stale")
+
+
+# ---- cached tables (once per query) ----------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _coverage(
+    _study: Study,
+    key: str,
+    category: str | None,
+    at: str,
+    by: str,
+    age_band: str | None,
+    thresholds: tuple[float, ...],
+) -> pd.DataFrame:
+    return _study.coverage(category, at, by, age_band=age_band, thresholds=thresholds)
+
+
+def coverage_table(
+    category: str | None,
+    at: str,
+    by: str = "district",
+    age_band: str | None = None,
+    thresholds: Sequence[float] = (15, 30, 45, 60, 90),
+) -> pd.DataFrame:
+    """:meth:`Study.coverage` of this session's study, cached per query."""
+    thresholds = tuple(sorted({float(t) for t in thresholds}))
+    return _coverage(current_study(), study_key(), category, at, by, age_band, thresholds)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _sarc(_study: Study, key: str, slots: tuple[str, ...]) -> pd.DataFrame:
+    return _study.sarc_access(slots)
+
+
+def sarc_table(slots: Sequence[str]) -> pd.DataFrame:
+    """:meth:`Study.sarc_access` of this session's study for ``slots``, cached."""
+    return _sarc(current_study(), study_key(), tuple(slots))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _origin_minutes(
+    _study: Study, key: str, category: str | None, at: str, age_band: str | None
+) -> pd.DataFrame:
+    return _study.origin_minutes(category, at, age_band=age_band)
+
+
+def origin_minutes_table(
+    category: str | None, at: str, age_band: str | None = None
+) -> pd.DataFrame:
+    """:meth:`Study.origin_minutes` (one row per origin) of this session's study, cached."""
+    return _origin_minutes(current_study(), study_key(), category, at, age_band)
+
+
+@st.cache_data(show_spinner="Evaluating the gap rules…", max_entries=16)
+def _gaps(_study: Study, key: str, today: str) -> pd.DataFrame:
+    from mapping import gaps
+
+    return gaps.evaluate(_study, as_of=date.fromisoformat(today))
+
+
+def gap_register() -> pd.DataFrame:
+    """The gap register (:func:`mapping.gaps.evaluate`) of this session's study, cached daily.
+
+    Raises
+    ------
+    ImportError
+        While :mod:`mapping.gaps` is not available.
+    """
+    return _gaps(current_study(), study_key(), date.today().isoformat())
+
+
+@st.cache_data(show_spinner="Comparing the scenario with the baseline…", max_entries=64)
+def _comparison(
+    _study: Study,
+    _scenario: Any,
+    key: str,
+    scenario_key: str,
+    category: str | None,
+    slots: tuple[str, ...],
+    by: str,
+    threshold: float,
+    age_band: str | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    from mapping import scenarios
+
+    result = scenarios.compare(
+        _study,
+        _scenario,
+        category=category,
+        slots=slots,
+        by=by,
+        threshold=threshold,
+        age_band=age_band,
+    )
+    # Only the tables are cached: the comparison also holds the what-if study.
+    return result.by_area, result.totals, result.gaps
+
+
+def scenario_comparison(
+    scenario: Any,
+    *,
+    category: str | None,
+    slots: Sequence[str],
+    by: str,
+    threshold: float,
+    age_band: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """:func:`mapping.scenarios.compare` tables (by area, totals, gaps), cached per scenario."""
+    content = [
+        scenario.name,
+        scenario.description,
+        [change.model_dump(exclude_none=True) for change in scenario.changes],
+    ]
+    scenario_key = hashlib.sha256(
+        json.dumps(content, sort_keys=True, default=list).encode("utf-8")
+    ).hexdigest()
+    return _comparison(
+        current_study(),
+        scenario,
+        study_key(),
+        scenario_key,
+        category,
+        tuple(slots),
+        by,
+        float(threshold),
+        age_band,
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def _shapes(level: str, data_dir: str) -> maps.Shapes:
+    loaders = {
+        "lsoa": (geography.load_lsoas, ["lsoa21_code", "lsoa21_name", "lad_code", "lad_name"]),
+        "ward": (geography.load_wards, ["ward_code", "ward_name", "lad_code"]),
+        "district": (geography.load_council_areas, ["lad_code", "lad_name"]),
+    }
+    loader, columns = loaders[level]
+    return maps.Shapes.from_frame(maps.display_shapes(loader(Path(data_dir)), columns=columns))
+
+
+def display_shapes(level: str) -> maps.Shapes:
+    """Browser-ready polygons of ``lsoa``, ``ward`` or ``district`` (cached per process)."""
+    study = current_study()
+    return _shapes(level, str(study.data_dir or default_data_dir()))
+
+
+@st.cache_resource(show_spinner=False)
+def _council_areas(data_dir: str) -> gpd.GeoDataFrame:
+    # Simplified for the browser: full-resolution outlines would triple what a map sends.
+    return maps.display_shapes(
+        geography.load_council_areas(Path(data_dir)), columns=["lad_code", "lad_name"]
+    )
+
+
+def council_areas() -> gpd.GeoDataFrame:
+    """The 14 council areas, simplified for maps, in EPSG:4326 (cached per process)."""
+    study = current_study()
+    return _council_areas(str(study.data_dir or default_data_dir()))
+
+
+def service_names(register: pd.DataFrame) -> dict[str, str]:
+    """``{service id: name}`` for tooltips and tables."""
+    return dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True))
+
+
+# ---- downloads ------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def table_bytes(table: pd.DataFrame, stem: str, fmt: str) -> bytes:
+    """A table as a download, through :func:`mapping.export.write_table`.
+
+    Formula-safe (text cells a spreadsheet would evaluate are quoted). ``fmt="xlsx"``
+    gives the workbook, whose README sheet carries the attribution; ``fmt="zip"`` gives
+    the CSV together with the ``<stem>.README.txt`` that carries it, since a plain CSV
+    has nowhere to put it without breaking CSV readers.
+    """
+    from mapping.export import write_table
+
+    with tempfile.TemporaryDirectory(prefix="service-map-download-") as folder:
+        if fmt == "zip":
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for written in write_table(table, Path(folder) / f"{stem}.csv"):
+                    archive.write(written, written.name)
+            return buffer.getvalue()
+        path = Path(folder) / f"{stem}.{fmt}"
+        write_table(table, path)
+        return path.read_bytes()
+
+
+def folder_zip(folder: Path) -> bytes:
+    """Zip a folder (an export) into bytes for a download button."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder.parent).as_posix())
+    return buffer.getvalue()
+
+
+# ---- words ----------------------------------------------------------------------------
+
+
+def describe_slot(slot: str | TimeSlot) -> str:
+    """Say when a slot is, for a sentence: ``"on a weekday at 10:00"``, ``"at Saturday 02:00"``.
+
+    The weekday slots stand for any Monday to Friday (they are computed on a Tuesday).
+    """
+    resolved = resolve_slot(slot)
+    day, _, clock = resolved.at.partition(" ")
+    if resolved.name.startswith("weekday") and day == "Tue":
+        return f"on a weekday at {clock}"
+    if day in _DAY_NAMES and clock:
+        return f"at {_DAY_NAMES[day]} {clock}"
+    return f"at {resolved.at}"
+
+
+def _percent(share: float) -> str:
+    if pd.isna(share):
+        return "an unknown share"
+    value = 100 * float(share)
+    if 0 < value < 1:
+        return "under 1%"
+    if 99 < value < 100:
+        return "over 99%"
+    return f"{value:.0f}%"
+
+
+def sarc_headline(table: pd.DataFrame, slot: str, reference: str = "weekday daytime") -> str:
+    """The headline sentence from a :meth:`Study.sarc_access` table.
+
+    E.g. "At Saturday 02:00, 100% of Lancashire's population would travel outside the
+    county to the nearest open SARC (6% on a weekday at 10:00)."
+    """
+    totals = table[table["area_code"] == "TOTAL"].set_index("slot")
+    chosen, base = resolve_slot(slot), resolve_slot(reference)
+    share = totals.at[chosen.at, "share_nearest_outside_lancashire"]
+    when = describe_slot(chosen)
+    sentence = (
+        f"{when[0].upper()}{when[1:]}, {_percent(share)} of Lancashire's population would "
+        "travel outside the county to the nearest open SARC"
+    )
+    if base.at != chosen.at and base.at in totals.index:
+        other = totals.at[base.at, "share_nearest_outside_lancashire"]
+        sentence += f" ({_percent(other)} {describe_slot(base)})"
+    return sentence + "."
+
+
+def software_version() -> str:
+    """The package version shown in the sidebar."""
+    return __version__

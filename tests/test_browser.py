@@ -1,0 +1,328 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright.
+
+Starts ``streamlit run app.py`` on a free port with the default data, waits for its
+health check, opens the Map page, switches the time slot from weekday daytime to
+Saturday 02:00 and checks that the headline changes, checks that no confidential
+service reaches the page or the map, opens every other page, and saves screenshots
+under ``test-artifacts/`` (git-ignored).
+
+Offline browsers
+    The map component loads Leaflet and its plugins from public CDNs. Where there is no
+    internet (CI, this sandbox) the browser's requests to other hosts are answered
+    here: Leaflet, Leaflet.markercluster and jQuery from Debian's ``libjs-leaflet``,
+    ``libjs-leaflet.markercluster`` and ``libjs-jquery`` packages (``.ci/run`` installs
+    them with Chromium), a tiny stand-in for the awesome-markers
+    icons, and empty answers for everything else (tiles, fonts, Bootstrap). The app's
+    own page and map script are exactly what a user gets.
+
+Skipped, with the reason, only when ``/usr/bin/chromium`` is absent (``.ci/run``
+installs it, so CI runs this test).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mapping.services import load_register
+from mapping.sources import SOURCES_ENV, locate_sources
+from mapping.store import DATA_DIR_ENV
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+LEAFLET = Path("/usr/share/javascript/leaflet")
+JQUERY = Path("/usr/share/javascript/jquery/jquery.min.js")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+TIMEOUT_MS = 120_000
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="/usr/bin/chromium is not installed (apt-get install chromium; .ci/run does)",
+)
+
+# A stand-in for Leaflet.awesome-markers: folium's icons become small coloured dots.
+_AWESOME_STUB = """
+L.AwesomeMarkers = {icon: function (o) {
+  return L.divIcon({className: 'awesome-marker-stub', iconSize: [16, 16],
+    html: '<div style="width:12px;height:12px;border-radius:6px;border:2px solid #fff;'
+        + 'background:' + ((o && o.markerColor) || 'blue') + '"></div>'});
+}};
+"""
+_PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200 and response.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"streamlit not healthy after {timeout:.0f} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server(built_data: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port, on the default data; always stopped."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = _free_port()
+    env = dict(os.environ)
+    env[DATA_DIR_ENV] = str(built_data)
+    env[SOURCES_ENV] = str(locate_sources().root)
+    log = ARTIFACTS / "streamlit-server.log"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log, timeout=120)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+def _offline_cdn(route: object) -> None:
+    """Answer the browser's requests to other hosts from local files or stubs."""
+    request = route.request  # type: ignore[attr-defined]
+    url = request.url.split("?")[0]
+    name = url.rsplit("/", 1)[-1]
+    local = {
+        "leaflet.js": LEAFLET / "leaflet.js",
+        "leaflet.css": LEAFLET / "leaflet.css",
+        "leaflet.markercluster.js": LEAFLET / "leaflet.markercluster.js",
+        "MarkerCluster.css": LEAFLET / "MarkerCluster.css",
+        "MarkerCluster.Default.css": LEAFLET / "MarkerCluster.Default.css",
+    }
+    if re.fullmatch(r"jquery[-.\d]*(\.min)?\.js", name):
+        local[name] = JQUERY
+    if name in local:
+        if not local[name].is_file():
+            route.continue_()  # type: ignore[attr-defined]  # no Debian copy: try the CDN
+            return
+        kind = "text/css" if name.endswith(".css") else "application/javascript"
+        route.fulfill(status=200, content_type=kind, body=local[name].read_bytes())  # type: ignore[attr-defined]
+    elif "awesome-markers" in url and url.endswith(".js"):
+        route.fulfill(status=200, content_type="application/javascript", body=_AWESOME_STUB)  # type: ignore[attr-defined]
+    elif url.endswith(".js"):
+        route.fulfill(status=200, content_type="application/javascript", body="")  # type: ignore[attr-defined]
+    elif url.endswith(".css"):
+        route.fulfill(status=200, content_type="text/css", body="")  # type: ignore[attr-defined]
+    elif url.endswith(".png"):
+        route.fulfill(status=200, content_type="image/png", body=_PNG_1PX)  # type: ignore[attr-defined]
+    else:
+        route.abort()  # type: ignore[attr-defined]
+
+
+def _headline(page: object) -> str:
+    locator = page.get_by_text(re.compile(r"would travel outside the county"))  # type: ignore[attr-defined]
+    locator.first.wait_for(timeout=TIMEOUT_MS)
+    return str(locator.first.inner_text())
+
+
+def _choose_slot(page: object, label: str) -> None:
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text="Time slot")  # type: ignore[attr-defined]
+    box.first.click()
+    page.get_by_role("option", name=label).click()  # type: ignore[attr-defined]
+
+
+def _wait_for_map(page: object) -> object:
+    page.wait_for_selector(MAP_FRAME, timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    frame = page.frame_locator(MAP_FRAME)  # type: ignore[attr-defined]
+    frame.locator(".leaflet-container").first.wait_for(timeout=TIMEOUT_MS)
+    frame.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=TIMEOUT_MS)
+    return frame
+
+
+def _marker_positions(page: object) -> list[tuple[float, float]]:
+    """Every service marker on the Leaflet map (clustered ones included), as (lat, lon)."""
+    element = page.wait_for_selector(MAP_FRAME)  # type: ignore[attr-defined]
+    frame = element.content_frame()
+    return [
+        (float(lat), float(lon))
+        for lat, lon in frame.evaluate(
+            """() => {
+              const out = [];
+              const seen = new Set();
+              const add = (layer) => {
+                if (seen.has(layer)) return;
+                seen.add(layer);
+                if (layer instanceof L.MarkerClusterGroup) {
+                  layer.getLayers().forEach(add);
+                } else if (layer instanceof L.Marker) {
+                  const icon = layer.options.icon;
+                  // Council-area names are text markers at a point inside each area.
+                  if (icon && icon.options.className === 'area-label') return;
+                  const p = layer.getLatLng();
+                  out.push([p.lat, p.lng]);
+                } else if (layer.eachLayer) {
+                  layer.eachLayer(add);
+                }
+              };
+              window.map.eachLayer(add);
+              return out;
+            }"""
+        )
+    ]
+
+
+def test_map_page_in_a_browser(server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    register = load_register()
+    confidential = register[register["confidential"]]
+    assert len(confidential) > 0
+    # The register itself holds no location for a confidential record.
+    assert confidential.geometry.isna().all()
+    assert confidential[["lat", "lon"]].isna().all().all()
+    public = register[~register["confidential"] & register.geometry.notna()].to_crs(4326)
+    public_points = {(round(p.y, 4), round(p.x, 4)) for p in public.geometry}
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1300})
+            page.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), _offline_cdn)
+            page.goto(server, timeout=TIMEOUT_MS)
+
+            # The page opens on Saturday 02:00; start from weekday daytime as a user would.
+            _headline(page)
+            _choose_slot(page, "Weekday daytime (Tue 10:00)")
+            page.get_by_text(re.compile(r"^On a weekday at 10:00")).first.wait_for(
+                timeout=TIMEOUT_MS
+            )
+            weekday = _headline(page)
+            _wait_for_map(page)
+            page.screenshot(path=str(ARTIFACTS / "map_weekday_daytime.png"), full_page=True)
+
+            _choose_slot(page, "Weekend night (Sat 02:00)")
+            page.get_by_text(re.compile(r"^At Saturday 02:00")).first.wait_for(timeout=TIMEOUT_MS)
+            night = _headline(page)
+            assert weekday != night
+            assert re.search(r"^On a weekday at 10:00, \d+% of Lancashire", weekday)
+            assert re.search(r"^At Saturday 02:00, \d+% of Lancashire", night)
+            assert "(" in night and "on a weekday at 10:00" in night
+            frame = _wait_for_map(page)
+            # Let the component finish drawing the new map before reading it.
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(ARTIFACTS / "map_saturday_0200.png"), full_page=True)
+
+            # No confidential record anywhere: not in the page, not in the map.
+            html_page = page.content()
+            html_map = page.wait_for_selector(MAP_FRAME).content_frame().content()
+            for _, record in confidential.iterrows():
+                for text in (record["id"], record["name"]):
+                    assert text not in html_page
+                    assert text not in html_map
+            markers = _marker_positions(page)
+            assert markers, "the SARC markers should be on the map"
+            for lat, lon in markers:
+                assert (round(lat, 4), round(lon, 4)) in public_points
+            assert frame.locator(".leaflet-container").count() == 1
+
+        finally:
+            browser.close()
+
+
+#: Each page, and a text that shows it has drawn its main content.
+PAGES = {
+    "sarc": "Each bar counts",
+    "coverage": "Distribution of drive minutes by council area",
+    "gaps": "Gaps shown",
+    "scenarios": "Slot shown on the map",
+    "services": "Use a different register for this session",
+    "about": "Limitations of the road network model",
+}
+
+
+def test_every_page_in_a_browser(server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            # Tall enough that each page's charts and tables are in the screenshot.
+            page = browser.new_page(viewport={"width": 1500, "height": 2400})
+            page.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), _offline_cdn)
+            for path, marker in PAGES.items():
+                page.goto(f"{server}/{path}", timeout=TIMEOUT_MS)
+                page.get_by_text(marker).first.wait_for(timeout=TIMEOUT_MS)
+                # Streamlit shows a spinner while a rerun is going; wait until it is done.
+                page.wait_for_function(
+                    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                    timeout=TIMEOUT_MS,
+                )
+                page.wait_for_timeout(1000)
+                assert page.locator("[data-testid='stException']").count() == 0, path
+                attribution = page.locator("[data-testid='stSidebar']").inner_text()
+                assert "Royal Mail" in attribution and "Contains OS data" in attribution
+                page.screenshot(path=str(ARTIFACTS / f"page_{path}.png"), full_page=True)
+
+            # A scenario compared in the browser: the example SARC in Burnley.
+            page.goto(f"{server}/scenarios", timeout=TIMEOUT_MS)
+            page.get_by_role("button", name="Load example").click(timeout=TIMEOUT_MS)
+            page.get_by_text("Save and export").first.wait_for(timeout=TIMEOUT_MS)
+            _wait_for_map(page)
+            page.wait_for_timeout(1500)
+            assert page.locator("[data-testid='stException']").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "page_scenarios_compared.png"), full_page=True)
+        finally:
+            browser.close()
