@@ -14,7 +14,7 @@ import streamlit as st
 
 from app_pages import widgets
 from mapping import app_state
-from mapping.services import default_register_path, public_view
+from mapping.services import default_register_path, public_view, stale_mask
 
 _UPLOAD_KEY = "register_upload"
 _COLUMNS = [
@@ -55,7 +55,7 @@ def _register_table() -> tuple[pd.DataFrame, pd.Series]:
             table[column] = table[column].map(
                 lambda v: "; ".join(v) if isinstance(v, tuple | list) else v
             )
-    stale = app_state.stale_mask(table)
+    stale = stale_mask(table)
     return table.assign(stale=stale.to_numpy()), stale
 
 

@@ -71,7 +71,6 @@ __all__ = [
     "session_register",
     "software_version",
     "sources_option",
-    "stale_mask",
     "study_key",
     "table_bytes",
     "use_published_register",
@@ -296,18 +295,6 @@ def use_session_register(content: bytes, display_name: str) -> SessionRegister:
 def use_published_register() -> None:
     """Go back to the published register for this session."""
     st.session_state.pop(SESSION_REGISTER, None)
-
-
-def stale_mask(register: pd.DataFrame, today: date | None = None, months: int = 12) -> pd.Series:
-    """True for records whose ``verified_on`` is more than ``months`` before ``today``.
-
-    Records without a date count as stale: nobody has verified them.
-    """
-    today = today or date.today()
-    # Calendar months, clamped to the month's end (29 Feb -> 28 Feb) by pandas.
-    cutoff = pd.Timestamp(today) - pd.DateOffset(months=months)
-    verified = pd.to_datetime(register["verified_on"], errors="coerce")
-    return (verified.isna() | (verified < cutoff)).rename("stale")
 
 
 # ---- cached tables (once per query) ----------------------------------------------------

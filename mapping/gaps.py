@@ -34,7 +34,6 @@ them by id and name only.
 
 from __future__ import annotations
 
-import calendar
 import math
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -50,7 +49,7 @@ from mapping.coverage import TOTAL_CODE, TimeSlot, resolve_slot
 from mapping.errors import ServiceMapError
 from mapping.geography import AGE_BANDS
 from mapping.hours import is_open
-from mapping.services import CATEGORIES, LANCASHIRE, LANCASHIRE_LAD_CODES
+from mapping.services import CATEGORIES, LANCASHIRE, LANCASHIRE_LAD_CODES, stale_mask
 from mapping.store import repo_root
 
 __all__ = [
@@ -797,13 +796,6 @@ def _refuge_capacity(ctx: _Context, rule: GapRule) -> list[dict[str, Any]]:
     return rows
 
 
-def _months_back(day: date, months: int) -> date:
-    """``day`` moved back ``months`` calendar months (day clamped to the month's end)."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def _months_between(start: date, end: date) -> int:
     months = (end.year - start.year) * 12 + end.month - start.month
     return months - (1 if end.day < start.day else 0)
@@ -813,12 +805,12 @@ def _stale_record(ctx: _Context, rule: GapRule) -> list[dict[str, Any]]:
     p = rule.params
     as_of = ctx.as_of or p["as_of"] or date.today()
     limit = p["max_age_months"]
-    cutoff = _months_back(as_of, limit)
     register = ctx.register
     if "what_if" in register:
         register = register[~register["what_if"].fillna(False).astype(bool)]
+    stale = register[stale_mask(register, as_of, limit).to_numpy()]
     rows = []
-    for record in register.to_dict("records"):
+    for record in stale.to_dict("records"):
         stamp = pd.to_datetime(record.get("verified_on"), errors="coerce")
         service_id = str(record["id"])
         district = _clean(record.get("district"))
@@ -829,8 +821,6 @@ def _stale_record(ctx: _Context, rule: GapRule) -> list[dict[str, Any]]:
             evidence = f"{label} has no verified_on date."
         else:
             verified = stamp.date()
-            if verified >= cutoff:
-                continue
             months = _months_between(verified, as_of)
             severity = _band(months, rule.severity)
             evidence = (

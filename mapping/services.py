@@ -79,6 +79,7 @@ __all__ = [
     "lookup_postcodes",
     "normalise_postcode",
     "public_view",
+    "stale_mask",
     "validate_register",
 ]
 
@@ -896,6 +897,27 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
     return bool(value) if value is not None and not pd.isna(value) else False
+
+
+def stale_mask(register: pd.DataFrame, as_of: date | None = None, months: int = 12) -> pd.Series:
+    """True for records whose ``verified_on`` is more than ``months`` before ``as_of``.
+
+    A record without a readable date counts as stale: nobody has verified it. Months
+    are calendar months, clamped to the month's end (29 February less 12 months is
+    28 February).
+
+    Parameters
+    ----------
+    register
+        The register (any frame with a ``verified_on`` column).
+    as_of
+        The date staleness is measured from (default: today).
+    months
+        How old a verification may be before the record is stale.
+    """
+    cutoff = pd.Timestamp(as_of or date.today()) - pd.DateOffset(months=months)
+    verified = pd.to_datetime(register["verified_on"], errors="coerce")
+    return (verified.isna() | (verified < cutoff)).rename("stale")
 
 
 def public_view(register: pd.DataFrame) -> pd.DataFrame:

@@ -497,3 +497,18 @@ def _check_damaged(kind: str, content: bytes, path: Path, sources: Sources) -> N
         assert exc.problems == problems
     else:
         assert not problems and isinstance(frame, gpd.GeoDataFrame)
+
+
+def test_stale_mask_counts_calendar_months_and_missing_dates() -> None:
+    from datetime import date
+
+    from mapping.services import stale_mask
+
+    frame = pd.DataFrame(
+        {"verified_on": ["2025-11-22", "2025-11-21", "2024-02-29", "", "not a date"]}
+    )
+    stale = stale_mask(frame, as_of=date(2026, 11, 22), months=12)
+    # Exactly twelve months old is still fresh; a day older is stale; no date is stale.
+    assert stale.tolist() == [False, True, True, True, True]
+    leap = stale_mask(pd.DataFrame({"verified_on": ["2024-02-29"]}), date(2025, 2, 28), 12)
+    assert leap.tolist() == [False]
