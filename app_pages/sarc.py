@@ -8,27 +8,9 @@ import streamlit as st
 
 from app_pages import widgets
 from mapping import app_state
-from mapping.coverage import NAMED_SLOTS, resolve_slot
+from mapping.coverage import NAMED_SLOTS, SARC_COLUMNS, resolve_slot
 
-_SHOWN = [
-    "area_name",
-    "slot",
-    "slot_name",
-    "population",
-    "share_nearest_preston",
-    "share_nearest_manchester",
-    "share_nearest_cumbria",
-    "share_nearest_other",
-    "share_nearest_outside_lancashire",
-    "mean_minutes",
-    "median_minutes",
-    "p90_minutes",
-    "minutes_added",
-    "population_over_60",
-    "population_over_90",
-    "population_unreached",
-    "nearest_service",
-]
+_SHOWN = [c for c in SARC_COLUMNS if c != "area_code"]
 
 
 def _slots() -> list[str]:

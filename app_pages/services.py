@@ -14,35 +14,10 @@ import streamlit as st
 
 from app_pages import widgets
 from mapping import app_state
-from mapping.services import default_register_path, public_view, stale_mask
+from mapping.services import COLUMNS, default_register_path, public_view, stale_mask
 
 _UPLOAD_KEY = "register_upload"
-_COLUMNS = [
-    "id",
-    "name",
-    "provider",
-    "category",
-    "address",
-    "postcode",
-    "lat",
-    "lon",
-    "location_precision",
-    "district",
-    "areas_served",
-    "opening_hours",
-    "hours_basis",
-    "min_age",
-    "max_age",
-    "sexes",
-    "crime_types",
-    "self_referral_min_age",
-    "confidential",
-    "source",
-    "verified_on",
-    "notes",
-    "capacity_family_places",
-    "provider_area",
-]
+_COLUMNS = [*COLUMNS, "provider_area"]
 
 
 def _register_table() -> tuple[pd.DataFrame, pd.Series]:

@@ -21,16 +21,7 @@ from mapping.services import CATEGORIES
 THRESHOLDS: tuple[int, ...] = (10, 15, 20, 30, 45, 60, 75, 90, 120)
 _CUSTOM = "another day and hour…"
 _EVERYBODY = "everybody"
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_DAY_LABELS = {
-    "Mon": "Monday",
-    "Tue": "Tuesday",
-    "Wed": "Wednesday",
-    "Thu": "Thursday",
-    "Fri": "Friday",
-    "Sat": "Saturday",
-    "Sun": "Sunday",
-}
+_DAYS = tuple(app_state.DAY_NAMES)
 
 
 def slot_label(name: str) -> str:
@@ -81,7 +72,7 @@ def time_select(key: str, default: str = "weekend night", label: str = "Time slo
     day_col, hour_col = st.columns(2)
     with day_col:
         day = st.selectbox(
-            "Day", _DAYS, index=2, format_func=lambda d: _DAY_LABELS[d], key=f"{key}_day"
+            "Day", _DAYS, index=2, format_func=lambda d: app_state.DAY_NAMES[d], key=f"{key}_day"
         )
     with hour_col:
         hour = st.slider("Hour", 0, 23, 13, key=f"{key}_hour", format="%02d:00")

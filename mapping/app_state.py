@@ -50,6 +50,7 @@ from mapping.sources import SOURCES_ENV, Sources, locate_sources
 from mapping.store import default_data_dir
 
 __all__ = [
+    "DAY_NAMES",
     "SESSION_REGISTER",
     "SessionRegister",
     "attribution_lines",
@@ -80,7 +81,7 @@ __all__ = [
 #: ``st.session_state`` key of this session's uploaded register (a :class:`SessionRegister`).
 SESSION_REGISTER = "session_register"
 _SLOTS_OPENING = ("weekday daytime", "weekend night")
-_DAY_NAMES = {
+DAY_NAMES: dict[str, str] = {
     "Mon": "Monday",
     "Tue": "Tuesday",
     "Wed": "Wednesday",
@@ -509,8 +510,8 @@ def describe_slot(slot: str | TimeSlot) -> str:
     day, _, clock = resolved.at.partition(" ")
     if resolved.name.startswith("weekday") and day == "Tue":
         return f"on a weekday at {clock}"
-    if day in _DAY_NAMES and clock:
-        return f"at {_DAY_NAMES[day]} {clock}"
+    if day in DAY_NAMES and clock:
+        return f"at {DAY_NAMES[day]} {clock}"
     return f"at {resolved.at}"
 
 

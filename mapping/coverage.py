@@ -36,6 +36,7 @@ from mapping.hours import format_when, parse_when
 __all__ = [
     "DEFAULT_THRESHOLDS",
     "NAMED_SLOTS",
+    "SARC_COLUMNS",
     "AreaLevel",
     "RegisterChanges",
     "Study",
@@ -43,6 +44,28 @@ __all__ = [
     "resolve_slot",
     "summarise",
 ]
+
+#: Columns of :meth:`Study.sarc_access`, in order.
+SARC_COLUMNS: tuple[str, ...] = (
+    "area_code",
+    "area_name",
+    "slot",
+    "slot_name",
+    "population",
+    "share_nearest_preston",
+    "share_nearest_manchester",
+    "share_nearest_cumbria",
+    "share_nearest_other",
+    "share_nearest_outside_lancashire",
+    "mean_minutes",
+    "median_minutes",
+    "p90_minutes",
+    "minutes_added",
+    "population_over_60",
+    "population_over_90",
+    "population_unreached",
+    "nearest_service",
+)
 
 #: Drive-time thresholds (minutes) reported by default. No official "SARC within N
 #: minutes" standard exists (reference file): these are analysis parameters.
@@ -571,27 +594,7 @@ class Study:
             table.insert(3, "slot_name", slot.name)
             rows.append(table)
         out = pd.concat(rows, ignore_index=True)
-        columns = [
-            "area_code",
-            "area_name",
-            "slot",
-            "slot_name",
-            "population",
-            "share_nearest_preston",
-            "share_nearest_manchester",
-            "share_nearest_cumbria",
-            "share_nearest_other",
-            "share_nearest_outside_lancashire",
-            "mean_minutes",
-            "median_minutes",
-            "p90_minutes",
-            "minutes_added",
-            "population_over_60",
-            "population_over_90",
-            "population_unreached",
-            "nearest_service",
-        ]
-        return out[columns]
+        return out[list(SARC_COLUMNS)]
 
 
 def _sarc_group(service_id: Any, services: pd.DataFrame, register: pd.DataFrame) -> str:
