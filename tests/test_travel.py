@@ -576,6 +576,18 @@ def test_real_sarc_out_of_hours_goes_out_of_county(study_engine: TravelEngine) -
     assert engine.skipped["category"].eq("refuge").any()
 
 
+def test_every_lancashire_lsoa_origin_reaches_the_network(study_engine: TravelEngine) -> None:
+    """The default network is connected over every origin of all 945 LSOAs."""
+    engine = study_engine
+    assert engine.origins["lsoa21_code"].nunique() == 945
+    assert engine.origin_ok.all()
+    for profile in ("free_flow", "daytime"):
+        minutes = engine.minutes_to(["sarc-preston-safe-centre"], profile)[0]
+        assert np.isfinite(minutes).all(), profile
+        # Nowhere in Lancashire is more than two hours from Preston by road.
+        assert minutes.max() < 120
+
+
 def test_real_minutes_agree_with_networkx_for_a_few_origins(study_engine: TravelEngine) -> None:
     engine = study_engine
     net = engine.network
