@@ -336,8 +336,11 @@ def sarc(
     network: NetworkOption = "offline",
 ) -> None:
     """Where is each council area's nearest open SARC, in hours and out of hours?"""
+    from mapping.coverage import resolve_slot
+
+    # Check the times before the slow load, so a typo fails at once.
+    slots = [resolve_slot(s) for s in at or ["weekday daytime", "weekend night"]]
     study = _load_study(services, scenario, sources, data_dir, network)
-    slots = at or ["weekday daytime", "weekend night"]
     table = study.sarc_access(slots)
     typer.echo(format_sarc_table(table))
     typer.echo(f"Network: {study.network_source}. Shares are of each area's population.")

@@ -40,7 +40,13 @@ from tqdm import tqdm
 
 from mapping.errors import ServiceMapError
 from mapping.sources import CATALOGUE, LANCASHIRE_LAD_CODES, Sources
-from mapping.store import build_artifact, build_key, default_data_dir, read_meta
+from mapping.store import (
+    artifact_is_fresh,
+    build_artifact,
+    build_key,
+    default_data_dir,
+    read_meta,
+)
 from mapping.study_area import ANALYSIS_CRS, STUDY_AREA_LONLAT, study_area_bbox_27700, to_lonlat
 
 __all__ = [
@@ -376,7 +382,11 @@ def build(
         ),
     ]
     report: dict[str, bool] = {}
-    bar = tqdm(steps, desc="Building data", unit="step", disable=not progress)
+    # A bar only when there is something to build: a fresh cache stays quiet.
+    pending = force or any(
+        not artifact_is_fresh(dest, build_key(keys[name])) for name, dest, _ in steps
+    )
+    bar = tqdm(steps, desc="Building data", unit="step", disable=not (progress and pending))
     for name, dest, step in bar:
         bar.set_postfix_str(name)
         report[name] = build_artifact(dest, keys[name], step, force=force)
