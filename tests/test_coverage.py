@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mapping.coverage import NAMED_SLOTS, TOTAL_CODE, resolve_slot, summarise
+from mapping import geography, hours
+from mapping.cli import main
+from mapping.coverage import (
+    NAMED_SLOTS,
+    SARC_COLUMNS,
+    TOTAL_CODE,
+    Study,
+    resolve_slot,
+    summarise,
+)
 from mapping.errors import ServiceMapError
 
 
@@ -107,3 +118,87 @@ def test_slots_resolve_by_name_and_time() -> None:
     assert {s.name for s in NAMED_SLOTS} >= {"weekday daytime", "weekend night"}
     with pytest.raises(ServiceMapError):
         resolve_slot("Caturday 02:00")
+
+
+# ---- the study on the default data -------------------------------------------------
+
+
+SHARE_COLUMNS = [f"share_nearest_{p}" for p in ("preston", "manchester", "cumbria", "other")]
+
+
+@pytest.fixture(scope="module")
+def study(built_data: Path) -> Study:
+    return Study.load()
+
+
+@pytest.fixture(scope="module")
+def sarc_table(study: Study) -> pd.DataFrame:
+    return study.sarc_access(["weekday daytime", "weekend night"])
+
+
+def test_sarc_table_has_every_council_area_and_a_total_per_slot(sarc_table: pd.DataFrame) -> None:
+    assert list(sarc_table.columns) == list(SARC_COLUMNS)
+    for slot in ("Tue 10:00", "Sat 02:00"):
+        rows = sarc_table[sarc_table["slot"] == slot]
+        assert len(rows) == 15
+        assert (rows["area_code"] == "TOTAL").sum() == 1
+    assert set(sarc_table["slot_name"]) == {"weekday daytime", "weekend night"}
+
+
+def test_sarc_figures_add_up(sarc_table: pd.DataFrame, built_data: Path) -> None:
+    # The four destinations cover everybody who can reach an open SARC.
+    np.testing.assert_allclose(sarc_table[SHARE_COLUMNS].sum(axis=1), 1.0)
+    census = geography.load_population(built_data).groupby("lad_code")["total"].sum()
+    for _, rows in sarc_table.groupby("slot"):
+        areas = rows[rows["area_code"] != TOTAL_CODE].set_index("area_code")
+        np.testing.assert_allclose(areas["population"], census.reindex(areas.index))
+        total = rows[rows["area_code"] == TOTAL_CODE].iloc[0]
+        assert total["population"] == pytest.approx(1_531_079)
+        assert total["population_over_90"] <= total["population_over_60"]
+
+
+def test_the_preston_sarc_is_chosen_only_when_it_is_open(
+    sarc_table: pd.DataFrame, study: Study
+) -> None:
+    preston = study.register.set_index("id").loc["sarc-preston-safe-centre", "opening_hours"]
+    for slot, rows in sarc_table.groupby("slot"):
+        total = rows[rows["area_code"] == TOTAL_CODE].iloc[0]
+        if hours.is_open(preston, slot):
+            assert total["share_nearest_preston"] > 0.5
+        else:
+            assert total["share_nearest_preston"] == 0
+            assert total["share_nearest_outside_lancashire"] == pytest.approx(1.0)
+
+
+def test_coverage_rows_per_level_carry_the_whole_population(study: Study) -> None:
+    expected = {"lsoa": 945, "ward": 253, "district": 14}
+    for level, count in expected.items():
+        table = study.coverage("sarc", "Tue 10:00", level)
+        areas = table[table["area_code"] != TOTAL_CODE]
+        assert len(areas) == count
+        assert areas["population"].sum() == pytest.approx(1_531_079)
+        assert areas["share_within_90"].between(0, 1).all()
+
+
+def test_age_band_weights_by_the_band_population(study: Study) -> None:
+    table = study.coverage("sarc", "Tue 10:00", "district", age_band="age_0_15")
+    total = table[table["area_code"] == TOTAL_CODE].iloc[0]
+    assert total["eligible_population"] == pytest.approx(study.origins["age_0_15"].sum())
+    assert total["eligible_population"] < total["population"]
+    with pytest.raises(ServiceMapError, match="unknown age band"):
+        study.coverage("sarc", "Tue 10:00", "district", age_band="age_7")
+
+
+def test_sarc_command_prints_and_writes_the_table(
+    built_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sarc.csv"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sarc", "--out", str(out)])
+    assert exit_info.value.code in (0, None)
+    printed = capsys.readouterr().out
+    for name in ("Blackburn with Darwen", "Wyre", "Lancashire"):
+        assert name in printed
+    written = pd.read_csv(out)
+    assert len(written) == 30
+    assert set(written["slot"]) == {"Tue 10:00", "Sat 02:00"}
