@@ -9,7 +9,6 @@ scenario that lists them (see :mod:`mapping.scenarios`).
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -425,9 +424,7 @@ def render() -> None:
             st.dataframe(gaps, hide_index=True, width="stretch", key="sc_gaps")
 
     st.subheader("Save and export")
-    key = hashlib.sha256(
-        json.dumps([scenario.name, scenario.description, changes], sort_keys=True).encode()
-    ).hexdigest()
+    key = scenario.fingerprint
     columns = st.columns(3)
     with columns[0]:
         st.download_button(

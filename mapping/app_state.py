@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import json
 import os
 import sys
 import tempfile
@@ -405,19 +404,11 @@ def scenario_comparison(
     age_band: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """:func:`mapping.scenarios.compare` tables (by area, totals, gaps), cached per scenario."""
-    content = [
-        scenario.name,
-        scenario.description,
-        [change.model_dump(exclude_none=True) for change in scenario.changes],
-    ]
-    scenario_key = hashlib.sha256(
-        json.dumps(content, sort_keys=True, default=list).encode("utf-8")
-    ).hexdigest()
     return _comparison(
         current_study(),
         scenario,
         study_key(),
-        scenario_key,
+        scenario.fingerprint,
         category,
         tuple(slots),
         by,

@@ -180,6 +180,18 @@ class Scenario:
     changes: tuple[Change, ...] = ()
     source: str = field(default="scenario", compare=False)
 
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the name, description and changes: equal scenarios share it."""
+        content = [
+            self.name,
+            self.description,
+            [change.model_dump(exclude_none=True) for change in self.changes],
+        ]
+        return hashlib.sha256(
+            json.dumps(content, sort_keys=True, default=list).encode("utf-8")
+        ).hexdigest()
+
 
 # ---- reading and writing --------------------------------------------------------------
 

@@ -72,6 +72,9 @@ def test_a_different_scenario_is_not_equal() -> None:
     scenario = load_scenario(VALID_TOML)
     other = Scenario(scenario.name, scenario.description, scenario.changes[:-1])
     assert other != scenario
+    # The fingerprint (the app's cache key) follows equality, not the file it came from.
+    assert load_scenario(VALID_JSON).fingerprint == scenario.fingerprint
+    assert other.fingerprint != scenario.fingerprint
 
 
 @pytest.mark.parametrize("suffix", [".toml", ".json"])
