@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages import widgets
 from mapping import app_state, maps
+from mapping.coverage import DEFAULT_THRESHOLDS, population_by_minutes
 from mapping.maps import CATEGORY_LABELS
 
 #: Viridis from light (short) to dark (long), grey for "no open service", as on the map.
@@ -59,23 +60,12 @@ def render() -> None:
     st.subheader("Distribution of drive minutes by council area")
     minutes = app_state.origin_minutes_table(category, at, age_band)
     names = app_state.current_study().area_names("district")
-    data = minutes[["lad_code", "minutes", "eligible_population"]].assign(
-        council_area=minutes["lad_code"].map(names)
-    )
-    data = data.drop(columns="lad_code")
-    limits = (15, 30, 45, 60, 90)
-    band_names = ["0-15", "15-30", "30-45", "45-60", "60-90", "over 90", "no open service"]
-    # Vega expressions: the chart bands the minutes itself (no analysis in the page).
-    cases = [f"!isValid(datum.minutes) ? '{band_names[-1]}'"]
-    cases += [
-        f"datum.minutes <= {high} ? '{name}'"
-        for high, name in zip(limits, band_names, strict=False)
-    ]
-    band_expression = " : ".join(cases) + f" : '{band_names[-2]}'"
+    data = population_by_minutes(minutes, DEFAULT_THRESHOLDS, by="district")
+    data["council_area"] = data["area_code"].map(names)
+    band_names = list(data["band"].cat.categories)
+    data["band"] = data["band"].astype(str)
     chart = (
         alt.Chart(data)
-        .transform_calculate(band=band_expression)
-        .transform_aggregate(residents="sum(eligible_population)", groupby=["council_area", "band"])
         .mark_bar()
         .encode(
             y=alt.Y("council_area:N", title=None, sort="ascending"),

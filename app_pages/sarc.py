@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from app_pages import widgets
 from mapping import app_state
-from mapping.coverage import NAMED_SLOTS, SARC_COLUMNS, resolve_slot
+from mapping.coverage import NAMED_SLOTS, SARC_COLUMNS, population_by_minutes, resolve_slot
 
 _SHOWN = [c for c in SARC_COLUMNS if c != "area_code"]
 
@@ -72,19 +73,20 @@ def render() -> None:
     frames = []
     for slot in slots:
         minutes = app_state.origin_minutes_table("sarc", slot)
+        # 5-minute bands up to the longest drive; people with no open SARC are left out.
+        top = 5 * (int(np.nanmax(minutes["minutes"], initial=0) // 5) + 1)
+        bands = population_by_minutes(minutes, range(5, top + 5, 5))
         frames.append(
-            minutes[["minutes", "eligible_population"]].assign(
+            bands[bands["band_start"].notna()].assign(
                 slot=f"{resolve_slot(slot).name} ({resolve_slot(slot).at})"
             )
         )
-    data = pd.concat(frames, ignore_index=True).dropna(subset=["minutes"])
+    data = pd.concat(frames, ignore_index=True).drop(columns="band")
     chart = (
         alt.Chart(data)
-        .transform_bin("band", field="minutes", bin=alt.Bin(step=5))
-        .transform_aggregate(residents="sum(eligible_population)", groupby=["band", "slot"])
         .mark_bar()
         .encode(
-            x=alt.X("band:O", title="Drive minutes (5-minute bands, lower limit)"),
+            x=alt.X("band_start:O", title="Drive minutes (5-minute bands, lower limit)"),
             xOffset=alt.XOffset("slot:N", sort=None),
             y=alt.Y("residents:Q", title="Residents"),
             color=alt.Color(
@@ -92,7 +94,7 @@ def render() -> None:
             ),
             tooltip=[
                 alt.Tooltip("slot:N", title="Slot"),
-                alt.Tooltip("band:O", title="Minutes from"),
+                alt.Tooltip("band_start:O", title="Minutes from"),
                 alt.Tooltip("residents:Q", title="Residents", format=",.0f"),
             ],
         )

@@ -19,6 +19,7 @@ People with no eligible open service within reach count as beyond every threshol
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ __all__ = [
     "RegisterChanges",
     "Study",
     "TimeSlot",
+    "population_by_minutes",
     "resolve_slot",
     "summarise",
 ]
@@ -269,6 +271,57 @@ def summarise(
     lookup = dict(names or {})
     lookup[TOTAL_CODE] = TOTAL_NAME
     out.insert(1, "area_name", out["area_code"].map(lookup).fillna(out["area_code"]))
+    return out
+
+
+NO_SERVICE_BAND = "no open service"
+
+
+def population_by_minutes(
+    origin_minutes: pd.DataFrame,
+    limits: Sequence[float] = DEFAULT_THRESHOLDS,
+    by: AreaLevel | None = None,
+) -> pd.DataFrame:
+    """Eligible population per drive-time band, for Lancashire or per area.
+
+    Parameters
+    ----------
+    origin_minutes
+        Per-origin minutes and eligible population, as :meth:`Study.origin_minutes`
+        returns (``minutes`` is ``NaN`` where no eligible open service is reachable).
+    limits
+        Upper limits of the bands in minutes, ascending: ``(15, 30)`` gives ``0-15``,
+        ``15-30`` and ``over 30``. A band includes its upper limit.
+    by
+        ``"lsoa"``, ``"ward"`` or ``"district"`` for one row per area and band (column
+        ``area_code``); ``None`` for Lancashire as a whole.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[area_code,] band, band_start, residents``: every band appears, in order
+        (``band`` is an ordered categorical; ``band_start`` is ``NaN`` for
+        ``no open service``), with ``residents`` zero where nobody falls in it.
+    """
+    edges = [0.0, *(float(v) for v in limits)]
+    labels = [f"{lo:g}-{hi:g}" for lo, hi in itertools.pairwise(edges)]
+    labels += [f"over {edges[-1]:g}", NO_SERVICE_BAND]
+    starts = dict(zip(labels, [*edges, np.nan], strict=True))
+    minutes = origin_minutes["minutes"].to_numpy(float)
+    index = np.searchsorted(edges[1:], minutes, side="left")
+    index = np.where(np.isnan(minutes), len(labels) - 1, index)
+    frame = pd.DataFrame(
+        {
+            "band": pd.Categorical.from_codes(index, categories=labels, ordered=True),
+            "residents": origin_minutes["eligible_population"].to_numpy(float),
+        }
+    )
+    keys = ["band"]
+    if by is not None:
+        frame.insert(0, "area_code", origin_minutes[_AREA_KEY[by]].to_numpy())
+        keys = ["area_code", "band"]
+    out = frame.groupby(keys, observed=False)["residents"].sum().reset_index()
+    out.insert(len(keys), "band_start", out["band"].map(starts).astype(float))
     return out
 
 

@@ -17,6 +17,7 @@ from mapping.coverage import (
     SARC_COLUMNS,
     TOTAL_CODE,
     Study,
+    population_by_minutes,
     resolve_slot,
     summarise,
 )
@@ -109,6 +110,25 @@ def test_summary_agrees_with_a_direct_computation(rows: list[tuple[str, float, f
         if np.isfinite(expected):
             assert row["median_minutes"] == pytest.approx(expected)
     assert table.loc[TOTAL_CODE, "eligible_population"] == pytest.approx(sum(weights))
+
+
+def test_population_by_minutes_bands_include_their_upper_limit() -> None:
+    origins = pd.DataFrame(
+        {
+            "minutes": [0.0, 15.0, 15.5, 30.0, 95.0, np.nan],
+            "eligible_population": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0],
+            "lad_code": ["A", "A", "B", "B", "B", "A"],
+        }
+    )
+    whole = population_by_minutes(origins, (15, 30)).set_index("band")
+    assert list(whole.index) == ["0-15", "15-30", "over 30", "no open service"]
+    assert whole["residents"].tolist() == [3.0, 12.0, 16.0, 32.0]
+    assert whole.loc["15-30", "band_start"] == 15 and np.isnan(
+        whole.loc["no open service", "band_start"]
+    )
+    by_area = population_by_minutes(origins, (15, 30), by="district")
+    assert len(by_area) == 8  # every band for every area, zeros included
+    assert by_area.groupby("area_code")["residents"].sum().to_dict() == {"A": 35.0, "B": 28.0}
 
 
 def test_slots_resolve_by_name_and_time() -> None:
