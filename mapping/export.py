@@ -49,7 +49,7 @@ import pandas as pd
 from mapping import ATTRIBUTION, __version__
 from mapping.coverage import DEFAULT_THRESHOLDS, NAMED_SLOTS, TimeSlot, resolve_slot
 from mapping.errors import ServiceMapError
-from mapping.store import atomic_path, sha256_file
+from mapping.store import atomic_path, pid_alive, sha256_file
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -673,23 +673,13 @@ def _remove_stale_temporaries(out: Path) -> None:
     for suffix in (_TMP_SUFFIX, _OLD_SUFFIX):
         for path in out.parent.glob(f".{_glob_escape(out.name)}.*{suffix}"):
             pid = _pid_of(path.name)
-            if path.is_dir() and pid is not None and not _pid_alive(pid):
+            if path.is_dir() and pid is not None and not pid_alive(pid):
                 shutil.rmtree(path, ignore_errors=True)
 
 
 def _glob_escape(text: str) -> str:
     """Escape glob metacharacters in a file name."""
     return re.sub(r"([*?\[])", r"[\1]", text)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _fsync_tree(folder: Path) -> None:

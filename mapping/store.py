@@ -27,6 +27,7 @@ __all__ = [
     "build_artifact",
     "build_key",
     "default_data_dir",
+    "pid_alive",
     "read_meta",
     "remove_stale_partials",
     "repo_root",
@@ -77,7 +78,8 @@ _TMP_MARK = ".partial"
 _PARTIAL_NAME = re.compile(r"\.(\d+)\.[A-Za-z0-9_]+\.partial")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id is running (ours or another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -104,7 +106,7 @@ def remove_stale_partials(folder: Path) -> list[Path]:
         return removed
     for path in Path(folder).glob(f".*{_TMP_MARK}*"):
         match = _PARTIAL_NAME.search(path.name)
-        if match is None or not _pid_alive(int(match.group(1))):
+        if match is None or not pid_alive(int(match.group(1))):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
                 removed.append(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,20 @@ def built_data(sources: Sources) -> Path:
     """The default data folder with the geography built (a no-op when already fresh)."""
     geography.build(sources, default_data_dir())
     return default_data_dir()
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[[list[str]], tuple[int, str, str]]:
+    """Run ``service-map`` in-process as the console script does: (exit code, out, err)."""
+    from mapping import cli
+
+    def run(args: list[str]) -> tuple[int, str, str]:
+        try:
+            cli.main(args)
+            code = 0
+        except SystemExit as stop:
+            code = int(stop.code or 0)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

@@ -36,19 +36,6 @@ SMALL_OSM = FIXTURES / "network_small.osm"
 MILE = 1609.344
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
-    """Run ``service-map`` in-process; return exit code, stdout and stderr."""
-    from mapping import cli
-
-    try:
-        cli.main(args)
-        code = 0
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 # ---- OpenStreetMap path, on a hand-written file ------------------------------------------
 
 
@@ -174,21 +161,21 @@ def test_graphml_export_round_trips_through_osmnx(osm_net: RoadNetwork, tmp_path
     assert {"x", "y"} <= set(back.nodes[u])
 
 
-def test_network_cli_build_info_export(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_network_cli_build_info_export(tmp_path: Path, run_cli) -> None:
     base = ["--source", "osm", "--data-dir", str(tmp_path)]
-    code, out, _ = run_cli(["network", "build", *base, "--osm-file", str(SMALL_OSM)], capsys)
+    code, out, _ = run_cli(["network", "build", *base, "--osm-file", str(SMALL_OSM)])
     assert code == 0 and "osm network built" in out and "12 nodes" in out
-    code, out, _ = run_cli(["network", "build", *base, "--osm-file", str(SMALL_OSM)], capsys)
+    code, out, _ = run_cli(["network", "build", *base, "--osm-file", str(SMALL_OSM)])
     assert code == 0 and "up to date" in out
-    code, out, _ = run_cli(["network", "info", *base], capsys)
+    code, out, _ = run_cli(["network", "info", *base])
     assert code == 0 and "nodes: 12" in out and "motorway" in out
     target = tmp_path / "out.graphml"
     code, out, _ = run_cli(
-        ["network", "export", *base, "--graphml", str(target), "--profile", "daytime"], capsys
+        ["network", "export", *base, "--graphml", str(target), "--profile", "daytime"]
     )
     assert code == 0 and target.is_file() and "daytime" in out
     code, _, err = run_cli(
-        ["network", "export", *base, "--graphml", str(target), "--profile", "rush"], capsys
+        ["network", "export", *base, "--graphml", str(target), "--profile", "rush"]
     )
     assert code == 1 and "unknown profile" in err
 

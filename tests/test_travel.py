@@ -497,20 +497,7 @@ def test_run_matrix_rejects_malformed_files(tmp_path: Path) -> None:
     assert not (tmp_path / "m.csv").exists()
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
-    """Run ``service-map`` in-process as the console script does; return code and output."""
-    from mapping import cli
-
-    try:
-        cli.main(args)
-        code = 0
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def test_matrix_command_partial_success(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_matrix_command_partial_success(tmp_path: Path, monkeypatch, run_cli) -> None:
     pytest.importorskip("mapping.services")
     import mapping.network
     import mapping.services
@@ -528,7 +515,7 @@ def test_matrix_command_partial_success(tmp_path: Path, monkeypatch, capsys) -> 
     monkeypatch.setattr("mapping.sources.locate_sources", lambda *a, **k: "sources")
     out = tmp_path / "out.csv"
     args = ["matrix", "--origins", str(ORIGINS_CSV), "--destinations", str(DESTINATIONS_CSV)]
-    code, stdout, stderr = run_cli([*args, "--out", str(out), "--at", "Sat 02:00"], capsys)
+    code, stdout, stderr = run_cli([*args, "--out", str(out), "--at", "Sat 02:00"])
     assert code == MATRIX_PARTIAL_EXIT_CODE
     assert f"{ORIGINS_CSV}:4:postcode: unknown postcode 'ZZ9 9ZZ'" in stderr
     assert f"{DESTINATIONS_CSV}:4:lon,lat: off the road network" in stderr
@@ -546,11 +533,10 @@ def test_matrix_command_partial_success(tmp_path: Path, monkeypatch, capsys) -> 
             "--out",
             str(tmp_path / "x.csv"),
         ],
-        capsys,
     )
     assert code == 1
     assert "needs an 'id' column" in stderr and "Traceback" not in stderr
-    code, _, stderr = run_cli([*args, "--out", str(out), "--at", "Caturday"], capsys)
+    code, _, stderr = run_cli([*args, "--out", str(out), "--at", "Caturday"])
     assert code == 1 and "not a time of week" in stderr
 
 
@@ -607,10 +593,10 @@ def test_real_minutes_agree_with_networkx_for_a_few_origins(study_engine: Travel
         assert vec[i] == pytest.approx(expected, rel=1e-4)
 
 
-def test_real_matrix_command(tmp_path: Path, monkeypatch, capsys, built_data) -> None:
+def test_real_matrix_command(tmp_path: Path, monkeypatch, run_cli, built_data) -> None:
     out = tmp_path / "matrix.csv"
     args = ["matrix", "--origins", str(ORIGINS_CSV), "--destinations", str(DESTINATIONS_CSV)]
-    code, _, stderr = run_cli([*args, "--out", str(out)], capsys)
+    code, _, stderr = run_cli([*args, "--out", str(out)])
     assert code == MATRIX_PARTIAL_EXIT_CODE, stderr
     rows = {(r["origin_id"], r["destination_id"]): r["minutes"] for r in read_rows(out)}
     assert len(rows) == 6
