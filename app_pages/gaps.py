@@ -13,11 +13,8 @@ _SEVERITY_ORDER = ("high", "medium", "low")
 def render() -> None:
     """Draw the page."""
     st.header("Gap register")
-    try:
-        from mapping import gaps
-    except ImportError:
-        st.info("The gap register is not available yet (mapping.gaps is still being written).")
-        return
+    from mapping import gaps
+
     register = app_state.gap_register()
     st.caption(
         "Each row is a gap found by a rule in data/gap_rules.toml (thresholds and severity "

@@ -236,11 +236,8 @@ def _pack(scenario: Any, key: str) -> None:
             on_click="ignore",
         )
         return
-    try:
-        from mapping import export
-    except ImportError:
-        st.info("The scenario pack is not available yet (mapping.export is still being written).")
-        return
+    from mapping import export
+
     if st.button("Prepare the scenario pack (about 30 s)", key="sc_pack_build"):
         with (
             st.spinner("Exporting tables, GIS layers and the HTML report…"),
@@ -316,11 +313,8 @@ def _map(
 def render() -> None:
     """Draw the page."""
     st.header("Scenarios: what if a service changed?")
-    try:
-        from mapping import scenarios
-    except ImportError:
-        st.info("Scenarios are not available yet (mapping.scenarios is still being written).")
-        return
+    from mapping import scenarios
+
     _init_state()
     st.caption(
         "Change a service's opening hours, close a service or add a hypothetical site, and "

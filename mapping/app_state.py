@@ -357,13 +357,7 @@ def _gaps(_study: Study, key: str, today: str) -> pd.DataFrame:
 
 
 def gap_register() -> pd.DataFrame:
-    """The gap register (:func:`mapping.gaps.evaluate`) of this session's study, cached daily.
-
-    Raises
-    ------
-    ImportError
-        While :mod:`mapping.gaps` is not available.
-    """
+    """The gap register (:func:`mapping.gaps.evaluate`) of this session's study, cached daily."""
     return _gaps(current_study(), study_key(), date.today().isoformat())
 
 

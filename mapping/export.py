@@ -857,14 +857,8 @@ def _scenario_tables(
     sources: Any,
 ) -> tuple[dict[str, str], list[_Table]]:
     """Baseline against scenario for every category, by council area and slot."""
-    try:
-        from mapping import scenarios
-    except ModuleNotFoundError as exc:
-        if exc.name != "mapping.scenarios":
-            raise
-        raise ServiceMapError(
-            "scenarios are not available in this version (mapping.scenarios is missing)"
-        ) from exc
+    from mapping import scenarios
+
     loaded = (
         scenarios.load_scenario(Path(scenario))
         if isinstance(scenario, str | os.PathLike)

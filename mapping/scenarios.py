@@ -35,6 +35,7 @@ sessions ask for it, and a site counts only in queries of the scenario that list
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -908,25 +909,33 @@ class Comparison:
         :func:`compare` for the columns).
     totals
         The ``TOTAL`` rows only, one per slot.
-    gaps
-        Gap-rule rows that the scenario resolves, creates or changes (``status``), or
-        ``None`` when the gap rules are not available.
     result
         The applied scenario.
     threshold
         The minutes of the ``population_within_<threshold>`` columns.
+    baseline
+        The baseline study.
     """
 
     by_area: pd.DataFrame
     totals: pd.DataFrame
-    gaps: pd.DataFrame
     result: ScenarioResult
     threshold: float
+    baseline: Study
 
     @property
     def scenario(self) -> Scenario:
         """The scenario compared."""
         return self.result.scenario
+
+    @functools.cached_property
+    def gaps(self) -> pd.DataFrame:
+        """Gap-rule rows the scenario resolves, creates or changes (``status``).
+
+        Evaluated on first use: the gap register does not depend on the category or
+        slots compared, and evaluating it twice costs more than the comparison itself.
+        """
+        return _compare_gaps(self.baseline, self.result.study)
 
 
 def compare(
@@ -1010,9 +1019,9 @@ def compare(
     return Comparison(
         by_area=by_area,
         totals=totals,
-        gaps=_compare_gaps(study, result.study),
         result=result,
         threshold=threshold,
+        baseline=study,
     )
 
 
