@@ -1,4 +1,4 @@
-"""Streamlit entry point: navigation, sidebar and attribution; the pages are in app_pages/.
+"""Streamlit entry point: navigation, sidebar and attribution; the pages are in app/.
 
 Run ``streamlit run app.py`` (``make app``). The raw public sources are found as for
 the CLI: ``streamlit run app.py -- --sources DIR``, else ``$SERVICE_MAP_SOURCES``, else
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from mapping import app_state
+from app import state as app_state
 
 st.set_page_config(
     page_title="Lancashire victim-service coverage",
@@ -19,7 +19,7 @@ st.set_page_config(
     layout="wide",
 )
 
-_PAGES = Path(__file__).parent / "app_pages"
+_PAGES = Path(__file__).parent / "app"
 
 pages = [
     st.Page(_PAGES / "map.py", title="Map", icon=":material/map:", url_path="map", default=True),

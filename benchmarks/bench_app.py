@@ -74,7 +74,7 @@ def main() -> None:
     ]
     report["map"] = _changes(app, map_steps)
 
-    app.switch_page("app_pages/sarc.py")
+    app.switch_page("app/sarc.py")
     report["sarc_page_open_s"] = round(_timed(app.run), 3)
     report["sarc"] = _changes(
         app,
@@ -84,7 +84,7 @@ def main() -> None:
         ],
     )
 
-    app.switch_page("app_pages/coverage.py")
+    app.switch_page("app/coverage.py")
     report["coverage_page_open_s"] = round(_timed(app.run), 3)
     report["coverage"] = _changes(
         app,

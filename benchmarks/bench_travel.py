@@ -42,7 +42,7 @@ TARGETS: dict[str, tuple[str, float]] = {
 _COLD_START = """
 import json, time
 t0 = time.perf_counter()
-from mapping.travel import TravelEngine
+from mapping.routing.engine import TravelEngine
 t_import = time.perf_counter()
 engine = TravelEngine.from_study("offline", build_if_missing=False)
 t_engine = time.perf_counter()
@@ -136,9 +136,9 @@ def main() -> None:
     """Run every measurement and print the JSON report."""
     from scipy.sparse.csgraph import dijkstra
 
-    from mapping.hours import parse_when
+    from mapping.inputs.hours import parse_when
     from mapping.network import profile_for
-    from mapping.travel import TravelEngine
+    from mapping.routing.engine import TravelEngine
 
     network, build_s, built_now = _ensure_network()
     if not built_now:

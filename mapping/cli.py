@@ -20,7 +20,7 @@ from mapping.errors import ServiceMapError
 if TYPE_CHECKING:  # heavy imports stay lazy so `service-map --help` is quick
     import pandas as pd
 
-    from mapping.coverage import Study
+    from mapping.analysis.coverage import Study
 
 app = typer.Typer(
     help="Drive-time coverage of Lancashire's victim services.",
@@ -63,7 +63,7 @@ def data_build(
 ) -> None:
     """Build boundaries, population, the postcode index and origins under data/."""
     from mapping import geography
-    from mapping.sources import locate_sources
+    from mapping.inputs.sources import locate_sources
 
     src = locate_sources(sources)
     typer.echo(f"Sources: {src.root} ({src.origin})", err=True)
@@ -80,8 +80,8 @@ def data_check(
 ) -> None:
     """Verify the built data (counts, totals, CRS) and validate the services register."""
     from mapping import geography
-    from mapping import services as services_mod
-    from mapping.sources import locate_sources
+    from mapping.inputs import register as services_mod
+    from mapping.inputs.sources import locate_sources
 
     problems: list[str] = []
     if services is None:
@@ -108,7 +108,7 @@ def data_check(
 @data_app.command("download")
 def data_download(data_dir: DataDirOption = None) -> None:
     """Download the raw files from their publishers (needs internet; not used offline)."""
-    from mapping.sources import download_sources
+    from mapping.inputs.sources import download_sources
 
     target = download_sources(data_dir / "downloads" if data_dir else None)
     typer.echo(f"Downloaded into {target}")
@@ -117,8 +117,8 @@ def data_download(data_dir: DataDirOption = None) -> None:
 @services_app.command("geocode")
 def services_geocode(services: ServicesOption = None, sources: SourcesOption = None) -> None:
     """Fill lat/lon of postcode-located services from OS Code-Point Open (atomic rewrite)."""
-    from mapping import services as services_mod
-    from mapping.sources import locate_sources
+    from mapping.inputs import register as services_mod
+    from mapping.inputs.sources import locate_sources
 
     report = services_mod.geocode_register(services, locate_sources(sources))
     typer.echo(
@@ -160,7 +160,7 @@ def matrix(
     data_dir: DataDirOption = None,
 ) -> None:
     """Write the origin-destination drive-time matrix (see the command's help)."""
-    from mapping.travel import run_matrix
+    from mapping.routing.engine import run_matrix
 
     report = run_matrix(
         origins, destinations, out, at=at, network=network, sources=sources, data_dir=data_dir
@@ -244,8 +244,8 @@ def network_info(
     if not meta.get("verified", True):
         typer.echo("note: the inputs could not be checked (sources or OSM file not found)")
     if checks:
+        from mapping.inputs.sources import locate_sources
         from mapping.network.validate import run_checks
-        from mapping.sources import locate_sources
 
         for row in run_checks(net, locate_sources(sources)):
             typer.echo(
@@ -294,14 +294,14 @@ def _load_study(
     network: str = "offline",
 ) -> Study:
     """Load the study every analysis command shares, with a scenario applied if given."""
-    from mapping.coverage import Study
+    from mapping.analysis.coverage import Study
 
     typer.echo("Loading data, register and road network…", err=True)
     study = Study.load(
         data_dir=data_dir, sources=sources, services=services, network=network, progress=True
     )
     if scenario is not None:
-        from mapping.scenarios import apply_scenario, load_scenario
+        from mapping.analysis.scenarios import apply_scenario, load_scenario
 
         study = apply_scenario(study, load_scenario(scenario)).study
     return study
@@ -309,7 +309,7 @@ def _load_study(
 
 def _write_table(table: pd.DataFrame, out: Path) -> None:
     """Write a table as CSV or XLSX (by extension), atomically and formula-safe."""
-    from mapping.export import write_table
+    from mapping.outputs.export import write_table
 
     write_table(table, out)
     typer.echo(f"wrote {out}")
@@ -336,7 +336,7 @@ def sarc(
     network: NetworkOption = "offline",
 ) -> None:
     """Where is each council area's nearest open SARC, in hours and out of hours?"""
-    from mapping.coverage import resolve_slot
+    from mapping.analysis.coverage import resolve_slot
 
     # Check the times before the slow load, so a typo fails at once.
     slots = [resolve_slot(s) for s in at or ["weekday daytime", "weekend night"]]
@@ -409,8 +409,8 @@ def scenario_command(
     network: NetworkOption = "offline",
 ) -> None:
     """What if? Compare a scenario with the baseline per council area and time slot."""
-    from mapping import scenarios
-    from mapping.services import default_register_path
+    from mapping.analysis import scenarios
+    from mapping.inputs.register import default_register_path
     from mapping.store import sha256_file
 
     plan = scenarios.load_scenario(file)  # a malformed file fails before the slow load
@@ -451,7 +451,7 @@ def gaps(
     network: NetworkOption = "offline",
 ) -> None:
     """The gap register: each rule's gaps by area, with severity and evidence."""
-    from mapping import gaps as gaps_mod
+    from mapping.analysis import gaps as gaps_mod
 
     checked = gaps_mod.load_rules(rules)  # a broken rules file fails before the slow load
     study = _load_study(services, scenario, sources, data_dir, network)
@@ -484,11 +484,11 @@ def export(
     network: NetworkOption = "offline",
 ) -> None:
     """Export tables (CSV, XLSX), GIS layers (GeoPackage, GeoParquet) and an HTML report."""
-    from mapping.export import export_all
+    from mapping.outputs.export import export_all
 
     plan = None
     if scenario is not None:
-        from mapping.scenarios import load_scenario
+        from mapping.analysis.scenarios import load_scenario
 
         plan = load_scenario(scenario)  # a malformed file fails before the slow load
     study = _load_study(services, None, sources, data_dir, network)

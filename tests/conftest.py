@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mapping import geography
-from mapping.sources import Sources, locate_sources
+from mapping.inputs.sources import Sources, locate_sources
 from mapping.store import default_data_dir
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -22,20 +22,20 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mapping.coverage import Study
-from mapping.services import default_register_path, load_register
+from mapping.analysis.coverage import Study
+from mapping.inputs.register import default_register_path, load_register
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGES = [
-    "app_pages/map.py",
-    "app_pages/sarc.py",
-    "app_pages/coverage.py",
-    "app_pages/gaps.py",
-    "app_pages/scenarios.py",
-    "app_pages/services.py",
-    "app_pages/about.py",
+    "app/map.py",
+    "app/sarc.py",
+    "app/coverage.py",
+    "app/gaps.py",
+    "app/scenarios.py",
+    "app/services.py",
+    "app/about.py",
 ]
 TIMEOUT = 240
 
@@ -154,7 +154,7 @@ def test_no_confidential_service_reaches_the_map(built_data: Path) -> None:
 
 
 def test_sarc_page_follows_the_chosen_slots(built_data: Path) -> None:
-    app = _open("app_pages/sarc.py")
+    app = _open("app/sarc.py")
     _ok(app)
     first = app.dataframe[0].value
     assert set(first["slot"]) == {"Tue 10:00", "Sat 02:00"}
@@ -169,14 +169,14 @@ def test_sarc_page_follows_the_chosen_slots(built_data: Path) -> None:
 
 
 def test_a_bad_time_is_a_message_not_a_traceback(built_data: Path) -> None:
-    app = _open("app_pages/sarc.py")
+    app = _open("app/sarc.py")
     app.text_input(key="sarc_extra").set_value("Sat 25:00").run()
     assert not app.exception
     assert app.error and "Sat 25:00" in app.error[0].value
 
 
 def test_coverage_tables_by_level_with_downloads(built_data: Path) -> None:
-    app = _open("app_pages/coverage.py")
+    app = _open("app/coverage.py")
     _ok(app)
     districts = app.dataframe[0].value
     assert len(districts) == 15  # 14 council areas and Lancashire
@@ -194,7 +194,7 @@ def test_coverage_tables_by_level_with_downloads(built_data: Path) -> None:
 
 
 def test_downloads_are_formula_safe(built_data: Path) -> None:
-    from mapping import app_state
+    from app import state as app_state
 
     table = pd.DataFrame({"name": ["=HYPERLINK(1)", "+1", "plain"], "n": [-1, 2, 3]})
     with zipfile.ZipFile(io.BytesIO(app_state.table_bytes(table, "check", "zip"))) as archive:
@@ -211,8 +211,8 @@ def test_downloads_are_formula_safe(built_data: Path) -> None:
 
 
 def test_gaps_page_filters(built_data: Path) -> None:
-    pytest.importorskip("mapping.gaps")
-    app = _open("app_pages/gaps.py")
+    pytest.importorskip("mapping.analysis.gaps")
+    app = _open("app/gaps.py")
     _ok(app)
     everything = app.dataframe[0].value
     assert len(everything) > 0
@@ -224,8 +224,8 @@ def test_gaps_page_filters(built_data: Path) -> None:
 
 
 def test_scenario_from_an_example_is_compared_and_saved(built_data: Path) -> None:
-    pytest.importorskip("mapping.scenarios")
-    app = _open("app_pages/scenarios.py")
+    pytest.importorskip("mapping.analysis.scenarios")
+    app = _open("app/scenarios.py")
     _ok(app)
     assert "preston_sarc_24_7.toml" in app.selectbox(key="sc_ex").options
     app.selectbox(key="sc_ex").set_value(ROOT / "data" / "scenarios" / "preston_sarc_24_7.toml")
@@ -240,13 +240,13 @@ def test_scenario_from_an_example_is_compared_and_saved(built_data: Path) -> Non
     labels = {b.label for b in app.download_button}
     assert {"Save scenario (TOML)", "Save scenario (JSON)"} <= labels
     # Another session has its own, empty scenario.
-    other = _open("app_pages/scenarios.py")
+    other = _open("app/scenarios.py")
     assert other.session_state["sc_changes"] == []
 
 
 def test_scenario_changes_are_validated_in_the_page(built_data: Path) -> None:
-    pytest.importorskip("mapping.scenarios")
-    app = _open("app_pages/scenarios.py")
+    pytest.importorskip("mapping.analysis.scenarios")
+    app = _open("app/scenarios.py")
     app.selectbox(key="sc_hours_service").set_value("sarc-preston-safe-centre")
     app.text_input(key="sc_hours_value").set_value("Mo-Fr 25:00-26:00")
     submit = next(b for b in app.button if b.label == "Add this change")
@@ -267,15 +267,15 @@ def test_scenario_changes_are_validated_in_the_page(built_data: Path) -> None:
 
 
 def test_scenario_upload(built_data: Path) -> None:
-    pytest.importorskip("mapping.scenarios")
-    app = _open("app_pages/scenarios.py")
+    pytest.importorskip("mapping.analysis.scenarios")
+    app = _open("app/scenarios.py")
     content = (FIXTURES / "scenarios_valid.toml").read_bytes()
     app.file_uploader(key="sc_upload").set_value(("mine.toml", content, "application/toml"))
     app.run()
     _ok(app)
     assert app.session_state["sc_changes"]
     broken = (FIXTURES / "scenarios_malformed.toml").read_bytes()
-    other = _open("app_pages/scenarios.py")
+    other = _open("app/scenarios.py")
     other.file_uploader(key="sc_upload").set_value(("bad.toml", broken, "application/toml"))
     other.run()
     assert not other.exception
@@ -289,7 +289,7 @@ def _published_sha() -> str:
 
 def test_invalid_upload_is_rejected_by_row_and_changes_nothing(built_data: Path) -> None:
     before = _published_sha()
-    app = _open("app_pages/services.py")
+    app = _open("app/services.py")
     _ok(app)
     published = _table(app, "verified_on")
     content = (FIXTURES / "services_broken.csv").read_bytes()
@@ -316,7 +316,7 @@ def test_valid_upload_needs_confirmation_and_stays_in_its_session(built_data: Pa
     # The published register without its last record: valid, and recognisably different.
     dropped = lines[-1].split(",", 1)[0]
     content = "".join(lines[:-1]).encode("utf-8")
-    app = _open("app_pages/services.py")
+    app = _open("app/services.py")
     app.file_uploader(key="register_upload").set_value(("smaller.csv", content, "text/csv"))
     app.run()
     _ok(app)
@@ -327,7 +327,7 @@ def test_valid_upload_needs_confirmation_and_stays_in_its_session(built_data: Pa
     assert dropped not in set(table["id"])
     assert any("smaller.csv" in c.value for c in app.sidebar.caption)
     # A new session still sees the published register; the file is untouched.
-    other = _open("app_pages/services.py")
+    other = _open("app/services.py")
     assert dropped in set(_table(other, "verified_on")["id"])
     assert _published_sha() == before
 
@@ -335,7 +335,7 @@ def test_valid_upload_needs_confirmation_and_stays_in_its_session(built_data: Pa
 def test_services_page_shows_stale_records_and_no_confidential_location(
     built_data: Path,
 ) -> None:
-    app = _open("app_pages/services.py")
+    app = _open("app/services.py")
     _ok(app)
     table = _table(app, "verified_on")
     confidential = table[table["confidential"]]
@@ -347,7 +347,7 @@ def test_services_page_shows_stale_records_and_no_confidential_location(
 
 
 def test_about_page_lists_checksums_and_attribution(built_data: Path) -> None:
-    app = _open("app_pages/about.py")
+    app = _open("app/about.py")
     _ok(app)
     sources = next(d.value for d in app.dataframe if "sha256" in d.value.columns)
     assert sources["sha256"].str.fullmatch(r"[0-9a-f]{64}").all()
@@ -357,8 +357,8 @@ def test_about_page_lists_checksums_and_attribution(built_data: Path) -> None:
 
 @pytest.mark.slow
 def test_scenario_pack_is_a_zip_of_the_export(built_data: Path) -> None:
-    pytest.importorskip("mapping.export")
-    app = _open("app_pages/scenarios.py")
+    pytest.importorskip("mapping.outputs.export")
+    app = _open("app/scenarios.py")
     app.selectbox(key="sc_ex").set_value(ROOT / "data" / "scenarios" / "preston_sarc_24_7.toml")
     app.button(key="sc_load_example").click().run()
     app.button(key="sc_pack_build").click().run()

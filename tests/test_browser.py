@@ -33,8 +33,8 @@ from pathlib import Path
 
 import pytest
 
-from mapping.services import load_register
-from mapping.sources import SOURCES_ENV, locate_sources
+from mapping.inputs.register import load_register
+from mapping.inputs.sources import SOURCES_ENV, locate_sources
 from mapping.store import DATA_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mapping import geography, hours
-from mapping.cli import main
-from mapping.coverage import (
+from mapping import geography
+from mapping.analysis.coverage import (
     NAMED_SLOTS,
     SARC_COLUMNS,
     TOTAL_CODE,
@@ -21,7 +20,9 @@ from mapping.coverage import (
     resolve_slot,
     summarise,
 )
+from mapping.cli import main
 from mapping.errors import ServiceMapError
+from mapping.inputs import hours
 
 
 def _origins(codes: list[str], population: list[float]) -> pd.DataFrame:

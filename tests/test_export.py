@@ -21,13 +21,13 @@ import pytest
 from shapely.geometry import Point
 
 from mapping import ATTRIBUTION, __version__
-from mapping import export as export_mod
+from mapping.analysis.coverage import TOTAL_CODE, Study
 from mapping.cli import main
-from mapping.coverage import TOTAL_CODE, Study
 from mapping.errors import ServiceMapError
-from mapping.export import export_all, neutralise_formula, safe_frame, write_table
-from mapping.services import load_register
-from mapping.sources import Sources
+from mapping.inputs.register import load_register
+from mapping.inputs.sources import Sources
+from mapping.outputs import export as export_mod
+from mapping.outputs.export import export_all, neutralise_formula, safe_frame, write_table
 
 REPO = Path(__file__).parent.parent
 REGISTER = REPO / "data" / "services.csv"
@@ -287,7 +287,7 @@ def test_export_writes_exactly_the_listed_files(out: Path, manifest: dict[str, A
         assert entry["sha256"] == _sha(out / name), name
         assert entry["bytes"] == (out / name).stat().st_size
         assert entry["description"]
-    assert manifest["generator"] == "mapping.export"
+    assert manifest["generator"] == "mapping.outputs.export"
     assert manifest["network_source"] == "offline"
     assert not _hidden_leftovers(out)
 
@@ -482,7 +482,7 @@ def test_export_refuses_a_register_that_public_view_did_not_clean(
     geometry = register.geometry.copy()
     geometry[leaked] = Point(358_421.0, 417_613.0)
     leaky = Study(study.engine, study.origins, register.set_geometry(geometry))
-    monkeypatch.setattr("mapping.services.public_view", lambda frame: frame.copy())
+    monkeypatch.setattr("mapping.inputs.register.public_view", lambda frame: frame.copy())
     target = tmp_path / "refused"
     with pytest.raises(ServiceMapError, match=EVIL_REFUGE):
         export_all(leaky, target, categories=("sarc",), slots=("weekday daytime",))
@@ -490,7 +490,7 @@ def test_export_refuses_a_register_that_public_view_did_not_clean(
 
 
 def test_a_what_if_study_exports_its_effective_register(study: Study, tmp_path: Path) -> None:
-    from mapping.scenarios import apply_scenario, load_scenario
+    from mapping.analysis.scenarios import apply_scenario, load_scenario
 
     what_if = apply_scenario(study, load_scenario(EAST_LANCS)).study
     added = set(what_if.changes.added_ids)

@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mapping.coverage import RegisterChanges, Study
-from mapping.errors import ServiceMapError
-from mapping.gaps import (
+from mapping.analysis.coverage import RegisterChanges, Study
+from mapping.analysis.gaps import (
     COLUMNS,
     RULE_IDS,
     SEVERITIES,
@@ -24,7 +23,8 @@ from mapping.gaps import (
     load_rules,
     summarise_gaps,
 )
-from mapping.services import LANCASHIRE_LAD_CODES
+from mapping.errors import ServiceMapError
+from mapping.inputs.register import LANCASHIRE_LAD_CODES
 
 AS_OF = date(2026, 11, 22)
 WYRE, BLACKPOOL, CHORLEY = "E07000128", "E06000009", "E07000118"
@@ -388,9 +388,9 @@ def test_format_gaps_truncates_evidence(gaps: pd.DataFrame) -> None:
 def test_cli_writes_the_register(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], gaps: pd.DataFrame
 ) -> None:
-    export = pytest.importorskip("mapping.export")
+    export = pytest.importorskip("mapping.outputs.export")
     if not hasattr(export, "write_table"):
-        pytest.skip("mapping.export.write_table is not there yet")
+        pytest.skip("mapping.outputs.export.write_table is not there yet")
     from mapping.cli import main
 
     out = tmp_path / "gaps.csv"

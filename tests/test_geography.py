@@ -16,7 +16,7 @@ import pytest
 
 from mapping import geography
 from mapping.geography import AGE_BANDS, EXPECTED, GeographyPaths
-from mapping.sources import LANCASHIRE_LAD_CODES, Sources
+from mapping.inputs.sources import LANCASHIRE_LAD_CODES, Sources
 
 
 def test_boundaries_counts_and_crs(built_data: Path) -> None:

@@ -8,7 +8,7 @@ import opening_hours
 import pytest
 
 from mapping.errors import ServiceMapError
-from mapping.hours import (
+from mapping.inputs.hours import (
     REFERENCE_WEEK_START,
     HoursError,
     format_when,
@@ -202,7 +202,7 @@ def test_christmas_2026_is_a_public_holiday():
 
 
 def test_gb_calendar_gaps_are_as_documented():
-    """opening-hours-py's GB calendar holds only UK-wide holidays (see mapping.hours).
+    """opening-hours-py's GB calendar holds only UK-wide holidays (see mapping.inputs.hours).
 
     If an upgrade adds the England and Wales holidays, update the module docstring.
     """

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from shapely.geometry import Point
 
-from mapping import geography, maps, services
+from mapping import geography
+from mapping.inputs import register as services
+from mapping.outputs import maps
 from mapping.study_area import to_lonlat
 
 

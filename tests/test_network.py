@@ -14,6 +14,7 @@ import pytest
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.sources import LANCASHIRE_LAD_CODES, Sources
 from mapping.network import (
     OfflineParams,
     RoadNetwork,
@@ -28,7 +29,6 @@ from mapping.network import (
 )
 from mapping.network import params as netparams
 from mapping.network.osm import graph_from_osm_file, graph_to_network
-from mapping.sources import LANCASHIRE_LAD_CODES, Sources
 from mapping.study_area import to_27700
 
 FIXTURES = Path(__file__).parent / "fixtures"

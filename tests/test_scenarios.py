@@ -12,10 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mapping.cli import main
-from mapping.coverage import TOTAL_CODE, Study
-from mapping.errors import ServiceMapError
-from mapping.scenarios import (
+from mapping.analysis.coverage import TOTAL_CODE, Study
+from mapping.analysis.scenarios import (
     Change,
     Scenario,
     apply_scenario,
@@ -25,7 +23,9 @@ from mapping.scenarios import (
     save_scenario,
     validate_scenario,
 )
-from mapping.sources import Sources
+from mapping.cli import main
+from mapping.errors import ServiceMapError
+from mapping.inputs.sources import Sources
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCENARIOS = Path(__file__).parent.parent / "data" / "scenarios"
@@ -342,7 +342,7 @@ def test_applying_on_a_what_if_view_keeps_its_changes(study: Study) -> None:
 
 
 def test_gap_differences_by_gap_id(study: Study, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A stand-in for mapping.gaps: one gap per council area beyond 45 minutes at night.
+    # A stand-in for mapping.analysis.gaps: one gap per council area beyond 45 minutes at night.
     def evaluate(which: Study) -> pd.DataFrame:
         table = which.coverage("sarc", "Sat 02:00", total_row=False)
         table = table[table["mean_minutes"] > 45]
@@ -356,7 +356,9 @@ def test_gap_differences_by_gap_id(study: Study, monkeypatch: pytest.MonkeyPatch
             }
         )
 
-    monkeypatch.setitem(sys.modules, "mapping.gaps", types.SimpleNamespace(evaluate=evaluate))
+    monkeypatch.setitem(
+        sys.modules, "mapping.analysis.gaps", types.SimpleNamespace(evaluate=evaluate)
+    )
     result = compare(study, load_scenario(PRESTON_24_7))
     before = set(evaluate(study)["gap_id"])
     after = set(evaluate(result.result.study)["gap_id"])
@@ -394,7 +396,7 @@ def test_the_command_lists_every_problem_and_exits_1(capsys: pytest.CaptureFixtu
 
 
 def test_the_command_writes_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("mapping.export")  # write_table comes from the export module
+    pytest.importorskip("mapping.outputs.export")  # write_table comes from the export module
     out = tmp_path / "east.csv"
     with pytest.raises(SystemExit) as exited:
         main(["scenario", str(EAST_LANCS), "--at", "Sat 02:00", "--out", str(out)])

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from mapping.cli import app
-from mapping.services import (
+from mapping.inputs.register import (
     CATEGORIES,
     COLUMNS,
     REFERENCE_CITATION,
@@ -33,7 +33,7 @@ from mapping.services import (
     public_view,
     validate_register,
 )
-from mapping.sources import LANCASHIRE_LAD_CODES, Sources
+from mapping.inputs.sources import LANCASHIRE_LAD_CODES, Sources
 from mapping.study_area import to_27700
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -502,7 +502,7 @@ def _check_damaged(kind: str, content: bytes, path: Path, sources: Sources) -> N
 def test_stale_mask_counts_calendar_months_and_missing_dates() -> None:
     from datetime import date
 
-    from mapping.services import stale_mask
+    from mapping.inputs.register import stale_mask
 
     frame = pd.DataFrame(
         {"verified_on": ["2025-11-22", "2025-11-21", "2024-02-29", "", "not a date"]}

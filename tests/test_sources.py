@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mapping.sources import (
+from mapping.inputs.sources import (
     CATALOGUE,
     LANCASHIRE_LAD_CODES,
     SOURCES_ENV,

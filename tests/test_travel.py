@@ -1,4 +1,4 @@
-"""Tests of the travel-time engine (:mod:`mapping.travel`) and the ``matrix`` command.
+"""Tests of the travel-time engine (:mod:`mapping.routing.engine`) and the ``matrix`` command.
 
 Most tests run on tiny road networks built by hand (node coordinates plus a CSR matrix
 of edge seconds per profile), so they need no built data. The tests at the end use the
@@ -22,7 +22,7 @@ from shapely.geometry import Point
 from mapping import network as network_mod
 from mapping.errors import ServiceMapError
 from mapping.network.graph import RoadNetwork
-from mapping.travel import (
+from mapping.routing.engine import (
     MATRIX_PARTIAL_EXIT_CODE,
     TravelEngine,
     od_matrix,
@@ -79,7 +79,7 @@ def service(
     area: str = "Lancashire",
     confidential: bool = False,
 ) -> dict:
-    """One register row as :func:`mapping.services.load_register` returns it."""
+    """One register row as :func:`mapping.inputs.register.load_register` returns it."""
     return {
         "id": sid,
         "name": sid.replace("-", " ").title(),
@@ -409,7 +409,7 @@ def fixture_network() -> RoadNetwork:
 
 
 def fake_postcodes(postcodes: list[str]) -> dict:
-    from mapping.services import normalise_postcode
+    from mapping.inputs.register import normalise_postcode
 
     out = {}
     for text in postcodes:
@@ -425,7 +425,7 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def test_run_matrix_writes_good_rows_and_reports_bad_ones(tmp_path: Path) -> None:
-    pytest.importorskip("mapping.services")
+    pytest.importorskip("mapping.inputs.register")
     out = tmp_path / "matrix.csv"
     report = run_matrix(
         ORIGINS_CSV,
@@ -498,13 +498,13 @@ def test_run_matrix_rejects_malformed_files(tmp_path: Path) -> None:
 
 
 def test_matrix_command_partial_success(tmp_path: Path, monkeypatch, run_cli) -> None:
-    pytest.importorskip("mapping.services")
+    pytest.importorskip("mapping.inputs.register")
+    import mapping.inputs.register
     import mapping.network
-    import mapping.services
 
     monkeypatch.setattr(mapping.network, "load_network", lambda *a, **k: fixture_network())
     monkeypatch.setattr(
-        mapping.services,
+        mapping.inputs.register,
         "lookup_postcodes",
         lambda postcodes, sources: pd.DataFrame(
             [FIXTURE_POSTCODES[p] for p in postcodes if p in FIXTURE_POSTCODES],
@@ -512,7 +512,7 @@ def test_matrix_command_partial_success(tmp_path: Path, monkeypatch, run_cli) ->
             index=[p for p in postcodes if p in FIXTURE_POSTCODES],
         ),
     )
-    monkeypatch.setattr("mapping.sources.locate_sources", lambda *a, **k: "sources")
+    monkeypatch.setattr("mapping.inputs.sources.locate_sources", lambda *a, **k: "sources")
     out = tmp_path / "out.csv"
     args = ["matrix", "--origins", str(ORIGINS_CSV), "--destinations", str(DESTINATIONS_CSV)]
     code, stdout, stderr = run_cli([*args, "--out", str(out), "--at", "Sat 02:00"])

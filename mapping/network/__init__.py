@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.sources import SourceError, Sources, locate_sources
 from mapping.network.export import save_graphml, to_networkx
 from mapping.network.graph import FORMAT_VERSION, PROFILES, RoadNetwork
 from mapping.network.params import OfflineParams
 from mapping.network.profiles import profile_for
 from mapping.network.snap import MAX_SNAP_M, Journey, SnapResult, journey, snap, snap_or_raise
-from mapping.sources import SourceError, Sources, locate_sources
 from mapping.store import (
     artifact_is_fresh,
     build_artifact,
@@ -130,7 +130,7 @@ def build_network(
     source
         ``"offline"`` (OS Code-Point Open + OS Open Roads; the default) or ``"osm"``.
     sources
-        Raw sources folder or located :class:`~mapping.sources.Sources` (offline).
+        Raw sources folder or located :class:`~mapping.inputs.sources.Sources` (offline).
     osm_file
         ``.osm`` or ``.osm.pbf`` file for ``source="osm"``; without it the study area is
         downloaded from OpenStreetMap (needs internet).
@@ -221,7 +221,7 @@ def load_network(
     data_dir
         Folder for generated data.
     sources
-        Raw sources folder or located :class:`~mapping.sources.Sources`.
+        Raw sources folder or located :class:`~mapping.inputs.sources.Sources`.
     build_if_missing
         Build when the cache is missing or stale; otherwise raise.
     params

@@ -24,9 +24,9 @@ from scipy.spatial import Delaunay, cKDTree
 from tqdm.auto import tqdm
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.sources import LANCASHIRE_LAD_CODES, Sources
 from mapping.network.graph import RoadNetwork
 from mapping.network.params import OfflineParams, mph_to_mps
-from mapping.sources import LANCASHIRE_LAD_CODES, Sources
 from mapping.study_area import study_area_bbox_27700
 
 __all__ = ["OFFLINE_INPUTS", "build_offline"]

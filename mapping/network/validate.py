@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mapping.inputs.sources import Sources
 from mapping.network.graph import PROFILES, RoadNetwork
 from mapping.network.snap import journey
-from mapping.sources import Sources
 from mapping.study_area import to_27700
 
 __all__ = ["CHECKS", "Check", "check_points", "run_checks"]

@@ -436,7 +436,7 @@ def add_minutes_choropleth(
         :func:`display_shapes` returns) with ``code_column`` and ``name_column``; a
         ``lad_name`` column is shown in the tooltip when present.
     table
-        :meth:`mapping.coverage.Study.coverage` output at the same area level.
+        :meth:`mapping.analysis.coverage.Study.coverage` output at the same area level.
     threshold
         The user's threshold: a class limit, and the ``share_within`` shown.
     service_names
@@ -530,7 +530,7 @@ def add_difference_choropleth(
     shapes
         Area polygons (:class:`Shapes` or a GeoDataFrame).
     table
-        :func:`mapping.scenarios.compare` ``by_area`` rows for one slot and this level.
+        :func:`mapping.analysis.scenarios.compare` ``by_area`` rows for one slot and this level.
     threshold
         Minutes of its ``population_newly_within_<t>`` column.
     layer_name
@@ -669,7 +669,7 @@ def add_services(
     fmap
         The map.
     services
-        The register (or :func:`mapping.services.public_view` of it), EPSG:27700.
+        The register (or :func:`mapping.inputs.register.public_view` of it), EPSG:27700.
     categories
         Categories to draw (default: all).
     cluster

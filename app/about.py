@@ -8,11 +8,11 @@ import re
 import pandas as pd
 import streamlit as st
 
-from mapping import app_state
-from mapping.coverage import NAMED_SLOTS
+from app import state as app_state
+from mapping.analysis.coverage import NAMED_SLOTS
 from mapping.errors import ServiceMapError
 from mapping.geography import GeographyPaths
-from mapping.sources import CATALOGUE, SOURCES_ENV, locate_sources
+from mapping.inputs.sources import CATALOGUE, SOURCES_ENV, locate_sources
 from mapping.store import default_data_dir, read_meta, repo_root
 
 

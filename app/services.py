@@ -12,9 +12,9 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from app_pages import widgets
-from mapping import app_state
-from mapping.services import COLUMNS, default_register_path, public_view, stale_mask
+from app import state as app_state
+from app import widgets
+from mapping.inputs.register import COLUMNS, default_register_path, public_view, stale_mask
 
 _UPLOAD_KEY = "register_upload"
 _COLUMNS = [*COLUMNS, "provider_area"]

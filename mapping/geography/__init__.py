@@ -39,7 +39,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from mapping.errors import ServiceMapError
-from mapping.sources import CATALOGUE, LANCASHIRE_LAD_CODES, Sources
+from mapping.inputs.sources import CATALOGUE, LANCASHIRE_LAD_CODES, Sources
 from mapping.store import (
     artifact_is_fresh,
     build_artifact,
@@ -324,7 +324,7 @@ def build(
     Parameters
     ----------
     sources
-        The located raw files (see :func:`mapping.sources.locate_sources`).
+        The located raw files (see :func:`mapping.inputs.sources.locate_sources`).
     data_dir
         Folder for generated data (default :func:`mapping.store.default_data_dir`).
     force

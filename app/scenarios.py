@@ -3,7 +3,7 @@
 The scenario lives in this browser session only (``st.session_state``): other sessions
 never see it, and the register file is never changed. Added sites join the shared
 travel engine under ids derived from the site, so they count only in the queries of a
-scenario that lists them (see :mod:`mapping.scenarios`).
+scenario that lists them (see :mod:`mapping.analysis.scenarios`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import widgets
-from mapping import app_state, maps
-from mapping.coverage import NAMED_SLOTS, TOTAL_CODE, resolve_slot
+from app import state as app_state
+from app import widgets
+from mapping.analysis.coverage import NAMED_SLOTS, TOTAL_CODE, resolve_slot
 from mapping.errors import ServiceMapError
-from mapping.maps import CATEGORY_LABELS
-from mapping.services import CATEGORIES, CRIME_TYPES, public_view
+from mapping.inputs.register import CATEGORIES, CRIME_TYPES, public_view
+from mapping.outputs import maps
+from mapping.outputs.maps import CATEGORY_LABELS
 from mapping.store import repo_root
 
 _CHANGES = "sc_changes"
@@ -212,7 +213,7 @@ def _change_list(names: dict[str, str]) -> None:
 
 
 def _scenario_bytes(scenarios: Any, scenario: Any, suffix: str) -> bytes:
-    """The scenario as a TOML or JSON file (through mapping.scenarios.save_scenario)."""
+    """The scenario as a TOML or JSON file (through mapping.analysis.scenarios.save_scenario)."""
     with tempfile.TemporaryDirectory(prefix="service-map-scenario-") as folder:
         path = scenarios.save_scenario(scenario, Path(folder) / f"scenario{suffix}")
         return Path(path).read_bytes()
@@ -236,7 +237,7 @@ def _pack(scenario: Any, key: str) -> None:
             on_click="ignore",
         )
         return
-    from mapping import export
+    from mapping.outputs import export
 
     if st.button("Prepare the scenario pack (about 30 s)", key="sc_pack_build"):
         with (
@@ -313,7 +314,7 @@ def _map(
 def render() -> None:
     """Draw the page."""
     st.header("Scenarios: what if a service changed?")
-    from mapping import scenarios
+    from mapping.analysis import scenarios
 
     _init_state()
     st.caption(

@@ -4,7 +4,7 @@ Everything a commissioner or researcher takes away leaves through this module, s
 rules every export must keep are enforced here, once:
 
 Privacy
-    Only :func:`mapping.services.public_view` of the study's *effective* register is
+    Only :func:`mapping.inputs.register.public_view` of the study's *effective* register is
     exported. Confidential services (refuges, safe houses) have no coordinates in any
     file; on maps and GIS layers they appear only as a count on their council-area
     polygon. :func:`_assert_public` checks this again just before anything is written.
@@ -47,15 +47,15 @@ import numpy as np
 import pandas as pd
 
 from mapping import ATTRIBUTION, __version__
-from mapping.coverage import DEFAULT_THRESHOLDS, NAMED_SLOTS, TimeSlot, resolve_slot
+from mapping.analysis.coverage import DEFAULT_THRESHOLDS, NAMED_SLOTS, TimeSlot, resolve_slot
 from mapping.errors import ServiceMapError
 from mapping.store import atomic_path, pid_alive, sha256_file
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from mapping.coverage import Study
-    from mapping.sources import Sources
+    from mapping.analysis.coverage import Study
+    from mapping.inputs.sources import Sources
 
 __all__ = [
     "DEFAULT_AGE_BANDS",
@@ -85,7 +85,7 @@ DEFAULT_AGE_BANDS: Mapping[str, str] = {"young_people": "age_0_15"}
 HEADLINE_SLOTS: tuple[str, str] = ("weekday daytime", "weekend night")
 
 _LEVELS: tuple[str, ...] = ("district", "ward", "lsoa")
-_GENERATOR = "mapping.export"
+_GENERATOR = "mapping.outputs.export"
 _TMP_SUFFIX = ".exporting"
 _OLD_SUFFIX = ".replaced"
 
@@ -210,7 +210,7 @@ def _readme_for_table(path: Path, rows: int, generated_at: str) -> str:
     return (
         f"{path.name}\n{'=' * len(path.name)}\n\n"
         f"A table of {rows:,} rows written by lancashire-service-map {__version__} "
-        f"(mapping.export) at {generated_at}.\n"
+        f"(mapping.outputs.export) at {generated_at}.\n"
         "Text cells that a spreadsheet could read as a formula start with a single quote (').\n"
         "\nAttribution (Open Government Licence v3.0)\n"
         "------------------------------------------\n"
@@ -487,7 +487,7 @@ def export_all(
 
     - ``coverage_<cat>_<level>.csv``: :meth:`Study.compare_slots` at every slot;
     - ``sarc_access.csv``: :meth:`Study.sarc_access` at every slot;
-    - ``gap_register.csv``: :func:`mapping.gaps.evaluate`;
+    - ``gap_register.csv``: :func:`mapping.analysis.gaps.evaluate`;
     - ``services.csv``: the public register; ``services_not_routed.csv``: services the
       travel engine cannot route to, and why;
     - ``scenario_by_area.csv``, ``scenario_totals.csv``, ``scenario_gaps.csv`` when a
@@ -509,7 +509,7 @@ def export_all(
         Export folder.
     scenario
         A scenario file (TOML/JSON) or a loaded scenario for
-        :func:`mapping.scenarios.compare`.
+        :func:`mapping.analysis.scenarios.compare`.
     categories
         Service categories for the coverage tables.
     slots
@@ -536,8 +536,8 @@ def export_all(
         For an unknown category, age band or slot, or an ``out_dir`` that is a file or
         a non-empty folder that is not a previous export.
     """
-    from mapping import services as services_mod
     from mapping.geography import AGE_BANDS
+    from mapping.inputs import register as services_mod
 
     started = time.perf_counter()
     out = Path(out_dir).expanduser().resolve()
@@ -729,7 +729,7 @@ def _collect(
 ) -> tuple[list[_Table], _Context, dict[str, Any]]:
     """Compute every table and the facts the README, report and manifest repeat."""
     from mapping import geography
-    from mapping.services import public_view
+    from mapping.inputs.register import public_view
 
     notes: list[str] = []
     tables: list[_Table] = []
@@ -842,7 +842,7 @@ def _collect(
 
 
 def _gap_register(study: Study) -> pd.DataFrame:
-    from mapping import gaps
+    from mapping.analysis import gaps
 
     return gaps.evaluate(study)
 
@@ -857,7 +857,7 @@ def _scenario_tables(
     sources: Any,
 ) -> tuple[dict[str, str], list[_Table]]:
     """Baseline against scenario for every category, by council area and slot."""
-    from mapping import scenarios
+    from mapping.analysis import scenarios
 
     loaded = (
         scenarios.load_scenario(Path(scenario))
@@ -947,7 +947,7 @@ def _assert_public(register: pd.DataFrame) -> None:
 
 
 def _profile(slot: TimeSlot) -> str:
-    from mapping.hours import parse_when
+    from mapping.inputs.hours import parse_when
     from mapping.network.profiles import profile_for
 
     return profile_for(parse_when(slot.at))
@@ -1147,7 +1147,7 @@ def _network_facts(study: Study) -> list[tuple[str, str]]:
 
 def _source_facts(study: Study, sources: Any, notes: list[str]) -> list[tuple[str, str, str, str]]:
     """``(file, sha256, title, publisher)`` of every raw source and the register."""
-    from mapping.sources import CATALOGUE, Sources, locate_sources
+    from mapping.inputs.sources import CATALOGUE, Sources, locate_sources
 
     rows: list[tuple[str, str, str, str]] = []
     by_path = {spec.relpath: spec for spec in CATALOGUE.values()}
@@ -1398,7 +1398,7 @@ def _report_map(extras: dict[str, Any]) -> str:
     import shapely
     from branca.colormap import StepColormap
 
-    from mapping import maps
+    from mapping.outputs import maps
     from mapping.study_area import MAP_CRS
 
     register = extras["register"]

@@ -23,8 +23,8 @@ register, so the committed ``data/services.csv`` is never edited to ask "what if
     kind = "close"
     service = "sarc-manchester-saint-marys"
 
-:func:`apply_scenario` turns it into :class:`mapping.coverage.RegisterChanges` and a
-what-if view of a :class:`~mapping.coverage.Study` (the baseline study, its register and
+:func:`apply_scenario` turns it into :class:`mapping.analysis.coverage.RegisterChanges` and a
+what-if view of a :class:`~mapping.analysis.coverage.Study` (the baseline study, its register and
 the register file are never modified); :func:`compare` puts the baseline and the
 scenario side by side per council area and time slot.
 
@@ -57,9 +57,9 @@ from mapping.errors import ServiceMapError
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from mapping.coverage import RegisterChanges, Study, TimeSlot
-    from mapping.sources import Sources
-    from mapping.travel import TravelEngine
+    from mapping.analysis.coverage import RegisterChanges, Study, TimeSlot
+    from mapping.inputs.sources import Sources
+    from mapping.routing.engine import TravelEngine
 
 __all__ = [
     "CHANGE_KINDS",
@@ -407,8 +407,8 @@ def _resolve_postcodes(
     the built study-area postcode index (itself made from Code-Point), used as fallback.
     The phrase completes "<postcode> is not in ..." or "<postcode> cannot be checked".
     """
-    from mapping.services import lookup_postcodes
-    from mapping.sources import Sources, locate_sources
+    from mapping.inputs.register import lookup_postcodes
+    from mapping.inputs.sources import Sources, locate_sources
 
     wanted = sorted(set(postcodes))
     searched = "OS Code-Point Open"
@@ -445,8 +445,8 @@ def _check(
     data_dir: Path | None = None,
 ) -> tuple[list[str], dict[int, _Site]]:
     """Every problem of the scenario, and the resolved location of each added site."""
-    from mapping import hours
-    from mapping.services import CATEGORIES, CRIME_TYPES, normalise_postcode
+    from mapping.inputs import hours
+    from mapping.inputs.register import CATEGORIES, CRIME_TYPES, normalise_postcode
     from mapping.study_area import STUDY_AREA_LONLAT, to_27700, to_lonlat
 
     src = scenario.source
@@ -643,7 +643,7 @@ def validate_scenario(
     register
         The register it applies to (its ``id`` column is what ``service`` must name).
     sources
-        Raw sources folder or located :class:`mapping.sources.Sources` for the postcode
+        Raw sources folder or located :class:`mapping.inputs.sources.Sources` for the postcode
         look-up in OS Code-Point Open (found when omitted; the built postcode index is
         the fallback when there are no raw sources).
     engine
@@ -673,7 +673,7 @@ class ScenarioResult:
     scenario
         The scenario applied.
     changes
-        The :class:`~mapping.coverage.RegisterChanges` it amounts to (merged with any
+        The :class:`~mapping.analysis.coverage.RegisterChanges` it amounts to (merged with any
         changes the study already had).
     register
         The register as the scenario sees it (``study.effective_register()``).
@@ -786,8 +786,8 @@ def scenario_changes(
     ServiceMapError
         Listing every problem (``file:change N:field: message``).
     """
-    from mapping.coverage import RegisterChanges
-    from mapping.services import LANCASHIRE
+    from mapping.analysis.coverage import RegisterChanges
+    from mapping.inputs.register import LANCASHIRE
 
     register = study.effective_register()
     problems, sites = _check(
@@ -866,7 +866,7 @@ def apply_scenario(
     Parameters
     ----------
     study
-        A :class:`mapping.coverage.Study` (possibly itself a what-if view: its changes
+        A :class:`mapping.analysis.coverage.Study` (possibly itself a what-if view: its changes
         are kept and the scenario's added on top).
     scenario
         The scenario.
@@ -960,7 +960,7 @@ def compare(
     category
         Service category (or categories) whose nearest open site is measured.
     slots
-        Slot names or times of week (see :func:`mapping.coverage.resolve_slot`).
+        Slot names or times of week (see :func:`mapping.analysis.coverage.resolve_slot`).
     by
         ``"district"`` (council area), ``"ward"`` or ``"lsoa"``.
     threshold
@@ -986,7 +986,7 @@ def compare(
     ServiceMapError
         If the scenario is invalid, or a slot, category or area level is unknown.
     """
-    from mapping.coverage import TOTAL_CODE
+    from mapping.analysis.coverage import TOTAL_CODE
 
     result = apply_scenario(study, scenario, sources=sources)
     t = f"{threshold:g}"
@@ -1037,7 +1037,7 @@ def _compare_gaps(baseline: Study, scenario_study: Study) -> pd.DataFrame:
     ``severity``, ``population_affected`` and ``evidence`` as ``*_baseline`` and
     ``*_scenario``.
     """
-    from mapping.gaps import evaluate
+    from mapping.analysis.gaps import evaluate
 
     before = evaluate(baseline)
     after = evaluate(scenario_study)
@@ -1078,7 +1078,7 @@ def format_comparison(comparison: Comparison) -> str:
     Minutes are population-weighted means to the nearest open site; "newly within" is
     the net change in people within the threshold (negative: access lost).
     """
-    from mapping.coverage import TOTAL_CODE
+    from mapping.analysis.coverage import TOTAL_CODE
 
     scenario = comparison.scenario
     t = f"{comparison.threshold:g}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from app_pages import widgets
-from mapping import app_state, maps
-from mapping.coverage import DEFAULT_THRESHOLDS, population_by_minutes
-from mapping.maps import CATEGORY_LABELS
+from app import state as app_state
+from app import widgets
+from mapping.analysis.coverage import DEFAULT_THRESHOLDS, population_by_minutes
+from mapping.outputs import maps
+from mapping.outputs.maps import CATEGORY_LABELS
 
 #: Viridis from light (short) to dark (long), grey for "no open service", as on the map.
 _BAND_COLOURS = [*maps.minute_colours(6), maps.NO_DATA_COLOUR]

@@ -6,7 +6,7 @@ the Census 2021 population the origins carry and summarises them by LSOA, ward o
 council area, for any time of week; :class:`Study` is the one entry point that the CLI,
 the app and notebooks share::
 
-    from mapping.coverage import Study
+    from mapping.analysis.coverage import Study
     study = Study.load()
     study.coverage(category="sarc", at="Sat 02:00", by="district")
 
@@ -32,7 +32,7 @@ import pandas as pd
 from mapping import geography
 from mapping.errors import ServiceMapError
 from mapping.geography import AGE_BANDS
-from mapping.hours import format_when, parse_when
+from mapping.inputs.hours import format_when, parse_when
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -370,7 +370,7 @@ class Study:
         data_dir
             Generated-data folder (default ``data/``).
         sources
-            Raw sources folder or located :class:`mapping.sources.Sources` (used only
+            Raw sources folder or located :class:`mapping.inputs.sources.Sources` (used only
             when something must be built).
         services
             Register path or frame (default ``data/services.csv``).
@@ -381,9 +381,9 @@ class Study:
         progress
             Show progress bars while building.
         """
-        from mapping import services as services_mod
-        from mapping.sources import Sources, locate_sources
-        from mapping.travel import TravelEngine
+        from mapping.inputs import register as services_mod
+        from mapping.inputs.sources import Sources, locate_sources
+        from mapping.routing.engine import TravelEngine
 
         located = None
         if build:

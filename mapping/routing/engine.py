@@ -15,7 +15,7 @@ a subset of rows of that matrix, not a new search. A what-if site costs one more
 Rules
 -----
 Opening hours
-    ``at`` picks both the services that are open (:func:`mapping.hours.is_open`) and the
+    ``at`` picks both the services that are open (:func:`mapping.inputs.hours.is_open`) and the
     speed profile (:func:`mapping.network.profile_for`). With no ``at`` every service
     counts as open and the ``daytime`` profile is used (the slower, cautious choice).
     Hours count only as stated: an ``unknown`` state, or no hours at all, is closed.
@@ -53,7 +53,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from mapping.errors import ServiceMapError
-from mapping.hours import is_open, parse_when
+from mapping.inputs.hours import is_open, parse_when
 from mapping.network.graph import RoadNetwork
 from mapping.network.profiles import profile_for
 from mapping.network.snap import MAX_SNAP_M, snap
@@ -394,7 +394,7 @@ class TravelEngine:
     origins_xy
         ``(n, 2)`` origin easting/northing (EPSG:27700 metres).
     services
-        The services register (see :func:`mapping.services.load_register`): columns
+        The services register (see :func:`mapping.inputs.register.load_register`): columns
         ``id``, ``category`` and, where known, ``name``, ``opening_hours``, ``min_age``,
         ``max_age``, ``crime_types``, ``provider_area``, ``confidential``, and a point
         ``geometry`` in EPSG:27700 (or ``easting``/``northing`` columns).
@@ -498,7 +498,7 @@ class TravelEngine:
         data_dir
             Folder of generated data (default :func:`mapping.store.default_data_dir`).
         sources
-            Raw sources folder (or located :class:`mapping.sources.Sources`).
+            Raw sources folder (or located :class:`mapping.inputs.sources.Sources`).
         register
             Services register: a path, a loaded frame, or ``None`` for the default.
         origins
@@ -509,7 +509,7 @@ class TravelEngine:
             Passed to :class:`TravelEngine` (``max_snap_m``, ``limit_minutes``).
         """
         from mapping import geography
-        from mapping.sources import Sources, locate_sources
+        from mapping.inputs.sources import Sources, locate_sources
 
         if sources is not None and not isinstance(sources, Sources):
             sources = locate_sources(sources)
@@ -522,7 +522,7 @@ class TravelEngine:
         if origins is None:
             origins = geography.load_origins(data_dir)
         if not isinstance(register, pd.DataFrame):
-            from mapping.services import load_register
+            from mapping.inputs.register import load_register
 
             register = load_register(register, sources=sources)
         if {"easting", "northing"} <= set(origins.columns):
@@ -1163,8 +1163,8 @@ def _postcode_resolver(sources: Any) -> Any:
     """
 
     def resolve(postcodes: list[str]) -> dict[str, tuple[float, float] | str]:
-        from mapping.services import lookup_postcodes, normalise_postcode
-        from mapping.sources import locate_sources
+        from mapping.inputs.register import lookup_postcodes, normalise_postcode
+        from mapping.inputs.sources import locate_sources
 
         out: dict[str, tuple[float, float] | str] = {}
         canonical: dict[str, str] = {}
@@ -1216,7 +1216,7 @@ def run_matrix(
         Raw sources folder (or located sources) and generated-data folder.
     postcode_xy
         Postcode resolver ``f(list) -> {postcode: (easting, northing)}`` (default:
-        OS Code-Point Open through :func:`mapping.services.lookup_postcodes`).
+        OS Code-Point Open through :func:`mapping.inputs.register.lookup_postcodes`).
 
     Returns
     -------

@@ -1,12 +1,11 @@
 """Thin Streamlit helpers for the app: cached loaders, per-session state, messages.
 
-Nothing here analyses anything: every figure comes from :class:`mapping.coverage.Study`,
-:mod:`mapping.gaps`, :mod:`mapping.scenarios` and :mod:`mapping.export`. This module
+Nothing here analyses anything: every figure comes from :class:`mapping.Study`. This module
 only decides what is computed once per process, what once per query and what belongs
 to one browser session:
 
 Once per process (``st.cache_resource``)
-    The baseline :class:`~mapping.coverage.Study` (boundaries, origins, register, road
+    The baseline :class:`mapping.Study` (boundaries, origins, register, road
     network and the travel engine with its drive-time vectors), shared by every session.
     On a fresh machine the first session builds the data with a visible progress bar.
 Once per query (``st.cache_data``)
@@ -41,11 +40,12 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from mapping import ATTRIBUTION, __version__, geography, maps
-from mapping import services as services_mod
-from mapping.coverage import Study, TimeSlot, resolve_slot
+from mapping import ATTRIBUTION, __version__, geography
+from mapping.analysis.coverage import Study, TimeSlot, resolve_slot
 from mapping.errors import ServiceMapError
-from mapping.sources import SOURCES_ENV, Sources, locate_sources
+from mapping.inputs import register as services_mod
+from mapping.inputs.sources import SOURCES_ENV, Sources, locate_sources
+from mapping.outputs import maps
 from mapping.store import default_data_dir
 
 __all__ = [
@@ -245,7 +245,7 @@ def register_problems(content: bytes, display_name: str) -> list[str]:
     """Validate an uploaded register; return its problems as ``name:row:field: message``.
 
     The upload is written to a private temporary file for
-    :func:`mapping.services.validate_register` and removed again.
+    :func:`mapping.inputs.register.validate_register` and removed again.
     """
     return list(_register_problems(content, display_name, sources_option()))
 
@@ -270,7 +270,7 @@ def use_session_register(content: bytes, display_name: str) -> SessionRegister:
     ServiceMapError
         If the upload is not a valid register (nothing is replaced then).
     """
-    from mapping.travel import TravelEngine
+    from mapping.routing.engine import TravelEngine
 
     base = baseline_study()
     explicit = sources_option()
@@ -351,13 +351,13 @@ def origin_minutes_table(
 
 @st.cache_data(show_spinner="Evaluating the gap rules…", max_entries=16)
 def _gaps(_study: Study, key: str, today: str) -> pd.DataFrame:
-    from mapping import gaps
+    from mapping.analysis import gaps
 
     return gaps.evaluate(_study, as_of=date.fromisoformat(today))
 
 
 def gap_register() -> pd.DataFrame:
-    """The gap register (:func:`mapping.gaps.evaluate`) of this session's study, cached daily."""
+    """The gap register (:func:`mapping.analysis.gaps.evaluate`), cached daily."""
     return _gaps(current_study(), study_key(), date.today().isoformat())
 
 
@@ -373,7 +373,7 @@ def _comparison(
     threshold: float,
     age_band: str | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    from mapping import scenarios
+    from mapping.analysis import scenarios
 
     result = scenarios.compare(
         _study,
@@ -397,7 +397,7 @@ def scenario_comparison(
     threshold: float,
     age_band: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """:func:`mapping.scenarios.compare` tables (by area, totals, gaps), cached per scenario."""
+    """:func:`mapping.analysis.scenarios.compare` tables (by area, totals, gaps), per scenario."""
     return _comparison(
         current_study(),
         scenario,
@@ -452,14 +452,14 @@ def service_names(register: pd.DataFrame) -> dict[str, str]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def table_bytes(table: pd.DataFrame, stem: str, fmt: str) -> bytes:
-    """A table as a download, through :func:`mapping.export.write_table`.
+    """A table as a download, through :func:`mapping.outputs.export.write_table`.
 
     Formula-safe (text cells a spreadsheet would evaluate are quoted). ``fmt="xlsx"``
     gives the workbook, whose README sheet carries the attribution; ``fmt="zip"`` gives
     the CSV together with the ``<stem>.README.txt`` that carries it, since a plain CSV
     has nowhere to put it without breaking CSV readers.
     """
-    from mapping.export import write_table
+    from mapping.outputs.export import write_table
 
     with tempfile.TemporaryDirectory(prefix="service-map-download-") as folder:
         if fmt == "zip":

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import widgets
-from mapping import app_state
-from mapping.coverage import NAMED_SLOTS, SARC_COLUMNS, population_by_minutes, resolve_slot
+from app import state as app_state
+from app import widgets
+from mapping.analysis.coverage import NAMED_SLOTS, SARC_COLUMNS, population_by_minutes, resolve_slot
 
 _SHOWN = [c for c in SARC_COLUMNS if c != "area_code"]
 

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from mapping import app_state
-from mapping.coverage import NAMED_SLOTS
+from app import state as app_state
+from mapping.analysis.coverage import NAMED_SLOTS
 from mapping.geography import AGE_BANDS
-from mapping.maps import CATEGORY_LABELS
-from mapping.services import CATEGORIES
+from mapping.inputs.register import CATEGORIES
+from mapping.outputs.maps import CATEGORY_LABELS
 
 #: Thresholds offered (minutes); the report thresholds plus a few in between.
 THRESHOLDS: tuple[int, ...] = (10, 15, 20, 30, 45, 60, 75, 90, 120)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import widgets
-from mapping import app_state, maps
-from mapping.coverage import resolve_slot
-from mapping.maps import CATEGORY_LABELS
-from mapping.services import public_view
+from app import state as app_state
+from app import widgets
+from mapping.analysis.coverage import resolve_slot
+from mapping.inputs.register import public_view
+from mapping.outputs import maps
+from mapping.outputs.maps import CATEGORY_LABELS
 
 
 def _headline(category: str, at: str, age_band: str | None, threshold: int) -> None:

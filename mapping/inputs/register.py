@@ -50,9 +50,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 from shapely.geometry import Point
 
-from mapping import hours
 from mapping.errors import ServiceMapError
-from mapping.sources import LANCASHIRE_LAD_CODES, SourceError, Sources, locate_sources
+from mapping.inputs import hours
+from mapping.inputs.sources import LANCASHIRE_LAD_CODES, SourceError, Sources, locate_sources
 from mapping.store import atomic_write_text, repo_root
 from mapping.study_area import ANALYSIS_CRS, to_27700, to_lonlat
 
@@ -268,7 +268,7 @@ def lookup_postcodes(postcodes: Iterable[str], sources: Sources) -> pd.DataFrame
     postcodes
         Postcodes in any case and spacing; ones not shaped like a postcode are ignored.
     sources
-        The located raw sources (see :func:`mapping.sources.locate_sources`).
+        The located raw sources (see :func:`mapping.inputs.sources.locate_sources`).
 
     Returns
     -------
@@ -279,7 +279,7 @@ def lookup_postcodes(postcodes: Iterable[str], sources: Sources) -> pd.DataFrame
 
     Raises
     ------
-    mapping.sources.SourceError
+    mapping.inputs.sources.SourceError
         If the Code-Point zip is missing or unreadable.
     """
     wanted = sorted({pc for pc in map(_canonical_or_none, postcodes) if pc is not None})
@@ -798,7 +798,7 @@ def validate_register(
         The register CSV.
     sources
         Located raw sources, for the Code-Point Open postcode checks; found with
-        :func:`~mapping.sources.locate_sources` when omitted.
+        :func:`~mapping.inputs.sources.locate_sources` when omitted.
     check_postcodes
         Check postcodes and postcode/point agreement against Code-Point Open. When the
         sources cannot be found this is itself reported as a problem.
@@ -990,7 +990,7 @@ def geocode_register(
     RegisterError
         If the file cannot be read as a register, or a postcode is not in Code-Point
         Open (nothing is written then).
-    mapping.sources.SourceError
+    mapping.inputs.sources.SourceError
         If the Code-Point zip cannot be found or read.
     """
     path = Path(default_register_path() if path is None else path)

@@ -2,11 +2,11 @@
 
 Rules are read from a TOML file (default ``data/gap_rules.toml``) whose thresholds and
 severity bands are parameters, each with a one-line description and the source of its
-benchmark. :func:`evaluate` applies them to a :class:`mapping.coverage.Study` and
+benchmark. :func:`evaluate` applies them to a :class:`mapping.analysis.coverage.Study` and
 returns one row per gap::
 
-    from mapping.coverage import Study
-    from mapping.gaps import evaluate
+    from mapping.analysis.coverage import Study
+    from mapping.analysis.gaps import evaluate
 
     register = evaluate(Study.load())
 
@@ -45,11 +45,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mapping.coverage import TOTAL_CODE, TimeSlot, resolve_slot
+from mapping.analysis.coverage import TOTAL_CODE, TimeSlot, resolve_slot
 from mapping.errors import ServiceMapError
 from mapping.geography import AGE_BANDS
-from mapping.hours import is_open
-from mapping.services import CATEGORIES, LANCASHIRE, LANCASHIRE_LAD_CODES, stale_mask
+from mapping.inputs.hours import is_open
+from mapping.inputs.register import CATEGORIES, LANCASHIRE, LANCASHIRE_LAD_CODES, stale_mask
 from mapping.store import repo_root
 
 __all__ = [
@@ -1035,7 +1035,7 @@ def evaluate(
     Parameters
     ----------
     study
-        A :class:`mapping.coverage.Study`; its effective register is used, so what-if
+        A :class:`mapping.analysis.coverage.Study`; its effective register is used, so what-if
         changes (:meth:`Study.with_changes`, scenarios) flow through.
     rules
         Rules from :func:`load_rules`, or a rules file (default: ``data/gap_rules.toml``).

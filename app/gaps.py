@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import widgets
-from mapping import app_state
+from app import state as app_state
+from app import widgets
 
 _SEVERITY_ORDER = ("high", "medium", "low")
 
@@ -13,7 +13,7 @@ _SEVERITY_ORDER = ("high", "medium", "low")
 def render() -> None:
     """Draw the page."""
     st.header("Gap register")
-    from mapping import gaps
+    from mapping.analysis import gaps
 
     register = app_state.gap_register()
     st.caption(
