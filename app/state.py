@@ -452,14 +452,14 @@ def service_names(register: pd.DataFrame) -> dict[str, str]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def table_bytes(table: pd.DataFrame, stem: str, fmt: str) -> bytes:
-    """A table as a download, through :func:`mapping.outputs.export.write_table`.
+    """A table as a download, through :func:`mapping.outputs.tables.write_table`.
 
     Formula-safe (text cells a spreadsheet would evaluate are quoted). ``fmt="xlsx"``
     gives the workbook, whose README sheet carries the attribution; ``fmt="zip"`` gives
     the CSV together with the ``<stem>.README.txt`` that carries it, since a plain CSV
     has nowhere to put it without breaking CSV readers.
     """
-    from mapping.outputs.export import write_table
+    from mapping.outputs.tables import write_table
 
     with tempfile.TemporaryDirectory(prefix="service-map-download-") as folder:
         if fmt == "zip":

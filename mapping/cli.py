@@ -309,7 +309,7 @@ def _load_study(
 
 def _write_table(table: pd.DataFrame, out: Path) -> None:
     """Write a table as CSV or XLSX (by extension), atomically and formula-safe."""
-    from mapping.outputs.export import write_table
+    from mapping.outputs.tables import write_table
 
     write_table(table, out)
     typer.echo(f"wrote {out}")

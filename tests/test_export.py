@@ -27,7 +27,9 @@ from mapping.errors import ServiceMapError
 from mapping.inputs.register import load_register
 from mapping.inputs.sources import Sources
 from mapping.outputs import export as export_mod
-from mapping.outputs.export import export_all, neutralise_formula, safe_frame, write_table
+from mapping.outputs.export import export_all
+from mapping.outputs.safety import neutralise_formula, safe_frame
+from mapping.outputs.tables import write_table
 
 REPO = Path(__file__).parent.parent
 REGISTER = REPO / "data" / "services.csv"
@@ -510,7 +512,7 @@ def test_a_what_if_study_exports_its_effective_register(study: Study, tmp_path: 
 # ---- provenance and attribution --------------------------------------------------------------
 
 
-def _readme_text(workbook: dict[str, list[tuple[Any, ...]]]) -> str:
+def readme_text(workbook: dict[str, list[tuple[Any, ...]]]) -> str:
     return "\n".join(" | ".join(str(v) for v in row if v is not None) for row in workbook["README"])
 
 
@@ -521,7 +523,7 @@ def test_readme_sheet_records_parameters_sources_and_attribution(
     manifest: dict[str, Any],
 ) -> None:
     assert next(iter(workbook)) == "README"
-    text = _readme_text(workbook)
+    text = readme_text(workbook)
     assert "network source | offline" in text
     assert "params.circuity" in text  # the network's parameters, not just its name
     for relpath, digest in sources.verify_all().items():
@@ -546,7 +548,7 @@ def test_every_file_carries_the_attribution(
     page = (out / "report.html").read_text(encoding="utf-8")
     outside_map = html.unescape(re.sub(r'srcdoc="[^"]*"', "", page))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    workbook_text = _readme_text(workbook)
+    workbook_text = readme_text(workbook)
     gpkg = [pyogrio.read_info(out / "coverage.gpkg", layer=la) for la in GIS_LAYERS]
     parquet = [pq.read_schema(out / f).metadata for f in GIS_LAYERS.values()]
     for line in ATTRIBUTION:
@@ -621,7 +623,7 @@ def test_an_interrupted_export_leaves_the_previous_one_intact(
         written.extend(p.name for p in folder.iterdir())  # tables already written
         raise error
 
-    monkeypatch.setattr(export_mod, "_write_layers", fail_midway)
+    monkeypatch.setattr(export_mod, "write_layers", fail_midway)
     with pytest.raises(type(error)):
         export_all(study, target, **small)
     assert "coverage.xlsx" in written and "services.csv" in written

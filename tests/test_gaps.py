@@ -390,7 +390,7 @@ def test_cli_writes_the_register(
 ) -> None:
     export = pytest.importorskip("mapping.outputs.export")
     if not hasattr(export, "write_table"):
-        pytest.skip("mapping.outputs.export.write_table is not there yet")
+        pytest.skip("mapping.outputs.tables.write_table is not there yet")
     from mapping.cli import main
 
     out = tmp_path / "gaps.csv"

@@ -1,0 +1,290 @@
+"""The export pack's self-contained HTML report."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from mapping import ATTRIBUTION, __version__
+from mapping.outputs.layers import slot_key
+from mapping.outputs.pack import ExportContext
+from mapping.outputs.safety import neutralise_formula
+
+if TYPE_CHECKING:
+    pass
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(neutralise_formula(value)), quote=True)
+
+
+def _pct(value: Any) -> str:
+    # Rounding first, then "+ 0.0", turns a tiny negative into "0.0%", not "-0.0%".
+    return "" if value is None or pd.isna(value) else f"{round(100 * float(value), 1) + 0.0:.1f}%"
+
+
+def _mins(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else f"{round(float(value), 1) + 0.0:.1f}"
+
+
+def _people(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(value):,.0f}"
+
+
+def _generic(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.4g}"
+    if isinstance(value, tuple | list | set | frozenset):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def _html_table(
+    frame: pd.DataFrame,
+    columns: Sequence[tuple[str, str, Callable[[Any], str]]],
+    *,
+    emphasise: Callable[[pd.Series], bool] | None = None,
+) -> str:
+    def cell(value: Any, fmt: Callable[[Any], str]) -> str:
+        text = fmt(value)
+        # Text from the data is neutralised; numbers we formatted ("-3.2") are not.
+        return _esc(text) if isinstance(value, str) else html.escape(text, quote=True)
+
+    head = "".join(f"<th>{_esc(label)}</th>" for _, label, _ in columns)
+    body = []
+    for _, row in frame.iterrows():
+        cells = "".join(f"<td>{cell(row[col], fmt)}</td>" for col, _, fmt in columns)
+        attr = ' class="total"' if emphasise is not None and emphasise(row) else ""
+        body.append(f"<tr{attr}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _headline_html(extras: dict[str, Any]) -> str:
+    table = extras["headline_sarc"]
+    totals = table[table["area_code"] == "TOTAL"].set_index("slot")
+    day, night = extras["headline"]
+    if day.at not in totals.index or night.at not in totals.index:
+        return ""
+    d, n = totals.loc[day.at], totals.loc[night.at]
+    points = [
+        f"At {night.at} ({night.name}) {_pct(n['share_nearest_outside_lancashire'])} of "
+        f"Lancashire's population have their nearest open SARC outside the county, against "
+        f"{_pct(d['share_nearest_outside_lancashire'])} at {day.at} ({day.name}).",
+        f"{_people(n['population_over_60'])} people are more than 60 minutes' drive from an "
+        f"open SARC at {night.at}, against {_people(d['population_over_60'])} at {day.at}.",
+        f"Mean drive time to the nearest open SARC: {_mins(n['mean_minutes'])} minutes at "
+        f"{night.at}, {_mins(d['mean_minutes'])} minutes at {day.at}.",
+    ]
+    if n["population_unreached"] > 0 or d["population_unreached"] > 0:
+        points.append(
+            f"People with no open SARC within reach: {_people(n['population_unreached'])} at "
+            f"{night.at}, {_people(d['population_unreached'])} at {day.at}."
+        )
+    return "<ul class='headline'>" + "".join(f"<li>{_esc(p)}</li>" for p in points) + "</ul>"
+
+
+def _service_names(register: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True))
+
+
+def _report_map(extras: dict[str, Any]) -> str:
+    """Render the folium map (council areas, SARC minutes by LSOA, services)."""
+    import folium
+    import shapely
+    from branca.colormap import StepColormap
+
+    from mapping.outputs import maps
+    from mapping.study_area import MAP_CRS
+
+    register = extras["register"]
+    fmap = maps.base_map()
+    bins = [0, 15, 30, 45, 60, 90, 120]
+    # Viridis steps: ordered, print-safe and readable with colour-vision deficiencies.
+    colours = ["#fde725", "#90d743", "#35b779", "#21918c", "#31688e", "#443983"]
+    scale = StepColormap(
+        colours, index=bins, vmin=0, vmax=120, caption="Drive minutes to the nearest open SARC"
+    )
+    lsoas = extras["layers"]["lsoas"]
+    # Simplified to 40 m and rounded to 1e-5 degrees (about 1 m): LSOA shapes stay
+    # recognisable while the page shrinks from about 5 MB to under 2 MB.
+    simplified = lsoas[["lsoa21_name", "geometry"]].copy()
+    simplified["geometry"] = lsoas.geometry.simplify(40, preserve_topology=True)
+    simplified = simplified.to_crs(MAP_CRS)
+    simplified["geometry"] = shapely.set_precision(simplified.geometry.values, 1e-5)
+    for i, slot in enumerate(extras["headline"]):
+        column = f"sarc_{slot_key(slot)}_mean_minutes"
+        shown = simplified.copy()
+        shown["minutes"] = lsoas[column].round(1)
+        shown["label"] = shown["minutes"].map(
+            lambda v: "no open SARC" if pd.isna(v) else f"{v:.1f} min"
+        )
+
+        def style(feature: dict[str, Any]) -> dict[str, Any]:
+            value = feature["properties"]["minutes"]
+            fill = "#bbbbbb" if value is None else scale(min(float(value), 119.9))
+            return {"fillColor": fill, "color": fill, "weight": 0.2, "fillOpacity": 0.6}
+
+        folium.GeoJson(
+            shown[["lsoa21_name", "label", "minutes", "geometry"]],
+            name=f"SARC minutes, {slot.name} ({slot.at})",
+            show=i == len(extras["headline"]) - 1,
+            style_function=style,
+            tooltip=folium.GeoJsonTooltip(
+                fields=["lsoa21_name", "label"], aliases=["LSOA", "Mean minutes"]
+            ),
+        ).add_to(fmap)
+    scale.add_to(fmap)
+    areas = extras["areas"].copy()
+    areas["geometry"] = areas.geometry.simplify(40, preserve_topology=True)
+    maps.add_council_areas(fmap, areas)
+    maps.add_confidential_districts(fmap, areas, register)
+    maps.add_services(fmap, register)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap.get_root().render()
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5rem auto;
+max-width:1200px;padding:0 1rem;color:#222;line-height:1.45}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;font-size:.82rem;margin:.5rem 0}
+th,td{border:1px solid #ccc;padding:.2rem .4rem;text-align:left;vertical-align:top}
+th{background:#f2f2f2}tr.total td{font-weight:bold;background:#fafafa}
+.map{width:100%;height:620px;border:1px solid #ccc}
+.meta{color:#555}.attribution{font-size:.8rem;color:#444;border-top:1px solid #ccc;
+margin-top:2rem;padding-top:.5rem}.headline li{margin:.3rem 0}
+.scroll{max-height:32rem;overflow:auto}
+"""
+
+
+def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
+    names = _service_names(extras["register"])
+    sarc = extras["sarc"].copy()
+    sarc["nearest_service_name"] = sarc["nearest_service"].map(
+        lambda sid: names.get(str(sid), str(sid)) if isinstance(sid, str) else ""
+    )
+    sarc_table = _html_table(
+        sarc,
+        [
+            ("area_name", "Council area", _generic),
+            ("slot", "Slot", _generic),
+            ("slot_name", "", _generic),
+            ("population", "Population", _people),
+            ("share_nearest_preston", "Nearest: Preston", _pct),
+            ("share_nearest_manchester", "Manchester", _pct),
+            ("share_nearest_cumbria", "Cumbria", _pct),
+            ("share_nearest_other", "Other", _pct),
+            ("share_nearest_outside_lancashire", "Outside Lancashire", _pct),
+            ("mean_minutes", "Mean min", _mins),
+            ("minutes_added", "Minutes added vs first slot", _mins),
+            ("population_over_60", "People > 60 min", _people),
+            ("population_over_90", "People > 90 min", _people),
+            ("nearest_service_name", "Nearest open SARC (most residents)", _generic),
+        ],
+        emphasise=lambda row: row["area_code"] == "TOTAL",
+    )
+    glance = []
+    for (_, level), frame in extras["coverage"].items():
+        if level == "district":
+            glance.append(frame[frame["area_code"] == "TOTAL"])
+    glance_frame = pd.concat(glance, ignore_index=True)
+    beyond = next(c for c in glance_frame.columns if c.startswith("population_beyond_"))
+    within = [c for c in glance_frame.columns if re.fullmatch(r"share_within_[\d.]+", c)]
+    glance_table = _html_table(
+        glance_frame,
+        [
+            ("category", "Category", _generic),
+            ("age_band", "Population", _generic),
+            ("slot", "Slot", _generic),
+            ("slot_name", "", _generic),
+            ("eligible_population", "People", _people),
+            ("mean_minutes", "Mean min", _mins),
+            ("p90_minutes", "90th pct min", _mins),
+            *[(c, f"Within {c.removeprefix('share_within_')} min", _pct) for c in within],
+            (beyond, f"People beyond {beyond.removeprefix('population_beyond_')} min", _people),
+            ("share_nearest_outside_lancashire", "Nearest outside Lancashire", _pct),
+        ],
+    )
+    gaps = extras["gaps"]
+    if gaps.empty:
+        gaps_html = "<p>No gaps found by the rules.</p>"
+    else:
+        gaps_html = (
+            "<div class='scroll'>"
+            + _html_table(gaps, [(c, str(c), _generic) for c in gaps.columns])
+            + "</div>"
+        )
+    scenario_html = ""
+    if extras["scenario_tables"]:
+        parts = [f"<h2>Scenario: {_esc(extras['scenario_name'])}</h2>"]
+        for table in extras["scenario_tables"]:
+            parts.append(f"<h3>{_esc(table.description)}</h3><div class='scroll'>")
+            parts.append(
+                _html_table(table.frame, [(c, str(c), _generic) for c in table.frame.columns])
+            )
+            parts.append("</div>")
+        scenario_html = "".join(parts)
+    map_doc = _report_map(extras)
+    parameters = "".join(
+        f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in context.parameters
+    )
+    sources = "".join(
+        f"<tr><td>{_esc(n)}</td><td>{_esc(t)}</td><td>{_esc(p)}</td><td><code>{_esc(d)}</code>"
+        "</td></tr>"
+        for n, d, t, p in context.sources
+    )
+    method = "".join(f"<li>{_esc(note)}</li>" for note in context.method)
+    notes = "".join(f"<li>{_esc(note)}</li>" for note in context.notes)
+    attribution = "<br>".join(_esc(line) for line in ATTRIBUTION)
+    title = "Lancashire victim services: drive-time coverage"
+    return f"""<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="lancashire-service-map {_esc(__version__)}">
+<title>{_esc(title)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<h1>{_esc(title)}</h1>
+<p class="meta">Generated {_esc(context.generated_at)} (UTC) by lancashire-service-map
+{_esc(__version__)}. Road network: <strong>{_esc(context.network_source)}</strong>.</p>
+<h2>Headline: the out-of-hours SARC gap</h2>
+{_headline_html(extras)}
+<h2>Map</h2>
+<p>Mean drive minutes to the nearest open SARC by LSOA at each headline slot (switch
+layers at the top right), services, and council areas holding confidential services
+(refuges and safe houses are never shown as points). The map loads Leaflet and the base
+map tiles from the internet.</p>
+<iframe class="map" title="Coverage map" sandbox="allow-scripts allow-popups"
+srcdoc="{html.escape(map_doc, quote=True)}"></iframe>
+<h2>Where is the nearest open SARC?</h2>
+<p>Shares of each council area's population, by where its nearest open SARC is.</p>
+<div class="scroll">{sarc_table}</div>
+<h2>Coverage at a glance (Lancashire)</h2>
+{glance_table}
+<h2>Gap register</h2>
+{gaps_html}
+{scenario_html}
+<h2>Method</h2>
+<ol>{method}</ol>
+<h2>Parameters</h2>
+<table>{parameters}</table>
+<h2>Data sources</h2>
+<table><thead><tr><th>File</th><th>Title</th><th>Publisher</th><th>sha256</th></tr></thead>
+<tbody>{sources}</tbody></table>
+{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+<footer class="attribution"><strong>Attribution</strong> (Open Government Licence
+v3.0)<br>{attribution}<br>Base map © OpenStreetMap contributors.</footer>
+</body>
+</html>
+"""

@@ -1,0 +1,235 @@
+"""Write one table as CSV or XLSX, formula-safe, atomically, with attribution beside it."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from mapping import ATTRIBUTION, __version__
+from mapping.errors import ServiceMapError
+from mapping.outputs.safety import neutralise_formula, safe_frame
+from mapping.store import atomic_path
+
+if TYPE_CHECKING:
+    pass
+
+
+def tabular(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` as a flat table: sequences joined with ``;``, geometry as WKT."""
+    out = pd.DataFrame(df).copy()
+    for column in out.columns:
+        series = out[column]
+        if hasattr(series, "to_wkt") or str(series.dtype) == "geometry":
+            out[column] = series.to_wkt() if hasattr(series, "to_wkt") else series.astype(str)
+        else:
+            out[column] = join_sequences(series)
+    return pd.DataFrame(out)
+
+
+def join_sequences(series: pd.Series) -> pd.Series:
+    """Join tuple cells with ``;``: the register's list fields, as in its CSV file."""
+    if not pd.api.types.is_object_dtype(series.dtype):
+        return series
+    return series.map(
+        lambda v: (
+            ";".join(str(x) for x in v) if isinstance(v, tuple | list | set | frozenset) else v
+        )
+    )
+
+
+def attribution_text() -> str:
+    return "\n".join(ATTRIBUTION)
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _readme_for_table(path: Path, rows: int, generated_at: str) -> str:
+    return (
+        f"{path.name}\n{'=' * len(path.name)}\n\n"
+        f"A table of {rows:,} rows written by lancashire-service-map {__version__} "
+        f"(mapping.outputs.export) at {generated_at}.\n"
+        "Text cells that a spreadsheet could read as a formula start with a single quote (').\n"
+        "\nAttribution (Open Government Licence v3.0)\n"
+        "------------------------------------------\n"
+        f"{attribution_text()}\n"
+    )
+
+
+def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> list[Path]:
+    """Write a table as CSV or XLSX (by extension), atomically and formula-safe.
+
+    Where the attribution goes
+        A CSV file stays a plain rectangular table whose first line is the header, so
+        ``pandas.read_csv``, R's ``read.csv``, csvkit and spreadsheets read it without
+        options; a leading ``#`` comment block would break them (and ``comment="#"``
+        would also cut any cell containing ``#``). Its attribution and provenance go
+        into a sibling ``<stem>.README.txt`` written with it, the convention of
+        published open data (and of ``export_all``, whose folder carries one
+        ``README.txt`` for all its CSV files). An XLSX workbook carries them itself, in
+        a ``README`` sheet after the data sheet.
+
+    Parameters
+    ----------
+    table
+        The table; a GeoDataFrame's geometry is written as WKT, tuple cells (the
+        register's list fields) as ``;``-separated text. The index is not written.
+    path
+        Destination ending in ``.csv`` or ``.xlsx``.
+
+    Returns
+    -------
+    list of Path
+        The files written: the table, then (for CSV) its README.
+
+    Raises
+    ------
+    ServiceMapError
+        For any other extension.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ServiceMapError(
+            f"{path}: cannot write a table as {suffix or 'a file without extension'!r}; "
+            "use a name ending in .csv or .xlsx"
+        )
+    generated_at = now_utc()
+    frame = safe_frame(tabular(table))
+    if suffix == ".csv":
+        readme = path.with_name(f"{path.stem}.README.txt")
+        with atomic_path(readme) as tmp:
+            tmp.write_text(_readme_for_table(path, len(frame), generated_at), encoding="utf-8")
+        with atomic_path(path) as tmp:
+            write_csv(frame, tmp)
+        return [path, readme]
+    sheet = sheet_name(path.stem, {"README"})
+    readme_rows: list[list[Any]] = [
+        ["About this workbook"],
+        ["table", sheet],
+        ["rows", len(frame)],
+        ["software", f"lancashire-service-map {__version__}"],
+        ["generated at (UTC)", generated_at],
+        ["formulas", "text cells that look like formulas start with a single quote (')"],
+        [],
+        ["Attribution (Open Government Licence v3.0)"],
+        *[[line] for line in ATTRIBUTION],
+    ]
+    with atomic_path(path) as tmp:
+        write_workbook([(sheet, frame)], readme_rows, tmp, False)
+    return [path]
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write an already safe frame as UTF-8 CSV (no index, ``\\n`` line ends)."""
+    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+_SHEET_MAX = 31
+
+
+def sheet_name(name: str, used: set[str]) -> str:
+    """Return a valid, unused Excel sheet name (≤ 31 characters, no ``[]:*?/\\``)."""
+    base = _SHEET_BAD.sub("_", name).strip("'") or "sheet"
+    candidate = base[:_SHEET_MAX]
+    n = 2
+    while candidate.lower() in {u.lower() for u in used}:
+        tag = f"_{n}"
+        candidate = base[: _SHEET_MAX - len(tag)] + tag
+        n += 1
+    used.add(candidate)
+    return candidate
+
+
+def _cell_value(value: Any) -> Any:
+    """Convert a pandas/numpy value to what openpyxl writes, formula-safe."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # Excel has no NaN or infinity; an empty cell reads as missing
+    if isinstance(value, pd.Timestamp):
+        return value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, bool | int | float | date):
+        return value
+    # Strip characters XLSX cannot hold first, then neutralise what is left.
+    return neutralise_formula(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+
+
+def write_workbook(
+    sheets: Sequence[tuple[str, pd.DataFrame]],
+    readme_rows: Sequence[Sequence[Any]],
+    path: Path,
+    readme_first: bool,
+) -> None:
+    """Write data sheets and a README sheet into one workbook (write-only, streamed)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def add_readme() -> None:
+        sheet = workbook.create_sheet("README")
+        sheet.column_dimensions["A"].width = 34
+        sheet.column_dimensions["B"].width = 70
+        sheet.column_dimensions["C"].width = 66
+        for row in readme_rows:
+            cells = [_cell_value(v) for v in row]
+            if len(cells) == 1 and isinstance(cells[0], str):
+                header = WriteOnlyCell(sheet, value=cells[0])
+                header.font = bold
+                sheet.append([header])
+            else:
+                sheet.append(cells)
+
+    if readme_first:
+        add_readme()
+    for name, frame in sheets:
+        sheet = workbook.create_sheet(name)
+        sheet.freeze_panes = "A2"
+        columns = list(frame.columns)
+        for i, column in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = min(
+                max(10, len(str(column)) + 2), 40
+            )
+        header = []
+        for column in columns:
+            cell = WriteOnlyCell(sheet, value=_cell_value(str(column)))
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        shares = [str(c).startswith("share_") for c in columns]
+        for row in frame.itertuples(index=False, name=None):
+            values = []
+            for value, is_share in zip(row, shares, strict=True):
+                value = _cell_value(value)
+                if is_share and isinstance(value, float):
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.number_format = "0.0%"
+                    values.append(cell)
+                else:
+                    values.append(value)
+            sheet.append(values)
+    if not readme_first:
+        add_readme()
+    workbook.save(path)
