@@ -160,7 +160,7 @@ def matrix(
     data_dir: DataDirOption = None,
 ) -> None:
     """Write the origin-destination drive-time matrix (see the command's help)."""
-    from mapping.routing.engine import run_matrix
+    from mapping.routing.matrix import run_matrix
 
     report = run_matrix(
         origins, destinations, out, at=at, network=network, sources=sources, data_dir=data_dir

@@ -22,12 +22,8 @@ from shapely.geometry import Point
 from mapping import network as network_mod
 from mapping.errors import ServiceMapError
 from mapping.network.graph import RoadNetwork
-from mapping.routing.engine import (
-    MATRIX_PARTIAL_EXIT_CODE,
-    TravelEngine,
-    od_matrix,
-    run_matrix,
-)
+from mapping.routing.engine import TravelEngine
+from mapping.routing.matrix import MATRIX_PARTIAL_EXIT_CODE, od_matrix, run_matrix
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ORIGINS_CSV = FIXTURES / "travel_origins.csv"

@@ -582,7 +582,7 @@ def _check(
             del sites[number]
             continue
         if engine is not None:
-            off = _off_network(engine, site)
+            off = _site_off_network(engine, site)
             if off:
                 problems.append(f"{where}:{field_name}: {label} is {off}")
                 del sites[number]
@@ -610,7 +610,7 @@ def _problem_order(line: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _off_network(engine: TravelEngine, site: _Site) -> str | None:
+def _site_off_network(engine: TravelEngine, site: _Site) -> str | None:
     """Why the travel engine cannot route to the site, or ``None`` if it can."""
     from mapping.network.snap import snap
 

@@ -38,7 +38,6 @@ Unroutable services
 
 from __future__ import annotations
 
-import csv
 import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -50,38 +49,35 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
 from mapping.errors import ServiceMapError
 from mapping.inputs.hours import is_open, parse_when
 from mapping.network.graph import RoadNetwork
 from mapping.network.profiles import profile_for
-from mapping.network.snap import MAX_SNAP_M, snap
+from mapping.network.snap import MAX_SNAP_M
+from mapping.routing.paths import (
+    as_search_graph,
+    off_network_reason,
+    profile_matrix,
+    seconds_between,
+    snap_arrays,
+    snap_points,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 __all__ = [
     "DEFAULT_PROFILE",
-    "MATRIX_PARTIAL_EXIT_CODE",
-    "MatrixReport",
     "NearestResult",
-    "ODMatrix",
     "Query",
     "TravelEngine",
-    "od_matrix",
-    "run_matrix",
 ]
 
 #: Profile used when a query names no time: typical daytime speeds (slower, cautious).
 DEFAULT_PROFILE = "daytime"
-#: Exit code of ``service-map matrix`` when the output was written but some input rows
-#: were skipped (0: every row used; 1: nothing written; 2: command-line usage error).
-MATRIX_PARTIAL_EXIT_CODE = 3
 AgeRule = Literal["overlap", "contains"]
 
-# Keep each block of dijkstra output under ~64 MB: rows × nodes × 8 bytes.
-_BLOCK_BYTES = 64 * 2**20
 # Unfilled rows kept at the end of each minutes matrix for what-if services.
 _SPARE_ROWS = 16
 
@@ -89,140 +85,7 @@ _SPARE_ROWS = 16
 # ---- low-level shortest paths -------------------------------------------------------
 
 
-def _as_search_graph(matrix: sp.spmatrix | sp.sparray) -> sp.csr_matrix:
-    """Return ``matrix`` as float64 CSR, the form csgraph uses without another copy."""
-    graph = sp.csr_matrix(matrix, dtype=np.float64)
-    graph.sort_indices()
-    return graph
-
-
-def _seconds_between(
-    graph: sp.csr_matrix,
-    sources: np.ndarray,
-    targets: np.ndarray,
-    limit: float = np.inf,
-) -> np.ndarray:
-    """Shortest-path seconds from each source node to each target node on ``graph``.
-
-    Runs one dijkstra per *distinct* source, in blocks that bound memory, and keeps only
-    the target columns. Returns a ``(len(sources), len(targets))`` float64 array with
-    ``inf`` where a target is unreachable (or beyond ``limit``).
-    """
-    sources = np.asarray(sources, dtype=np.int64)
-    targets = np.asarray(targets, dtype=np.int64)
-    out = np.full((sources.size, targets.size), np.inf)
-    if sources.size == 0 or targets.size == 0:
-        return out
-    unique, inverse = np.unique(sources, return_inverse=True)
-    block = max(1, _BLOCK_BYTES // (8 * max(graph.shape[0], 1)))
-    for start in range(0, unique.size, block):
-        chunk = unique[start : start + block]
-        dist = dijkstra(graph, directed=True, indices=chunk, limit=limit)
-        dist = np.atleast_2d(dist)[:, targets]
-        rows = (inverse >= start) & (inverse < start + chunk.size)
-        out[rows] = dist[inverse[rows] - start]
-    return out
-
-
-def _snap(network: RoadNetwork, xy: np.ndarray, max_snap_m: float) -> Any:
-    """Snap points with the network module (one snapping rule for the whole package)."""
-    return snap(network, np.asarray(xy, dtype=float).reshape(-1, 2), max_distance_m=max_snap_m)
-
-
-def _snap_arrays(result: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    node = np.asarray(result.node)
-    ok = np.asarray(result.ok, dtype=bool)
-    seconds = np.asarray(result.seconds, dtype=float)
-    distance = np.asarray(result.distance_m, dtype=float)
-    return np.where(ok, node, 0).astype(np.int64), seconds, distance, ok
-
-
 # ---- origin-destination matrix ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ODMatrix:
-    """Drive minutes between origin and destination points.
-
-    Attributes
-    ----------
-    minutes
-        ``(n_origins, n_destinations)`` float array: minutes from origin i to
-        destination j including snap time at both ends; ``nan`` where either point is
-        off the network and ``inf`` where no road route exists.
-    origin_ok, destination_ok
-        Whether each point was within the snap distance of the network.
-    origin_snap_m, destination_snap_m
-        Distance from each point to its road node (metres).
-    profile
-        The speed profile used.
-    """
-
-    minutes: np.ndarray
-    origin_ok: np.ndarray
-    destination_ok: np.ndarray
-    origin_snap_m: np.ndarray
-    destination_snap_m: np.ndarray
-    profile: str
-
-
-def od_matrix(
-    network: RoadNetwork,
-    origins_xy: np.ndarray,
-    destinations_xy: np.ndarray,
-    profile: str = DEFAULT_PROFILE,
-    *,
-    max_snap_m: float = MAX_SNAP_M,
-    max_minutes: float | None = None,
-) -> ODMatrix:
-    """Return drive minutes from every origin to every destination.
-
-    Searches run from whichever side has fewer distinct road nodes: backwards from the
-    destinations on the reversed graph, or forwards from the origins; both give the same
-    times, the smaller side means fewer searches.
-
-    Parameters
-    ----------
-    network
-        The road network.
-    origins_xy, destinations_xy
-        ``(n, 2)`` easting/northing arrays in EPSG:27700 metres.
-    profile
-        Speed profile (a key of ``network.seconds``).
-    max_snap_m
-        Points farther than this from the network are not routed (``nan`` minutes).
-    max_minutes
-        Stop searching beyond this many minutes (pairs beyond it get ``inf``).
-
-    Returns
-    -------
-    ODMatrix
-    """
-    graph = _profile_matrix(network, profile)
-    o_node, o_sec, o_dist, o_ok = _snap_arrays(_snap(network, origins_xy, max_snap_m))
-    d_node, d_sec, d_dist, d_ok = _snap_arrays(_snap(network, destinations_xy, max_snap_m))
-    limit = np.inf if max_minutes is None else float(max_minutes) * 60.0
-    minutes = np.full((o_node.size, d_node.size), np.nan)
-    oi, di = np.flatnonzero(o_ok), np.flatnonzero(d_ok)
-    if oi.size and di.size:
-        if np.unique(d_node[di]).size <= np.unique(o_node[oi]).size:
-            reverse = _as_search_graph(graph.T)
-            road = _seconds_between(reverse, d_node[di], o_node[oi], limit).T
-        else:
-            road = _seconds_between(_as_search_graph(graph), o_node[oi], d_node[di], limit)
-        total = (road + o_sec[oi, None] + d_sec[None, di]) / 60.0
-        if max_minutes is not None:
-            total[total > max_minutes] = np.inf
-        minutes[np.ix_(oi, di)] = total
-    return ODMatrix(minutes, o_ok, d_ok, o_dist, d_dist, profile)
-
-
-def _profile_matrix(network: RoadNetwork, profile: str) -> sp.csr_matrix:
-    try:
-        return network.seconds[profile]
-    except KeyError:
-        known = ", ".join(sorted(network.seconds))
-        raise ServiceMapError(f"unknown speed profile {profile!r}; known: {known}") from None
 
 
 # ---- services table -----------------------------------------------------------------
@@ -437,7 +300,7 @@ class TravelEngine:
         self.origin_ids = np.arange(xy.shape[0]) if origin_ids is None else np.asarray(origin_ids)
         if self.origin_ids.shape[0] != xy.shape[0]:
             raise ValueError("origin_ids and origins_xy differ in length")
-        node, seconds, _, ok = _snap_arrays(_snap(network, xy, self.max_snap_m))
+        node, seconds, _, ok = snap_arrays(snap_points(network, xy, self.max_snap_m))
         self._origin_node = node
         self._origin_seconds = np.where(ok, seconds, np.inf)
         self.origin_ok = ok
@@ -465,10 +328,10 @@ class TravelEngine:
                 skipped.append(_skip_row(rec, f"{why}: no point to route to"))
         if routable:
             pts = np.array([r["xy"] for r in routable], dtype=float)
-            s_node, s_sec, s_dist, s_ok = _snap_arrays(_snap(network, pts, self.max_snap_m))
+            s_node, s_sec, s_dist, s_ok = snap_arrays(snap_points(network, pts, self.max_snap_m))
             for i, rec in enumerate(routable):
                 if not s_ok[i]:
-                    skipped.append(_skip_row(rec, _off_network(s_dist[i], self.max_snap_m)))
+                    skipped.append(_skip_row(rec, off_network_reason(s_dist[i], self.max_snap_m)))
                     continue
                 self._append(rec, int(s_node[i]), float(s_sec[i]), what_if=False)
         self.skipped = pd.DataFrame(skipped, columns=["id", "name", "category", "reason"])
@@ -596,7 +459,7 @@ class TravelEngine:
         if graph is None:
             # Travel is to the service: searching backwards from it on the transpose
             # gives, in one pass, the time from every node to that service.
-            graph = _as_search_graph(_profile_matrix(self.network, profile).T)
+            graph = as_search_graph(profile_matrix(self.network, profile).T)
             self._reversed[profile] = graph
         return graph
 
@@ -618,7 +481,7 @@ class TravelEngine:
             if self.limit_minutes is not None:
                 limit = self.limit_minutes * 60.0
             ok = self.origin_ok
-            road = _seconds_between(graph, nodes, self._origin_node[ok], limit)
+            road = seconds_between(graph, nodes, self._origin_node[ok], limit)
             block = np.full((todo.size, self.n_origins), np.inf)
             block[:, ok] = road + self._origin_seconds[ok][None, :] + snap_s[:, None]
             block /= 60.0
@@ -706,7 +569,7 @@ class TravelEngine:
             when = parse_when(at)
         if profile is None:
             profile = DEFAULT_PROFILE if when is None else profile_for(when)
-        _profile_matrix(self.network, profile)
+        profile_matrix(self.network, profile)
         if isinstance(age_band, str):
             from mapping.geography import AGE_BANDS
 
@@ -929,10 +792,12 @@ class TravelEngine:
             from mapping.study_area import to_27700
 
             xy = tuple(float(v) for v in to_27700(*lonlat))
-        node, seconds, dist, ok = _snap_arrays(_snap(self.network, np.array([xy]), self.max_snap_m))
+        node, seconds, dist, ok = snap_arrays(
+            snap_points(self.network, np.array([xy]), self.max_snap_m)
+        )
         if not ok[0]:
             raise ServiceMapError(
-                f"what-if service {sid!r}: {_off_network(dist[0], self.max_snap_m)}"
+                f"what-if service {sid!r}: {off_network_reason(dist[0], self.max_snap_m)}"
             )
         rec = {
             "id": sid,
@@ -989,310 +854,8 @@ class TravelEngine:
                 self._done[profile][-1] = False
 
 
-def _off_network(distance_m: float, limit_m: float) -> str:
-    """Say how far off the network a point is (the snapper reports ``inf`` past the limit)."""
-    if math.isfinite(distance_m):
-        how_far = f"{distance_m / 1000:.1f} km from the nearest road"
-    else:
-        how_far = f"more than {limit_m / 1000:g} km from any road"
-    return f"off the road network ({how_far}; limit {limit_m / 1000:g} km)"
-
-
 def _skip_row(rec: Mapping[str, Any], reason: str) -> dict[str, Any]:
     return {"id": rec["id"], "name": rec["name"], "category": rec["category"], "reason": reason}
 
 
 # ---- the matrix command -------------------------------------------------------------
-
-
-@dataclass
-class MatrixReport:
-    """What :func:`run_matrix` did.
-
-    ``problems`` holds one ``file:row:field: message`` line per skipped input row (rows
-    counted as in a spreadsheet: the header is row 1). ``exit_code`` is 0 when every
-    row was used and :data:`MATRIX_PARTIAL_EXIT_CODE` when some were skipped.
-    """
-
-    out: Path
-    rows_written: int
-    n_origins: int
-    n_destinations: int
-    profile: str
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> int:
-        """0 if every input row was used, else :data:`MATRIX_PARTIAL_EXIT_CODE`."""
-        return MATRIX_PARTIAL_EXIT_CODE if self.problems else 0
-
-
-@dataclass
-class _Points:
-    ids: list[str]
-    xy: np.ndarray
-    rows: list[int]
-    fields: list[str]
-
-
-def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Read a CSV into its header and ``(row number, cells)`` records.
-
-    Rows are numbered as an editor shows them: the header is row 1, and a record that
-    spans several lines (a quoted newline) takes the number of its first line.
-    """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            records = []
-            line = reader.line_num
-            for cells in reader:
-                records.append((line + 1, cells))
-                line = reader.line_num
-    except FileNotFoundError:
-        raise ServiceMapError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ServiceMapError(f"{path}: is a folder, not a CSV file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ServiceMapError(f"{path}: not a readable CSV file ({exc})") from None
-    if header is None:
-        raise ServiceMapError(f"{path}: empty file; expected a header row such as 'id,postcode'")
-    return [h.strip() for h in header], records
-
-
-def _read_points(path: Path, problems: list[str], postcode_xy: Any) -> _Points:
-    """Read an ``id`` + (``postcode`` | ``lon``,``lat``) CSV; bad rows go to ``problems``.
-
-    Returns the usable rows, in file order, with EPSG:27700 coordinates.
-    """
-    header, records = _read_table(path)
-    col = {name.lower(): i for i, name in reversed(list(enumerate(header)))}
-    has_postcode = "postcode" in col
-    has_lonlat = "lon" in col and "lat" in col
-    if "id" not in col or not (has_postcode or has_lonlat):
-        found = ", ".join(h for h in header if h) or "nothing"
-        raise ServiceMapError(
-            f"{path}: needs an 'id' column and either a 'postcode' column or 'lon' and "
-            f"'lat' columns (WGS84 degrees); found: {found}"
-        )
-
-    def cell(cells: list[str], name: str) -> str:
-        i = col.get(name)
-        return cells[i].strip() if i is not None and i < len(cells) else ""
-
-    found_at: dict[str, int] = {}
-    located: list[tuple[int, str, str, tuple[float, float]]] = []  # row, id, field, lon/lat
-    pending: list[tuple[int, str, str]] = []  # row, id, postcode
-    for row, cells in records:
-        if not any(c.strip() for c in cells):
-            continue  # blank line
-        if len(cells) > len(header):
-            problems.append(
-                f"{path}:{row}:-: {len(cells)} cells but the header has {len(header)} columns"
-            )
-            continue
-        ident = cell(cells, "id")
-        if not ident:
-            problems.append(f"{path}:{row}:id: empty id")
-            continue
-        if ident in found_at:
-            first = found_at[ident]
-            problems.append(f"{path}:{row}:id: duplicate id {ident!r} (first on row {first})")
-            continue
-        lon_text, lat_text = cell(cells, "lon"), cell(cells, "lat")
-        postcode = cell(cells, "postcode")
-        if has_lonlat and (lon_text or lat_text):
-            lon, lat = _number(lon_text), _number(lat_text)
-            if lon is None or not -180 <= lon <= 180:
-                problems.append(f"{path}:{row}:lon: {lon_text!r} is not a longitude in degrees")
-                continue
-            if lat is None or not -90 <= lat <= 90:
-                problems.append(f"{path}:{row}:lat: {lat_text!r} is not a latitude in degrees")
-                continue
-            found_at[ident] = row
-            located.append((row, ident, "lon,lat", (lon, lat)))
-        elif postcode:
-            found_at[ident] = row
-            pending.append((row, ident, postcode))
-        else:
-            field_name = "postcode" if has_postcode else "lon,lat"
-            problems.append(f"{path}:{row}:{field_name}: no location given")
-
-    entries: list[tuple[int, str, str, tuple[float, float]]] = []
-    if located:
-        from mapping.study_area import to_27700
-
-        lonlat = np.array([e[3] for e in located], dtype=float)
-        east, north = to_27700(lonlat[:, 0], lonlat[:, 1])
-        for (row, ident, fld, _), x, y in zip(located, east, north, strict=True):
-            entries.append((row, ident, fld, (float(x), float(y))))
-    if pending:
-        # One lookup for the whole file: it reads each postcode area only once.
-        where = postcode_xy([p for _, _, p in pending])
-        for row, ident, postcode in pending:
-            answer = where.get(postcode)
-            if isinstance(answer, str):
-                problems.append(f"{path}:{row}:postcode: {answer}")
-            elif answer is None:
-                problems.append(f"{path}:{row}:postcode: unknown postcode {postcode!r}")
-            else:
-                entries.append((row, ident, "postcode", answer))
-    entries.sort(key=lambda e: e[0])
-    return _Points(
-        ids=[e[1] for e in entries],
-        xy=np.array([e[3] for e in entries], dtype=float).reshape(-1, 2),
-        rows=[e[0] for e in entries],
-        fields=[e[2] for e in entries],
-    )
-
-
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _postcode_resolver(sources: Any) -> Any:
-    """Return ``f(postcodes) -> {postcode as given: (easting, northing) | message}``.
-
-    Postcodes are looked up in OS Code-Point Open through the services module; a
-    malformed postcode maps to a message, an unknown one is absent.
-    """
-
-    def resolve(postcodes: list[str]) -> dict[str, tuple[float, float] | str]:
-        from mapping.inputs.register import lookup_postcodes, normalise_postcode
-        from mapping.inputs.sources import locate_sources
-
-        out: dict[str, tuple[float, float] | str] = {}
-        canonical: dict[str, str] = {}
-        for given in postcodes:
-            try:
-                canonical[given] = normalise_postcode(given)
-            except ValueError:
-                out[given] = f"{given!r} is not shaped like a UK postcode (e.g. 'PR2 9HT')"
-        if canonical:
-            located = sources if hasattr(sources, "read_codepoint") else locate_sources(sources)
-            table = lookup_postcodes(sorted(set(canonical.values())), located)
-            for given, key in canonical.items():
-                if key in table.index:
-                    hit = table.loc[key]
-                    out[given] = (float(hit["easting"]), float(hit["northing"]))
-        return out
-
-    return resolve
-
-
-def run_matrix(
-    origins_csv: Path,
-    destinations_csv: Path,
-    out: Path,
-    *,
-    at: datetime | str | None = None,
-    network: str | RoadNetwork = "offline",
-    sources: Any = None,
-    data_dir: Path | None = None,
-    postcode_xy: Any = None,
-) -> MatrixReport:
-    """Write ``origin_id,destination_id,minutes`` for every usable pair of input rows.
-
-    Parameters
-    ----------
-    origins_csv, destinations_csv
-        CSV files with an ``id`` column and either ``postcode`` or ``lon`` and ``lat``
-        (WGS84 degrees). A row with both uses ``lon``/``lat``.
-    out
-        Output CSV, written atomically: one row per (usable origin, usable destination)
-        pair in input order; ``minutes`` has two decimals and is empty where no road
-        route exists.
-    at
-        Time of the journey (``"Mon 10:00"`` or an ISO date-time): picks the speed
-        profile. Default: the ``daytime`` profile.
-    network
-        ``"offline"``, ``"osm"`` or a loaded network.
-    sources, data_dir
-        Raw sources folder (or located sources) and generated-data folder.
-    postcode_xy
-        Postcode resolver ``f(list) -> {postcode: (easting, northing)}`` (default:
-        OS Code-Point Open through :func:`mapping.inputs.register.lookup_postcodes`).
-
-    Returns
-    -------
-    MatrixReport
-        Rows written and one ``file:row:field: message`` line per skipped input row
-        (unknown postcode, point off the network, bad or duplicate id).
-
-    Raises
-    ------
-    ServiceMapError
-        If an input file is unreadable or lacks the columns, ``at`` or ``network`` is
-        invalid, or no row of a file is usable (nothing is written then).
-    """
-    from mapping.store import atomic_path
-
-    profile = DEFAULT_PROFILE
-    if at is not None:
-        profile = profile_for(parse_when(at))
-    if isinstance(network, str) and network not in ("offline", "osm"):
-        raise ServiceMapError(f"--network must be 'offline' or 'osm', not {network!r}")
-
-    problems: list[str] = []
-    resolver = postcode_xy or _postcode_resolver(sources)
-    origins = _read_points(Path(origins_csv), problems, resolver)
-    destinations = _read_points(Path(destinations_csv), problems, resolver)
-    if isinstance(network, str):
-        from mapping.network import load_network
-
-        network = load_network(network, data_dir=data_dir, sources=sources)
-    od = od_matrix(network, origins.xy, destinations.xy, profile)
-    for pts, ok, dist, path in (
-        (origins, od.origin_ok, od.origin_snap_m, origins_csv),
-        (destinations, od.destination_ok, od.destination_snap_m, destinations_csv),
-    ):
-        for i in np.flatnonzero(~ok):
-            problems.append(
-                f"{path}:{pts.rows[i]}:{pts.fields[i]}: {_off_network(dist[i], MAX_SNAP_M)}"
-            )
-    problems.sort(key=_problem_sort_key(Path(origins_csv), Path(destinations_csv)))
-    o_keep, d_keep = np.flatnonzero(od.origin_ok), np.flatnonzero(od.destination_ok)
-    for keep, path in ((o_keep, origins_csv), (d_keep, destinations_csv)):
-        if keep.size == 0:
-            detail = "".join(f"\n{line}" for line in problems)
-            raise ServiceMapError(f"{path}: no usable rows, nothing written{detail}")
-    minutes = od.minutes[np.ix_(o_keep, d_keep)]
-    o_ids = np.asarray(origins.ids, dtype=object)[o_keep]
-    d_ids = np.asarray(destinations.ids, dtype=object)[d_keep]
-    table = pd.DataFrame(
-        {
-            "origin_id": np.repeat(o_ids, d_ids.size),
-            "destination_id": np.tile(d_ids, o_ids.size),
-            "minutes": np.where(np.isfinite(minutes), minutes, np.nan).ravel(),
-        }
-    )
-    out = Path(out)
-    with atomic_path(out) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.2f", lineterminator="\n")
-    return MatrixReport(
-        out=out,
-        rows_written=len(table),
-        n_origins=int(o_keep.size),
-        n_destinations=int(d_keep.size),
-        profile=profile,
-        problems=problems,
-    )
-
-
-def _problem_sort_key(first: Path, second: Path) -> Any:
-    """Order problem lines by file (origins first) then row."""
-
-    def key(line: str) -> tuple[int, int]:
-        for which, path in enumerate((first, second)):
-            prefix = f"{path}:"
-            if line.startswith(prefix):
-                head = line[len(prefix) :].split(":", 1)[0]
-                return which, int(head) if head.isdigit() else 0
-        return 2, 0
-
-    return key
