@@ -411,6 +411,7 @@ def scenario_command(
     """What if? Compare a scenario with the baseline per council area and time slot."""
     from mapping.analysis import scenarios
     from mapping.inputs.register import default_register_path
+    from mapping.outputs.text import format_comparison
     from mapping.store import sha256_file
 
     plan = scenarios.load_scenario(file)  # a malformed file fails before the slow load
@@ -424,7 +425,7 @@ def scenario_command(
         slots=at or ("weekday daytime", "weekend night"),
         sources=sources,
     )
-    typer.echo(scenarios.format_comparison(comparison))
+    typer.echo(format_comparison(comparison))
     typer.echo(f"Network: {study.network_source}.")
     if out is not None:
         _write_table(comparison.by_area, out)

@@ -41,18 +41,29 @@ import json
 import math
 import re
 import threading
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from shapely.geometry import Point
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.scenario_file import (
+    ALLOWED_FIELDS,
+    CHANGE_KINDS,
+    ID_PATTERN,
+    MAX_AGE,
+    REQUIRED_FIELDS,
+    Change,
+    Scenario,
+    load_scenario,
+    parse_scenario,
+    problems_error,
+    save_scenario,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -69,7 +80,6 @@ __all__ = [
     "ScenarioResult",
     "apply_scenario",
     "compare",
-    "format_comparison",
     "load_scenario",
     "parse_scenario",
     "save_scenario",
@@ -77,33 +87,8 @@ __all__ = [
     "validate_scenario",
 ]
 
-#: What a change can do.
-CHANGE_KINDS: tuple[str, ...] = ("hours", "add", "close")
 #: ``provider_area`` / ``district`` of an added site outside Lancashire's council areas.
 OUTSIDE_LANCASHIRE = "Outside Lancashire"
-_REQUIRED: dict[str, tuple[str, ...]] = {
-    "hours": ("service", "opening_hours"),
-    "close": ("service",),
-    "add": ("name", "category", "opening_hours"),
-}
-_ALLOWED: dict[str, tuple[str, ...]] = {
-    "hours": ("service", "opening_hours"),
-    "close": ("service",),
-    "add": (
-        "name",
-        "category",
-        "postcode",
-        "lon",
-        "lat",
-        "opening_hours",
-        "min_age",
-        "max_age",
-        "crime_types",
-        "id",
-    ),
-}
-_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_MAX_AGE = 120
 # Check-then-add of what-if sites must not race between app sessions in one process.
 _ENGINE_LOCK = threading.Lock()
 
@@ -111,276 +96,7 @@ _ENGINE_LOCK = threading.Lock()
 # ---- the model ------------------------------------------------------------------------
 
 
-def _clean_text(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.strip() or None
-    return value
-
-
-def _clean_list(value: Any) -> Any:
-    # "domestic_abuse;sexual_violence" (the register's spelling) or a list.
-    if isinstance(value, str):
-        parts = [p.strip() for p in value.split(";") if p.strip()]
-        return tuple(parts) or None
-    if isinstance(value, list):
-        return tuple(str(v).strip() if isinstance(v, str) else v for v in value)
-    return value
-
-
-_Text = Annotated[str | None, BeforeValidator(_clean_text)]
-
-
-class Change(BaseModel):
-    """One change of a scenario (which fields apply depends on ``kind``).
-
-    Attributes
-    ----------
-    kind
-        ``"hours"`` (new opening hours for a service), ``"add"`` (a new site) or
-        ``"close"`` (a service closed for good).
-    service
-        Register id of the service changed or closed (``hours``, ``close``).
-    opening_hours
-        OpenStreetMap ``opening_hours`` expression (``hours``, ``add``).
-    name, category
-        Name and register category of an added site.
-    postcode, lon, lat
-        Location of an added site: a postcode (OS Code-Point Open) *or* WGS84 lon/lat.
-    min_age, max_age, crime_types
-        Eligibility of an added site (default: all ages, ``("all",)``).
-    id
-        Id of an added site (default: derived from the change, ``whatif-<slug>-<hash>``).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: _Text = None
-    service: _Text = None
-    opening_hours: _Text = None
-    name: _Text = None
-    category: _Text = None
-    postcode: _Text = None
-    lon: float | None = None
-    lat: float | None = None
-    min_age: int | None = None
-    max_age: int | None = None
-    crime_types: Annotated[tuple[str, ...] | None, BeforeValidator(_clean_list)] = None
-    id: _Text = None
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A named set of changes to the register.
-
-    ``source`` names the file the scenario came from (used in problem messages); it does
-    not take part in equality, so the same scenario read from TOML and JSON is equal.
-    """
-
-    name: str
-    description: str = ""
-    changes: tuple[Change, ...] = ()
-    source: str = field(default="scenario", compare=False)
-
-    @property
-    def fingerprint(self) -> str:
-        """SHA-256 of the name, description and changes: equal scenarios share it."""
-        content = [
-            self.name,
-            self.description,
-            [change.model_dump(exclude_none=True) for change in self.changes],
-        ]
-        return hashlib.sha256(
-            json.dumps(content, sort_keys=True, default=list).encode("utf-8")
-        ).hexdigest()
-
-
 # ---- reading and writing --------------------------------------------------------------
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario file (``.toml`` or ``.json``, by extension).
-
-    Raises
-    ------
-    ServiceMapError
-        If the file is missing, unreadable, not valid TOML/JSON, or its structure is
-        wrong (unknown keys, values of the wrong type); every problem is listed as
-        ``file:change N:field: message``.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".toml", ".json"):
-        raise ServiceMapError(f"{path}: a scenario file must end in .toml or .json")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ServiceMapError(f"{path}: no such scenario file") from None
-    except IsADirectoryError:
-        raise ServiceMapError(f"{path}: is a folder, not a scenario file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ServiceMapError(f"{path}: cannot be read ({exc})") from None
-    try:
-        data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        kind = "TOML" if suffix == ".toml" else "JSON"
-        raise ServiceMapError(f"{path}: not valid {kind} ({exc})") from None
-    if not isinstance(data, dict):
-        raise ServiceMapError(f"{path}: expected a table/object at the top level")
-    return parse_scenario(data, str(path))
-
-
-def parse_scenario(mapping: Mapping[str, Any], source_name: str = "scenario") -> Scenario:
-    """Build a :class:`Scenario` from the structure of a scenario file.
-
-    Parameters
-    ----------
-    mapping
-        ``{"name": ..., "description": ..., "change": [{...}, ...]}`` (``changes`` is
-        accepted for ``change``).
-    source_name
-        The file name used in problem messages.
-
-    Raises
-    ------
-    ServiceMapError
-        Listing every structural problem (unknown keys, wrong types). Problems of
-        meaning (unknown service, bad hours, ...) are left to :func:`validate_scenario`.
-    """
-    problems: list[str] = []
-    allowed_top = ("name", "description", "change", "changes")
-    for key in mapping:
-        if key not in allowed_top:
-            problems.append(
-                f"{source_name}:{key}: unknown key; a scenario has name, description and "
-                "[[change]] tables"
-            )
-    name = mapping.get("name", "")
-    description = mapping.get("description", "")
-    for key, value in (("name", name), ("description", description)):
-        if value is not None and not isinstance(value, str):
-            problems.append(f"{source_name}:{key}: must be text")
-    if "change" in mapping and "changes" in mapping:
-        problems.append(f"{source_name}:change: give 'change' or 'changes', not both")
-    raw = mapping.get("change", mapping.get("changes", []))
-    if isinstance(raw, Mapping):
-        raw = [raw]  # a single [change] table rather than [[change]]
-    if not isinstance(raw, list):
-        problems.append(f"{source_name}:change: must be a list of [[change]] tables")
-        raw = []
-    changes: list[Change] = []
-    for number, item in enumerate(raw, start=1):
-        where = f"{source_name}:change {number}"
-        if not isinstance(item, Mapping):
-            problems.append(f"{where}:-: must be a table of fields (kind = ..., ...)")
-            continue
-        try:
-            changes.append(Change.model_validate(dict(item)))
-        except ValidationError as exc:
-            for error in exc.errors():
-                field_name = ".".join(str(p) for p in error["loc"][:1]) or "-"
-                problems.append(f"{where}:{field_name}: {_pydantic_message(error)}")
-    if problems:
-        raise _problems_error(source_name, problems)
-    return Scenario(
-        name=(name or "").strip() if isinstance(name, str) else "",
-        description=(description or "").strip() if isinstance(description, str) else "",
-        changes=tuple(changes),
-        source=source_name,
-    )
-
-
-def _pydantic_message(error: Mapping[str, Any]) -> str:
-    kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        return "unknown field; a change has " + ", ".join(Change.model_fields)
-    if kind.startswith("int"):
-        return f"must be a whole number, not {error.get('input')!r}"
-    if kind.startswith("float"):
-        return f"must be a number, not {error.get('input')!r}"
-    return str(error.get("msg", "invalid value"))
-
-
-def _problems_error(source_name: str, problems: list[str]) -> ServiceMapError:
-    return ServiceMapError(
-        f"{source_name}: the scenario has {len(problems)} problem(s):\n" + "\n".join(problems)
-    )
-
-
-def _as_mapping(scenario: Scenario) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": scenario.name}
-    if scenario.description:
-        out["description"] = scenario.description
-    out["change"] = []
-    for change in scenario.changes:
-        record = change.model_dump(exclude_none=True)
-        if "crime_types" in record:
-            record["crime_types"] = list(record["crime_types"])
-        out["change"].append(record)
-    return out
-
-
-def save_scenario(scenario: Scenario, path: str | Path) -> Path:
-    """Write a scenario as TOML or JSON (by extension), atomically.
-
-    Returns
-    -------
-    pathlib.Path
-        The file written.
-    """
-    from mapping.store import atomic_write_text
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    data = _as_mapping(scenario)
-    if suffix == ".json":
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    elif suffix == ".toml":
-        text = _to_toml(data)
-    else:
-        raise ServiceMapError(f"{path}: a scenario file must end in .toml or .json")
-    atomic_write_text(path, text)
-    return path
-
-
-_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f"}
-_TOML_ESCAPES["\r"] = "\\r"
-
-
-def _toml_string(text: str) -> str:
-    out = []
-    for char in text:
-        if char in _TOML_ESCAPES:
-            out.append(_TOML_ESCAPES[char])
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04X}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ServiceMapError(f"cannot write the number {value} to TOML")
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to a scenario file")
-
-
-def _to_toml(data: Mapping[str, Any]) -> str:
-    """The minimal TOML this flat structure needs: top-level keys, then [[change]]."""
-    lines = [f"{key} = {_toml_value(value)}" for key, value in data.items() if key != "change"]
-    for change in data.get("change", []):
-        lines += ["", "[[change]]"]
-        lines += [f"{key} = {_toml_value(value)}" for key, value in change.items()]
-    return "\n".join(lines) + "\n"
 
 
 # ---- validation -----------------------------------------------------------------------
@@ -476,9 +192,9 @@ def _check(
             continue
         given = change.model_dump(exclude_none=True)
         for field_name in given:
-            if field_name != "kind" and field_name not in _ALLOWED[kind]:
+            if field_name != "kind" and field_name not in ALLOWED_FIELDS[kind]:
                 bad(field_name, f"not used when kind = {kind!r}; remove it")
-        for field_name in _REQUIRED[kind]:
+        for field_name in REQUIRED_FIELDS[kind]:
             if field_name not in given:
                 bad(field_name, f"required when kind = {kind!r}")
         if change.opening_hours is not None and kind != "close":
@@ -505,7 +221,7 @@ def _check(
                 f"unknown category {change.category!r}: use one of " + ", ".join(CATEGORIES),
             )
         if change.id is not None:
-            if not _ID_RE.match(change.id):
+            if not ID_PATTERN.match(change.id):
                 bad("id", f"{change.id!r}: use lower-case letters, digits and hyphens")
             elif change.id in known_ids:
                 bad("id", f"{change.id!r} is already a service in the register")
@@ -515,8 +231,8 @@ def _check(
                 add_ids[change.id] = number
         for field_name in ("min_age", "max_age"):
             value = getattr(change, field_name)
-            if value is not None and not 0 <= value <= _MAX_AGE:
-                bad(field_name, f"{value} is not an age between 0 and {_MAX_AGE}")
+            if value is not None and not 0 <= value <= MAX_AGE:
+                bad(field_name, f"{value} is not an age between 0 and {MAX_AGE}")
         if (
             change.min_age is not None
             and change.max_age is not None
@@ -794,7 +510,7 @@ def scenario_changes(
         scenario, register, sources, engine=study.engine, data_dir=study.data_dir
     )
     if problems:
-        raise _problems_error(scenario.source, problems)
+        raise problems_error(scenario.source, problems)
     hours: dict[str, str] = {}
     closed: set[str] = set()
     added: list[dict[str, Any]] = []
@@ -1070,100 +786,3 @@ def _compare_gaps(baseline: Study, scenario_study: Study) -> pd.DataFrame:
     columns = ["status", "gap_id", *keys]
     columns += [f"{v}_{w}" for v in shown for w in ("baseline", "scenario")]
     return out[columns].reset_index(drop=True)
-
-
-def format_comparison(comparison: Comparison) -> str:
-    """Render a comparison for a terminal: the scenario, Lancashire totals, then areas.
-
-    Minutes are population-weighted means to the nearest open site; "newly within" is
-    the net change in people within the threshold (negative: access lost).
-    """
-    from mapping.analysis.coverage import TOTAL_CODE
-
-    scenario = comparison.scenario
-    t = f"{comparison.threshold:g}"
-    lines = [f"Scenario: {scenario.name} ({scenario.source})"]
-    if scenario.description:
-        lines.append(f"  {scenario.description}")
-    for number, change in enumerate(scenario.changes, start=1):
-        lines.append(f"  {number}. {_describe(change)}")
-    lines.append("")
-
-    def shown(table: pd.DataFrame, with_area: bool) -> pd.DataFrame:
-        out = pd.DataFrame(index=table.index)
-        if with_area:
-            out["council area"] = table["area_name"]
-        out["slot"] = table["slot_name"] + " (" + table["slot"] + ")"
-        out["baseline min"] = table["baseline_mean_minutes"].map(_minutes)
-        out["scenario min"] = table["scenario_mean_minutes"].map(_minutes)
-        out["min saved"] = table["minutes_saved"].map(_minutes)
-        out[f"newly within {t}"] = table[f"population_newly_within_{t}"].map(_signed_people)
-        out[f"within {t} (scenario)"] = table[f"scenario_population_within_{t}"].map(_people)
-        out["outside Lancs"] = (
-            table["baseline_share_nearest_outside_lancashire"].map(_percent)
-            + " -> "
-            + table["scenario_share_nearest_outside_lancashire"].map(_percent)
-        )
-        return out
-
-    totals = comparison.totals
-    lines.append("Lancashire totals (minutes: population-weighted mean drive time to the nearest")
-    lines.append("open site; 'outside Lancs': share whose nearest open site is outside Lancashire)")
-    lines.append(shown(totals, with_area=False).to_string(index=False))
-    lines.append("")
-    areas = comparison.by_area[comparison.by_area["area_code"] != TOTAL_CODE]
-    areas = areas.sort_values("area_name", kind="mergesort")  # slots keep their order
-    lines.append("By council area")
-    lines.append(shown(areas, with_area=True).to_string(index=False))
-    if comparison.gaps is not None:
-        lines.append("")
-        if comparison.gaps.empty:
-            lines.append("Gaps: none resolved, new or changed.")
-        else:
-            counts = comparison.gaps["status"].value_counts()
-            lines.append(
-                "Gaps: "
-                + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("resolved", "new", "changed"))
-            )
-            gaps = comparison.gaps
-            brief = pd.DataFrame({"status": gaps["status"], "gap": gaps["gap_id"]})
-            for value in ("severity", "population_affected"):
-                if f"{value}_baseline" in gaps:
-                    brief[value.replace("_", " ")] = (
-                        gaps[f"{value}_baseline"].map(_gap_value)
-                        + " -> "
-                        + gaps[f"{value}_scenario"].map(_gap_value)
-                    )
-            lines.append(brief.to_string(index=False))
-    return "\n".join(lines)
-
-
-def _describe(change: Change) -> str:
-    if change.kind == "hours":
-        return f"hours: {change.service} open {change.opening_hours}"
-    if change.kind == "close":
-        return f"close: {change.service}"
-    where = change.postcode or f"lon {change.lon:g}, lat {change.lat:g}"
-    return f"add: {change.name} ({change.category}, {where}, open {change.opening_hours})"
-
-
-def _gap_value(value: Any) -> str:
-    if value is None or pd.isna(value):
-        return "-"
-    return f"{value:,}" if isinstance(value, int | np.integer) else str(value)
-
-
-def _minutes(value: float) -> str:
-    return "" if pd.isna(value) else f"{value:.1f}"
-
-
-def _people(value: float) -> str:
-    return "" if pd.isna(value) else f"{value:,.0f}"
-
-
-def _signed_people(value: float) -> str:
-    return "" if pd.isna(value) else f"{value:+,.0f}"
-
-
-def _percent(value: float) -> str:
-    return "-" if pd.isna(value) else f"{100 * value:.0f}%"
