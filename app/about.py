@@ -9,10 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from app import state as app_state
-from mapping.analysis.coverage import NAMED_SLOTS
 from mapping.errors import ServiceMapError
 from mapping.geography import GeographyPaths
 from mapping.inputs.sources import CATALOGUE, SOURCES_ENV, locate_sources
+from mapping.inputs.when import NAMED_SLOTS
 from mapping.store import default_data_dir, read_meta, repo_root
 
 

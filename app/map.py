@@ -11,8 +11,8 @@ from streamlit_folium import st_folium
 
 from app import state as app_state
 from app import widgets
-from mapping.analysis.coverage import resolve_slot
 from mapping.inputs.register import public_view
+from mapping.inputs.when import resolve_slot
 from mapping.outputs import maps
 from mapping.outputs.maps import CATEGORY_LABELS
 

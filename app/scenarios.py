@@ -19,9 +19,11 @@ from streamlit_folium import st_folium
 
 from app import state as app_state
 from app import widgets
-from mapping.analysis.coverage import NAMED_SLOTS, TOTAL_CODE, resolve_slot
+from mapping.analysis.coverage import TOTAL_CODE
 from mapping.errors import ServiceMapError
-from mapping.inputs.register import CATEGORIES, CRIME_TYPES, public_view
+from mapping.inputs.register import public_view
+from mapping.inputs.vocabulary import CATEGORIES, CRIME_TYPES
+from mapping.inputs.when import NAMED_SLOTS, resolve_slot
 from mapping.outputs import maps
 from mapping.outputs.maps import CATEGORY_LABELS
 from mapping.store import repo_root

@@ -12,9 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from app import state as app_state
-from mapping.analysis.coverage import NAMED_SLOTS
-from mapping.geography import AGE_BANDS
-from mapping.inputs.register import CATEGORIES
+from mapping.inputs.vocabulary import AGE_BANDS, CATEGORIES
+from mapping.inputs.when import NAMED_SLOTS
 from mapping.outputs.maps import CATEGORY_LABELS
 
 #: Thresholds offered (minutes); the report thresholds plus a few in between.

@@ -336,7 +336,7 @@ def sarc(
     network: NetworkOption = "offline",
 ) -> None:
     """Where is each council area's nearest open SARC, in hours and out of hours?"""
-    from mapping.analysis.coverage import resolve_slot
+    from mapping.inputs.when import resolve_slot
 
     # Check the times before the slow load, so a typo fails at once.
     slots = [resolve_slot(s) for s in at or ["weekday daytime", "weekend night"]]

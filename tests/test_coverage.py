@@ -12,17 +12,16 @@ from hypothesis import strategies as st
 
 from mapping import geography
 from mapping.analysis.coverage import (
-    NAMED_SLOTS,
     SARC_COLUMNS,
     TOTAL_CODE,
     Study,
     population_by_minutes,
-    resolve_slot,
     summarise,
 )
 from mapping.cli import main
 from mapping.errors import ServiceMapError
 from mapping.inputs import hours
+from mapping.inputs.when import NAMED_SLOTS, resolve_slot
 
 
 def _origins(codes: list[str], population: list[float]) -> pd.DataFrame:

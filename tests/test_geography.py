@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 from mapping import geography
-from mapping.geography import AGE_BANDS, EXPECTED, GeographyPaths
+from mapping.geography import EXPECTED, GeographyPaths
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, Sources
+from mapping.inputs.vocabulary import AGE_BANDS
 
 
 def test_boundaries_counts_and_crs(built_data: Path) -> None:

@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 
 from mapping.cli import app
 from mapping.inputs.register import (
-    CATEGORIES,
     COLUMNS,
     REFERENCE_CITATION,
     Problem,
@@ -34,6 +33,7 @@ from mapping.inputs.register import (
     validate_register,
 )
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, Sources
+from mapping.inputs.vocabulary import CATEGORIES
 from mapping.study_area import to_27700
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -31,19 +31,16 @@ import pandas as pd
 
 from mapping import geography
 from mapping.errors import ServiceMapError
-from mapping.geography import AGE_BANDS
-from mapping.inputs.hours import format_when, parse_when
+from mapping.inputs.vocabulary import AGE_BANDS
+from mapping.inputs.when import TimeSlot, resolve_slot
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
-    "NAMED_SLOTS",
     "SARC_COLUMNS",
     "AreaLevel",
     "RegisterChanges",
     "Study",
-    "TimeSlot",
     "population_by_minutes",
-    "resolve_slot",
     "summarise",
 ]
 
@@ -77,45 +74,6 @@ AreaLevel = Literal["lsoa", "ward", "district"]
 _AREA_KEY: dict[str, str] = {"lsoa": "lsoa21_code", "ward": "ward_code", "district": "lad_code"}
 TOTAL_CODE = "TOTAL"
 TOTAL_NAME = "Lancashire"
-
-
-@dataclass(frozen=True)
-class TimeSlot:
-    """A named time of week, e.g. weekend night = ``Sat 02:00``."""
-
-    name: str
-    at: str
-
-
-#: The time slots a commissioner compares first; any other ``--at`` works as well.
-NAMED_SLOTS: tuple[TimeSlot, ...] = (
-    TimeSlot("weekday daytime", "Tue 10:00"),
-    TimeSlot("weekday night", "Tue 02:00"),
-    TimeSlot("weekend night", "Sat 02:00"),
-    TimeSlot("weekend day", "Sat 14:00"),
-)
-
-
-def resolve_slot(slot: str | TimeSlot) -> TimeSlot:
-    """Return a :class:`TimeSlot` for a slot name (``"weekend night"``) or a time.
-
-    Raises
-    ------
-    ServiceMapError
-        If the text is neither a named slot nor a time of week / ISO date-time.
-    """
-    if isinstance(slot, TimeSlot):
-        return slot
-    text = str(slot).strip()
-    for named in NAMED_SLOTS:
-        if text.lower() in (named.name, named.name.replace(" ", "_"), named.name.replace(" ", "-")):
-            return named
-    when = parse_when(text)  # raises a clear ServiceMapError for bad text
-    label = format_when(when)
-    for named in NAMED_SLOTS:
-        if named.at == label:
-            return named
-    return TimeSlot(name=label, at=label)
 
 
 @dataclass(frozen=True)

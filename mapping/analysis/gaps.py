@@ -45,11 +45,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mapping.analysis.coverage import TOTAL_CODE, TimeSlot, resolve_slot
+from mapping.analysis.coverage import TOTAL_CODE
 from mapping.errors import ServiceMapError
-from mapping.geography import AGE_BANDS
 from mapping.inputs.hours import is_open
-from mapping.inputs.register import CATEGORIES, LANCASHIRE, LANCASHIRE_LAD_CODES, stale_mask
+from mapping.inputs.register import LANCASHIRE_LAD_CODES, stale_mask
+from mapping.inputs.vocabulary import AGE_BANDS, CATEGORIES, LANCASHIRE
+from mapping.inputs.when import TimeSlot, resolve_slot
 from mapping.store import repo_root
 
 __all__ = [

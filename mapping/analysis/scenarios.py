@@ -68,8 +68,9 @@ from mapping.inputs.scenario_file import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from mapping.analysis.coverage import RegisterChanges, Study, TimeSlot
+    from mapping.analysis.coverage import RegisterChanges, Study
     from mapping.inputs.sources import Sources
+    from mapping.inputs.when import TimeSlot
     from mapping.routing.engine import TravelEngine
 
 __all__ = [
@@ -162,7 +163,8 @@ def _check(
 ) -> tuple[list[str], dict[int, _Site]]:
     """Every problem of the scenario, and the resolved location of each added site."""
     from mapping.inputs import hours
-    from mapping.inputs.register import CATEGORIES, CRIME_TYPES, normalise_postcode
+    from mapping.inputs.register import normalise_postcode
+    from mapping.inputs.vocabulary import CATEGORIES, CRIME_TYPES
     from mapping.study_area import STUDY_AREA_LONLAT, to_27700, to_lonlat
 
     src = scenario.source
@@ -503,7 +505,7 @@ def scenario_changes(
         Listing every problem (``file:change N:field: message``).
     """
     from mapping.analysis.coverage import RegisterChanges
-    from mapping.inputs.register import LANCASHIRE
+    from mapping.inputs.vocabulary import LANCASHIRE
 
     register = study.effective_register()
     problems, sites = _check(

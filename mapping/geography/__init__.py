@@ -40,6 +40,7 @@ from tqdm import tqdm
 
 from mapping.errors import ServiceMapError
 from mapping.inputs.sources import CATALOGUE, LANCASHIRE_LAD_CODES, Sources
+from mapping.inputs.vocabulary import AGE_BANDS
 from mapping.store import (
     artifact_is_fresh,
     build_artifact,
@@ -67,16 +68,6 @@ __all__ = [
 #: Bump when a build step changes what it writes, so caches rebuild.
 BUILD_VERSION = 1
 
-#: Census 2021 age bands as published, with the column name used here and the ages
-#: they cover (``None``: no upper limit).
-AGE_BANDS: dict[str, tuple[int, int | None]] = {
-    "age_0_15": (0, 15),
-    "age_16_24": (16, 24),
-    "age_25_34": (25, 34),
-    "age_35_49": (35, 49),
-    "age_50_64": (50, 64),
-    "age_65_plus": (65, None),
-}
 _CENSUS_LABELS: dict[str, str] = {
     "Aged 15 years and under": "age_0_15",
     "Aged 16 to 24 years": "age_16_24",

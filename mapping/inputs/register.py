@@ -53,6 +53,13 @@ from shapely.geometry import Point
 from mapping.errors import ServiceMapError
 from mapping.inputs import hours
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, SourceError, Sources, locate_sources
+from mapping.inputs.vocabulary import (
+    CATEGORIES,
+    CRIME_TYPES,
+    LANCASHIRE,
+    LOCATION_PRECISIONS,
+    SEXES,
+)
 from mapping.store import atomic_write_text, repo_root
 from mapping.study_area import ANALYSIS_CRS, to_27700, to_lonlat
 
@@ -110,39 +117,7 @@ COLUMNS: tuple[str, ...] = (
     "capacity_family_places",
 )
 
-#: Controlled vocabulary of ``category``.
-CATEGORIES: tuple[str, ...] = (
-    "sarc",
-    "isva",
-    "idva",
-    "da_outreach",
-    "refuge",
-    "young_people",
-    "stalking",
-    "hate_crime",
-    "counselling",
-    "restorative_justice",
-    "police_victim_care",
-    "multi_crime_hub",
-    "helpline",
-)
-#: ``location_precision``: what the point stands for (``district``: confidential, no
-#: point; ``none``: a county-wide or national service with no site).
-LOCATION_PRECISIONS: tuple[str, ...] = ("postcode", "street", "town", "district", "none")
 _POINT_PRECISIONS = ("postcode", "street", "town")
-#: Controlled vocabulary of ``crime_types`` (``all`` stands alone).
-CRIME_TYPES: tuple[str, ...] = (
-    "all",
-    "domestic_abuse",
-    "sexual_violence",
-    "stalking",
-    "hate_crime",
-    "other",
-)
-#: Controlled vocabulary of ``sexes`` (``all`` stands alone).
-SEXES: tuple[str, ...] = ("all", "female", "male")
-#: ``provider_area`` / ``areas_served`` value for the county as a whole.
-LANCASHIRE = "Lancashire"
 #: ``district`` values for sites outside Lancashire's 14 council areas.
 OUTSIDE_DISTRICTS: tuple[str, ...] = (
     "Greater Manchester",

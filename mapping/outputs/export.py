@@ -41,8 +41,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mapping.analysis.coverage import DEFAULT_THRESHOLDS, NAMED_SLOTS, TimeSlot, resolve_slot
+from mapping.analysis.coverage import DEFAULT_THRESHOLDS
 from mapping.errors import ServiceMapError
+from mapping.inputs.when import NAMED_SLOTS, TimeSlot, resolve_slot
 from mapping.outputs.layers import assert_public, build_layers, slot_profile, write_layers
 from mapping.outputs.pack import (
     GENERATOR,
@@ -186,8 +187,8 @@ def export_all(
         For an unknown category, age band or slot, or an ``out_dir`` that is a file or
         a non-empty folder that is not a previous export.
     """
-    from mapping.geography import AGE_BANDS
     from mapping.inputs import register as services_mod
+    from mapping.inputs.vocabulary import AGE_BANDS
 
     started = time.perf_counter()
     out = Path(out_dir).expanduser().resolve()

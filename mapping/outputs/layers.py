@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from mapping import __version__
-from mapping.analysis.coverage import TimeSlot
 from mapping.errors import ServiceMapError
+from mapping.inputs.when import TimeSlot
 from mapping.outputs.pack import ExportContext
 from mapping.outputs.safety import safe_frame
 from mapping.outputs.tables import attribution_text, join_sequences

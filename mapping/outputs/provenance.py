@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mapping import ATTRIBUTION, __version__
-from mapping.analysis.coverage import TimeSlot
 from mapping.errors import ServiceMapError
+from mapping.inputs.when import TimeSlot
 from mapping.outputs.pack import GENERATOR, ExportContext, ExportedFile, PackTable, age_label
 from mapping.store import sha256_file
 

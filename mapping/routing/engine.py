@@ -571,7 +571,7 @@ class TravelEngine:
             profile = DEFAULT_PROFILE if when is None else profile_for(when)
         profile_matrix(self.network, profile)
         if isinstance(age_band, str):
-            from mapping.geography import AGE_BANDS
+            from mapping.inputs.vocabulary import AGE_BANDS
 
             if age_band not in AGE_BANDS:
                 raise ServiceMapError(
@@ -603,7 +603,7 @@ class TravelEngine:
 
     def _age_range(self, band: str | tuple[int, int | None]) -> tuple[float, float]:
         if isinstance(band, str):
-            from mapping.geography import AGE_BANDS
+            from mapping.inputs.vocabulary import AGE_BANDS
 
             lo, hi = AGE_BANDS[band]
         else:
