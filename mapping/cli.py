@@ -453,8 +453,9 @@ def gaps(
 ) -> None:
     """The gap register: each rule's gaps by area, with severity and evidence."""
     from mapping.analysis import gaps as gaps_mod
+    from mapping.inputs.rules import load_rules
 
-    checked = gaps_mod.load_rules(rules)  # a broken rules file fails before the slow load
+    checked = load_rules(rules)  # a broken rules file fails before the slow load
     study = _load_study(services, scenario, sources, data_dir, network)
     register = gaps_mod.evaluate(study, checked)
     typer.echo(gaps_mod.format_gaps(register))

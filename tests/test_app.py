@@ -211,7 +211,6 @@ def test_downloads_are_formula_safe(built_data: Path) -> None:
 
 
 def test_gaps_page_filters(built_data: Path) -> None:
-    pytest.importorskip("mapping.analysis.gaps")
     app = _open("app/gaps.py")
     _ok(app)
     everything = app.dataframe[0].value
@@ -224,7 +223,6 @@ def test_gaps_page_filters(built_data: Path) -> None:
 
 
 def test_scenario_from_an_example_is_compared_and_saved(built_data: Path) -> None:
-    pytest.importorskip("mapping.analysis.scenarios")
     app = _open("app/scenarios.py")
     _ok(app)
     assert "preston_sarc_24_7.toml" in app.selectbox(key="sc_ex").options
@@ -245,7 +243,6 @@ def test_scenario_from_an_example_is_compared_and_saved(built_data: Path) -> Non
 
 
 def test_scenario_changes_are_validated_in_the_page(built_data: Path) -> None:
-    pytest.importorskip("mapping.analysis.scenarios")
     app = _open("app/scenarios.py")
     app.selectbox(key="sc_hours_service").set_value("sarc-preston-safe-centre")
     app.text_input(key="sc_hours_value").set_value("Mo-Fr 25:00-26:00")
@@ -267,7 +264,6 @@ def test_scenario_changes_are_validated_in_the_page(built_data: Path) -> None:
 
 
 def test_scenario_upload(built_data: Path) -> None:
-    pytest.importorskip("mapping.analysis.scenarios")
     app = _open("app/scenarios.py")
     content = (FIXTURES / "scenarios_valid.toml").read_bytes()
     app.file_uploader(key="sc_upload").set_value(("mine.toml", content, "application/toml"))
@@ -357,7 +353,6 @@ def test_about_page_lists_checksums_and_attribution(built_data: Path) -> None:
 
 @pytest.mark.slow
 def test_scenario_pack_is_a_zip_of_the_export(built_data: Path) -> None:
-    pytest.importorskip("mapping.outputs.export")
     app = _open("app/scenarios.py")
     app.selectbox(key="sc_ex").set_value(ROOT / "data" / "scenarios" / "preston_sarc_24_7.toml")
     app.button(key="sc_load_example").click().run()

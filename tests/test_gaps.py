@@ -12,19 +12,10 @@ import pandas as pd
 import pytest
 
 from mapping.analysis.coverage import RegisterChanges, Study
-from mapping.analysis.gaps import (
-    COLUMNS,
-    RULE_IDS,
-    SEVERITIES,
-    GapRule,
-    default_rules_path,
-    evaluate,
-    format_gaps,
-    load_rules,
-    summarise_gaps,
-)
+from mapping.analysis.gaps import COLUMNS, evaluate, format_gaps, summarise_gaps
 from mapping.errors import ServiceMapError
 from mapping.inputs.register import LANCASHIRE_LAD_CODES
+from mapping.inputs.rules import RULE_IDS, SEVERITIES, GapRule, default_rules_path, load_rules
 
 AS_OF = date(2026, 11, 22)
 WYRE, BLACKPOOL, CHORLEY = "E07000128", "E06000009", "E07000118"
@@ -388,9 +379,6 @@ def test_format_gaps_truncates_evidence(gaps: pd.DataFrame) -> None:
 def test_cli_writes_the_register(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], gaps: pd.DataFrame
 ) -> None:
-    export = pytest.importorskip("mapping.outputs.export")
-    if not hasattr(export, "write_table"):
-        pytest.skip("mapping.outputs.tables.write_table is not there yet")
     from mapping.cli import main
 
     out = tmp_path / "gaps.csv"

@@ -396,7 +396,6 @@ def test_the_command_lists_every_problem_and_exits_1(capsys: pytest.CaptureFixtu
 
 
 def test_the_command_writes_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("mapping.outputs.export")  # write_table comes from the export module
     out = tmp_path / "east.csv"
     with pytest.raises(SystemExit) as exited:
         main(["scenario", str(EAST_LANCS), "--at", "Sat 02:00", "--out", str(out)])

@@ -421,7 +421,6 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def test_run_matrix_writes_good_rows_and_reports_bad_ones(tmp_path: Path) -> None:
-    pytest.importorskip("mapping.inputs.register")
     out = tmp_path / "matrix.csv"
     report = run_matrix(
         ORIGINS_CSV,
@@ -494,7 +493,6 @@ def test_run_matrix_rejects_malformed_files(tmp_path: Path) -> None:
 
 
 def test_matrix_command_partial_success(tmp_path: Path, monkeypatch, run_cli) -> None:
-    pytest.importorskip("mapping.inputs.register")
     import mapping.inputs.register
     import mapping.network
 

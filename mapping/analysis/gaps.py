@@ -35,10 +35,9 @@ them by id and name only.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -46,22 +45,16 @@ import numpy as np
 import pandas as pd
 
 from mapping.analysis.coverage import TOTAL_CODE
-from mapping.errors import ServiceMapError
 from mapping.inputs.hours import is_open
 from mapping.inputs.register import LANCASHIRE_LAD_CODES, stale_mask
-from mapping.inputs.vocabulary import AGE_BANDS, CATEGORIES, LANCASHIRE
-from mapping.inputs.when import TimeSlot, resolve_slot
-from mapping.store import repo_root
+from mapping.inputs.rules import SEVERITIES, GapRule, load_rules
+from mapping.inputs.vocabulary import AGE_BANDS, LANCASHIRE
+from mapping.inputs.when import TimeSlot
 
 __all__ = [
     "COLUMNS",
-    "RULE_IDS",
-    "SEVERITIES",
-    "GapRule",
-    "default_rules_path",
     "evaluate",
     "format_gaps",
-    "load_rules",
     "summarise_gaps",
 ]
 
@@ -79,8 +72,6 @@ COLUMNS: tuple[str, ...] = (
     "services",
     "slot",
 )
-#: Severity levels, most severe first.
-SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
 #: ``area_code`` of Lancashire-wide rows (the 14 council areas together).
 LANCASHIRE_CODE = LANCASHIRE
 #: ``areas_served`` values that cover Lancashire besides its council-area codes.
@@ -104,160 +95,9 @@ _LABELS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class GapRule:
-    """One rule as read from the rules file, with its parameters checked.
-
-    Attributes
-    ----------
-    id
-        Rule id (a key of :data:`RULE_IDS`), e.g. ``"sarc_travel"``.
-    title, description, source
-        Short title, one-line description and the source of its threshold.
-    params
-        Parameters, defaults filled in (slots as :class:`TimeSlot`).
-    severity
-        Severity bands: ``high`` and ``medium`` thresholds (or category lists) and the
-        ``measure`` they apply to.
-    enabled
-        ``False`` skips the rule.
-    """
-
-    id: str
-    title: str
-    description: str
-    source: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    severity: Mapping[str, Any] = field(default_factory=dict)
-    enabled: bool = True
-
-
 # ---- parameter checks ------------------------------------------------------------
 # Each check returns the normalised value or raises ValueError with the message shown
 # after "file:rule:field: ".
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError("must be a number")
-    return float(value)
-
-
-def _positive(value: Any) -> float:
-    try:
-        number = _number(value)
-    except ValueError:
-        number = -1.0
-    if number <= 0:
-        raise ValueError("must be a positive number")
-    return number
-
-
-def _non_negative_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError("must be a whole number, 0 or more")
-    return int(value)
-
-
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("must be true or false")
-    return value
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be non-empty text")
-    return value.strip()
-
-
-def _severity_level(value: Any) -> str:
-    if value not in SEVERITIES:
-        raise ValueError(f"must be one of {', '.join(SEVERITIES)}")
-    return str(value)
-
-
-def _slot(value: Any) -> TimeSlot:
-    if not isinstance(value, str):
-        raise ValueError("must be a slot name or a time of week such as 'Sat 02:00'")
-    try:
-        return resolve_slot(value)
-    except ServiceMapError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _slots(value: Any) -> tuple[TimeSlot, ...]:
-    if not isinstance(value, list) or not value:
-        raise ValueError("must be a non-empty list of slots, e.g. ['weekend night']")
-    return tuple(_slot(item) for item in value)
-
-
-def _categories(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise ValueError("must be a non-empty list of categories")
-    unknown = [item for item in value if item not in CATEGORIES]
-    if unknown:
-        raise ValueError(f"unknown category {unknown[0]!r}; known: {', '.join(CATEGORIES)}")
-    return tuple(value)
-
-
-def _age_band(value: Any) -> str:
-    if value not in AGE_BANDS:
-        raise ValueError(f"must be one of {', '.join(AGE_BANDS)}")
-    return str(value)
-
-
-def _optional_date(value: Any) -> date | None:
-    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError("must be a date such as 2026-11-22")
-
-
-def _numeric_bands(table: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"measure": _text(table.get("measure", "value"))}
-    for level in ("high", "medium"):
-        if level not in table:
-            raise _FieldError(f"severity.{level}", "is missing")
-        try:
-            out[level] = _number(table[level])
-        except ValueError as exc:
-            raise _FieldError(f"severity.{level}", str(exc)) from None
-        if out[level] < 0:
-            raise _FieldError(f"severity.{level}", "must be 0 or more")
-    if out["high"] < out["medium"]:
-        raise _FieldError("severity.high", "must be at least severity.medium")
-    return out
-
-
-def _category_bands(table: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"measure": _text(table.get("measure", "service category"))}
-    for level in ("high", "medium"):
-        try:
-            out[level] = frozenset(_categories(table.get(level, [])))
-        except ValueError as exc:
-            raise _FieldError(f"severity.{level}", str(exc)) from None
-    return out
-
-
-class _FieldError(Exception):
-    """A problem in one field of one rule (turned into a ServiceMapError)."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
-        self.field_name = field_name
-        self.message = message
-
-
-@dataclass(frozen=True)
-class _Spec:
-    params: Mapping[str, tuple[Any, Callable[[Any], Any]]]
-    bands: Callable[[Mapping[str, Any]], dict[str, Any]]
-    evaluate: Callable[[_Context, GapRule], list[dict[str, Any]]]
 
 
 # ---- evaluation context ----------------------------------------------------------
@@ -845,175 +685,16 @@ def _stale_record(ctx: _Context, rule: GapRule) -> list[dict[str, Any]]:
     return rows
 
 
-_SPECS: dict[str, _Spec] = {
-    "sarc_travel": _Spec(
-        params={
-            "minutes": (60, _positive),
-            "also_minutes": (90, _positive),
-            "slots": (["weekday daytime", "weekday night", "weekend night", "weekend day"], _slots),
-            "min_population": (1, _non_negative_int),
-        },
-        bands=_numeric_bands,
-        evaluate=_sarc_travel,
-    ),
-    "no_da_base": _Spec(
-        params={
-            "categories": (["idva", "da_outreach", "isva", "multi_crime_hub"], _categories),
-            "slot": ("weekday daytime", _slot),
-            "minutes": (30, _positive),
-        },
-        bands=_numeric_bands,
-        evaluate=_no_da_base,
-    ),
-    "no_refuge": _Spec(
-        params={"population_per_place": (10000, _positive)},
-        bands=_numeric_bands,
-        evaluate=_no_refuge,
-    ),
-    "no_out_of_hours": _Spec(
-        params={
-            "categories": (
-                ["sarc", "idva", "isva", "da_outreach", "young_people", "stalking", "counselling"],
-                _categories,
-            ),
-            "slots": (["weekday night", "weekend night", "weekend day"], _slots),
-            "include_helplines": (False, _boolean),
-            "lancashire_only": (True, _boolean),
-        },
-        bands=_category_bands,
-        evaluate=_no_out_of_hours,
-    ),
-    "young_people": _Spec(
-        params={
-            "categories": (["young_people", "isva", "counselling", "sarc"], _categories),
-            "local_categories": (["young_people"], _categories),
-            "age_band": ("age_0_15", _age_band),
-            "minutes": (30, _positive),
-            "slots": (["weekday daytime"], _slots),
-            "min_population": (1, _non_negative_int),
-            "no_local_service_severity": ("low", _severity_level),
-        },
-        bands=_numeric_bands,
-        evaluate=_young_people,
-    ),
-    "refuge_capacity": _Spec(
-        params={
-            "population_per_place": (10000, _positive),
-            "incomplete_max_severity": ("medium", _severity_level),
-        },
-        bands=_numeric_bands,
-        evaluate=_refuge_capacity,
-    ),
-    "stale_record": _Spec(
-        params={"max_age_months": (12, _non_negative_int), "as_of": (None, _optional_date)},
-        bands=_numeric_bands,
-        evaluate=_stale_record,
-    ),
+#: The function that evaluates each rule, by rule id.
+_EVALUATORS: dict[str, Callable[[_Context, GapRule], list[dict[str, Any]]]] = {
+    "sarc_travel": _sarc_travel,
+    "no_da_base": _no_da_base,
+    "no_refuge": _no_refuge,
+    "no_out_of_hours": _no_out_of_hours,
+    "young_people": _young_people,
+    "refuge_capacity": _refuge_capacity,
+    "stale_record": _stale_record,
 }
-
-#: The rule ids :func:`load_rules` knows, in evaluation order.
-RULE_IDS: tuple[str, ...] = tuple(_SPECS)
-_META_KEYS = ("title", "description", "source", "enabled", "severity")
-
-
-# ---- loading ---------------------------------------------------------------------
-
-
-def default_rules_path() -> Path:
-    """The rules file shipped with the repository: ``data/gap_rules.toml``."""
-    return repo_root() / "data" / "gap_rules.toml"
-
-
-def _display(path: Path) -> str:
-    """The path as a user would type it: relative to the repository when inside it."""
-    try:
-        return path.resolve().relative_to(repo_root().resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _parse_rule(rule_id: str, table: Any) -> GapRule:
-    if not isinstance(table, dict):
-        raise _FieldError("-", "must be a table ([rule_id] with its fields)")
-    spec = _SPECS[rule_id]
-    meta: dict[str, Any] = {}
-    for key in ("title", "description", "source"):
-        if key not in table:
-            raise _FieldError(key, "is missing")
-        try:
-            meta[key] = _text(table[key])
-        except ValueError as exc:
-            raise _FieldError(key, str(exc)) from None
-    try:
-        enabled = _boolean(table.get("enabled", True))
-    except ValueError as exc:
-        raise _FieldError("enabled", str(exc)) from None
-    unknown = [k for k in table if k not in spec.params and k not in _META_KEYS]
-    if unknown:
-        known = ", ".join([*spec.params, *_META_KEYS])
-        raise _FieldError(unknown[0], f"unknown field; known: {known}")
-    params: dict[str, Any] = {}
-    for name, (default, check) in spec.params.items():
-        try:
-            params[name] = check(table.get(name, default))
-        except ValueError as exc:
-            raise _FieldError(name, str(exc)) from None
-    severity = table.get("severity")
-    if not isinstance(severity, dict):
-        raise _FieldError("severity", "is missing: give a [rule.severity] table of bands")
-    return GapRule(
-        id=rule_id,
-        params=params,
-        severity=spec.bands(severity),
-        enabled=enabled,
-        **meta,
-    )
-
-
-def load_rules(path: Path | str | None = None) -> list[GapRule]:
-    """Read and check the gap rules.
-
-    Parameters
-    ----------
-    path
-        Rules file (default :func:`default_rules_path`, ``data/gap_rules.toml``).
-
-    Returns
-    -------
-    list of GapRule
-        The rules in file order, parameters checked and defaults filled in.
-
-    Raises
-    ------
-    ServiceMapError
-        If the file is missing or not TOML, names an unknown rule, or a field is
-        missing or invalid; the message reads ``file:rule:field: problem``.
-    """
-    source = Path(path) if path is not None else default_rules_path()
-    shown = _display(source)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ServiceMapError(f"{shown}: rules file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ServiceMapError(f"{shown}: cannot read the rules file ({exc})") from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ServiceMapError(f"{shown}: not valid TOML: {exc}") from None
-    if not document:
-        raise ServiceMapError(f"{shown}: no rules; known rules: {', '.join(RULE_IDS)}")
-    rules = []
-    for rule_id, table in document.items():
-        if rule_id not in _SPECS:
-            raise ServiceMapError(
-                f"{shown}:{rule_id}: unknown rule; known rules: {', '.join(RULE_IDS)}"
-            )
-        try:
-            rules.append(_parse_rule(rule_id, table))
-        except _FieldError as exc:
-            raise ServiceMapError(f"{shown}:{rule_id}:{exc.field_name}: {exc.message}") from None
-    return rules
 
 
 # ---- evaluation ------------------------------------------------------------------
@@ -1067,7 +748,7 @@ def evaluate(
     records: list[dict[str, Any]] = []
     for rule in rules:
         if rule.enabled:
-            records.extend(_SPECS[rule.id].evaluate(ctx, rule))
+            records.extend(_EVALUATORS[rule.id](ctx, rule))
     if not records:
         return _empty_register()
     table = pd.DataFrame.from_records(records, columns=list(COLUMNS))
