@@ -19,16 +19,15 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from mapping.cli import app
+from mapping.errors import Problem
+from mapping.inputs.postcodes import lookup_postcodes, normalise_postcode
+from mapping.inputs.record import REFERENCE_CITATION
 from mapping.inputs.register import (
     COLUMNS,
-    REFERENCE_CITATION,
-    Problem,
     RegisterError,
     default_register_path,
     geocode_register,
     load_register,
-    lookup_postcodes,
-    normalise_postcode,
     public_view,
     validate_register,
 )

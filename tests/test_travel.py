@@ -405,7 +405,7 @@ def fixture_network() -> RoadNetwork:
 
 
 def fake_postcodes(postcodes: list[str]) -> dict:
-    from mapping.inputs.register import normalise_postcode
+    from mapping.inputs.postcodes import normalise_postcode
 
     out = {}
     for text in postcodes:

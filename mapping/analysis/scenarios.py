@@ -124,7 +124,7 @@ def _resolve_postcodes(
     the built study-area postcode index (itself made from Code-Point), used as fallback.
     The phrase completes "<postcode> is not in ..." or "<postcode> cannot be checked".
     """
-    from mapping.inputs.register import lookup_postcodes
+    from mapping.inputs.postcodes import lookup_postcodes
     from mapping.inputs.sources import Sources, locate_sources
 
     wanted = sorted(set(postcodes))
@@ -163,7 +163,7 @@ def _check(
 ) -> tuple[list[str], dict[int, _Site]]:
     """Every problem of the scenario, and the resolved location of each added site."""
     from mapping.inputs import hours
-    from mapping.inputs.register import normalise_postcode
+    from mapping.inputs.postcodes import normalise_postcode
     from mapping.inputs.vocabulary import CATEGORIES, CRIME_TYPES
     from mapping.study_area import STUDY_AREA_LONLAT, to_27700, to_lonlat
 

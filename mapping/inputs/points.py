@@ -152,7 +152,7 @@ def postcode_resolver(sources: Any) -> Any:
     """
 
     def resolve(postcodes: list[str]) -> dict[str, tuple[float, float] | str]:
-        from mapping.inputs.register import lookup_postcodes, normalise_postcode
+        from mapping.inputs.postcodes import lookup_postcodes, normalise_postcode
         from mapping.inputs.sources import locate_sources
 
         out: dict[str, tuple[float, float] | str] = {}

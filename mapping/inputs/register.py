@@ -37,21 +37,20 @@ import io
 import math
 import os
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import ValidationError
 from shapely.geometry import Point
 
-from mapping.errors import ServiceMapError
-from mapping.inputs import hours
+from mapping.errors import Problem, ServiceMapError
+from mapping.inputs.postcodes import _canonical_or_none, lookup_postcodes
+from mapping.inputs.record import ServiceRecord
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, SourceError, Sources, locate_sources
 from mapping.inputs.vocabulary import (
     CATEGORIES,
@@ -61,30 +60,25 @@ from mapping.inputs.vocabulary import (
     SEXES,
 )
 from mapping.store import atomic_write_text, repo_root
-from mapping.study_area import ANALYSIS_CRS, to_27700, to_lonlat
+from mapping.study_area import ANALYSIS_CRS, to_27700
 
 __all__ = [
-    "AREA_NAMES",
     "CATEGORIES",
     "COLUMNS",
     "CRIME_TYPES",
     "LANCASHIRE",
     "LANCASHIRE_LAD_CODES",
     "LOCATION_PRECISIONS",
-    "OUTSIDE_DISTRICTS",
     "POSTCODE_TOLERANCE_M",
-    "REFERENCE_CITATION",
     "REGISTER_EXTENT_LONLAT",
     "SEXES",
     "GeocodeReport",
-    "Problem",
     "RegisterError",
     "ServiceRecord",
     "default_register_path",
     "geocode_register",
     "load_register",
     "lookup_postcodes",
-    "normalise_postcode",
     "public_view",
     "stale_mask",
     "validate_register",
@@ -118,58 +112,17 @@ COLUMNS: tuple[str, ...] = (
 )
 
 _POINT_PRECISIONS = ("postcode", "street", "town")
-#: ``district`` values for sites outside Lancashire's 14 council areas.
-OUTSIDE_DISTRICTS: tuple[str, ...] = (
-    "Greater Manchester",
-    "Cumbria",
-    "Merseyside",
-    "West Yorkshire",
-    "North Yorkshire",
-)
-#: Named areas allowed in ``areas_served`` besides Lancashire's LAD codes.
-AREA_NAMES: tuple[str, ...] = (
-    LANCASHIRE,
-    "England and Wales",
-    "England",
-    "Cheshire",
-    "York",
-    *OUTSIDE_DISTRICTS,
-)
 #: (min lon, min lat, max lon, max lat): northern England, wider than the study area so
 #: the Leeds and York SARCs fit; a register point outside it is misplaced.
 REGISTER_EXTENT_LONLAT: tuple[float, float, float, float] = (-3.8, 53.0, -0.5, 55.2)
 #: Largest allowed distance between a postcode-located point and its Code-Point unit.
 POSTCODE_TOLERANCE_M = 1000.0
-#: The reference file every record must cite.
-REFERENCE_CITATION = "shared/reference/lancashire-victim-services.md"
 _EARLIEST_VERIFIED = date(1990, 1, 1)
-_MAX_AGE = 120
 
-_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _LAD_RE = re.compile(r"^[EWSN]\d{8}$")
-_INT_RE = re.compile(r"^[+-]?\d+$")
 
 
 # ---- problems ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem in the register, located as an editor shows it.
-
-    ``row`` is the line number in the file (header = 1, first record = 2; a record
-    spanning several lines is numbered by its first line); ``row = 0`` and
-    ``field = "-"`` mark whole-file problems.
-    """
-
-    file: str
-    row: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.row}:{self.field}: {self.message}"
 
 
 class RegisterError(ServiceMapError):
@@ -191,334 +144,7 @@ def default_register_path() -> Path:
 # ---- postcodes -----------------------------------------------------------------------
 
 
-def normalise_postcode(text: str) -> str:
-    """Return a UK postcode in its usual form (``"pr29ht"`` -> ``"PR2 9HT"``).
-
-    Raises
-    ------
-    ValueError
-        If ``text`` is not shaped like a UK postcode.
-    """
-    compact = re.sub(r"\s+", "", str(text)).upper()
-    match = _POSTCODE_RE.match(compact)
-    if not match:
-        raise ValueError(f"{text!r} is not a UK postcode (e.g. 'PR2 9HT')")
-    return f"{match.group(1)} {match.group(2)}"
-
-
-def _postcode_area(postcode: str) -> str:
-    return re.match(r"[A-Z]+", postcode).group(0)  # type: ignore[union-attr]
-
-
-# Code-Point areas already read, keyed by the zip's identity: validation runs often
-# (tests, the app) and always needs the same few areas.
-_AREA_CACHE: dict[tuple[str, int, int, str], pd.DataFrame] = {}
-
-
-def _read_area(sources: Sources, area: str) -> pd.DataFrame:
-    path = sources.path("codepoint")
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size, area)
-    if key not in _AREA_CACHE:
-        table = sources.read_codepoint(areas=[area])
-        table = table.assign(postcode=table["postcode"].map(_canonical_or_none))
-        _AREA_CACHE[key] = table.dropna(subset=["postcode"]).set_index("postcode")[
-            ["easting", "northing", "district_code"]
-        ]
-    return _AREA_CACHE[key]
-
-
-def _canonical_or_none(text: Any) -> str | None:
-    try:
-        return normalise_postcode(text)
-    except ValueError:
-        return None
-
-
-def lookup_postcodes(postcodes: Iterable[str], sources: Sources) -> pd.DataFrame:
-    """Look postcodes up in OS Code-Point Open, reading only the areas they fall in.
-
-    Parameters
-    ----------
-    postcodes
-        Postcodes in any case and spacing; ones not shaped like a postcode are ignored.
-    sources
-        The located raw sources (see :func:`mapping.inputs.sources.locate_sources`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by normalised postcode, one row per postcode found: ``easting``,
-        ``northing`` (EPSG:27700), ``district_code`` (ONS LAD code), ``lon``, ``lat``
-        (WGS84, 6 decimal places). Postcodes not in Code-Point Open are absent.
-
-    Raises
-    ------
-    mapping.inputs.sources.SourceError
-        If the Code-Point zip is missing or unreadable.
-    """
-    wanted = sorted({pc for pc in map(_canonical_or_none, postcodes) if pc is not None})
-    frames = []
-    for area in sorted({_postcode_area(pc) for pc in wanted}):
-        table = _read_area(sources, area)
-        frames.append(table.loc[table.index.intersection(wanted)])
-    if frames:
-        found = pd.concat(frames)
-    else:
-        found = pd.DataFrame(
-            {
-                "easting": pd.Series(dtype="int64"),
-                "northing": pd.Series(dtype="int64"),
-                "district_code": pd.Series(dtype="object"),
-            }
-        )
-    found = found[~found.index.duplicated()].copy()
-    found.index.name = "postcode"
-    lon, lat = to_lonlat(found["easting"].to_numpy(float), found["northing"].to_numpy(float))
-    found["lon"] = np.round(np.asarray(lon, dtype=float), 6)
-    found["lat"] = np.round(np.asarray(lat, dtype=float), 6)
-    return found
-
-
 # ---- the row schema (pydantic) -------------------------------------------------------
-
-
-def _bad(message: str) -> PydanticCustomError:
-    # The message goes through the context so braces in user data are not templated.
-    return PydanticCustomError("register", "{message}", {"message": message})
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _required(name: str, value: Any) -> str:
-    text = _text(value)
-    if text is None:
-        raise _bad(f"{name} is required")
-    return text
-
-
-def _list(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(";") if part.strip())
-
-
-def _v_id(value: Any) -> str:
-    text = _required("id", value)
-    if not _ID_RE.match(text):
-        raise _bad(f"{text!r} is not a slug: use lower-case letters, digits and hyphens")
-    return text
-
-
-def _v_name(value: Any) -> str:
-    return _required("name", value)
-
-
-def _v_category(value: Any) -> str:
-    text = _required("category", value)
-    if text not in CATEGORIES:
-        raise _bad(f"unknown category {text!r}; use one of: {', '.join(CATEGORIES)}")
-    return text
-
-
-def _v_postcode(value: Any) -> str | None:
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        return normalise_postcode(text)
-    except ValueError as exc:
-        raise _bad(str(exc)) from None
-
-
-def _coordinate(name: str, limit: float, value: Any) -> float | None:
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        raise _bad(f"{name} {text!r} is not a number") from None
-    if not math.isfinite(number) or abs(number) > limit:
-        raise _bad(f"impossible {name} {text!r} (must be within ±{limit:g})")
-    return number
-
-
-def _v_lat(value: Any) -> float | None:
-    return _coordinate("latitude", 90.0, value)
-
-
-def _v_lon(value: Any) -> float | None:
-    return _coordinate("longitude", 180.0, value)
-
-
-def _v_precision(value: Any) -> str:
-    text = _required("location_precision", value)
-    if text not in LOCATION_PRECISIONS:
-        raise _bad(
-            f"unknown location_precision {text!r}; use one of: {', '.join(LOCATION_PRECISIONS)}"
-        )
-    return text
-
-
-def _v_district(value: Any) -> str | None:
-    text = _text(value)
-    if text is None:
-        return None
-    if text not in LANCASHIRE_LAD_CODES and text not in OUTSIDE_DISTRICTS:
-        raise _bad(
-            f"invalid district {text!r}: use a Lancashire council-area code "
-            f"(E06000008, E06000009, E07000117…E07000128) or one of: "
-            f"{', '.join(OUTSIDE_DISTRICTS)}"
-        )
-    return text
-
-
-def _v_areas(value: Any) -> tuple[str, ...]:
-    parts = _list(_required("areas_served", value))
-    bad = [p for p in parts if p not in LANCASHIRE_LAD_CODES and p not in AREA_NAMES]
-    if bad or not parts:
-        raise _bad(
-            f"unknown area(s) {', '.join(map(repr, bad))}: use Lancashire council-area codes "
-            f"or {', '.join(AREA_NAMES)}, separated by ';'"
-        )
-    return parts
-
-
-def _v_hours(value: Any) -> str:
-    text = _required("opening_hours", value)
-    message = hours.validate_hours(text)
-    if message is not None:
-        raise _bad(message)
-    return text
-
-
-def _v_basis(value: Any) -> str:
-    text = _required("hours_basis", value)
-    prefix, _, rest = text.partition(":")
-    if prefix not in ("published", "assumed") or not rest.strip():
-        raise _bad("hours_basis must read 'published: <where>' or 'assumed: <why>'")
-    return text
-
-
-def _age(name: str, value: Any) -> int | None:
-    text = _text(value)
-    if text is None:
-        return None
-    if not _INT_RE.match(text):
-        raise _bad(f"{name} {text!r} is not a whole number of years")
-    age = int(text)
-    if age < 0:
-        raise _bad(f"impossible {name} {age}: ages cannot be negative")
-    if age > _MAX_AGE:
-        raise _bad(f"impossible {name} {age}: more than {_MAX_AGE}")
-    return age
-
-
-def _v_min_age(value: Any) -> int | None:
-    return _age("min_age", value)
-
-
-def _v_max_age(value: Any) -> int | None:
-    return _age("max_age", value)
-
-
-def _v_self_age(value: Any) -> int | None:
-    return _age("self_referral_min_age", value)
-
-
-def _vocabulary(name: str, allowed: tuple[str, ...], value: Any) -> tuple[str, ...]:
-    parts = _list(_required(name, value))
-    bad = [p for p in parts if p not in allowed]
-    if bad:
-        raise _bad(f"unknown {name} {', '.join(map(repr, bad))}; use: {', '.join(allowed)}")
-    if "all" in parts and len(parts) > 1:
-        raise _bad(f"{name} 'all' must stand alone")
-    if len(set(parts)) != len(parts):
-        raise _bad(f"{name} repeats a value")
-    return parts
-
-
-def _v_sexes(value: Any) -> tuple[str, ...]:
-    return _vocabulary("sexes", SEXES, value)
-
-
-def _v_crimes(value: Any) -> tuple[str, ...]:
-    return _vocabulary("crime_types", CRIME_TYPES, value)
-
-
-def _v_confidential(value: Any) -> bool:
-    text = _required("confidential", value).lower()
-    if text not in ("true", "false"):
-        raise _bad(f"confidential must be true or false, not {text!r}")
-    return text == "true"
-
-
-def _v_source(value: Any) -> str:
-    text = _text(value)
-    if text is None:
-        raise _bad("source is missing: cite where each fact comes from")
-    if Path(REFERENCE_CITATION).name not in text:
-        raise _bad(f"source must cite the reference file {REFERENCE_CITATION}")
-    return text
-
-
-def _v_date(value: Any) -> date:
-    text = _text(value)
-    if text is None:
-        raise _bad("verified_on is missing: give the ISO date the facts were last verified")
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise _bad(f"verified_on {text!r} is not a date (use YYYY-MM-DD)") from None
-
-
-def _v_capacity(value: Any) -> int | None:
-    text = _text(value)
-    if text is None:
-        return None
-    if not _INT_RE.match(text) or int(text) < 0:
-        raise _bad(f"capacity_family_places {text!r} is not a whole number ≥ 0")
-    return int(text)
-
-
-class ServiceRecord(BaseModel):
-    """One register record, parsed from the CSV's text cells.
-
-    Every field defaults to ``None`` and is only validated when its column is present,
-    so a file missing a column reports that once rather than on every row.
-    """
-
-    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=False)
-
-    id: Annotated[str | None, BeforeValidator(_v_id)] = None
-    name: Annotated[str | None, BeforeValidator(_v_name)] = None
-    provider: Annotated[str | None, BeforeValidator(_text)] = None
-    category: Annotated[str | None, BeforeValidator(_v_category)] = None
-    address: Annotated[str | None, BeforeValidator(_text)] = None
-    postcode: Annotated[str | None, BeforeValidator(_v_postcode)] = None
-    lat: Annotated[float | None, BeforeValidator(_v_lat)] = None
-    lon: Annotated[float | None, BeforeValidator(_v_lon)] = None
-    location_precision: Annotated[str | None, BeforeValidator(_v_precision)] = None
-    district: Annotated[str | None, BeforeValidator(_v_district)] = None
-    areas_served: Annotated[tuple[str, ...] | None, BeforeValidator(_v_areas)] = None
-    opening_hours: Annotated[str | None, BeforeValidator(_v_hours)] = None
-    hours_basis: Annotated[str | None, BeforeValidator(_v_basis)] = None
-    min_age: Annotated[int | None, BeforeValidator(_v_min_age)] = None
-    max_age: Annotated[int | None, BeforeValidator(_v_max_age)] = None
-    sexes: Annotated[tuple[str, ...] | None, BeforeValidator(_v_sexes)] = None
-    crime_types: Annotated[tuple[str, ...] | None, BeforeValidator(_v_crimes)] = None
-    self_referral_min_age: Annotated[int | None, BeforeValidator(_v_self_age)] = None
-    confidential: Annotated[bool | None, BeforeValidator(_v_confidential)] = None
-    source: Annotated[str | None, BeforeValidator(_v_source)] = None
-    verified_on: Annotated[date | None, BeforeValidator(_v_date)] = None
-    notes: Annotated[str | None, BeforeValidator(_text)] = None
-    capacity_family_places: Annotated[int | None, BeforeValidator(_v_capacity)] = None
 
 
 # ---- reading the file ----------------------------------------------------------------

@@ -165,7 +165,7 @@ def run_matrix(
         Raw sources folder (or located sources) and generated-data folder.
     postcode_xy
         Postcode resolver ``f(list) -> {postcode: (easting, northing)}`` (default:
-        OS Code-Point Open through :func:`mapping.inputs.register.lookup_postcodes`).
+        OS Code-Point Open through :func:`mapping.inputs.postcodes.lookup_postcodes`).
 
     Returns
     -------

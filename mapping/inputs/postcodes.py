@@ -1,0 +1,104 @@
+"""Postcodes: normalise them and look them up in OS Code-Point Open."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mapping.inputs.sources import Sources
+from mapping.study_area import to_lonlat
+
+_POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+
+
+def normalise_postcode(text: str) -> str:
+    """Return a UK postcode in its usual form (``"pr29ht"`` -> ``"PR2 9HT"``).
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not shaped like a UK postcode.
+    """
+    compact = re.sub(r"\s+", "", str(text)).upper()
+    match = _POSTCODE_RE.match(compact)
+    if not match:
+        raise ValueError(f"{text!r} is not a UK postcode (e.g. 'PR2 9HT')")
+    return f"{match.group(1)} {match.group(2)}"
+
+
+def _postcode_area(postcode: str) -> str:
+    return re.match(r"[A-Z]+", postcode).group(0)  # type: ignore[union-attr]
+
+
+# Code-Point areas already read, keyed by the zip's identity: validation runs often
+# (tests, the app) and always needs the same few areas.
+_AREA_CACHE: dict[tuple[str, int, int, str], pd.DataFrame] = {}
+
+
+def _read_area(sources: Sources, area: str) -> pd.DataFrame:
+    path = sources.path("codepoint")
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size, area)
+    if key not in _AREA_CACHE:
+        table = sources.read_codepoint(areas=[area])
+        table = table.assign(postcode=table["postcode"].map(_canonical_or_none))
+        _AREA_CACHE[key] = table.dropna(subset=["postcode"]).set_index("postcode")[
+            ["easting", "northing", "district_code"]
+        ]
+    return _AREA_CACHE[key]
+
+
+def _canonical_or_none(text: Any) -> str | None:
+    try:
+        return normalise_postcode(text)
+    except ValueError:
+        return None
+
+
+def lookup_postcodes(postcodes: Iterable[str], sources: Sources) -> pd.DataFrame:
+    """Look postcodes up in OS Code-Point Open, reading only the areas they fall in.
+
+    Parameters
+    ----------
+    postcodes
+        Postcodes in any case and spacing; ones not shaped like a postcode are ignored.
+    sources
+        The located raw sources (see :func:`mapping.inputs.sources.locate_sources`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by normalised postcode, one row per postcode found: ``easting``,
+        ``northing`` (EPSG:27700), ``district_code`` (ONS LAD code), ``lon``, ``lat``
+        (WGS84, 6 decimal places). Postcodes not in Code-Point Open are absent.
+
+    Raises
+    ------
+    mapping.inputs.sources.SourceError
+        If the Code-Point zip is missing or unreadable.
+    """
+    wanted = sorted({pc for pc in map(_canonical_or_none, postcodes) if pc is not None})
+    frames = []
+    for area in sorted({_postcode_area(pc) for pc in wanted}):
+        table = _read_area(sources, area)
+        frames.append(table.loc[table.index.intersection(wanted)])
+    if frames:
+        found = pd.concat(frames)
+    else:
+        found = pd.DataFrame(
+            {
+                "easting": pd.Series(dtype="int64"),
+                "northing": pd.Series(dtype="int64"),
+                "district_code": pd.Series(dtype="object"),
+            }
+        )
+    found = found[~found.index.duplicated()].copy()
+    found.index.name = "postcode"
+    lon, lat = to_lonlat(found["easting"].to_numpy(float), found["northing"].to_numpy(float))
+    found["lon"] = np.round(np.asarray(lon, dtype=float), 6)
+    found["lat"] = np.round(np.asarray(lat, dtype=float), 6)
+    return found

@@ -1,0 +1,295 @@
+"""One register record as a pydantic model: every field's check and its message."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+from mapping.inputs import hours
+from mapping.inputs.postcodes import normalise_postcode
+from mapping.inputs.sources import LANCASHIRE_LAD_CODES
+from mapping.inputs.vocabulary import (
+    CATEGORIES,
+    CRIME_TYPES,
+    LANCASHIRE,
+    LOCATION_PRECISIONS,
+    SEXES,
+)
+
+
+def _bad(message: str) -> PydanticCustomError:
+    # The message goes through the context so braces in user data are not templated.
+    return PydanticCustomError("register", "{message}", {"message": message})
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _required(name: str, value: Any) -> str:
+    text = _text(value)
+    if text is None:
+        raise _bad(f"{name} is required")
+    return text
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(";") if part.strip())
+
+
+def _v_id(value: Any) -> str:
+    text = _required("id", value)
+    if not _ID_RE.match(text):
+        raise _bad(f"{text!r} is not a slug: use lower-case letters, digits and hyphens")
+    return text
+
+
+def _v_name(value: Any) -> str:
+    return _required("name", value)
+
+
+def _v_category(value: Any) -> str:
+    text = _required("category", value)
+    if text not in CATEGORIES:
+        raise _bad(f"unknown category {text!r}; use one of: {', '.join(CATEGORIES)}")
+    return text
+
+
+def _v_postcode(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        return normalise_postcode(text)
+    except ValueError as exc:
+        raise _bad(str(exc)) from None
+
+
+def _coordinate(name: str, limit: float, value: Any) -> float | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise _bad(f"{name} {text!r} is not a number") from None
+    if not math.isfinite(number) or abs(number) > limit:
+        raise _bad(f"impossible {name} {text!r} (must be within ±{limit:g})")
+    return number
+
+
+def _v_lat(value: Any) -> float | None:
+    return _coordinate("latitude", 90.0, value)
+
+
+def _v_lon(value: Any) -> float | None:
+    return _coordinate("longitude", 180.0, value)
+
+
+def _v_precision(value: Any) -> str:
+    text = _required("location_precision", value)
+    if text not in LOCATION_PRECISIONS:
+        raise _bad(
+            f"unknown location_precision {text!r}; use one of: {', '.join(LOCATION_PRECISIONS)}"
+        )
+    return text
+
+
+def _v_district(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    if text not in LANCASHIRE_LAD_CODES and text not in OUTSIDE_DISTRICTS:
+        raise _bad(
+            f"invalid district {text!r}: use a Lancashire council-area code "
+            f"(E06000008, E06000009, E07000117…E07000128) or one of: "
+            f"{', '.join(OUTSIDE_DISTRICTS)}"
+        )
+    return text
+
+
+def _v_areas(value: Any) -> tuple[str, ...]:
+    parts = _list(_required("areas_served", value))
+    bad = [p for p in parts if p not in LANCASHIRE_LAD_CODES and p not in AREA_NAMES]
+    if bad or not parts:
+        raise _bad(
+            f"unknown area(s) {', '.join(map(repr, bad))}: use Lancashire council-area codes "
+            f"or {', '.join(AREA_NAMES)}, separated by ';'"
+        )
+    return parts
+
+
+def _v_hours(value: Any) -> str:
+    text = _required("opening_hours", value)
+    message = hours.validate_hours(text)
+    if message is not None:
+        raise _bad(message)
+    return text
+
+
+def _v_basis(value: Any) -> str:
+    text = _required("hours_basis", value)
+    prefix, _, rest = text.partition(":")
+    if prefix not in ("published", "assumed") or not rest.strip():
+        raise _bad("hours_basis must read 'published: <where>' or 'assumed: <why>'")
+    return text
+
+
+def _age(name: str, value: Any) -> int | None:
+    text = _text(value)
+    if text is None:
+        return None
+    if not _INT_RE.match(text):
+        raise _bad(f"{name} {text!r} is not a whole number of years")
+    age = int(text)
+    if age < 0:
+        raise _bad(f"impossible {name} {age}: ages cannot be negative")
+    if age > _MAX_AGE:
+        raise _bad(f"impossible {name} {age}: more than {_MAX_AGE}")
+    return age
+
+
+def _v_min_age(value: Any) -> int | None:
+    return _age("min_age", value)
+
+
+def _v_max_age(value: Any) -> int | None:
+    return _age("max_age", value)
+
+
+def _v_self_age(value: Any) -> int | None:
+    return _age("self_referral_min_age", value)
+
+
+def _vocabulary(name: str, allowed: tuple[str, ...], value: Any) -> tuple[str, ...]:
+    parts = _list(_required(name, value))
+    bad = [p for p in parts if p not in allowed]
+    if bad:
+        raise _bad(f"unknown {name} {', '.join(map(repr, bad))}; use: {', '.join(allowed)}")
+    if "all" in parts and len(parts) > 1:
+        raise _bad(f"{name} 'all' must stand alone")
+    if len(set(parts)) != len(parts):
+        raise _bad(f"{name} repeats a value")
+    return parts
+
+
+def _v_sexes(value: Any) -> tuple[str, ...]:
+    return _vocabulary("sexes", SEXES, value)
+
+
+def _v_crimes(value: Any) -> tuple[str, ...]:
+    return _vocabulary("crime_types", CRIME_TYPES, value)
+
+
+def _v_confidential(value: Any) -> bool:
+    text = _required("confidential", value).lower()
+    if text not in ("true", "false"):
+        raise _bad(f"confidential must be true or false, not {text!r}")
+    return text == "true"
+
+
+def _v_source(value: Any) -> str:
+    text = _text(value)
+    if text is None:
+        raise _bad("source is missing: cite where each fact comes from")
+    if Path(REFERENCE_CITATION).name not in text:
+        raise _bad(f"source must cite the reference file {REFERENCE_CITATION}")
+    return text
+
+
+def _v_date(value: Any) -> date:
+    text = _text(value)
+    if text is None:
+        raise _bad("verified_on is missing: give the ISO date the facts were last verified")
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _bad(f"verified_on {text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _v_capacity(value: Any) -> int | None:
+    text = _text(value)
+    if text is None:
+        return None
+    if not _INT_RE.match(text) or int(text) < 0:
+        raise _bad(f"capacity_family_places {text!r} is not a whole number ≥ 0")
+    return int(text)
+
+
+class ServiceRecord(BaseModel):
+    """One register record, parsed from the CSV's text cells.
+
+    Every field defaults to ``None`` and is only validated when its column is present,
+    so a file missing a column reports that once rather than on every row.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=False)
+
+    id: Annotated[str | None, BeforeValidator(_v_id)] = None
+    name: Annotated[str | None, BeforeValidator(_v_name)] = None
+    provider: Annotated[str | None, BeforeValidator(_text)] = None
+    category: Annotated[str | None, BeforeValidator(_v_category)] = None
+    address: Annotated[str | None, BeforeValidator(_text)] = None
+    postcode: Annotated[str | None, BeforeValidator(_v_postcode)] = None
+    lat: Annotated[float | None, BeforeValidator(_v_lat)] = None
+    lon: Annotated[float | None, BeforeValidator(_v_lon)] = None
+    location_precision: Annotated[str | None, BeforeValidator(_v_precision)] = None
+    district: Annotated[str | None, BeforeValidator(_v_district)] = None
+    areas_served: Annotated[tuple[str, ...] | None, BeforeValidator(_v_areas)] = None
+    opening_hours: Annotated[str | None, BeforeValidator(_v_hours)] = None
+    hours_basis: Annotated[str | None, BeforeValidator(_v_basis)] = None
+    min_age: Annotated[int | None, BeforeValidator(_v_min_age)] = None
+    max_age: Annotated[int | None, BeforeValidator(_v_max_age)] = None
+    sexes: Annotated[tuple[str, ...] | None, BeforeValidator(_v_sexes)] = None
+    crime_types: Annotated[tuple[str, ...] | None, BeforeValidator(_v_crimes)] = None
+    self_referral_min_age: Annotated[int | None, BeforeValidator(_v_self_age)] = None
+    confidential: Annotated[bool | None, BeforeValidator(_v_confidential)] = None
+    source: Annotated[str | None, BeforeValidator(_v_source)] = None
+    verified_on: Annotated[date | None, BeforeValidator(_v_date)] = None
+    notes: Annotated[str | None, BeforeValidator(_text)] = None
+    capacity_family_places: Annotated[int | None, BeforeValidator(_v_capacity)] = None
+
+
+#: ``district`` values for sites outside Lancashire's 14 council areas.
+OUTSIDE_DISTRICTS: tuple[str, ...] = (
+    "Greater Manchester",
+    "Cumbria",
+    "Merseyside",
+    "West Yorkshire",
+    "North Yorkshire",
+)
+
+
+#: Named areas allowed in ``areas_served`` besides Lancashire's LAD codes.
+AREA_NAMES: tuple[str, ...] = (
+    LANCASHIRE,
+    "England and Wales",
+    "England",
+    "Cheshire",
+    "York",
+    *OUTSIDE_DISTRICTS,
+)
+
+
+#: The reference file every record must cite.
+REFERENCE_CITATION = "shared/reference/lancashire-victim-services.md"
+
+
+_MAX_AGE = 120
+
+
+_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+_INT_RE = re.compile(r"^[+-]?\d+$")
