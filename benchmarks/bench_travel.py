@@ -169,15 +169,18 @@ def main() -> None:
     ]
     scipy_dijkstra_ms = statistics.median(scipy_runs)
 
-    # What-if: add a 24/7 SARC and update the nearest result (one search each).
+    # What-if, the path the product takes: a view of the engine with a 24/7 SARC added
+    # (the base is never changed), then the query on the view (one search each).
     whatif_runs = []
     for k, xy in enumerate(sites):
+        sid = f"what-if-{k}"
         start = time.perf_counter()
-        sid = engine.add_service(f"what-if-{k}", (float(xy[0]), float(xy[1])), category=CATEGORY)
-        updated = engine.update_nearest(first, sid)
+        view = engine.with_sites(
+            [{"id": sid, "xy": (float(xy[0]), float(xy[1])), "category": CATEGORY}]
+        )
+        updated = view.nearest(CATEGORY, at=AT, extra_services=[sid])
         whatif_runs.append((time.perf_counter() - start) * 1000.0)
         assert updated.minutes.shape == first.minutes.shape
-        engine.remove_service(sid)
     whatif_ms = statistics.median(whatif_runs)
 
     start = time.perf_counter()

@@ -308,17 +308,18 @@ def test_two_scenarios_on_one_study_do_not_see_each_other(study: Study) -> None:
     assert west_id in served and east_id not in served
 
 
-def test_the_same_site_reuses_its_id_and_a_clash_is_refused(study: Study) -> None:
+def test_what_ifs_never_change_the_base_engine_and_ids_are_per_view(study: Study) -> None:
+    base_ids = study.engine.service_ids
     first = apply_scenario(study, load_scenario(EAST_LANCS))
-    count = len(study.engine.services)
     again = apply_scenario(study, load_scenario(EAST_LANCS))
-    assert again.added_ids == first.added_ids
-    assert len(study.engine.services) == count
+    assert again.added_ids == first.added_ids  # the same site gets the same id
+    assert study.engine.service_ids == base_ids  # the shared engine is untouched
+    assert first.study.engine is not study.engine and first.study.engine.root is study.engine
 
-    def named(lon: float) -> Scenario:
+    def named(lon: float, site_id: str = "test-clash") -> Scenario:
         add = Change(
             kind="add",
-            id="test-clash",
+            id=site_id,
             name="Clash",
             category="sarc",
             lon=lon,
@@ -327,9 +328,15 @@ def test_the_same_site_reuses_its_id_and_a_clash_is_refused(study: Study) -> Non
         )
         return Scenario(name="clash", changes=(add,), source="clash.toml")
 
-    apply_scenario(study, named(-2.70))
-    with pytest.raises(ServiceMapError, match=r"clash\.toml:change 1:id: .*different site"):
-        apply_scenario(study, named(-2.40))
+    # Two views may use one id for different sites: each routes its own.
+    west, east = apply_scenario(study, named(-2.70)), apply_scenario(study, named(-2.40))
+    west_xy = west.study.engine.services.set_index("id").loc["test-clash", "x"]
+    east_xy = east.study.engine.services.set_index("id").loc["test-clash", "x"]
+    assert west_xy < east_xy
+    # An id the register already uses is refused.
+    taken = str(study.register["id"].iloc[0])
+    with pytest.raises(ServiceMapError, match=r"clash\.toml:change 1:id: .*already"):
+        apply_scenario(study, named(-2.70, taken))
 
 
 def test_applying_on_a_what_if_view_keeps_its_changes(study: Study) -> None:

@@ -319,11 +319,13 @@ def test_what_if_service_equals_full_recomputation(graph, data) -> None:
         net, net.node_xy, register(*rows) if rows else register(service("x", None))
     )
     before = engine.nearest("sarc", profile="free_flow")
-    sid = engine.add_service("what-if", node_xy(net, new_node), category="sarc")
-    # A what-if service counts only where asked for.
-    assert engine.nearest("sarc", profile="free_flow").candidates == before.candidates
-    updated = engine.update_nearest(before, sid)
-    requeried = engine.nearest("sarc", profile="free_flow", extra_services=[sid])
+    view = engine.with_sites([{"id": "what-if", "xy": node_xy(net, new_node), "category": "sarc"}])
+    sid = "what-if"
+    # The base engine is untouched; in the view a what-if counts only where asked for.
+    assert engine.service_ids == before.candidates or "what-if" not in engine.service_ids
+    assert view.nearest("sarc", profile="free_flow").candidates == before.candidates
+    updated = view.update_nearest(before, sid)
+    requeried = view.nearest("sarc", profile="free_flow", extra_services=[sid])
     full = TravelEngine(
         net, net.node_xy, register(*rows, service("what-if", node_xy(net, new_node)))
     ).nearest("sarc", profile="free_flow")
@@ -332,7 +334,7 @@ def test_what_if_service_equals_full_recomputation(graph, data) -> None:
         assert list(updated.service_id) == list(other.service_id)
 
 
-def test_what_if_from_a_mapping_and_removal() -> None:
+def test_what_if_view_keeps_hours_and_leaves_the_base_alone() -> None:
     net = line_network()
     engine = TravelEngine(net, net.node_xy[[0]], register(service("far", node_xy(net, 5))))
     spec = {
@@ -341,17 +343,19 @@ def test_what_if_from_a_mapping_and_removal() -> None:
         "category": "sarc",
         "opening_hours": "Sa 00:00-06:00",
     }
-    assert engine.nearest("sarc", at="Sat 02:00", extra_services=[spec]).service_id[0] == "pop-up"
-    assert engine.nearest("sarc", at="Tue 10:00", extra_services=[spec]).service_id[0] == "far"
+    view = engine.with_sites([spec])
+    assert view.nearest("sarc", at="Sat 02:00", extra_services=["pop-up"]).service_id[0] == "pop-up"
+    assert view.nearest("sarc", at="Tue 10:00", extra_services=["pop-up"]).service_id[0] == "far"
     # An update honours the result's query: the pop-up is shut on Tuesday morning.
-    tuesday = engine.nearest("sarc", at="Tue 10:00")
-    assert engine.update_nearest(tuesday, "pop-up").service_id[0] == "far"
-    engine.remove_service("pop-up")
-    assert engine.service_ids == ("far",)
-    with pytest.raises(ServiceMapError):
-        engine.remove_service("far")
+    tuesday = view.nearest("sarc", at="Tue 10:00")
+    assert view.update_nearest(tuesday, "pop-up").service_id[0] == "far"
+    assert engine.service_ids == ("far",) and view.service_ids == ("far", "pop-up")
+    # A view of a view derives from the base: its sites replace the first view's.
+    assert view.with_sites([]).service_ids == ("far",)
+    with pytest.raises(ServiceMapError, match="with_sites"):
+        engine.nearest("sarc", extra_services=[spec])
     with pytest.raises(ServiceMapError, match="already exists"):
-        engine.add_service("far", node_xy(net, 2), category="sarc")
+        engine.with_sites([{"id": "far", "xy": node_xy(net, 2), "category": "sarc"}])
 
 
 def test_limit_minutes_cuts_off_but_keeps_nearer_times() -> None:
@@ -493,12 +497,12 @@ def test_run_matrix_rejects_malformed_files(tmp_path: Path) -> None:
 
 
 def test_matrix_command_partial_success(tmp_path: Path, monkeypatch, run_cli) -> None:
-    import mapping.inputs.register
+    import mapping.inputs.postcodes
     import mapping.network
 
     monkeypatch.setattr(mapping.network, "load_network", lambda *a, **k: fixture_network())
     monkeypatch.setattr(
-        mapping.inputs.register,
+        mapping.inputs.postcodes,
         "lookup_postcodes",
         lambda postcodes, sources: pd.DataFrame(
             [FIXTURE_POSTCODES[p] for p in postcodes if p in FIXTURE_POSTCODES],

@@ -23,7 +23,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import geopandas as gpd
 import numpy as np
@@ -89,8 +89,8 @@ class RegisterChanges:
     added
         What-if services as register-like records (``id``, ``name``, ``category``,
         ``opening_hours``, ``district``, ``provider_area``, ``geometry`` in EPSG:27700
-        and any other register column). They must already be added to the travel
-        engine (:meth:`TravelEngine.add_service`) under the same id.
+        and any other register column). A view routes them on its own engine
+        (:meth:`mapping.routing.engine.TravelEngine.with_sites`).
     """
 
     hours: Mapping[str, str] = field(default_factory=dict)
@@ -363,10 +363,17 @@ class Study:
         )
         return cls(engine, origins, register, data_dir=data_dir, services_path=services_path)
 
-    def with_changes(self, changes: RegisterChanges) -> Study:
-        """Return a view of this study with ``changes`` applied (the engine is shared)."""
-        view = Study(
-            self.engine,
+    def with_changes(self, changes: RegisterChanges) -> Self:
+        """A view of this study with ``changes`` applied; this study is never modified.
+
+        What-if sites are routed on a view of the base engine (its vectors shared,
+        read-only), so views cost one search per added site and profile.
+        """
+        engine = self.engine.root
+        if changes.added:
+            engine = engine.with_sites(_site_spec(record) for record in changes.added)
+        view = type(self)(
+            engine,
             self.origins,
             self.register,
             data_dir=self.data_dir,
@@ -606,6 +613,22 @@ class Study:
             rows.append(table)
         out = pd.concat(rows, ignore_index=True)
         return out[list(SARC_COLUMNS)]
+
+
+def _site_spec(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine's description of a what-if site from its register-like record."""
+    point = record["geometry"]
+    return {
+        "id": str(record["id"]),
+        "xy": (float(point.x), float(point.y)),
+        "category": record["category"],
+        "name": record.get("name"),
+        "opening_hours": record.get("opening_hours") or "",
+        "min_age": record.get("min_age"),
+        "max_age": record.get("max_age"),
+        "crime_types": tuple(record.get("crime_types") or ("all",)),
+        "provider_area": record.get("provider_area", "Lancashire"),
+    }
 
 
 def _sarc_group(service_id: Any, services: pd.DataFrame, register: pd.DataFrame) -> str:

@@ -28,9 +28,9 @@ what-if view of a :class:`~mapping.analysis.coverage.Study` (the baseline study,
 the register file are never modified); :func:`compare` puts the baseline and the
 scenario side by side per council area and time slot.
 
-Added sites join the study's shared travel engine under a deterministic id derived from
-the change (``whatif-<slug>-<hash>``), so the same site is routed once however many
-sessions ask for it, and a site counts only in queries of the scenario that lists it.
+Added sites get a deterministic id derived from the change (``whatif-<slug>-<hash>``)
+and are routed on the what-if view's own engine (:meth:`TravelEngine.with_sites`): the
+base engine shared by every session is never changed.
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ import hashlib
 import json
 import math
 import re
-import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,8 +89,6 @@ __all__ = [
 
 #: ``provider_area`` / ``district`` of an added site outside Lancashire's council areas.
 OUTSIDE_LANCASHIRE = "Outside Lancashire"
-# Check-then-add of what-if sites must not race between app sessions in one process.
-_ENGINE_LOCK = threading.Lock()
 
 
 # ---- the model ------------------------------------------------------------------------
@@ -441,56 +438,6 @@ def _council_area_of(site: _Site, data_dir: Path | None) -> str | None:
     return str(hits["lad_code"].iloc[0]) if len(hits) else None
 
 
-def _engine_kwargs(change: Change, site: _Site, provider_area: str) -> dict[str, Any]:
-    return {
-        "xy": (site.easting, site.northing),
-        "category": change.category,
-        "name": change.name,
-        "opening_hours": change.opening_hours,
-        "min_age": change.min_age,
-        "max_age": change.max_age,
-        "crime_types": tuple(change.crime_types or ("all",)),
-        "provider_area": provider_area,
-    }
-
-
-def _same_service(existing: Mapping[str, Any], kwargs: Mapping[str, Any]) -> bool:
-    """Whether the engine's service is exactly the site the change describes."""
-
-    def age(value: Any, missing: float) -> float:
-        return missing if value is None or pd.isna(value) else float(value)
-
-    return bool(
-        existing.get("what_if")
-        and existing["name"] == kwargs["name"]
-        and existing["category"] == kwargs["category"]
-        and existing["opening_hours"] == kwargs["opening_hours"]
-        and existing["provider_area"] == kwargs["provider_area"]
-        and tuple(existing["crime_types"]) == tuple(kwargs["crime_types"])
-        and age(existing["min_age"], -np.inf) == age(kwargs["min_age"], -np.inf)
-        and age(existing["max_age"], np.inf) == age(kwargs["max_age"], np.inf)
-        and abs(float(existing["x"]) - kwargs["xy"][0]) < 0.5
-        and abs(float(existing["y"]) - kwargs["xy"][1]) < 0.5
-    )
-
-
-def _ensure_engine_service(
-    engine: TravelEngine, sid: str, kwargs: Mapping[str, Any], where: str
-) -> None:
-    """Add the site to the shared engine, or reuse it if exactly that site is there."""
-    with _ENGINE_LOCK:
-        services = engine.services
-        match = services[services["id"] == sid]
-        if len(match):
-            if _same_service(match.iloc[0].to_dict(), kwargs):
-                return
-            raise ServiceMapError(
-                f"{where}:id: {sid!r} is already used by a different site in this session; "
-                "choose another id"
-            )
-        engine.add_service(sid, **kwargs)
-
-
 def scenario_changes(
     study: Study, scenario: Scenario, *, sources: Path | Sources | None = None
 ) -> tuple[RegisterChanges, tuple[str, ...]]:
@@ -516,6 +463,7 @@ def scenario_changes(
     hours: dict[str, str] = {}
     closed: set[str] = set()
     added: list[dict[str, Any]] = []
+    taken = set(register["id"].astype(str))
     for number, change in enumerate(scenario.changes, start=1):
         if change.kind == "hours":
             hours[str(change.service)] = str(change.opening_hours)
@@ -526,8 +474,12 @@ def scenario_changes(
             district = _council_area_of(site, study.data_dir)
             provider_area = LANCASHIRE if district else OUTSIDE_LANCASHIRE
             sid = _site_id(change, site)
-            kwargs = _engine_kwargs(change, site, provider_area)
-            _ensure_engine_service(study.engine, sid, kwargs, f"{scenario.source}:change {number}")
+            if sid in taken:
+                raise problems_error(
+                    scenario.source,
+                    [f"{scenario.source}:change {number}:id: {sid!r} is already a service id"],
+                )
+            taken.add(sid)
             added.append(_added_record(sid, change, site, district, provider_area, scenario))
     base = study.changes
     changes = RegisterChanges(

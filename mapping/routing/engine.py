@@ -38,6 +38,7 @@ Unroutable services
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -77,9 +78,6 @@ __all__ = [
 #: Profile used when a query names no time: typical daytime speeds (slower, cautious).
 DEFAULT_PROFILE = "daytime"
 AgeRule = Literal["overlap", "contains"]
-
-# Unfilled rows kept at the end of each minutes matrix for what-if services.
-_SPARE_ROWS = 16
 
 
 # ---- low-level shortest paths -------------------------------------------------------
@@ -306,6 +304,11 @@ class TravelEngine:
         self.origin_ok = ok
 
         self._lock = threading.RLock()
+        # A base engine owns all its rows; a what-if view (:meth:`with_sites`) shares
+        # the base's first ``_n_shared`` rows and owns the rest.
+        self._root: TravelEngine | None = None
+        self._n_shared = 0
+        self._n_own = 0
         self._reversed: dict[str, sp.csr_matrix] = {}
         self._minutes: dict[str, np.ndarray] = {}
         self._done: dict[str, np.ndarray] = {}
@@ -336,6 +339,7 @@ class TravelEngine:
                 self._append(rec, int(s_node[i]), float(s_sec[i]), what_if=False)
         self.skipped = pd.DataFrame(skipped, columns=["id", "name", "category", "reason"])
         self._known_categories = {r["category"] for r in records}
+        self._n_own = len(self._rows)
 
     # -- construction helpers ---------------------------------------------------------
 
@@ -406,21 +410,53 @@ class TravelEngine:
             snap_seconds=snap_s,
             what_if=what_if,
         )
-        with self._lock:
-            self._index[row["id"]] = len(self._rows)
-            self._rows.append(row)
-            self._services_frame = None
-            for profile, matrix in self._minutes.items():
-                if matrix.shape[0] < len(self._rows):
-                    # Grow with spare rows so a run of what-ifs does not copy every time.
-                    spare = max(_SPARE_ROWS, matrix.shape[0] // 4)
-                    pad = np.full((spare, matrix.shape[1]), np.nan, np.float32)
-                    self._minutes[profile] = np.vstack([matrix, pad])
-                    self._done[profile] = np.concatenate(
-                        [self._done[profile], np.zeros(spare, bool)]
-                    )
-                self._done[profile][len(self._rows) - 1] = False
+        self._index[row["id"]] = len(self._rows)
+        self._rows.append(row)
+        self._services_frame = None
         return len(self._rows) - 1
+
+    # -- what-if views ----------------------------------------------------------------
+
+    @property
+    def root(self) -> TravelEngine:
+        """The base engine this one derives from (itself for a base engine)."""
+        return self._root if self._root is not None else self
+
+    def with_sites(self, sites: Iterable[Mapping[str, Any]]) -> TravelEngine:
+        """A new engine: the base engine's services plus what-if sites.
+
+        Nothing is changed on this engine or its base: the view shares the base's
+        (read-only) per-service vectors and keeps the what-if sites' own vectors, each
+        costing one search per profile when first used. Views always derive from the
+        base, so the sites of a view's own view replace, not add to, its sites.
+
+        Parameters
+        ----------
+        sites
+            Mappings of :meth:`_add_site` arguments (``id``, ``xy`` or ``lonlat``,
+            ``category`` and optional ``name``, ``opening_hours``, ``min_age``,
+            ``max_age``, ``crime_types``, ``provider_area``).
+
+        Raises
+        ------
+        ServiceMapError
+            If a site's id is taken, it has no location, or it is off the network.
+        """
+        root = self.root
+        view = copy.copy(root)
+        view._root = root
+        view._rows = list(root._rows[: root._n_own])
+        view._index = {r["id"]: i for i, r in enumerate(view._rows)}
+        view._n_shared = root._n_own
+        view._minutes = {}
+        view._done = {}
+        view._services_frame = None
+        view._known_categories = set(root._known_categories)
+        view._lock = threading.RLock()
+        for spec in sites:
+            view._add_site(**dict(spec))
+        view._n_own = len(view._rows) - view._n_shared
+        return view
 
     # -- introspection ----------------------------------------------------------------
 
@@ -448,9 +484,12 @@ class TravelEngine:
 
     def computed(self, profile: str) -> np.ndarray:
         """Boolean array: which service rows already have minutes for ``profile``."""
-        done = self._done.get(profile)
-        n = len(self._rows)
-        return np.zeros(n, bool) if done is None else done[:n].copy()
+        own = self._done.get(profile)
+        own = np.zeros(self._n_own, bool) if own is None else own.copy()
+        if self._root is None:
+            return own
+        shared = self._root.computed(profile)[: self._n_shared]
+        return np.concatenate([shared, own])
 
     # -- the per-service vectors ------------------------------------------------------
 
@@ -465,18 +504,25 @@ class TravelEngine:
 
     def _ensure(self, rows: np.ndarray, profile: str) -> None:
         """Compute (once) the minutes vectors of the given service rows for ``profile``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self._root is not None:
+            # Shared rows are the base's: computed (once) there, for every view.
+            self._root._ensure(rows[rows < self._n_shared], profile)
+        own = rows[rows >= self._n_shared] - self._n_shared
+        if own.size == 0:
+            return
         with self._lock:
-            graph = self._reversed_graph(profile)
+            graph = self.root._reversed_graph(profile)
             if profile not in self._minutes:
-                # Spare rows for what-if services, so adding one copies nothing.
-                n = len(self._rows) + _SPARE_ROWS
-                self._minutes[profile] = np.full((n, self.n_origins), np.nan, np.float32)
-                self._done[profile] = np.zeros(n, bool)
-            todo = np.unique(rows[~self._done[profile][rows]])
+                shape = (self._n_own, self.n_origins)
+                self._minutes[profile] = np.full(shape, np.nan, np.float32)
+                self._done[profile] = np.zeros(self._n_own, bool)
+            todo = np.unique(own[~self._done[profile][own]])
             if todo.size == 0:
                 return
-            nodes = np.array([self._rows[i]["node"] for i in todo], dtype=np.int64)
-            snap_s = np.array([self._rows[i]["snap_seconds"] for i in todo])
+            records = [self._rows[self._n_shared + i] for i in todo]
+            nodes = np.array([r["node"] for r in records], dtype=np.int64)
+            snap_s = np.array([r["snap_seconds"] for r in records])
             limit = np.inf
             if self.limit_minutes is not None:
                 limit = self.limit_minutes * 60.0
@@ -489,6 +535,19 @@ class TravelEngine:
                 block[block > self.limit_minutes] = np.inf
             self._minutes[profile][todo] = block.astype(np.float32)
             self._done[profile][todo] = True
+
+    def _block(self, rows: np.ndarray, profile: str) -> np.ndarray:
+        """Minutes of the given rows (already computed) as a ``(rows, origins)`` array."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self._root is None:
+            return self._minutes[profile][rows]
+        out = np.empty((rows.size, self.n_origins), np.float32)
+        shared = rows < self._n_shared
+        if shared.any():
+            out[shared] = self._root._minutes[profile][rows[shared]]
+        if (~shared).any():
+            out[~shared] = self._minutes[profile][rows[~shared] - self._n_shared]
+        return out
 
     def minutes_to(self, service_ids: Iterable[str], profile: str = DEFAULT_PROFILE) -> np.ndarray:
         """Return minutes from every origin to each service.
@@ -507,7 +566,7 @@ class TravelEngine:
         """
         rows = self._rows_of(service_ids)
         self._ensure(rows, profile)
-        return self._minutes[profile][rows]
+        return self._block(rows, profile)
 
     def warm(self, profiles: Iterable[str] | None = None) -> None:
         """Compute every service's vector for the given profiles (default: all)."""
@@ -582,10 +641,9 @@ class TravelEngine:
         extras: list[str] = []
         for item in extra_services or ():
             if isinstance(item, Mapping):
-                sid = str(item["id"])
-                if sid not in self._index:
-                    self.add_service(**item)
-                extras.append(sid)
+                raise ServiceMapError(
+                    "what-if sites are added with TravelEngine.with_sites(), not per query"
+                )
             else:
                 extras.append(str(item))
         return Query(
@@ -684,8 +742,7 @@ class TravelEngine:
         exclude
             Service ids removed from consideration ("what if this closed?").
         extra_services
-            What-if services to consider: ids returned by :meth:`add_service`, or
-            mappings of :meth:`add_service` arguments (added on first use). They obey
+            What-if services of this view (see :meth:`with_sites`) to consider. They obey
             the category, hours and eligibility filters like registered services.
         hours_override
             ``{service_id: opening_hours}`` replacing a service's hours for this query
@@ -719,7 +776,7 @@ class TravelEngine:
         if rows.size == 0:
             return self._result(q, np.full(n, -1), np.full(n, np.inf), ())
         self._ensure(rows, q.profile)
-        block = self._minutes[q.profile][rows]
+        block = self._block(rows, q.profile)
         best = np.argmin(block, axis=0)
         minutes = block[best, np.arange(n)].astype(np.float64)
         index = np.where(np.isfinite(minutes), rows[best], -1)
@@ -746,7 +803,7 @@ class TravelEngine:
 
     # -- what-if ----------------------------------------------------------------------
 
-    def add_service(
+    def _add_site(
         self,
         id: str,
         xy: tuple[float, float] | None = None,
@@ -834,24 +891,6 @@ class TravelEngine:
         index = np.where(better, row, result.service_index)
         minutes = np.where(better, vec, result.minutes)
         return self._result(q, index, minutes, (*result.candidates, sid))
-
-    def remove_service(self, service_id: str) -> None:
-        """Forget a what-if service (registered services are excluded per query instead)."""
-        sid = str(service_id)
-        row = int(self._rows_of([sid])[0])
-        if not self._rows[row]["what_if"]:
-            raise ServiceMapError(
-                f"service {sid!r} is in the register; use exclude=[...] to leave it out"
-            )
-        with self._lock:
-            del self._rows[row]
-            self._index = {r["id"]: i for i, r in enumerate(self._rows)}
-            self._services_frame = None
-            for profile in self._minutes:
-                # Shift the later rows up; the freed last row becomes spare capacity.
-                self._minutes[profile][row:-1] = self._minutes[profile][row + 1 :]
-                self._done[profile][row:-1] = self._done[profile][row + 1 :]
-                self._done[profile][-1] = False
 
 
 def _skip_row(rec: Mapping[str, Any], reason: str) -> dict[str, Any]:
