@@ -7,7 +7,7 @@ import streamlit as st
 
 from app import state as app_state
 from app import widgets
-from mapping.analysis.coverage import DEFAULT_THRESHOLDS, population_by_minutes
+from mapping.analysis.summary import DEFAULT_THRESHOLDS, population_by_minutes
 from mapping.outputs import maps
 from mapping.outputs.maps import CATEGORY_LABELS
 

@@ -9,7 +9,8 @@ import streamlit as st
 
 from app import state as app_state
 from app import widgets
-from mapping.analysis.coverage import SARC_COLUMNS, population_by_minutes
+from mapping.analysis.coverage import SARC_COLUMNS
+from mapping.analysis.summary import population_by_minutes
 from mapping.inputs.when import NAMED_SLOTS, resolve_slot
 
 _SHOWN = [c for c in SARC_COLUMNS if c != "area_code"]

@@ -19,7 +19,7 @@ from streamlit_folium import st_folium
 
 from app import state as app_state
 from app import widgets
-from mapping.analysis.coverage import TOTAL_CODE
+from mapping.analysis.summary import TOTAL_CODE
 from mapping.errors import ServiceMapError
 from mapping.inputs.register import public_view
 from mapping.inputs.vocabulary import CATEGORIES, CRIME_TYPES

@@ -41,13 +41,13 @@ import pandas as pd
 import streamlit as st
 
 from mapping import ATTRIBUTION, __version__, geography
-from mapping.analysis.coverage import Study
 from mapping.errors import ServiceMapError
 from mapping.inputs import register as services_mod
 from mapping.inputs.sources import SOURCES_ENV, Sources, locate_sources
 from mapping.inputs.when import TimeSlot, resolve_slot
 from mapping.outputs import maps
 from mapping.store import default_data_dir
+from mapping.study import Study
 
 __all__ = [
     "DAY_NAMES",

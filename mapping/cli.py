@@ -20,7 +20,7 @@ from mapping.errors import ServiceMapError
 if TYPE_CHECKING:  # heavy imports stay lazy so `service-map --help` is quick
     import pandas as pd
 
-    from mapping.analysis.coverage import Study
+    from mapping.study import Study
 
 app = typer.Typer(
     help="Drive-time coverage of Lancashire's victim services.",
@@ -294,16 +294,14 @@ def _load_study(
     network: str = "offline",
 ) -> Study:
     """Load the study every analysis command shares, with a scenario applied if given."""
-    from mapping.analysis.coverage import Study
+    from mapping.study import Study
 
     typer.echo("Loading data, register and road network…", err=True)
     study = Study.load(
         data_dir=data_dir, sources=sources, services=services, network=network, progress=True
     )
     if scenario is not None:
-        from mapping.analysis.scenarios import apply_scenario, load_scenario
-
-        study = apply_scenario(study, load_scenario(scenario)).study
+        study = study.with_scenario(scenario, sources=sources)
     return study
 
 
@@ -409,17 +407,16 @@ def scenario_command(
     network: NetworkOption = "offline",
 ) -> None:
     """What if? Compare a scenario with the baseline per council area and time slot."""
-    from mapping.analysis import scenarios
     from mapping.inputs.register import default_register_path
+    from mapping.inputs.scenario_file import load_scenario
     from mapping.outputs.text import format_comparison
     from mapping.store import sha256_file
 
-    plan = scenarios.load_scenario(file)  # a malformed file fails before the slow load
+    plan = load_scenario(file)  # a malformed file fails before the slow load
     register_path = services or default_register_path()
     checksum = sha256_file(register_path) if register_path.is_file() else None
     study = _load_study(services, None, sources, data_dir, network)
-    comparison = scenarios.compare(
-        study,
+    comparison = study.compare(
         plan,
         category=category,
         slots=at or ("weekday daytime", "weekend night"),
@@ -454,11 +451,12 @@ def gaps(
     """The gap register: each rule's gaps by area, with severity and evidence."""
     from mapping.analysis import gaps as gaps_mod
     from mapping.inputs.rules import load_rules
+    from mapping.outputs.text import format_gaps
 
     checked = load_rules(rules)  # a broken rules file fails before the slow load
     study = _load_study(services, scenario, sources, data_dir, network)
-    register = gaps_mod.evaluate(study, checked)
-    typer.echo(gaps_mod.format_gaps(register))
+    register = study.gaps(checked)
+    typer.echo(format_gaps(register))
     typer.echo(gaps_mod.summarise_gaps(register).to_string(index=False))
     typer.echo(f"{len(register)} gap(s). Network: {study.network_source}.")
     if out is not None:
@@ -486,15 +484,13 @@ def export(
     network: NetworkOption = "offline",
 ) -> None:
     """Export tables (CSV, XLSX), GIS layers (GeoPackage, GeoParquet) and an HTML report."""
-    from mapping.outputs.export import export_all
-
     plan = None
     if scenario is not None:
-        from mapping.analysis.scenarios import load_scenario
+        from mapping.inputs.scenario_file import load_scenario
 
         plan = load_scenario(scenario)  # a malformed file fails before the slow load
     study = _load_study(services, None, sources, data_dir, network)
-    report = export_all(study, out, scenario=plan, sources=sources, progress=True)
+    report = study.export(out, scenario=plan, sources=sources, progress=True)
     for path in report.paths:
         typer.echo(path)
     for note in report.notes:

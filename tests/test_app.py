@@ -22,8 +22,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mapping.analysis.coverage import Study
 from mapping.inputs.register import default_register_path, load_register
+from mapping.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")

@@ -11,17 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mapping import geography
-from mapping.analysis.coverage import (
-    SARC_COLUMNS,
-    TOTAL_CODE,
-    Study,
-    population_by_minutes,
-    summarise,
-)
+from mapping.analysis.coverage import SARC_COLUMNS
+from mapping.analysis.summary import TOTAL_CODE, population_by_minutes, summarise
 from mapping.cli import main
 from mapping.errors import ServiceMapError
 from mapping.inputs import hours
 from mapping.inputs.when import NAMED_SLOTS, resolve_slot
+from mapping.study import Study
 
 
 def _origins(codes: list[str], population: list[float]) -> pd.DataFrame:

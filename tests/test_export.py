@@ -21,7 +21,7 @@ import pytest
 from shapely.geometry import Point
 
 from mapping import ATTRIBUTION, __version__
-from mapping.analysis.coverage import TOTAL_CODE, Study
+from mapping.analysis.summary import TOTAL_CODE
 from mapping.cli import main
 from mapping.errors import ServiceMapError
 from mapping.inputs.register import load_register
@@ -30,6 +30,7 @@ from mapping.outputs import export as export_mod
 from mapping.outputs.export import export_all
 from mapping.outputs.safety import neutralise_formula, safe_frame
 from mapping.outputs.tables import write_table
+from mapping.study import Study
 
 REPO = Path(__file__).parent.parent
 REGISTER = REPO / "data" / "services.csv"

@@ -11,11 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mapping.analysis.coverage import RegisterChanges, Study
-from mapping.analysis.gaps import COLUMNS, evaluate, format_gaps, summarise_gaps
+from mapping.analysis.coverage import RegisterChanges
+from mapping.analysis.gaps import COLUMNS, evaluate, summarise_gaps
 from mapping.errors import ServiceMapError
 from mapping.inputs.register import LANCASHIRE_LAD_CODES
 from mapping.inputs.rules import RULE_IDS, SEVERITIES, GapRule, default_rules_path, load_rules
+from mapping.outputs.text import format_gaps
+from mapping.study import Study
 
 AS_OF = date(2026, 11, 22)
 WYRE, BLACKPOOL, CHORLEY = "E07000128", "E06000009", "E07000118"

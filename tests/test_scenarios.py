@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mapping.analysis.coverage import TOTAL_CODE, Study
 from mapping.analysis.scenarios import (
     Change,
     Scenario,
@@ -23,9 +22,11 @@ from mapping.analysis.scenarios import (
     save_scenario,
     validate_scenario,
 )
+from mapping.analysis.summary import TOTAL_CODE
 from mapping.cli import main
 from mapping.errors import ServiceMapError
 from mapping.inputs.sources import Sources
+from mapping.study import Study
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCENARIOS = Path(__file__).parent.parent / "data" / "scenarios"

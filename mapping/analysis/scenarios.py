@@ -67,7 +67,7 @@ from mapping.inputs.scenario_file import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from mapping.analysis.coverage import RegisterChanges, Study
+    from mapping.analysis.coverage import CoverageModel, RegisterChanges
     from mapping.inputs.sources import Sources
     from mapping.inputs.when import TimeSlot
     from mapping.routing.engine import TravelEngine
@@ -396,7 +396,7 @@ class ScenarioResult:
         Ids of the sites the scenario added, in change order.
     """
 
-    study: Study
+    study: CoverageModel
     scenario: Scenario
     changes: RegisterChanges
     register: gpd.GeoDataFrame
@@ -439,7 +439,7 @@ def _council_area_of(site: _Site, data_dir: Path | None) -> str | None:
 
 
 def scenario_changes(
-    study: Study, scenario: Scenario, *, sources: Path | Sources | None = None
+    study: CoverageModel, scenario: Scenario, *, sources: Path | Sources | None = None
 ) -> tuple[RegisterChanges, tuple[str, ...]]:
     """Validate ``scenario`` against ``study`` and return its ``RegisterChanges``.
 
@@ -529,7 +529,7 @@ def _added_record(
 
 
 def apply_scenario(
-    study: Study, scenario: Scenario, *, sources: Path | Sources | None = None
+    study: CoverageModel, scenario: Scenario, *, sources: Path | Sources | None = None
 ) -> ScenarioResult:
     """Apply a scenario to a study without modifying it.
 
@@ -591,7 +591,7 @@ class Comparison:
     totals: pd.DataFrame
     result: ScenarioResult
     threshold: float
-    baseline: Study
+    baseline: CoverageModel
 
     @property
     def scenario(self) -> Scenario:
@@ -609,7 +609,7 @@ class Comparison:
 
 
 def compare(
-    study: Study,
+    study: CoverageModel,
     scenario: Scenario,
     *,
     category: str | Sequence[str] | None = "sarc",
@@ -656,7 +656,7 @@ def compare(
     ServiceMapError
         If the scenario is invalid, or a slot, category or area level is unknown.
     """
-    from mapping.analysis.coverage import TOTAL_CODE
+    from mapping.analysis.summary import TOTAL_CODE
 
     result = apply_scenario(study, scenario, sources=sources)
     t = f"{threshold:g}"
@@ -698,7 +698,7 @@ def compare(
 _GAP_STATUSES = ("resolved", "new", "changed")
 
 
-def _compare_gaps(baseline: Study, scenario_study: Study) -> pd.DataFrame:
+def _compare_gaps(baseline: CoverageModel, scenario_study: CoverageModel) -> pd.DataFrame:
     """Gap rows the scenario resolves, creates or changes, matched by ``gap_id``.
 
     ``changed``: the gap is in both registers but its severity or population affected

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mapping.analysis.coverage import DEFAULT_THRESHOLDS
+from mapping.analysis.summary import DEFAULT_THRESHOLDS
 from mapping.errors import ServiceMapError
 from mapping.inputs.when import NAMED_SLOTS, TimeSlot, resolve_slot
 from mapping.outputs.layers import assert_public, build_layers, slot_profile, write_layers
@@ -69,7 +69,7 @@ from mapping.outputs.tables import now_utc, sheet_name, tabular, write_csv, writ
 from mapping.store import pid_alive, sha256_file
 
 if TYPE_CHECKING:
-    from mapping.analysis.coverage import Study
+    from mapping.analysis.coverage import CoverageModel
     from mapping.inputs.sources import Sources
 
 __all__ = [
@@ -116,7 +116,7 @@ _OLD_SUFFIX = ".replaced"
 
 
 def export_all(
-    study: Study,
+    study: CoverageModel,
     out_dir: str | os.PathLike[str],
     *,
     scenario: Any = None,
@@ -136,8 +136,8 @@ def export_all(
 
     Files written (``<cat>``: each category, ``<level>``: district, ward, lsoa):
 
-    - ``coverage_<cat>_<level>.csv``: :meth:`Study.compare_slots` at every slot;
-    - ``sarc_access.csv``: :meth:`Study.sarc_access` at every slot;
+    - ``coverage_<cat>_<level>.csv``: :meth:`CoverageModel.compare_slots` at every slot;
+    - ``sarc_access.csv``: :meth:`CoverageModel.sarc_access` at every slot;
     - ``gap_register.csv``: :func:`mapping.analysis.gaps.evaluate`;
     - ``services.csv``: the public register; ``services_not_routed.csv``: services the
       travel engine cannot route to, and why;
@@ -364,7 +364,7 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
 
 
 def _collect(
-    study: Study,
+    study: CoverageModel,
     scenario: Any,
     categories: tuple[str, ...],
     slots: list[TimeSlot],
@@ -486,14 +486,14 @@ def _collect(
     return tables, context, extras
 
 
-def _gap_register(study: Study) -> pd.DataFrame:
+def _gap_register(study: CoverageModel) -> pd.DataFrame:
     from mapping.analysis import gaps
 
     return gaps.evaluate(study)
 
 
 def _scenario_tables(
-    study: Study,
+    study: CoverageModel,
     scenario: Any,
     categories: tuple[str, ...],
     slots: list[TimeSlot],

@@ -19,7 +19,7 @@ from mapping.outputs.tables import attribution_text, join_sequences
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from mapping.analysis.coverage import Study
+    from mapping.analysis.coverage import CoverageModel
 
 
 def secret_rows(register: pd.DataFrame) -> pd.Series:
@@ -60,7 +60,7 @@ def slot_key(slot: TimeSlot) -> str:
 
 
 def build_layers(
-    study: Study,
+    study: CoverageModel,
     areas: gpd.GeoDataFrame,
     wards: gpd.GeoDataFrame,
     lsoas: gpd.GeoDataFrame,

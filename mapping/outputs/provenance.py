@@ -15,11 +15,11 @@ from mapping.outputs.pack import GENERATOR, ExportContext, ExportedFile, PackTab
 from mapping.store import sha256_file
 
 if TYPE_CHECKING:
-    from mapping.analysis.coverage import Study
+    from mapping.analysis.coverage import CoverageModel
 
 
 def parameters(
-    study: Study,
+    study: CoverageModel,
     categories: tuple[str, ...],
     slots: list[TimeSlot],
     thresholds: tuple[float, ...],
@@ -69,7 +69,7 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
         out.append((prefix, str(value)))
 
 
-def network_facts(study: Study) -> list[tuple[str, str]]:
+def network_facts(study: CoverageModel) -> list[tuple[str, str]]:
     meta = dict(getattr(study.engine.network, "meta", {}) or {})
     # Local paths and cache state say nothing about the network itself.
     for key in ("cache_path", "from_cache"):
@@ -79,7 +79,9 @@ def network_facts(study: Study) -> list[tuple[str, str]]:
     return rows
 
 
-def source_facts(study: Study, sources: Any, notes: list[str]) -> list[tuple[str, str, str, str]]:
+def source_facts(
+    study: CoverageModel, sources: Any, notes: list[str]
+) -> list[tuple[str, str, str, str]]:
     """``(file, sha256, title, publisher)`` of every raw source and the register."""
     from mapping.inputs.sources import CATALOGUE, Sources, locate_sources
 
@@ -120,7 +122,7 @@ def software() -> list[tuple[str, str]]:
     return rows
 
 
-def method_notes(study: Study, bands: dict[str, str | None]) -> list[str]:
+def method_notes(study: CoverageModel, bands: dict[str, str | None]) -> list[str]:
     meta = getattr(study.engine.network, "meta", {}) or {}
     model = meta.get("model", study.network_source)
     banded = ", ".join(f"{c} ({b})" for c, b in bands.items() if b) or "none"

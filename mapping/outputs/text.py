@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from mapping import formats
 from mapping.analysis.scenarios import Comparison
 from mapping.inputs.scenario_file import Change
-from mapping.outputs import formats
 
 if TYPE_CHECKING:
     pass
@@ -21,7 +21,7 @@ def format_comparison(comparison: Comparison) -> str:
     Minutes are population-weighted means to the nearest open site; "newly within" is
     the net change in people within the threshold (negative: access lost).
     """
-    from mapping.analysis.coverage import TOTAL_CODE
+    from mapping.analysis.summary import TOTAL_CODE
 
     scenario = comparison.scenario
     t = f"{comparison.threshold:g}"
@@ -94,3 +94,39 @@ def _gap_value(value: Any) -> str:
     if value is None or pd.isna(value):
         return "-"
     return f"{value:,}" if isinstance(value, int | np.integer) else str(value)
+
+
+def format_gaps(register: pd.DataFrame, evidence_width: int = 90) -> str:
+    """Render the gap register for a terminal, evidence truncated to ``evidence_width``.
+
+    Parameters
+    ----------
+    register
+        The gap register from :func:`evaluate`.
+    evidence_width
+        Characters of evidence shown; longer evidence ends with ``…``.
+
+    Returns
+    -------
+    str
+        A plain-text table: rule, area, slot, severity, population and evidence.
+    """
+    if register.empty:
+        return "No gaps found."
+
+    def cut(text: str) -> str:
+        return text if len(text) <= evidence_width else text[: evidence_width - 1] + "…"
+
+    shown = pd.DataFrame(
+        {
+            "rule": register["rule_id"],
+            "area": register["area_name"],
+            "slot": register["slot"].map(lambda s: s if len(s) <= 9 else "several"),
+            "severity": register["severity"],
+            "population": register["population_affected"].map(
+                lambda v: "" if pd.isna(v) else f"{int(v):,}"
+            ),
+            "evidence": register["evidence"].map(cut),
+        }
+    )
+    return shown.to_string(index=False, justify="left")

@@ -1,0 +1,479 @@
+"""The gap rules themselves: one function per rule, each returning its gap records."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from mapping.analysis.coverage import TOTAL_CODE
+from mapping.analysis.gap_records import (
+    LANCASHIRE_CODE,
+    GapContext,
+    area_fields,
+    as_tuple,
+    band_of,
+    cap_severity,
+    clean_text,
+    gap_record,
+    label,
+    located,
+    minutes_text,
+    pct,
+    serves_lancashire,
+)
+from mapping.inputs.hours import is_open
+from mapping.inputs.register import stale_mask
+from mapping.inputs.rules import GapRule
+from mapping.inputs.vocabulary import AGE_BANDS, LANCASHIRE
+from mapping.inputs.when import TimeSlot
+
+
+def _sarc_travel(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
+    p = rule.params
+    limit, also = p["minutes"], p["also_minutes"]
+    rows = []
+    for slot in p["slots"]:
+        table = ctx.study.coverage("sarc", slot, "district", thresholds=sorted({limit, also}))
+        for row in table.to_dict("records"):
+            eligible = float(row["eligible_population"])
+            if eligible <= 0:
+                continue
+            beyond = eligible * (1 - row[f"share_within_{minutes_text(limit)}"])
+            beyond_also = eligible * (1 - row[f"share_within_{minutes_text(also)}"])
+            if round(beyond) < max(p["min_population"], 1):
+                continue
+            share = beyond / eligible
+            nearest = clean_text(row["nearest_service"])
+            where = (
+                f"nearest open SARC for most: {ctx.named(nearest)}"
+                if nearest
+                else "no SARC is open at that time"
+            )
+            evidence = (
+                f"At {slot.at} ({slot.name}), {round(beyond):,} of {round(eligible):,} "
+                f"residents ({pct(share)}) are more than {minutes_text(limit)} minutes from an "
+                f"open SARC ({round(beyond_also):,} more than {minutes_text(also)} minutes); "
+                f"{where}."
+            )
+            code = str(row["area_code"])
+            area = area_fields(ctx, code)
+            rows.append(
+                gap_record(
+                    rule,
+                    f"{area['area_code']}:{slot.at}",
+                    **area,
+                    severity=band_of(share, rule.severity),
+                    population=beyond,
+                    evidence=evidence,
+                    services=[nearest],
+                    slot=slot.at,
+                )
+            )
+    return rows
+
+
+def _no_da_base(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
+    p = rule.params
+    register = ctx.register
+    categories = p["categories"]
+    in_scope = register["category"].isin(categories)
+    bases = register[in_scope & located(register)]
+    based_in = set(bases["district"].map(clean_text))
+    county_wide = register[
+        in_scope & ~located(register) & register["areas_served"].map(serves_lancashire)
+    ]
+    slot, limit = p["slot"], p["minutes"]
+    table = ctx.study.coverage(
+        list(categories), slot, "district", thresholds=(limit,), total_row=False
+    ).set_index("area_code")
+    rows = []
+    for code in ctx.areas:
+        if code in based_in:
+            continue
+        name = ctx.area_name(code)
+        population = float(ctx.population[code])
+        serving = bases[bases["areas_served"].map(lambda a, c=code: c in as_tuple(a))]
+        access = table.loc[code] if code in table.index else None
+        parts = [
+            f"{name} ({round(population):,} residents) has no located domestic-abuse "
+            f"service base of its own (categories: {', '.join(categories)})."
+        ]
+        share_beyond = 1.0
+        nearest = ""
+        if access is not None and access["eligible_population"] > 0:
+            share_beyond = 1 - float(access[f"share_within_{minutes_text(limit)}"])
+            nearest = clean_text(access["nearest_service"])
+        if nearest:
+            parts.append(
+                f"At {slot.at} ({slot.name}) the nearest open base for most residents is "
+                f"{ctx.named(nearest)}, median {float(access['median_minutes']):.0f} minutes; "
+                f"{pct(share_beyond)} of residents are more than {minutes_text(limit)} minutes "
+                "from one."
+            )
+        else:
+            parts.append(f"At {slot.at} ({slot.name}) no base of these categories is open.")
+        if not serving.empty:
+            parts.append(
+                f"Based elsewhere but listing {name} as served: "
+                + ", ".join(ctx.named(s) for s in serving["id"])
+                + "."
+            )
+        if not county_wide.empty:
+            parts.append(
+                "County-wide without a site: " + ", ".join(map(str, county_wide["name"])) + "."
+            )
+        rows.append(
+            gap_record(
+                rule,
+                code,
+                **area_fields(ctx, code),
+                severity=band_of(share_beyond, rule.severity),
+                population=population,
+                evidence=" ".join(parts),
+                services=[nearest, *serving["id"]],
+                slot=slot.at,
+            )
+        )
+    return rows
+
+
+def _no_refuge(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
+    per_place = rule.params["population_per_place"]
+    refuges = ctx.register[ctx.register["category"] == "refuge"]
+    districts = refuges["district"].map(clean_text)
+    served = refuges["areas_served"].map(as_tuple)
+    county_wide = refuges[served.map(lambda a: LANCASHIRE in a)]
+    rows = []
+    for code in ctx.areas:
+        local = refuges[(districts == code) | served.map(lambda a, c=code: c in a)]
+        if not local.empty:
+            continue
+        name = ctx.area_name(code)
+        population = float(ctx.population[code])
+        needed = population / per_place
+        evidence = (
+            f"No refuge is recorded in {name} or lists it among the areas it serves "
+            f"({round(population):,} residents: {needed:.1f} family places at one per "
+            f"{per_place:,.0f} people)."
+        )
+        if not county_wide.empty:
+            evidence += (
+                f" {len(county_wide)} refuge record(s) elsewhere take referrals from across "
+                "Lancashire: " + ", ".join(ctx.named(s) for s in county_wide["id"]) + "."
+            )
+        evidence += " Refuge addresses are confidential: the register holds the council area only."
+        rows.append(
+            gap_record(
+                rule,
+                code,
+                **area_fields(ctx, code),
+                severity=band_of(needed, rule.severity),
+                population=population,
+                evidence=evidence,
+                services=county_wide["id"],
+            )
+        )
+    return rows
+
+
+def _out_of_hours_open(register: pd.DataFrame, slots: Sequence[TimeSlot]) -> pd.Series:
+    """Per record: open at one of the slots (what-if hours are already applied)."""
+
+    def check(expr: Any) -> bool:
+        text = clean_text(expr)
+        return bool(text) and any(is_open(text, slot.at) for slot in slots)
+
+    return register["opening_hours"].map(check).astype(bool)
+
+
+def _crimes_overlap(helpline_crimes: Any, category_crimes: set[str]) -> bool:
+    """Whether a helpline covers a crime type of the category's services."""
+    crimes = set(as_tuple(helpline_crimes))
+    return "all" in crimes or "all" in category_crimes or bool(crimes & category_crimes)
+
+
+def _no_out_of_hours(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
+    p = rule.params
+    slots = p["slots"]
+    register = ctx.register
+    serving = (
+        register["areas_served"].map(serves_lancashire)
+        if p["lancashire_only"]
+        else pd.Series(True, index=register.index)
+    )
+    open_then = _out_of_hours_open(register, slots)
+    helplines = register[(register["category"] == "helpline") & serving & open_then]
+    times = ", ".join(slot.at for slot in slots)
+    total = float(ctx.population[ctx.areas].sum())
+    rows = []
+    for category in p["categories"]:
+        records = register[(register["category"] == category) & serving]
+        if (open_then[records.index]).any():
+            continue
+        crimes = {c for value in records["crime_types"] for c in as_tuple(value)}
+        related = helplines[
+            helplines["crime_types"].map(lambda v, cs=crimes: _crimes_overlap(v, cs))
+        ]
+        if p["include_helplines"] and not related.empty:
+            continue  # a related helpline open out of hours counts as provision here
+        category_label = label(category)
+        if records.empty:
+            parts = [f"No {category_label} serving Lancashire is recorded."]
+        else:
+            listed = "; ".join(
+                f"{name} ({clean_text(hours)})"
+                for name, hours in zip(records["name"], records["opening_hours"], strict=True)
+            )
+            parts = [
+                f"No {category_label} serving Lancashire is open at any of the out-of-hours "
+                f"times checked ({times}): {listed}."
+            ]
+        elsewhere = register[
+            (register["category"] == category) & ~serving & open_then & located(register)
+        ]
+        if not elsewhere.empty:
+            parts.append(
+                "Open then but serving other areas: "
+                + ", ".join(ctx.named(s) for s in elsewhere["id"])
+                + "."
+            )
+        if not related.empty:
+            parts.append(
+                "Helplines are not counted (a phone line is not a site); open then: "
+                + ", ".join(map(str, related["name"]))
+                + "."
+            )
+        severity = next(
+            (level for level in ("high", "medium") if category in rule.severity[level]), "low"
+        )
+        rows.append(
+            gap_record(
+                rule,
+                f"{LANCASHIRE_CODE}:{category}",
+                area_level="lancashire",
+                area_code=LANCASHIRE_CODE,
+                area_name=LANCASHIRE,
+                severity=severity,
+                population=total,
+                evidence=" ".join(parts),
+                services=records["id"],
+                slot="; ".join(slot.at for slot in slots),
+            )
+        )
+    return rows
+
+
+def _age_text(band: str) -> str:
+    low, high = AGE_BANDS[band]
+    return f"aged {low}+" if high is None else f"aged {low}-{high}"
+
+
+def _eligible_for(register: pd.DataFrame, band: str) -> pd.Series:
+    """Records whose age range overlaps the band (the travel engine's default rule)."""
+    low, high = AGE_BANDS[band]
+    top = math.inf if high is None else high
+    min_age = pd.to_numeric(register["min_age"], errors="coerce").astype(float).fillna(-math.inf)
+    max_age = pd.to_numeric(register["max_age"], errors="coerce").astype(float).fillna(math.inf)
+    return (min_age <= top) & (max_age >= low)
+
+
+def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
+    p = rule.params
+    band, limit, categories = p["age_band"], p["minutes"], list(p["categories"])
+    ages = _age_text(band)
+    rows = []
+    for slot in p["slots"]:
+        table = ctx.study.coverage(categories, slot, "district", age_band=band, thresholds=(limit,))
+        for row in table.to_dict("records"):
+            eligible = float(row["eligible_population"])
+            if eligible <= 0:
+                continue
+            beyond = eligible * (1 - row[f"share_within_{minutes_text(limit)}"])
+            if round(beyond) < max(p["min_population"], 1):
+                continue
+            share = beyond / eligible
+            nearest = clean_text(row["nearest_service"])
+            where = (
+                f"nearest open for most: {ctx.named(nearest)}" if nearest else "none is open then"
+            )
+            evidence = (
+                f"At {slot.at} ({slot.name}), {round(beyond):,} of {round(eligible):,} "
+                f"children {ages} ({pct(share)}) are more than {minutes_text(limit)} minutes from "
+                f"a located service open to them ({', '.join(categories)}); {where}."
+            )
+            area = area_fields(ctx, str(row["area_code"]))
+            rows.append(
+                gap_record(
+                    rule,
+                    f"{area['area_code']}:{slot.at}",
+                    **area,
+                    severity=band_of(share, rule.severity),
+                    population=beyond,
+                    evidence=evidence,
+                    services=[nearest],
+                    slot=slot.at,
+                )
+            )
+    register = ctx.register
+    kinds = register["category"].isin(p["local_categories"]) & _eligible_for(register, band)
+    local = register[kinds & located(register)]
+    county_wide = register[
+        kinds & ~located(register) & register["areas_served"].map(serves_lancashire)
+    ]
+    based_in = set(local["district"].map(clean_text))
+    wanted = " or ".join(label(c) for c in p["local_categories"])
+    for code in ctx.areas:
+        if code in based_in:
+            continue
+        children = float(ctx.age_population.at[code, band])
+        evidence = (
+            f"No located {wanted} open to children {ages} has its site in "
+            f"{ctx.area_name(code)} ({round(children):,} children {ages})."
+        )
+        if not local.empty:
+            evidence += " Sites elsewhere: " + ", ".join(ctx.named(s) for s in local["id"]) + "."
+        if not county_wide.empty:
+            evidence += " County-wide without a site: " + ", ".join(
+                f"{name} (ages {_age_range(lo, hi)})"
+                for name, lo, hi in zip(
+                    county_wide["name"], county_wide["min_age"], county_wide["max_age"], strict=True
+                )
+            )
+            evidence += "."
+        rows.append(
+            gap_record(
+                rule,
+                f"{code}:no_local_service",
+                **area_fields(ctx, code),
+                severity=p["no_local_service_severity"],
+                population=children,
+                evidence=evidence,
+                services=county_wide["id"],
+            )
+        )
+    return rows
+
+
+def _age_range(low: Any, high: Any) -> str:
+    lo, hi = clean_text(low), clean_text(high)
+    if lo and hi:
+        return f"{lo}-{hi}"
+    if lo:
+        return f"{lo}+"
+    return f"up to {hi}" if hi else "all"
+
+
+def _refuge_capacity(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
+    p = rule.params
+    per_place = p["population_per_place"]
+    refuges = ctx.register[ctx.register["category"] == "refuge"].copy()
+    refuges["_district"] = refuges["district"].map(clean_text)
+    refuges = refuges[refuges["_district"].isin(ctx.areas)]
+    refuges["_places"] = pd.to_numeric(refuges["capacity_family_places"], errors="coerce")
+    rows = []
+    groups: list[tuple[str, pd.DataFrame, float]] = [
+        (code, group, float(ctx.population[code]))
+        for code, group in refuges.groupby("_district", sort=True)
+        if group["_places"].notna().any()  # per area only where some capacity is known
+    ]
+    groups.append((TOTAL_CODE, refuges, float(ctx.population[ctx.areas].sum())))
+    for code, group, population in groups:
+        known = group[group["_places"].notna()]
+        unknown = group[group["_places"].isna()]
+        places = float(known["_places"].sum())
+        benchmark = population / per_place
+        shortfall = benchmark - places
+        if shortfall <= 0 or benchmark <= 0:
+            continue
+        area = area_fields(ctx, code)
+        severity = band_of(shortfall / benchmark, rule.severity)
+        evidence = (
+            f"{places:,.0f} refuge family place(s) are recorded in {area['area_name']} "
+            f"({len(known)} of {len(group)} refuge record(s) give a capacity) against a "
+            f"benchmark of {benchmark:,.1f} places (one per {per_place:,.0f} of "
+            f"{round(population):,} residents): {shortfall:,.1f} places short on the known "
+            "capacity."
+        )
+        if not unknown.empty:
+            severity = cap_severity(severity, p["incomplete_max_severity"])
+            evidence += (
+                f" Capacity is unknown for {len(unknown)} refuge record(s) "
+                f"({', '.join(map(str, unknown['name']))}), so {places:,.0f} is a lower bound "
+                "and the shortfall an upper bound."
+            )
+        rows.append(
+            gap_record(
+                rule,
+                area["area_code"],
+                **area,
+                severity=severity,
+                population=population,
+                evidence=evidence,
+                services=group["id"],
+            )
+        )
+    return rows
+
+
+def _months_between(start: date, end: date) -> int:
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - (1 if end.day < start.day else 0)
+
+
+def _stale_record(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
+    p = rule.params
+    as_of = ctx.as_of or p["as_of"] or date.today()
+    limit = p["max_age_months"]
+    register = ctx.register
+    if "what_if" in register:
+        register = register[~register["what_if"].fillna(False).astype(bool)]
+    stale = register[stale_mask(register, as_of, limit).to_numpy()]
+    rows = []
+    for record in stale.to_dict("records"):
+        stamp = pd.to_datetime(record.get("verified_on"), errors="coerce")
+        service_id = str(record["id"])
+        district = clean_text(record.get("district"))
+        area_name = ctx.area_name(district) if district else "county-wide or national"
+        label = f"{record['name']} ({service_id}, {record['category']})"
+        if pd.isna(stamp):
+            months, severity = None, "high"
+            evidence = f"{label} has no verified_on date."
+        else:
+            verified = stamp.date()
+            months = _months_between(verified, as_of)
+            severity = band_of(months, rule.severity)
+            evidence = (
+                f"{label} was last verified on {verified.isoformat()}, {months} months before "
+                f"{as_of.isoformat()} (limit {limit} months): its site, hours or eligibility "
+                "may have changed."
+            )
+        rows.append(
+            gap_record(
+                rule,
+                service_id,
+                area_level="register",
+                area_code=district,
+                area_name=area_name,
+                severity=severity,
+                population=None,
+                evidence=evidence,
+                services=[service_id],
+            )
+        )
+    return rows
+
+
+#: The function that evaluates each rule, by rule id.
+EVALUATORS: dict[str, Callable[[GapContext, GapRule], list[dict[str, Any]]]] = {
+    "sarc_travel": _sarc_travel,
+    "no_da_base": _no_da_base,
+    "no_refuge": _no_refuge,
+    "no_out_of_hours": _no_out_of_hours,
+    "young_people": _young_people,
+    "refuge_capacity": _refuge_capacity,
+    "stale_record": _stale_record,
+}

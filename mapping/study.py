@@ -1,0 +1,168 @@
+"""`Study`: the one façade that the app, the CLI and notebooks call.
+
+A :class:`Study` is the study area's data (boundaries, population-weighted origins), the
+services register and the travel engine, loaded once; every question is a method::
+
+    import mapping
+
+    study = mapping.Study.load()
+    study.sarc_access()  # where is each council area's nearest open SARC?
+    study.coverage("idva", at="Sat 02:00", by="ward")
+    what_if = study.with_scenario("data/scenarios/preston_sarc_24_7.toml")
+    what_if.sarc_access(["weekend night"])
+    study.compare("data/scenarios/preston_sarc_24_7.toml").totals
+    study.gaps()
+    study.export("out/")
+
+A what-if is an immutable view: :meth:`with_scenario` returns a new :class:`Study` whose
+register changes and added sites are held by the view (its own engine view over the
+shared base engine's vectors); the study it came from is never changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from mapping.analysis.coverage import CoverageModel
+from mapping.inputs.scenario_file import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from mapping.analysis.scenarios import Comparison
+    from mapping.inputs.rules import GapRule
+    from mapping.inputs.sources import Sources
+    from mapping.inputs.when import TimeSlot
+    from mapping.outputs.pack import ExportReport
+
+__all__ = ["Study"]
+
+ScenarioLike = Scenario | str | Path
+
+
+def _as_scenario(scenario: ScenarioLike) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+class Study(CoverageModel):
+    """The study area, its services and their drive times: the whole analysis API.
+
+    Build it with :meth:`Study.load`. Coverage queries (:meth:`coverage`,
+    :meth:`sarc_access`, :meth:`origin_minutes`, :meth:`compare_slots`, :meth:`nearest`)
+    come from :class:`~mapping.analysis.coverage.CoverageModel`; gaps, what-ifs and
+    exports are methods here.
+
+    Attributes
+    ----------
+    scenario
+        The scenario this view applies (``None`` for the baseline).
+    """
+
+    scenario: Scenario | None = None
+
+    def __repr__(self) -> str:
+        routable = len(self.engine.service_ids)
+        what = "baseline" if self.scenario is None else f"scenario {self.scenario.name!r}"
+        return (
+            f"Study({what}: {len(self.register)} services ({routable} routable), "
+            f"{len(self.origins):,} origins, {self.network_source} network "
+            f"of {self.network.n_nodes:,} nodes)"
+        )
+
+    # ---- facts ------------------------------------------------------------------
+
+    @property
+    def network(self) -> Any:
+        """The road network the drive times come from (:class:`RoadNetwork`)."""
+        return self.engine.network
+
+    @property
+    def network_meta(self) -> dict[str, Any]:
+        """How the road network was built (source, parameters, input checksums)."""
+        return dict(self.engine.network.meta)
+
+    @property
+    def services_not_routed(self) -> pd.DataFrame:
+        """Services with no point to route to (confidential, county-wide) and why."""
+        return self.engine.skipped.copy()
+
+    # ---- what-ifs -----------------------------------------------------------------
+
+    def with_scenario(self, scenario: ScenarioLike, *, sources: Path | None = None) -> Study:
+        """A new view of this study with ``scenario`` applied (this study is unchanged).
+
+        Parameters
+        ----------
+        scenario
+            A :class:`~mapping.inputs.scenario_file.Scenario` or the path of a scenario
+            file (``.toml`` or ``.json``).
+        sources
+            Raw sources for looking up an added site's postcode (found when omitted).
+
+        Raises
+        ------
+        ServiceMapError
+            Listing every problem of the scenario (``file:change N:field: message``).
+        """
+        from mapping.analysis.scenarios import apply_scenario
+
+        plan = _as_scenario(scenario)
+        view = apply_scenario(self, plan, sources=sources).study
+        assert isinstance(view, Study)
+        view.scenario = plan
+        return view
+
+    def compare(
+        self,
+        scenario: ScenarioLike,
+        *,
+        category: str | Sequence[str] | None = "sarc",
+        slots: Iterable[str | TimeSlot] = ("weekday daytime", "weekend night"),
+        by: str = "district",
+        threshold: float = 60,
+        age_band: str | None = None,
+        sources: Path | Sources | None = None,
+    ) -> Comparison:
+        """This study against ``scenario``, per area and time slot.
+
+        See :func:`mapping.analysis.scenarios.compare` for the columns.
+        """
+        from mapping.analysis.scenarios import compare
+
+        return compare(
+            self,
+            _as_scenario(scenario),
+            category=category,
+            slots=slots,
+            by=by,
+            threshold=threshold,
+            age_band=age_band,
+            sources=sources,
+        )
+
+    # ---- gaps and exports ---------------------------------------------------------
+
+    def gaps(
+        self, rules: Sequence[GapRule] | Path | str | None = None, *, as_of: date | None = None
+    ) -> pd.DataFrame:
+        """The gap register: one row per gap found by the rules (default rules file)."""
+        from mapping.analysis.gaps import evaluate
+
+        return evaluate(self, rules, as_of=as_of)
+
+    def export(
+        self,
+        out: str | Path,
+        *,
+        scenario: ScenarioLike | None = None,
+        sources: Path | Sources | None = None,
+        progress: bool = False,
+    ) -> ExportReport:
+        """Write the export pack (tables, GIS layers, report) to the folder ``out``."""
+        from mapping.outputs.export import export_all
+
+        plan = None if scenario is None else _as_scenario(scenario)
+        return export_all(self, Path(out), scenario=plan, sources=sources, progress=progress)
