@@ -36,10 +36,6 @@ base engine shared by every session is never changed.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
-import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,13 +45,15 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from mapping.errors import ServiceMapError
+from mapping.analysis.scenario_check import (
+    OUTSIDE_LANCASHIRE,
+    Site,
+    check_scenario,
+    site_id,
+    validate_scenario,
+)
 from mapping.inputs.scenario_file import (
-    ALLOWED_FIELDS,
     CHANGE_KINDS,
-    ID_PATTERN,
-    MAX_AGE,
-    REQUIRED_FIELDS,
     Change,
     Scenario,
     load_scenario,
@@ -70,7 +68,6 @@ if TYPE_CHECKING:
     from mapping.analysis.coverage import CoverageModel, RegisterChanges
     from mapping.inputs.sources import Sources
     from mapping.inputs.when import TimeSlot
-    from mapping.routing.engine import TravelEngine
 
 __all__ = [
     "CHANGE_KINDS",
@@ -87,9 +84,6 @@ __all__ = [
     "validate_scenario",
 ]
 
-#: ``provider_area`` / ``district`` of an added site outside Lancashire's council areas.
-OUTSIDE_LANCASHIRE = "Outside Lancashire"
-
 
 # ---- the model ------------------------------------------------------------------------
 
@@ -98,280 +92,6 @@ OUTSIDE_LANCASHIRE = "Outside Lancashire"
 
 
 # ---- validation -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Site:
-    """Where an added site is, once its postcode or lon/lat is resolved."""
-
-    easting: float
-    northing: float
-    lon: float
-    lat: float
-    postcode: str | None
-    precision: str
-
-
-def _resolve_postcodes(
-    postcodes: Iterable[str], sources: Path | Sources | None, data_dir: Path | None
-) -> tuple[dict[str, tuple[float, float]], str]:
-    """``{postcode: (easting, northing)}`` and a phrase naming what was searched.
-
-    Code-Point Open in the raw sources is authoritative; a deployed app may carry only
-    the built study-area postcode index (itself made from Code-Point), used as fallback.
-    The phrase completes "<postcode> is not in ..." or "<postcode> cannot be checked".
-    """
-    from mapping.inputs.postcodes import lookup_postcodes
-    from mapping.inputs.sources import Sources, locate_sources
-
-    wanted = sorted(set(postcodes))
-    searched = "OS Code-Point Open"
-    if not wanted:
-        return {}, searched
-    try:
-        located = sources if isinstance(sources, Sources) else locate_sources(sources)
-        table = lookup_postcodes(wanted, located)
-        return {
-            str(pc): (float(row.easting), float(row.northing)) for pc, row in table.iterrows()
-        }, searched
-    except ServiceMapError as exc:
-        reason = str(exc)
-    try:
-        from mapping import geography
-
-        index = geography.load_postcodes(data_dir)
-    except (ServiceMapError, OSError) as exc:
-        return {}, f"cannot be checked: no Code-Point Open ({reason}) and no postcode index ({exc})"
-    index = index[index["postcode"].isin(wanted)]
-    found = {
-        str(r.postcode): (float(r.easting), float(r.northing))
-        for r in index.itertuples(index=False)
-    }
-    return found, "the study-area postcode index (OS Code-Point Open itself was not found)"
-
-
-def _check(
-    scenario: Scenario,
-    register: pd.DataFrame,
-    sources: Path | Sources | None = None,
-    *,
-    engine: TravelEngine | None = None,
-    data_dir: Path | None = None,
-) -> tuple[list[str], dict[int, _Site]]:
-    """Every problem of the scenario, and the resolved location of each added site."""
-    from mapping.inputs import hours
-    from mapping.inputs.postcodes import normalise_postcode
-    from mapping.inputs.vocabulary import CATEGORIES, CRIME_TYPES
-    from mapping.study_area import STUDY_AREA_LONLAT, to_27700, to_lonlat
-
-    src = scenario.source
-    problems: list[str] = []
-    if not scenario.name:
-        problems.append(f'{src}:name: a scenario needs a name (name = "...")')
-    if not scenario.changes:
-        problems.append(f"{src}:change: no changes: add at least one [[change]] table")
-    known_ids = set(register["id"].astype(str))
-    hours_seen: dict[str, int] = {}
-    closed_seen: dict[str, int] = {}
-    add_ids: dict[str, int] = {}
-    sites: dict[int, _Site] = {}
-    pending_postcodes: dict[int, str] = {}
-    for number, change in enumerate(scenario.changes, start=1):
-        where = f"{src}:change {number}"
-
-        def bad(field_name: str, message: str, where: str = where) -> None:
-            problems.append(f"{where}:{field_name}: {message}")
-
-        kind = change.kind
-        if kind is None:
-            bad("kind", f"kind is required: one of {', '.join(CHANGE_KINDS)}")
-            continue
-        if kind not in CHANGE_KINDS:
-            bad("kind", f"unknown kind {kind!r}: use one of {', '.join(CHANGE_KINDS)}")
-            continue
-        given = change.model_dump(exclude_none=True)
-        for field_name in given:
-            if field_name != "kind" and field_name not in ALLOWED_FIELDS[kind]:
-                bad(field_name, f"not used when kind = {kind!r}; remove it")
-        for field_name in REQUIRED_FIELDS[kind]:
-            if field_name not in given:
-                bad(field_name, f"required when kind = {kind!r}")
-        if change.opening_hours is not None and kind != "close":
-            message = hours.validate_hours(change.opening_hours)
-            if message:
-                bad("opening_hours", message)
-        if kind in ("hours", "close") and change.service is not None:
-            sid = change.service
-            if sid not in known_ids:
-                bad("service", f"unknown service id {sid!r}: not in the register")
-            seen = hours_seen if kind == "hours" else closed_seen
-            if sid in seen:
-                bad("service", f"{sid!r} is already {_verb(kind)} by change {seen[sid]}")
-            else:
-                seen[sid] = number
-            other = closed_seen if kind == "hours" else hours_seen
-            if sid in other:
-                bad("service", f"{sid!r} is both given new hours and closed (change {other[sid]})")
-        if kind != "add":
-            continue
-        if change.category is not None and change.category not in CATEGORIES:
-            bad(
-                "category",
-                f"unknown category {change.category!r}: use one of " + ", ".join(CATEGORIES),
-            )
-        if change.id is not None:
-            if not ID_PATTERN.match(change.id):
-                bad("id", f"{change.id!r}: use lower-case letters, digits and hyphens")
-            elif change.id in known_ids:
-                bad("id", f"{change.id!r} is already a service in the register")
-            elif change.id in add_ids:
-                bad("id", f"{change.id!r} is already used by change {add_ids[change.id]}")
-            else:
-                add_ids[change.id] = number
-        for field_name in ("min_age", "max_age"):
-            value = getattr(change, field_name)
-            if value is not None and not 0 <= value <= MAX_AGE:
-                bad(field_name, f"{value} is not an age between 0 and {MAX_AGE}")
-        if (
-            change.min_age is not None
-            and change.max_age is not None
-            and change.min_age > change.max_age
-        ):
-            bad("max_age", f"max_age {change.max_age} is below min_age {change.min_age}")
-        if change.crime_types is not None:
-            unknown = [c for c in change.crime_types if c not in CRIME_TYPES]
-            if unknown:
-                bad("crime_types", f"unknown {unknown}: use " + ", ".join(CRIME_TYPES))
-            elif not change.crime_types:
-                bad("crime_types", "empty: leave it out for all crime types")
-            elif "all" in change.crime_types and len(change.crime_types) > 1:
-                bad("crime_types", "'all' stands alone")
-        has_point = change.lon is not None or change.lat is not None
-        if change.postcode is not None and has_point:
-            bad("postcode", "give a postcode or lon/lat, not both")
-            continue
-        if change.postcode is None and not has_point:
-            bad("postcode", "no location: give a postcode, or lon and lat")
-            continue
-        if change.postcode is not None:
-            try:
-                pending_postcodes[number] = normalise_postcode(change.postcode)
-            except ValueError as exc:
-                bad("postcode", str(exc))
-            continue
-        if change.lon is None or change.lat is None:
-            bad("lat" if change.lat is None else "lon", "give both lon and lat")
-            continue
-        if not (math.isfinite(change.lon) and -180 <= change.lon <= 180):
-            bad("lon", f"{change.lon} is not a longitude")
-            continue
-        if not (math.isfinite(change.lat) and -90 <= change.lat <= 90):
-            bad("lat", f"{change.lat} is not a latitude")
-            continue
-        easting, northing = (float(v) for v in to_27700(change.lon, change.lat))
-        # Whole metres: ample for a site, and the same site always gets the same id.
-        easting, northing = round(easting), round(northing)
-        sites[number] = _Site(easting, northing, change.lon, change.lat, None, "street")
-
-    found, searched = _resolve_postcodes(pending_postcodes.values(), sources, data_dir)
-    for number, postcode in pending_postcodes.items():
-        where = f"{src}:change {number}"
-        if postcode not in found:
-            why = searched if searched.startswith("cannot") else f"is not in {searched}"
-            problems.append(f"{where}:postcode: {postcode} {why}")
-            continue
-        easting, northing = found[postcode]
-        lon, lat = (float(v) for v in to_lonlat(easting, northing))
-        sites[number] = _Site(easting, northing, round(lon, 6), round(lat, 6), postcode, "postcode")
-
-    min_lon, min_lat, max_lon, max_lat = STUDY_AREA_LONLAT
-    for number, site in list(sites.items()):
-        where = f"{src}:change {number}"
-        field_name = "postcode" if site.postcode else "lon"
-        label = site.postcode or f"({site.lon:g}, {site.lat:g})"
-        if not (min_lon <= site.lon <= max_lon and min_lat <= site.lat <= max_lat):
-            problems.append(
-                f"{where}:{field_name}: {label} is outside the study area (lon {min_lon:g} to "
-                f"{max_lon:g}, lat {min_lat:g} to {max_lat:g})"
-            )
-            del sites[number]
-            continue
-        if engine is not None:
-            off = _site_off_network(engine, site)
-            if off:
-                problems.append(f"{where}:{field_name}: {label} is {off}")
-                del sites[number]
-    derived: dict[str, int] = {}
-    for number, site in sites.items():
-        change = scenario.changes[number - 1]
-        sid = _site_id(change, site)
-        if change.id is None and sid in derived:
-            problems.append(
-                f"{src}:change {number}:name: the same site as change {derived[sid]}; "
-                "give it another name or an id"
-            )
-        derived.setdefault(sid, number)
-    problems.sort(key=_problem_order)
-    return problems, sites
-
-
-def _verb(kind: str) -> str:
-    return "given new hours" if kind == "hours" else "closed"
-
-
-def _problem_order(line: str) -> int:
-    # Whole-scenario problems first, then by change (postcodes are checked in one batch).
-    match = re.search(r":change (\d+):", line)
-    return int(match.group(1)) if match else 0
-
-
-def _site_off_network(engine: TravelEngine, site: _Site) -> str | None:
-    """Why the travel engine cannot route to the site, or ``None`` if it can."""
-    from mapping.network.snap import snap
-
-    limit = float(engine.max_snap_m)
-    result = snap(engine.network, np.array([[site.easting, site.northing]]), limit)
-    if bool(np.asarray(result.ok)[0]):
-        return None
-    distance = float(np.asarray(result.distance_m)[0])
-    if math.isfinite(distance):
-        how_far = f"{distance / 1000:.1f} km from the nearest road"
-    else:
-        how_far = f"more than {limit / 1000:g} km from any road"
-    return f"off the road network ({how_far}; limit {limit / 1000:g} km)"
-
-
-def validate_scenario(
-    scenario: Scenario,
-    register: pd.DataFrame,
-    sources: Path | Sources | None = None,
-    *,
-    engine: TravelEngine | None = None,
-    data_dir: Path | None = None,
-) -> list[str]:
-    """Return every problem of a scenario as ``file:change N:field: message``.
-
-    Parameters
-    ----------
-    scenario
-        The scenario (its ``source`` names the file in the messages).
-    register
-        The register it applies to (its ``id`` column is what ``service`` must name).
-    sources
-        Raw sources folder or located :class:`mapping.inputs.sources.Sources` for the postcode
-        look-up in OS Code-Point Open (found when omitted; the built postcode index is
-        the fallback when there are no raw sources).
-    engine
-        The travel engine: when given, added sites must be on its road network.
-    data_dir
-        Generated-data folder (for the fallback postcode index).
-
-    Returns
-    -------
-    list of str
-        Empty when the scenario can be applied; ``N`` counts changes from 1.
-    """
-    return _check(scenario, register, sources, engine=engine, data_dir=data_dir)[0]
 
 
 # ---- applying -------------------------------------------------------------------------
@@ -403,32 +123,7 @@ class ScenarioResult:
     added_ids: tuple[str, ...] = ()
 
 
-def _slug(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:40].strip("-") or "site"
-
-
-def _site_id(change: Change, site: _Site) -> str:
-    """A deterministic id: the same site, hours and eligibility always get the same one."""
-    if change.id:
-        return change.id
-    key = json.dumps(
-        [
-            change.name,
-            change.category,
-            round(site.easting),
-            round(site.northing),
-            change.opening_hours,
-            change.min_age,
-            change.max_age,
-            list(change.crime_types or ("all",)),
-        ]
-    )
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
-    return f"whatif-{_slug(change.name or '')}-{digest}"
-
-
-def _council_area_of(site: _Site, data_dir: Path | None) -> str | None:
+def _council_area_of(site: Site, data_dir: Path | None) -> str | None:
     """The Lancashire council area (LAD code) the site is in, or ``None``."""
     from mapping import geography
 
@@ -455,7 +150,7 @@ def scenario_changes(
     from mapping.inputs.vocabulary import LANCASHIRE
 
     register = study.effective_register()
-    problems, sites = _check(
+    problems, sites = check_scenario(
         scenario, register, sources, engine=study.engine, data_dir=study.data_dir
     )
     if problems:
@@ -473,7 +168,7 @@ def scenario_changes(
             site = sites[number]
             district = _council_area_of(site, study.data_dir)
             provider_area = LANCASHIRE if district else OUTSIDE_LANCASHIRE
-            sid = _site_id(change, site)
+            sid = site_id(change, site)
             if sid in taken:
                 raise problems_error(
                     scenario.source,
@@ -493,7 +188,7 @@ def scenario_changes(
 def _added_record(
     sid: str,
     change: Change,
-    site: _Site,
+    site: Site,
     district: str | None,
     provider_area: str,
     scenario: Scenario,
