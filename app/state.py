@@ -271,7 +271,7 @@ def use_session_register(content: bytes, display_name: str) -> SessionRegister:
     ServiceMapError
         If the upload is not a valid register (nothing is replaced then).
     """
-    from mapping.routing.engine import TravelEngine
+    from mapping.routing.loading import build_engine
 
     base = baseline_study()
     explicit = sources_option()
@@ -279,7 +279,7 @@ def use_session_register(content: bytes, display_name: str) -> SessionRegister:
         path = Path(folder) / "services.csv"
         path.write_bytes(content)
         register = services_mod.load_register(path, _locate(explicit))
-    engine = TravelEngine.from_study(
+    engine = build_engine(
         base.engine.network, register=register, origins=base.origins, data_dir=base.data_dir
     )
     study = Study(engine, base.origins, register, data_dir=base.data_dir)

@@ -43,8 +43,9 @@ _COLD_START = """
 import json, time
 t0 = time.perf_counter()
 from mapping.routing.engine import TravelEngine
+from mapping.routing.loading import build_engine
 t_import = time.perf_counter()
-engine = TravelEngine.from_study("offline", build_if_missing=False)
+engine = build_engine("offline", build_if_missing=False)
 t_engine = time.perf_counter()
 result = engine.nearest({category!r}, at={at!r})
 t_answer = time.perf_counter()
@@ -138,14 +139,14 @@ def main() -> None:
 
     from mapping.inputs.hours import parse_when
     from mapping.network import profile_for
-    from mapping.routing.engine import TravelEngine
+    from mapping.routing.loading import build_engine
 
     network, build_s, built_now = _ensure_network()
     if not built_now:
         build_s = _recorded_build_s(network.meta)
     cold = _cold_start()
 
-    engine = TravelEngine.from_study(network)
+    engine = build_engine(network)
     profile = profile_for(parse_when(AT))
 
     # The engine answering from nothing: the category's searches, then the minimum.

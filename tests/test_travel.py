@@ -23,6 +23,7 @@ from mapping import network as network_mod
 from mapping.errors import ServiceMapError
 from mapping.network.graph import RoadNetwork
 from mapping.routing.engine import TravelEngine
+from mapping.routing.loading import build_engine
 from mapping.routing.matrix import MATRIX_PARTIAL_EXIT_CODE, od_matrix, run_matrix
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -544,7 +545,7 @@ def test_matrix_command_partial_success(tmp_path: Path, monkeypatch, run_cli) ->
 @pytest.fixture(scope="module")
 def study_engine(request) -> TravelEngine:
     request.getfixturevalue("built_data")
-    return TravelEngine.from_study("offline")
+    return build_engine("offline")
 
 
 def test_real_sarc_out_of_hours_goes_out_of_county(study_engine: TravelEngine) -> None:

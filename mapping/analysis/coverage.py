@@ -154,7 +154,7 @@ class CoverageModel:
         """
         from mapping.inputs import register as services_mod
         from mapping.inputs.sources import Sources, locate_sources
-        from mapping.routing.engine import TravelEngine
+        from mapping.routing.loading import build_engine
 
         located = None
         if build:
@@ -166,7 +166,7 @@ class CoverageModel:
             services_path = Path(services) if services else services_mod.default_register_path()
             register = services_mod.load_register(services_path, sources=located)
         origins = geography.load_origins(data_dir)
-        engine = TravelEngine.from_study(
+        engine = build_engine(
             network,
             data_dir=data_dir,
             sources=located,

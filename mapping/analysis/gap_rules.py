@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -30,6 +29,7 @@ from mapping.inputs.register import stale_mask
 from mapping.inputs.rules import GapRule
 from mapping.inputs.vocabulary import AGE_BANDS, LANCASHIRE
 from mapping.inputs.when import TimeSlot
+from mapping.routing.eligibility import serves_ages
 
 
 def _sarc_travel(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
@@ -273,12 +273,9 @@ def _age_text(band: str) -> str:
 
 
 def _eligible_for(register: pd.DataFrame, band: str) -> pd.Series:
-    """Records whose age range overlaps the band (the travel engine's default rule)."""
-    low, high = AGE_BANDS[band]
-    top = math.inf if high is None else high
-    min_age = pd.to_numeric(register["min_age"], errors="coerce").astype(float).fillna(-math.inf)
-    max_age = pd.to_numeric(register["max_age"], errors="coerce").astype(float).fillna(math.inf)
-    return (min_age <= top) & (max_age >= low)
+    """Records whose age range overlaps the band (the travel engine's own rule)."""
+    ok = serves_ages(register["min_age"].to_numpy(), register["max_age"].to_numpy(), band)
+    return pd.Series(ok, index=register.index)
 
 
 def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:

@@ -38,14 +38,11 @@ Unroutable services
 
 from __future__ import annotations
 
-import copy
-import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -56,6 +53,7 @@ from mapping.inputs.hours import is_open, parse_when
 from mapping.network.graph import RoadNetwork
 from mapping.network.profiles import profile_for
 from mapping.network.snap import MAX_SNAP_M
+from mapping.routing.eligibility import AgeRule, serves_ages
 from mapping.routing.paths import (
     as_search_graph,
     off_network_reason,
@@ -63,6 +61,14 @@ from mapping.routing.paths import (
     seconds_between,
     snap_arrays,
     snap_points,
+)
+from mapping.routing.records import (
+    DEFAULT_PROFILE,
+    SERVICE_COLUMNS,
+    NearestResult,
+    Query,
+    service_records,
+    skip_row,
 )
 
 if TYPE_CHECKING:
@@ -75,10 +81,6 @@ __all__ = [
     "TravelEngine",
 ]
 
-#: Profile used when a query names no time: typical daytime speeds (slower, cautious).
-DEFAULT_PROFILE = "daytime"
-AgeRule = Literal["overlap", "contains"]
-
 
 # ---- low-level shortest paths -------------------------------------------------------
 
@@ -88,158 +90,8 @@ AgeRule = Literal["overlap", "contains"]
 
 # ---- services table -----------------------------------------------------------------
 
-_SERVICE_COLUMNS = (
-    "id",
-    "name",
-    "category",
-    "opening_hours",
-    "min_age",
-    "max_age",
-    "crime_types",
-    "provider_area",
-)
-
-
-def _crime_tuple(value: Any) -> tuple[str, ...]:
-    """Normalise a ``crime_types`` cell: a tuple/list, or text split on ``;`` or ``,``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ("all",)
-    if isinstance(value, str):
-        parts = [p.strip() for p in value.replace(",", ";").split(";")]
-        return tuple(p for p in parts if p) or ("all",)
-    return tuple(str(v).strip() for v in value) or ("all",)
-
-
-def _age_bound(value: Any, missing: float) -> float:
-    if value is None or value is pd.NA:
-        return missing
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return missing
-    return missing if math.isnan(number) else number
-
-
-def _point_xy(geometry: Any) -> tuple[float, float] | None:
-    if geometry is None or getattr(geometry, "is_empty", True):
-        return None
-    return float(geometry.x), float(geometry.y)
-
-
-def _text(value: Any, default: str = "") -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return default
-    return str(value)
-
-
-def _service_records(services: pd.DataFrame) -> list[dict[str, Any]]:
-    """Turn a register frame into plain records with ``xy`` (or ``None``) per service."""
-    missing = [c for c in ("id", "category") if c not in services.columns]
-    if missing:
-        raise ServiceMapError(f"services table lacks column(s) {missing}")
-    has_geometry = "geometry" in services.columns
-    has_xy = {"easting", "northing"} <= set(services.columns)
-    records = []
-    for row in services.to_dict("records"):
-        xy = None
-        if has_geometry:
-            xy = _point_xy(row.get("geometry"))
-        elif has_xy and pd.notna(row["easting"]) and pd.notna(row["northing"]):
-            xy = (float(row["easting"]), float(row["northing"]))
-        records.append(
-            {
-                "id": str(row["id"]),
-                "name": _text(row.get("name"), str(row["id"])),
-                "category": _text(row.get("category")),
-                "opening_hours": _text(row.get("opening_hours")),
-                "min_age": _age_bound(row.get("min_age"), -np.inf),
-                "max_age": _age_bound(row.get("max_age"), np.inf),
-                "crime_types": _crime_tuple(row.get("crime_types")),
-                "provider_area": _text(row.get("provider_area"), "Lancashire"),
-                "confidential": bool(row.get("confidential", False) or False),
-                "xy": xy,
-            }
-        )
-    return records
-
 
 # ---- queries and results ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Query:
-    """What a :meth:`TravelEngine.nearest` call asked, kept with its answer.
-
-    ``category`` is ``None`` (every category) or a tuple of categories; ``at`` the
-    moment of the week (``None``: ignore opening hours); ``age_band`` an
-    :data:`mapping.geography.AGE_BANDS` key or an ``(min_age, max_age)`` pair;
-    ``hours_override`` maps service ids to replacement opening-hours expressions.
-    """
-
-    category: tuple[str, ...] | None = None
-    at: datetime | None = None
-    age_band: str | tuple[int, int | None] | None = None
-    crime_type: str | None = None
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    extra_services: tuple[str, ...] = ()
-    hours_override: tuple[tuple[str, str], ...] = ()
-    age_rule: AgeRule = "overlap"
-    profile: str = DEFAULT_PROFILE
-
-
-@dataclass(frozen=True)
-class NearestResult:
-    """For every origin, the nearest eligible open service and the drive time to it.
-
-    Attributes
-    ----------
-    origin_ids
-        Origin identifiers, in the engine's origin order.
-    service_id
-        Object array: id of the nearest service, ``None`` where no eligible open service
-        can be reached (or the origin is off the network).
-    minutes
-        Float array of drive minutes to it; ``inf`` where ``service_id`` is ``None``.
-    provider_area
-        Object array: the service's provider area (``"Lancashire"``, ``"Greater
-        Manchester"``, ...), ``None`` where there is no service.
-    service_index
-        Row of the chosen service in :attr:`TravelEngine.services` (``-1``: none).
-    candidates
-        Ids of the services that were eligible and open for this query.
-    query
-        The query that produced this result (profile included).
-    """
-
-    origin_ids: np.ndarray
-    service_id: np.ndarray
-    minutes: np.ndarray
-    provider_area: np.ndarray
-    service_index: np.ndarray
-    candidates: tuple[str, ...]
-    query: Query = field(default_factory=Query)
-
-    @property
-    def profile(self) -> str:
-        """The speed profile the minutes were computed with."""
-        return self.query.profile
-
-    def within(self, minutes: float) -> np.ndarray:
-        """Boolean array: origins whose nearest service is at most ``minutes`` away."""
-        return self.minutes <= minutes
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return ``origin_id, service_id, minutes, provider_area`` (``NaN`` for none)."""
-        minutes = np.where(np.isfinite(self.minutes), self.minutes, np.nan)
-        return pd.DataFrame(
-            {
-                "origin_id": self.origin_ids,
-                "service_id": self.service_id,
-                "minutes": minutes,
-                "provider_area": self.provider_area,
-            }
-        )
 
 
 # ---- the engine ---------------------------------------------------------------------
@@ -290,7 +142,7 @@ class TravelEngine:
         limit_minutes: float | None = None,
     ) -> None:
         self.network = network
-        #: The origins frame when built by :meth:`from_study` (else ``None``).
+        #: The origins frame when built by :func:`mapping.routing.loading.build_engine`.
         self.origins: gpd.GeoDataFrame | None = None
         self.max_snap_m = float(max_snap_m)
         self.limit_minutes = limit_minutes
@@ -318,7 +170,7 @@ class TravelEngine:
         self._services_frame: pd.DataFrame | None = None
         skipped: list[dict[str, Any]] = []
 
-        records = _service_records(services)
+        records = service_records(services)
         seen: set[str] = set()
         for rec in records:
             if rec["id"] in seen:
@@ -328,80 +180,21 @@ class TravelEngine:
         for rec in records:
             if rec["xy"] is None:
                 why = "confidential address" if rec["confidential"] else "no site address"
-                skipped.append(_skip_row(rec, f"{why}: no point to route to"))
+                skipped.append(skip_row(rec, f"{why}: no point to route to"))
         if routable:
             pts = np.array([r["xy"] for r in routable], dtype=float)
             s_node, s_sec, s_dist, s_ok = snap_arrays(snap_points(network, pts, self.max_snap_m))
             for i, rec in enumerate(routable):
                 if not s_ok[i]:
-                    skipped.append(_skip_row(rec, off_network_reason(s_dist[i], self.max_snap_m)))
+                    skipped.append(skip_row(rec, off_network_reason(s_dist[i], self.max_snap_m)))
                     continue
                 self._append(rec, int(s_node[i]), float(s_sec[i]), what_if=False)
         self.skipped = pd.DataFrame(skipped, columns=["id", "name", "category", "reason"])
         self._known_categories = {r["category"] for r in records}
         self._n_own = len(self._rows)
 
-    # -- construction helpers ---------------------------------------------------------
-
-    @classmethod
-    def from_study(
-        cls,
-        network: str | RoadNetwork = "offline",
-        *,
-        data_dir: Path | None = None,
-        sources: Any = None,
-        register: Path | pd.DataFrame | None = None,
-        origins: gpd.GeoDataFrame | None = None,
-        build_if_missing: bool = True,
-        **kwargs: Any,
-    ) -> TravelEngine:
-        """Build the engine for the study: default network, Lancashire origins, register.
-
-        Parameters
-        ----------
-        network
-            ``"offline"`` or ``"osm"`` (loaded with :func:`mapping.network.load_network`)
-            or a network already loaded.
-        data_dir
-            Folder of generated data (default :func:`mapping.store.default_data_dir`).
-        sources
-            Raw sources folder (or located :class:`mapping.inputs.sources.Sources`).
-        register
-            Services register: a path, a loaded frame, or ``None`` for the default.
-        origins
-            Origins frame (default :func:`mapping.geography.load_origins`).
-        build_if_missing
-            Build the network if it is not cached yet.
-        **kwargs
-            Passed to :class:`TravelEngine` (``max_snap_m``, ``limit_minutes``).
-        """
-        from mapping import geography
-        from mapping.inputs.sources import Sources, locate_sources
-
-        if sources is not None and not isinstance(sources, Sources):
-            sources = locate_sources(sources)
-        if isinstance(network, str):
-            from mapping.network import load_network
-
-            network = load_network(
-                network, data_dir=data_dir, sources=sources, build_if_missing=build_if_missing
-            )
-        if origins is None:
-            origins = geography.load_origins(data_dir)
-        if not isinstance(register, pd.DataFrame):
-            from mapping.inputs.register import load_register
-
-            register = load_register(register, sources=sources)
-        if {"easting", "northing"} <= set(origins.columns):
-            xy = origins[["easting", "northing"]].to_numpy(float)
-        else:
-            xy = np.column_stack([origins.geometry.x, origins.geometry.y])
-        engine = cls(network, xy, register, origin_ids=origins["origin_id"].to_numpy(), **kwargs)
-        engine.origins = origins
-        return engine
-
     def _append(self, rec: Mapping[str, Any], node: int, snap_s: float, *, what_if: bool) -> int:
-        row = {k: rec[k] for k in _SERVICE_COLUMNS}
+        row = {k: rec[k] for k in SERVICE_COLUMNS}
         row["confidential"] = bool(rec.get("confidential", False))
         row.update(
             x=rec["xy"][0],
@@ -433,7 +226,8 @@ class TravelEngine:
         Parameters
         ----------
         sites
-            Mappings of :meth:`_add_site` arguments (``id``, ``xy`` or ``lonlat``,
+            Mappings of :func:`mapping.routing.overlay.add_site` arguments (``id``,
+            ``xy`` or ``lonlat``,
             ``category`` and optional ``name``, ``opening_hours``, ``min_age``,
             ``max_age``, ``crime_types``, ``provider_area``).
 
@@ -442,21 +236,9 @@ class TravelEngine:
         ServiceMapError
             If a site's id is taken, it has no location, or it is off the network.
         """
-        root = self.root
-        view = copy.copy(root)
-        view._root = root
-        view._rows = list(root._rows[: root._n_own])
-        view._index = {r["id"]: i for i, r in enumerate(view._rows)}
-        view._n_shared = root._n_own
-        view._minutes = {}
-        view._done = {}
-        view._services_frame = None
-        view._known_categories = set(root._known_categories)
-        view._lock = threading.RLock()
-        for spec in sites:
-            view._add_site(**dict(spec))
-        view._n_own = len(view._rows) - view._n_shared
-        return view
+        from mapping.routing.overlay import derive_view
+
+        return derive_view(self.root, sites)
 
     # -- introspection ----------------------------------------------------------------
 
@@ -464,7 +246,7 @@ class TravelEngine:
     def services(self) -> pd.DataFrame:
         """Routable services (one row per matrix row), what-if services last."""
         if self._services_frame is None:
-            columns = [*_SERVICE_COLUMNS, "x", "y", "node", "snap_seconds", "what_if"]
+            columns = [*SERVICE_COLUMNS, "x", "y", "node", "snap_seconds", "what_if"]
             frame = pd.DataFrame(self._rows, columns=columns)
             # Never hand out a confidential site's point, even if the register had one.
             secret = np.array([r.get("confidential", False) for r in self._rows], dtype=bool)
@@ -659,15 +441,6 @@ class TravelEngine:
             profile=profile,
         )
 
-    def _age_range(self, band: str | tuple[int, int | None]) -> tuple[float, float]:
-        if isinstance(band, str):
-            from mapping.inputs.vocabulary import AGE_BANDS
-
-            lo, hi = AGE_BANDS[band]
-        else:
-            lo, hi = band
-        return float(lo), (np.inf if hi is None else float(hi))
-
     def _eligible(self, row: Mapping[str, Any], q: Query, overrides: Mapping[str, str]) -> bool:
         sid = row["id"]
         if sid in q.exclude:
@@ -677,13 +450,10 @@ class TravelEngine:
                 return False
             if q.category is not None and row["category"] not in q.category:
                 return False
-        if q.age_band is not None:
-            lo, hi = self._age_range(q.age_band)
-            if q.age_rule == "overlap":
-                if row["min_age"] > hi or row["max_age"] < lo:
-                    return False
-            elif row["min_age"] > lo or row["max_age"] < hi:
-                return False
+        if q.age_band is not None and not serves_ages(
+            row["min_age"], row["max_age"], q.age_band, q.age_rule
+        ):
+            return False
         if q.crime_type is not None and not (
             q.crime_type in row["crime_types"] or "all" in row["crime_types"]
         ):
@@ -801,76 +571,6 @@ class TravelEngine:
             query=q,
         )
 
-    # -- what-if ----------------------------------------------------------------------
-
-    def _add_site(
-        self,
-        id: str,
-        xy: tuple[float, float] | None = None,
-        *,
-        lonlat: tuple[float, float] | None = None,
-        category: str,
-        name: str | None = None,
-        opening_hours: str = "24/7",
-        min_age: int | None = None,
-        max_age: int | None = None,
-        crime_types: Sequence[str] | str = ("all",),
-        provider_area: str = "Lancashire",
-        **_ignored: Any,
-    ) -> str:
-        """Add a what-if service; its minutes cost one search per profile when first used.
-
-        Parameters
-        ----------
-        id
-            New, unused service id.
-        xy, lonlat
-            Location as easting/northing (EPSG:27700) or longitude/latitude.
-        category, name, opening_hours, min_age, max_age, crime_types, provider_area
-            As in the register.
-
-        Returns
-        -------
-        str
-            The id. What-if services count only in queries that list them in
-            ``extra_services`` or ``include`` (or through :meth:`update_nearest`).
-
-        Raises
-        ------
-        ServiceMapError
-            If the id is taken, no location is given, or the point is off the network.
-        """
-        sid = str(id)
-        if sid in self._index:
-            raise ServiceMapError(f"service id {sid!r} already exists")
-        if xy is None:
-            if lonlat is None:
-                raise ServiceMapError(f"what-if service {sid!r}: give xy or lonlat")
-            from mapping.study_area import to_27700
-
-            xy = tuple(float(v) for v in to_27700(*lonlat))
-        node, seconds, dist, ok = snap_arrays(
-            snap_points(self.network, np.array([xy]), self.max_snap_m)
-        )
-        if not ok[0]:
-            raise ServiceMapError(
-                f"what-if service {sid!r}: {off_network_reason(dist[0], self.max_snap_m)}"
-            )
-        rec = {
-            "id": sid,
-            "name": name or sid,
-            "category": category,
-            "opening_hours": opening_hours or "",
-            "min_age": _age_bound(min_age, -np.inf),
-            "max_age": _age_bound(max_age, np.inf),
-            "crime_types": _crime_tuple(crime_types),
-            "provider_area": provider_area,
-            "xy": (float(xy[0]), float(xy[1])),
-        }
-        self._append(rec, int(node[0]), float(seconds[0]), what_if=True)
-        self._known_categories.add(category)
-        return sid
-
     def update_nearest(self, result: NearestResult, service_id: str) -> NearestResult:
         """Return ``result`` with one more service considered, without re-running others.
 
@@ -891,10 +591,6 @@ class TravelEngine:
         index = np.where(better, row, result.service_index)
         minutes = np.where(better, vec, result.minutes)
         return self._result(q, index, minutes, (*result.candidates, sid))
-
-
-def _skip_row(rec: Mapping[str, Any], reason: str) -> dict[str, Any]:
-    return {"id": rec["id"], "name": rec["name"], "category": rec["category"], "reason": reason}
 
 
 # ---- the matrix command -------------------------------------------------------------

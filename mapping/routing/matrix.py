@@ -16,7 +16,6 @@ from mapping.inputs.points import postcode_resolver, read_points
 from mapping.network.graph import RoadNetwork
 from mapping.network.profiles import profile_for
 from mapping.network.snap import MAX_SNAP_M
-from mapping.routing.engine import DEFAULT_PROFILE
 from mapping.routing.paths import (
     as_search_graph,
     off_network_reason,
@@ -25,6 +24,7 @@ from mapping.routing.paths import (
     snap_arrays,
     snap_points,
 )
+from mapping.routing.records import DEFAULT_PROFILE
 
 if TYPE_CHECKING:
     pass
