@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mapping.analysis.coverage import CoverageModel
+from mapping.analysis.summary import AreaLevel
 from mapping.inputs.scenario_file import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class Study(CoverageModel):
         *,
         category: str | Sequence[str] | None = "sarc",
         slots: Iterable[str | TimeSlot] = ("weekday daytime", "weekend night"),
-        by: str = "district",
+        by: AreaLevel = "district",
         threshold: float = 60,
         age_band: str | None = None,
         sources: Path | Sources | None = None,

@@ -386,9 +386,9 @@ class CoverageModel:
         # The effective register, so a what-if SARC is classed by where it stands.
         register = self.effective_register().set_index("id")
         rows = []
-        slots = [resolve_slot(s) for s in slots]
+        resolved = [resolve_slot(s) for s in slots]
         first_mean: pd.Series | None = None
-        for slot in slots:
+        for slot in resolved:
             result = self.nearest("sarc", slot)
             ids = pd.Series(result.service_id, dtype=object)
             groups = {sid: _sarc_group(sid, services, register) for sid in ids.dropna().unique()}

@@ -107,7 +107,7 @@ def _no_da_base(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         if access is not None and access["eligible_population"] > 0:
             share_beyond = 1 - float(access[f"share_within_{minutes_text(limit)}"])
             nearest = clean_text(access["nearest_service"])
-        if nearest:
+        if nearest and access is not None:
             parts.append(
                 f"At {slot.at} ({slot.name}) the nearest open base for most residents is "
                 f"{ctx.named(nearest)}, median {float(access['median_minutes']):.0f} minutes; "

@@ -52,6 +52,7 @@ from mapping.analysis.scenario_check import (
     site_id,
     validate_scenario,
 )
+from mapping.analysis.summary import AreaLevel
 from mapping.inputs.scenario_file import (
     CHANGE_KINDS,
     Change,
@@ -309,7 +310,7 @@ def compare(
     *,
     category: str | Sequence[str] | None = "sarc",
     slots: Iterable[str | TimeSlot] = ("weekday daytime", "weekend night"),
-    by: str = "district",
+    by: AreaLevel = "district",
     threshold: float = 60,
     age_band: str | None = None,
     sources: Path | Sources | None = None,

@@ -163,7 +163,7 @@ def parse_hours(expr: str) -> opening_hours.OpeningHours:
         raise HoursError("opening hours are empty: give e.g. 'Mo-Fr 09:00-17:00' or '24/7'")
     try:
         return opening_hours.OpeningHours(expr, country=COUNTRY)
-    except (opening_hours.ParserError, SyntaxError, ValueError) as exc:
+    except (getattr(opening_hours, "ParserError", SyntaxError), SyntaxError, ValueError) as exc:
         # The parser's message is a multi-line caret diagram: keep its last line.
         detail = [line.strip(" =") for line in str(exc).splitlines() if line.strip()]
         hint = detail[-1] if detail else "invalid syntax"

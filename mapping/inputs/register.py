@@ -483,7 +483,11 @@ def load_register(
             row.update(lat=None, lon=None, postcode=None, address=None)
         row["provider_area"] = _provider_area(rec.district, rec.areas_served or ())
         rows.append(row)
-        geometry.append(Point(*to_27700(rec.lon, rec.lat)) if located else None)
+        geometry.append(
+            Point(*to_27700(rec.lon, rec.lat))
+            if located and rec.lon is not None and rec.lat is not None
+            else None
+        )
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "provider_area"])
     for name in ("lat", "lon"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)

@@ -222,7 +222,8 @@ class Sources:
         spec = CATALOGUE[key]
         path = self.root / spec.relpath
         if not path.is_file():
-            return self.path(key)  # raises the missing-file error
+            self.path(key)  # raises the missing-file error
+            raise SourceError(f"{path}: missing")  # unreachable: path() raised
         actual = sha256_file(path)
         expected = self._expected.get(spec.relpath)
         if expected is not None and expected != actual:

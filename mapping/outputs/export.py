@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mapping.analysis.summary import DEFAULT_THRESHOLDS
+from mapping.analysis.summary import DEFAULT_THRESHOLDS, AreaLevel
 from mapping.errors import ServiceMapError
 from mapping.inputs.when import NAMED_SLOTS, TimeSlot, resolve_slot
 from mapping.outputs.layers import assert_public, build_layers, slot_profile, write_layers
@@ -96,7 +96,7 @@ DEFAULT_AGE_BANDS: Mapping[str, str] = {"young_people": "age_0_15"}
 #: The two slots the maps, GIS layers and headline figures compare.
 HEADLINE_SLOTS: tuple[str, str] = ("weekday daytime", "weekend night")
 
-_LEVELS: tuple[str, ...] = ("district", "ward", "lsoa")
+_LEVELS: tuple[AreaLevel, ...] = ("district", "ward", "lsoa")
 _TMP_SUFFIX = ".exporting"
 _OLD_SUFFIX = ".replaced"
 
@@ -516,7 +516,8 @@ def _scenario_tables(
         "source": str(getattr(loaded, "source", "") or ""),
     }
     threshold = 60.0 if 60 in thresholds else float(max(thresholds))
-    by_area, totals = [], []
+    by_area: list[pd.DataFrame] = []
+    totals: list[pd.DataFrame] = []
     gaps = None
     for i, category in enumerate(categories):
         band = bands.get(category)

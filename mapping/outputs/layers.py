@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mapping import __version__
+from mapping.analysis.summary import AreaLevel
 from mapping.errors import ServiceMapError
 from mapping.inputs.when import TimeSlot
 from mapping.outputs.pack import ExportContext
@@ -84,11 +85,12 @@ def build_layers(
         "nearest_service",
     ]
     layers: dict[str, gpd.GeoDataFrame] = {}
-    for level, key, base, layer in (
+    levels: tuple[tuple[AreaLevel, str, gpd.GeoDataFrame, str], ...] = (
         ("district", "lad_code", areas, "council_areas"),
         ("ward", "ward_code", wards, "wards"),
         ("lsoa", "lsoa21_code", lsoas, "lsoas"),
-    ):
+    )
+    for level, key, base, layer in levels:
         frame = base.copy()
         for i, slot in enumerate(headline):
             table = study.coverage(

@@ -89,7 +89,8 @@ def add_site(
             raise ServiceMapError(f"what-if service {sid!r}: give xy or lonlat")
         from mapping.study_area import to_27700
 
-        xy = tuple(float(v) for v in to_27700(*lonlat))
+        east, north = to_27700(*lonlat)
+        xy = (float(east), float(north))
     node, seconds, dist, ok = snap_arrays(
         snap_points(view.network, np.array([xy]), view.max_snap_m)
     )
