@@ -9,15 +9,25 @@ PORT ?= 8501
 
 .PHONY: app test install lint format data bench clean
 
+APP_STAMP := $(VENV)/.installed-app
+
+# The package and its tests (the test extra includes the app, which the tests drive).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(STAMP) $(APP_STAMP)
+
+# The package and the app only (no test tools).
+$(APP_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[app]'
+	touch $(APP_STAMP)
 
 install: $(STAMP)
 
-data: $(STAMP)
+data: $(APP_STAMP)
 	$(BIN)/service-map data build
 
 app: data
@@ -26,6 +36,7 @@ app: data
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest

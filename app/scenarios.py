@@ -239,7 +239,6 @@ def _pack(scenario: Any, key: str) -> None:
             on_click="ignore",
         )
         return
-    from mapping.outputs import export
 
     if st.button("Prepare the scenario pack (about 30 s)", key="sc_pack_build"):
         with (
@@ -247,7 +246,7 @@ def _pack(scenario: Any, key: str) -> None:
             tempfile.TemporaryDirectory(prefix="service-map-pack-") as folder,
         ):
             out = Path(folder) / _file_stem(scenario.name)
-            export.export_all(app_state.current_study(), out, scenario=scenario)
+            app_state.current_study().export(out, scenario=scenario)
             st.session_state[_PACK] = (key, app_state.folder_zip(out))
         st.rerun()
 
@@ -270,17 +269,17 @@ def _map(
             scenario, category=category, slots=[map_slot], by="lsoa", threshold=threshold
         )
         maps.add_difference_choropleth(fmap, shapes, by_area, threshold=threshold)
-        result = scenarios.apply_scenario(study, scenario)
-        scenario_register = public_view(result.register)
-        changes = result.changes
+        view = study.with_scenario(scenario)
+        scenario_register = public_view(view.effective_register())
+        changes = view.changes
         markers = pd.concat(
-            [register, scenario_register[scenario_register["id"].isin(result.added_ids)]],
+            [register, scenario_register[scenario_register["id"].isin(changes.added_ids)]],
             ignore_index=True,
         )
         maps.add_scenario_sites(
             fmap,
             markers,
-            added=result.added_ids,
+            added=changes.added_ids,
             closed=sorted(changes.closed),
             changed=sorted(changes.hours),
         )
@@ -371,12 +370,7 @@ def render() -> None:
                 },
                 _SOURCE,
             )
-            problems = scenarios.validate_scenario(
-                scenario,
-                study.effective_register(),
-                engine=study.engine,
-                data_dir=study.data_dir,
-            )
+            problems = study.check_scenario(scenario)
         except ServiceMapError as exc:
             problems = str(exc).splitlines()
         if problems:

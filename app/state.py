@@ -42,7 +42,6 @@ import streamlit as st
 
 from mapping import ATTRIBUTION, __version__, geography
 from mapping.errors import ServiceMapError
-from mapping.inputs import register as services_mod
 from mapping.inputs.sources import SOURCES_ENV, Sources, locate_sources
 from mapping.inputs.when import TimeSlot, resolve_slot
 from mapping.outputs import maps
@@ -256,7 +255,7 @@ def _register_problems(content: bytes, display_name: str, explicit: str | None) 
     with tempfile.TemporaryDirectory(prefix="service-map-upload-") as folder:
         path = Path(folder) / "services.csv"
         path.write_bytes(content)
-        problems = services_mod.validate_register(path, _locate(explicit))
+        problems = Study.check_register(path, sources=_locate(explicit))
     return tuple(f"{display_name}:{p.row}:{p.field}: {p.message}" for p in problems)
 
 
@@ -271,22 +270,16 @@ def use_session_register(content: bytes, display_name: str) -> SessionRegister:
     ServiceMapError
         If the upload is not a valid register (nothing is replaced then).
     """
-    from mapping.routing.loading import build_engine
-
     base = baseline_study()
     explicit = sources_option()
     with tempfile.TemporaryDirectory(prefix="service-map-upload-") as folder:
         path = Path(folder) / "services.csv"
         path.write_bytes(content)
-        register = services_mod.load_register(path, _locate(explicit))
-    engine = build_engine(
-        base.engine.network, register=register, origins=base.origins, data_dir=base.data_dir
-    )
-    study = Study(engine, base.origins, register, data_dir=base.data_dir)
+        study = base.with_register(path, sources=_locate(explicit))
     entry = SessionRegister(
         name=display_name,
         sha256=hashlib.sha256(content).hexdigest(),
-        records=len(register),
+        records=len(study.register),
         study=study,
     )
     st.session_state[SESSION_REGISTER] = entry
@@ -352,13 +345,11 @@ def origin_minutes_table(
 
 @st.cache_data(show_spinner="Evaluating the gap rules…", max_entries=16)
 def _gaps(_study: Study, key: str, today: str) -> pd.DataFrame:
-    from mapping.analysis import gaps
-
-    return gaps.evaluate(_study, as_of=date.fromisoformat(today))
+    return _study.gaps(as_of=date.fromisoformat(today))
 
 
 def gap_register() -> pd.DataFrame:
-    """The gap register (:func:`mapping.analysis.gaps.evaluate`), cached daily."""
+    """The gap register (:meth:`mapping.Study.gaps`), cached daily."""
     return _gaps(current_study(), study_key(), date.today().isoformat())
 
 
@@ -374,10 +365,7 @@ def _comparison(
     threshold: float,
     age_band: str | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    from mapping.analysis import scenarios
-
-    result = scenarios.compare(
-        _study,
+    result = _study.compare(
         _scenario,
         category=category,
         slots=slots,
@@ -398,7 +386,7 @@ def scenario_comparison(
     threshold: float,
     age_band: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """:func:`mapping.analysis.scenarios.compare` tables (by area, totals, gaps), per scenario."""
+    """:meth:`mapping.Study.compare` tables (by area, totals, gaps), cached per scenario."""
     return _comparison(
         current_study(),
         scenario,

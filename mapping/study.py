@@ -30,6 +30,7 @@ import pandas as pd
 
 from mapping.analysis.coverage import CoverageModel
 from mapping.analysis.summary import AreaLevel
+from mapping.errors import Problem
 from mapping.inputs.scenario_file import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -116,6 +117,20 @@ class Study(CoverageModel):
         view.scenario = plan
         return view
 
+    def check_scenario(self, scenario: ScenarioLike, *, sources: Path | None = None) -> list[str]:
+        """Every problem of ``scenario`` against this study (``file:change N:field: ...``)."""
+        from mapping.analysis.scenario_check import validate_scenario
+
+        return list(
+            validate_scenario(
+                _as_scenario(scenario),
+                self.effective_register(),
+                sources,
+                engine=self.engine,
+                data_dir=self.data_dir,
+            )
+        )
+
     def compare(
         self,
         scenario: ScenarioLike,
@@ -167,3 +182,47 @@ class Study(CoverageModel):
 
         plan = None if scenario is None else _as_scenario(scenario)
         return export_all(self, Path(out), scenario=plan, sources=sources, progress=progress)
+
+    # ---- registers and boundaries -------------------------------------------------
+
+    def with_register(self, register: str | Path | pd.DataFrame, *, sources: Any = None) -> Study:
+        """This study on another services register (an upload, a draft), sharing the rest.
+
+        The road network and origins are shared; only the travel engine's services are
+        the new register's. The register file is validated first.
+
+        Raises
+        ------
+        RegisterError
+            Listing every problem as ``file:row:field: message`` (nothing is loaded).
+        """
+        from mapping.inputs.register import load_register
+        from mapping.routing.loading import build_engine
+
+        frame = (
+            register
+            if isinstance(register, pd.DataFrame)
+            else load_register(Path(register), sources=sources)
+        )
+        engine = build_engine(
+            self.engine.network, register=frame, origins=self.origins, data_dir=self.data_dir
+        )
+        return Study(engine, self.origins, frame, data_dir=self.data_dir)
+
+    @staticmethod
+    def check_register(path: str | Path, *, sources: Any = None) -> list[Problem]:
+        """Every problem of a register file, without loading it (empty when valid)."""
+        from mapping.inputs.register import validate_register
+
+        return list(validate_register(Path(path), sources))
+
+    def boundaries(self, level: AreaLevel = "district") -> Any:
+        """Council areas, wards or LSOAs as a GeoDataFrame (EPSG:27700)."""
+        from mapping import geography
+
+        loader = {
+            "district": geography.load_council_areas,
+            "ward": geography.load_wards,
+            "lsoa": geography.load_lsoas,
+        }[level]
+        return loader(self.data_dir)

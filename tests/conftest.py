@@ -10,6 +10,7 @@ import pytest
 from mapping import geography
 from mapping.inputs.sources import Sources, locate_sources
 from mapping.store import default_data_dir
+from mapping.study import Study
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -25,6 +26,16 @@ def built_data(sources: Sources) -> Path:
     """The default data folder with the geography built (a no-op when already fresh)."""
     geography.build(sources, default_data_dir())
     return default_data_dir()
+
+
+@pytest.fixture(scope="session")
+def study(built_data: Path, sources: Sources) -> Study:
+    """The baseline study, loaded once for the whole run.
+
+    Safe to share: a what-if is a view (its own engine over the base's vectors), so no
+    test can change what another sees.
+    """
+    return Study.load(sources=sources)
 
 
 @pytest.fixture

@@ -67,11 +67,6 @@ def _map_script(app: AppTest) -> str:
     return str(json.loads(components[0].proto.json_args)["script"])
 
 
-@pytest.fixture(scope="module")
-def study(built_data: Path) -> Study:
-    return Study.load()
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_and_shows_the_attribution(built_data: Path, page: str) -> None:
     app = _open(page)

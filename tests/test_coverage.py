@@ -143,11 +143,6 @@ SHARE_COLUMNS = [f"share_nearest_{p}" for p in ("preston", "manchester", "cumbri
 
 
 @pytest.fixture(scope="module")
-def study(built_data: Path) -> Study:
-    return Study.load()
-
-
-@pytest.fixture(scope="module")
 def sarc_table(study: Study) -> pd.DataFrame:
     return study.sarc_access(["weekday daytime", "weekend night"])
 

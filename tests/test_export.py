@@ -102,12 +102,6 @@ def _hidden_leftovers(folder: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def study(built_data: Path, sources: Sources) -> Study:
-    """The baseline study."""
-    return Study.load(sources=sources)
-
-
-@pytest.fixture(scope="module")
 def evil_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the register with formula-like names on a SARC and a refuge."""
     with open(REGISTER, newline="", encoding="utf-8") as handle:

@@ -25,12 +25,6 @@ NO_PERMANENT_REFUGE = {"E07000120", "E07000124", "E07000125"}  # Hyndburn, Ribbl
 
 
 @pytest.fixture(scope="module")
-def study(built_data: Path) -> Study:
-    # The road network is built on first load if missing (about a minute).
-    return Study.load()
-
-
-@pytest.fixture(scope="module")
 def rules() -> list[GapRule]:
     return load_rules()
 

@@ -40,12 +40,6 @@ MALFORMED = FIXTURES / "scenarios_malformed.toml"
 PRESTON, BURNLEY, PENDLE, ROSSENDALE = "E07000123", "E07000117", "E07000122", "E07000125"
 
 
-@pytest.fixture(scope="module")
-def study(built_data: Path, sources: Sources) -> Study:
-    """The baseline study (shared: what-if sites pile up on its engine, as in the app)."""
-    return Study.load(sources=sources)
-
-
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
