@@ -70,7 +70,7 @@ def test_parse_when_rejects_nonsense_with_a_clear_message(text):
     assert isinstance(caught.value, HoursError)
     message = str(caught.value)
     assert repr(text) in message
-    assert "'Mon 10:00'" in message and "ISO" in message
+    assert "'Sat 02:00'" in message and "'Saturday 2am'" in message and "ISO" in message
 
 
 def test_format_when_round_trips():
@@ -213,3 +213,34 @@ def test_gb_calendar_gaps_are_as_documented():
     assert is_open(expr, "2026-01-01T10:00")  # New Year's Day: not known
     assert is_open(expr, "2026-04-06T10:00")  # Easter Monday: not known
     assert is_open(expr, "2026-08-31T10:00")  # August bank holiday (E&W): not known
+
+
+@pytest.mark.parametrize(
+    ("text", "slot_at"),
+    [
+        ("Saturday 2am", "Sat 02:00"),
+        ("saturday 2AM", "Sat 02:00"),
+        ("sat 14:00", "Sat 14:00"),
+        ("Sat 2.30pm", "Sat 14:30"),
+        ("Sat 12am", "Sat 00:00"),
+        ("Sat 12pm", "Sat 12:00"),
+        ("Friday noon", "Fri 12:00"),
+        ("Sun midnight", "Sun 00:00"),
+        ("Mon at 9am", "Mon 09:00"),
+        ("weekend day", "Sat 14:00"),
+        ("Weekend Night", "Sat 02:00"),
+        ("2026-12-25T02:00", "2026-12-25T02:00"),
+    ],
+)
+def test_times_in_plain_words(text: str, slot_at: str) -> None:
+    from mapping.inputs.when import resolve_slot
+
+    assert resolve_slot(text).at == slot_at
+
+
+@pytest.mark.parametrize("text", ["Sat 2", "Sat 13pm", "Sat 0am", "Sat 25:00", "Funday 10:00"])
+def test_ambiguous_or_impossible_times_are_refused_with_examples(text: str) -> None:
+    from mapping.inputs.when import resolve_slot
+
+    with pytest.raises(ServiceMapError, match="Saturday 2am"):
+        resolve_slot(text)

@@ -79,7 +79,14 @@ for _index, _forms in enumerate(
     for _form in _forms:
         _DAY_ALIASES[_form] = _index
 
-_TIME_OF_WEEK = re.compile(r"^\s*([A-Za-z]+)\.?\s+(\d{1,2}):(\d{2})\s*$")
+# A day then a clock time, as people write it: "Sat 02:00", "saturday 2am", "Sat 2.30pm",
+# "sun 14:00", "Mon at 9", "Friday noon", "Sat midnight" (midnight = the start of the day).
+_TIME_OF_WEEK = re.compile(
+    r"^\s*(?P<day>[A-Za-z]+)\.?,?\s+(?:at\s+)?"
+    r"(?:(?P<word>noon|midday|midnight)"
+    r"|(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?)\s*$",
+    re.IGNORECASE,
+)
 
 
 class HoursError(ServiceMapError):
@@ -88,9 +95,29 @@ class HoursError(ServiceMapError):
 
 def _when_error(text: str) -> HoursError:
     return HoursError(
-        f"{text!r} is not a time of week: use 'Mon 10:00'…'Sun 23:59' "
-        "or an ISO date-time such as '2026-12-25T02:00'"
+        f"{text!r} is not a time of week: use a day and a time such as 'Sat 02:00', "
+        "'Saturday 2am' or 'sun 14:00', a named slot such as 'weekend night', or an ISO "
+        "date-time such as '2026-12-25T02:00'"
     )
+
+
+def _clock(match: re.Match[str]) -> tuple[int, int] | None:
+    """``(hour, minute)`` of a matched time, or ``None`` when it is not a real time."""
+    word = (match.group("word") or "").lower()
+    if word:
+        return (0, 0) if word == "midnight" else (12, 0)
+    hour = int(match.group("hour"))
+    minute = int(match.group("minute") or 0)
+    ampm = (match.group("ampm") or "").lower().replace(".", "")
+    if ampm:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    elif match.group("minute") is None:
+        return None  # a bare "Sat 2" is ambiguous: ask for "2am" or "02:00"
+    if hour > 23 or minute > 59:
+        return None
+    return hour, minute
 
 
 def _naive_local(dt: datetime) -> datetime:
@@ -105,8 +132,9 @@ def parse_when(text: str | datetime) -> datetime:
     Parameters
     ----------
     text
-        ``"Sat 02:00"`` (day as ``Sa``/``Sat``/``Saturday``, any case; 24-hour clock,
-        ``00:00`` to ``23:59``), placed on the reference week (Monday 9 June 2025 to
+        ``"Sat 02:00"`` (day as ``Sa``/``Sat``/``Saturday``, any case; a 24-hour clock
+        ``00:00`` to ``23:59``, or ``2am``, ``2.30pm``, ``noon``, ``midnight``), placed
+        on the reference week (Monday 9 June 2025 to
         Sunday 15 June 2025, no public holidays); or an ISO date-time such as
         ``"2026-12-25T02:00"``; or a ``datetime``, returned as naive local time.
 
@@ -126,10 +154,11 @@ def parse_when(text: str | datetime) -> datetime:
         raise _when_error(str(text))
     match = _TIME_OF_WEEK.match(text)
     if match:
-        day = _DAY_ALIASES.get(match.group(1).lower())
-        hour, minute = int(match.group(2)), int(match.group(3))
-        if day is None or hour > 23 or minute > 59:
+        day = _DAY_ALIASES.get(match.group("day").lower())
+        clock = _clock(match)
+        if day is None or clock is None:
             raise _when_error(text)
+        hour, minute = clock
         return REFERENCE_WEEK_START + timedelta(days=day, hours=hour, minutes=minute)
     try:
         return _naive_local(datetime.fromisoformat(text.strip()))
