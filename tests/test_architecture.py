@@ -16,6 +16,7 @@ RANKS: dict[str, int] = {
     "store": 0,
     "study_area": 0,
     "formats": 0,
+    "safety": 0,
     "inputs": 1,
     "geography": 2,
     "network": 2,

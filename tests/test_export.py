@@ -28,8 +28,8 @@ from mapping.inputs.register import load_register
 from mapping.inputs.sources import Sources
 from mapping.outputs import export as export_mod
 from mapping.outputs.export import export_all
-from mapping.outputs.safety import neutralise_formula, safe_frame
 from mapping.outputs.tables import write_table
+from mapping.safety import neutralise_formula, safe_frame
 from mapping.study import Study
 
 REPO = Path(__file__).parent.parent

@@ -71,3 +71,30 @@ def test_with_register_shares_the_network(study: Study) -> None:
     other = study.with_register(study.register.iloc[:5].copy())
     assert other.engine.network is study.engine.network
     assert len(other.register) == 5 and len(study.register) > 5
+
+
+def test_a_register_without_a_category_reports_none_instead_of_failing(
+    study: Study, tmp_path: Path, run_cli
+) -> None:
+    # Defect 7 of issue 8: a valid register with no SARC broke `sarc`, `gaps` and `export`.
+    no_sarc = study.register[study.register["category"] != "sarc"].copy()
+    other = study.with_register(no_sarc)
+    table = other.sarc_access(["weekend night"]).set_index("area_code")
+    assert table.loc["TOTAL", "population_unreached"] == pytest.approx(
+        len(other.origins) and other.origins["population"].sum()
+    )
+    assert table["nearest_service"].isna().all()
+    gaps = other.gaps()
+    sarc_gaps = gaps[gaps["rule_id"] == "sarc_travel"]
+    assert len(sarc_gaps) > 0  # everybody is beyond reach: the rule says so
+    register_csv = tmp_path / "no_sarc.csv"
+    import csv
+
+    with open(REPO / "data" / "services.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    category = rows[0].index("category")
+    with open(register_csv, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([rows[0], *(r for r in rows[1:] if r[category] != "sarc")])
+    code, _out, err = run_cli(["sarc", "--services", str(register_csv), "--at", "Sat 02:00"])
+    assert code == 0, err
+    assert "Traceback" not in err

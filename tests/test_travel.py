@@ -601,3 +601,15 @@ def test_real_matrix_command(tmp_path: Path, monkeypatch, run_cli, built_data) -
     assert len(rows) == 6
     assert 15 < float(rows[("preston-hospital", "lancaster")]) < 75
     assert "ZZ9 9ZZ" in stderr and "off the road network" in stderr
+
+
+def test_matrix_output_neutralises_formula_ids(tmp_path: Path) -> None:
+    points = tmp_path / "p.csv"
+    points.write_text(
+        'id,lon,lat\n"=HYPERLINK(""http://x"")",-2.692533,53.76129\n@SUM(1),-2.706844,53.791506\n'
+        "\uff1dcmd,-2.7,53.77\n",
+        encoding="utf-8",
+    )
+    run_matrix(points, points, tmp_path / "m.csv", network=fixture_network())
+    ids = {row["origin_id"] for row in read_rows(tmp_path / "m.csv")}
+    assert ids == {'\'=HYPERLINK("http://x")', "'@SUM(1)", "'\uff1dcmd"}

@@ -392,7 +392,7 @@ class CoverageModel:
             result = self.nearest("sarc", slot)
             ids = pd.Series(result.service_id, dtype=object)
             groups = {sid: _sarc_group(sid, services, register) for sid in ids.dropna().unique()}
-            group = ids.map(groups).fillna("none").to_numpy(dtype=object)
+            group = ids.map(groups).astype(object).fillna("none").to_numpy(dtype=object)
             weights = self.origins["population"].to_numpy(float)
             table = summarise(
                 self.origins,

@@ -64,8 +64,8 @@ from mapping.outputs.provenance import (
     source_facts,
 )
 from mapping.outputs.report import render_report
-from mapping.outputs.safety import safe_frame
 from mapping.outputs.tables import now_utc, sheet_name, tabular, write_csv, write_workbook
+from mapping.safety import safe_frame
 from mapping.store import pid_alive, sha256_file
 
 if TYPE_CHECKING:

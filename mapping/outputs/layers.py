@@ -14,8 +14,8 @@ from mapping.analysis.summary import AreaLevel
 from mapping.errors import ServiceMapError
 from mapping.inputs.when import TimeSlot
 from mapping.outputs.pack import ExportContext
-from mapping.outputs.safety import safe_frame
 from mapping.outputs.tables import attribution_text, join_sequences
+from mapping.safety import safe_frame
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -14,7 +14,7 @@ import pandas as pd
 from mapping import ATTRIBUTION, __version__
 from mapping.outputs.layers import slot_key
 from mapping.outputs.pack import ExportContext
-from mapping.outputs.safety import neutralise_formula
+from mapping.safety import neutralise_formula
 
 if TYPE_CHECKING:
     pass

@@ -15,7 +15,7 @@ import pandas as pd
 
 from mapping import ATTRIBUTION, __version__
 from mapping.errors import ServiceMapError
-from mapping.outputs.safety import neutralise_formula, safe_frame
+from mapping.safety import neutralise_formula, safe_frame
 from mapping.store import atomic_path
 
 if TYPE_CHECKING:

@@ -25,6 +25,7 @@ from mapping.routing.paths import (
     snap_points,
 )
 from mapping.routing.records import DEFAULT_PROFILE
+from mapping.safety import safe_frame
 
 if TYPE_CHECKING:
     pass
@@ -221,6 +222,8 @@ def run_matrix(
         }
     )
     out = Path(out)
+    # Ids come from the user's files: neutralise formula-like ones ("=HYPERLINK(...)").
+    table = safe_frame(table)
     with atomic_path(out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.2f", lineterminator="\n")
     return MatrixReport(

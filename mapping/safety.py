@@ -1,22 +1,40 @@
-"""Formula safety for every table the tool writes (OWASP "CSV injection")."""
+"""Formula safety for every table the tool writes (OWASP "CSV injection").
+
+Base layer: the OD matrix (routing), the exports (outputs) and the app's downloads all
+write through :func:`safe_frame`, so one rule covers every CSV, XLSX, GeoPackage and
+GeoParquet the tool writes.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+import unicodedata
+from typing import TypeVar
 
 import pandas as pd
 
 from mapping.errors import ServiceMapError
 
-if TYPE_CHECKING:
-    pass
-
-
-_FORMULA_START = ("=", "+", "-", "@")
-
+# "|" starts a DDE call in some spreadsheets ("|cmd '/C calc'!A0").
+_FORMULA_START = ("=", "+", "-", "@", "|")
 
 # Tab and carriage return start a cell that some spreadsheets re-parse (OWASP).
 _CONTROL_START = ("\t", "\r")
+
+
+def _visible_start(value: str) -> str:
+    """The text a spreadsheet sees first: NFKC-folded, without invisible leading marks.
+
+    NFKC folds look-alikes such as the fullwidth "＝" (U+FF1D), "＋" and the small "﹦"
+    (U+FE66) to "=" and "+"; format characters (category Cf: zero-width space, joiners,
+    BOM, bidi marks) and whitespace in front are skipped, as a spreadsheet would.
+    """
+    folded = unicodedata.normalize("NFKC", value)
+    index = 0
+    while index < len(folded) and (
+        folded[index].isspace() or unicodedata.category(folded[index]) in ("Cf", "Cc", "Zs")
+    ):
+        index += 1
+    return folded[index:]
 
 
 _T = TypeVar("_T")
@@ -25,9 +43,10 @@ _T = TypeVar("_T")
 def neutralise_formula(value: _T) -> _T | str:
     """Return ``value`` made safe to open in a spreadsheet.
 
-    A string that a spreadsheet could evaluate as a formula (first character ``=``,
-    ``+``, ``-`` or ``@``, also after leading whitespace, or a leading tab or carriage
-    return) is prefixed with a single quote ``'`` so it is shown as text. Anything that
+    A string that a spreadsheet could evaluate as a formula (first visible character
+    ``=``, ``+``, ``-``, ``@`` or ``|``, after NFKC folding of look-alikes such as ``＝``
+    and skipping leading whitespace and invisible characters, or a leading tab or
+    carriage return) is prefixed with a single quote ``'`` so it is shown as text. Anything that
     is not a string (numbers, including negative ones; dates; missing values) is
     returned unchanged, and so is an already neutralised string.
 
@@ -50,7 +69,7 @@ def neutralise_formula(value: _T) -> _T | str:
     """
     if not isinstance(value, str):
         return value
-    if value.startswith(_CONTROL_START) or value.lstrip().startswith(_FORMULA_START):
+    if value.startswith(_CONTROL_START) or _visible_start(value).startswith(_FORMULA_START):
         return "'" + value
     return value
 
