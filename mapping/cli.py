@@ -61,13 +61,17 @@ def data_build(
     data_dir: DataDirOption = None,
     force: Annotated[bool, typer.Option(help="Rebuild even if up to date.")] = False,
 ) -> None:
-    """Build boundaries, population, the postcode index and origins under data/."""
-    from mapping import geography
+    """Build boundaries, population, the postcode index, origins and need under data/."""
+    from mapping import geography, need
     from mapping.sources import locate_sources
 
     src = locate_sources(sources)
     typer.echo(f"Sources: {src.root} ({src.origin})", err=True)
     report = geography.build(src, data_dir, force=force, progress=True)
+    try:  # the need layer is optional: the rest of the tool works without it
+        report.update(need.build(src, data_dir, force=force))
+    except ServiceMapError as exc:
+        typer.echo(f"skipped: need layer ({exc})", err=True)
     for name, built in report.items():
         typer.echo(f"{'built' if built else 'up to date'}: {name}")
 
