@@ -1,0 +1,1 @@
+"""Analyses over the built data: equity by deprivation, capacity against benchmarks."""
