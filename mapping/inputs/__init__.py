@@ -1,0 +1,1 @@
+"""Inputs the analysis reads besides the raw sources: the register, hours, benchmarks."""
