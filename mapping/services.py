@@ -57,13 +57,16 @@ from mapping.store import atomic_write_text, repo_root
 from mapping.study_area import ANALYSIS_CRS, to_27700, to_lonlat
 
 __all__ = [
+    "ADVOCATE_CATEGORIES",
     "AREA_NAMES",
+    "CAPACITY_FIELDS",
     "CATEGORIES",
     "COLUMNS",
     "CRIME_TYPES",
     "LANCASHIRE",
     "LANCASHIRE_LAD_CODES",
     "LOCATION_PRECISIONS",
+    "OPTIONAL_COLUMNS",
     "OUTSIDE_DISTRICTS",
     "POSTCODE_TOLERANCE_M",
     "REFERENCE_CITATION",
@@ -108,7 +111,30 @@ COLUMNS: tuple[str, ...] = (
     "verified_on",
     "notes",
     "capacity_family_places",
+    "capacity_family_places_source",
+    "advocate_fte",
+    "advocate_fte_source",
 )
+#: Columns a register may leave out of its header (known capacity and its source).
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "capacity_family_places_source",
+    "advocate_fte",
+    "advocate_fte_source",
+)
+#: Categories whose staff are advocates, the only ones that may carry ``advocate_fte``.
+ADVOCATE_CATEGORIES: tuple[str, ...] = (
+    "idva",
+    "isva",
+    "da_outreach",
+    "stalking",
+    "young_people",
+    "multi_crime_hub",
+)
+#: Known-capacity fields and the column that must give each one's source.
+CAPACITY_FIELDS: dict[str, str] = {
+    "capacity_family_places": "capacity_family_places_source",
+    "advocate_fte": "advocate_fte_source",
+}
 
 #: Controlled vocabulary of ``category``.
 CATEGORIES: tuple[str, ...] = (
@@ -512,6 +538,19 @@ def _v_capacity(value: Any) -> int | None:
     return int(text)
 
 
+def _v_fte(value: Any) -> float | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 0 or number > 1000:
+        raise _bad(f"advocate_fte {text!r} is not a number of full-time posts from 0 to 1000")
+    return number
+
+
 class ServiceRecord(BaseModel):
     """One register record, parsed from the CSV's text cells.
 
@@ -544,6 +583,9 @@ class ServiceRecord(BaseModel):
     verified_on: Annotated[date | None, BeforeValidator(_v_date)] = None
     notes: Annotated[str | None, BeforeValidator(_text)] = None
     capacity_family_places: Annotated[int | None, BeforeValidator(_v_capacity)] = None
+    capacity_family_places_source: Annotated[str | None, BeforeValidator(_text)] = None
+    advocate_fte: Annotated[float | None, BeforeValidator(_v_fte)] = None
+    advocate_fte_source: Annotated[str | None, BeforeValidator(_text)] = None
 
 
 # ---- reading the file ----------------------------------------------------------------
@@ -621,7 +663,7 @@ def _parse(
     duplicated = sorted({h for h in header if header.count(h) > 1 and h})
     if duplicated:
         parsed.add(header_line, "-", f"repeated column(s): {', '.join(duplicated)}")
-    missing = [c for c in COLUMNS if c not in header]
+    missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL_COLUMNS]
     if missing:
         parsed.add(0, "-", f"missing column(s): {', '.join(missing)}")
     if len(missing) == len(COLUMNS):
@@ -687,6 +729,8 @@ def _check_records(parsed: _Parsed, today: date) -> None:
         ):
             add(line, "self_referral_min_age", "self_referral_min_age is above max_age")
 
+        _check_capacity(line, rec, ok, add)
+
         has_lat, has_lon = rec.lat is not None, rec.lon is not None
         if ok("lat", "lon") and has_lat != has_lon:
             missing = "lon" if has_lat else "lat"
@@ -726,6 +770,24 @@ def _check_records(parsed: _Parsed, today: date) -> None:
                 add(line, "lon", f"point outside the register extent (lon {lon0}…{lon1})")
             if not lat0 <= rec.lat <= lat1:  # type: ignore[operator]
                 add(line, "lat", f"point outside the register extent (lat {lat0}…{lat1})")
+
+
+def _check_capacity(line: int, rec: ServiceRecord, ok: Any, add: Any) -> None:
+    """Known capacity: on the right kind of record, and never without its source."""
+    if rec.capacity_family_places is not None and ok("category") and rec.category != "refuge":
+        add(line, "capacity_family_places", "family places are recorded for refuges only")
+    if rec.advocate_fte is not None and ok("category") and rec.category not in ADVOCATE_CATEGORIES:
+        add(
+            line,
+            "advocate_fte",
+            f"advocate FTE is recorded for {', '.join(ADVOCATE_CATEGORIES)} only",
+        )
+    for name, source in CAPACITY_FIELDS.items():
+        value, cited = getattr(rec, name), getattr(rec, source)
+        if value is not None and cited is None and ok(name):
+            add(line, source, f"{name} needs its source: say where the figure comes from")
+        if value is None and cited is not None and ok(name):
+            add(line, source, f"{source} is given but {name} is empty")
 
 
 def _check_postcodes(parsed: _Parsed, sources: Sources | None, check: bool | None) -> None:
@@ -850,7 +912,8 @@ def load_register(
     geopandas.GeoDataFrame
         One row per record in file order, with the register's columns parsed:
         ``areas_served``, ``sexes`` and ``crime_types`` as tuples of str; ages and
-        ``capacity_family_places`` as nullable ``Int64``; ``confidential`` as bool;
+        ``capacity_family_places`` as nullable ``Int64``; ``advocate_fte`` as float (NaN
+        when unknown), each with its ``*_source`` text; ``confidential`` as bool;
         ``verified_on`` as ``datetime64``; ``lat``/``lon`` as float (NaN when absent);
         text as pandas' string dtype, empty cells missing (NA). ``provider_area`` is
         ``"Lancashire"`` for a site in a Lancashire council area or a Lancashire-wide
@@ -888,6 +951,7 @@ def load_register(
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     for name in ("min_age", "max_age", "self_referral_min_age", "capacity_family_places"):
         frame[name] = pd.array(frame[name].tolist(), dtype="Int64")
+    frame["advocate_fte"] = pd.to_numeric(frame["advocate_fte"], errors="coerce").astype(float)
     frame["confidential"] = frame["confidential"].astype(bool)
     frame["verified_on"] = pd.to_datetime(frame["verified_on"])
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=ANALYSIS_CRS)
