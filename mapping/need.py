@@ -11,9 +11,10 @@ the checksums of its raw inputs and of the built Census population (see
     The IoD 2025 crime domain.
 ``residents``
     Census 2021 usual residents (the default weight everywhere).
-``population_mid2024``, ``women_16_plus``
-    ONS mid-2024 population estimates: all people, and women aged 16 and over (the sum
-    of the ``F16-29`` to ``F65+`` bands). A different year from ``residents``.
+``population_mid2024``, ``women_all_ages``, ``women_16_plus``
+    ONS mid-2024 population estimates: all people, all women, and women aged 16 and
+    over (the sum of the ``F16-29`` to ``F65+`` bands). A different year from
+    ``residents``.
 ``recorded_violence_sexual``
     Police-recorded "Violence and sexual offences" in the LSOA over the months of
     :data:`mapping.sources.POLICE_MONTHS` (data.police.uk, street-level crime).
@@ -113,6 +114,7 @@ COLUMNS: tuple[str, ...] = (
     "crime_decile",
     "residents",
     "population_mid2024",
+    "women_all_ages",
     "women_16_plus",
     "recorded_violence_sexual",
     "recorded_violence_sexual_annualised",
@@ -124,6 +126,7 @@ _INTEGER_COLUMNS = (
     "crime_decile",
     "residents",
     "population_mid2024",
+    "women_all_ages",
     "women_16_plus",
     "recorded_violence_sexual",
 )
@@ -181,6 +184,7 @@ def _need_table(sources: Sources, population: pd.DataFrame) -> tuple[pd.DataFram
             f"Lancashire LSOA(s), e.g. {missing[:3]}"
         )
     base["population_mid2024"] = mid.loc[base.index, "total"]
+    base["women_all_ages"] = mid.loc[base.index, ["F0-15", *_WOMEN_16_PLUS_BANDS]].sum(axis=1)
     base["women_16_plus"] = mid.loc[base.index, list(_WOMEN_16_PLUS_BANDS)].sum(axis=1)
 
     crimes = sources.read_police_street()
