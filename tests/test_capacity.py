@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +16,7 @@ from mapping.analysis.capacity import (
     lsoa_travel_costs,
 )
 from mapping.inputs.benchmarks import load_benchmarks
+from mapping.sources import Sources
 
 # Three LSOAs (demand) and two sites (capacity), with drive minutes:
 #            S1 (6 units)   S2 (2 units)
@@ -191,7 +194,7 @@ def test_idva_unknown_capacity_is_never_zero() -> None:
     assert west["known_status"] == "unknown" and np.isnan(west["known_units"])
 
 
-def test_capacity_for_lancashire_on_the_real_register(sources, built_data) -> None:  # type: ignore[no-untyped-def]
+def test_capacity_for_lancashire_on_the_real_register(sources: Sources, built_data: Path) -> None:
     from mapping import need
     from mapping.services import load_register
 
