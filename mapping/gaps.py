@@ -910,8 +910,16 @@ _SPECS: dict[str, _Spec] = {
     ),
 }
 
+
+def _specs() -> dict[str, _Spec]:
+    """The rules above and those that read the need layer (imported late: they use these)."""
+    from mapping.analysis.need_gaps import NEED_RULE_SPECS
+
+    return {**_SPECS, **NEED_RULE_SPECS}
+
+
 #: The rule ids :func:`load_rules` knows, in evaluation order.
-RULE_IDS: tuple[str, ...] = tuple(_SPECS)
+RULE_IDS: tuple[str, ...] = (*_SPECS, "equity_gap", "capacity_below_benchmark", "need_hot_spots")
 _META_KEYS = ("title", "description", "source", "enabled", "severity")
 
 
@@ -934,7 +942,7 @@ def _display(path: Path) -> str:
 def _parse_rule(rule_id: str, table: Any) -> GapRule:
     if not isinstance(table, dict):
         raise _FieldError("-", "must be a table ([rule_id] with its fields)")
-    spec = _SPECS[rule_id]
+    spec = _specs()[rule_id]
     meta: dict[str, Any] = {}
     for key in ("title", "description", "source"):
         if key not in table:
@@ -1004,7 +1012,7 @@ def load_rules(path: Path | str | None = None) -> list[GapRule]:
         raise ServiceMapError(f"{shown}: no rules; known rules: {', '.join(RULE_IDS)}")
     rules = []
     for rule_id, table in document.items():
-        if rule_id not in _SPECS:
+        if rule_id not in RULE_IDS:
             raise ServiceMapError(
                 f"{shown}:{rule_id}: unknown rule; known rules: {', '.join(RULE_IDS)}"
             )
@@ -1066,7 +1074,7 @@ def evaluate(
     records: list[dict[str, Any]] = []
     for rule in rules:
         if rule.enabled:
-            records.extend(_SPECS[rule.id].evaluate(ctx, rule))
+            records.extend(_specs()[rule.id].evaluate(ctx, rule))
     if not records:
         return _empty_register()
     table = pd.DataFrame.from_records(records, columns=list(COLUMNS))

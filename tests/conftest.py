@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mapping import geography
+from mapping import geography, need
 from mapping.sources import Sources, locate_sources
 from mapping.store import default_data_dir
 
@@ -22,8 +22,9 @@ def sources() -> Sources:
 
 @pytest.fixture(scope="session")
 def built_data(sources: Sources) -> Path:
-    """The default data folder with the geography built (a no-op when already fresh)."""
+    """The default data folder with the geography and need built (no-ops when fresh)."""
     geography.build(sources, default_data_dir())
+    need.build(sources, default_data_dir())
     return default_data_dir()
 
 

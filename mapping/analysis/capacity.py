@@ -218,6 +218,11 @@ def capacity_table(
                     need.loc[need["lad_code"].isin(members), bench.denominator].sum()
                 )
                 units = bench.units_needed(denominator_value)
+            if not whole_force and len(county_wide) and bench.known_capacity_field:
+                note = (
+                    f"{len(county_wide)} county-wide record(s) also serve this area; their "
+                    "capacity is counted for Lancashire only, so this figure is a lower bound."
+                )
             if bench.scale == "county" and not whole_force:
                 note = (
                     "Refuge places serve the whole county (most women in refuge come from "
