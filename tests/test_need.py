@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -102,3 +103,23 @@ def test_weights_spread_over_real_origins_keep_every_lsoa_total(need_data: Path)
     assert spread_weight(origins, table, "women_16_plus").sum() == pytest.approx(666_438)
     deciles = need.origin_values(origins, table, "imd_decile")
     assert deciles.notna().all()
+
+
+def test_data_build_reports_the_need_layer_and_survives_without_its_sources(
+    need_data: Path,
+    sources: Sources,
+    tmp_path: Path,
+    run_cli: Callable[[list[str]], tuple[int, str, str]],
+) -> None:
+    code, out, _ = run_cli(["data", "build", "--sources", str(sources.root)])
+    assert code == 0 and "up to date: need" in out
+    # The same sources without iod-2025/: the geography still builds, need is skipped.
+    partial = tmp_path / "sources"
+    partial.mkdir()
+    for entry in sources.root.iterdir():
+        if entry.name != "iod-2025":
+            (partial / entry.name).symlink_to(entry)
+    code, out, err = run_cli(["data", "build", "--sources", str(partial)])
+    assert code == 0
+    assert "up to date: origins" in out
+    assert "skipped: need layer" in err and "imd2025_england_lsoa21_scores.csv" in err
