@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,3 +88,37 @@ def test_bad_input_is_a_clear_error() -> None:
         equity([1.0], [1.0], [11], threshold=30)
     with pytest.raises(ServiceMapError, match="0 or more"):
         equity([1.0], [-1.0], [1], threshold=30)
+
+
+def test_sarc_equity_on_lancashire_adds_up_to_the_census_and_women_16_plus(
+    built_data: Path,
+) -> None:
+    from mapping.coverage import Study
+    from mapping.need import load_need, origin_values, spread_weight
+
+    study = Study.load()
+    need = load_need(built_data, geometry=False)
+    minutes = study.origin_minutes("sarc", "Sat 02:00")["minutes"].to_numpy(float)
+    deciles = origin_values(study.origins, need, "imd_decile")
+    lsoa = study.origins["lsoa21_code"]
+    residents = equity(
+        minutes,
+        spread_weight(study.origins, need, "residents"),
+        deciles,
+        threshold=60,
+        lsoa=lsoa,
+    )
+    table = residents.by_decile
+    assert list(table["imd_decile"]) == list(range(1, 11))
+    assert table["population"].sum() == pytest.approx(1_531_079)
+    assert residents.by_quintile["population"].sum() == pytest.approx(1_531_079)
+    assert residents.theil is not None and residents.theil.observations == 945
+    women = equity(
+        minutes,
+        spread_weight(study.origins, need, "women_16_plus"),
+        deciles,
+        threshold=60,
+        weight="women_16_plus",
+    )
+    assert women.by_decile["population"].sum() == pytest.approx(666_438)
+    assert set(women.by_decile["weight"]) == {"women_16_plus"}
