@@ -22,6 +22,7 @@ from mapping.cli import app
 from mapping.services import (
     CATEGORIES,
     COLUMNS,
+    OPTIONAL_COLUMNS,
     REFERENCE_CITATION,
     Problem,
     RegisterError,
@@ -436,7 +437,9 @@ def damaged_registers(draw: st.DrawFn) -> tuple[str, bytes]:
     rows = [list(r) for r in _REAL_ROWS]
     record = draw(st.integers(1, len(rows) - 1))
     if kind == "delete_column":
-        column = draw(st.integers(0, len(COLUMNS) - 1))
+        # A required column (optional ones are covered by the capacity tests below).
+        required = [i for i, c in enumerate(COLUMNS) if c not in OPTIONAL_COLUMNS]
+        column = draw(st.sampled_from(required))
         return kind, _write_rows([r[:column] + r[column + 1 :] for r in rows])
     if kind == "garbage_bytes":
         at = draw(st.integers(0, len(_REAL)))
