@@ -43,6 +43,7 @@ __all__ = [
     "FcaResult",
     "capacity_table",
     "county_access",
+    "denominator_label",
     "floating_catchment",
     "lsoa_travel_costs",
 ]
