@@ -61,13 +61,18 @@ def data_build(
     data_dir: DataDirOption = None,
     force: Annotated[bool, typer.Option(help="Rebuild even if up to date.")] = False,
 ) -> None:
-    """Build boundaries, population, the postcode index and origins under data/."""
+    """Build boundaries, population, the postcode index, origins and need under data/."""
     from mapping import geography
+    from mapping.geography import need
     from mapping.inputs.sources import locate_sources
 
     src = locate_sources(sources)
     typer.echo(f"Sources: {src.root} ({src.origin})", err=True)
     report = geography.build(src, data_dir, force=force, progress=True)
+    try:  # the need layer is optional: the rest of the tool works without it
+        report.update(need.build(src, data_dir, force=force))
+    except ServiceMapError as exc:
+        typer.echo(f"skipped: need layer ({exc})", err=True)
     for name, built in report.items():
         typer.echo(f"{'built' if built else 'up to date'}: {name}")
 
@@ -117,10 +122,10 @@ def data_download(data_dir: DataDirOption = None) -> None:
 @services_app.command("geocode")
 def services_geocode(services: ServicesOption = None, sources: SourcesOption = None) -> None:
     """Fill lat/lon of postcode-located services from OS Code-Point Open (atomic rewrite)."""
-    from mapping.inputs import register as services_mod
+    from mapping.inputs.geocode import geocode_register
     from mapping.inputs.sources import locate_sources
 
-    report = services_mod.geocode_register(services, locate_sources(sources))
+    report = geocode_register(services, locate_sources(sources))
     typer.echo(
         f"{report.path}: {report.geocoded} of {report.records} record(s) located by postcode, "
         f"{report.changed} updated."

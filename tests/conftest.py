@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mapping import geography
+from mapping.geography import need
 from mapping.inputs.sources import Sources, locate_sources
 from mapping.store import default_data_dir
 from mapping.study import Study
@@ -23,8 +24,9 @@ def sources() -> Sources:
 
 @pytest.fixture(scope="session")
 def built_data(sources: Sources) -> Path:
-    """The default data folder with the geography built (a no-op when already fresh)."""
+    """The default data folder with the geography and need built (no-ops when fresh)."""
     geography.build(sources, default_data_dir())
+    need.build(sources, default_data_dir())
     return default_data_dir()
 
 

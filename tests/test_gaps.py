@@ -140,13 +140,17 @@ def test_register_columns_order_and_ids(gaps: pd.DataFrame) -> None:
     assert list(gaps.columns) == list(COLUMNS)
     assert gaps["gap_id"].is_unique
     assert set(gaps["severity"]) <= set(SEVERITIES)
-    assert set(gaps["area_level"]) <= {"district", "lancashire", "register"}
+    assert set(gaps["area_level"]) <= {"district", "lancashire", "register", "lsoa"}
     ranks = gaps["severity"].map(SEVERITIES.index).to_numpy()
     assert (np.diff(ranks) >= 0).all()
     for _, block in gaps.groupby("severity"):
         population = block["population_affected"].astype("Float64").fillna(-1).to_numpy(float)
         assert (np.diff(population) <= 0).all()
-    assert set(RULE_IDS) == set(gaps["rule_id"])  # every rule finds something on real data
+    # Every rule finds something on real data, except two need rules that find no gap:
+    # SARC's most deprived fifth is 3.5 points worse at Sat 02:00 (limit 5), and no
+    # top-decile violence LSOA is over 30 minutes from a domestic-abuse base.
+    quiet = {"equity_gap", "need_hot_spots"}
+    assert set(RULE_IDS) - quiet == set(gaps["rule_id"])
     summary = summarise_gaps(gaps)
     assert summary["total"].sum() == len(gaps)
     assert (summary[list(SEVERITIES)].sum(axis=1) == summary["total"]).all()

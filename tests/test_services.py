@@ -20,13 +20,14 @@ from typer.testing import CliRunner
 
 from mapping.cli import app
 from mapping.errors import Problem
+from mapping.inputs.geocode import geocode_register
 from mapping.inputs.postcodes import lookup_postcodes, normalise_postcode
 from mapping.inputs.record import REFERENCE_CITATION
 from mapping.inputs.register import (
     COLUMNS,
+    OPTIONAL_COLUMNS,
     RegisterError,
     default_register_path,
-    geocode_register,
     load_register,
     public_view,
     validate_register,
@@ -435,7 +436,9 @@ def damaged_registers(draw: st.DrawFn) -> tuple[str, bytes]:
     rows = [list(r) for r in _REAL_ROWS]
     record = draw(st.integers(1, len(rows) - 1))
     if kind == "delete_column":
-        column = draw(st.integers(0, len(COLUMNS) - 1))
+        # A required column (optional ones are covered by the capacity tests below).
+        required = [i for i, c in enumerate(COLUMNS) if c not in OPTIONAL_COLUMNS]
+        column = draw(st.sampled_from(required))
         return kind, _write_rows([r[:column] + r[column + 1 :] for r in rows])
     if kind == "garbage_bytes":
         at = draw(st.integers(0, len(_REAL)))
@@ -511,3 +514,56 @@ def test_stale_mask_counts_calendar_months_and_missing_dates() -> None:
     assert stale.tolist() == [False, True, True, True, True]
     leap = stale_mask(pd.DataFrame({"verified_on": ["2024-02-29"]}), date(2025, 2, 28), 12)
     assert leap.tolist() == [False]
+
+
+# ---- known capacity --------------------------------------------------------------------------
+
+
+def _register_with(
+    tmp_path: Path, edits: dict[str, dict[str, str]], columns: tuple[str, ...]
+) -> Path:
+    rows = _raw_rows()
+    for row in rows:
+        row.update(edits.get(row["id"], {}))
+    path = tmp_path / "register.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_capacity_fields_need_their_source_and_the_right_category(
+    tmp_path: Path, sources: Sources
+) -> None:
+    edits = {
+        "idva-harv-accrington": {"advocate_fte": "3.5"},  # no source
+        "sarc-preston-safe-centre": {"advocate_fte": "2", "advocate_fte_source": "x.org"},
+        "idva-wish-centre-blackburn": {"advocate_fte": "many"},
+        "refuge-chorley": {"capacity_family_places_source": "somewhere"},  # no places
+        "hub-lvs-preston": {"capacity_family_places": "4", "capacity_family_places_source": "y"},
+    }
+    path = _register_with(tmp_path, edits, COLUMNS)
+    lines = {row["id"]: n + 2 for n, row in enumerate(_raw_rows())}
+    found = {(p.row, p.field) for p in validate_register(path, sources)}
+    assert found == {
+        (lines["idva-harv-accrington"], "advocate_fte_source"),
+        (lines["sarc-preston-safe-centre"], "advocate_fte"),
+        (lines["idva-wish-centre-blackburn"], "advocate_fte"),
+        (lines["refuge-chorley"], "capacity_family_places_source"),
+        (lines["hub-lvs-preston"], "capacity_family_places"),
+    }
+
+
+def test_capacity_source_columns_are_optional_but_a_figure_still_needs_one(
+    tmp_path: Path, sources: Sources
+) -> None:
+    optional = ("capacity_family_places_source", "advocate_fte", "advocate_fte_source")
+    columns = tuple(c for c in COLUMNS if c not in optional)
+    path = _register_with(tmp_path, {}, columns)
+    problems = validate_register(path, sources)
+    # Only SafeNet's 20 family places lose their source; no "missing column" problem.
+    assert [p.field for p in problems] == ["capacity_family_places_source"]
+    loaded = load_register(REGISTER, sources).set_index("id")
+    assert loaded.loc["refuge-lancaster-safenet", "capacity_family_places_source"]
+    assert loaded["advocate_fte"].isna().all()  # no source gives an FTE yet: unknown

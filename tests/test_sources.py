@@ -79,3 +79,28 @@ def test_boundaries_have_the_published_counts(sources: Sources) -> None:
     assert sorted(sources.read_lad()["lad_code"]) == sorted(LANCASHIRE_LAD_CODES)
     assert len(sources.read_lsoa()) == 945
     assert len(sources.read_wards()) == 253
+
+
+def test_need_sources_read_with_their_published_quirks(sources: Sources) -> None:
+    iod = sources.read_iod2025()
+    assert len(iod) == 33_755
+    assert iod["IMD_decile"].between(1, 10).all()
+    population = sources.read_population_mid2024()
+    # The published header is "LSOA21CD " with a trailing space.
+    assert "lsoa21_code" in population.columns
+    bands = [c for c in population.columns if c[:1] in "FM"]
+    assert (population[bands].sum(axis=1) == population["total"]).all()
+    crimes = sources.read_police_street()
+    assert len(crimes) == 58_881
+    assert set(crimes["month"]) == {"2024-01", "2024-02", "2024-03", "2024-04"}
+    lookup = sources.read_csp_lookup().set_index("lad_code")
+    assert set(lookup.loc[list(LANCASHIRE_LAD_CODES), "pfa_code"]) == {"E23000003"}
+
+
+def test_need_source_with_a_missing_column_names_the_file(sources: Sources, tmp_path: Path) -> None:
+    relpath = CATALOGUE["csp_lookup"].relpath
+    (tmp_path / relpath).parent.mkdir(parents=True)
+    text = (sources.root / relpath).read_text(encoding="utf-8")
+    (tmp_path / relpath).write_text(text.replace("csp24_code", "csp_code_x"), encoding="utf-8")
+    with pytest.raises(SourceError, match=r"lad24_csp24_pfa24_ew_lu\.csv: missing column"):
+        locate_sources(tmp_path).read_csp_lookup()

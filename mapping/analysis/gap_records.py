@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mapping.analysis.coverage import TOTAL_CODE
+from mapping.analysis.summary import TOTAL_CODE
 from mapping.inputs.register import LANCASHIRE_LAD_CODES
 from mapping.inputs.rules import SEVERITIES, GapRule
 from mapping.inputs.vocabulary import LANCASHIRE

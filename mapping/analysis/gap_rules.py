@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 
-from mapping.analysis.coverage import TOTAL_CODE
 from mapping.analysis.gap_records import (
     LANCASHIRE_CODE,
     GapContext,
@@ -24,6 +23,7 @@ from mapping.analysis.gap_records import (
     pct,
     serves_lancashire,
 )
+from mapping.analysis.summary import TOTAL_CODE
 from mapping.inputs.hours import is_open
 from mapping.inputs.register import stale_mask
 from mapping.inputs.rules import GapRule

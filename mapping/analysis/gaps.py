@@ -43,6 +43,7 @@ import pandas as pd
 
 from mapping.analysis.gap_records import COLUMNS, GapContext
 from mapping.analysis.gap_rules import EVALUATORS
+from mapping.analysis.need_gaps import NEED_EVALUATORS
 from mapping.inputs.rules import SEVERITIES, GapRule, load_rules
 from mapping.inputs.vocabulary import AGE_BANDS
 
@@ -115,7 +116,7 @@ def evaluate(
     records: list[dict[str, Any]] = []
     for rule in rules:
         if rule.enabled:
-            records.extend(EVALUATORS[rule.id](ctx, rule))
+            records.extend({**EVALUATORS, **NEED_EVALUATORS}[rule.id](ctx, rule))
     if not records:
         return _empty_register()
     table = pd.DataFrame.from_records(records, columns=list(COLUMNS))

@@ -218,6 +218,19 @@ def _v_date(value: Any) -> date:
         raise _bad(f"verified_on {text!r} is not a date (use YYYY-MM-DD)") from None
 
 
+def _v_fte(value: Any) -> float | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 0 or number > 1000:
+        raise _bad(f"advocate_fte {text!r} is not a number of full-time posts from 0 to 1000")
+    return number
+
+
 def _v_capacity(value: Any) -> int | None:
     text = _text(value)
     if text is None:
@@ -259,6 +272,9 @@ class ServiceRecord(BaseModel):
     verified_on: Annotated[date | None, BeforeValidator(_v_date)] = None
     notes: Annotated[str | None, BeforeValidator(_text)] = None
     capacity_family_places: Annotated[int | None, BeforeValidator(_v_capacity)] = None
+    capacity_family_places_source: Annotated[str | None, BeforeValidator(_text)] = None
+    advocate_fte: Annotated[float | None, BeforeValidator(_v_fte)] = None
+    advocate_fte_source: Annotated[str | None, BeforeValidator(_text)] = None
 
 
 #: ``district`` values for sites outside Lancashire's 14 council areas.

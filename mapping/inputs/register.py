@@ -49,7 +49,7 @@ from pydantic import ValidationError
 from shapely.geometry import Point
 
 from mapping.errors import Problem, ServiceMapError
-from mapping.inputs.postcodes import _canonical_or_none, lookup_postcodes
+from mapping.inputs.postcodes import lookup_postcodes
 from mapping.inputs.record import ServiceRecord
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, SourceError, Sources, locate_sources
 from mapping.inputs.vocabulary import (
@@ -59,24 +59,25 @@ from mapping.inputs.vocabulary import (
     LOCATION_PRECISIONS,
     SEXES,
 )
-from mapping.store import atomic_write_text, repo_root
+from mapping.store import repo_root
 from mapping.study_area import ANALYSIS_CRS, to_27700
 
 __all__ = [
+    "ADVOCATE_CATEGORIES",
+    "CAPACITY_FIELDS",
     "CATEGORIES",
     "COLUMNS",
     "CRIME_TYPES",
     "LANCASHIRE",
     "LANCASHIRE_LAD_CODES",
     "LOCATION_PRECISIONS",
+    "OPTIONAL_COLUMNS",
     "POSTCODE_TOLERANCE_M",
     "REGISTER_EXTENT_LONLAT",
     "SEXES",
-    "GeocodeReport",
     "RegisterError",
     "ServiceRecord",
     "default_register_path",
-    "geocode_register",
     "load_register",
     "lookup_postcodes",
     "public_view",
@@ -109,7 +110,30 @@ COLUMNS: tuple[str, ...] = (
     "verified_on",
     "notes",
     "capacity_family_places",
+    "capacity_family_places_source",
+    "advocate_fte",
+    "advocate_fte_source",
 )
+#: Columns a register may leave out of its header (known capacity and its source).
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "capacity_family_places_source",
+    "advocate_fte",
+    "advocate_fte_source",
+)
+#: Categories whose staff are advocates, the only ones that may carry ``advocate_fte``.
+ADVOCATE_CATEGORIES: tuple[str, ...] = (
+    "idva",
+    "isva",
+    "da_outreach",
+    "stalking",
+    "young_people",
+    "multi_crime_hub",
+)
+#: Known-capacity fields and the column that must give each one's source.
+CAPACITY_FIELDS: dict[str, str] = {
+    "capacity_family_places": "capacity_family_places_source",
+    "advocate_fte": "advocate_fte_source",
+}
 
 _POINT_PRECISIONS = ("postcode", "street", "town")
 #: (min lon, min lat, max lon, max lat): northern England, wider than the study area so
@@ -222,7 +246,7 @@ def _parse(
     duplicated = sorted({h for h in header if header.count(h) > 1 and h})
     if duplicated:
         parsed.add(header_line, "-", f"repeated column(s): {', '.join(duplicated)}")
-    missing = [c for c in COLUMNS if c not in header]
+    missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL_COLUMNS]
     if missing:
         parsed.add(0, "-", f"missing column(s): {', '.join(missing)}")
     if len(missing) == len(COLUMNS):
@@ -327,6 +351,25 @@ def _check_records(parsed: _Parsed, today: date) -> None:
                 add(line, "lon", f"point outside the register extent (lon {lon0}…{lon1})")
             if not lat0 <= rec.lat <= lat1:  # type: ignore[operator]
                 add(line, "lat", f"point outside the register extent (lat {lat0}…{lat1})")
+        _check_capacity(line, rec, ok, add)
+
+
+def _check_capacity(line: int, rec: ServiceRecord, ok: Any, add: Any) -> None:
+    """Known capacity: on the right kind of record, and never without its source."""
+    if rec.capacity_family_places is not None and ok("category") and rec.category != "refuge":
+        add(line, "capacity_family_places", "family places are recorded for refuges only")
+    if rec.advocate_fte is not None and ok("category") and rec.category not in ADVOCATE_CATEGORIES:
+        add(
+            line,
+            "advocate_fte",
+            f"advocate FTE is recorded for {', '.join(ADVOCATE_CATEGORIES)} only",
+        )
+    for name, source in CAPACITY_FIELDS.items():
+        value, cited = getattr(rec, name), getattr(rec, source)
+        if value is not None and cited is None and ok(name):
+            add(line, source, f"{name} needs its source: say where the figure comes from")
+        if value is None and cited is not None and ok(name):
+            add(line, source, f"{source} is given but {name} is empty")
 
 
 def _check_postcodes(parsed: _Parsed, sources: Sources | None, check: bool | None) -> None:
@@ -451,7 +494,8 @@ def load_register(
     geopandas.GeoDataFrame
         One row per record in file order, with the register's columns parsed:
         ``areas_served``, ``sexes`` and ``crime_types`` as tuples of str; ages and
-        ``capacity_family_places`` as nullable ``Int64``; ``confidential`` as bool;
+        ``capacity_family_places`` as nullable ``Int64``; ``advocate_fte`` as float (NaN
+        when unknown), each with its ``*_source`` text; ``confidential`` as bool;
         ``verified_on`` as ``datetime64``; ``lat``/``lon`` as float (NaN when absent);
         text as pandas' string dtype, empty cells missing (NA). ``provider_area`` is
         ``"Lancashire"`` for a site in a Lancashire council area or a Lancashire-wide
@@ -493,6 +537,7 @@ def load_register(
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     for name in ("min_age", "max_age", "self_referral_min_age", "capacity_family_places"):
         frame[name] = pd.array(frame[name].tolist(), dtype="Int64")
+    frame["advocate_fte"] = pd.to_numeric(frame["advocate_fte"], errors="coerce").astype(float)
     frame["confidential"] = frame["confidential"].astype(bool)
     frame["verified_on"] = pd.to_datetime(frame["verified_on"])
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=ANALYSIS_CRS)
@@ -561,89 +606,3 @@ def public_view(register: pd.DataFrame) -> pd.DataFrame:
         geometry[secret] = None
         view = view.set_geometry(geometry)
     return view
-
-
-@dataclass(frozen=True)
-class GeocodeReport:
-    """What :func:`geocode_register` did."""
-
-    path: Path
-    records: int
-    geocoded: int
-    changed: int
-
-
-def geocode_register(
-    path: str | os.PathLike[str] | None = None,
-    sources: Sources | None = None,
-) -> GeocodeReport:
-    """(Re)fill ``lat``/``lon`` from OS Code-Point Open for postcode-located records.
-
-    Only non-confidential records with ``location_precision = postcode`` are touched;
-    every other value is written back unchanged. The file is replaced atomically, and
-    only when something changed.
-
-    Parameters
-    ----------
-    path
-        The register CSV (default :func:`default_register_path`).
-    sources
-        Located raw sources (found when omitted).
-
-    Raises
-    ------
-    RegisterError
-        If the file cannot be read as a register, or a postcode is not in Code-Point
-        Open (nothing is written then).
-    mapping.inputs.sources.SourceError
-        If the Code-Point zip cannot be found or read.
-    """
-    path = Path(default_register_path() if path is None else path)
-    parsed = _Parsed(label=str(path))
-    text = _read_text(path, parsed)
-    rows = _read_rows(text, parsed) if text is not None else []
-    if parsed.problems or not rows:
-        raise RegisterError(path, parsed.problems or [Problem(str(path), 0, "-", "no header")])
-    header = [h.strip() for h in rows[0][1]]
-    needed = ("postcode", "lat", "lon", "location_precision", "confidential")
-    missing = [c for c in needed if c not in header]
-    if missing:
-        raise RegisterError(path, [Problem(str(path), 0, "-", f"missing column(s): {missing}")])
-    col = {name: header.index(name) for name in needed}
-    targets: list[tuple[int, list[str], str]] = []
-    problems: list[Problem] = []
-    for line, row in rows[1:]:
-        if len(row) != len(header):
-            problems.append(Problem(str(path), line, "-", "wrong number of fields"))
-            continue
-        if row[col["location_precision"]].strip() != "postcode":
-            continue
-        if row[col["confidential"]].strip().lower() == "true":
-            continue  # never give a confidential record a point
-        postcode = _canonical_or_none(row[col["postcode"]])
-        if postcode is None:
-            problems.append(Problem(str(path), line, "postcode", "not a UK postcode"))
-            continue
-        targets.append((line, row, postcode))
-    sources = sources or locate_sources()
-    found = lookup_postcodes([pc for _, _, pc in targets], sources)
-    for line, _, postcode in targets:
-        if postcode not in found.index:
-            problems.append(
-                Problem(str(path), line, "postcode", f"{postcode} is not in OS Code-Point Open")
-            )
-    if problems:
-        raise RegisterError(path, problems)
-    changed = 0
-    for _, row, postcode in targets:
-        lat, lon = f"{found.at[postcode, 'lat']:.6f}", f"{found.at[postcode, 'lon']:.6f}"
-        if (row[col["lat"]], row[col["lon"]]) != (lat, lon):
-            row[col["lat"]], row[col["lon"]] = lat, lon
-            changed += 1
-    if changed:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        for _, row in rows:
-            writer.writerow(row)
-        atomic_write_text(path, out.getvalue())
-    return GeocodeReport(path=path, records=len(rows) - 1, geocoded=len(targets), changed=changed)

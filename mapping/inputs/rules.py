@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mapping.errors import ServiceMapError
-from mapping.inputs.vocabulary import AGE_BANDS, CATEGORIES
+from mapping.inputs.vocabulary import AGE_BANDS, CATEGORIES, WEIGHTS
 from mapping.inputs.when import TimeSlot, resolve_slot
 from mapping.store import repo_root
 
@@ -246,6 +246,80 @@ RULE_PARAMS: dict[str, RuleParams] = {
     ),
 }
 
+_CAPACITY_TYPES = ("refuge", "idva", "sexual_violence_support")
+
+
+def _weight(value: Any) -> str:
+    if value not in WEIGHTS:
+        raise ValueError(f"must be one of {', '.join(WEIGHTS)}")
+    return str(value)
+
+
+def _service_types(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError("must be a non-empty list of service types")
+    unknown = [v for v in value if v not in _CAPACITY_TYPES]
+    if unknown:
+        raise ValueError(
+            f"unknown service type {unknown[0]!r}; known: {', '.join(_CAPACITY_TYPES)}"
+        )
+    return tuple(value)
+
+
+def _share(value: Any) -> float:
+    number = _positive(value)
+    if number > 1:
+        raise ValueError("must be a share between 0 and 1")
+    return number
+
+
+def _difference(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError("must be a share difference from 0 to 1")
+    return float(value)
+
+
+def _denominator(value: Any) -> str:
+    if value not in ("women_all_ages", "residents"):
+        raise ValueError("must be 'women_all_ages' (per 200,000 women) or 'residents'")
+    return str(value)
+
+
+#: Parameters of the gap rules that read the need layer.
+RULE_PARAMS |= {
+    "equity_gap": RuleParams(
+        params={
+            "categories": (["sarc"], _categories),
+            "slots": (["weekday daytime", "weekend night"], _slots),
+            "minutes": (60, _positive),
+            "weight": ("residents", _weight),
+            "min_difference": (0.05, _difference),
+        },
+        bands=_numeric_bands,
+    ),
+    "capacity_below_benchmark": RuleParams(
+        params={
+            "service_types": (list(_CAPACITY_TYPES), _service_types),
+            "per_council_area": (True, _boolean),
+            "sexual_violence_denominator": ("women_all_ages", _denominator),
+            "min_benchmark_units": (1, _positive),
+            "incomplete_max_severity": ("medium", _severity_level),
+            "unknown_severity": ("low", _severity_level),
+        },
+        bands=_numeric_bands,
+    ),
+    "need_hot_spots": RuleParams(
+        params={
+            "categories": (["idva", "da_outreach", "isva", "multi_crime_hub"], _categories),
+            "slot": ("weekday daytime", _slot),
+            "minutes": (30, _positive),
+            "top_share": (0.1, _share),
+            "min_recorded": (1, _non_negative_int),
+        },
+        bands=_numeric_bands,
+    ),
+}
+
 #: The rule ids :func:`load_rules` knows, in evaluation order.
 RULE_IDS: tuple[str, ...] = tuple(RULE_PARAMS)
 
@@ -335,3 +409,6 @@ def load_rules(path: Path | str | None = None) -> list[GapRule]:
         except _FieldError as exc:
             raise ServiceMapError(f"{shown}:{rule_id}:{exc.field_name}: {exc.message}") from None
     return rules
+
+
+#: Service types of ``data/benchmarks.toml`` the capacity rule may judge.

@@ -24,15 +24,19 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.catalogue import CATALOGUE, LANCASHIRE_LAD_CODES, POLICE_MONTHS, SourceFile
 from mapping.store import default_data_dir, repo_root, sha256_file
 
 __all__ = [
     "LANCASHIRE_LAD_CODES",
+    "MID2024_BANDS",
+    "POLICE_MONTHS",
     "SOURCES_ENV",
     "SourceError",
     "SourceFile",
@@ -42,111 +46,6 @@ __all__ = [
 ]
 
 SOURCES_ENV = "SERVICE_MAP_SOURCES"
-
-#: The 14 council areas of the Lancashire police force area: the 12 districts of
-#: Lancashire County Council and the unitaries Blackburn with Darwen and Blackpool.
-LANCASHIRE_LAD_CODES: tuple[str, ...] = (
-    "E06000008",  # Blackburn with Darwen
-    "E06000009",  # Blackpool
-    "E07000117",  # Burnley
-    "E07000118",  # Chorley
-    "E07000119",  # Fylde
-    "E07000120",  # Hyndburn
-    "E07000121",  # Lancaster
-    "E07000122",  # Pendle
-    "E07000123",  # Preston
-    "E07000124",  # Ribble Valley
-    "E07000125",  # Rossendale
-    "E07000126",  # South Ribble
-    "E07000127",  # West Lancashire
-    "E07000128",  # Wyre
-)
-
-_ONS_ARCGIS = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One raw source file: where it sits in the sources folder and where it comes from."""
-
-    key: str
-    relpath: str
-    title: str
-    publisher: str
-    url: str | None = None
-    #: True when the mirror holds a conversion the publisher does not serve as such,
-    #: so a download cannot reproduce it byte for byte.
-    converted: bool = False
-
-
-def _boundary_files(kind: str, service: str, code_field: str) -> list[SourceFile]:
-    files = []
-    for lad in LANCASHIRE_LAD_CODES:
-        query = f"query?where=LADCD_ACTIVE%3D%27{lad}%27&outFields=*&outSR=4326&f=geojson"
-        if code_field:
-            query = f"query?where={code_field}%3D%27{lad}%27&outFields=*&outSR=4326&f=geojson"
-        files.append(
-            SourceFile(
-                key=f"{kind}/{lad}",
-                relpath=f"ons-boundaries/{kind}/{lad}.geojson",
-                title=f"ONS {kind.upper()} boundaries for {lad}",
-                publisher="Office for National Statistics",
-                url=f"{_ONS_ARCGIS}/{service}/FeatureServer/0/{query}",
-            )
-        )
-    return files
-
-
-_CATALOGUE: list[SourceFile] = [
-    SourceFile(
-        key="codepoint",
-        relpath="os-code-point-open/codepo_gb.zip",
-        title="OS Code-Point Open (postcode units with grid references)",
-        publisher="Ordnance Survey",
-        url="https://api.os.uk/downloads/v1/products/CodePointOpen/downloads?area=GB&format=CSV&redirect",
-    ),
-    SourceFile(
-        key="motorways",
-        relpath="os-open-roads/motorways_gb.fgb",
-        title="OS Open Roads, motorway links",
-        publisher="Ordnance Survey",
-        # The official product is the full OpenRoads GeoPackage; the mirror holds a
-        # motorway-only FlatGeobuf filtered from it.
-        url="https://api.os.uk/downloads/v1/products/OpenRoads/downloads?area=GB&format=GeoPackage&redirect",
-        converted=True,
-    ),
-    SourceFile(
-        key="lad",
-        relpath="ons-boundaries/lad/lancashire_districts.geojson",
-        title="ONS Local Authority Districts (December 2022), Lancashire",
-        publisher="Office for National Statistics",
-        url=f"{_ONS_ARCGIS}/Local_Authority_Districts_December_2022_UK_BGC_V2/FeatureServer/0/"
-        "query?where=LAD22CD%20IN%20("
-        + ",".join(f"%27{c}%27" for c in LANCASHIRE_LAD_CODES)
-        + ")&outFields=*&outSR=4326&f=geojson",
-        converted=True,
-    ),
-    *_boundary_files("lsoa21", "Lower_layer_Super_Output_Areas_2021_EW_BGC_V5", ""),
-    *_boundary_files("ward25", "Wards_May_2025_Boundaries_UK_BGC", "LAD25CD"),
-    SourceFile(
-        key="census",
-        relpath="census-2021/lsoa21_usual_residents_by_age.csv",
-        title="Census 2021 usual residents by LSOA and age band",
-        publisher="Office for National Statistics",
-        url="https://www.nomisweb.co.uk/sources/census_2021_bulk",
-        converted=True,
-    ),
-    SourceFile(
-        key="iod",
-        relpath="iod-2019/iod2019_lsoa11_england.csv",
-        title="English Indices of Deprivation 2019 by LSOA 2011",
-        publisher="Ministry of Housing, Communities and Local Government",
-        url="https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019",
-        converted=True,
-    ),
-]
-
-CATALOGUE: dict[str, SourceFile] = {f.key: f for f in _CATALOGUE}
 
 
 class SourceError(ServiceMapError):
@@ -386,6 +285,99 @@ class Sources:
         except (ValueError, OSError) as exc:
             raise SourceError(f"{path}: unreadable deprivation table ({exc})") from exc
 
+    def read_iod2025(self) -> pd.DataFrame:
+        """Read IoD 2025 scores, ranks and deciles by LSOA 2021 (IMD and seven domains).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``lsoa21_code`` and ``<Domain>_score``, ``<Domain>_rank``, ``<Domain>_decile``
+            as published (``IMD``, ``Income``, ..., ``Crime``, ...); ranks and deciles as
+            integers (rank 1 and decile 1 = most deprived).
+        """
+        path = self.path("iod2025")
+        table = self._read_csv(path, "deprivation table", dtype={"lsoa21_code": "string"})
+        _require_columns(table, path, ["lsoa21_code", *_IOD_COLUMNS])
+        for column in _IOD_COLUMNS:
+            if not column.endswith("_score"):
+                table[column] = _whole_numbers(table[column], path, column)
+        return table
+
+    def read_population_mid2024(self) -> pd.DataFrame:
+        """Read ONS mid-2024 population by LSOA 2021, sex and broad age band.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``lsoa21_code``, ``total`` and one column per band as published (``F0-15``,
+            ``F16-29``, ..., ``M65+``). The published header spells the code column
+            ``"LSOA21CD "`` with a trailing space; it is renamed here.
+        """
+        path = self.path("population_mid2024")
+        table = self._read_csv(path, "population table")
+        table.columns = [str(c).strip() for c in table.columns]
+        _require_columns(table, path, ["LSOA21CD", "Total", *MID2024_BANDS])
+        table = table.rename(columns={"LSOA21CD": "lsoa21_code", "Total": "total"})
+        table["lsoa21_code"] = table["lsoa21_code"].astype("string").str.strip()
+        for column in ["total", *MID2024_BANDS]:
+            table[column] = _whole_numbers(table[column], path, column)
+        return table
+
+    def read_police_street(self) -> pd.DataFrame:
+        """Read the police.uk street-level crime files of :data:`POLICE_MONTHS`, stacked.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``crime_id``, ``month``, ``lsoa21_code`` (missing where the crime has no
+            location), ``crime_type`` and ``source_file``, one row per crime record.
+        """
+        frames = []
+        for month in POLICE_MONTHS:
+            path = self.path(f"police/{month}")
+            table = self._read_csv(path, "police.uk street-level crime file", dtype="string")
+            _require_columns(table, path, ["Crime ID", "Month", "LSOA code", "Crime type"])
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "crime_id": table["Crime ID"],
+                        "month": table["Month"],
+                        "lsoa21_code": table["LSOA code"].str.strip(),
+                        "crime_type": table["Crime type"].str.strip(),
+                        "source_file": CATALOGUE[f"police/{month}"].relpath,
+                    }
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
+
+    def read_csp_lookup(self) -> pd.DataFrame:
+        """Read the council area -> Community Safety Partnership -> police force lookup.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``lad_code``, ``lad_name``, ``csp_code``, ``csp_name``, ``pfa_code``,
+            ``pfa_name`` (2024 codes), one row per council area in England and Wales.
+        """
+        path = self.path("csp_lookup")
+        table = self._read_csv(path, "CSP lookup", dtype="string")
+        columns = {
+            "ltla24_code": "lad_code",
+            "ltla24_name": "lad_name",
+            "csp24_code": "csp_code",
+            "csp24_name": "csp_name",
+            "pfa24_code": "pfa_code",
+            "pfa24_name": "pfa_name",
+        }
+        _require_columns(table, path, list(columns))
+        return table.rename(columns=columns)[list(columns.values())]
+
+    def _read_csv(self, path: Path, what: str, **kwargs: Any) -> pd.DataFrame:
+        try:
+            return pd.read_csv(path, **kwargs)
+        except (ValueError, OSError, UnicodeDecodeError) as exc:
+            raise SourceError(f"{path}: unreadable {what} ({exc})") from exc
+
     def read_motorways(
         self, bbox_27700: tuple[float, float, float, float] | None = None
     ) -> gpd.GeoDataFrame:
@@ -401,6 +393,40 @@ class Sources:
             return gpd.read_file(path)
         except Exception as exc:  # pyogrio raises several error types for bad files
             raise SourceError(f"{path}: unreadable vector file ({exc})") from exc
+
+
+#: IoD 2025 columns the need layer reads.
+_IOD_COLUMNS: tuple[str, ...] = (
+    "IMD_score",
+    "IMD_rank",
+    "IMD_decile",
+    "Crime_score",
+    "Crime_rank",
+    "Crime_decile",
+)
+#: Mid-2024 population bands as published (F = female, M = male).
+MID2024_BANDS: tuple[str, ...] = tuple(
+    f"{sex}{band}" for sex in "FM" for band in ("0-15", "16-29", "30-44", "45-64", "65+")
+)
+
+
+def _require_columns(table: pd.DataFrame, path: Path, columns: Iterable[str]) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise SourceError(
+            f"{path}: missing column(s) {', '.join(missing)}; the file is not the published "
+            "layout (see the sources README)"
+        )
+
+
+def _whole_numbers(column: pd.Series, path: Path, name: str) -> pd.Series:
+    """A count or rank column as nullable integers; anything else names the row."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    bad = numbers.isna() & column.notna() | (numbers.notna() & (numbers % 1 != 0))
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise SourceError(f"{path}:{row + 2}:{name}: {column.iloc[row]!r} is not a whole number")
+    return numbers.astype("Int64")
 
 
 def _codepoint_headers(archive: zipfile.ZipFile) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from mapping.inputs.sources import POLICE_MONTHS
+
 #: Census 2021 age bands as published, with the column name used here and the ages
 #: they cover (``None``: no upper limit).
 AGE_BANDS: dict[str, tuple[int, int | None]] = {
@@ -54,3 +56,24 @@ SEXES: tuple[str, ...] = ("all", "female", "male")
 
 #: ``provider_area`` / ``areas_served`` value for the county as a whole.
 LANCASHIRE = "Lancashire"
+
+
+#: Said wherever recorded violence is used as a weight or a measure.
+RECORDED_VIOLENCE_CAVEAT = (
+    "Recorded violence and sexual offences are a proxy for need, not a count of victims: "
+    "police.uk publishes no domestic-abuse flag, anonymises each location to a nearby "
+    "snap point, counts only crime reported to the police, and covers "
+    f"{POLICE_MONTHS[0]} to {POLICE_MONTHS[-1]} only (annualised figures assume the "
+    "other months are alike)."
+)
+
+
+#: The weights a coverage, SARC or equity figure can use, with what each one counts.
+WEIGHTS: dict[str, str] = {
+    "residents": "usual residents (Census 2021)",
+    "women_16_plus": "women aged 16 and over (ONS mid-2024 population estimates)",
+    "recorded_violence_sexual": (
+        "police-recorded violence and sexual offences, "
+        f"{POLICE_MONTHS[0]} to {POLICE_MONTHS[-1]} (data.police.uk; a proxy for need)"
+    ),
+}
