@@ -90,6 +90,7 @@ CATEGORY_LABELS: dict[str, str] = {
     "police_victim_care": "Police victim care",
     "multi_crime_hub": "Multi-crime hub",
     "helpline": "Helpline",
+    "womens_centre": "Women's centre",
 }
 
 #: Fill of areas whose population has no eligible open service within reach.

@@ -57,6 +57,7 @@ from mapping.store import atomic_write_text, repo_root
 from mapping.study_area import ANALYSIS_CRS, to_27700, to_lonlat
 
 __all__ = [
+    "ADDENDUM_CITATION",
     "AREA_NAMES",
     "CATEGORIES",
     "COLUMNS",
@@ -125,6 +126,7 @@ CATEGORIES: tuple[str, ...] = (
     "police_victim_care",
     "multi_crime_hub",
     "helpline",
+    "womens_centre",
 )
 #: ``location_precision``: what the point stands for (``district``: confidential, no
 #: point; ``none``: a county-wide or national service with no site).
@@ -165,8 +167,10 @@ AREA_NAMES: tuple[str, ...] = (
 REGISTER_EXTENT_LONLAT: tuple[float, float, float, float] = (-3.8, 53.0, -0.5, 55.2)
 #: Largest allowed distance between a postcode-located point and its Code-Point unit.
 POSTCODE_TOLERANCE_M = 1000.0
-#: The reference file every record must cite.
+#: The reference file every record must cite (or the addendum, below).
 REFERENCE_CITATION = "shared/reference/lancashire-victim-services.md"
+#: The December 2026 second pass over the public pages; records it changed or added cite it.
+ADDENDUM_CITATION = "shared/reference/lancashire-victim-services-addendum-2026-12.md"
 _EARLIEST_VERIFIED = date(1990, 1, 1)
 _MAX_AGE = 120
 
@@ -486,8 +490,11 @@ def _v_source(value: Any) -> str:
     text = _text(value)
     if text is None:
         raise _bad("source is missing: cite where each fact comes from")
-    if Path(REFERENCE_CITATION).name not in text:
-        raise _bad(f"source must cite the reference file {REFERENCE_CITATION}")
+    if not any(Path(ref).name in text for ref in (REFERENCE_CITATION, ADDENDUM_CITATION)):
+        raise _bad(
+            f"source must cite the reference file {REFERENCE_CITATION} "
+            f"or its addendum {ADDENDUM_CITATION}"
+        )
     return text
 
 

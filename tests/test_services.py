@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from mapping.cli import app
 from mapping.services import (
+    ADDENDUM_CITATION,
     CATEGORIES,
     COLUMNS,
     REFERENCE_CITATION,
@@ -120,8 +121,70 @@ def test_register_covers_the_required_services(register: gpd.GeoDataFrame) -> No
 def test_every_record_cites_its_source_and_the_reference() -> None:
     for row in _raw_rows():
         assert row["source"].strip(), row["id"]
-        assert REFERENCE_CITATION in row["source"], row["id"]
+        cited = REFERENCE_CITATION in row["source"] or ADDENDUM_CITATION in row["source"]
+        assert cited, row["id"]
         assert row["hours_basis"].split(":")[0] in ("published", "assumed"), row["id"]
+
+
+#: Records the December 2026 addendum changed (first set) or added (second set).
+ADDENDUM_CHANGED = {
+    "sarc-preston-safe-centre",
+    "helpline-lancashire-victim-services",
+    "young-people-nest-lancashire",
+    "da-outreach-pendle-dvi-nelson",
+    "young-people-the-lookout-nelson",
+    "idva-wish-centre-blackburn",
+    "isva-wish-centre-blackburn",
+    "da-outreach-preston-dv-services",
+    "da-outreach-liberty-centre-ormskirk",
+    "idva-fylde-coast-womens-aid",
+    "da-outreach-sahara-preston",
+    "da-outreach-foxton-centre-preston",
+    "counselling-birchall-trust-lancaster",
+    "counselling-trust-house-lancashire",
+}
+ADDENDUM_ADDED = {
+    "da-outreach-empowerment-blackpool",
+    "counselling-chorley-womens-centre",
+    "womens-centre-lancashire-women-blackburn",
+    "womens-centre-lancashire-women-blackpool",
+    "womens-centre-lancashire-women-accrington",
+    "womens-centre-lancashire-women-burnley",
+    "isva-health-lancashire",
+    "hate-crime-disability-equality-north-west",
+    "hate-crime-lancashire-council-of-mosques",
+}
+
+
+def test_records_from_the_addendum_cite_it_and_its_pages() -> None:
+    rows = {row["id"]: row for row in _raw_rows()}
+    assert set(rows) >= ADDENDUM_CHANGED | ADDENDUM_ADDED
+    for service_id in ADDENDUM_CHANGED | ADDENDUM_ADDED:
+        source = rows[service_id]["source"]
+        assert ADDENDUM_CITATION in source, service_id
+        # the page itself is named too, with its date or '(undated)'
+        pages = source.replace(ADDENDUM_CITATION, "").replace(REFERENCE_CITATION, "")
+        assert "(" in pages and ")" in pages, service_id
+    # records the addendum did not touch still rest on the first compilation only
+    untouched = set(rows) - ADDENDUM_CHANGED - ADDENDUM_ADDED
+    assert all(ADDENDUM_CITATION not in rows[i]["source"] for i in untouched)
+    assert all(REFERENCE_CITATION in rows[i]["source"] for i in untouched)
+
+
+def test_addendum_facts_are_in_the_register() -> None:
+    rows = {row["id"]: row for row in _raw_rows()}
+    assert not any("star" in i.split("-") for i in rows)  # the STAR Centre closed in 2017
+    assert not any("STAR Centre" in row["name"] for row in rows.values())
+    assert rows["da-outreach-pendle-dvi-nelson"]["name"].startswith("Be Free")
+    assert rows["da-outreach-sahara-preston"]["postcode"] == "PR1 4XT"
+    assert rows["sarc-preston-safe-centre"]["hours_basis"].startswith("assumed:")
+    assert "phone line" in rows["sarc-preston-safe-centre"]["hours_basis"]
+    lvs_line = rows["helpline-lancashire-victim-services"]
+    assert lvs_line["hours_basis"].startswith("assumed:") and "CONFLICT" in lvs_line["notes"]
+    # street-level places without a postcode stay at town precision
+    for service_id in ("idva-wish-centre-blackburn", "hate-crime-lancashire-council-of-mosques"):
+        assert rows[service_id]["location_precision"] == "town"
+        assert rows[service_id]["postcode"] == ""
 
 
 def test_confidential_records_carry_no_location_anywhere(register: gpd.GeoDataFrame) -> None:
@@ -204,7 +267,7 @@ def test_loaded_types(register: gpd.GeoDataFrame) -> None:
     assert register["confidential"].dtype == bool
     assert pd.api.types.is_datetime64_any_dtype(register["verified_on"])
     nest = by_id.loc["young-people-nest-lancashire"]
-    assert (nest["min_age"], nest["max_age"]) == (8, 18)
+    assert (nest["min_age"], nest["max_age"]) == (5, 18)  # nestlancashire.org (addendum)
     assert nest.geometry is None  # county-wide: no point
 
 
@@ -241,7 +304,7 @@ def test_geocode_reproduces_the_committed_coordinates(tmp_path: Path, sources: S
     copy = tmp_path / "services.csv"
     shutil.copy(REGISTER, copy)
     report = geocode_register(copy, sources)
-    assert report.changed == 0 and report.geocoded == 6
+    assert report.changed == 0 and report.geocoded == 7
     assert copy.read_bytes() == REGISTER.read_bytes()
 
     rows = _raw_rows(copy)
@@ -253,7 +316,7 @@ def test_geocode_reproduces_the_committed_coordinates(tmp_path: Path, sources: S
         writer.writeheader()
         writer.writerows(rows)
     report = geocode_register(copy, sources)
-    assert report.changed == 6
+    assert report.changed == 7
     assert copy.read_bytes() == REGISTER.read_bytes()
 
 
