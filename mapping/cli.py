@@ -97,6 +97,9 @@ def data_check(
         problems.extend(str(p) for p in register_problems)
     else:
         typer.echo(f"register: {register_path} is valid")
+        register = services_mod.load_register(register_path, src, check_postcodes=False)
+        for line in services_mod.evidence_basis(register).lines():
+            typer.echo(line)
     if problems:
         for line in problems:
             typer.echo(line, err=True)

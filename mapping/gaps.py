@@ -26,7 +26,8 @@ through, and its population-weighted coverage); nothing is hard-coded. The rules
 ``refuge_capacity``
     Known refuge family places against one per 10,000 people (Istanbul Convention).
 ``stale_record``
-    Register records not verified within N months of the as-of date.
+    Register records not verified within N months of the as-of date; the evidence
+    gives each record's confidence and what lowers it (assumed hours, a town point).
 
 Confidential services (refuges) have no location in the register; gap records name
 them by id and name only.
@@ -801,6 +802,20 @@ def _months_between(start: date, end: date) -> int:
     return months - (1 if end.day < start.day else 0)
 
 
+def _confidence_text(record: Mapping[Any, Any]) -> str:
+    """The record's confidence (data/README.md rule) and what lowers it, for the evidence."""
+    level = _clean(record.get("confidence"))
+    if not level:
+        return ""
+    reasons = []
+    if not _clean(record.get("hours_basis")).startswith("published:"):
+        reasons.append("assumed hours")
+    if _clean(record.get("location_precision")) == "town":
+        reasons.append("a town-level location")
+    why = f" ({' and '.join(reasons)})" if reasons else ""
+    return f" Confidence: {level}{why}."
+
+
 def _stale_record(ctx: _Context, rule: GapRule) -> list[dict[str, Any]]:
     p = rule.params
     as_of = ctx.as_of or p["as_of"] or date.today()
@@ -828,6 +843,7 @@ def _stale_record(ctx: _Context, rule: GapRule) -> list[dict[str, Any]]:
                 f"{as_of.isoformat()} (limit {limit} months): its site, hours or eligibility "
                 "may have changed."
             )
+        evidence += _confidence_text(record)
         rows.append(
             _record(
                 rule,

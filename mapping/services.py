@@ -61,25 +61,30 @@ __all__ = [
     "AREA_NAMES",
     "CATEGORIES",
     "COLUMNS",
+    "CONFIDENCE_LEVELS",
     "CRIME_TYPES",
     "LANCASHIRE",
     "LANCASHIRE_LAD_CODES",
     "LOCATION_PRECISIONS",
+    "OPTIONAL_COLUMNS",
     "OUTSIDE_DISTRICTS",
     "POSTCODE_TOLERANCE_M",
     "REFERENCE_CITATION",
     "REGISTER_EXTENT_LONLAT",
     "SEXES",
+    "EvidenceBasis",
     "GeocodeReport",
     "Problem",
     "RegisterError",
     "ServiceRecord",
     "default_register_path",
+    "evidence_basis",
     "geocode_register",
     "load_register",
     "lookup_postcodes",
     "normalise_postcode",
     "public_view",
+    "rule_confidence",
     "stale_mask",
     "validate_register",
 ]
@@ -109,7 +114,12 @@ COLUMNS: tuple[str, ...] = (
     "verified_on",
     "notes",
     "capacity_family_places",
+    "confidence",
 )
+#: Columns a register may leave out: validated row by row when present, derived when not.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("confidence",)
+#: ``confidence`` levels, firmest first (rule in data/README.md and :func:`rule_confidence`).
+CONFIDENCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
 
 #: Controlled vocabulary of ``category``.
 CATEGORIES: tuple[str, ...] = (
@@ -519,6 +529,42 @@ def _v_capacity(value: Any) -> int | None:
     return int(text)
 
 
+def _v_confidence(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None  # derived from the rule when left empty
+    if text not in CONFIDENCE_LEVELS:
+        raise _bad(
+            f"unknown confidence {text!r}; use one of: {', '.join(CONFIDENCE_LEVELS)} "
+            "(or leave it empty to derive it, see data/README.md)"
+        )
+    return text
+
+
+def rule_confidence(location_precision: Any, hours_basis: Any) -> str:
+    """The confidence the documented rule gives a record (``data/README.md``).
+
+    ``low`` when the hours are assumed or the site is known only to a town; ``high``
+    for a published postcode with published hours; ``medium`` otherwise (published
+    hours for a county-wide line or a confidential site, located by district only).
+
+    Examples
+    --------
+    >>> rule_confidence("postcode", "published: CQC page")
+    'high'
+    >>> rule_confidence("postcode", "assumed: office hours")
+    'low'
+    >>> rule_confidence("town", "published: helpline page")
+    'low'
+    >>> rule_confidence("none", "published: national lines")
+    'medium'
+    """
+    basis = _text(hours_basis) or ""
+    if basis.partition(":")[0].strip() != "published" or location_precision == "town":
+        return "low"
+    return "high" if location_precision == "postcode" else "medium"
+
+
 class ServiceRecord(BaseModel):
     """One register record, parsed from the CSV's text cells.
 
@@ -551,6 +597,7 @@ class ServiceRecord(BaseModel):
     verified_on: Annotated[date | None, BeforeValidator(_v_date)] = None
     notes: Annotated[str | None, BeforeValidator(_text)] = None
     capacity_family_places: Annotated[int | None, BeforeValidator(_v_capacity)] = None
+    confidence: Annotated[str | None, BeforeValidator(_v_confidence)] = None
 
 
 # ---- reading the file ----------------------------------------------------------------
@@ -628,10 +675,10 @@ def _parse(
     duplicated = sorted({h for h in header if header.count(h) > 1 and h})
     if duplicated:
         parsed.add(header_line, "-", f"repeated column(s): {', '.join(duplicated)}")
-    missing = [c for c in COLUMNS if c not in header]
+    missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL_COLUMNS]
     if missing:
         parsed.add(0, "-", f"missing column(s): {', '.join(missing)}")
-    if len(missing) == len(COLUMNS):
+    if len(missing) == len(COLUMNS) - len(OPTIONAL_COLUMNS):
         return parsed  # not a register at all: row checks would only add noise
     if len(rows) == 1 and not parsed.problems:
         parsed.add(0, "-", "no records after the header line")
@@ -693,6 +740,26 @@ def _check_records(parsed: _Parsed, today: date) -> None:
             and rec.self_referral_min_age > rec.max_age
         ):
             add(line, "self_referral_min_age", "self_referral_min_age is above max_age")
+        if rec.confidence is not None and ok("location_precision", "hours_basis"):
+            ceiling = rule_confidence(rec.location_precision, rec.hours_basis)
+            level = CONFIDENCE_LEVELS.index
+            if level(rec.confidence) < level(ceiling):
+                add(
+                    line,
+                    "confidence",
+                    f"confidence {rec.confidence!r} is above what the rule allows ({ceiling!r}: "
+                    "high needs a published postcode and published hours; a town-level "
+                    "location or assumed hours is low)",
+                )
+            elif level(rec.confidence) > level(ceiling) and not re.search(
+                r"confidence|CONFLICT", rec.notes or ""
+            ):
+                add(
+                    line,
+                    "confidence",
+                    f"confidence {rec.confidence!r} is below the rule's {ceiling!r}: say why "
+                    "in notes (mention 'confidence' or 'CONFLICT')",
+                )
 
         has_lat, has_lon = rec.lat is not None, rec.lon is not None
         if ok("lat", "lon") and has_lat != has_lon:
@@ -864,7 +931,8 @@ def load_register(
         service, else the district (e.g.
         ``"Greater Manchester"``) or, for national lines, the areas served. The
         geometry is a Point for located records and ``None`` for confidential and
-        location-less ones.
+        location-less ones. ``confidence`` is the recorded level, or the one
+        :func:`rule_confidence` gives when the cell or the column is empty.
 
     Raises
     ------
@@ -888,6 +956,8 @@ def load_register(
         if rec.confidential:
             row.update(lat=None, lon=None, postcode=None, address=None)
         row["provider_area"] = _provider_area(rec.district, rec.areas_served or ())
+        if rec.confidence is None:
+            row["confidence"] = rule_confidence(rec.location_precision, rec.hours_basis)
         rows.append(row)
         geometry.append(Point(*to_27700(rec.lon, rec.lat)) if located else None)
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "provider_area"])
@@ -925,6 +995,90 @@ def stale_mask(register: pd.DataFrame, as_of: date | None = None, months: int = 
     cutoff = pd.Timestamp(as_of or date.today()) - pd.DateOffset(months=months)
     verified = pd.to_datetime(register["verified_on"], errors="coerce")
     return (verified.isna() | (verified < cutoff)).rename("stale")
+
+
+@dataclass(frozen=True)
+class EvidenceBasis:
+    """How firm the records behind a figure are: counts from :func:`evidence_basis`."""
+
+    records: int
+    assumed_hours: int
+    town_level: int
+    confidence: dict[str, int]
+
+    def share(self, count: int) -> float:
+        """``count`` as a share of :attr:`records` (0 when there are none)."""
+        return count / self.records if self.records else 0.0
+
+    def caption(self) -> str:
+        """One sentence for a figure: 'based on N records, M with assumed hours'."""
+        text = (
+            f"based on {self.records} record{'s' if self.records != 1 else ''}, "
+            f"{self.assumed_hours} with assumed hours"
+        )
+        if self.town_level:
+            text += f" and {self.town_level} located only to a town (about 1 km)"
+        return text
+
+    def lines(self) -> list[str]:
+        """The summary ``service-map data check`` prints."""
+        levels = ", ".join(f"{self.confidence.get(c, 0)} {c}" for c in CONFIDENCE_LEVELS)
+        return [
+            f"register: {self.records} records; {self.assumed_hours} "
+            f"({self.share(self.assumed_hours):.0%}) with assumed hours",
+            f"register: {self.town_level} ({self.share(self.town_level):.0%}) located only "
+            "to a town (about 1 km; no postcode or street position)",
+            f"register: confidence {levels}",
+        ]
+
+
+def evidence_basis(
+    register: pd.DataFrame,
+    categories: Iterable[str] | None = None,
+    *,
+    located_only: bool = False,
+) -> EvidenceBasis:
+    """Count the records behind a figure: how many have assumed hours or a town point.
+
+    Parameters
+    ----------
+    register
+        The register (from :func:`load_register`, a study's effective register, or a
+        table with ``hours_basis`` and ``location_precision``).
+    categories
+        Count only these categories (default: every record).
+    located_only
+        Count only records with a public point, the ones drive-time figures rest on.
+
+    Returns
+    -------
+    EvidenceBasis
+        A record counts as having assumed hours when its ``hours_basis`` does not read
+        ``published: …`` (what-if records without a basis count as assumed).
+    """
+    rows = register
+    if categories is not None:
+        rows = rows[rows["category"].isin(list(categories))]
+    precision = rows["location_precision"].astype("string").fillna("")
+    if located_only:
+        keep = precision.isin(_POINT_PRECISIONS).to_numpy(dtype=bool, copy=True)
+        if "confidential" in rows.columns:
+            keep &= ~rows["confidential"].map(_truthy).to_numpy(dtype=bool)
+        rows, precision = rows[keep], precision[keep]
+    basis = rows["hours_basis"].astype("string").fillna("")
+    assumed = ~basis.str.strip().str.startswith("published:")
+    recorded = rows["confidence"] if "confidence" in rows.columns else [None] * len(rows)
+    derived = [
+        rule_confidence(p, b) if c is None or pd.isna(c) else str(c)
+        for p, b, c in zip(precision, basis, recorded, strict=True)
+    ]
+    counts = pd.Series(derived, dtype="object").value_counts()
+    return EvidenceBasis(
+        records=len(rows),
+        assumed_hours=int(assumed.sum()),
+        town_level=int((precision == "town").sum()),
+        confidence={c: int(counts.get(c, 0)) for c in CONFIDENCE_LEVELS},
+    )
 
 
 def public_view(register: pd.DataFrame) -> pd.DataFrame:

@@ -335,6 +335,10 @@ def test_stale_record_flags_old_verification_dates(
     assert verified["sarc-preston-safe-centre"] == pd.Timestamp("2025-02-05")
     safe = _rows(gaps, "stale_record").set_index("services").loc["sarc-preston-safe-centre"]
     assert "21 months" in safe["evidence"] and safe["severity"] == "low"
+    assert safe["evidence"].endswith("Confidence: low (assumed hours).")
+    mosques = _rows(gaps, "stale_record").set_index("services")
+    mosques = mosques.loc["hate-crime-lancashire-council-of-mosques", "evidence"]
+    assert mosques.endswith("Confidence: low (a town-level location).")  # published hours
 
     edited = register.copy()
     dates = {

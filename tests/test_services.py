@@ -23,15 +23,19 @@ from mapping.services import (
     ADDENDUM_CITATION,
     CATEGORIES,
     COLUMNS,
+    CONFIDENCE_LEVELS,
+    OPTIONAL_COLUMNS,
     REFERENCE_CITATION,
     Problem,
     RegisterError,
     default_register_path,
+    evidence_basis,
     geocode_register,
     load_register,
     lookup_postcodes,
     normalise_postcode,
     public_view,
+    rule_confidence,
     validate_register,
 )
 from mapping.sources import LANCASHIRE_LAD_CODES, Sources
@@ -466,6 +470,152 @@ def test_extra_columns_are_allowed(tmp_path: Path, sources: Sources) -> None:
     assert validate_register(path, sources) == []
 
 
+# ---- confidence ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("precision", "basis", "expected"),
+    [
+        ("postcode", "published: CQC page", "high"),
+        ("postcode", "assumed: office hours", "low"),
+        ("town", "published: helpline page", "low"),
+        ("town", "assumed: office hours", "low"),
+        ("none", "published: national lines", "medium"),
+        ("district", "published: 24/7 staffing", "medium"),
+        ("street", "published: council page", "medium"),
+        ("none", None, "low"),  # no basis at all is not published
+    ],
+)
+def test_rule_confidence(precision: str, basis: str | None, expected: str) -> None:
+    assert rule_confidence(precision, basis) == expected
+
+
+def test_committed_confidence_follows_the_rule() -> None:
+    for row in _raw_rows():
+        assert row["confidence"] in CONFIDENCE_LEVELS, row["id"]
+        assert row["confidence"] == rule_confidence(
+            row["location_precision"], row["hours_basis"]
+        ), row["id"]
+    by_id = {row["id"]: row for row in _raw_rows()}
+    # The SAFE Centre's hours are the phone line's (addendum): assumed, so low.
+    assert by_id["sarc-preston-safe-centre"]["confidence"] == "low"
+    assert by_id["sarc-west-yorkshire-hazlehurst"]["confidence"] == "high"
+    assert by_id["helpline-victim-support-supportline"]["confidence"] == "medium"
+
+
+def _register_with(tmp_path: Path, service_id: str, **values: str) -> tuple[Path, int]:
+    """The committed register with some cells of one record changed; (path, its line)."""
+    rows = _raw_rows()
+    index = next(i for i, row in enumerate(rows) if row["id"] == service_id)
+    rows[index].update(values)
+    path = tmp_path / "register.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path, index + 2  # header is line 1; no record spans lines
+
+
+@pytest.mark.parametrize(
+    ("service_id", "values", "needle"),
+    [
+        ("idva-wish-centre-blackburn", {"confidence": "certain"}, "unknown confidence"),
+        ("idva-wish-centre-blackburn", {"confidence": "HIGH"}, "unknown confidence"),
+        ("idva-wish-centre-blackburn", {"confidence": "high"}, "above what the rule allows"),
+        ("idva-wish-centre-blackburn", {"confidence": "medium"}, "above what the rule allows"),
+        ("helpline-rape-crisis-24-7", {"confidence": "high"}, "above what the rule allows"),
+        ("sarc-west-yorkshire-hazlehurst", {"confidence": "low"}, "say why in notes"),
+    ],
+)
+def test_confidence_is_validated_row_by_row(
+    tmp_path: Path, sources: Sources, service_id: str, values: dict[str, str], needle: str
+) -> None:
+    path, line = _register_with(tmp_path, service_id, **values)
+    problems = validate_register(path, sources)
+    assert [(p.row, p.field) for p in problems] == [(line, "confidence")]
+    assert needle in problems[0].message
+
+
+def test_confidence_below_the_rule_with_a_reason_and_empty_cells(
+    tmp_path: Path, sources: Sources
+) -> None:
+    reason = "confidence lowered: the published 24/7 is the phone line's [inferred]."
+    path, _ = _register_with(
+        tmp_path, "sarc-west-yorkshire-hazlehurst", confidence="medium", notes=reason
+    )
+    assert validate_register(path, sources) == []
+    assert (
+        load_register(path, sources)
+        .set_index("id")
+        .at["sarc-west-yorkshire-hazlehurst", "confidence"]
+        == "medium"
+    )
+    path, _ = _register_with(tmp_path, "sarc-west-yorkshire-hazlehurst", confidence="")
+    assert validate_register(path, sources) == []
+    loaded = load_register(path, sources).set_index("id")
+    assert loaded.at["sarc-west-yorkshire-hazlehurst", "confidence"] == "high"  # derived
+
+
+def test_a_register_without_the_confidence_column_is_valid(
+    tmp_path: Path, sources: Sources
+) -> None:
+    columns = [c for c in COLUMNS if c != "confidence"]
+    path = tmp_path / "register.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(_raw_rows())
+    assert validate_register(path, sources) == []
+    derived = load_register(path, sources)[["id", "confidence"]]
+    committed = {row["id"]: row["confidence"] for row in _raw_rows()}
+    assert dict(zip(derived["id"], derived["confidence"], strict=True)) == committed
+
+
+def test_evidence_basis_hand_worked() -> None:
+    frame = pd.DataFrame(
+        {
+            "category": ["sarc", "sarc", "sarc", "refuge", "helpline"],
+            "location_precision": ["postcode", "town", "postcode", "district", "none"],
+            "hours_basis": ["published: a", "published: b", "assumed: c", "assumed: d", None],
+            "confidential": [False, False, False, True, False],
+        }
+    )
+    every = evidence_basis(frame)
+    # assumed: rows 3, 4 and 5 (no basis counts as assumed); town: row 2
+    assert (every.records, every.assumed_hours, every.town_level) == (5, 3, 1)
+    assert every.confidence == {"high": 1, "medium": 0, "low": 4}
+    sarcs = evidence_basis(frame, ["sarc"], located_only=True)
+    assert (sarcs.records, sarcs.assumed_hours, sarcs.town_level) == (3, 1, 1)
+    assert sarcs.caption() == (
+        "based on 3 records, 1 with assumed hours and 1 located only to a town (about 1 km)"
+    )
+    located = evidence_basis(frame, located_only=True)
+    assert located.records == 3  # the refuge and the line have no public point
+    assert (
+        evidence_basis(frame, ["stalking"]).caption() == "based on 0 records, 0 with assumed hours"
+    )
+    assert (
+        evidence_basis(frame.assign(confidence=["low", None, None, None, None])).confidence["high"]
+        == 0
+    )
+
+
+def test_data_check_reports_assumed_hours_and_town_shares(sources: Sources) -> None:
+    rows = _raw_rows()
+    assumed = sum(not row["hours_basis"].startswith("published:") for row in rows)
+    town = sum(row["location_precision"] == "town" for row in rows)
+    assert (len(rows), assumed, town) == (51, 37, 25)  # 42, 29, 17 before the addendum
+    result = CliRunner().invoke(
+        app, ["data", "check", "--services", str(REGISTER), "--sources", str(sources.root)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{len(rows)} records; {assumed} ({assumed / len(rows):.0%}) with assumed hours" in (
+        result.output
+    )
+    assert f"{town} ({town / len(rows):.0%}) located only to a town" in result.output
+    assert "confidence 1 high, 6 medium, 44 low" in result.output
+
+
 # ---- validation: random damage never raises --------------------------------------------------
 
 _REAL = REGISTER.read_bytes()
@@ -499,7 +649,8 @@ def damaged_registers(draw: st.DrawFn) -> tuple[str, bytes]:
     rows = [list(r) for r in _REAL_ROWS]
     record = draw(st.integers(1, len(rows) - 1))
     if kind == "delete_column":
-        column = draw(st.integers(0, len(COLUMNS) - 1))
+        required = [i for i, name in enumerate(COLUMNS) if name not in OPTIONAL_COLUMNS]
+        column = draw(st.sampled_from(required))
         return kind, _write_rows([r[:column] + r[column + 1 :] for r in rows])
     if kind == "garbage_bytes":
         at = draw(st.integers(0, len(_REAL)))
