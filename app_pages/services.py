@@ -14,7 +14,13 @@ import streamlit as st
 
 from app_pages import widgets
 from mapping import app_state
-from mapping.services import COLUMNS, default_register_path, public_view, stale_mask
+from mapping.services import (
+    COLUMNS,
+    default_register_path,
+    evidence_basis,
+    public_view,
+    stale_mask,
+)
 
 _UPLOAD_KEY = "register_upload"
 _COLUMNS = [*COLUMNS, "provider_area"]
@@ -102,10 +108,28 @@ def render() -> None:
     metrics[1].metric("Shown as points", int((table["lat"].notna() & ~table["confidential"]).sum()))
     metrics[2].metric("Confidential (no location)", confidential)
     metrics[3].metric("Not verified in the last 12 months", int(stale.sum()))
+    basis = evidence_basis(table)
+    firmness = st.columns(3)
+    firmness[0].metric(
+        "With assumed hours",
+        f"{basis.share(basis.assumed_hours):.0%}",
+        help=f"{basis.assumed_hours} of {basis.records} records: hours_basis 'assumed'.",
+    )
+    firmness[1].metric(
+        "Located only to a town",
+        f"{basis.share(basis.town_level):.0%}",
+        help=f"{basis.town_level} of {basis.records} records: a town-centre point (about 1 km).",
+    )
+    firmness[2].metric(
+        "Confidence high / medium / low",
+        " / ".join(str(basis.confidence[c]) for c in ("high", "medium", "low")),
+    )
     st.caption(
         "Refuge and safe-house records are confidential: no address, postcode or "
         "coordinates, only their council area. Rows not verified within 12 months are "
-        "highlighted."
+        "highlighted. Confidence: high for a published postcode and published hours, low "
+        "for assumed hours or a town-level location, medium otherwise (data/README.md); "
+        "where sources conflict, notes say so under 'CONFLICT'."
     )
     styled = table.style.apply(
         lambda row: ["background-color: #fff3cd" if row["stale"] else "" for _ in row], axis=1

@@ -15,7 +15,7 @@ from mapping import app_state
 from mapping.coverage import NAMED_SLOTS
 from mapping.geography import AGE_BANDS
 from mapping.maps import CATEGORY_LABELS
-from mapping.services import CATEGORIES
+from mapping.services import CATEGORIES, evidence_basis
 
 #: Thresholds offered (minutes); the report thresholds plus a few in between.
 THRESHOLDS: tuple[int, ...] = (10, 15, 20, 30, 45, 60, 75, 90, 120)
@@ -105,6 +105,17 @@ def threshold_select(key: str, default: int = 60, label: str = "Threshold (minut
             "threshold is an analysis choice. It is a class boundary on the map.",
         )
     )
+
+
+def evidence_caption(category: str) -> str:
+    """What a coverage figure rests on: "Based on N records, M with assumed hours…".
+
+    Counts the located public sites of ``category`` in this session's effective
+    register, the records the drive times are computed to.
+    """
+    register = app_state.current_study().effective_register()
+    text = evidence_basis(register, [category], located_only=True).caption()
+    return f"{text[0].upper()}{text[1:]}; see each service's confidence on the Services page."
 
 
 def headline(text: str) -> None:

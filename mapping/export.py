@@ -729,7 +729,7 @@ def _collect(
 ) -> tuple[list[_Table], _Context, dict[str, Any]]:
     """Compute every table and the facts the README, report and manifest repeat."""
     from mapping import geography
-    from mapping.services import public_view
+    from mapping.services import public_view, rule_confidence
 
     notes: list[str] = []
     tables: list[_Table] = []
@@ -773,12 +773,21 @@ def _collect(
     register = public_view(study.effective_register())
     _assert_public(register)
     services_table = pd.DataFrame(register.drop(columns=register.geometry.name))
+    # Every row says how firm it is; what-if sites carry no recorded confidence.
+    derived = [
+        rule_confidence(p, b)
+        for p, b in zip(
+            services_table["location_precision"], services_table["hours_basis"], strict=True
+        )
+    ]
+    recorded = services_table.get("confidence", pd.Series(pd.NA, index=services_table.index))
+    services_table["confidence"] = recorded.where(recorded.notna(), derived)
     tables.append(
         _Table(
             "services",
             "services",
             "Services register (public view: confidential services have no address, "
-            "postcode or coordinates)",
+            "postcode or coordinates); confidence high/medium/low per data/README.md",
             services_table,
         )
     )
@@ -1186,6 +1195,19 @@ def _software() -> list[tuple[str, str]]:
     return rows
 
 
+def _evidence_note(study: Study) -> str:
+    from mapping import services as services_mod
+
+    register = study.effective_register()
+    every = services_mod.evidence_basis(register)
+    sarcs = services_mod.evidence_basis(register, ["sarc"], located_only=True)
+    return (
+        f"The register has {every.records} records, {every.assumed_hours} with assumed hours "
+        f"and {every.town_level} located only to a town; the SARC figures are "
+        f"{sarcs.caption()}."
+    )
+
+
 def _method_notes(study: Study, bands: dict[str, str | None]) -> list[str]:
     meta = getattr(study.engine.network, "meta", {}) or {}
     model = meta.get("model", study.network_source)
@@ -1200,7 +1222,9 @@ def _method_notes(study: Study, bands: dict[str, str | None]) -> list[str]:
         "Opening hours: a service counts only if its register hours (OpenStreetMap "
         "opening_hours syntax) say it is open at the slot; 'unknown' counts as closed. "
         "The register's hours_basis column says which hours are published and which "
-        "are assumed.",
+        "are assumed. Its confidence column grades each record: high for a published "
+        "postcode and published hours, low for assumed hours or a town-level location "
+        f"(about 1 km), medium otherwise. {_evidence_note(study)}",
         "Eligibility: a service counts for a Census age band when its age range overlaps "
         f"the band. Categories weighted by an age band: {banded}; the others count "
         "everybody and filter no ages.",
