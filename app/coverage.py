@@ -44,7 +44,7 @@ def render() -> None:
         f"{len(table) - 1} areas and a Lancashire total. Nearest {label} open "
         f"{app_state.describe_slot(at)} and open to {widgets.age_label(age_band).lower()}; "
         "statistics are weighted by the eligible Census 2021 population. Click a column "
-        "heading to sort."
+        "heading to sort. " + widgets.evidence_caption(category)
     )
     st.dataframe(
         table,

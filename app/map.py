@@ -118,7 +118,7 @@ def render() -> None:
         f"outside Lancashire. {confidential} refuges and safe houses are confidential: they "
         "appear only as a count per council area (layer 'Refuges and safe houses', and the "
         "council-area tooltips), never as a point. Minutes are modelled drive times on "
-        f"the {study.network_source} road network."
+        f"the {study.network_source} road network. " + widgets.evidence_caption(category)
     )
     if category in ("refuge", "helpline"):
         st.info(

@@ -67,7 +67,8 @@ def render() -> None:
     st.caption(
         "Shares are of residents who can reach an open SARC; Preston is the Lancashire SAFE "
         "Centre, 'other' any other open SARC (Merseyside, Yorkshire). Minutes are "
-        "population-weighted drive times; 'minutes added' is against the first slot."
+        "population-weighted drive times; 'minutes added' is against the first slot. "
+        + widgets.evidence_caption("sarc")
     )
     widgets.download_buttons(table, "sarc_access", "sarc_download")
 

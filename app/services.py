@@ -102,10 +102,28 @@ def render() -> None:
     metrics[1].metric("Shown as points", int((table["lat"].notna() & ~table["confidential"]).sum()))
     metrics[2].metric("Confidential (no location)", confidential)
     metrics[3].metric("Not verified in the last 12 months", int(stale.sum()))
+    basis = app_state.current_study().evidence_basis()
+    firmness = st.columns(3)
+    firmness[0].metric(
+        "With assumed hours",
+        f"{basis.share(basis.assumed_hours):.0%}",
+        help=f"{basis.assumed_hours} of {basis.records} records: hours_basis 'assumed'.",
+    )
+    firmness[1].metric(
+        "Located only to a town",
+        f"{basis.share(basis.town_level):.0%}",
+        help=f"{basis.town_level} of {basis.records} records: a town-centre point (about 1 km).",
+    )
+    firmness[2].metric(
+        "Confidence high / medium / low",
+        " / ".join(str(basis.confidence[c]) for c in ("high", "medium", "low")),
+    )
     st.caption(
         "Refuge and safe-house records are confidential: no address, postcode or "
         "coordinates, only their council area. Rows not verified within 12 months are "
-        "highlighted."
+        "highlighted. Confidence: high for a published postcode and published hours, low "
+        "for assumed hours or a town-level location, medium otherwise (data/README.md); "
+        "where sources conflict, notes say so under 'CONFLICT'."
     )
     styled = table.style.apply(
         lambda row: ["background-color: #fff3cd" if row["stale"] else "" for _ in row], axis=1

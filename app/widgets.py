@@ -106,6 +106,17 @@ def threshold_select(key: str, default: int = 60, label: str = "Threshold (minut
     )
 
 
+def evidence_caption(category: str) -> str:
+    """What a coverage figure rests on: "Based on N records, M with assumed hours…".
+
+    Counts the located public sites of ``category`` in this session's effective
+    register, the records the drive times are computed to.
+    """
+    basis = app_state.current_study().evidence_basis([category], located_only=True)
+    text = basis.caption()
+    return f"{text[0].upper()}{text[1:]}; see each service's confidence on the Services page."
+
+
 def headline(text: str) -> None:
     """The sentence that answers the page's question, in large type above the figures."""
     st.subheader(text, anchor=False)

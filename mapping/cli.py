@@ -102,6 +102,11 @@ def data_check(
         problems.extend(str(p) for p in register_problems)
     else:
         typer.echo(f"register: {register_path} is valid")
+        from mapping.inputs.evidence import evidence_basis
+
+        register = services_mod.load_register(register_path, src, check_postcodes=False)
+        for line in evidence_basis(register).lines():
+            typer.echo(line)
     if problems:
         for line in problems:
             typer.echo(line, err=True)

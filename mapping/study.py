@@ -35,6 +35,7 @@ from mapping.inputs.scenario_file import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from mapping.analysis.scenarios import Comparison
+    from mapping.inputs.evidence import EvidenceBasis
     from mapping.inputs.rules import GapRule
     from mapping.inputs.sources import Sources
     from mapping.inputs.when import TimeSlot
@@ -215,6 +216,18 @@ class Study(CoverageModel):
         from mapping.inputs.register import validate_register
 
         return list(validate_register(Path(path), sources))
+
+    def evidence_basis(
+        self, categories: Sequence[str] | None = None, *, located_only: bool = False
+    ) -> EvidenceBasis:
+        """How firm the records behind a figure are (this view's effective register).
+
+        Counts records (of ``categories``; only those with a public point when
+        ``located_only``) with assumed hours, town-level sites and each confidence level.
+        """
+        from mapping.inputs.evidence import evidence_basis
+
+        return evidence_basis(self.effective_register(), categories, located_only=located_only)
 
     def boundaries(self, level: AreaLevel = "district") -> Any:
         """Council areas, wards or LSOAs as a GeoDataFrame (EPSG:27700)."""

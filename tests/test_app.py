@@ -369,3 +369,33 @@ def test_a_missing_sources_folder_is_a_message(
     assert app.error and "nowhere" in app.error[0].value
     # The attribution is still on the page.
     assert any("Royal Mail" in c.value for c in app.sidebar.caption)
+
+
+def test_services_page_shows_how_firm_the_register_is(built_data: Path) -> None:
+    app = _open("app/services.py")
+    _ok(app)
+    rows = load_register()
+    assumed = int((~rows["hours_basis"].str.startswith("published:")).sum())
+    town = int((rows["location_precision"] == "town").sum())
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["With assumed hours"] == f"{assumed / len(rows):.0%}" == "73%"  # 37 of 51
+    assert metrics["Located only to a town"] == f"{town / len(rows):.0%}" == "49%"  # 25 of 51
+    assert metrics["Confidence high / medium / low"] == "1 / 6 / 44"
+    table = _table(app, "confidence")
+    assert set(table["confidence"]) == {"high", "medium", "low"}
+
+
+def test_coverage_captions_say_what_the_figures_rest_on(built_data: Path) -> None:
+    # The SARCs: SAFE Centre and Saint Mary's have assumed hours; Bridgeway, SAFE Place
+    # Merseyside and Acer House are town-level points; Hazlehurst is firm (6 in all).
+    sarc = "Based on 6 records, 2 with assumed hours and 3 located only to a town"
+    for page in ("app/sarc.py", "app/map.py"):
+        app = _open(page)
+        _ok(app)
+        assert any(sarc in c.value for c in app.caption), page
+    app = _open("app/coverage.py")
+    app.selectbox(key="cov_category").set_value("hate_crime").run()
+    _ok(app)
+    # Disability Equality North West and the Council of Mosques: town points, published hours
+    hate = "Based on 2 records, 0 with assumed hours and 2 located only to a town"
+    assert any(hate in c.value for c in app.caption)

@@ -412,6 +412,21 @@ def test_confidential_records_have_no_location_in_tables(out: Path, register: An
         assert (rows[column] == "").all(), column
 
 
+def test_services_table_says_how_firm_each_record_is(
+    out: Path, register: Any, workbook: dict[str, list[tuple[Any, ...]]]
+) -> None:
+    table = pd.read_csv(out / "services.csv", dtype=str, keep_default_na=False)
+    assert set(table["confidence"]) <= {"high", "medium", "low"}
+    assert (table["confidence"] != "").all()
+    by_id = table.set_index("id")["confidence"]
+    assert by_id["sarc-preston-safe-centre"] == "low"  # the phone line's hours, assumed
+    assert by_id["sarc-west-yorkshire-hazlehurst"] == "high"
+    assert "confidence" in [c for c in workbook["services"][0] if c]
+    notes = readme_text(workbook)
+    assert "Its confidence column grades each record" in notes
+    assert "the SARC figures are based on 6 records, 2 with assumed hours" in notes
+
+
 def test_confidential_provision_is_polygons_with_counts(out: Path, register: Any) -> None:
     secret = register[register["confidential"]]
     expected = secret.groupby("district").size()
@@ -496,6 +511,9 @@ def test_a_what_if_study_exports_its_effective_register(study: Study, tmp_path: 
     export_all(what_if, target, categories=("sarc",), slots=("weekend night",))
     table = pd.read_csv(target / "services.csv", dtype=str, keep_default_na=False)
     assert added <= set(table["id"])
+    # what-if sites carry no recorded confidence: the export gives them the rule's level
+    levels = table.set_index("id")["confidence"]
+    assert set(levels[sorted(added)]) <= {"high", "medium", "low"}
     layer = gpd.read_parquet(target / "services.parquet")
     assert added <= set(layer["id"])  # a located public site, not a confidential one
     secret = gpd.read_parquet(target / "confidential_provision_by_district.parquet")

@@ -320,8 +320,16 @@ def test_stale_record_flags_old_verification_dates(
     verified = register.set_index("id")["verified_on"]
     assert verified["da-outreach-preston-dv-services"].year == 2015
     assert "da-outreach-preston-dv-services" in flagged
-    assert verified["sarc-preston-safe-centre"] == pd.Timestamp("2026-11-01")
-    assert "sarc-preston-safe-centre" not in flagged
+    assert verified["hub-lvs-preston"] == pd.Timestamp("2026-11-01")
+    assert "hub-lvs-preston" not in flagged
+    # The addendum dates the SAFE Centre's hours to a 5 Feb 2025 page: 21 months old.
+    assert verified["sarc-preston-safe-centre"] == pd.Timestamp("2025-02-05")
+    safe = _rows(gaps, "stale_record").set_index("services").loc["sarc-preston-safe-centre"]
+    assert "21 months" in safe["evidence"] and safe["severity"] == "low"
+    assert safe["evidence"].endswith("Confidence: low (assumed hours).")
+    mosques = _rows(gaps, "stale_record").set_index("services")
+    mosques = mosques.loc["hate-crime-lancashire-council-of-mosques", "evidence"]
+    assert mosques.endswith("Confidence: low (a town-level location).")  # published hours
 
     edited = register.copy()
     dates = {

@@ -75,3 +75,17 @@ def test_a_confidential_record_with_a_point_is_still_not_drawn(built_data: Path)
     markers = _marker_points(fmap.get_root().render())
     assert (round(lat, 4), round(lon, 4)) not in {(round(a, 4), round(b, 4)) for a, b in markers}
     assert len(markers) == int((~register["confidential"] & register.geometry.notna()).sum())
+
+
+def test_popups_say_how_firm_each_service_is(rendered: tuple[str, object]) -> None:
+    page, register = rendered
+    popups = [p for p in re.findall(r"<div style='min-width:220px'>.*?</div>", page)]
+    located = register[register.geometry.notna() & ~register["confidential"]]
+    assert len(popups) == len(located)
+    assert all("Confidence:</b>" in popup for popup in popups)
+    safe = next(p for p in popups if "Lancashire SAFE Centre" in p)
+    assert "<b>Confidence:</b> low (assumed hours)<br>" in safe
+    leeds = next(p for p in popups if "Hazlehurst Centre" in p)
+    assert "<b>Confidence:</b> high<br>" in leeds
+    wish = next(p for p in popups if "Wish Centre sexual-violence adviser" in p)
+    assert "low (assumed hours; located only to a town, about 1 km)" in wish

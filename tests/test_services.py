@@ -20,9 +20,10 @@ from typer.testing import CliRunner
 
 from mapping.cli import app
 from mapping.errors import Problem
+from mapping.inputs.evidence import evidence_basis
 from mapping.inputs.geocode import geocode_register
 from mapping.inputs.postcodes import lookup_postcodes, normalise_postcode
-from mapping.inputs.record import REFERENCE_CITATION
+from mapping.inputs.record import ADDENDUM_CITATION, REFERENCE_CITATION, rule_confidence
 from mapping.inputs.register import (
     COLUMNS,
     OPTIONAL_COLUMNS,
@@ -33,7 +34,7 @@ from mapping.inputs.register import (
     validate_register,
 )
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, Sources
-from mapping.inputs.vocabulary import CATEGORIES
+from mapping.inputs.vocabulary import CATEGORIES, CONFIDENCE_LEVELS
 from mapping.study_area import to_27700
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -120,8 +121,70 @@ def test_register_covers_the_required_services(register: gpd.GeoDataFrame) -> No
 def test_every_record_cites_its_source_and_the_reference() -> None:
     for row in _raw_rows():
         assert row["source"].strip(), row["id"]
-        assert REFERENCE_CITATION in row["source"], row["id"]
+        cited = REFERENCE_CITATION in row["source"] or ADDENDUM_CITATION in row["source"]
+        assert cited, row["id"]
         assert row["hours_basis"].split(":")[0] in ("published", "assumed"), row["id"]
+
+
+#: Records the December 2026 addendum changed (first set) or added (second set).
+ADDENDUM_CHANGED = {
+    "sarc-preston-safe-centre",
+    "helpline-lancashire-victim-services",
+    "young-people-nest-lancashire",
+    "da-outreach-pendle-dvi-nelson",
+    "young-people-the-lookout-nelson",
+    "idva-wish-centre-blackburn",
+    "isva-wish-centre-blackburn",
+    "da-outreach-preston-dv-services",
+    "da-outreach-liberty-centre-ormskirk",
+    "idva-fylde-coast-womens-aid",
+    "da-outreach-sahara-preston",
+    "da-outreach-foxton-centre-preston",
+    "counselling-birchall-trust-lancaster",
+    "counselling-trust-house-lancashire",
+}
+ADDENDUM_ADDED = {
+    "da-outreach-empowerment-blackpool",
+    "counselling-chorley-womens-centre",
+    "womens-centre-lancashire-women-blackburn",
+    "womens-centre-lancashire-women-blackpool",
+    "womens-centre-lancashire-women-accrington",
+    "womens-centre-lancashire-women-burnley",
+    "isva-health-lancashire",
+    "hate-crime-disability-equality-north-west",
+    "hate-crime-lancashire-council-of-mosques",
+}
+
+
+def test_records_from_the_addendum_cite_it_and_its_pages() -> None:
+    rows = {row["id"]: row for row in _raw_rows()}
+    assert set(rows) >= ADDENDUM_CHANGED | ADDENDUM_ADDED
+    for service_id in ADDENDUM_CHANGED | ADDENDUM_ADDED:
+        source = rows[service_id]["source"]
+        assert ADDENDUM_CITATION in source, service_id
+        # the page itself is named too, with its date or '(undated)'
+        pages = source.replace(ADDENDUM_CITATION, "").replace(REFERENCE_CITATION, "")
+        assert "(" in pages and ")" in pages, service_id
+    # records the addendum did not touch still rest on the first compilation only
+    untouched = set(rows) - ADDENDUM_CHANGED - ADDENDUM_ADDED
+    assert all(ADDENDUM_CITATION not in rows[i]["source"] for i in untouched)
+    assert all(REFERENCE_CITATION in rows[i]["source"] for i in untouched)
+
+
+def test_addendum_facts_are_in_the_register() -> None:
+    rows = {row["id"]: row for row in _raw_rows()}
+    assert not any("star" in i.split("-") for i in rows)  # the STAR Centre closed in 2017
+    assert not any("STAR Centre" in row["name"] for row in rows.values())
+    assert rows["da-outreach-pendle-dvi-nelson"]["name"].startswith("Be Free")
+    assert rows["da-outreach-sahara-preston"]["postcode"] == "PR1 4XT"
+    assert rows["sarc-preston-safe-centre"]["hours_basis"].startswith("assumed:")
+    assert "phone line" in rows["sarc-preston-safe-centre"]["hours_basis"]
+    lvs_line = rows["helpline-lancashire-victim-services"]
+    assert lvs_line["hours_basis"].startswith("assumed:") and "CONFLICT" in lvs_line["notes"]
+    # street-level places without a postcode stay at town precision
+    for service_id in ("idva-wish-centre-blackburn", "hate-crime-lancashire-council-of-mosques"):
+        assert rows[service_id]["location_precision"] == "town"
+        assert rows[service_id]["postcode"] == ""
 
 
 def test_confidential_records_carry_no_location_anywhere(register: gpd.GeoDataFrame) -> None:
@@ -204,7 +267,7 @@ def test_loaded_types(register: gpd.GeoDataFrame) -> None:
     assert register["confidential"].dtype == bool
     assert pd.api.types.is_datetime64_any_dtype(register["verified_on"])
     nest = by_id.loc["young-people-nest-lancashire"]
-    assert (nest["min_age"], nest["max_age"]) == (8, 18)
+    assert (nest["min_age"], nest["max_age"]) == (5, 18)  # nestlancashire.org (addendum)
     assert nest.geometry is None  # county-wide: no point
 
 
@@ -241,7 +304,7 @@ def test_geocode_reproduces_the_committed_coordinates(tmp_path: Path, sources: S
     copy = tmp_path / "services.csv"
     shutil.copy(REGISTER, copy)
     report = geocode_register(copy, sources)
-    assert report.changed == 0 and report.geocoded == 6
+    assert report.changed == 0 and report.geocoded == 7
     assert copy.read_bytes() == REGISTER.read_bytes()
 
     rows = _raw_rows(copy)
@@ -253,7 +316,7 @@ def test_geocode_reproduces_the_committed_coordinates(tmp_path: Path, sources: S
         writer.writeheader()
         writer.writerows(rows)
     report = geocode_register(copy, sources)
-    assert report.changed == 6
+    assert report.changed == 7
     assert copy.read_bytes() == REGISTER.read_bytes()
 
 
@@ -403,6 +466,152 @@ def test_extra_columns_are_allowed(tmp_path: Path, sources: Sources) -> None:
     assert validate_register(path, sources) == []
 
 
+# ---- confidence ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("precision", "basis", "expected"),
+    [
+        ("postcode", "published: CQC page", "high"),
+        ("postcode", "assumed: office hours", "low"),
+        ("town", "published: helpline page", "low"),
+        ("town", "assumed: office hours", "low"),
+        ("none", "published: national lines", "medium"),
+        ("district", "published: 24/7 staffing", "medium"),
+        ("street", "published: council page", "medium"),
+        ("none", None, "low"),  # no basis at all is not published
+    ],
+)
+def test_rule_confidence(precision: str, basis: str | None, expected: str) -> None:
+    assert rule_confidence(precision, basis) == expected
+
+
+def test_committed_confidence_follows_the_rule() -> None:
+    for row in _raw_rows():
+        assert row["confidence"] in CONFIDENCE_LEVELS, row["id"]
+        assert row["confidence"] == rule_confidence(
+            row["location_precision"], row["hours_basis"]
+        ), row["id"]
+    by_id = {row["id"]: row for row in _raw_rows()}
+    # The SAFE Centre's hours are the phone line's (addendum): assumed, so low.
+    assert by_id["sarc-preston-safe-centre"]["confidence"] == "low"
+    assert by_id["sarc-west-yorkshire-hazlehurst"]["confidence"] == "high"
+    assert by_id["helpline-victim-support-supportline"]["confidence"] == "medium"
+
+
+def _register_with(tmp_path: Path, service_id: str, **values: str) -> tuple[Path, int]:
+    """The committed register with some cells of one record changed; (path, its line)."""
+    rows = _raw_rows()
+    index = next(i for i, row in enumerate(rows) if row["id"] == service_id)
+    rows[index].update(values)
+    path = tmp_path / "register.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path, index + 2  # header is line 1; no record spans lines
+
+
+@pytest.mark.parametrize(
+    ("service_id", "values", "needle"),
+    [
+        ("idva-wish-centre-blackburn", {"confidence": "certain"}, "unknown confidence"),
+        ("idva-wish-centre-blackburn", {"confidence": "HIGH"}, "unknown confidence"),
+        ("idva-wish-centre-blackburn", {"confidence": "high"}, "above what the rule allows"),
+        ("idva-wish-centre-blackburn", {"confidence": "medium"}, "above what the rule allows"),
+        ("helpline-rape-crisis-24-7", {"confidence": "high"}, "above what the rule allows"),
+        ("sarc-west-yorkshire-hazlehurst", {"confidence": "low"}, "say why in notes"),
+    ],
+)
+def test_confidence_is_validated_row_by_row(
+    tmp_path: Path, sources: Sources, service_id: str, values: dict[str, str], needle: str
+) -> None:
+    path, line = _register_with(tmp_path, service_id, **values)
+    problems = validate_register(path, sources)
+    assert [(p.row, p.field) for p in problems] == [(line, "confidence")]
+    assert needle in problems[0].message
+
+
+def test_confidence_below_the_rule_with_a_reason_and_empty_cells(
+    tmp_path: Path, sources: Sources
+) -> None:
+    reason = "confidence lowered: the published 24/7 is the phone line's [inferred]."
+    path, _ = _register_with(
+        tmp_path, "sarc-west-yorkshire-hazlehurst", confidence="medium", notes=reason
+    )
+    assert validate_register(path, sources) == []
+    assert (
+        load_register(path, sources)
+        .set_index("id")
+        .at["sarc-west-yorkshire-hazlehurst", "confidence"]
+        == "medium"
+    )
+    path, _ = _register_with(tmp_path, "sarc-west-yorkshire-hazlehurst", confidence="")
+    assert validate_register(path, sources) == []
+    loaded = load_register(path, sources).set_index("id")
+    assert loaded.at["sarc-west-yorkshire-hazlehurst", "confidence"] == "high"  # derived
+
+
+def test_a_register_without_the_confidence_column_is_valid(
+    tmp_path: Path, sources: Sources
+) -> None:
+    columns = [c for c in COLUMNS if c != "confidence"]
+    path = tmp_path / "register.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(_raw_rows())
+    assert validate_register(path, sources) == []
+    derived = load_register(path, sources)[["id", "confidence"]]
+    committed = {row["id"]: row["confidence"] for row in _raw_rows()}
+    assert dict(zip(derived["id"], derived["confidence"], strict=True)) == committed
+
+
+def test_evidence_basis_hand_worked() -> None:
+    frame = pd.DataFrame(
+        {
+            "category": ["sarc", "sarc", "sarc", "refuge", "helpline"],
+            "location_precision": ["postcode", "town", "postcode", "district", "none"],
+            "hours_basis": ["published: a", "published: b", "assumed: c", "assumed: d", None],
+            "confidential": [False, False, False, True, False],
+        }
+    )
+    every = evidence_basis(frame)
+    # assumed: rows 3, 4 and 5 (no basis counts as assumed); town: row 2
+    assert (every.records, every.assumed_hours, every.town_level) == (5, 3, 1)
+    assert every.confidence == {"high": 1, "medium": 0, "low": 4}
+    sarcs = evidence_basis(frame, ["sarc"], located_only=True)
+    assert (sarcs.records, sarcs.assumed_hours, sarcs.town_level) == (3, 1, 1)
+    assert sarcs.caption() == (
+        "based on 3 records, 1 with assumed hours and 1 located only to a town (about 1 km)"
+    )
+    located = evidence_basis(frame, located_only=True)
+    assert located.records == 3  # the refuge and the line have no public point
+    assert (
+        evidence_basis(frame, ["stalking"]).caption() == "based on 0 records, 0 with assumed hours"
+    )
+    assert (
+        evidence_basis(frame.assign(confidence=["low", None, None, None, None])).confidence["high"]
+        == 0
+    )
+
+
+def test_data_check_reports_assumed_hours_and_town_shares(sources: Sources) -> None:
+    rows = _raw_rows()
+    assumed = sum(not row["hours_basis"].startswith("published:") for row in rows)
+    town = sum(row["location_precision"] == "town" for row in rows)
+    assert (len(rows), assumed, town) == (51, 37, 25)  # 42, 29, 17 before the addendum
+    result = CliRunner().invoke(
+        app, ["data", "check", "--services", str(REGISTER), "--sources", str(sources.root)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{len(rows)} records; {assumed} ({assumed / len(rows):.0%}) with assumed hours" in (
+        result.output
+    )
+    assert f"{town} ({town / len(rows):.0%}) located only to a town" in result.output
+    assert "confidence 1 high, 6 medium, 44 low" in result.output
+
+
 # ---- validation: random damage never raises --------------------------------------------------
 
 _REAL = REGISTER.read_bytes()
@@ -519,7 +728,7 @@ def test_stale_mask_counts_calendar_months_and_missing_dates() -> None:
 # ---- known capacity --------------------------------------------------------------------------
 
 
-def _register_with(
+def _register_with_edits(
     tmp_path: Path, edits: dict[str, dict[str, str]], columns: tuple[str, ...]
 ) -> Path:
     rows = _raw_rows()
@@ -543,7 +752,7 @@ def test_capacity_fields_need_their_source_and_the_right_category(
         "refuge-chorley": {"capacity_family_places_source": "somewhere"},  # no places
         "hub-lvs-preston": {"capacity_family_places": "4", "capacity_family_places_source": "y"},
     }
-    path = _register_with(tmp_path, edits, COLUMNS)
+    path = _register_with_edits(tmp_path, edits, COLUMNS)
     lines = {row["id"]: n + 2 for n, row in enumerate(_raw_rows())}
     found = {(p.row, p.field) for p in validate_register(path, sources)}
     assert found == {
@@ -560,7 +769,7 @@ def test_capacity_source_columns_are_optional_but_a_figure_still_needs_one(
 ) -> None:
     optional = ("capacity_family_places_source", "advocate_fte", "advocate_fte_source")
     columns = tuple(c for c in COLUMNS if c not in optional)
-    path = _register_with(tmp_path, {}, columns)
+    path = _register_with_edits(tmp_path, {}, columns)
     problems = validate_register(path, sources)
     # Only SafeNet's 20 family places lose their source; no "missing column" problem.
     assert [p.field for p in problems] == ["capacity_family_places_source"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -421,6 +421,20 @@ def _months_between(start: date, end: date) -> int:
     return months - (1 if end.day < start.day else 0)
 
 
+def _confidence_text(record: Mapping[Any, Any]) -> str:
+    """The record's confidence (data/README.md rule) and what lowers it, for the evidence."""
+    level = clean_text(record.get("confidence"))
+    if not level:
+        return ""
+    reasons = []
+    if not clean_text(record.get("hours_basis")).startswith("published:"):
+        reasons.append("assumed hours")
+    if clean_text(record.get("location_precision")) == "town":
+        reasons.append("a town-level location")
+    why = f" ({' and '.join(reasons)})" if reasons else ""
+    return f" Confidence: {level}{why}."
+
+
 def _stale_record(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
     p = rule.params
     as_of = ctx.as_of or p["as_of"] or date.today()
@@ -448,6 +462,7 @@ def _stale_record(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
                 f"{as_of.isoformat()} (limit {limit} months): its site, hours or eligibility "
                 "may have changed."
             )
+        evidence += _confidence_text(record)
         rows.append(
             gap_record(
                 rule,

@@ -16,6 +16,7 @@ from mapping.inputs.postcodes import normalise_postcode
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES
 from mapping.inputs.vocabulary import (
     CATEGORIES,
+    CONFIDENCE_LEVELS,
     CRIME_TYPES,
     LANCASHIRE,
     LOCATION_PRECISIONS,
@@ -201,8 +202,11 @@ def _v_source(value: Any) -> str:
     text = _text(value)
     if text is None:
         raise _bad("source is missing: cite where each fact comes from")
-    if Path(REFERENCE_CITATION).name not in text:
-        raise _bad(f"source must cite the reference file {REFERENCE_CITATION}")
+    if not any(Path(ref).name in text for ref in (REFERENCE_CITATION, ADDENDUM_CITATION)):
+        raise _bad(
+            f"source must cite the reference file {REFERENCE_CITATION} "
+            f"or its addendum {ADDENDUM_CITATION}"
+        )
     return text
 
 
@@ -229,6 +233,42 @@ def _v_fte(value: Any) -> float | None:
     if not math.isfinite(number) or number < 0 or number > 1000:
         raise _bad(f"advocate_fte {text!r} is not a number of full-time posts from 0 to 1000")
     return number
+
+
+def _v_confidence(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None  # derived from the rule when left empty
+    if text not in CONFIDENCE_LEVELS:
+        raise _bad(
+            f"unknown confidence {text!r}; use one of: {', '.join(CONFIDENCE_LEVELS)} "
+            "(or leave it empty to derive it, see data/README.md)"
+        )
+    return text
+
+
+def rule_confidence(location_precision: Any, hours_basis: Any) -> str:
+    """The confidence the documented rule gives a record (``data/README.md``).
+
+    ``low`` when the hours are assumed or the site is known only to a town; ``high``
+    for a published postcode with published hours; ``medium`` otherwise (published
+    hours for a county-wide line or a confidential site, located by district only).
+
+    Examples
+    --------
+    >>> rule_confidence("postcode", "published: CQC page")
+    'high'
+    >>> rule_confidence("postcode", "assumed: office hours")
+    'low'
+    >>> rule_confidence("town", "published: helpline page")
+    'low'
+    >>> rule_confidence("none", "published: national lines")
+    'medium'
+    """
+    basis = _text(hours_basis) or ""
+    if basis.partition(":")[0].strip() != "published" or location_precision == "town":
+        return "low"
+    return "high" if location_precision == "postcode" else "medium"
 
 
 def _v_capacity(value: Any) -> int | None:
@@ -275,6 +315,7 @@ class ServiceRecord(BaseModel):
     capacity_family_places_source: Annotated[str | None, BeforeValidator(_text)] = None
     advocate_fte: Annotated[float | None, BeforeValidator(_v_fte)] = None
     advocate_fte_source: Annotated[str | None, BeforeValidator(_text)] = None
+    confidence: Annotated[str | None, BeforeValidator(_v_confidence)] = None
 
 
 #: ``district`` values for sites outside Lancashire's 14 council areas.
@@ -300,6 +341,8 @@ AREA_NAMES: tuple[str, ...] = (
 
 #: The reference file every record must cite.
 REFERENCE_CITATION = "shared/reference/lancashire-victim-services.md"
+#: The December 2026 second pass over the public pages; records it changed or added cite it.
+ADDENDUM_CITATION = "shared/reference/lancashire-victim-services-addendum-2026-12.md"
 
 
 _MAX_AGE = 120

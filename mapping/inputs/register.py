@@ -50,10 +50,11 @@ from shapely.geometry import Point
 
 from mapping.errors import Problem, ServiceMapError
 from mapping.inputs.postcodes import lookup_postcodes
-from mapping.inputs.record import ServiceRecord
+from mapping.inputs.record import ServiceRecord, rule_confidence
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, SourceError, Sources, locate_sources
 from mapping.inputs.vocabulary import (
     CATEGORIES,
+    CONFIDENCE_LEVELS,
     CRIME_TYPES,
     LANCASHIRE,
     LOCATION_PRECISIONS,
@@ -67,6 +68,7 @@ __all__ = [
     "CAPACITY_FIELDS",
     "CATEGORIES",
     "COLUMNS",
+    "CONFIDENCE_LEVELS",
     "CRIME_TYPES",
     "LANCASHIRE",
     "LANCASHIRE_LAD_CODES",
@@ -113,12 +115,15 @@ COLUMNS: tuple[str, ...] = (
     "capacity_family_places_source",
     "advocate_fte",
     "advocate_fte_source",
+    "confidence",
 )
-#: Columns a register may leave out of its header (known capacity and its source).
+#: Columns a register may leave out of its header: known capacity and its source, and
+#: ``confidence`` (validated row by row when present, derived from the rule when not).
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     "capacity_family_places_source",
     "advocate_fte",
     "advocate_fte_source",
+    "confidence",
 )
 #: Categories whose staff are advocates, the only ones that may carry ``advocate_fte``.
 ADVOCATE_CATEGORIES: tuple[str, ...] = (
@@ -249,7 +254,7 @@ def _parse(
     missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL_COLUMNS]
     if missing:
         parsed.add(0, "-", f"missing column(s): {', '.join(missing)}")
-    if len(missing) == len(COLUMNS):
+    if len(missing) == len(COLUMNS) - len(OPTIONAL_COLUMNS):
         return parsed  # not a register at all: row checks would only add noise
     if len(rows) == 1 and not parsed.problems:
         parsed.add(0, "-", "no records after the header line")
@@ -352,6 +357,32 @@ def _check_records(parsed: _Parsed, today: date) -> None:
             if not lat0 <= rec.lat <= lat1:  # type: ignore[operator]
                 add(line, "lat", f"point outside the register extent (lat {lat0}…{lat1})")
         _check_capacity(line, rec, ok, add)
+        _check_confidence(line, rec, ok, add)
+
+
+def _check_confidence(line: int, rec: ServiceRecord, ok: Any, add: Any) -> None:
+    """A recorded confidence may not exceed the rule's, nor fall below it without a reason."""
+    if rec.confidence is None or not ok("location_precision", "hours_basis"):
+        return
+    ceiling = rule_confidence(rec.location_precision, rec.hours_basis)
+    level = CONFIDENCE_LEVELS.index
+    if level(rec.confidence) < level(ceiling):
+        add(
+            line,
+            "confidence",
+            f"confidence {rec.confidence!r} is above what the rule allows ({ceiling!r}: "
+            "high needs a published postcode and published hours; a town-level "
+            "location or assumed hours is low)",
+        )
+    elif level(rec.confidence) > level(ceiling) and not re.search(
+        r"confidence|CONFLICT", rec.notes or ""
+    ):
+        add(
+            line,
+            "confidence",
+            f"confidence {rec.confidence!r} is below the rule's {ceiling!r}: say why "
+            "in notes (mention 'confidence' or 'CONFLICT')",
+        )
 
 
 def _check_capacity(line: int, rec: ServiceRecord, ok: Any, add: Any) -> None:
@@ -502,7 +533,9 @@ def load_register(
         service, else the district (e.g.
         ``"Greater Manchester"``) or, for national lines, the areas served. The
         geometry is a Point for located records and ``None`` for confidential and
-        location-less ones.
+        location-less ones. ``confidence`` is the recorded level, or the one
+        :func:`~mapping.inputs.record.rule_confidence` gives when the cell or the column
+        is empty.
 
     Raises
     ------
@@ -526,6 +559,8 @@ def load_register(
         if rec.confidential:
             row.update(lat=None, lon=None, postcode=None, address=None)
         row["provider_area"] = _provider_area(rec.district, rec.areas_served or ())
+        if rec.confidence is None:
+            row["confidence"] = rule_confidence(rec.location_precision, rec.hours_basis)
         rows.append(row)
         geometry.append(
             Point(*to_27700(rec.lon, rec.lat))

@@ -31,7 +31,11 @@ CATEGORIES: tuple[str, ...] = (
     "police_victim_care",
     "multi_crime_hub",
     "helpline",
+    "womens_centre",
 )
+#: ``confidence`` levels, firmest first (rule in data/README.md and
+#: :func:`mapping.inputs.record.rule_confidence`).
+CONFIDENCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
 
 
 #: ``location_precision``: what the point stands for (``district``: confidential, no

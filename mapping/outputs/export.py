@@ -376,6 +376,7 @@ def _collect(
 ) -> tuple[list[PackTable], ExportContext, dict[str, Any]]:
     """Compute every table and the facts the README, report and manifest repeat."""
     from mapping import geography
+    from mapping.inputs.record import rule_confidence
     from mapping.inputs.register import public_view
 
     notes: list[str] = []
@@ -420,12 +421,21 @@ def _collect(
     register = public_view(study.effective_register())
     assert_public(register)
     services_table = pd.DataFrame(register.drop(columns=register.geometry.name))
+    # Every row says how firm it is; what-if sites carry no recorded confidence.
+    derived = [
+        rule_confidence(p, b)
+        for p, b in zip(
+            services_table["location_precision"], services_table["hours_basis"], strict=True
+        )
+    ]
+    recorded = services_table.get("confidence", pd.Series(pd.NA, index=services_table.index))
+    services_table["confidence"] = recorded.where(recorded.notna(), derived)
     tables.append(
         PackTable(
             "services",
             "services",
             "Services register (public view: confidential services have no address, "
-            "postcode or coordinates)",
+            "postcode or coordinates); confidence high/medium/low per data/README.md",
             services_table,
         )
     )

@@ -90,6 +90,7 @@ CATEGORY_LABELS: dict[str, str] = {
     "police_victim_care": "Police victim care",
     "multi_crime_hub": "Multi-crime hub",
     "helpline": "Helpline",
+    "womens_centre": "Women's centre",
 }
 
 #: Fill of areas whose population has no eligible open service within reach.
@@ -624,6 +625,7 @@ def _popup_html(row: pd.Series) -> str:
         + field("Category", CATEGORY_LABELS.get(str(row.get("category")), row.get("category")))
         + field("Hours", row.get("opening_hours"))
         + field("Hours basis", row.get("hours_basis"))
+        + field("Confidence", _confidence_text(row))
         + field("Ages", ages)
         + field("Sexes", row.get("sexes"))
         + field("Crime types", row.get("crime_types"))
@@ -631,6 +633,19 @@ def _popup_html(row: pd.Series) -> str:
         + field("Verified on", row.get("verified_on"))
         + "</div>"
     )
+
+
+def _confidence_text(row: pd.Series) -> str | None:
+    """The record's confidence (data/README.md rule) and what lowers it."""
+    level = row.get("confidence")
+    if not isinstance(level, str) or not level:
+        return None
+    reasons = []
+    if not str(row.get("hours_basis") or "").startswith("published:"):
+        reasons.append("assumed hours")
+    if row.get("location_precision") == "town":
+        reasons.append("located only to a town, about 1 km")
+    return f"{level} ({'; '.join(reasons)})" if reasons else level
 
 
 def _age_text(min_age: object, max_age: object) -> str:

@@ -122,6 +122,20 @@ def software() -> list[tuple[str, str]]:
     return rows
 
 
+def evidence_note(study: CoverageModel) -> str:
+    """How firm the register behind the figures is, in one sentence for the README."""
+    from mapping.inputs.evidence import evidence_basis
+
+    register = study.effective_register()
+    every = evidence_basis(register)
+    sarcs = evidence_basis(register, ["sarc"], located_only=True)
+    return (
+        f"The register has {every.records} records, {every.assumed_hours} with assumed hours "
+        f"and {every.town_level} located only to a town; the SARC figures are "
+        f"{sarcs.caption()}."
+    )
+
+
 def method_notes(study: CoverageModel, bands: dict[str, str | None]) -> list[str]:
     meta = getattr(study.engine.network, "meta", {}) or {}
     model = meta.get("model", study.network_source)
@@ -136,7 +150,9 @@ def method_notes(study: CoverageModel, bands: dict[str, str | None]) -> list[str
         "Opening hours: a service counts only if its register hours (OpenStreetMap "
         "opening_hours syntax) say it is open at the slot; 'unknown' counts as closed. "
         "The register's hours_basis column says which hours are published and which "
-        "are assumed.",
+        "are assumed. Its confidence column grades each record: high for a published "
+        "postcode and published hours, low for assumed hours or a town-level location "
+        f"(about 1 km), medium otherwise. {evidence_note(study)}",
         "Eligibility: a service counts for a Census age band when its age range overlaps "
         f"the band. Categories weighted by an age band: {banded}; the others count "
         "everybody and filter no ages.",
