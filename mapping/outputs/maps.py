@@ -28,10 +28,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from folium.plugins import MarkerCluster
 from folium.utilities import JsCode
 
 from mapping import ATTRIBUTION
+from mapping.errors import ServiceMapError
+from mapping.inputs.hours import is_open
+from mapping.outputs import markers
+from mapping.outputs.basemap import OfflineBasemap, TilesOrOfflineBase, default_basemap
+from mapping.outputs.map_assets import OfflineMap, OfflineMarkerCluster
 from mapping.study_area import MAP_CRS
 
 __all__ = [
@@ -107,7 +111,6 @@ DIFFERENCE_COLOURS: tuple[str, ...] = (
     "#542788",
 )
 
-_TILES = "OpenStreetMap"
 _LANCASHIRE_CENTRE = (53.85, -2.6)
 #: [[south, west], [north, east]] of the 14 council areas, to open the map on them.
 _LANCASHIRE_BOUNDS = [[53.48, -3.09], [54.24, -2.04]]
@@ -120,16 +123,22 @@ def _attribution() -> str:
     return " | ".join(html.escape(line) for line in ATTRIBUTION)
 
 
-def base_map(zoom_start: int = 9) -> folium.Map:
-    """Return an empty map of Lancashire, carrying the data attribution."""
-    fmap = folium.Map(
+def base_map(zoom_start: int = 9, basemap: OfflineBasemap | None = None) -> folium.Map:
+    """Return an empty map of Lancashire, carrying the data attribution.
+
+    The map needs no internet: its scripts come from installed packages
+    (:mod:`mapping.outputs.map_assets`), and online tiles are drawn above an offline
+    basemap (``basemap``, default: :func:`mapping.outputs.basemap.default_basemap`), so
+    it is never blank when the tiles cannot be reached.
+    """
+    fmap = OfflineMap(
         location=_LANCASHIRE_CENTRE,
         zoom_start=zoom_start,
         tiles=None,
         control_scale=True,
         prefer_canvas=True,
     )
-    folium.TileLayer(_TILES, name="Base map", control=False).add_to(fmap)
+    TilesOrOfflineBase(basemap if basemap is not None else default_basemap()).add_to(fmap)
     fmap.fit_bounds(_LANCASHIRE_BOUNDS)
     # The OS, Royal Mail and ONS attribution travels with every map we draw.
     fmap.get_root().html.add_child(
@@ -313,6 +322,11 @@ def _missing(value: object) -> bool:
         return False
 
 
+def _escaped(values: pd.Series) -> pd.Series:
+    """Text for a tooltip field: folium's ``GeoJsonTooltip`` inserts values as HTML."""
+    return values.map(lambda v: v if _missing(v) else html.escape(str(v)))
+
+
 # ---- layers ---------------------------------------------------------------------------
 
 
@@ -346,6 +360,7 @@ def add_council_areas(
     """
     layer = folium.FeatureGroup(name="Council areas", show=True)
     shown = areas[["lad_code", "lad_name", "geometry"]].to_crs(MAP_CRS)
+    shown["lad_name"] = _escaped(shown["lad_name"])
     fields, aliases = ["lad_name"], ["Council area"]
     if figures is not None:
         table = figures.set_index("area_code")
@@ -389,6 +404,8 @@ def add_area_labels(fmap: folium.Map, areas: gpd.GeoDataFrame) -> folium.Feature
     layer = folium.FeatureGroup(name="Council-area names", show=True)
     points = areas[["lad_name", "geometry"]].copy()
     points["geometry"] = points.geometry.representative_point()
+    # The browser puts the name in as HTML.
+    points["lad_name"] = _escaped(points["lad_name"])
     # One layer whose markers get their text in the browser: a marker per area built in
     # Python would cost the page ~0.1 s of rendering for 14 labels.
     folium.GeoJson(
@@ -457,7 +474,7 @@ def add_minutes_choropleth(
     shown["colour"] = [
         NO_DATA_COLOUR if _missing(m) else colours[_class_of(float(m), breaks)] for m in mean
     ]
-    shown["t_area"] = shown[name_column].astype(str) + " (" + code.astype(str) + ")"
+    shown["t_area"] = _escaped(shown[name_column].astype(str) + " (" + code.astype(str) + ")")
     shown["t_mean"] = mean.map(_fmt_minutes)
     shown["t_median"] = code.map(figures["median_minutes"]).map(_fmt_minutes)
     shown["t_within"] = code.map(figures[within]).map(_fmt_share) if within in figures else "–"
@@ -465,13 +482,14 @@ def add_minutes_choropleth(
     names = dict(service_names or {})
     nearest = code.map(figures["nearest_service"])
     shown["t_nearest"] = [
-        "none open" if _missing(s) else names.get(str(s), str(s)) for s in nearest
+        "none open" if _missing(s) else html.escape(names.get(str(s), str(s))) for s in nearest
     ]
     provider = code.map(figures["nearest_provider_area"])
-    shown["t_provider"] = ["–" if _missing(p) else str(p) for p in provider]
+    shown["t_provider"] = ["–" if _missing(p) else html.escape(str(p)) for p in provider]
     fields = ["t_area"]
     aliases = ["Area"]
     if "lad_name" in shown:
+        shown["lad_name"] = _escaped(shown["lad_name"])
         fields.append("lad_name")
         aliases.append("Council area")
     fields += ["t_mean", "t_median", "t_within", "t_eligible", "t_nearest", "t_provider"]
@@ -547,7 +565,7 @@ def add_difference_choropleth(
         else DIFFERENCE_COLOURS[_class_of(float(v), (-math.inf, *DIFFERENCE_BREAKS))]
         for v in saved
     ]
-    shown["t_area"] = shown[name_column].astype(str) + " (" + code.astype(str) + ")"
+    shown["t_area"] = _escaped(shown[name_column].astype(str) + " (" + code.astype(str) + ")")
     shown["t_base"] = code.map(figures["baseline_mean_minutes"]).map(_fmt_minutes)
     shown["t_scen"] = code.map(figures["scenario_mean_minutes"]).map(_fmt_minutes)
     shown["t_saved"] = saved.map(lambda v: "–" if _missing(v) else f"{float(v):+.1f} min")
@@ -650,6 +668,34 @@ def _public_points(services: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return shown.to_crs(MAP_CRS)
 
 
+def _open_now(row: pd.Series, at: str | None) -> bool | None:
+    """Whether a service is open at ``at`` (``None``: no time given).
+
+    Like the travel engine, a service without stated hours or with hours that cannot be
+    read is never counted as open.
+    """
+    if at is None:
+        return None
+    expr = row.get("opening_hours")
+    if not isinstance(expr, str) or not expr.strip():
+        return False
+    try:
+        return is_open(expr, at)
+    except ServiceMapError:
+        return False
+
+
+def _siteless(services: pd.DataFrame, categories: Iterable[str] | None) -> pd.DataFrame:
+    """Public records without a site (telephone lines, county-wide services)."""
+    rows = services[~services["confidential"].astype(bool)]
+    if categories is not None:
+        rows = rows[rows["category"].isin(list(categories))]
+    geometry = rows.geometry if isinstance(rows, gpd.GeoDataFrame) else None
+    if geometry is None:
+        return rows
+    return rows[geometry.isna() | geometry.is_empty]
+
+
 def add_services(
     fmap: folium.Map,
     services: gpd.GeoDataFrame,
@@ -658,11 +704,14 @@ def add_services(
     *,
     name: str = "Services",
     show: bool = True,
+    open_at: str | None = None,
+    when: str = "",
 ) -> folium.FeatureGroup:
-    """Draw located, non-confidential services as markers styled by category.
+    """Draw located, non-confidential services as badges coloured by category.
 
     Confidential records and records without a point are skipped here by rule, whatever
-    the caller passes in: they are shown by :func:`add_confidential_districts`.
+    the caller passes in: they are shown by :func:`add_confidential_districts`, and the
+    map's key counts the records without a site.
 
     Parameters
     ----------
@@ -678,22 +727,78 @@ def add_services(
         Layer name (one layer per category lets the user switch categories on and off).
     show
         Whether the layer is switched on.
+    open_at
+        The time shown (anything :func:`mapping.hours.parse_when` reads, e.g.
+        ``"Sat 02:00"``): services closed then are drawn hollow, open ones filled, and
+        the key says which is which. ``None``: every badge filled, no open/closed key.
+    when
+        Words for that time in the key and tooltips (default: ``open_at``).
     """
-    layer = folium.FeatureGroup(name=name, show=show)
-    target: folium.map.Layer = MarkerCluster(name=name).add_to(layer) if cluster else layer
+    layer = folium.FeatureGroup(name=html.escape(name), show=show)
+    target: folium.map.Layer = (
+        OfflineMarkerCluster(name=html.escape(name)).add_to(layer) if cluster else layer
+    )
     shown = _public_points(services)
     if categories is not None:
         shown = shown[shown["category"].isin(list(categories))]
+    when = when or (open_at or "")
+    states = []
     for _, row in shown.iterrows():
-        colour, icon = CATEGORY_STYLE.get(row["category"], ("gray", "info-sign"))
+        colour, _ = CATEGORY_STYLE.get(row["category"], ("gray", ""))
+        state = _open_now(row, open_at)
+        states.append(state)
+        status = "" if state is None else (f" (open {when})" if state else f" (closed {when})")
         folium.Marker(
             location=(row.geometry.y, row.geometry.x),
-            tooltip=html.escape(str(row["name"])),
-            popup=folium.Popup(_popup_html(row), max_width=320),
-            icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
+            tooltip=html.escape(f"{row['name']}{status}"),
+            popup=folium.Popup(
+                (f"<b>{html.escape(status.strip(' ()').capitalize())}</b><br>" if status else "")
+                + _popup_html(row),
+                max_width=320,
+            ),
+            icon=markers.service_icon(colour, is_open=state is not False),
         ).add_to(target)
     layer.add_to(fmap)
+    fmap.get_root().header.add_child(markers.marker_css(), name="marker_css")
+    _add_services_key(fmap, services, categories, states, open_at is not None, when)
     return layer
+
+
+def _add_services_key(
+    fmap: folium.Map,
+    services: pd.DataFrame,
+    categories: Iterable[str] | None,
+    states: Sequence[bool | None],
+    timed: bool,
+    when: str,
+) -> None:
+    """The services' key: open and closed badges, and the records without a site."""
+    chosen = list(categories) if categories is not None else None
+    colour = "gray"
+    if chosen is not None and len(chosen) == 1:
+        colour = CATEGORY_STYLE.get(chosen[0], ("gray", ""))[0]
+    rows: list[tuple[str, str]] = []
+    if timed:
+        n_open = sum(1 for s in states if s)
+        rows.append((markers.badge_swatch(colour, is_open=True), f"open {when} ({n_open})".strip()))
+        rows.append(
+            (
+                markers.badge_swatch(colour, is_open=False),
+                f"closed {when} ({len(states) - n_open})".strip(),
+            )
+        )
+    siteless = _siteless(services, chosen)
+    note = ""
+    if len(siteless):
+        note = (
+            f"{len(siteless)} without a site (telephone or county-wide service): not on the "
+            "map, and no drive time"
+        )
+    if rows or note:
+        title = "Services"
+        if chosen is not None and len(chosen) == 1:
+            title = CATEGORY_LABELS.get(chosen[0], chosen[0]).split(" (")[0]
+        markers.KeyControl(markers.key_html(title, rows, note), "bottomleft").add_to(fmap)
 
 
 def add_scenario_sites(
@@ -713,11 +818,11 @@ def add_scenario_sites(
     layer = folium.FeatureGroup(name="Scenario changes", show=True)
     points = _public_points(register).set_index("id", drop=False)
     groups = (
-        (added, "green", "star", "Added (what-if)"),
-        (closed, "black", "times", "Closed"),
-        (changed, "orange", "clock-o", "New opening hours"),
+        (added, "green", "★", "Added (what-if)"),
+        (closed, "black", "✕", "Closed"),
+        (changed, "orange", "◷", "New opening hours"),
     )
-    for ids, colour, icon, label in groups:
+    for ids, colour, symbol, label in groups:
         for sid in ids:
             if sid not in points.index:
                 continue
@@ -730,10 +835,11 @@ def add_scenario_sites(
                 popup=folium.Popup(
                     f"<b>{html.escape(label)}</b><br>" + _popup_html(row), max_width=320
                 ),
-                icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
+                icon=markers.symbol_icon(colour, symbol),
                 z_index_offset=1000,
             ).add_to(layer)
     layer.add_to(fmap)
+    fmap.get_root().header.add_child(markers.marker_css(), name="marker_css")
     return layer
 
 
@@ -742,9 +848,10 @@ def add_point_marker(fmap: folium.Map, lat: float, lon: float, label: str) -> fo
     marker = folium.Marker(
         location=(lat, lon),
         tooltip=html.escape(label),
-        icon=folium.Icon(color="lightgreen", icon="map-pin", prefix="fa"),
+        icon=markers.symbol_icon("lightgreen", "+"),
     )
     marker.add_to(fmap)
+    fmap.get_root().header.add_child(markers.marker_css(), name="marker_css")
     return marker
 
 
@@ -766,6 +873,7 @@ def add_confidential_districts(
     shaded = areas[["lad_code", "lad_name", "geometry"]].copy()
     shaded["confidential_services"] = shaded["lad_code"].map(counts).fillna(0).astype(int)
     shaded = shaded[shaded["confidential_services"] > 0].to_crs(MAP_CRS)
+    shaded["lad_name"] = _escaped(shaded["lad_name"])
     layer = folium.FeatureGroup(name="Refuges and safe houses (district level)", show=show)
     folium.GeoJson(
         shaded,
@@ -782,6 +890,14 @@ def add_confidential_districts(
         ),
     ).add_to(layer)
     layer.add_to(fmap)
+    label = (
+        f"Council area with refuges or safe houses ({int(counts.sum())} in all; count in the "
+        "tooltip, addresses withheld)"
+    )
+    if not show:
+        label += ": switch on in the layer list"
+    rows = [(markers.swatch("rgba(86,180,233,0.45)", "#0072B2", dashed=True), label)]
+    markers.KeyControl(markers.key_html("Refuges and safe houses", rows), "bottomleft").add_to(fmap)
     return layer
 
 
