@@ -13,6 +13,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import offline_browser
 import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
@@ -656,3 +657,27 @@ def test_export_rejects_unknown_parameters(study: Study, tmp_path: Path) -> None
     with pytest.raises(ServiceMapError):
         export_all(study, tmp_path / "x", slots=("Funday 25:00",))
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.skipif(not offline_browser.CHROMIUM.exists(), reason=offline_browser.SKIP_REASON)
+def test_html_report_draws_its_map_from_a_file_with_no_network(out: Path) -> None:
+    """report.html opened as a file, every non-local request blocked: the map draws."""
+    artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with offline_browser.offline_page({"width": 1300, "height": 1400}) as (page, blocked):
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto((out / "report.html").as_uri())
+        frame = page.frame_locator("iframe.map")
+        frame.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)
+        seen = offline_browser.drawn(page.frames[1])
+        page.screenshot(path=str(artifacts / "report_offline.png"), full_page=False)
+    assert errors == []
+    # The LSOA shading of the headline slot and the council areas, drawn on the canvas.
+    assert seen["polygons"] > 900
+    assert seen["pixels"] > 50_000
+    assert seen["fallback"] == 0  # the "map could not be drawn" message was removed
+    assert seen["note"].startswith("Basemap: offline")
+    # Only the map tiles were asked of the network: every script and style is in the file.
+    assert blocked and offline_browser.only_tiles(blocked) == []

@@ -203,6 +203,8 @@ def remote_assets(fmap: folium.Map) -> list[str]:
         for name, url in assets:
             if not str(url).startswith("data:"):
                 problems.append(f"{kind} loads {name} from {url}")
+        if isinstance(element, folium.Popup):
+            problems.append(f"{kind} needs jQuery (use mapping.outputs.markers.HtmlPopup)")
         if isinstance(element, folium.Icon):
             problems.append(f"{kind} needs Leaflet.awesome-markers and Font Awesome")
         if isinstance(element, branca.colormap.ColorMap):

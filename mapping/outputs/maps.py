@@ -748,16 +748,15 @@ def add_services(
         state = _open_now(row, open_at)
         states.append(state)
         status = "" if state is None else (f" (open {when})" if state else f" (closed {when})")
-        folium.Marker(
+        marker = folium.Marker(
             location=(row.geometry.y, row.geometry.x),
             tooltip=html.escape(f"{row['name']}{status}"),
-            popup=folium.Popup(
-                (f"<b>{html.escape(status.strip(' ()').capitalize())}</b><br>" if status else "")
-                + _popup_html(row),
-                max_width=320,
-            ),
             icon=markers.service_icon(colour, is_open=state is not False),
         ).add_to(target)
+        headline = html.escape(status.strip(" ()").capitalize())
+        markers.HtmlPopup((f"<b>{headline}</b><br>" if status else "") + _popup_html(row)).add_to(
+            marker
+        )
     layer.add_to(fmap)
     fmap.get_root().header.add_child(markers.marker_css(), name="marker_css")
     _add_services_key(fmap, services, categories, states, open_at is not None, when)
@@ -829,15 +828,13 @@ def add_scenario_sites(
             row = points.loc[sid]
             if isinstance(row, pd.DataFrame):
                 row = row.iloc[0]
-            folium.Marker(
+            marker = folium.Marker(
                 location=(row.geometry.y, row.geometry.x),
                 tooltip=html.escape(f"{label}: {row['name']}"),
-                popup=folium.Popup(
-                    f"<b>{html.escape(label)}</b><br>" + _popup_html(row), max_width=320
-                ),
                 icon=markers.symbol_icon(colour, symbol),
                 z_index_offset=1000,
             ).add_to(layer)
+            markers.HtmlPopup(f"<b>{html.escape(label)}</b><br>" + _popup_html(row)).add_to(marker)
     layer.add_to(fmap)
     fmap.get_root().header.add_child(markers.marker_css(), name="marker_css")
     return layer

@@ -25,6 +25,7 @@ from mapping.outputs.map_assets import figure_of
 
 __all__ = [
     "MARKER_COLOURS",
+    "HtmlPopup",
     "KeyControl",
     "badge_swatch",
     "key_html",
@@ -127,6 +128,32 @@ def badge_swatch(colour_name: str, *, is_open: bool) -> str:
     """A service badge for a key row."""
     colour = MARKER_COLOURS.get(colour_name, MARKER_COLOURS["gray"])
     return _badge(colour, is_open=is_open).replace("<div", "<span").replace("</div>", "</span>")
+
+
+class HtmlPopup(MacroElement):
+    """A popup on its parent marker, without jQuery (folium's ``Popup`` needs it).
+
+    Parameters
+    ----------
+    content
+        The popup's HTML (every register or user text in it already escaped).
+    max_width
+        Widest the popup may be, in pixels.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.bindPopup({{ this.content_js }}, {maxWidth: {{ this.max_width }}});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, content: str, max_width: int = 320) -> None:
+        super().__init__()
+        self._name = "HtmlPopup"
+        self.max_width = int(max_width)
+        self.content_js = json.dumps(content).replace("</", "<\\/")
 
 
 class KeyControl(MacroElement):

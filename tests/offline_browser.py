@@ -1,0 +1,101 @@
+"""Debian's Chromium, driven by Playwright, with every non-local request blocked.
+
+Shared by the browser tests (``test_browser.py``, ``test_export.py``). Nothing is served
+in place of a blocked request: the pages must draw from what the app or the file itself
+holds. Blocked requests are recorded, so a test can check that only map tiles (which the
+map expects to miss offline) were asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SKIP_REASON = "/usr/bin/chromium is not installed (apt-get install chromium; .ci/run does)"
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+def is_local(url: str) -> bool:
+    """Whether a request stays on this machine (the app's server, a file, inline data)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("file", "data", "blob", "about"):
+        return True
+    return parts.hostname in LOCAL_HOSTS
+
+
+@contextmanager
+def offline_page(viewport: dict[str, int]) -> Iterator[tuple[Any, list[str]]]:
+    """A Chromium page whose non-local requests are aborted, and the list of them."""
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+
+    def block(route: Any) -> None:
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = browser.new_context(viewport=viewport)
+            context.route("**/*", block)
+            yield context.new_page(), blocked
+        finally:
+            browser.close()
+
+
+#: In a frame holding a Leaflet map: polygons drawn (projected into the view by the
+#: renderer) and non-blank pixels of the overlay canvas.
+_DRAWN = """() => {
+  // Folium names its map map_<id>; streamlit-folium also sets window.map.
+  const map = window.map || Object.keys(window).filter((k) => k.startsWith('map_'))
+    .map((k) => window[k]).find((v) => v instanceof L.Map);
+  let polygons = 0;
+  const seen = new Set();
+  const visit = (layer) => {
+    if (seen.has(layer)) return;
+    seen.add(layer);
+    if (layer instanceof L.Polygon && layer._parts && layer._parts.length) polygons += 1;
+    if (layer.eachLayer) layer.eachLayer(visit);
+  };
+  map.eachLayer(visit);
+  let pixels = 0;
+  document.querySelectorAll('.leaflet-overlay-pane canvas').forEach((canvas) => {
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) pixels += 1;
+  });
+  const note = document.querySelector('.basemap-note');
+  return {polygons: polygons, pixels: pixels, note: note ? note.textContent : null,
+          fallback: document.querySelectorAll('.map-fallback').length};
+}"""
+
+
+def drawn(frame: Any) -> dict[str, Any]:
+    """What the Leaflet map in ``frame`` has drawn (see ``_DRAWN``)."""
+    frame.wait_for_function("() => window.L !== undefined", timeout=60_000)
+    return dict(frame.evaluate(_DRAWN))
+
+
+def only_tiles(blocked: list[str]) -> list[str]:
+    """The blocked requests that were not map tiles (scripts, styles, fonts...)."""
+    return [url for url in blocked if urlsplit(url).hostname != "tile.openstreetmap.org"]
