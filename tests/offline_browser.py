@@ -2,8 +2,9 @@
 
 Shared by the browser tests (``test_browser.py``, ``test_export.py``). Nothing is served
 in place of a blocked request: the pages must draw from what the app or the file itself
-holds. Blocked requests are recorded, so a test can check that only map tiles (which the
-map expects to miss offline) were asked for.
+holds. Blocked requests are recorded with their kind, so a test can check that no
+script, stylesheet or font was asked of the network, and that a map asked only for its
+tiles (which it expects to miss offline).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ CHROMIUM_ARGS = [
 ]
 SKIP_REASON = "/usr/bin/chromium is not installed (apt-get install chromium; .ci/run does)"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+TILE_HOST = "tile.openstreetmap.org"
+#: Request kinds without which a page or its map would not work.
+NEEDED_KINDS = ("script", "stylesheet", "font", "xhr", "fetch", "document", "websocket")
 
 
 def is_local(url: str) -> bool:
@@ -38,18 +42,18 @@ def is_local(url: str) -> bool:
 
 
 @contextmanager
-def offline_page(viewport: dict[str, int]) -> Iterator[tuple[Any, list[str]]]:
-    """A Chromium page whose non-local requests are aborted, and the list of them."""
+def offline_page(viewport: dict[str, int]) -> Iterator[tuple[Any, list[tuple[str, str]]]]:
+    """A Chromium page whose non-local requests are aborted, and ``(kind, url)`` of each."""
     from playwright.sync_api import sync_playwright
 
-    blocked: list[str] = []
+    blocked: list[tuple[str, str]] = []
 
     def block(route: Any) -> None:
         url = route.request.url
         if is_local(url):
             route.continue_()
         else:
-            blocked.append(url)
+            blocked.append((route.request.resource_type, url))
             route.abort()
 
     with sync_playwright() as playwright:
@@ -96,6 +100,11 @@ def drawn(frame: Any) -> dict[str, Any]:
     return dict(frame.evaluate(_DRAWN))
 
 
-def only_tiles(blocked: list[str]) -> list[str]:
-    """The blocked requests that were not map tiles (scripts, styles, fonts...)."""
-    return [url for url in blocked if urlsplit(url).hostname != "tile.openstreetmap.org"]
+def not_tiles(blocked: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The blocked requests that were not map tiles."""
+    return [(kind, url) for kind, url in blocked if urlsplit(url).hostname != TILE_HOST]
+
+
+def code_or_styles(blocked: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The blocked requests for scripts, stylesheets, fonts or data (what a page needs)."""
+    return [(kind, url) for kind, url in blocked if kind in NEEDED_KINDS]
