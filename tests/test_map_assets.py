@@ -14,9 +14,10 @@ from branca.colormap import StepColormap
 from folium.plugins import MarkerCluster
 from shapely.geometry import LineString, Point, box
 
-from mapping import geography, maps, services
-from mapping.hours import is_open
-from mapping.outputs import basemap, map_assets, markers
+from mapping import geography
+from mapping.inputs import register as services
+from mapping.inputs.hours import is_open
+from mapping.outputs import basemap, map_assets, maps, markers
 from mapping.outputs.captions import service_caption
 
 EVIL = '<img src=x onerror="alert(1)">'
