@@ -35,7 +35,7 @@ from mapping.errors import ServiceMapError
 from mapping.inputs.hours import is_open
 from mapping.outputs import markers
 from mapping.outputs.basemap import OfflineBasemap, TilesOrOfflineBase, default_basemap
-from mapping.outputs.map_assets import OfflineMap, OfflineMarkerCluster
+from mapping.outputs.map_assets import OfflineMap, OfflineMarkerCluster, figure_of
 from mapping.study_area import MAP_CRS
 
 __all__ = [
@@ -758,7 +758,7 @@ def add_services(
             marker
         )
     layer.add_to(fmap)
-    fmap.get_root().header.add_child(markers.marker_css(), name="marker_css")
+    figure_of(fmap).header.add_child(markers.marker_css(), name="marker_css")
     _add_services_key(fmap, services, categories, states, open_at is not None, when)
     return layer
 
@@ -836,7 +836,7 @@ def add_scenario_sites(
             ).add_to(layer)
             markers.HtmlPopup(f"<b>{html.escape(label)}</b><br>" + _popup_html(row)).add_to(marker)
     layer.add_to(fmap)
-    fmap.get_root().header.add_child(markers.marker_css(), name="marker_css")
+    figure_of(fmap).header.add_child(markers.marker_css(), name="marker_css")
     return layer
 
 
@@ -848,7 +848,7 @@ def add_point_marker(fmap: folium.Map, lat: float, lon: float, label: str) -> fo
         icon=markers.symbol_icon("lightgreen", "+"),
     )
     marker.add_to(fmap)
-    fmap.get_root().header.add_child(markers.marker_css(), name="marker_css")
+    figure_of(fmap).header.add_child(markers.marker_css(), name="marker_css")
     return marker
 
 
