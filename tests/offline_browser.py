@@ -94,6 +94,17 @@ _DRAWN = """() => {
 }"""
 
 
+def wait_for_canvas(frame: Any, timeout_ms: int = 60_000) -> None:
+    """Wait until the map's overlay canvas has a size (polled by timer, not by frame:
+    Chromium may hold back animation frames in a frame that is not on screen)."""
+    frame.wait_for_function(
+        "() => { const c = document.querySelector('.leaflet-overlay-pane canvas');"
+        " return c !== null && c.width > 0 && c.height > 0; }",
+        polling=250,
+        timeout=timeout_ms,
+    )
+
+
 def drawn(frame: Any) -> dict[str, Any]:
     """What the Leaflet map in ``frame`` has drawn (see ``_DRAWN``)."""
     frame.wait_for_function("() => window.L !== undefined", timeout=60_000)
