@@ -36,7 +36,6 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from branca.element import MacroElement
 from jinja2 import Template
@@ -128,7 +127,7 @@ def build_basemap(
     land = shapely.union_all(council_areas.geometry.to_numpy()).simplify(50.0)
     land_4326 = gpd.GeoSeries([land], crs=council_areas.crs).to_crs(MAP_CRS).to_numpy()
     parts = ["council areas (ONS)"]
-    lines: list[gpd.GeoSeries] = []
+    lines: list[shapely.Geometry] = []
     kinds: list[str] = []
     for frame, kind, words in (
         (motorways, "motorway", "motorways (OS Open Roads)"),
@@ -136,15 +135,12 @@ def build_basemap(
     ):
         if frame is None or frame.empty:
             continue
-        shown = frame.geometry.simplify(30.0).to_crs(MAP_CRS)
-        lines.append(shown)
-        kinds += [kind] * len(shown)
+        # One merged multi-line per kind: a feature per link would triple the bytes.
+        merged = shapely.line_merge(shapely.union_all(frame.geometry.simplify(30.0).to_numpy()))
+        lines.append(gpd.GeoSeries([merged], crs=frame.crs).to_crs(MAP_CRS).iloc[0])
+        kinds.append(kind)
         parts.append(words)
-    roads = (
-        _rounded(pd.concat(lines, ignore_index=True).to_numpy())
-        if lines
-        else np.array([], dtype=object)
-    )
+    roads = _rounded(np.array(lines, dtype=object))
     places: list[list[object]] = []
     if wards is not None and not wards.empty:
         points = wards.geometry.representative_point().to_crs(MAP_CRS)
