@@ -14,6 +14,7 @@ from app import widgets
 from mapping.inputs.register import public_view
 from mapping.inputs.when import resolve_slot
 from mapping.outputs import maps
+from mapping.outputs.captions import service_caption
 from mapping.outputs.maps import CATEGORY_LABELS
 
 
@@ -99,7 +100,15 @@ def render() -> None:
     # Refuge shading would hide the choropleth: on for refuges only, else in the layer list.
     maps.add_confidential_districts(fmap, areas, register, show=category == "refuge")
     # Only the chosen category's sites: every extra marker costs render time.
-    maps.add_services(fmap, register, categories=[category], name=f"Services: {label}", show=True)
+    maps.add_services(
+        fmap,
+        register,
+        categories=[category],
+        name=f"Services: {label}",
+        show=True,
+        open_at=resolve_slot(at).at,
+        when=app_state.describe_slot(at),
+    )
     maps.add_layer_control(fmap)
     st_folium(
         fmap,
@@ -114,11 +123,13 @@ def render() -> None:
     st.caption(
         f"Shading: population-weighted mean drive minutes per LSOA to the nearest {label} "
         f"open {app_state.describe_slot(at)} ({resolve_slot(at).at}) and open to "
-        f"{widgets.age_label(age_band).lower()}. Markers: {label} sites, including those "
-        f"outside Lancashire. {confidential} refuges and safe houses are confidential: they "
-        "appear only as a count per council area (layer 'Refuges and safe houses', and the "
-        "council-area tooltips), never as a point. Minutes are modelled drive times on "
-        f"the {study.network_source} road network. " + widgets.evidence_caption(category)
+        f"{widgets.age_label(age_band).lower()}. "
+        + service_caption(register, category, label, app_state.describe_slot(at))
+        + f" Sites outside Lancashire are drawn too. {confidential} refuges and safe houses "
+        "are confidential: they appear only as a count per council area (layer 'Refuges and "
+        "safe houses', and the council-area tooltips), never as a point. Minutes are "
+        f"modelled drive times on the {study.network_source} road network. "
+        + widgets.evidence_caption(category)
     )
     if category in ("refuge", "helpline"):
         st.info(

@@ -291,7 +291,12 @@ def _map(
     maps.add_council_areas(fmap, areas)
     maps.add_area_labels(fmap, areas)
     maps.add_services(
-        fmap, register, categories=[category], name=f"Services: {CATEGORY_LABELS[category]}"
+        fmap,
+        register,
+        categories=[category],
+        name=f"Services: {CATEGORY_LABELS[category]}",
+        open_at=resolve_slot(map_slot).at,
+        when=app_state.describe_slot(map_slot),
     )
     click = st.session_state.get(_CLICK)
     if click is not None:

@@ -7,13 +7,11 @@ service reaches the page or the map, opens every other page, and saves screensho
 under ``test-artifacts/`` (git-ignored).
 
 Offline browsers
-    The map component loads Leaflet and its plugins from public CDNs. Where there is no
-    internet (CI, this sandbox) the browser's requests to other hosts are answered
-    here: Leaflet, Leaflet.markercluster and jQuery from Debian's ``libjs-leaflet``,
-    ``libjs-leaflet.markercluster`` and ``libjs-jquery`` packages (``.ci/run`` installs
-    them with Chromium), a tiny stand-in for the awesome-markers
-    icons, and empty answers for everything else (tiles, fonts, Bootstrap). The app's
-    own page and map script are exactly what a user gets.
+    Every request to another host is blocked (``offline_browser.offline_page``), and
+    nothing is served in its place: the map's scripts come from the app itself
+    (``mapping.outputs.map_assets``), so the Map and Scenarios pages must draw their
+    polygons with no internet. Only map tiles may be asked for; the offline basemap
+    shows instead.
 
 Skipped, with the reason, only when ``/usr/bin/chromium`` is absent (``.ci/run``
 installs it, so CI runs this test).
@@ -32,6 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from offline_browser import CHROMIUM, SKIP_REASON, code_or_styles, drawn, not_tiles, offline_page
 
 from mapping.inputs.register import load_register
 from mapping.inputs.sources import SOURCES_ENV, locate_sources
@@ -39,39 +38,10 @@ from mapping.store import DATA_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-LEAFLET = Path("/usr/share/javascript/leaflet")
-JQUERY = Path("/usr/share/javascript/jquery/jquery.min.js")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 TIMEOUT_MS = 120_000
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="/usr/bin/chromium is not installed (apt-get install chromium; .ci/run does)",
-)
-
-# A stand-in for Leaflet.awesome-markers: folium's icons become small coloured dots.
-_AWESOME_STUB = """
-L.AwesomeMarkers = {icon: function (o) {
-  return L.divIcon({className: 'awesome-marker-stub', iconSize: [16, 16],
-    html: '<div style="width:12px;height:12px;border-radius:6px;border:2px solid #fff;'
-        + 'background:' + ((o && o.markerColor) || 'blue') + '"></div>'});
-}};
-"""
-_PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
-)
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 
 
 def _free_port() -> int:
@@ -136,38 +106,6 @@ def server(built_data: Path) -> Iterator[str]:
             proc.wait(timeout=15)
 
 
-def _offline_cdn(route: object) -> None:
-    """Answer the browser's requests to other hosts from local files or stubs."""
-    request = route.request  # type: ignore[attr-defined]
-    url = request.url.split("?")[0]
-    name = url.rsplit("/", 1)[-1]
-    local = {
-        "leaflet.js": LEAFLET / "leaflet.js",
-        "leaflet.css": LEAFLET / "leaflet.css",
-        "leaflet.markercluster.js": LEAFLET / "leaflet.markercluster.js",
-        "MarkerCluster.css": LEAFLET / "MarkerCluster.css",
-        "MarkerCluster.Default.css": LEAFLET / "MarkerCluster.Default.css",
-    }
-    if re.fullmatch(r"jquery[-.\d]*(\.min)?\.js", name):
-        local[name] = JQUERY
-    if name in local:
-        if not local[name].is_file():
-            route.continue_()  # type: ignore[attr-defined]  # no Debian copy: try the CDN
-            return
-        kind = "text/css" if name.endswith(".css") else "application/javascript"
-        route.fulfill(status=200, content_type=kind, body=local[name].read_bytes())  # type: ignore[attr-defined]
-    elif "awesome-markers" in url and url.endswith(".js"):
-        route.fulfill(status=200, content_type="application/javascript", body=_AWESOME_STUB)  # type: ignore[attr-defined]
-    elif url.endswith(".js"):
-        route.fulfill(status=200, content_type="application/javascript", body="")  # type: ignore[attr-defined]
-    elif url.endswith(".css"):
-        route.fulfill(status=200, content_type="text/css", body="")  # type: ignore[attr-defined]
-    elif url.endswith(".png"):
-        route.fulfill(status=200, content_type="image/png", body=_PNG_1PX)  # type: ignore[attr-defined]
-    else:
-        route.abort()  # type: ignore[attr-defined]
-
-
 def _headline(page: object) -> str:
     locator = page.get_by_text(re.compile(r"would travel outside the county"))  # type: ignore[attr-defined]
     locator.first.wait_for(timeout=TIMEOUT_MS)
@@ -188,6 +126,19 @@ def _wait_for_map(page: object) -> object:
     return frame
 
 
+def _assert_map_drawn(page: object, name: str) -> None:
+    """The map frame has a visible height and its polygons are drawn on the canvas."""
+    element = page.wait_for_selector(MAP_FRAME)  # type: ignore[attr-defined]
+    box = element.bounding_box()
+    assert box is not None and box["height"] > 300, f"{name}: map frame is {box}"
+    seen = drawn(element.content_frame())
+    # The 945 LSOAs (shaded) and the 14 council areas, projected and drawn.
+    assert seen["polygons"] >= 945, f"{name}: {seen}"
+    assert seen["pixels"] > 50_000, f"{name}: {seen}"
+    assert seen["fallback"] == 0, f"{name}: the 'map could not be drawn' message is shown"
+    assert seen["note"].startswith("Basemap: offline"), f"{name}: {seen}"
+
+
 def _marker_positions(page: object) -> list[tuple[float, float]]:
     """Every service marker on the Leaflet map (clustered ones included), as (lat, lon)."""
     element = page.wait_for_selector(MAP_FRAME)  # type: ignore[attr-defined]
@@ -205,8 +156,9 @@ def _marker_positions(page: object) -> list[tuple[float, float]]:
                   layer.getLayers().forEach(add);
                 } else if (layer instanceof L.Marker) {
                   const icon = layer.options.icon;
-                  // Council-area names are text markers at a point inside each area.
-                  if (icon && icon.options.className === 'area-label') return;
+                  // Council-area and ward names are text markers inside each area.
+                  const name = icon && icon.options.className;
+                  if (name === 'area-label' || name === 'offline-place') return;
                   const p = layer.getLatLng();
                   out.push([p.lat, p.lng]);
                 } else if (layer.eachLayer) {
@@ -221,8 +173,6 @@ def _marker_positions(page: object) -> list[tuple[float, float]]:
 
 
 def test_map_page_in_a_browser(server: str) -> None:
-    from playwright.sync_api import sync_playwright
-
     register = load_register()
     confidential = register[register["confidential"]]
     assert len(confidential) > 0
@@ -232,52 +182,49 @@ def test_map_page_in_a_browser(server: str) -> None:
     public = register[~register["confidential"] & register.geometry.notna()].to_crs(4326)
     public_points = {(round(p.y, 4), round(p.x, 4)) for p in public.geometry}
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1300})
-            page.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), _offline_cdn)
-            page.goto(server, timeout=TIMEOUT_MS)
+    with offline_page({"width": 1500, "height": 1300}) as (page, blocked):
+        page.goto(server, timeout=TIMEOUT_MS)
 
-            # The page opens on Saturday 02:00; start from weekday daytime as a user would.
-            _headline(page)
-            _choose_slot(page, "Weekday daytime (Tue 10:00)")
-            page.get_by_text(re.compile(r"^On a weekday at 10:00")).first.wait_for(
-                timeout=TIMEOUT_MS
-            )
-            weekday = _headline(page)
-            _wait_for_map(page)
-            page.screenshot(path=str(ARTIFACTS / "map_weekday_daytime.png"), full_page=True)
+        # The page opens on Saturday 02:00; start from weekday daytime as a user would.
+        _headline(page)
+        _choose_slot(page, "Weekday daytime (Tue 10:00)")
+        page.get_by_text(re.compile(r"^On a weekday at 10:00")).first.wait_for(timeout=TIMEOUT_MS)
+        weekday = _headline(page)
+        _wait_for_map(page)
+        page.screenshot(path=str(ARTIFACTS / "map_weekday_daytime.png"), full_page=True)
 
-            _choose_slot(page, "Weekend night (Sat 02:00)")
-            page.get_by_text(re.compile(r"^At Saturday 02:00")).first.wait_for(timeout=TIMEOUT_MS)
-            night = _headline(page)
-            assert weekday != night
-            assert re.search(r"^On a weekday at 10:00, \d+% of Lancashire", weekday)
-            assert re.search(r"^At Saturday 02:00, \d+% of Lancashire", night)
-            assert "(" in night and "on a weekday at 10:00" in night
-            frame = _wait_for_map(page)
-            # Let the component finish drawing the new map before reading it.
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(ARTIFACTS / "map_saturday_0200.png"), full_page=True)
+        _choose_slot(page, "Weekend night (Sat 02:00)")
+        page.get_by_text(re.compile(r"^At Saturday 02:00")).first.wait_for(timeout=TIMEOUT_MS)
+        night = _headline(page)
+        assert weekday != night
+        assert re.search(r"^On a weekday at 10:00, \d+% of Lancashire", weekday)
+        assert re.search(r"^At Saturday 02:00, \d+% of Lancashire", night)
+        assert "(" in night and "on a weekday at 10:00" in night
+        frame = _wait_for_map(page)
+        # Let the component finish drawing the new map before reading it.
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "map_saturday_0200.png"), full_page=True)
 
-            # No confidential record anywhere: not in the page, not in the map.
-            html_page = page.content()
-            html_map = page.wait_for_selector(MAP_FRAME).content_frame().content()
-            for _, record in confidential.iterrows():
-                for text in (record["id"], record["name"]):
-                    assert text not in html_page
-                    assert text not in html_map
-            markers = _marker_positions(page)
-            assert markers, "the SARC markers should be on the map"
-            for lat, lon in markers:
-                assert (round(lat, 4), round(lon, 4)) in public_points
-            assert frame.locator(".leaflet-container").count() == 1
+        # No confidential record anywhere: not in the page, not in the map.
+        html_page = page.content()
+        html_map = page.wait_for_selector(MAP_FRAME).content_frame().content()
+        for _, record in confidential.iterrows():
+            for text in (record["id"], record["name"]):
+                assert text not in html_page
+                assert text not in html_map
+        markers = _marker_positions(page)
+        assert markers, "the SARC markers should be on the map"
+        for lat, lon in markers:
+            assert (round(lat, 4), round(lon, 4)) in public_points
+        assert frame.locator(".leaflet-container").count() == 1
 
-        finally:
-            browser.close()
+        _assert_map_drawn(page, "Map page")
+        page.wait_for_selector(MAP_FRAME).screenshot(path=str(ARTIFACTS / "map_offline.png"))
+    # No script, stylesheet or font was asked of the network (nothing is served instead),
+    # and the map frame asked only for its tiles. (Streamlit's favicon for the page
+    # icon ":material/map:" is an image from a font host: it fails offline, harmlessly.)
+    assert code_or_styles(blocked) == []
+    assert [url for _, url in not_tiles(blocked) if "materialsymbols" not in url] == []
 
 
 #: Each page, and a text that shows it has drawn its main content.
@@ -292,37 +239,29 @@ PAGES = {
 
 
 def test_every_page_in_a_browser(server: str) -> None:
-    from playwright.sync_api import sync_playwright
+    # Tall enough that each page's charts and tables are in the screenshot.
+    with offline_page({"width": 1500, "height": 2400}) as (page, blocked):
+        for path, marker in PAGES.items():
+            page.goto(f"{server}/{path}", timeout=TIMEOUT_MS)
+            page.get_by_text(marker).first.wait_for(timeout=TIMEOUT_MS)
+            # Streamlit shows a spinner while a rerun is going; wait until it is done.
+            page.wait_for_function(
+                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                timeout=TIMEOUT_MS,
+            )
+            page.wait_for_timeout(1000)
+            assert page.locator("[data-testid='stException']").count() == 0, path
+            attribution = page.locator("[data-testid='stSidebar']").inner_text()
+            assert "Royal Mail" in attribution and "Contains OS data" in attribution
+            page.screenshot(path=str(ARTIFACTS / f"page_{path}.png"), full_page=True)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            # Tall enough that each page's charts and tables are in the screenshot.
-            page = browser.new_page(viewport={"width": 1500, "height": 2400})
-            page.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), _offline_cdn)
-            for path, marker in PAGES.items():
-                page.goto(f"{server}/{path}", timeout=TIMEOUT_MS)
-                page.get_by_text(marker).first.wait_for(timeout=TIMEOUT_MS)
-                # Streamlit shows a spinner while a rerun is going; wait until it is done.
-                page.wait_for_function(
-                    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                    timeout=TIMEOUT_MS,
-                )
-                page.wait_for_timeout(1000)
-                assert page.locator("[data-testid='stException']").count() == 0, path
-                attribution = page.locator("[data-testid='stSidebar']").inner_text()
-                assert "Royal Mail" in attribution and "Contains OS data" in attribution
-                page.screenshot(path=str(ARTIFACTS / f"page_{path}.png"), full_page=True)
-
-            # A scenario compared in the browser: the example SARC in Burnley.
-            page.goto(f"{server}/scenarios", timeout=TIMEOUT_MS)
-            page.get_by_role("button", name="Load example").click(timeout=TIMEOUT_MS)
-            page.get_by_text("Save and export").first.wait_for(timeout=TIMEOUT_MS)
-            _wait_for_map(page)
-            page.wait_for_timeout(1500)
-            assert page.locator("[data-testid='stException']").count() == 0
-            page.screenshot(path=str(ARTIFACTS / "page_scenarios_compared.png"), full_page=True)
-        finally:
-            browser.close()
+        # A scenario compared in the browser: the example SARC in Burnley.
+        page.goto(f"{server}/scenarios", timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="Load example").click(timeout=TIMEOUT_MS)
+        page.get_by_text("Save and export").first.wait_for(timeout=TIMEOUT_MS)
+        _wait_for_map(page)
+        page.wait_for_timeout(1500)
+        assert page.locator("[data-testid='stException']").count() == 0
+        _assert_map_drawn(page, "Scenarios page")
+        page.screenshot(path=str(ARTIFACTS / "page_scenarios_compared.png"), full_page=True)
+    assert code_or_styles(blocked) == []

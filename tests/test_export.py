@@ -13,6 +13,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import offline_browser
 import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
@@ -674,3 +675,30 @@ def test_export_rejects_unknown_parameters(study: Study, tmp_path: Path) -> None
     with pytest.raises(ServiceMapError):
         export_all(study, tmp_path / "x", slots=("Funday 25:00",))
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.skipif(not offline_browser.CHROMIUM.exists(), reason=offline_browser.SKIP_REASON)
+def test_html_report_draws_its_map_from_a_file_with_no_network(out: Path) -> None:
+    """report.html opened as a file, every non-local request blocked: the map draws."""
+    artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with offline_browser.offline_page({"width": 1300, "height": 1400}) as (page, blocked):
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto((out / "report.html").as_uri())
+        # As a reader would: Chromium defers drawing a cross-origin frame (the sandboxed
+        # map) until it is on screen.
+        page.locator("iframe.map").scroll_into_view_if_needed()
+        frame = page.wait_for_selector("iframe.map").content_frame()
+        offline_browser.wait_for_canvas(frame)
+        page.wait_for_timeout(1000)
+        seen = offline_browser.drawn(frame)
+        page.locator("iframe.map").screenshot(path=str(artifacts / "report_offline.png"))
+    assert errors == []
+    # The LSOA shading of the headline slot and the council areas, drawn on the canvas.
+    assert seen["polygons"] > 900
+    assert seen["pixels"] > 50_000
+    assert seen["fallback"] == 0  # the "map could not be drawn" message was removed
+    assert seen["note"].startswith("Basemap: offline")
+    # Only the map tiles were asked of the network: every script and style is in the file.
+    assert blocked and offline_browser.not_tiles(blocked) == []

@@ -3,7 +3,10 @@ LSOA choropleths of drive minutes.
 
 Maps only draw what the analysis computed. Geometry arrives in EPSG:27700 and is
 converted to EPSG:4326 here, at the last moment. Confidential services (refuges, safe
-houses) are never drawn as points: only as a count shaded on their council area.
+houses) are never drawn as points: only as a count shaded on their council area. The
+service layers live in :mod:`mapping.outputs.service_layers` and are re-exported here;
+the basemap in :mod:`mapping.outputs.basemap`, the map's scripts in
+:mod:`mapping.outputs.map_assets`.
 
 Colours
     Minutes use viridis (perceptually uniform, readable under the common colour-vision
@@ -28,10 +31,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from folium.plugins import MarkerCluster
 from folium.utilities import JsCode
 
 from mapping import ATTRIBUTION
+from mapping.outputs.basemap import OfflineBasemap, TilesOrOfflineBase, default_basemap
+from mapping.outputs.map_assets import OfflineMap
+from mapping.outputs.service_layers import (
+    CATEGORY_LABELS,
+    CATEGORY_STYLE,
+    add_confidential_districts,
+    add_point_marker,
+    add_scenario_sites,
+    add_services,
+    confidential_counts,
+)
 from mapping.study_area import MAP_CRS
 
 __all__ = [
@@ -57,42 +70,6 @@ __all__ = [
     "minute_colours",
 ]
 
-#: Marker colour (folium's named palette, chosen to stay distinguishable under the
-#: common colour-vision deficiencies alongside the icon) and Font Awesome icon.
-CATEGORY_STYLE: dict[str, tuple[str, str]] = {
-    "sarc": ("red", "plus-square"),
-    "isva": ("purple", "user"),
-    "idva": ("darkblue", "user"),
-    "da_outreach": ("blue", "home"),
-    "refuge": ("cadetblue", "bed"),
-    "young_people": ("orange", "child"),
-    "stalking": ("darkpurple", "eye"),
-    "hate_crime": ("darkred", "bullhorn"),
-    "counselling": ("green", "comments"),
-    "restorative_justice": ("darkgreen", "handshake-o"),
-    "police_victim_care": ("gray", "shield"),
-    "multi_crime_hub": ("black", "building"),
-    "helpline": ("lightgray", "phone"),
-}
-
-#: Readable names of the register's categories (for layer names, legends, widgets).
-CATEGORY_LABELS: dict[str, str] = {
-    "sarc": "SARC (sexual assault referral centre)",
-    "isva": "ISVA (independent sexual violence adviser)",
-    "idva": "IDVA (independent domestic violence adviser)",
-    "da_outreach": "Domestic-abuse outreach",
-    "refuge": "Refuge",
-    "young_people": "Young people's service",
-    "stalking": "Stalking advocacy",
-    "hate_crime": "Hate crime",
-    "counselling": "Counselling",
-    "restorative_justice": "Restorative justice",
-    "police_victim_care": "Police victim care",
-    "multi_crime_hub": "Multi-crime hub",
-    "helpline": "Helpline",
-    "womens_centre": "Women's centre",
-}
-
 #: Fill of areas whose population has no eligible open service within reach.
 NO_DATA_COLOUR = "#bdbdbd"
 #: Class limits of "minutes saved" (scenario minus baseline, positive = faster).
@@ -108,7 +85,6 @@ DIFFERENCE_COLOURS: tuple[str, ...] = (
     "#542788",
 )
 
-_TILES = "OpenStreetMap"
 _LANCASHIRE_CENTRE = (53.85, -2.6)
 #: [[south, west], [north, east]] of the 14 council areas, to open the map on them.
 _LANCASHIRE_BOUNDS = [[53.48, -3.09], [54.24, -2.04]]
@@ -121,16 +97,22 @@ def _attribution() -> str:
     return " | ".join(html.escape(line) for line in ATTRIBUTION)
 
 
-def base_map(zoom_start: int = 9) -> folium.Map:
-    """Return an empty map of Lancashire, carrying the data attribution."""
-    fmap = folium.Map(
+def base_map(zoom_start: int = 9, basemap: OfflineBasemap | None = None) -> folium.Map:
+    """Return an empty map of Lancashire, carrying the data attribution.
+
+    The map needs no internet: its scripts come from installed packages
+    (:mod:`mapping.outputs.map_assets`), and online tiles are drawn above an offline
+    basemap (``basemap``, default: :func:`mapping.outputs.basemap.default_basemap`), so
+    it is never blank when the tiles cannot be reached.
+    """
+    fmap = OfflineMap(
         location=_LANCASHIRE_CENTRE,
         zoom_start=zoom_start,
         tiles=None,
         control_scale=True,
         prefer_canvas=True,
     )
-    folium.TileLayer(_TILES, name="Base map", control=False).add_to(fmap)
+    TilesOrOfflineBase(basemap if basemap is not None else default_basemap()).add_to(fmap)
     fmap.fit_bounds(_LANCASHIRE_BOUNDS)
     # The OS, Royal Mail and ONS attribution travels with every map we draw.
     fmap.get_root().html.add_child(
@@ -314,6 +296,11 @@ def _missing(value: object) -> bool:
         return False
 
 
+def _escaped(values: pd.Series) -> pd.Series:
+    """Text for a tooltip field: folium's ``GeoJsonTooltip`` inserts values as HTML."""
+    return values.map(lambda v: v if _missing(v) else html.escape(str(v)))
+
+
 # ---- layers ---------------------------------------------------------------------------
 
 
@@ -347,6 +334,7 @@ def add_council_areas(
     """
     layer = folium.FeatureGroup(name="Council areas", show=True)
     shown = areas[["lad_code", "lad_name", "geometry"]].to_crs(MAP_CRS)
+    shown["lad_name"] = _escaped(shown["lad_name"])
     fields, aliases = ["lad_name"], ["Council area"]
     if figures is not None:
         table = figures.set_index("area_code")
@@ -390,6 +378,8 @@ def add_area_labels(fmap: folium.Map, areas: gpd.GeoDataFrame) -> folium.Feature
     layer = folium.FeatureGroup(name="Council-area names", show=True)
     points = areas[["lad_name", "geometry"]].copy()
     points["geometry"] = points.geometry.representative_point()
+    # The browser puts the name in as HTML.
+    points["lad_name"] = _escaped(points["lad_name"])
     # One layer whose markers get their text in the browser: a marker per area built in
     # Python would cost the page ~0.1 s of rendering for 14 labels.
     folium.GeoJson(
@@ -458,7 +448,7 @@ def add_minutes_choropleth(
     shown["colour"] = [
         NO_DATA_COLOUR if _missing(m) else colours[_class_of(float(m), breaks)] for m in mean
     ]
-    shown["t_area"] = shown[name_column].astype(str) + " (" + code.astype(str) + ")"
+    shown["t_area"] = _escaped(shown[name_column].astype(str) + " (" + code.astype(str) + ")")
     shown["t_mean"] = mean.map(_fmt_minutes)
     shown["t_median"] = code.map(figures["median_minutes"]).map(_fmt_minutes)
     shown["t_within"] = code.map(figures[within]).map(_fmt_share) if within in figures else "–"
@@ -466,13 +456,14 @@ def add_minutes_choropleth(
     names = dict(service_names or {})
     nearest = code.map(figures["nearest_service"])
     shown["t_nearest"] = [
-        "none open" if _missing(s) else names.get(str(s), str(s)) for s in nearest
+        "none open" if _missing(s) else html.escape(names.get(str(s), str(s))) for s in nearest
     ]
     provider = code.map(figures["nearest_provider_area"])
-    shown["t_provider"] = ["–" if _missing(p) else str(p) for p in provider]
+    shown["t_provider"] = ["–" if _missing(p) else html.escape(str(p)) for p in provider]
     fields = ["t_area"]
     aliases = ["Area"]
     if "lad_name" in shown:
+        shown["lad_name"] = _escaped(shown["lad_name"])
         fields.append("lad_name")
         aliases.append("Council area")
     fields += ["t_mean", "t_median", "t_within", "t_eligible", "t_nearest", "t_provider"]
@@ -548,7 +539,7 @@ def add_difference_choropleth(
         else DIFFERENCE_COLOURS[_class_of(float(v), (-math.inf, *DIFFERENCE_BREAKS))]
         for v in saved
     ]
-    shown["t_area"] = shown[name_column].astype(str) + " (" + code.astype(str) + ")"
+    shown["t_area"] = _escaped(shown[name_column].astype(str) + " (" + code.astype(str) + ")")
     shown["t_base"] = code.map(figures["baseline_mean_minutes"]).map(_fmt_minutes)
     shown["t_scen"] = code.map(figures["scenario_mean_minutes"]).map(_fmt_minutes)
     shown["t_saved"] = saved.map(lambda v: "–" if _missing(v) else f"{float(v):+.1f} min")
@@ -596,207 +587,6 @@ def add_difference_choropleth(
             "Change in population-weighted mean drive",
         )
     )
-    return layer
-
-
-def _popup_html(row: pd.Series) -> str:
-    def field(label: str, value: object) -> str:
-        if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
-            return ""
-        if value is pd.NaT or (not isinstance(value, tuple | list) and pd.isna(value)):
-            return ""
-        if isinstance(value, tuple | list):
-            value = ", ".join(str(v) for v in value)
-        if isinstance(value, pd.Timestamp):
-            value = value.date().isoformat()
-        return f"<b>{html.escape(label)}:</b> {html.escape(str(value))}<br>"
-
-    ages = _age_text(row.get("min_age"), row.get("max_age"))
-    where = row.get("provider_area")
-    outside = (
-        f"<i>Outside Lancashire: {html.escape(str(where))}</i><br>"
-        if isinstance(where, str) and where and where != "Lancashire"
-        else ""
-    )
-    return (
-        f"<div style='min-width:220px'><b>{html.escape(str(row['name']))}</b><br>"
-        + outside
-        + field("Provider", row.get("provider"))
-        + field("Category", CATEGORY_LABELS.get(str(row.get("category")), row.get("category")))
-        + field("Hours", row.get("opening_hours"))
-        + field("Hours basis", row.get("hours_basis"))
-        + field("Confidence", _confidence_text(row))
-        + field("Ages", ages)
-        + field("Sexes", row.get("sexes"))
-        + field("Crime types", row.get("crime_types"))
-        + field("Source", row.get("source"))
-        + field("Verified on", row.get("verified_on"))
-        + "</div>"
-    )
-
-
-def _confidence_text(row: pd.Series) -> str | None:
-    """The record's confidence (data/README.md rule) and what lowers it."""
-    level = row.get("confidence")
-    if not isinstance(level, str) or not level:
-        return None
-    reasons = []
-    if not str(row.get("hours_basis") or "").startswith("published:"):
-        reasons.append("assumed hours")
-    if row.get("location_precision") == "town":
-        reasons.append("located only to a town, about 1 km")
-    return f"{level} ({'; '.join(reasons)})" if reasons else level
-
-
-def _age_text(min_age: object, max_age: object) -> str:
-    low = None if min_age is None or pd.isna(min_age) else int(min_age)
-    high = None if max_age is None or pd.isna(max_age) else int(max_age)
-    if low is None and high is None:
-        return "all ages"
-    if high is None:
-        return f"{low}+"
-    return f"{low or 0}-{high}"
-
-
-def _public_points(services: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Located, non-confidential records only, in EPSG:4326 (the one gate to the map)."""
-    shown = services[~services["confidential"].astype(bool) & services.geometry.notna()]
-    shown = shown[~shown.geometry.is_empty]
-    return shown.to_crs(MAP_CRS)
-
-
-def add_services(
-    fmap: folium.Map,
-    services: gpd.GeoDataFrame,
-    categories: Iterable[str] | None = None,
-    cluster: bool = True,
-    *,
-    name: str = "Services",
-    show: bool = True,
-) -> folium.FeatureGroup:
-    """Draw located, non-confidential services as markers styled by category.
-
-    Confidential records and records without a point are skipped here by rule, whatever
-    the caller passes in: they are shown by :func:`add_confidential_districts`.
-
-    Parameters
-    ----------
-    fmap
-        The map.
-    services
-        The register (or :func:`mapping.inputs.register.public_view` of it), EPSG:27700.
-    categories
-        Categories to draw (default: all).
-    cluster
-        Cluster nearby markers.
-    name
-        Layer name (one layer per category lets the user switch categories on and off).
-    show
-        Whether the layer is switched on.
-    """
-    layer = folium.FeatureGroup(name=name, show=show)
-    target: folium.map.Layer = MarkerCluster(name=name).add_to(layer) if cluster else layer
-    shown = _public_points(services)
-    if categories is not None:
-        shown = shown[shown["category"].isin(list(categories))]
-    for _, row in shown.iterrows():
-        colour, icon = CATEGORY_STYLE.get(row["category"], ("gray", "info-sign"))
-        folium.Marker(
-            location=(row.geometry.y, row.geometry.x),
-            tooltip=html.escape(str(row["name"])),
-            popup=folium.Popup(_popup_html(row), max_width=320),
-            icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
-        ).add_to(target)
-    layer.add_to(fmap)
-    return layer
-
-
-def add_scenario_sites(
-    fmap: folium.Map,
-    register: gpd.GeoDataFrame,
-    *,
-    added: Iterable[str] = (),
-    closed: Iterable[str] = (),
-    changed: Iterable[str] = (),
-) -> folium.FeatureGroup:
-    """Mark a scenario's sites: added (star), closed (cross) and re-timed (clock).
-
-    ``register`` is the scenario's effective register (closed services are looked up in
-    the baseline register by the caller and passed in the same frame). Confidential
-    records are never drawn, as everywhere.
-    """
-    layer = folium.FeatureGroup(name="Scenario changes", show=True)
-    points = _public_points(register).set_index("id", drop=False)
-    groups = (
-        (added, "green", "star", "Added (what-if)"),
-        (closed, "black", "times", "Closed"),
-        (changed, "orange", "clock-o", "New opening hours"),
-    )
-    for ids, colour, icon, label in groups:
-        for sid in ids:
-            if sid not in points.index:
-                continue
-            row = points.loc[sid]
-            if isinstance(row, pd.DataFrame):
-                row = row.iloc[0]
-            folium.Marker(
-                location=(row.geometry.y, row.geometry.x),
-                tooltip=html.escape(f"{label}: {row['name']}"),
-                popup=folium.Popup(
-                    f"<b>{html.escape(label)}</b><br>" + _popup_html(row), max_width=320
-                ),
-                icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
-                z_index_offset=1000,
-            ).add_to(layer)
-    layer.add_to(fmap)
-    return layer
-
-
-def add_point_marker(fmap: folium.Map, lat: float, lon: float, label: str) -> folium.Marker:
-    """Mark one point the user chose (e.g. where a what-if site would go)."""
-    marker = folium.Marker(
-        location=(lat, lon),
-        tooltip=html.escape(label),
-        icon=folium.Icon(color="lightgreen", icon="map-pin", prefix="fa"),
-    )
-    marker.add_to(fmap)
-    return marker
-
-
-def confidential_counts(services: pd.DataFrame) -> pd.Series:
-    """Number of confidential services per ``district`` (a count, never a location)."""
-    confidential = services[services["confidential"].astype(bool)]
-    return confidential.groupby("district").size()
-
-
-def add_confidential_districts(
-    fmap: folium.Map, areas: gpd.GeoDataFrame, services: pd.DataFrame, *, show: bool = True
-) -> folium.FeatureGroup:
-    """Shade each council area by its number of confidential services (never a point).
-
-    ``show=False`` adds the layer switched off (the layer control turns it on), for maps
-    where the shading would hide a choropleth beneath it.
-    """
-    counts = confidential_counts(services)
-    shaded = areas[["lad_code", "lad_name", "geometry"]].copy()
-    shaded["confidential_services"] = shaded["lad_code"].map(counts).fillna(0).astype(int)
-    shaded = shaded[shaded["confidential_services"] > 0].to_crs(MAP_CRS)
-    layer = folium.FeatureGroup(name="Refuges and safe houses (district level)", show=show)
-    folium.GeoJson(
-        shaded,
-        style_function=lambda _: {
-            "color": "#0072B2",
-            "weight": 0.5,
-            "fillColor": "#56B4E9",
-            "fillOpacity": 0.35,
-            "dashArray": "4 4",
-        },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["lad_name", "confidential_services"],
-            aliases=["Council area", "Confidential sites (location withheld)"],
-        ),
-    ).add_to(layer)
-    layer.add_to(fmap)
     return layer
 
 

@@ -101,21 +101,23 @@ def _report_map(extras: dict[str, Any]) -> str:
     import shapely
     from branca.colormap import StepColormap
 
-    from mapping.outputs import maps
+    from mapping.outputs import maps, markers
     from mapping.study_area import MAP_CRS
 
     register = extras["register"]
+    # Offline-first: Leaflet is inside the page and tiles sit above an offline basemap.
     fmap = maps.base_map()
     bins = [0, 15, 30, 45, 60, 90, 120]
     # Viridis steps: ordered, print-safe and readable with colour-vision deficiencies.
     colours = ["#fde725", "#90d743", "#35b779", "#21918c", "#31688e", "#443983"]
-    scale = StepColormap(
-        colours, index=bins, vmin=0, vmax=120, caption="Drive minutes to the nearest open SARC"
-    )
+    # Only the colour function: branca's own legend would load d3 from a CDN.
+    scale = StepColormap(colours, index=bins, vmin=0, vmax=120)
     lsoas = extras["layers"]["lsoas"]
     # Simplified to 40 m and rounded to 1e-5 degrees (about 1 m): LSOA shapes stay
     # recognisable while the page shrinks from about 5 MB to under 2 MB.
     simplified = lsoas[["lsoa21_name", "geometry"]].copy()
+    # Tooltip fields go into the page as HTML.
+    simplified["lsoa21_name"] = simplified["lsoa21_name"].astype(str).map(html.escape)
     simplified["geometry"] = lsoas.geometry.simplify(40, preserve_topology=True)
     simplified = simplified.to_crs(MAP_CRS)
     simplified["geometry"] = shapely.set_precision(simplified.geometry.values, 1e-5)
@@ -134,17 +136,24 @@ def _report_map(extras: dict[str, Any]) -> str:
 
         folium.GeoJson(
             shown[["lsoa21_name", "label", "minutes", "geometry"]],
-            name=f"SARC minutes, {slot.name} ({slot.at})",
+            name=html.escape(f"SARC minutes, {slot.name} ({slot.at})"),
             show=i == len(extras["headline"]) - 1,
             style_function=style,
             tooltip=folium.GeoJsonTooltip(
                 fields=["lsoa21_name", "label"], aliases=["LSOA", "Mean minutes"]
             ),
         ).add_to(fmap)
-    scale.add_to(fmap)
+    rows = [
+        (markers.swatch(colour), f"{low}–{high} min")
+        for colour, low, high in zip(colours, bins, bins[1:], strict=False)
+    ]
+    rows.append((markers.swatch("#bbbbbb"), "no open SARC"))
+    legend = markers.key_html("Drive minutes to the nearest open SARC", rows)
+    markers.KeyControl(legend, "bottomright").add_to(fmap)
     areas = extras["areas"].copy()
     areas["geometry"] = areas.geometry.simplify(40, preserve_topology=True)
     maps.add_council_areas(fmap, areas)
+    maps.add_area_labels(fmap, areas)
     maps.add_confidential_districts(fmap, areas, register)
     maps.add_services(fmap, register)
     folium.LayerControl(collapsed=False).add_to(fmap)
@@ -263,8 +272,10 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
 <h2>Map</h2>
 <p>Mean drive minutes to the nearest open SARC by LSOA at each headline slot (switch
 layers at the top right), services, and council areas holding confidential services
-(refuges and safe houses are never shown as points). The map loads Leaflet and the base
-map tiles from the internet.</p>
+(refuges and safe houses are never shown as points). The map needs no network: its
+scripts are inside this file. Its base map is OpenStreetMap's tiles when they can be
+reached, otherwise an outline drawn from the project's own data; a note on the map says
+which is shown.</p>
 <iframe class="map" title="Coverage map" sandbox="allow-scripts allow-popups"
 srcdoc="{html.escape(map_doc, quote=True)}"></iframe>
 <h2>Where is the nearest open SARC?</h2>

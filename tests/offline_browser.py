@@ -1,0 +1,121 @@
+"""Debian's Chromium, driven by Playwright, with every non-local request blocked.
+
+Shared by the browser tests (``test_browser.py``, ``test_export.py``). Nothing is served
+in place of a blocked request: the pages must draw from what the app or the file itself
+holds. Blocked requests are recorded with their kind, so a test can check that no
+script, stylesheet or font was asked of the network, and that a map asked only for its
+tiles (which it expects to miss offline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SKIP_REASON = "/usr/bin/chromium is not installed (apt-get install chromium; .ci/run does)"
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+TILE_HOST = "tile.openstreetmap.org"
+#: Request kinds without which a page or its map would not work.
+NEEDED_KINDS = ("script", "stylesheet", "font", "xhr", "fetch", "document", "websocket")
+
+
+def is_local(url: str) -> bool:
+    """Whether a request stays on this machine (the app's server, a file, inline data)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("file", "data", "blob", "about"):
+        return True
+    return parts.hostname in LOCAL_HOSTS
+
+
+@contextmanager
+def offline_page(viewport: dict[str, int]) -> Iterator[tuple[Any, list[tuple[str, str]]]]:
+    """A Chromium page whose non-local requests are aborted, and ``(kind, url)`` of each."""
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[tuple[str, str]] = []
+
+    def block(route: Any) -> None:
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            blocked.append((route.request.resource_type, url))
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = browser.new_context(viewport=viewport)
+            context.route("**/*", block)
+            yield context.new_page(), blocked
+        finally:
+            browser.close()
+
+
+#: In a frame holding a Leaflet map: polygons drawn (projected into the view by the
+#: renderer) and non-blank pixels of the overlay canvas.
+_DRAWN = """() => {
+  // Folium names its map map_<id>; streamlit-folium also sets window.map.
+  const map = window.map || Object.keys(window).filter((k) => k.startsWith('map_'))
+    .map((k) => window[k]).find((v) => v instanceof L.Map);
+  let polygons = 0;
+  const seen = new Set();
+  const visit = (layer) => {
+    if (seen.has(layer)) return;
+    seen.add(layer);
+    if (layer instanceof L.Polygon && layer._parts && layer._parts.length) polygons += 1;
+    if (layer.eachLayer) layer.eachLayer(visit);
+  };
+  map.eachLayer(visit);
+  let pixels = 0;
+  document.querySelectorAll('.leaflet-overlay-pane canvas').forEach((canvas) => {
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) pixels += 1;
+  });
+  const note = document.querySelector('.basemap-note');
+  return {polygons: polygons, pixels: pixels, note: note ? note.textContent : null,
+          fallback: document.querySelectorAll('.map-fallback').length};
+}"""
+
+
+def wait_for_canvas(frame: Any, timeout_ms: int = 60_000) -> None:
+    """Wait until the map's overlay canvas has a size (polled by timer, not by frame:
+    Chromium may hold back animation frames in a frame that is not on screen)."""
+    frame.wait_for_function(
+        "() => { const c = document.querySelector('.leaflet-overlay-pane canvas');"
+        " return c !== null && c.width > 0 && c.height > 0; }",
+        polling=250,
+        timeout=timeout_ms,
+    )
+
+
+def drawn(frame: Any) -> dict[str, Any]:
+    """What the Leaflet map in ``frame`` has drawn (see ``_DRAWN``)."""
+    frame.wait_for_function("() => window.L !== undefined", timeout=60_000)
+    return dict(frame.evaluate(_DRAWN))
+
+
+def not_tiles(blocked: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The blocked requests that were not map tiles."""
+    return [(kind, url) for kind, url in blocked if urlsplit(url).hostname != TILE_HOST]
+
+
+def code_or_styles(blocked: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The blocked requests for scripts, stylesheets, fonts or data (what a page needs)."""
+    return [(kind, url) for kind, url in blocked if kind in NEEDED_KINDS]
