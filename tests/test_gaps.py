@@ -342,6 +342,15 @@ def test_stale_record_flags_old_verification_dates(
         _with_register(study, edited), [_rule(rules, "stale_record")], as_of=date(2027, 12, 1)
     )
     assert "hub-lvs-preston" in set(later["services"])
+    # Issue 9: stale and its evidence agree at month ends (31 January to 28 February).
+    edited.loc[edited["id"] == "hub-lvs-preston", "verified_on"] = pd.Timestamp("2025-01-31")
+    month_end = evaluate(
+        _with_register(study, edited), [_rule(rules, "stale_record")], as_of=date(2026, 2, 28)
+    )
+    preston = month_end.set_index("services").loc["hub-lvs-preston"]
+    assert "2025-01-31, 13 months before 2026-02-28 (limit 12 months)" in preston["evidence"]
+    lancaster = found.set_index("services").loc["hub-lvs-lancaster"]
+    assert "12 months and 1 day(s) before" in lancaster["evidence"]
 
 
 def test_a_24_7_preston_sarc_removes_out_of_hours_sarc_gaps_near_preston(

@@ -567,3 +567,23 @@ def test_capacity_source_columns_are_optional_but_a_figure_still_needs_one(
     loaded = load_register(REGISTER, sources).set_index("id")
     assert loaded.loc["refuge-lancaster-safenet", "capacity_family_places_source"]
     assert loaded["advocate_fte"].isna().all()  # no source gives an FTE yet: unknown
+
+
+def test_stale_mask_and_the_gap_evidence_follow_one_rule() -> None:
+    """Issue 9: verified 2025-01-31 is stale on 2026-02-28, and is 13 months old, not 12."""
+    from datetime import date, timedelta
+
+    from mapping.inputs.freshness import stale_mask, verification_age
+
+    assert verification_age(date(2025, 1, 31), date(2026, 2, 28)) == (13, 0)
+    assert verification_age(date(2025, 11, 21), date(2026, 11, 22)) == (12, 1)
+    assert verification_age(date(2015, 6, 30), date(2026, 11, 22)) == (136, 23)
+    assert verification_age(date(2024, 2, 29), date(2025, 2, 28)) == (12, 0)
+    # Every day of two years, at month ends and leap days included: stale exactly when
+    # the age is more than twelve months.
+    as_of = date(2026, 2, 28)
+    days = [as_of - timedelta(days=n) for n in range(300, 1030)]
+    stale = stale_mask(pd.DataFrame({"verified_on": [d.isoformat() for d in days]}), as_of, 12)
+    over = [verification_age(d, as_of) > (12, 0) for d in days]
+    assert stale.tolist() == over
+    assert stale[days.index(date(2025, 1, 31))]

@@ -49,6 +49,7 @@ from pydantic import ValidationError
 from shapely.geometry import Point
 
 from mapping.errors import Problem, ServiceMapError
+from mapping.inputs.freshness import stale_mask
 from mapping.inputs.postcodes import lookup_postcodes
 from mapping.inputs.record import ServiceRecord
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, SourceError, Sources, locate_sources
@@ -547,27 +548,6 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
     return bool(value) if value is not None and not pd.isna(value) else False
-
-
-def stale_mask(register: pd.DataFrame, as_of: date | None = None, months: int = 12) -> pd.Series:
-    """True for records whose ``verified_on`` is more than ``months`` before ``as_of``.
-
-    A record without a readable date counts as stale: nobody has verified it. Months
-    are calendar months, clamped to the month's end (29 February less 12 months is
-    28 February).
-
-    Parameters
-    ----------
-    register
-        The register (any frame with a ``verified_on`` column).
-    as_of
-        The date staleness is measured from (default: today).
-    months
-        How old a verification may be before the record is stale.
-    """
-    cutoff = pd.Timestamp(as_of or date.today()) - pd.DateOffset(months=months)
-    verified = pd.to_datetime(register["verified_on"], errors="coerce")
-    return (verified.isna() | (verified < cutoff)).rename("stale")
 
 
 def public_view(register: pd.DataFrame) -> pd.DataFrame:
