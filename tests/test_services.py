@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from mapping.cli import app
@@ -587,3 +588,27 @@ def test_stale_mask_and_the_gap_evidence_follow_one_rule() -> None:
     over = [verification_age(d, as_of) > (12, 0) for d in days]
     assert stale.tolist() == over
     assert stale[days.index(date(2025, 1, 31))]
+
+
+def test_vocabularies_are_literal_types_the_record_model_checks() -> None:
+    from typing import get_args
+
+    from mapping.inputs import vocabulary
+    from mapping.inputs.record import ServiceRecord
+
+    assert get_args(vocabulary.Category) == vocabulary.CATEGORIES
+    assert get_args(vocabulary.CrimeType) == vocabulary.CRIME_TYPES
+    assert get_args(vocabulary.Sex) == vocabulary.SEXES
+    assert get_args(vocabulary.LocationPrecision) == vocabulary.LOCATION_PRECISIONS
+    assert tuple(vocabulary.AGE_BANDS) == get_args(vocabulary.AgeBand)
+    fields = ServiceRecord.model_fields
+    assert vocabulary.Category in get_args(fields["category"].annotation)
+    assert vocabulary.LocationPrecision in get_args(fields["location_precision"].annotation)
+    assert get_args(fields["sexes"].annotation)[0] == tuple[vocabulary.Sex, ...]
+    assert get_args(fields["crime_types"].annotation)[0] == tuple[vocabulary.CrimeType, ...]
+    record = ServiceRecord.model_validate({"category": " sarc ", "sexes": "female"})
+    assert record.category == "sarc" and record.sexes == ("female",)
+    with pytest.raises(ValidationError, match="unknown sexes 'x', 'y'; use: all, female, male"):
+        ServiceRecord.model_validate({"sexes": "female; x; y"})
+    with pytest.raises(ValidationError, match="unknown category 'sarcophagus'; use one of: sarc"):
+        ServiceRecord.model_validate({"category": "sarcophagus"})
