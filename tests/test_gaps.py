@@ -526,3 +526,18 @@ def test_cli_reports_a_broken_rules_file(
     assert f"{path}:no_refuge:population_per_place: must be a positive number" in (
         capsys.readouterr().err
     )
+
+
+def test_located_means_a_non_empty_point_and_not_confidential() -> None:
+    from shapely.geometry import Point
+
+    from mapping.analysis.gap_records import located
+
+    register = pd.DataFrame(
+        {
+            "geometry": [Point(1, 2), None, np.nan, Point(), Point(3, 4)],
+            "confidential": [False, False, None, False, True],
+        }
+    )
+    assert located(register).tolist() == [True, False, False, False, False]
+    assert not located(register.drop(columns="geometry")).any()

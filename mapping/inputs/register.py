@@ -45,8 +45,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pydantic import ValidationError
-from shapely.geometry import Point
 
 from mapping.errors import Problem, ServiceMapError
 from mapping.inputs.freshness import stale_mask
@@ -515,27 +515,26 @@ def load_register(
     if parsed.problems:
         raise RegisterError(path, parsed.problems)
     rows = []
-    geometry = []
     for _, rec, _ in parsed.records:
         row = rec.model_dump()
-        located = (
-            not rec.confidential
-            and rec.location_precision in _POINT_PRECISIONS
-            and rec.lat is not None
-            and rec.lon is not None
-        )
         if rec.confidential:
             row.update(lat=None, lon=None, postcode=None, address=None)
         row["provider_area"] = _provider_area(rec.district, rec.areas_served or ())
         rows.append(row)
-        geometry.append(
-            Point(*to_27700(rec.lon, rec.lat))
-            if located and rec.lon is not None and rec.lat is not None
-            else None
-        )
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "provider_area"])
     for name in ("lat", "lon"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    # Points for located records, projected and built in one go (confidential records
+    # have no lat/lon left, so they get none).
+    located = (
+        frame["location_precision"].isin(_POINT_PRECISIONS).to_numpy()
+        & frame["lat"].notna().to_numpy()
+        & frame["lon"].notna().to_numpy()
+        & ~frame["confidential"].astype(bool).to_numpy()
+    )
+    easting, northing = to_27700(frame["lon"].to_numpy()[located], frame["lat"].to_numpy()[located])
+    geometry = np.full(len(frame), None, dtype=object)
+    geometry[located] = shapely.points(easting, northing)
     for name in ("min_age", "max_age", "self_referral_min_age", "capacity_family_places"):
         frame[name] = pd.array(frame[name].tolist(), dtype="Int64")
     frame["advocate_fte"] = pd.to_numeric(frame["advocate_fte"], errors="coerce").astype(float)
