@@ -38,6 +38,9 @@ _PUBLIC: dict[str, str] = {
     "Study": "mapping.study",
     "Scenario": "mapping.inputs.scenario_file",
     "Change": "mapping.inputs.scenario_file",
+    "HoursChange": "mapping.inputs.scenario_file",
+    "CloseChange": "mapping.inputs.scenario_file",
+    "AddChange": "mapping.inputs.scenario_file",
     "TimeSlot": "mapping.inputs.when",
     "NAMED_SLOTS": "mapping.inputs.when",
     "Problem": "mapping.errors",
@@ -51,10 +54,13 @@ _PUBLIC: dict[str, str] = {
 __all__ = [
     "ATTRIBUTION",
     "NAMED_SLOTS",
+    "AddChange",
     "Change",
+    "CloseChange",
     "Comparison",
     "ExportReport",
     "GapRule",
+    "HoursChange",
     "Problem",
     "RegisterChanges",
     "Scenario",
@@ -69,7 +75,13 @@ if TYPE_CHECKING:
     from mapping.analysis.scenarios import Comparison
     from mapping.errors import Problem, ServiceMapError
     from mapping.inputs.rules import GapRule
-    from mapping.inputs.scenario_file import Change, Scenario
+    from mapping.inputs.scenario_file import (
+        AddChange,
+        Change,
+        CloseChange,
+        HoursChange,
+        Scenario,
+    )
     from mapping.inputs.when import NAMED_SLOTS, TimeSlot
     from mapping.outputs.pack import ExportReport
     from mapping.study import Study

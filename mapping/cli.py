@@ -159,8 +159,8 @@ def matrix(
         str | None,
         typer.Option(
             "--at",
-            help="When: 'Mon 10:00'…'Sun 23:59' or an ISO date-time; picks the speed profile "
-            "(default: daytime).",
+            help="When: a named slot ('weekend night'), 'Mon 10:00'…'Sun 23:59' or an ISO "
+            "date-time; picks the speed profile (default: daytime).",
         ),
     ] = None,
     network: Annotated[

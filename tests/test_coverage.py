@@ -213,3 +213,19 @@ def test_sarc_command_prints_and_writes_the_table(
     written = pd.read_csv(out)
     assert len(written) == 30
     assert set(written["slot"]) == {"Tue 10:00", "Sat 02:00"}
+
+
+def test_weighted_quantiles_take_the_lower_value_at_an_exact_share() -> None:
+    from mapping.analysis.summary import weighted_quantiles
+
+    minutes = np.array([10.0, 20.0, 30.0, 40.0, 5.0, 7.0, np.inf])
+    groups = np.array(["a", "a", "a", "a", "b", "b", "b"])
+    # a: shares 0.0625, 0.5 (as 0.8 / 1.6, a hair below 0.5 in floats), 0.625, 1.
+    # b: the unweighted origin is left out; half the weight is unreached (inf).
+    weights = np.array([0.1, 0.7, 0.2, 0.6, 1.0, 0.0, 1.0])
+    table = weighted_quantiles(groups, minutes, weights, (0.5, 0.9))
+    assert table.loc["a"].tolist() == [20.0, 40.0]
+    assert table.loc["b"].tolist() == [5.0, np.inf]
+    # numpy's inverted_cdf alone would give 30 for a's median: the round-off is real.
+    plain = np.quantile(minutes[:4], 0.5, weights=weights[:4], method="inverted_cdf")
+    assert plain == 30.0

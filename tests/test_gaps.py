@@ -124,6 +124,115 @@ def test_a_broken_rules_file_names_file_rule_and_field(
     assert message in text
 
 
+_OOH_BANDS = "[no_out_of_hours.severity]\nhigh = ['sarc']\nmedium = ['idva']\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "message"),
+    [
+        (
+            f"[no_refuge]\n{_META}enabled = 'yes'\n" + _BANDS.format(rule="no_refuge"),
+            "no_refuge:enabled",
+            "must be true or false",
+        ),
+        (f"[no_refuge]\n{_META}", "no_refuge:severity", "is missing: give a [rule.severity]"),
+        (
+            f"[no_refuge]\n{_META}[no_refuge.severity]\nhigh = -1\nmedium = -2\n",
+            "no_refuge:severity.medium",
+            "must be 0 or more",
+        ),
+        (
+            f"[no_refuge]\n{_META}[no_refuge.severity]\nhigh = 'x'\nmedium = 1\n",
+            "no_refuge:severity.high",
+            "must be a number",
+        ),
+        (
+            f"[no_refuge]\n{_META}[no_refuge.severity]\nmedium = 1\n",
+            "no_refuge:severity.high",
+            "is missing",
+        ),
+        (
+            f"[sarc_travel]\n{_META}min_population = 1.5\n" + _BANDS.format(rule="sarc_travel"),
+            "sarc_travel:min_population",
+            "must be a whole number, 0 or more",
+        ),
+        (
+            f"[sarc_travel]\n{_META}slots = []\n" + _BANDS.format(rule="sarc_travel"),
+            "sarc_travel:slots",
+            "must be a non-empty list of slots",
+        ),
+        (
+            f"[young_people]\n{_META}age_band = 'age_0_17'\n" + _BANDS.format(rule="young_people"),
+            "young_people:age_band",
+            "must be one of age_0_15, age_16_24",
+        ),
+        (
+            f"[refuge_capacity]\n{_META}incomplete_max_severity = 'severe'\n"
+            + _BANDS.format(rule="refuge_capacity"),
+            "refuge_capacity:incomplete_max_severity",
+            "must be one of high, medium, low",
+        ),
+        (
+            f"[stale_record]\n{_META}as_of = 'last year'\n" + _BANDS.format(rule="stale_record"),
+            "stale_record:as_of",
+            "must be a date such as 2026-11-22",
+        ),
+        (
+            f"[no_out_of_hours]\n{_META}" + _OOH_BANDS.replace("['idva']", "['idva', 'bakery']"),
+            "no_out_of_hours:severity.medium",
+            "unknown category 'bakery'",
+        ),
+        (
+            "[no_refuge]\ntitle = '  '\ndescription = 'd'\nsource = 's'\n"
+            + _BANDS.format(rule="no_refuge"),
+            "no_refuge:title",
+            "must be non-empty text",
+        ),
+    ],
+)
+def test_each_rule_model_checks_its_fields(
+    tmp_path: Path, body: str, where: str, message: str
+) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ServiceMapError) as caught:
+        load_rules(path)
+    text = str(caught.value)
+    assert text.startswith(f"{path}:{where}: "), text
+    assert message in text
+
+
+def test_rules_are_pydantic_models_and_every_problem_is_listed(tmp_path: Path) -> None:
+    from pydantic import BaseModel
+
+    from mapping.inputs.rules import RULE_MODELS
+
+    assert tuple(RULE_MODELS) == RULE_IDS
+    assert all(issubclass(model, BaseModel) for model in RULE_MODELS.values())
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        f"[sarc_travel]\n{_META}minutes = 0\nslots = ['Sat 25:00']\n"
+        + _BANDS.format(rule="sarc_travel")
+        + f"[no_out_of_hours]\n{_META}colour = 'red'\n"
+        + _OOH_BANDS,
+        encoding="utf-8",
+    )
+    with pytest.raises(ServiceMapError) as caught:
+        load_rules(path)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == f"{path}:sarc_travel:minutes: must be a positive number"
+    assert lines[1].startswith(f"{path}:sarc_travel:slots: ") and "not a time of week" in lines[1]
+    assert lines[2].startswith(f"{path}:no_out_of_hours:colour: unknown field; known: title")
+    assert len(lines) == 3
+    # The defaults fill in what a table leaves out, and the bands are read as before.
+    path.write_text(f"[no_out_of_hours]\n{_META}" + _OOH_BANDS, encoding="utf-8")
+    (rule,) = load_rules(path)
+    assert rule.params["include_helplines"] is False and rule.params["lancashire_only"] is True
+    assert [slot.at for slot in rule.params["slots"]] == ["Tue 02:00", "Sat 02:00", "Sat 14:00"]
+    assert rule.severity["high"] == frozenset({"sarc"})
+    assert rule.severity["measure"] == "service category"
+
+
 def test_a_rules_file_that_is_not_toml_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "rules.toml"
     path.write_text("[sarc_travel\nminutes = 60\n", encoding="utf-8")
@@ -350,6 +459,15 @@ def test_stale_record_flags_old_verification_dates(
         _with_register(study, edited), [_rule(rules, "stale_record")], as_of=date(2027, 12, 1)
     )
     assert "hub-lvs-preston" in set(later["services"])
+    # Issue 9: stale and its evidence agree at month ends (31 January to 28 February).
+    edited.loc[edited["id"] == "hub-lvs-preston", "verified_on"] = pd.Timestamp("2025-01-31")
+    month_end = evaluate(
+        _with_register(study, edited), [_rule(rules, "stale_record")], as_of=date(2026, 2, 28)
+    )
+    preston = month_end.set_index("services").loc["hub-lvs-preston"]
+    assert "2025-01-31, 13 months before 2026-02-28 (limit 12 months)" in preston["evidence"]
+    lancaster = found.set_index("services").loc["hub-lvs-lancaster"]
+    assert "12 months and 1 day(s) before" in lancaster["evidence"]
 
 
 def test_a_24_7_preston_sarc_removes_out_of_hours_sarc_gaps_near_preston(
@@ -416,3 +534,18 @@ def test_cli_reports_a_broken_rules_file(
     assert f"{path}:no_refuge:population_per_place: must be a positive number" in (
         capsys.readouterr().err
     )
+
+
+def test_located_means_a_non_empty_point_and_not_confidential() -> None:
+    from shapely.geometry import Point
+
+    from mapping.analysis.gap_records import located
+
+    register = pd.DataFrame(
+        {
+            "geometry": [Point(1, 2), None, np.nan, Point(), Point(3, 4)],
+            "confidential": [False, False, None, False, True],
+        }
+    )
+    assert located(register).tolist() == [True, False, False, False, False]
+    assert not located(register.drop(columns="geometry")).any()

@@ -206,3 +206,26 @@ def test_interrupted_build_leaves_nothing_half_written(
     geography.build(sources, data_dir)
     _no_partials(data_dir)
     _assert_same(_snapshot(data_dir), _snapshot(reference_build))
+
+
+def test_an_lsoa_without_units_takes_the_nearest_unit() -> None:
+    from shapely.geometry import box
+
+    from mapping.geography import _nearest_units
+
+    lsoas = gpd.GeoDataFrame(
+        {"lsoa21_code": ["A", "B", "C"]},
+        geometry=[box(0, 0, 10, 10), box(100, 0, 110, 10), box(200, 0, 210, 10)],
+        crs="EPSG:27700",
+    )
+    # B's centre (105, 5) is 15 m from u2 and 25 m from u1; C's centre (205, 5) is
+    # 15 m from both u3 and u4: the first of them in the table wins.
+    xy = {"u1": (80, 5), "u2": (120, 5), "u3": (190, 5), "u4": (220, 5)}
+    points = gpd.GeoDataFrame(
+        {"postcode": list(xy)},
+        geometry=gpd.points_from_xy([x for x, _ in xy.values()], [y for _, y in xy.values()]),
+        crs="EPSG:27700",
+    )
+    nearest = _nearest_units(lsoas, ["B", "C"], points)
+    assert nearest["postcode"].tolist() == ["u2", "u3"]
+    assert nearest["lsoa21_code"].tolist() == ["B", "C"]

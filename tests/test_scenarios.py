@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 
 from mapping.analysis.scenarios import (
-    Change,
+    AddChange,
+    CloseChange,
+    HoursChange,
     Scenario,
     apply_scenario,
     compare,
@@ -80,8 +82,7 @@ def test_save_and_load_round_trip(tmp_path: Path, suffix: str) -> None:
         description="line one\nline two",
         changes=(
             *load_scenario(VALID_TOML).changes,
-            Change(
-                kind="add",
+            AddChange(
                 name="Young people's site",
                 category="young_people",
                 lon=-2.5,
@@ -127,12 +128,84 @@ def test_structural_problems_are_all_listed_when_reading() -> None:
     assert f"{MALFORMED}:colour: unknown key" in message
     assert f"{MALFORMED}:change 1:lon: must be a number" in message
     assert f"{MALFORMED}:change 2:servise: unknown field" in message
-    assert "3 problem(s)" in message
+    assert f"{MALFORMED}:change 2:service: required when kind = 'close'" in message
+    assert f"{MALFORMED}:change 3:kind: unknown kind 'open': use one of hours, add, close" in (
+        message
+    )
+    assert f"{MALFORMED}:change 4:name: required when kind = 'add'" in message
+    assert f"{MALFORMED}:change 5:opening_hours: not used when kind = 'close'; remove it" in (
+        message
+    )
+    assert "7 problem(s)" in message
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"service": "x"}, "change 1:kind: kind is required: one of hours, add, close"),
+        ({"kind": " ", "service": "x"}, "change 1:kind: kind is required"),
+        ({"kind": "open"}, "change 1:kind: unknown kind 'open': use one of hours, add, close"),
+        ({"kind": "hours", "service": "x"}, "change 1:opening_hours: required when kind = 'hours'"),
+        (
+            {"kind": "add", "name": "  ", "category": "sarc", "opening_hours": "24/7"},
+            "change 1:name: required when kind = 'add'",
+        ),
+        ({"kind": "close", "service": "x", "lon": 1.0}, "change 1:lon: not used when kind"),
+        (
+            {"kind": "close", "service": "x", "colour": "red"},
+            "change 1:colour: unknown field; a change of kind 'close' has kind, service",
+        ),
+        ({"kind": "close", "service": 7}, "change 1:service: must be text, not 7"),
+        (
+            {"kind": "add", "name": "n", "category": "c", "opening_hours": "24/7", "min_age": "x"},
+            "change 1:min_age: must be a whole number, not 'x'",
+        ),
+    ],
+)
+def test_each_kind_of_change_has_its_own_fields(change: dict, expected: str) -> None:
+    # The kind's pydantic model says which fields it needs and which it does not use.
+    with pytest.raises(ServiceMapError) as caught:
+        parse_scenario({"name": "x", "change": [change]}, "inline")
+    assert f"inline:{expected}" in str(caught.value)
+    assert "1 problem(s)" in str(caught.value)
+
+
+def test_changes_are_the_model_of_their_kind() -> None:
+    scenario = parse_scenario(
+        {
+            "name": "x",
+            "change": [
+                {"kind": " hours ", "service": "s", "opening_hours": "24/7"},
+                {"kind": "close", "service": "s2"},
+                {"kind": "add", "name": "n", "category": "sarc", "opening_hours": "24/7"},
+            ],
+        }
+    )
+    assert [type(c) for c in scenario.changes] == [HoursChange, CloseChange, AddChange]
+    assert scenario.changes[0] == HoursChange(service="s", opening_hours="24/7")
+    assert scenario.changes[2].model_dump(exclude_none=True) == {
+        "kind": "add",
+        "name": "n",
+        "category": "sarc",
+        "opening_hours": "24/7",
+    }
 
 
 def test_parse_accepts_semicolon_crime_types() -> None:
     scenario = parse_scenario(
-        {"name": "x", "change": [{"kind": "add", "crime_types": "stalking; hate_crime"}]}, "inline"
+        {
+            "name": "x",
+            "change": [
+                {
+                    "kind": "add",
+                    "name": "n",
+                    "category": "sarc",
+                    "opening_hours": "24/7",
+                    "crime_types": "stalking; hate_crime",
+                }
+            ],
+        },
+        "inline",
     )
     assert scenario.changes[0].crime_types == ("stalking", "hate_crime")
 
@@ -142,16 +215,14 @@ def test_parse_accepts_semicolon_crime_types() -> None:
 # change number -> (field, a fragment of the message); one problem per change.
 INVALID_EXPECTED = {
     1: ("service", "unknown service id 'sarc-nowhere'"),
-    2: ("kind", "unknown kind 'open'"),
-    3: ("postcode", "PR1 9ZZ is not in OS Code-Point Open"),
-    4: ("opening_hours", "not valid opening_hours syntax"),
-    5: ("postcode", "no location"),
-    6: ("category", "unknown category 'sarcophagus'"),
-    7: ("name", "required"),
-    8: ("lon", "off the road network"),
-    9: ("lon", "outside the study area"),
-    10: ("postcode", "not both"),
-    11: ("service", "unknown service id 'sarc-atlantis'"),
+    2: ("postcode", "PR1 9ZZ is not in OS Code-Point Open"),
+    3: ("opening_hours", "not valid opening_hours syntax"),
+    4: ("postcode", "no location"),
+    5: ("category", "unknown category 'sarcophagus'"),
+    6: ("lon", "off the road network"),
+    7: ("lon", "outside the study area"),
+    8: ("postcode", "not both"),
+    9: ("service", "unknown service id 'sarc-atlantis'"),
 }
 
 
@@ -175,10 +246,10 @@ def test_conflicting_and_incomplete_changes(study: Study, sources: Sources) -> N
     scenario = Scenario(
         name="",
         changes=(
-            Change(kind="hours", service="sarc-preston-safe-centre", opening_hours="24/7"),
-            Change(kind="close", service="sarc-preston-safe-centre"),
-            Change(kind="add", name="x", category="sarc", lon=-2.5, opening_hours="24/7"),
-            Change(kind="close", service="sarc-cumbria-bridgeway", opening_hours="24/7"),
+            HoursChange(service="sarc-preston-safe-centre", opening_hours="24/7"),
+            CloseChange(service="sarc-preston-safe-centre"),
+            AddChange(name="x", category="sarc", lon=-2.5, opening_hours="24/7"),
+            CloseChange(service="sarc-preston-safe-centre"),
         ),
         source="inline",
     )
@@ -186,13 +257,13 @@ def test_conflicting_and_incomplete_changes(study: Study, sources: Sources) -> N
     assert problems[0] == 'inline:name: a scenario needs a name (name = "...")'
     assert any(p.startswith("inline:change 2:service: ") and "both" in p for p in problems)
     assert "inline:change 3:lat: give both lon and lat" in problems
-    assert any(p.startswith("inline:change 4:opening_hours: not used") for p in problems)
+    assert "inline:change 4:service: 'sarc-preston-safe-centre' is already closed by change 2" in (
+        problems
+    )
 
 
 def test_the_same_site_twice_is_a_problem(study: Study, sources: Sources) -> None:
-    add = Change(
-        kind="add", name="Twin", category="sarc", postcode="BB11 1JH", opening_hours="24/7"
-    )
+    add = AddChange(name="Twin", category="sarc", postcode="BB11 1JH", opening_hours="24/7")
     scenario = Scenario(name="twins", changes=(add, add), source="twins.toml")
     problems = validate_scenario(scenario, study.register, sources)
     assert problems == [
@@ -250,7 +321,7 @@ def test_an_east_lancashire_sarc_shortens_burnley_and_pendle_journeys(study: Stu
 def test_closing_saint_marys_lengthens_rossendale_daytime_journeys(study: Study) -> None:
     scenario = Scenario(
         name="Saint Mary's closed",
-        changes=(Change(kind="close", service="sarc-manchester-saint-marys"),),
+        changes=(CloseChange(service="sarc-manchester-saint-marys"),),
     )
     result = compare(study, scenario, slots=("weekday daytime",))
     rossendale = _row(result.by_area, ROSSENDALE, "weekday daytime")
@@ -283,8 +354,7 @@ def test_two_scenarios_on_one_study_do_not_see_each_other(study: Study) -> None:
     west = Scenario(
         name="Lancaster SARC",
         changes=(
-            Change(
-                kind="add",
+            AddChange(
                 name="Lancaster SARC",
                 category="sarc",
                 lon=-2.80,
@@ -312,8 +382,7 @@ def test_what_ifs_never_change_the_base_engine_and_ids_are_per_view(study: Study
     assert first.study.engine is not study.engine and first.study.engine.root is study.engine
 
     def named(lon: float, site_id: str = "test-clash") -> Scenario:
-        add = Change(
-            kind="add",
+        add = AddChange(
             id=site_id,
             name="Clash",
             category="sarc",
@@ -394,6 +463,13 @@ def test_the_command_lists_every_problem_and_exits_1(capsys: pytest.CaptureFixtu
     captured = capsys.readouterr()
     for number, (field_name, _) in INVALID_EXPECTED.items():
         assert f"change {number}:{field_name}: " in captured.err
+    assert "Traceback" not in captured.err + captured.out
+    # A malformed file fails when read, before the study loads, listing every problem.
+    with pytest.raises(SystemExit) as exited:
+        main(["scenario", str(MALFORMED)])
+    assert exited.value.code == 1
+    captured = capsys.readouterr()
+    assert "7 problem(s)" in captured.err and "change 3:kind: unknown kind 'open'" in captured.err
     assert "Traceback" not in captured.err + captured.out
 
 

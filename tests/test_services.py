@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from mapping.cli import app
@@ -776,3 +777,47 @@ def test_capacity_source_columns_are_optional_but_a_figure_still_needs_one(
     loaded = load_register(REGISTER, sources).set_index("id")
     assert loaded.loc["refuge-lancaster-safenet", "capacity_family_places_source"]
     assert loaded["advocate_fte"].isna().all()  # no source gives an FTE yet: unknown
+
+
+def test_stale_mask_and_the_gap_evidence_follow_one_rule() -> None:
+    """Issue 9: verified 2025-01-31 is stale on 2026-02-28, and is 13 months old, not 12."""
+    from datetime import date, timedelta
+
+    from mapping.inputs.freshness import stale_mask, verification_age
+
+    assert verification_age(date(2025, 1, 31), date(2026, 2, 28)) == (13, 0)
+    assert verification_age(date(2025, 11, 21), date(2026, 11, 22)) == (12, 1)
+    assert verification_age(date(2015, 6, 30), date(2026, 11, 22)) == (136, 23)
+    assert verification_age(date(2024, 2, 29), date(2025, 2, 28)) == (12, 0)
+    # Every day of two years, at month ends and leap days included: stale exactly when
+    # the age is more than twelve months.
+    as_of = date(2026, 2, 28)
+    days = [as_of - timedelta(days=n) for n in range(300, 1030)]
+    stale = stale_mask(pd.DataFrame({"verified_on": [d.isoformat() for d in days]}), as_of, 12)
+    over = [verification_age(d, as_of) > (12, 0) for d in days]
+    assert stale.tolist() == over
+    assert stale[days.index(date(2025, 1, 31))]
+
+
+def test_vocabularies_are_literal_types_the_record_model_checks() -> None:
+    from typing import get_args
+
+    from mapping.inputs import vocabulary
+    from mapping.inputs.record import ServiceRecord
+
+    assert get_args(vocabulary.Category) == vocabulary.CATEGORIES
+    assert get_args(vocabulary.CrimeType) == vocabulary.CRIME_TYPES
+    assert get_args(vocabulary.Sex) == vocabulary.SEXES
+    assert get_args(vocabulary.LocationPrecision) == vocabulary.LOCATION_PRECISIONS
+    assert tuple(vocabulary.AGE_BANDS) == get_args(vocabulary.AgeBand)
+    fields = ServiceRecord.model_fields
+    assert vocabulary.Category in get_args(fields["category"].annotation)
+    assert vocabulary.LocationPrecision in get_args(fields["location_precision"].annotation)
+    assert get_args(fields["sexes"].annotation)[0] == tuple[vocabulary.Sex, ...]
+    assert get_args(fields["crime_types"].annotation)[0] == tuple[vocabulary.CrimeType, ...]
+    record = ServiceRecord.model_validate({"category": " sarc ", "sexes": "female"})
+    assert record.category == "sarc" and record.sexes == ("female",)
+    with pytest.raises(ValidationError, match="unknown sexes 'x', 'y'; use: all, female, male"):
+        ServiceRecord.model_validate({"sexes": "female; x; y"})
+    with pytest.raises(ValidationError, match="unknown category 'sarcophagus'; use one of: sarc"):
+        ServiceRecord.model_validate({"category": "sarcophagus"})

@@ -515,12 +515,19 @@ def test_matrix_command_partial_success(tmp_path: Path, monkeypatch, run_cli) ->
     out = tmp_path / "out.csv"
     args = ["matrix", "--origins", str(ORIGINS_CSV), "--destinations", str(DESTINATIONS_CSV)]
     code, stdout, stderr = run_cli([*args, "--out", str(out), "--at", "Sat 02:00"])
+    night_stdout = stdout
     assert code == MATRIX_PARTIAL_EXIT_CODE
     assert f"{ORIGINS_CSV}:4:postcode: unknown postcode 'ZZ9 9ZZ'" in stderr
     assert f"{DESTINATIONS_CSV}:4:lon,lat: off the road network" in stderr
     assert "Traceback" not in stderr
     assert len(read_rows(out)) == 6
     assert "6 rows" in stdout
+    # Issue 9: the named slots the README promises work for matrix as for sarc.
+    named = tmp_path / "named.csv"
+    code, stdout, stderr = run_cli([*args, "--out", str(named), "--at", "weekend night"])
+    assert code == MATRIX_PARTIAL_EXIT_CODE, stderr
+    assert named.read_bytes() == out.read_bytes()
+    assert stdout.replace(str(named), str(out)) == night_stdout
 
     code, _, stderr = run_cli(
         [

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from mapping.analysis.summary import TOTAL_CODE
 from mapping.inputs.register import LANCASHIRE_LAD_CODES
@@ -123,10 +124,14 @@ def as_tuple(value: Any) -> tuple[str, ...]:
 
 def located(register: pd.DataFrame) -> pd.Series:
     """Records with a point (confidential records never have one)."""
-    geometry = register["geometry"] if "geometry" in register else pd.Series(None, register.index)
-    has_point = geometry.map(lambda g: g is not None and not getattr(g, "is_empty", True))
+    if "geometry" in register:
+        geometry = np.asarray(register["geometry"], dtype=object)
+    else:
+        geometry = np.full(len(register), None, dtype=object)
+    has_point = shapely.is_geometry(geometry)  # None and NaN are not
+    has_point[has_point] = ~shapely.is_empty(geometry[has_point])
     confidential = register["confidential"].fillna(False).astype(bool)
-    return has_point.astype(bool) & ~confidential
+    return pd.Series(has_point, index=register.index) & ~confidential
 
 
 def serves_lancashire(areas_served: Any) -> bool:

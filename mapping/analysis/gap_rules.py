@@ -24,8 +24,8 @@ from mapping.analysis.gap_records import (
     serves_lancashire,
 )
 from mapping.analysis.summary import TOTAL_CODE
+from mapping.inputs.freshness import stale_mask, verification_age
 from mapping.inputs.hours import is_open
-from mapping.inputs.register import stale_mask
 from mapping.inputs.rules import GapRule
 from mapping.inputs.vocabulary import AGE_BANDS, LANCASHIRE
 from mapping.inputs.when import TimeSlot
@@ -416,11 +416,6 @@ def _refuge_capacity(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
     return rows
 
 
-def _months_between(start: date, end: date) -> int:
-    months = (end.year - start.year) * 12 + end.month - start.month
-    return months - (1 if end.day < start.day else 0)
-
-
 def _confidence_text(record: Mapping[Any, Any]) -> str:
     """The record's confidence (data/README.md rule) and what lowers it, for the evidence."""
     level = clean_text(record.get("confidence"))
@@ -455,10 +450,11 @@ def _stale_record(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
             evidence = f"{label} has no verified_on date."
         else:
             verified = stamp.date()
-            months = _months_between(verified, as_of)
+            months, days = verification_age(verified, as_of)
             severity = band_of(months, rule.severity)
+            age = f"{months} months" + (f" and {days} day(s)" if days else "")
             evidence = (
-                f"{label} was last verified on {verified.isoformat()}, {months} months before "
+                f"{label} was last verified on {verified.isoformat()}, {age} before "
                 f"{as_of.isoformat()} (limit {limit} months): its site, hours or eligibility "
                 "may have changed."
             )

@@ -55,7 +55,10 @@ from mapping.analysis.scenario_check import (
 from mapping.analysis.summary import AreaLevel
 from mapping.inputs.scenario_file import (
     CHANGE_KINDS,
+    AddChange,
     Change,
+    CloseChange,
+    HoursChange,
     Scenario,
     load_scenario,
     parse_scenario,
@@ -72,8 +75,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHANGE_KINDS",
+    "AddChange",
     "Change",
+    "CloseChange",
     "Comparison",
+    "HoursChange",
     "Scenario",
     "ScenarioResult",
     "apply_scenario",
@@ -162,9 +168,9 @@ def scenario_changes(
     taken = set(register["id"].astype(str))
     for number, change in enumerate(scenario.changes, start=1):
         if change.kind == "hours":
-            hours[str(change.service)] = str(change.opening_hours)
+            hours[change.service] = change.opening_hours
         elif change.kind == "close":
-            closed.add(str(change.service))
+            closed.add(change.service)
         else:
             site = sites[number]
             district = _council_area_of(site, study.data_dir)
@@ -188,7 +194,7 @@ def scenario_changes(
 
 def _added_record(
     sid: str,
-    change: Change,
+    change: AddChange,
     site: Site,
     district: str | None,
     provider_area: str,

@@ -227,6 +227,24 @@ def _build_postcodes(sources: Sources, dest: Path) -> dict[str, Any]:
     return {"rows": len(units), "lancashire_rows": int(units["in_lancashire"].sum())}
 
 
+def _nearest_units(
+    lsoas: gpd.GeoDataFrame, codes: list[str], points: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """The postcode unit nearest each LSOA in ``codes``, labelled with that LSOA.
+
+    Generalised boundaries can miss a tiny LSOA's units; its origin is then the unit
+    nearest a point inside it (one spatial-index query for all of them; of equally near
+    units, the first in ``points``).
+    """
+    wanted = lsoas.set_index("lsoa21_code").loc[codes]
+    anchors = wanted.geometry.representative_point().to_numpy()
+    which, unit = points.sindex.nearest(anchors, return_all=True)
+    first = pd.Series(unit).groupby(which).min()
+    nearest = points.iloc[first.reindex(range(len(codes))).to_numpy()].copy()
+    nearest["lsoa21_code"] = codes
+    return nearest
+
+
 def _build_origins(
     lsoas: gpd.GeoDataFrame,
     wards: gpd.GeoDataFrame,
@@ -243,15 +261,8 @@ def _build_origins(
         points, lsoas[["lsoa21_code", "geometry"]], how="inner", predicate="within"
     ).drop(columns="index_right")
     empty = sorted(set(lsoas["lsoa21_code"]) - set(joined["lsoa21_code"]))
-    fallback = []
-    for code in empty:
-        # Generalised boundaries can miss a tiny LSOA's units: take the nearest unit.
-        anchor = lsoas.loc[lsoas["lsoa21_code"] == code].geometry.iloc[0].representative_point()
-        nearest = points.iloc[[int(points.sindex.nearest(anchor)[1][0])]].copy()
-        nearest["lsoa21_code"] = code
-        fallback.append(nearest)
-    if fallback:
-        joined = pd.concat([joined, *fallback], ignore_index=True)
+    if empty:
+        joined = pd.concat([joined, _nearest_units(lsoas, empty, points)], ignore_index=True)
 
     # Merge units at identical coordinates; each unit is one equal share of its LSOA.
     origins = (

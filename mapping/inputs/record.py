@@ -8,7 +8,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from pydantic_core import PydanticCustomError
 
 from mapping.inputs import hours
@@ -21,6 +28,10 @@ from mapping.inputs.vocabulary import (
     LANCASHIRE,
     LOCATION_PRECISIONS,
     SEXES,
+    Category,
+    CrimeType,
+    LocationPrecision,
+    Sex,
 )
 
 
@@ -58,11 +69,37 @@ def _v_name(value: Any) -> str:
     return _required("name", value)
 
 
-def _v_category(value: Any) -> str:
-    text = _required("category", value)
-    if text not in CATEGORIES:
-        raise _bad(f"unknown category {text!r}; use one of: {', '.join(CATEGORIES)}")
-    return text
+def _one_of(name: str, allowed: tuple[str, ...]) -> WrapValidator:
+    """The field's ``Literal`` type checks the value; the message names field and choices."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        text = _required(name, value)
+        try:
+            return handler(text)
+        except ValidationError:
+            raise _bad(f"unknown {name} {text!r}; use one of: {', '.join(allowed)}") from None
+
+    return WrapValidator(check)
+
+
+def _many_of(name: str, allowed: tuple[str, ...]) -> WrapValidator:
+    """A ``;``-separated list checked by the ``Literal`` type of its items; ``all`` alone."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        parts = _list(_required(name, value))
+        try:
+            checked = handler(parts)
+        except ValidationError as exc:
+            bad = [parts[int(e["loc"][0])] for e in exc.errors() if e["loc"]]
+            message = f"unknown {name} {', '.join(map(repr, bad))}; use: {', '.join(allowed)}"
+            raise _bad(message) from None
+        if "all" in parts and len(parts) > 1:
+            raise _bad(f"{name} 'all' must stand alone")
+        if len(set(parts)) != len(parts):
+            raise _bad(f"{name} repeats a value")
+        return checked
+
+    return WrapValidator(check)
 
 
 def _v_postcode(value: Any) -> str | None:
@@ -94,15 +131,6 @@ def _v_lat(value: Any) -> float | None:
 
 def _v_lon(value: Any) -> float | None:
     return _coordinate("longitude", 180.0, value)
-
-
-def _v_precision(value: Any) -> str:
-    text = _required("location_precision", value)
-    if text not in LOCATION_PRECISIONS:
-        raise _bad(
-            f"unknown location_precision {text!r}; use one of: {', '.join(LOCATION_PRECISIONS)}"
-        )
-    return text
 
 
 def _v_district(value: Any) -> str | None:
@@ -169,26 +197,6 @@ def _v_max_age(value: Any) -> int | None:
 
 def _v_self_age(value: Any) -> int | None:
     return _age("self_referral_min_age", value)
-
-
-def _vocabulary(name: str, allowed: tuple[str, ...], value: Any) -> tuple[str, ...]:
-    parts = _list(_required(name, value))
-    bad = [p for p in parts if p not in allowed]
-    if bad:
-        raise _bad(f"unknown {name} {', '.join(map(repr, bad))}; use: {', '.join(allowed)}")
-    if "all" in parts and len(parts) > 1:
-        raise _bad(f"{name} 'all' must stand alone")
-    if len(set(parts)) != len(parts):
-        raise _bad(f"{name} repeats a value")
-    return parts
-
-
-def _v_sexes(value: Any) -> tuple[str, ...]:
-    return _vocabulary("sexes", SEXES, value)
-
-
-def _v_crimes(value: Any) -> tuple[str, ...]:
-    return _vocabulary("crime_types", CRIME_TYPES, value)
 
 
 def _v_confidential(value: Any) -> bool:
@@ -292,20 +300,24 @@ class ServiceRecord(BaseModel):
     id: Annotated[str | None, BeforeValidator(_v_id)] = None
     name: Annotated[str | None, BeforeValidator(_v_name)] = None
     provider: Annotated[str | None, BeforeValidator(_text)] = None
-    category: Annotated[str | None, BeforeValidator(_v_category)] = None
+    category: Annotated[Category | None, _one_of("category", CATEGORIES)] = None
     address: Annotated[str | None, BeforeValidator(_text)] = None
     postcode: Annotated[str | None, BeforeValidator(_v_postcode)] = None
     lat: Annotated[float | None, BeforeValidator(_v_lat)] = None
     lon: Annotated[float | None, BeforeValidator(_v_lon)] = None
-    location_precision: Annotated[str | None, BeforeValidator(_v_precision)] = None
+    location_precision: Annotated[
+        LocationPrecision | None, _one_of("location_precision", LOCATION_PRECISIONS)
+    ] = None
     district: Annotated[str | None, BeforeValidator(_v_district)] = None
     areas_served: Annotated[tuple[str, ...] | None, BeforeValidator(_v_areas)] = None
     opening_hours: Annotated[str | None, BeforeValidator(_v_hours)] = None
     hours_basis: Annotated[str | None, BeforeValidator(_v_basis)] = None
     min_age: Annotated[int | None, BeforeValidator(_v_min_age)] = None
     max_age: Annotated[int | None, BeforeValidator(_v_max_age)] = None
-    sexes: Annotated[tuple[str, ...] | None, BeforeValidator(_v_sexes)] = None
-    crime_types: Annotated[tuple[str, ...] | None, BeforeValidator(_v_crimes)] = None
+    sexes: Annotated[tuple[Sex, ...] | None, _many_of("sexes", SEXES)] = None
+    crime_types: Annotated[tuple[CrimeType, ...] | None, _many_of("crime_types", CRIME_TYPES)] = (
+        None
+    )
     self_referral_min_age: Annotated[int | None, BeforeValidator(_v_self_age)] = None
     confidential: Annotated[bool | None, BeforeValidator(_v_confidential)] = None
     source: Annotated[str | None, BeforeValidator(_v_source)] = None

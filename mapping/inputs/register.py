@@ -45,10 +45,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pydantic import ValidationError
-from shapely.geometry import Point
 
 from mapping.errors import Problem, ServiceMapError
+from mapping.inputs.freshness import stale_mask
 from mapping.inputs.postcodes import lookup_postcodes
 from mapping.inputs.record import ServiceRecord, rule_confidence
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, SourceError, Sources, locate_sources
@@ -547,29 +548,28 @@ def load_register(
     if parsed.problems:
         raise RegisterError(path, parsed.problems)
     rows = []
-    geometry = []
     for _, rec, _ in parsed.records:
         row = rec.model_dump()
-        located = (
-            not rec.confidential
-            and rec.location_precision in _POINT_PRECISIONS
-            and rec.lat is not None
-            and rec.lon is not None
-        )
         if rec.confidential:
             row.update(lat=None, lon=None, postcode=None, address=None)
         row["provider_area"] = _provider_area(rec.district, rec.areas_served or ())
         if rec.confidence is None:
             row["confidence"] = rule_confidence(rec.location_precision, rec.hours_basis)
         rows.append(row)
-        geometry.append(
-            Point(*to_27700(rec.lon, rec.lat))
-            if located and rec.lon is not None and rec.lat is not None
-            else None
-        )
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "provider_area"])
     for name in ("lat", "lon"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    # Points for located records, projected and built in one go (confidential records
+    # have no lat/lon left, so they get none).
+    located = (
+        frame["location_precision"].isin(_POINT_PRECISIONS).to_numpy()
+        & frame["lat"].notna().to_numpy()
+        & frame["lon"].notna().to_numpy()
+        & ~frame["confidential"].astype(bool).to_numpy()
+    )
+    easting, northing = to_27700(frame["lon"].to_numpy()[located], frame["lat"].to_numpy()[located])
+    geometry = np.full(len(frame), None, dtype=object)
+    geometry[located] = shapely.points(easting, northing)
     for name in ("min_age", "max_age", "self_referral_min_age", "capacity_family_places"):
         frame[name] = pd.array(frame[name].tolist(), dtype="Int64")
     frame["advocate_fte"] = pd.to_numeric(frame["advocate_fte"], errors="coerce").astype(float)
@@ -582,27 +582,6 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
     return bool(value) if value is not None and not pd.isna(value) else False
-
-
-def stale_mask(register: pd.DataFrame, as_of: date | None = None, months: int = 12) -> pd.Series:
-    """True for records whose ``verified_on`` is more than ``months`` before ``as_of``.
-
-    A record without a readable date counts as stale: nobody has verified it. Months
-    are calendar months, clamped to the month's end (29 February less 12 months is
-    28 February).
-
-    Parameters
-    ----------
-    register
-        The register (any frame with a ``verified_on`` column).
-    as_of
-        The date staleness is measured from (default: today).
-    months
-        How old a verification may be before the record is stale.
-    """
-    cutoff = pd.Timestamp(as_of or date.today()) - pd.DateOffset(months=months)
-    verified = pd.to_datetime(register["verified_on"], errors="coerce")
-    return (verified.isna() | (verified < cutoff)).rename("stale")
 
 
 def public_view(register: pd.DataFrame) -> pd.DataFrame:

@@ -1,17 +1,36 @@
-"""Gap-rule files: read ``data/gap_rules.toml`` and check every parameter of every rule."""
+"""Gap-rule files: read ``data/gap_rules.toml`` and check every parameter of every rule.
+
+Each rule's table is a pydantic model (:data:`RULE_MODELS`: one per rule id, its severity
+bands a model too); a problem reads ``file:rule:field: message``.
+"""
 
 from __future__ import annotations
 
-import math
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from mapping.errors import ServiceMapError
-from mapping.inputs.vocabulary import AGE_BANDS, CATEGORIES, WEIGHTS
+from mapping.inputs.vocabulary import AGE_BANDS, CATEGORIES, WEIGHTS, AgeBand, Category
 from mapping.inputs.when import TimeSlot, resolve_slot
 from mapping.store import repo_root
 
@@ -47,123 +66,290 @@ class GapRule:
     enabled: bool = True
 
 
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError("must be a number")
-    return float(value)
+# ---- field types: pydantic checks the value, the annotation carries the message ----------
 
 
-def _positive(value: Any) -> float:
-    try:
-        number = _number(value)
-    except ValueError:
-        number = -1.0
-    if number <= 0:
-        raise ValueError("must be a positive number")
-    return number
+def _says(message: str) -> WrapValidator:
+    """Replace pydantic's message for a field by ``message`` (the rules file's wording)."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise _problem(message) from None
+
+    return WrapValidator(check)
 
 
-def _non_negative_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError("must be a whole number, 0 or more")
-    return int(value)
+def _problem(message: str) -> PydanticCustomError:
+    # The message goes through the context so braces in it are not templated.
+    return PydanticCustomError("gap_rule", "{message}", {"message": message})
 
 
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("must be true or false")
+def _at_least_zero(value: float) -> float:
+    if value < 0:
+        raise _problem("must be 0 or more")
     return value
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be non-empty text")
-    return value.strip()
-
-
-def _severity_level(value: Any) -> str:
-    if value not in SEVERITIES:
-        raise ValueError(f"must be one of {', '.join(SEVERITIES)}")
-    return str(value)
-
-
 def _slot(value: Any) -> TimeSlot:
+    if isinstance(value, TimeSlot):  # a default
+        return value
     if not isinstance(value, str):
-        raise ValueError("must be a slot name or a time of week such as 'Sat 02:00'")
+        raise _problem("must be a slot name or a time of week such as 'Sat 02:00'")
     try:
         return resolve_slot(value)
     except ServiceMapError as exc:
-        raise ValueError(str(exc)) from None
+        raise _problem(str(exc)) from None
 
 
-def _slots(value: Any) -> tuple[TimeSlot, ...]:
-    if not isinstance(value, list) or not value:
-        raise ValueError("must be a non-empty list of slots, e.g. ['weekend night']")
-    return tuple(_slot(item) for item in value)
+def _non_empty_list(what: str) -> WrapValidator:
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if not isinstance(value, list | tuple) or not value:
+            raise _problem(f"must be a non-empty list of {what}")
+        return handler(value)
+
+    return WrapValidator(check)
 
 
-def _categories(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise ValueError("must be a non-empty list of categories")
-    unknown = [item for item in value if item not in CATEGORIES]
-    if unknown:
-        raise ValueError(f"unknown category {unknown[0]!r}; known: {', '.join(CATEGORIES)}")
-    return tuple(value)
+def _known_categories(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        first = next(e for e in exc.errors() if e["loc"])
+        unknown = value[int(first["loc"][0])]
+        raise _problem(f"unknown category {unknown!r}; known: {', '.join(CATEGORIES)}") from None
 
 
-def _age_band(value: Any) -> str:
-    if value not in AGE_BANDS:
-        raise ValueError(f"must be one of {', '.join(AGE_BANDS)}")
-    return str(value)
+PositiveNumber = Annotated[
+    float, Field(strict=True, gt=0, allow_inf_nan=False), _says("must be a positive number")
+]
+BandNumber = Annotated[
+    float,
+    Field(strict=True, allow_inf_nan=False),
+    _says("must be a number"),
+    AfterValidator(_at_least_zero),
+]
+Count = Annotated[int, Field(strict=True, ge=0), _says("must be a whole number, 0 or more")]
+Flag = Annotated[bool, Field(strict=True), _says("must be true or false")]
+Text = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, min_length=1),
+    _says("must be non-empty text"),
+]
+SeverityLevel = Annotated[
+    Literal["high", "medium", "low"], _says(f"must be one of {', '.join(SEVERITIES)}")
+]
+AgeBandName = Annotated[AgeBand, _says(f"must be one of {', '.join(AGE_BANDS)}")]
+Slot = Annotated[TimeSlot, PlainValidator(_slot)]
+Slots = Annotated[tuple[Slot, ...], _non_empty_list("slots, e.g. ['weekend night']")]
+Categories = Annotated[
+    tuple[Category, ...], WrapValidator(_known_categories), _non_empty_list("categories")
+]
+CategorySet = Annotated[
+    frozenset[Category], WrapValidator(_known_categories), _non_empty_list("categories")
+]
+AsOf = Annotated[
+    Annotated[date, Field(strict=True)] | None,
+    BeforeValidator(lambda v: date.fromisoformat(v.strip()) if isinstance(v, str) else v),
+    _says("must be a date such as 2026-11-22"),
+]
 
 
-def _optional_date(value: Any) -> date | None:
-    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError("must be a date such as 2026-11-22")
+#: Service types of ``data/benchmarks.toml`` the capacity rule may judge.
+CapacityType = Literal["refuge", "idva", "sexual_violence_support"]
+_CAPACITY_TYPES: tuple[str, ...] = get_args(CapacityType)
 
 
-def _numeric_bands(table: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"measure": _text(table.get("measure", "value"))}
-    for level in ("high", "medium"):
-        if level not in table:
-            raise _FieldError(f"severity.{level}", "is missing")
-        try:
-            out[level] = _number(table[level])
-        except ValueError as exc:
-            raise _FieldError(f"severity.{level}", str(exc)) from None
-        if out[level] < 0:
-            raise _FieldError(f"severity.{level}", "must be 0 or more")
-    if out["high"] < out["medium"]:
-        raise _FieldError("severity.high", "must be at least severity.medium")
-    return out
+def _known_service_types(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        first = next(e for e in exc.errors() if e["loc"])
+        unknown = value[int(first["loc"][0])]
+        known = ", ".join(_CAPACITY_TYPES)
+        raise _problem(f"unknown service type {unknown!r}; known: {known}") from None
 
 
-def _category_bands(table: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"measure": _text(table.get("measure", "service category"))}
-    for level in ("high", "medium"):
-        try:
-            out[level] = frozenset(_categories(table.get(level, [])))
-        except ValueError as exc:
-            raise _FieldError(f"severity.{level}", str(exc)) from None
-    return out
+def _one_of_weights(value: str) -> str:
+    if value not in WEIGHTS:
+        raise _problem(f"must be one of {', '.join(WEIGHTS)}")
+    return value
 
 
-class _FieldError(Exception):
-    """A problem in one field of one rule (turned into a ServiceMapError)."""
+WeightName = Annotated[
+    str,
+    Field(strict=True),
+    _says(f"must be one of {', '.join(WEIGHTS)}"),
+    AfterValidator(_one_of_weights),
+]
+ServiceTypes = Annotated[
+    tuple[CapacityType, ...],
+    WrapValidator(_known_service_types),
+    _non_empty_list("service types"),
+]
+Share = Annotated[
+    float,
+    Field(strict=True, gt=0, le=1, allow_inf_nan=False),
+    _says("must be a share between 0 and 1"),
+]
+ShareDifference = Annotated[
+    float,
+    Field(strict=True, ge=0, le=1, allow_inf_nan=False),
+    _says("must be a share difference from 0 to 1"),
+]
+Denominator = Annotated[
+    Literal["women_all_ages", "residents"],
+    _says("must be 'women_all_ages' (per 200,000 women) or 'residents'"),
+]
 
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
-        self.field_name = field_name
-        self.message = message
+
+def _named(*names: str) -> tuple[TimeSlot, ...]:
+    """Default slots, by name."""
+    return tuple(resolve_slot(name) for name in names)
 
 
-_META_KEYS = ("title", "description", "source", "enabled", "severity")
+# ---- severity bands ----------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class NumericBands(_Model):
+    """``value >= high`` is high, ``value >= medium`` medium, any other gap low."""
+
+    measure: Text = "value"
+    medium: BandNumber
+    high: BandNumber
+
+    @field_validator("high")
+    @classmethod
+    def _high_at_least_medium(cls, high: float, info: ValidationInfo) -> float:
+        medium = info.data.get("medium")
+        if medium is not None and high < medium:
+            raise _problem("must be at least severity.medium")
+        return high
+
+
+class CategoryBands(_Model):
+    """Categories whose gap is high or medium severity (any other category: low)."""
+
+    measure: Text = "service category"
+    high: CategorySet
+    medium: CategorySet
+
+
+# ---- one model per rule ------------------------------------------------------------
+
+
+class RuleModel(_Model):
+    """What every rule has: title, description, source, enabled and its severity bands."""
+
+    title: Text
+    description: Text
+    source: Text
+    enabled: Flag = True
+    severity: NumericBands
+
+
+class SarcTravelRule(RuleModel):
+    minutes: PositiveNumber = 60
+    also_minutes: PositiveNumber = 90
+    slots: Slots = _named("weekday daytime", "weekday night", "weekend night", "weekend day")
+    min_population: Count = 1
+
+
+class NoDaBaseRule(RuleModel):
+    categories: Categories = ("idva", "da_outreach", "isva", "multi_crime_hub")
+    slot: Slot = resolve_slot("weekday daytime")
+    minutes: PositiveNumber = 30
+
+
+class NoRefugeRule(RuleModel):
+    population_per_place: PositiveNumber = 10000
+
+
+class NoOutOfHoursRule(RuleModel):
+    categories: Categories = (
+        "sarc",
+        "idva",
+        "isva",
+        "da_outreach",
+        "young_people",
+        "stalking",
+        "counselling",
+    )
+    slots: Slots = _named("weekday night", "weekend night", "weekend day")
+    include_helplines: Flag = False
+    lancashire_only: Flag = True
+    severity: CategoryBands  # type: ignore[assignment]
+
+
+class YoungPeopleRule(RuleModel):
+    categories: Categories = ("young_people", "isva", "counselling", "sarc")
+    local_categories: Categories = ("young_people",)
+    age_band: AgeBandName = "age_0_15"
+    minutes: PositiveNumber = 30
+    slots: Slots = _named("weekday daytime")
+    min_population: Count = 1
+    no_local_service_severity: SeverityLevel = "low"
+
+
+class RefugeCapacityRule(RuleModel):
+    population_per_place: PositiveNumber = 10000
+    incomplete_max_severity: SeverityLevel = "medium"
+
+
+class StaleRecordRule(RuleModel):
+    max_age_months: Count = 12
+    as_of: AsOf = None
+
+
+class EquityGapRule(RuleModel):
+    categories: Categories = ("sarc",)
+    slots: Slots = _named("weekday daytime", "weekend night")
+    minutes: PositiveNumber = 60
+    weight: WeightName = "residents"
+    min_difference: ShareDifference = 0.05
+
+
+class CapacityBelowBenchmarkRule(RuleModel):
+    service_types: ServiceTypes = _CAPACITY_TYPES  # type: ignore[assignment]
+    per_council_area: Flag = True
+    sexual_violence_denominator: Denominator = "women_all_ages"
+    min_benchmark_units: PositiveNumber = 1
+    incomplete_max_severity: SeverityLevel = "medium"
+    unknown_severity: SeverityLevel = "low"
+
+
+class NeedHotSpotsRule(RuleModel):
+    categories: Categories = ("idva", "da_outreach", "isva", "multi_crime_hub")
+    slot: Slot = resolve_slot("weekday daytime")
+    minutes: PositiveNumber = 30
+    top_share: Share = 0.1
+    min_recorded: Count = 1
+
+
+#: The model of each rule's table, by rule id, in evaluation order.
+RULE_MODELS: dict[str, type[RuleModel]] = {
+    "sarc_travel": SarcTravelRule,
+    "no_da_base": NoDaBaseRule,
+    "no_refuge": NoRefugeRule,
+    "no_out_of_hours": NoOutOfHoursRule,
+    "young_people": YoungPeopleRule,
+    "refuge_capacity": RefugeCapacityRule,
+    "stale_record": StaleRecordRule,
+    # The gap rules that read the need layer.
+    "equity_gap": EquityGapRule,
+    "capacity_below_benchmark": CapacityBelowBenchmarkRule,
+    "need_hot_spots": NeedHotSpotsRule,
+}
+
+#: The rule ids :func:`load_rules` knows, in evaluation order.
+RULE_IDS: tuple[str, ...] = tuple(RULE_MODELS)
+
+_META_KEYS = frozenset(RuleModel.model_fields)
 
 
 def default_rules_path() -> Path:
@@ -179,190 +365,49 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-@dataclass(frozen=True)
-class RuleParams:
-    """What a rule accepts: ``{name: (default, check)}`` and its severity-band reader."""
-
-    params: Mapping[str, tuple[Any, Callable[[Any], Any]]]
-    bands: Callable[[Mapping[str, Any]], dict[str, Any]]
-
-
-RULE_PARAMS: dict[str, RuleParams] = {
-    "sarc_travel": RuleParams(
-        params={
-            "minutes": (60, _positive),
-            "also_minutes": (90, _positive),
-            "slots": (["weekday daytime", "weekday night", "weekend night", "weekend day"], _slots),
-            "min_population": (1, _non_negative_int),
-        },
-        bands=_numeric_bands,
-    ),
-    "no_da_base": RuleParams(
-        params={
-            "categories": (["idva", "da_outreach", "isva", "multi_crime_hub"], _categories),
-            "slot": ("weekday daytime", _slot),
-            "minutes": (30, _positive),
-        },
-        bands=_numeric_bands,
-    ),
-    "no_refuge": RuleParams(
-        params={"population_per_place": (10000, _positive)},
-        bands=_numeric_bands,
-    ),
-    "no_out_of_hours": RuleParams(
-        params={
-            "categories": (
-                ["sarc", "idva", "isva", "da_outreach", "young_people", "stalking", "counselling"],
-                _categories,
-            ),
-            "slots": (["weekday night", "weekend night", "weekend day"], _slots),
-            "include_helplines": (False, _boolean),
-            "lancashire_only": (True, _boolean),
-        },
-        bands=_category_bands,
-    ),
-    "young_people": RuleParams(
-        params={
-            "categories": (["young_people", "isva", "counselling", "sarc"], _categories),
-            "local_categories": (["young_people"], _categories),
-            "age_band": ("age_0_15", _age_band),
-            "minutes": (30, _positive),
-            "slots": (["weekday daytime"], _slots),
-            "min_population": (1, _non_negative_int),
-            "no_local_service_severity": ("low", _severity_level),
-        },
-        bands=_numeric_bands,
-    ),
-    "refuge_capacity": RuleParams(
-        params={
-            "population_per_place": (10000, _positive),
-            "incomplete_max_severity": ("medium", _severity_level),
-        },
-        bands=_numeric_bands,
-    ),
-    "stale_record": RuleParams(
-        params={"max_age_months": (12, _non_negative_int), "as_of": (None, _optional_date)},
-        bands=_numeric_bands,
-    ),
-}
-
-_CAPACITY_TYPES = ("refuge", "idva", "sexual_violence_support")
-
-
-def _weight(value: Any) -> str:
-    if value not in WEIGHTS:
-        raise ValueError(f"must be one of {', '.join(WEIGHTS)}")
-    return str(value)
-
-
-def _service_types(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise ValueError("must be a non-empty list of service types")
-    unknown = [v for v in value if v not in _CAPACITY_TYPES]
-    if unknown:
-        raise ValueError(
-            f"unknown service type {unknown[0]!r}; known: {', '.join(_CAPACITY_TYPES)}"
-        )
-    return tuple(value)
-
-
-def _share(value: Any) -> float:
-    number = _positive(value)
-    if number > 1:
-        raise ValueError("must be a share between 0 and 1")
-    return number
-
-
-def _difference(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ValueError("must be a share difference from 0 to 1")
-    return float(value)
-
-
-def _denominator(value: Any) -> str:
-    if value not in ("women_all_ages", "residents"):
-        raise ValueError("must be 'women_all_ages' (per 200,000 women) or 'residents'")
-    return str(value)
-
-
-#: Parameters of the gap rules that read the need layer.
-RULE_PARAMS |= {
-    "equity_gap": RuleParams(
-        params={
-            "categories": (["sarc"], _categories),
-            "slots": (["weekday daytime", "weekend night"], _slots),
-            "minutes": (60, _positive),
-            "weight": ("residents", _weight),
-            "min_difference": (0.05, _difference),
-        },
-        bands=_numeric_bands,
-    ),
-    "capacity_below_benchmark": RuleParams(
-        params={
-            "service_types": (list(_CAPACITY_TYPES), _service_types),
-            "per_council_area": (True, _boolean),
-            "sexual_violence_denominator": ("women_all_ages", _denominator),
-            "min_benchmark_units": (1, _positive),
-            "incomplete_max_severity": ("medium", _severity_level),
-            "unknown_severity": ("low", _severity_level),
-        },
-        bands=_numeric_bands,
-    ),
-    "need_hot_spots": RuleParams(
-        params={
-            "categories": (["idva", "da_outreach", "isva", "multi_crime_hub"], _categories),
-            "slot": ("weekday daytime", _slot),
-            "minutes": (30, _positive),
-            "top_share": (0.1, _share),
-            "min_recorded": (1, _non_negative_int),
-        },
-        bands=_numeric_bands,
-    ),
-}
-
-#: The rule ids :func:`load_rules` knows, in evaluation order.
-RULE_IDS: tuple[str, ...] = tuple(RULE_PARAMS)
-
-
 # ---- loading ---------------------------------------------------------------------
 
 
-def _parse_rule(rule_id: str, table: Any) -> GapRule:
+def _field_problem(model: type[RuleModel], error: Mapping[str, Any]) -> tuple[str, str]:
+    """``(field, message)`` of one pydantic error; list items are reported as their list."""
+    field_name = ".".join(str(p) for p in error["loc"] if not isinstance(p, int)) or "-"
+    kind = error["type"]
+    if kind == "missing":
+        if field_name == "severity":
+            return field_name, "is missing: give a [rule.severity] table of bands"
+        return field_name, "is missing"
+    if kind == "extra_forbidden":
+        if "." in field_name:
+            return field_name, "unknown field; a severity table has measure, high and medium"
+        return field_name, f"unknown field; known: {', '.join(model.model_fields)}"
+    if kind in ("model_type", "model_attributes_type", "dataclass_type"):
+        return field_name, "must be a table of fields"
+    return field_name, str(error["msg"])
+
+
+def _parse_rule(rule_id: str, table: Any, shown: str) -> tuple[GapRule | None, list[str]]:
+    where = f"{shown}:{rule_id}"
     if not isinstance(table, dict):
-        raise _FieldError("-", "must be a table ([rule_id] with its fields)")
-    spec = RULE_PARAMS[rule_id]
-    meta: dict[str, Any] = {}
-    for key in ("title", "description", "source"):
-        if key not in table:
-            raise _FieldError(key, "is missing")
-        try:
-            meta[key] = _text(table[key])
-        except ValueError as exc:
-            raise _FieldError(key, str(exc)) from None
+        return None, [f"{where}:-: must be a table ([rule_id] with its fields)"]
+    model = RULE_MODELS[rule_id]
     try:
-        enabled = _boolean(table.get("enabled", True))
-    except ValueError as exc:
-        raise _FieldError("enabled", str(exc)) from None
-    unknown = [k for k in table if k not in spec.params and k not in _META_KEYS]
-    if unknown:
-        known = ", ".join([*spec.params, *_META_KEYS])
-        raise _FieldError(unknown[0], f"unknown field; known: {known}")
-    params: dict[str, Any] = {}
-    for name, (default, check) in spec.params.items():
-        try:
-            params[name] = check(table.get(name, default))
-        except ValueError as exc:
-            raise _FieldError(name, str(exc)) from None
-    severity = table.get("severity")
-    if not isinstance(severity, dict):
-        raise _FieldError("severity", "is missing: give a [rule.severity] table of bands")
+        checked = model.model_validate(table)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field_name, message = _field_problem(model, error)
+            problems.append(f"{where}:{field_name}: {message}")
+        return None, problems
+    values = dict(checked)
     return GapRule(
         id=rule_id,
-        params=params,
-        severity=spec.bands(severity),
-        enabled=enabled,
-        **meta,
-    )
+        title=checked.title,
+        description=checked.description,
+        source=checked.source,
+        params={k: v for k, v in values.items() if k not in _META_KEYS},
+        severity={key: getattr(checked.severity, key) for key in ("measure", "high", "medium")},
+        enabled=checked.enabled,
+    ), []
 
 
 def load_rules(path: Path | str | None = None) -> list[GapRule]:
@@ -398,17 +443,16 @@ def load_rules(path: Path | str | None = None) -> list[GapRule]:
         raise ServiceMapError(f"{shown}: not valid TOML: {exc}") from None
     if not document:
         raise ServiceMapError(f"{shown}: no rules; known rules: {', '.join(RULE_IDS)}")
-    rules = []
+    rules: list[GapRule] = []
+    problems: list[str] = []
     for rule_id, table in document.items():
-        if rule_id not in RULE_PARAMS:
-            raise ServiceMapError(
-                f"{shown}:{rule_id}: unknown rule; known rules: {', '.join(RULE_IDS)}"
-            )
-        try:
-            rules.append(_parse_rule(rule_id, table))
-        except _FieldError as exc:
-            raise ServiceMapError(f"{shown}:{rule_id}:{exc.field_name}: {exc.message}") from None
+        if rule_id not in RULE_MODELS:
+            problems.append(f"{shown}:{rule_id}: unknown rule; known rules: {', '.join(RULE_IDS)}")
+            continue
+        rule, found = _parse_rule(rule_id, table, shown)
+        problems.extend(found)
+        if rule is not None:
+            rules.append(rule)
+    if problems:
+        raise ServiceMapError("\n".join(problems))
     return rules
-
-
-#: Service types of ``data/benchmarks.toml`` the capacity rule may judge.

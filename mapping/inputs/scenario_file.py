@@ -9,44 +9,19 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import tomli_w
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 
 from mapping.errors import ServiceMapError
 
-if TYPE_CHECKING:
-    pass
+#: What a change can do (the discriminator of :data:`Change`).
+ChangeKind = Literal["hours", "add", "close"]
 
-
-#: What a change can do.
-CHANGE_KINDS: tuple[str, ...] = ("hours", "add", "close")
-
-
-REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    "hours": ("service", "opening_hours"),
-    "close": ("service",),
-    "add": ("name", "category", "opening_hours"),
-}
-
-
-ALLOWED_FIELDS: dict[str, tuple[str, ...]] = {
-    "hours": ("service", "opening_hours"),
-    "close": ("service",),
-    "add": (
-        "name",
-        "category",
-        "postcode",
-        "lon",
-        "lat",
-        "opening_hours",
-        "min_age",
-        "max_age",
-        "crime_types",
-        "id",
-    ),
-}
+#: The change kinds, in the order messages list them.
+CHANGE_KINDS: tuple[str, ...] = get_args(ChangeKind)
 
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -61,6 +36,14 @@ def _clean_text(value: Any) -> Any:
     return value
 
 
+def _required_text(value: Any) -> Any:
+    # A blank required field is as good as a missing one: say "required", not "not text".
+    value = _clean_text(value)
+    if value is None:
+        raise PydanticCustomError("missing", "Field required")
+    return value
+
+
 def _clean_list(value: Any) -> Any:
     # "domestic_abuse;sexual_violence" (the register's spelling) or a list.
     if isinstance(value, str):
@@ -72,37 +55,66 @@ def _clean_list(value: Any) -> Any:
 
 
 _Text = Annotated[str | None, BeforeValidator(_clean_text)]
+_RequiredText = Annotated[str, BeforeValidator(_required_text)]
 
 
-class Change(BaseModel):
-    """One change of a scenario (which fields apply depends on ``kind``).
-
-    Attributes
-    ----------
-    kind
-        ``"hours"`` (new opening hours for a service), ``"add"`` (a new site) or
-        ``"close"`` (a service closed for good).
-    service
-        Register id of the service changed or closed (``hours``, ``close``).
-    opening_hours
-        OpenStreetMap ``opening_hours`` expression (``hours``, ``add``).
-    name, category
-        Name and register category of an added site.
-    postcode, lon, lat
-        Location of an added site: a postcode (OS Code-Point Open) *or* WGS84 lon/lat.
-    min_age, max_age, crime_types
-        Eligibility of an added site (default: all ages, ``("all",)``).
-    id
-        Id of an added site (default: derived from the change, ``whatif-<slug>-<hash>``).
-    """
+class _ChangeModel(BaseModel):
+    """What every change shares: frozen, and a field its kind does not use is an error."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: _Text = None
-    service: _Text = None
-    opening_hours: _Text = None
-    name: _Text = None
-    category: _Text = None
+
+class HoursChange(_ChangeModel):
+    """New opening hours for a service of the register.
+
+    Attributes
+    ----------
+    service
+        Register id of the service.
+    opening_hours
+        OpenStreetMap ``opening_hours`` expression (checked by :func:`validate_scenario`).
+    """
+
+    kind: Literal["hours"] = "hours"
+    service: _RequiredText
+    opening_hours: _RequiredText
+
+
+class CloseChange(_ChangeModel):
+    """A service of the register closed for good.
+
+    Attributes
+    ----------
+    service
+        Register id of the service.
+    """
+
+    kind: Literal["close"] = "close"
+    service: _RequiredText
+
+
+class AddChange(_ChangeModel):
+    """A new (hypothetical) site.
+
+    Attributes
+    ----------
+    name, category
+        Name and register category of the site.
+    opening_hours
+        OpenStreetMap ``opening_hours`` expression.
+    postcode, lon, lat
+        Location: a postcode (OS Code-Point Open) *or* WGS84 lon/lat (which one is given
+        is checked by :func:`validate_scenario`, with the postcode look-up).
+    min_age, max_age, crime_types
+        Eligibility (default: all ages, ``("all",)``).
+    id
+        Id of the site (default: derived from the change, ``whatif-<slug>-<hash>``).
+    """
+
+    kind: Literal["add"] = "add"
+    name: _RequiredText
+    category: _RequiredText
+    opening_hours: _RequiredText
     postcode: _Text = None
     lon: float | None = None
     lat: float | None = None
@@ -110,6 +122,34 @@ class Change(BaseModel):
     max_age: int | None = None
     crime_types: Annotated[tuple[str, ...] | None, BeforeValidator(_clean_list)] = None
     id: _Text = None
+
+
+#: One change of a scenario: which fields it has (and needs) depends on ``kind``.
+Change = Annotated[HoursChange | AddChange | CloseChange, Field(discriminator="kind")]
+
+#: The model of each kind of change.
+CHANGE_MODELS: dict[str, type[_ChangeModel]] = {
+    "hours": HoursChange,
+    "add": AddChange,
+    "close": CloseChange,
+}
+
+_CHANGE = TypeAdapter[HoursChange | AddChange | CloseChange](Change)
+
+
+def parse_change(data: Mapping[str, Any]) -> HoursChange | AddChange | CloseChange:
+    """Build the change model its ``kind`` names from a ``[[change]]`` table.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        If ``kind`` is missing or unknown, a field the kind needs is missing, a field it
+        does not use is given, or a value has the wrong type.
+    """
+    item = dict(data)
+    if isinstance(item.get("kind"), str):
+        item["kind"] = item["kind"].strip()
+    return _CHANGE.validate_python(item)
 
 
 @dataclass(frozen=True)
@@ -215,11 +255,11 @@ def parse_scenario(mapping: Mapping[str, Any], source_name: str = "scenario") ->
             problems.append(f"{where}:-: must be a table of fields (kind = ..., ...)")
             continue
         try:
-            changes.append(Change.model_validate(dict(item)))
+            changes.append(parse_change(item))
         except ValidationError as exc:
             for error in exc.errors():
-                field_name = ".".join(str(p) for p in error["loc"][:1]) or "-"
-                problems.append(f"{where}:{field_name}: {_pydantic_message(error)}")
+                field_name, message = _change_problem(item, error)
+                problems.append(f"{where}:{field_name}: {message}")
     if problems:
         raise problems_error(source_name, problems)
     return Scenario(
@@ -230,15 +270,33 @@ def parse_scenario(mapping: Mapping[str, Any], source_name: str = "scenario") ->
     )
 
 
-def _pydantic_message(error: Mapping[str, Any]) -> str:
-    kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        return "unknown field; a change has " + ", ".join(Change.model_fields)
-    if kind.startswith("int"):
-        return f"must be a whole number, not {error.get('input')!r}"
-    if kind.startswith("float"):
-        return f"must be a number, not {error.get('input')!r}"
-    return str(error.get("msg", "invalid value"))
+def _change_problem(item: Mapping[str, Any], error: Mapping[str, Any]) -> tuple[str, str]:
+    """The field and the message of one pydantic error of a ``[[change]]`` table."""
+    kinds = ", ".join(CHANGE_KINDS)
+    error_type = str(error.get("type", ""))
+    kind = item.get("kind")
+    kind = kind.strip() if isinstance(kind, str) else kind
+    if error_type == "union_tag_not_found" or (error_type == "union_tag_invalid" and not kind):
+        return "kind", f"kind is required: one of {kinds}"
+    if error_type == "union_tag_invalid":
+        return "kind", f"unknown kind {kind!r}: use one of {kinds}"
+    # Errors inside a kind's model are located as (kind, field, ...).
+    loc = tuple(error.get("loc", ()))
+    field_name = str(loc[1]) if len(loc) > 1 else "-"
+    if error_type == "missing":
+        return field_name, f"required when kind = {kind!r}"
+    if error_type == "extra_forbidden":
+        if any(field_name in model.model_fields for model in CHANGE_MODELS.values()):
+            return field_name, f"not used when kind = {kind!r}; remove it"
+        fields = ", ".join(CHANGE_MODELS[str(kind)].model_fields)
+        return field_name, f"unknown field; a change of kind {kind!r} has {fields}"
+    if error_type.startswith("int"):
+        return field_name, f"must be a whole number, not {error.get('input')!r}"
+    if error_type.startswith("float"):
+        return field_name, f"must be a number, not {error.get('input')!r}"
+    if error_type.startswith("string"):
+        return field_name, f"must be text, not {error.get('input')!r}"
+    return field_name, str(error.get("msg", "invalid value"))
 
 
 def problems_error(source_name: str, problems: list[str]) -> ServiceMapError:

@@ -1,23 +1,32 @@
-"""Vocabularies shared by every input: service categories, crime types, age bands."""
+"""Vocabularies shared by every input: service categories, crime types, age bands.
+
+Each vocabulary is a ``Literal`` type, which the pydantic models of the inputs (the
+register record, scenario changes, gap rules) validate against and mypy checks, and a
+tuple of its values in order for the modules that list or loop over them.
+"""
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from mapping.inputs.sources import POLICE_MONTHS
+
+#: Census 2021 age bands (the column names used here).
+AgeBand = Literal["age_0_15", "age_16_24", "age_25_34", "age_35_49", "age_50_64", "age_65_plus"]
 
 #: Census 2021 age bands as published, with the column name used here and the ages
 #: they cover (``None``: no upper limit).
-AGE_BANDS: dict[str, tuple[int, int | None]] = {
-    "age_0_15": (0, 15),
-    "age_16_24": (16, 24),
-    "age_25_34": (25, 34),
-    "age_35_49": (35, 49),
-    "age_50_64": (50, 64),
-    "age_65_plus": (65, None),
-}
+AGE_BANDS: dict[str, tuple[int, int | None]] = dict(
+    zip(
+        get_args(AgeBand),
+        ((0, 15), (16, 24), (25, 34), (35, 49), (50, 64), (65, None)),
+        strict=True,
+    )
+)
 
 
 #: Controlled vocabulary of ``category``.
-CATEGORIES: tuple[str, ...] = (
+Category = Literal[
     "sarc",
     "isva",
     "idva",
@@ -32,7 +41,8 @@ CATEGORIES: tuple[str, ...] = (
     "multi_crime_hub",
     "helpline",
     "womens_centre",
-)
+]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 #: ``confidence`` levels, firmest first (rule in data/README.md and
 #: :func:`mapping.inputs.record.rule_confidence`).
 CONFIDENCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
@@ -40,22 +50,18 @@ CONFIDENCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
 
 #: ``location_precision``: what the point stands for (``district``: confidential, no
 #: point; ``none``: a county-wide or national service with no site).
-LOCATION_PRECISIONS: tuple[str, ...] = ("postcode", "street", "town", "district", "none")
+LocationPrecision = Literal["postcode", "street", "town", "district", "none"]
+LOCATION_PRECISIONS: tuple[str, ...] = get_args(LocationPrecision)
 
 
 #: Controlled vocabulary of ``crime_types`` (``all`` stands alone).
-CRIME_TYPES: tuple[str, ...] = (
-    "all",
-    "domestic_abuse",
-    "sexual_violence",
-    "stalking",
-    "hate_crime",
-    "other",
-)
+CrimeType = Literal["all", "domestic_abuse", "sexual_violence", "stalking", "hate_crime", "other"]
+CRIME_TYPES: tuple[str, ...] = get_args(CrimeType)
 
 
 #: Controlled vocabulary of ``sexes`` (``all`` stands alone).
-SEXES: tuple[str, ...] = ("all", "female", "male")
+Sex = Literal["all", "female", "male"]
+SEXES: tuple[str, ...] = get_args(Sex)
 
 
 #: ``provider_area`` / ``areas_served`` value for the county as a whole.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from mapping.inputs.hours import format_when, parse_when
 
@@ -44,3 +45,19 @@ def resolve_slot(slot: str | TimeSlot) -> TimeSlot:
         if named.at == label:
             return named
     return TimeSlot(name=label, at=label)
+
+
+def moment_of(at: str | datetime | TimeSlot) -> datetime:
+    """The moment a slot name, time of week, ISO date-time or datetime stands for.
+
+    Every ``--at`` goes through here, so ``"weekend night"`` works wherever ``"Sat 02:00"``
+    does (the ``sarc``, ``scenario`` and ``matrix`` commands, the travel engine).
+
+    Raises
+    ------
+    ServiceMapError
+        If the text is neither a named slot nor a time of week / ISO date-time.
+    """
+    if isinstance(at, datetime):
+        return parse_when(at)
+    return parse_when(resolve_slot(at).at)

@@ -145,8 +145,8 @@ class _LocalAssets:
 class OfflineMap(folium.Map):
     """A :class:`folium.Map` whose scripts and stylesheets are local (Leaflet only)."""
 
-    default_js = _LocalAssets("leaflet")  # type: ignore[assignment]
-    default_css = _LocalAssets("leaflet_css")  # type: ignore[assignment]
+    default_js = _LocalAssets("leaflet")
+    default_css = _LocalAssets("leaflet_css")
 
     def render(self, **kwargs: Any) -> Any:
         """Render, after checking that nothing on the map needs the internet."""
@@ -179,8 +179,8 @@ document.querySelectorAll('.map-fallback').forEach(function (e) { e.remove(); })
 class OfflineMarkerCluster(MarkerCluster):
     """:class:`folium.plugins.MarkerCluster` with Leaflet.markercluster from its package."""
 
-    default_js = _LocalAssets("markerclusterjs")  # type: ignore[assignment]
-    default_css = _LocalAssets("markerclustercss", "markerclusterdefaultcss")  # type: ignore[assignment]
+    default_js = _LocalAssets("markerclusterjs")
+    default_css = _LocalAssets("markerclustercss", "markerclusterdefaultcss")
 
 
 def _walk(element: branca.element.Element) -> Iterator[branca.element.Element]:

@@ -35,7 +35,7 @@ from folium.utilities import JsCode
 
 from mapping import ATTRIBUTION
 from mapping.outputs.basemap import OfflineBasemap, TilesOrOfflineBase, default_basemap
-from mapping.outputs.map_assets import OfflineMap
+from mapping.outputs.map_assets import OfflineMap, figure_of
 from mapping.outputs.service_layers import (
     CATEGORY_LABELS,
     CATEGORY_STYLE,
@@ -115,7 +115,7 @@ def base_map(zoom_start: int = 9, basemap: OfflineBasemap | None = None) -> foli
     TilesOrOfflineBase(basemap if basemap is not None else default_basemap()).add_to(fmap)
     fmap.fit_bounds(_LANCASHIRE_BOUNDS)
     # The OS, Royal Mail and ONS attribution travels with every map we draw.
-    fmap.get_root().html.add_child(
+    figure_of(fmap).html.add_child(
         folium.Element(
             '<div style="position:fixed;bottom:2px;left:60px;z-index:9999;font-size:10px;'
             f'background:rgba(255,255,255,0.8);padding:1px 4px;">{_attribution()}</div>'
@@ -235,7 +235,7 @@ def minute_colours(n_classes: int) -> list[str]:
     """``n_classes`` viridis colours, light (short drives) to dark (long drives)."""
     if n_classes < 1:
         return []
-    scale = branca.colormap.linear.viridis
+    scale = branca.colormap.linear.viridis  # type: ignore[attr-defined]
     if n_classes == 1:
         return [scale.rgb_hex_str(1.0)]
     return [scale.rgb_hex_str(1.0 - i / (n_classes - 1)) for i in range(n_classes)]
@@ -276,15 +276,19 @@ def _legend(title: str, entries: Sequence[tuple[str, str]], note: str = "") -> f
 
 
 def _fmt_minutes(value: object) -> str:
-    return "no open service within reach" if _missing(value) else f"{float(value):.0f} min"
+    return "no open service within reach" if _missing(value) else f"{_number(value):.0f} min"
 
 
 def _fmt_share(value: object) -> str:
-    return "–" if _missing(value) else f"{100 * float(value):.0f}%"
+    return "–" if _missing(value) else f"{100 * _number(value):.0f}%"
 
 
 def _fmt_people(value: object) -> str:
-    return "–" if _missing(value) else f"{float(value):,.0f}"
+    return "–" if _missing(value) else f"{_number(value):,.0f}"
+
+
+def _number(value: object) -> float:
+    return float(value)  # type: ignore[arg-type]  # a pandas scalar, checked by _missing
 
 
 def _missing(value: object) -> bool:
@@ -392,7 +396,7 @@ def add_area_labels(fmap: folium.Map, areas: gpd.GeoDataFrame) -> folium.Feature
             " layer.options.interactive = false; }"
         ),
     ).add_to(layer)
-    fmap.get_root().header.add_child(
+    figure_of(fmap).header.add_child(
         folium.Element(
             "<style>.area-label{font-size:11px;font-weight:600;color:#111;"
             "text-align:center;white-space:nowrap;pointer-events:none;"
@@ -497,7 +501,7 @@ def add_minutes_choropleth(
             label += " ◀ threshold"
         entries.append((colour, label))
     entries.append((NO_DATA_COLOUR, "no eligible open service"))
-    fmap.get_root().html.add_child(
+    figure_of(fmap).html.add_child(
         _legend(f"{title} (minutes)", entries, "Population-weighted mean per area")
     )
     return layer
@@ -580,7 +584,7 @@ def add_difference_choropleth(
         "10–20 min shorter",
         "over 20 min shorter",
     ]
-    fmap.get_root().html.add_child(
+    figure_of(fmap).html.add_child(
         _legend(
             "Scenario against baseline (minutes)",
             list(zip(DIFFERENCE_COLOURS, labels, strict=True)),

@@ -49,8 +49,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mapping.errors import ServiceMapError
-from mapping.inputs.hours import is_open, parse_when
+from mapping.inputs.hours import is_open
 from mapping.inputs.vocabulary import CATEGORIES
+from mapping.inputs.when import moment_of
 from mapping.network.graph import RoadNetwork
 from mapping.network.profiles import profile_for
 from mapping.network.snap import MAX_SNAP_M
@@ -412,7 +413,7 @@ class TravelEngine:
                 raise ServiceMapError(f"unknown service category {unknown}; known: {known}")
         when = None
         if at is not None:
-            when = parse_when(at)
+            when = moment_of(at)
         if profile is None:
             profile = DEFAULT_PROFILE if when is None else profile_for(when)
         profile_matrix(self.network, profile)

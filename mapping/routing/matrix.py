@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from mapping.errors import ServiceMapError
-from mapping.inputs.hours import parse_when
 from mapping.inputs.points import postcode_resolver, read_points
+from mapping.inputs.when import moment_of
 from mapping.network.graph import RoadNetwork
 from mapping.network.profiles import profile_for
 from mapping.network.snap import MAX_SNAP_M
@@ -184,7 +184,7 @@ def run_matrix(
 
     profile = DEFAULT_PROFILE
     if at is not None:
-        profile = profile_for(parse_when(at))
+        profile = profile_for(moment_of(at))
     if isinstance(network, str) and network not in ("offline", "osm"):
         raise ServiceMapError(f"--network must be 'offline' or 'osm', not {network!r}")
 
