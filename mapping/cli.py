@@ -234,6 +234,9 @@ def network_info(
         "dropped_tidal",
         "reattached_links",
         "motorway_junctions",
+        "motorway_service_area_ends",
+        "a_road_links",
+        "a_road_joins",
         "lancashire_postcode_nodes",
         "lancashire_postcode_nodes_outside_main_component",
     ):
@@ -244,15 +247,12 @@ def network_info(
     if not meta.get("verified", True):
         typer.echo("note: the inputs could not be checked (sources or OSM file not found)")
     if checks:
-        from mapping.network.validate import run_checks
+        from mapping.network.validate import before_after, run_checks
         from mapping.sources import locate_sources
 
-        for row in run_checks(net, locate_sources(sources)):
-            typer.echo(
-                f"{row['journey']}: {row['road_miles']} road miles "
-                f"({row['straight_miles']} straight), {row['free_flow_min']} min free flow, "
-                f"{row['daytime_min']} min daytime"
-            )
+        typer.echo("public journey checks, v1 model (before 'A' roads) → this network:")
+        for line in before_after(run_checks(net, locate_sources(sources))):
+            typer.echo(line)
 
 
 @network_app.command("export")
