@@ -272,9 +272,20 @@ def network_export(
 
     if profile not in PROFILES:
         raise ServiceMapError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    from mapping.network.export import estimate_graphml_bytes
+
     net = load_network(source, data_dir=data_dir, sources=sources)
-    path = save_graphml(net, graphml, profile)
-    typer.echo(f"wrote {net.n_nodes:,} nodes and {net.n_edges:,} edges ({profile}) to {path}")
+    size = estimate_graphml_bytes(net, profile)
+    typer.echo(
+        f"exporting {net.n_nodes:,} nodes and {net.n_edges:,} edges ({profile}): the file "
+        f"will be about {size / 1e6:,.0f} MB",
+        err=True,
+    )
+    path = save_graphml(net, graphml, profile, progress=True)
+    typer.echo(
+        f"wrote {net.n_nodes:,} nodes and {net.n_edges:,} edges ({profile}) to {path} "
+        f"({path.stat().st_size / 1e6:,.1f} MB)"
+    )
 
 
 ScenarioOption = Annotated[

@@ -259,3 +259,19 @@ def test_a_roads_carry_the_journeys_round_the_estuaries(
     found = np.searchsorted(key, path[:-1] * offline.n_nodes + path[1:])
     on_class = np.isin(offline.highway[order][found], classes)
     assert lengths[on_class].sum() > 0.7 * lengths.sum()
+
+
+# ---- GraphML export: progress and size -----------------------------------------------------
+
+
+def test_graphml_size_estimate_matches_the_file(tmp_path: Path) -> None:
+    from mapping.network import build_network
+    from mapping.network.export import estimate_graphml_bytes, save_graphml
+
+    fixture = Path(__file__).parent / "fixtures" / "network_small.osm"
+    net = build_network("osm", osm_file=fixture, data_dir=tmp_path)
+    # 20 of its 27 edges: the estimate extrapolates from them to every edge.
+    estimate = estimate_graphml_bytes(net, sample_edges=20)
+    written = save_graphml(net, tmp_path / "small.graphml", progress=True).stat().st_size
+    assert estimate == pytest.approx(written, rel=0.1)
+    assert estimate_graphml_bytes(net, sample_edges=10_000) == pytest.approx(written, rel=0.01)
