@@ -126,7 +126,7 @@ def _run_area(area: str, memory_gb: float) -> dict[str, Any]:
         capture_output=True,
         text=True,
         env=env,
-        preexec_fn=cap,  # noqa: PLW1509 - the cap must be set in the child before it starts
+        preexec_fn=cap,  # the cap is set in the child before it starts
         check=False,
     )
     if proc.returncode != 0:
