@@ -106,6 +106,7 @@ def _worker(area: str) -> dict[str, Any]:
         "nodes": net.n_nodes,
         "edges": net.n_edges,
         "build_s": round(build_s, 2),
+        "build_step_s": net.meta["step_seconds"],
         "peak_memory_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2),
         "services_searched": len(nodes),
         "search_s_median": round(float(np.median(per_search)), 3) if per_search else None,

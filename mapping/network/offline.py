@@ -190,7 +190,13 @@ def build_offline(
     bbox = tuple(params.bbox_27700) if params.bbox_27700 else study_area_bbox_27700()
     steps = tqdm(total=8, desc="offline network", disable=not progress, unit="step")
 
+    step_seconds: dict[str, float] = {}
+    last = [started]
+
     def step(label: str) -> None:
+        now = time.perf_counter()
+        step_seconds[label] = round(now - last[0], 2)
+        last[0] = now
         steps.set_postfix_str(label)
         steps.update(1)
 
@@ -397,6 +403,7 @@ def build_offline(
             },
         },
         "build_seconds": round(time.perf_counter() - started, 2),
+        "step_seconds": step_seconds,
     }
     return net
 
