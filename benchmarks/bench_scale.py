@@ -48,7 +48,9 @@ AREAS: dict[str, tuple[float, float, float, float] | None] = {
 _WORKER_FLAG = "--worker"
 
 
-def _bbox_27700(lonlat: tuple[float, float, float, float] | None) -> tuple[float, ...] | None:
+def _bbox_27700(
+    lonlat: tuple[float, float, float, float] | None,
+) -> tuple[float, float, float, float] | None:
     if lonlat is None:
         return None
     from mapping.study_area import to_27700

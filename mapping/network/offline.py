@@ -187,7 +187,9 @@ def build_offline(
     """
     params = params or OfflineParams()
     started = time.perf_counter()
-    bbox = tuple(params.bbox_27700) if params.bbox_27700 else study_area_bbox_27700()
+    bbox: tuple[float, float, float, float] = (
+        params.bbox_27700 if params.bbox_27700 is not None else study_area_bbox_27700()
+    )
     steps = tqdm(total=8, desc="offline network", disable=not progress, unit="step")
 
     step_seconds: dict[str, float] = {}
