@@ -275,3 +275,30 @@ def test_graphml_size_estimate_matches_the_file(tmp_path: Path) -> None:
     written = save_graphml(net, tmp_path / "small.graphml", progress=True).stat().st_size
     assert estimate == pytest.approx(written, rel=0.1)
     assert estimate_graphml_bytes(net, sample_edges=10_000) == pytest.approx(written, rel=0.01)
+
+
+def test_the_cache_key_holds_the_major_road_files_and_the_new_parameters(
+    sources: Sources,
+) -> None:
+    from mapping.network import _offline_inputs
+
+    inputs = _offline_inputs(sources, PARAMS)
+    assert {
+        "dft-major-roads/2018-MRDB-minimal.shp",
+        "dft-major-roads/2018-MRDB-minimal.shx",
+        "dft-major-roads/2018-MRDB-minimal.prj",
+    } <= set(inputs["checksums"])
+    assert inputs["model_version"] == 2
+    changed = _offline_inputs(sources, OfflineParams(a_road_step_m=400.0))
+    assert changed["params"] != inputs["params"]
+
+
+def test_network_info_checks_prints_the_before_and_after_table(run_cli) -> None:
+    code, out, _ = run_cli(["network", "info", "--checks"])
+    assert code == 0
+    lines = [line for line in out.splitlines() if line.startswith("| ")]
+    assert lines[0].startswith("| journey | straight mi | road mi v1 → v2")
+    assert len(lines) == 1 + len(CHECKS)  # the header and one row per journey
+    penrith = next(line for line in lines if line.startswith("| Penrith"))
+    assert "| 66.9 → " in penrith and "68 miles away in Preston" in penrith
+    assert "a_road 50.0" in out and "motorway_service_area_ends: 24" in out
