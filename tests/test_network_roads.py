@@ -302,3 +302,9 @@ def test_network_info_checks_prints_the_before_and_after_table(run_cli) -> None:
     penrith = next(line for line in lines if line.startswith("| Penrith"))
     assert "| 66.9 → " in penrith and "68 miles away in Preston" in penrith
     assert "a_road 50.0" in out and "motorway_service_area_ends: 24" in out
+
+
+def test_service_area_rule_without_any_a_road() -> None:
+    ends = np.array([[0.0, 0.0], [0.0, 300.0]])
+    services = cKDTree(np.array([[120.0, 150.0]]))
+    assert service_area_ends(ends, np.zeros((0, 2)), services, PARAMS).tolist() == [True, True]

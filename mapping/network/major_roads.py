@@ -25,7 +25,6 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from mapping.errors import ServiceMapError
 from mapping.network.params import OfflineParams
 from mapping.sources import SourceError, Sources
 
@@ -252,12 +251,14 @@ def service_area_ends(
     n = len(junction_xy)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    if len(a_junction_xy) == 0:
-        raise ServiceMapError("no 'A'-road junctions in the study area: cannot tell services apart")
     pairs = cKDTree(junction_xy).query_pairs(params.service_cluster_m, output_type="ndarray")
     graph = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     n_sites, site = connected_components(graph, directed=False)
-    to_a_road, _ = cKDTree(a_junction_xy).query(junction_xy)
+    to_a_road = (
+        cKDTree(a_junction_xy).query(junction_xy)[0]
+        if len(a_junction_xy)
+        else np.full(n, np.inf)  # no 'A' road in the area: none meets the motorway
+    )
     near_a_road = np.zeros(n_sites, dtype=bool)
     np.logical_or.at(near_a_road, site, to_a_road <= params.service_a_road_m)
     centre = np.zeros((n_sites, 2))
