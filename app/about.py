@@ -53,8 +53,10 @@ def _network() -> None:
         f"Drive minutes come from the **{study.network_source}** road network "
         "(docs/network.md). The offline default is built from OS Code-Point Open postcodes "
         "(local roads joined between neighbouring postcodes, lengths times a circuity of "
-        "1.2) and the real motorways of OS Open Roads. Speeds follow DfT road-traffic "
-        "statistics by road class and settlement density; daytime (07:00-19:00, every day) "
+        "1.2) as minor roads, the real motorways of OS Open Roads and the real 'A' roads "
+        "of the DfT Major Road Database (service areas are not exits). Speeds follow DfT "
+        "road-traffic statistics by road class and settlement density; daytime "
+        "(07:00-19:00, every day) "
         "divides them by DfT's daytime-to-free-flow ratios, night uses free-flow speeds."
     )
     speeds = meta.get("speeds_mph") or meta.get("params", {}).get("speeds_mph") or {}

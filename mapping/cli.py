@@ -244,6 +244,9 @@ def network_info(
         "dropped_tidal",
         "reattached_links",
         "motorway_junctions",
+        "motorway_service_area_ends",
+        "a_road_links",
+        "a_road_joins",
         "lancashire_postcode_nodes",
         "lancashire_postcode_nodes_outside_main_component",
     ):
@@ -255,14 +258,11 @@ def network_info(
         typer.echo("note: the inputs could not be checked (sources or OSM file not found)")
     if checks:
         from mapping.inputs.sources import locate_sources
-        from mapping.network.validate import run_checks
+        from mapping.network.validate import before_after, run_checks
 
-        for row in run_checks(net, locate_sources(sources)):
-            typer.echo(
-                f"{row['journey']}: {row['road_miles']} road miles "
-                f"({row['straight_miles']} straight), {row['free_flow_min']} min free flow, "
-                f"{row['daytime_min']} min daytime"
-            )
+        typer.echo("public journey checks, v1 model (before 'A' roads) → this network:")
+        for line in before_after(run_checks(net, locate_sources(sources))):
+            typer.echo(line)
 
 
 @network_app.command("export")
@@ -282,9 +282,20 @@ def network_export(
 
     if profile not in PROFILES:
         raise ServiceMapError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    from mapping.network.export import estimate_graphml_bytes
+
     net = load_network(source, data_dir=data_dir, sources=sources)
-    path = save_graphml(net, graphml, profile)
-    typer.echo(f"wrote {net.n_nodes:,} nodes and {net.n_edges:,} edges ({profile}) to {path}")
+    size = estimate_graphml_bytes(net, profile)
+    typer.echo(
+        f"exporting {net.n_nodes:,} nodes and {net.n_edges:,} edges ({profile}): the file "
+        f"will be about {size / 1e6:,.0f} MB",
+        err=True,
+    )
+    path = save_graphml(net, graphml, profile, progress=True)
+    typer.echo(
+        f"wrote {net.n_nodes:,} nodes and {net.n_edges:,} edges ({profile}) to {path} "
+        f"({path.stat().st_size / 1e6:,.1f} MB)"
+    )
 
 
 ScenarioOption = Annotated[

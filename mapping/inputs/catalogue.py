@@ -81,6 +81,16 @@ _CATALOGUE: list[SourceFile] = [
         url="https://api.os.uk/downloads/v1/products/OpenRoads/downloads?area=GB&format=GeoPackage&redirect",
         converted=True,
     ),
+    *(
+        SourceFile(
+            key=key,
+            relpath=f"dft-major-roads/2018-MRDB-minimal.{ext}",
+            title="DfT Major Road Database 2018, minimal geometry (motorway and 'A'-road links)",
+            publisher="Department for Transport",
+            url=None,  # published as a zip on DfT's road traffic statistics site
+        )
+        for key, ext in (("mrdb", "shp"), ("mrdb_shx", "shx"), ("mrdb_prj", "prj"))
+    ),
     SourceFile(
         key="lad",
         relpath="ons-boundaries/lad/lancashire_districts.geojson",

@@ -54,7 +54,7 @@ __all__ = [
 NETWORK_SOURCES: tuple[str, ...] = ("offline", "osm")
 
 #: Bumped when the offline model's algorithm changes (part of the cache key).
-OFFLINE_MODEL_VERSION = 1
+OFFLINE_MODEL_VERSION = 2
 
 SourcesArg = Sources | str | os.PathLike[str] | None
 

@@ -120,9 +120,9 @@ class RoadNetwork:
             arrays["snappable"] = np.asarray(self.snappable, dtype=bool)
         if isinstance(target, str | Path):
             with open(target, "wb") as handle:
-                np.savez(handle, **arrays)
+                np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy stubs: **kwds
         else:
-            np.savez(target, **arrays)
+            np.savez(target, **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: str | Path) -> RoadNetwork:

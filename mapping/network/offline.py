@@ -26,13 +26,19 @@ from tqdm.auto import tqdm
 from mapping.errors import ServiceMapError
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, Sources
 from mapping.network.graph import RoadNetwork
+from mapping.network.major_roads import (
+    a_road_layer,
+    motorway_link_mask,
+    read_major_roads,
+    service_area_ends,
+)
 from mapping.network.params import OfflineParams, mph_to_mps
 from mapping.study_area import study_area_bbox_27700
 
 __all__ = ["OFFLINE_INPUTS", "build_offline"]
 
 #: Source files the offline model reads (their checksums key the cache).
-OFFLINE_INPUTS: tuple[str, ...] = ("codepoint", "motorways", "lad")
+OFFLINE_INPUTS: tuple[str, ...] = ("codepoint", "motorways", "lad", "mrdb", "mrdb_shx", "mrdb_prj")
 
 #: Code-Point Open 2025.2 postcode units in the 14 Lancashire council areas: with the
 #: Census 2021 residents it converts postcodes per km² into inhabitants per km².
@@ -130,8 +136,8 @@ def _reattach(
 
 def _motorways(
     sources: Sources, bbox: tuple[float, float, float, float]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Motorway nodes, undirected links and lengths, and which nodes are junctions.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Motorway nodes, undirected links and lengths, which nodes are junctions, the lines.
 
     OS Open Roads splits its links where roads meet and includes motorway slip roads, so
     a link end that touches no other motorway link is where a slip road (or a motorway)
@@ -139,7 +145,8 @@ def _motorways(
     """
     frame = sources.read_motorways(bbox)
     if frame.empty:
-        return np.zeros((0, 2)), np.zeros((0, 2), dtype=np.int64), np.zeros(0), np.zeros(0, bool)
+        none = np.zeros(0, dtype=object)
+        return np.zeros((0, 2)), np.zeros((0, 2), np.int64), np.zeros(0), np.zeros(0, bool), none
     lines = frame.geometry.values
     first = shapely.get_coordinates(shapely.get_point(lines, 0))
     last = shapely.get_coordinates(shapely.get_point(lines, -1))
@@ -156,7 +163,7 @@ def _motorways(
         & (node_xy[:, 1] >= miny)
         & (node_xy[:, 1] <= maxy)
     )
-    return node_xy, links, lengths, (degree == 1) & inside
+    return node_xy, links, lengths, (degree == 1) & inside, lines
 
 
 def build_offline(
@@ -180,10 +187,18 @@ def build_offline(
     """
     params = params or OfflineParams()
     started = time.perf_counter()
-    bbox = tuple(params.bbox_27700) if params.bbox_27700 else study_area_bbox_27700()
-    steps = tqdm(total=7, desc="offline network", disable=not progress, unit="step")
+    bbox: tuple[float, float, float, float] = (
+        params.bbox_27700 if params.bbox_27700 is not None else study_area_bbox_27700()
+    )
+    steps = tqdm(total=8, desc="offline network", disable=not progress, unit="step")
+
+    step_seconds: dict[str, float] = {}
+    last = [started]
 
     def step(label: str) -> None:
+        now = time.perf_counter()
+        step_seconds[label] = round(now - last[0], 2)
+        last[0] = now
         steps.set_postfix_str(label)
         steps.update(1)
 
@@ -212,8 +227,8 @@ def build_offline(
         & pcs.lancashire[links[:, 0]]
         & pcs.lancashire[links[:, 1]]
     )
-    if len(cand):
-        core = _tidal_core(sources, params.tidal_width_m)
+    core = _tidal_core(sources, params.tidal_width_m) if pcs.lancashire.any() else None
+    if len(cand) and core is not None:
         segments = shapely.linestrings(np.stack([a[cand], b[cand]], axis=1))
         tidal[cand] = shapely.intersects(core, segments)
     dropped = empty | tidal
@@ -239,31 +254,78 @@ def build_offline(
     local_len = straight[keep] * params.circuity
     step("speeds")
 
-    mw_xy, mw_links, mw_len, is_junction = _motorways(sources, bbox)
+    mw_xy, mw_links, mw_len, is_junction, mw_lines = _motorways(sources, bbox)
+    n_mw = len(mw_xy)
     mw_links = mw_links + n_pc
-    junctions = np.flatnonzero(is_junction)
+    step("motorways")
+
+    # 'A' roads from the DfT Major Road Database: motorway links matched to OS Open
+    # Roads are dropped (the OS geometry is kept), the rest become the 'A'-road layer.
+    mrdb = read_major_roads(sources, bbox)
+    is_mw_link = motorway_link_mask(mrdb, mw_lines, params)
+    aroads = a_road_layer(mrdb, is_mw_link, pcs.xy, tree, params, per_postcode)
+    a_off = n_pc + n_mw
+    a_junction_xy = aroads.node_xy[: aroads.n_junctions]
+
+    # Motorway junctions: dangling link ends, except at service areas.
+    ends = np.flatnonzero(is_junction)
+    services = service_area_ends(mw_xy[ends], a_junction_xy, tree, params)
+    junctions = ends[~services]
     j_tail, j_head, j_len = [], [], []
     if len(junctions):
         k = min(params.junction_links, n_pc)
         dist, near = tree.query(mw_xy[junctions], k=k, distance_upper_bound=params.junction_reach_m)
         dist, near = dist.reshape(len(junctions), k), near.reshape(len(junctions), k)
         ok = np.isfinite(dist)
-        j_tail = np.repeat(junctions + n_pc, k)[ok.ravel()]
-        j_head = near[ok]
-        j_len = dist[ok] * params.circuity
-    j_tail, j_head, j_len = np.asarray(j_tail, int), np.asarray(j_head, int), np.asarray(j_len)
-    step("motorways")
+        j_tail.append(np.repeat(junctions + n_pc, k)[ok.ravel()])
+        j_head.append(near[ok])
+        j_len.append(dist[ok] * params.circuity)
+        # ... and to the 'A' roads that meet the motorway there.
+        if aroads.n_junctions:
+            hits = cKDTree(a_junction_xy).query_ball_point(
+                mw_xy[junctions], r=params.motorway_a_road_m
+            )
+            tails = np.repeat(junctions, [len(h) for h in hits])
+            heads = np.asarray([i for h in hits for i in h], dtype=np.int64)
+            j_tail.append(tails + n_pc)
+            j_head.append(heads + a_off)
+            j_len.append(np.hypot(*(mw_xy[tails] - a_junction_xy[heads]).T) * params.circuity)
+    # 'A'-road joins to the local roads, except across tidal water (the estuary rule).
+    join_xy_a = aroads.node_xy[aroads.join_a]
+    join_xy_pc = pcs.xy[aroads.join_pc]
+    across = np.zeros(len(aroads.join_a), dtype=bool)
+    check = np.flatnonzero(pcs.lancashire[aroads.join_pc])
+    if len(check) and core is not None:
+        segments = shapely.linestrings(np.stack([join_xy_a[check], join_xy_pc[check]], axis=1))
+        across[check] = shapely.intersects(core, segments)
+    j_tail.append(aroads.join_a[~across] + a_off)
+    j_head.append(aroads.join_pc[~across])
+    j_len.append(aroads.join_length_m[~across])
+    j_tail_a = np.concatenate(j_tail).astype(np.int64) if j_tail else np.zeros(0, np.int64)
+    j_head_a = np.concatenate(j_head).astype(np.int64) if j_head else np.zeros(0, np.int64)
+    j_len_a = np.concatenate(j_len) if j_len else np.zeros(0)
+    a_pieces = aroads.pieces + a_off
+    a_class = np.where(aroads.piece_built_up, "a_road_built_up", "a_road")
+    step("'A' roads")
 
     # Undirected links become two directed edges (no one-way data offline).
-    und_tail = np.concatenate([local[:, 0], mw_links[:, 0], j_tail])
-    und_head = np.concatenate([local[:, 1], mw_links[:, 1], j_head])
-    und_len = np.concatenate([local_len, mw_len, j_len])
+    und_tail = np.concatenate([local[:, 0], mw_links[:, 0], a_pieces[:, 0], j_tail_a])
+    und_head = np.concatenate([local[:, 1], mw_links[:, 1], a_pieces[:, 1], j_head_a])
+    und_len = np.concatenate([local_len, mw_len, aroads.piece_length_m, j_len_a])
     und_class = np.concatenate(
-        [local_class, np.full(len(mw_links), "motorway"), np.full(len(j_tail), "link")]
+        [
+            local_class,
+            np.full(len(mw_links), "motorway"),
+            a_class,
+            np.full(len(j_tail_a), "link"),
+        ]
     )
-    mps = np.empty(len(und_class))
-    for name in ("urban", "suburban", "rural", "link", "motorway"):
-        mps[und_class == name] = mph_to_mps(params.speeds_mph[name])
+    mps = np.full(len(und_class), np.nan)
+    for name, mph in params.speeds_mph.items():
+        mps[und_class == name] = mph_to_mps(mph)
+    if np.isnan(mps).any():
+        missing = sorted(set(und_class[np.isnan(mps)]))
+        raise ServiceMapError(f"offline model parameters give no speed for {missing}")
     ratio = np.where(
         und_class == "motorway", params.daytime_ratio_motorway, params.daytime_ratio_local
     )
@@ -271,7 +333,7 @@ def build_offline(
     day = und_len / (mps * ratio)
     tail = np.concatenate([und_tail, und_head])
     head = np.concatenate([und_head, und_tail])
-    node_xy = np.vstack([pcs.xy, mw_xy])
+    node_xy = np.vstack([pcs.xy, mw_xy, aroads.node_xy])
     snappable = np.zeros(len(node_xy), dtype=bool)
     snappable[:n_pc] = True
     net = RoadNetwork.from_edges(
@@ -302,7 +364,8 @@ def build_offline(
 
     classes, class_counts = np.unique(net.highway, return_counts=True)
     net.meta = {
-        "model": "offline: Code-Point Open postcodes (Delaunay) + OS Open Roads motorways",
+        "model": "offline v2: Code-Point Open postcodes (Delaunay) + OS Open Roads motorways"
+        " + DfT Major Road Database 'A' roads",
         "params": params.as_dict(),
         "bbox_27700": [float(v) for v in bbox],
         "postcode_units": pcs.n_units,
@@ -316,7 +379,16 @@ def build_offline(
         "reattached_links": len(readd),
         "motorway_links": len(mw_links),
         "motorway_junctions": len(junctions),
-        "junction_links": len(j_tail),
+        "motorway_service_area_ends": int(services.sum()),
+        "service_area_ends_xy": [[float(v) for v in xy] for xy in mw_xy[ends[services]]],
+        "mrdb_links": len(mrdb),
+        "mrdb_motorway_links": aroads.n_motorway_links,
+        "a_road_links": aroads.n_links,
+        "a_road_junctions": aroads.n_junctions,
+        "a_road_pieces": len(aroads.pieces),
+        "a_road_joins": int((~across).sum()),
+        "a_road_joins_dropped_tidal": int(across.sum()),
+        "junction_links": len(j_tail_a),
         "components_dropped": int(n_scc - 1),
         "nodes_dropped": int((~in_main).sum()),
         "edges_by_class": {str(c): int(n) for c, n in zip(classes, class_counts, strict=True)},
@@ -333,6 +405,7 @@ def build_offline(
             },
         },
         "build_seconds": round(time.perf_counter() - started, 2),
+        "step_seconds": step_seconds,
     }
     return net
 

@@ -39,6 +39,27 @@ CIRCUITY
     1.21-1.23. Ballou, Rahardja and Sakai (2002), "Selected country circuity factors for
     road travel distance estimation", Transportation Research Part A 36(9), tabulate
     national factors of the same order for Europe.
+DfT-SPE-2019-MEANS
+    The same DfT release (2019) gives the average car speeds under free-flow conditions:
+    69 mph on motorways, 50 mph on national speed limit (60 mph) single carriageways and
+    31 mph on 30 mph roads (as reported by Fleetpoint, "Speed compliance highest on
+    60mph roads", on the 2019 release; 9 % of cars exceeded the limit on NSL single
+    carriageways, 50 % on motorways, 54 % on 30 mph roads).
+DfT-RL-2018
+    Department for Transport, *Road lengths in Great Britain: 2018* (statistical release,
+    14 May 2019): 31,800 miles of major road (2,300 miles of motorway and 29,400 miles of
+    'A' road), measured along the road.
+DfT-MRDB-2018
+    Department for Transport, Major Road Database 2018, "minimal" geometry: every GB
+    motorway and 'A'-road link as a straight line between its two junctions; the 18,193
+    links sum to 28,640 miles. Against DfT-RL-2018 of the same year that gives the
+    circuity of a major road between its own junctions: 31,800 / 28,640 = 1.110.
+RURAL-HIERARCHY
+    DfT / TRL, *Development of a rural road hierarchy for speed management* (as reported
+    by speedlimit.org.uk, "Towards a Rural Speed Hierarchy", and echoed in DfT Circular
+    01/2013): 60 mph for major routes with a high proportion of through traffic, 50 mph
+    for intermediate routes, **40 mph for minor rural roads mainly used for local
+    access**, 30 mph for built-up roads in villages.
 """
 
 from __future__ import annotations
@@ -48,12 +69,16 @@ from typing import Any
 
 __all__ = [
     "ACCESS_SPEED_MPH",
+    "A_ROAD_BUILT_UP_MPH",
+    "A_ROAD_RURAL_MPH",
     "CIRCUITY",
     "DAYTIME_RATIO_LOCAL",
     "DAYTIME_RATIO_SRN",
     "LANCASHIRE_RESIDENTS_2021",
     "LOCAL_A_AVG_MPH",
     "LOCAL_A_FREE_FLOW_MPH",
+    "MAIN_ROAD_CIRCUITY",
+    "MINOR_ROAD_MPH",
     "MPH",
     "OSM_HWY_SPEEDS_MPH",
     "SRN_AVG_MPH",
@@ -110,7 +135,30 @@ SINGLE_CARRIAGEWAY_LIMIT_MPH = 60.0
 #: at which the stretch between a point and its nearest network node is driven.
 ACCESS_SPEED_MPH = 20.0
 
+# ---- 'A' roads and minor roads (DfT-SPE-2019-MEANS, RURAL-HIERARCHY) ------------------
+
+#: Average free-flow car speed on national-speed-limit single carriageways (2019): an 'A'
+#: road between settlements at night.
+A_ROAD_RURAL_MPH = 50.0
+#: Average free-flow car speed on 30 mph roads (2019): an 'A' road through a built-up place.
+A_ROAD_BUILT_UP_MPH = 31.0
+#: Speed limit the DfT rural road hierarchy gives minor rural roads used for local access.
+MINOR_ROAD_LIMIT_MPH = 40.0
+#: Minor rural roads at free flow: their 40 mph limit times the share of the limit that
+#: free-flowing cars hold on rural single carriageways (50 of 60 mph, DfT-SPE-2019-MEANS):
+#: 40 x 50/60 = 33.3 mph. Derived: no published survey of minor-road free-flow speeds
+#: was found.
+MINOR_ROAD_MPH = MINOR_ROAD_LIMIT_MPH * A_ROAD_RURAL_MPH / SINGLE_CARRIAGEWAY_LIMIT_MPH
+
 # ---- geometry ---------------------------------------------------------------------------
+
+#: Road length of GB major roads, miles (DfT-RL-2018).
+MAJOR_ROAD_MILES_2018 = 31_800.0
+#: Straight junction-to-junction length of the DfT-MRDB-2018 links, miles.
+MRDB_2018_STRAIGHT_MILES = 28_639.9
+#: Road length per straight metre of a major road between its own junctions:
+#: 31,800 / 28,640 = 1.110 (DfT-RL-2018 over DfT-MRDB-2018, the same year).
+MAIN_ROAD_CIRCUITY = MAJOR_ROAD_MILES_2018 / MRDB_2018_STRAIGHT_MILES
 
 #: Road distance / straight-line distance (CIRCUITY).
 CIRCUITY = 1.2
@@ -148,10 +196,13 @@ class OfflineParams:
         Free-flow speed per edge class. ``urban`` is the 30 mph built-up limit, which
         free-flowing cars hold (DfT-SPE-2019); ``suburban`` the harmonic mean of urban
         and rural (a suburban link is as much street as through road); ``rural`` the
-        free-flow journey speed of local 'A' roads (36.5 mph, DfT-TT-2019), the roads
-        that carry journeys between settlements, well under the 60 mph limit;
-        ``motorway`` the SRN free-flow speed (69.8 mph, DfT-TT-2019); ``link`` (slip
-        road to the nearest streets) is driven as a built-up street.
+        minor-road speed (33.3 mph: the 40 mph limit of the rural road hierarchy times the
+        50/60 share of the limit free-flowing cars hold, RURAL-HIERARCHY,
+        DfT-SPE-2019-MEANS); ``a_road`` the free-flow car speed on national-speed-limit
+        single carriageways (50 mph) and ``a_road_built_up`` that on 30 mph roads (31 mph,
+        DfT-SPE-2019-MEANS); ``motorway`` the SRN free-flow speed (69.8 mph,
+        DfT-TT-2019); ``link`` (slip road or 'A'-road junction to the nearest streets) is
+        driven as a built-up street.
     daytime_ratio_local, daytime_ratio_motorway
         Daytime speed / free-flow speed (DfT-TT-2019): 0.696 and 0.845.
     circuity
@@ -179,6 +230,30 @@ class OfflineParams:
         A motorway-class link end that meets no other motorway link (a slip road's end
         or a motorway's end) is a junction: it is joined to its ``junction_links``
         nearest postcode nodes within ``junction_reach_m``.
+    main_road_circuity
+        Road length per straight metre of an 'A' road between its own junctions
+        (1.110, DfT-RL-2018 over DfT-MRDB-2018).
+    a_road_step_m, a_road_join_m
+        'A'-road links are cut into pieces of at most ``a_road_step_m``; a cut point in
+        a built-up place (``suburban_density`` or more) is joined to its nearest postcode
+        node within ``a_road_join_m`` (design values: a postcode's grid reference lies on
+        or beside its street, and 500 m is about the length of a village street).
+    motorway_match_m, motorway_match_bulge
+        A Major Road Database link is a motorway when both ends are within
+        ``motorway_match_m`` of an OS Open Roads motorway and no point of it is farther
+        than ``motorway_match_m + motorway_match_bulge * length`` (design values: a
+        straight line between the junctions of a road 1.11 times longer stands off it by
+        about 0.2 of its length).
+    motorway_a_road_m
+        A motorway junction is joined to every 'A'-road junction within this distance.
+    service_cluster_m, service_a_road_m, service_site_m, service_area_m, service_max_postcodes
+        The service-area rule (``major_roads.service_area_ends``): dangling motorway
+        ends within ``service_cluster_m`` form one site; a site with no 'A'-road junction
+        within ``service_a_road_m``, a postcode node within ``service_site_m`` and at
+        most ``service_max_postcodes`` postcode nodes within ``service_area_m`` is a
+        service area and is not joined to the local roads. Design values, checked
+        against the seven service areas and three minor-road junctions named in
+        docs/network.md.
     bbox_27700
         Extent ``(minx, miny, maxx, maxy)``; ``None`` for the whole study area.
     """
@@ -186,9 +261,11 @@ class OfflineParams:
     speeds_mph: dict[str, float] = field(
         default_factory=lambda: {
             "urban": BUILT_UP_LIMIT_MPH,
-            "suburban": 2.0 / (1.0 / BUILT_UP_LIMIT_MPH + 1.0 / LOCAL_A_FREE_FLOW_MPH),
-            "rural": LOCAL_A_FREE_FLOW_MPH,
+            "suburban": 2.0 / (1.0 / BUILT_UP_LIMIT_MPH + 1.0 / MINOR_ROAD_MPH),
+            "rural": MINOR_ROAD_MPH,
             "link": BUILT_UP_LIMIT_MPH,
+            "a_road": A_ROAD_RURAL_MPH,
+            "a_road_built_up": A_ROAD_BUILT_UP_MPH,
             "motorway": SRN_FREE_FLOW_MPH,
         }
     )
@@ -203,6 +280,17 @@ class OfflineParams:
     tidal_width_m: float = 200.0
     junction_reach_m: float = 2000.0
     junction_links: int = 3
+    main_road_circuity: float = MAIN_ROAD_CIRCUITY
+    a_road_step_m: float = 500.0
+    a_road_join_m: float = 250.0
+    motorway_match_m: float = 150.0
+    motorway_match_bulge: float = 0.25
+    motorway_a_road_m: float = 1000.0
+    service_cluster_m: float = 1500.0
+    service_a_road_m: float = 1000.0
+    service_site_m: float = 250.0
+    service_area_m: float = 500.0
+    service_max_postcodes: int = 4
     bbox_27700: tuple[float, float, float, float] | None = None
 
     def as_dict(self) -> dict[str, Any]:

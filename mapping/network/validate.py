@@ -11,7 +11,7 @@ from mapping.network.graph import PROFILES, RoadNetwork
 from mapping.network.snap import journey
 from mapping.study_area import to_27700
 
-__all__ = ["CHECKS", "Check", "check_points", "run_checks"]
+__all__ = ["CHECKS", "V1_RESULTS", "Check", "before_after", "check_points", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,46 @@ CHECKS: tuple[Check, ...] = (
         "PR8 1AA",
         "no road crosses the Ribble estuary below Preston",
     ),
+    Check(
+        "Knott End (FY6 0AA) → Fleetwood (FY7 6AA)",
+        "FY6 0AA",
+        "FY7 6AA",
+        "only a foot ferry crosses the Wyre mouth: by road over Shard Bridge",
+    ),
+    Check(
+        "Morecambe (LA4 4AA) → Grange (LA11 6AA)",
+        "LA4 4AA",
+        "LA11 6AA",
+        "no road crosses Morecambe Bay: by road round by the A6/A590",
+    ),
+    Check(
+        "Burnley → Saint Mary's, Manchester",
+        (-2.241, 53.789),
+        "M13 9WL",
+        "the East Lancashire SARC route (M65/A56/M66 or the A671/A6068)",
+    ),
+    Check(
+        "Nelson → Royal Preston Hospital",
+        (-2.218, 53.835),
+        "PR2 9HT",
+        "East Lancashire to the Preston SARC (M65/M6 or the A59/A6068)",
+    ),
 )
+
+#: The same checks on the v1 offline model (postcode links at density speeds and OS
+#: motorways only, commit e795a93), for the before/after table of docs/network.md:
+#: road miles, minutes free flow (night), minutes daytime.
+V1_RESULTS: dict[str, tuple[float, float, float]] = {
+    "Penrith → Royal Preston Hospital": (66.9, 59.8, 71.8),
+    "Royal Preston Hospital → Saint Mary's, Manchester": (38.9, 38.2, 47.3),
+    "Blackpool → Preston (town centres)": (18.3, 23.7, 31.5),
+    "Lancaster → Penrith (town centres)": (48.4, 45.6, 55.8),
+    "Lytham (FY8 5LA) → Southport (PR8 1AA)": (27.7, 48.4, 69.7),
+    "Knott End (FY6 0AA) → Fleetwood (FY7 6AA)": (13.0, 23.2, 33.4),
+    "Morecambe (LA4 4AA) → Grange (LA11 6AA)": (29.8, 41.1, 56.5),
+    "Burnley → Saint Mary's, Manchester": (27.8, 42.7, 57.9),
+    "Nelson → Royal Preston Hospital": (31.4, 29.2, 35.5),
+}
 
 
 def check_points(sources: Sources, checks: tuple[Check, ...] = CHECKS) -> dict[str, np.ndarray]:
@@ -85,3 +124,19 @@ def run_checks(
                 row["road_miles"] = round(j.miles, 1)
         rows.append(row)
     return rows
+
+
+def before_after(rows: list[dict[str, object]]) -> list[str]:
+    """Format ``run_checks`` rows beside the v1 model's results as Markdown table lines."""
+    lines = [
+        "| journey | straight mi | road mi v1 → v2 | night min v1 → v2 | day min v1 → v2 | fact |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        miles, night, day = V1_RESULTS.get(str(row["journey"]), (float("nan"),) * 3)
+        lines.append(
+            f"| {row['journey']} | {row['straight_miles']} | {miles} → {row['road_miles']} "
+            f"| {night} → {row['free_flow_min']} | {day} → {row['daytime_min']} "
+            f"| {row['fact'] or 'no published time found'} |"
+        )
+    return lines

@@ -17,7 +17,7 @@ the map's attribution only once a tile has loaded.
 
 Place names
     There is no gazetteer offline. Council-area names are drawn by the map pages
-    (:func:`mapping.maps.add_area_labels`): most are named after their main town
+    (:func:`mapping.outputs.maps.add_area_labels`): most are named after their main town
     (Preston, Blackpool, Burnley, Lancaster, ...). The offline basemap adds the 253 ward
     names (ONS electoral wards 2025), which name towns and neighbourhoods (e.g.
     "Fleetwood - Pharos"), shown only from zoom 12, where they no longer crowd each
@@ -118,7 +118,7 @@ def build_basemap(
     council_areas
         The council areas: their union is the land drawn.
     motorways
-        Motorway lines (e.g. :meth:`mapping.sources.Sources.read_motorways`).
+        Motorway lines (e.g. :meth:`mapping.inputs.sources.Sources.read_motorways`).
     a_roads
         A-road lines (e.g. :func:`network_a_roads`), if the caller has them.
     wards
