@@ -193,4 +193,3 @@ def read_points(
         frame.loc[by_postcode, "lon"] = np.round(np.asarray(lon, dtype=float), 6)
         frame.loc[by_postcode, "lat"] = np.round(np.asarray(lat, dtype=float), 6)
     return frame[list(POINT_COLUMNS)]
-
