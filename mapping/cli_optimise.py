@@ -318,6 +318,16 @@ def optimise_sites_command(
         known = ", ".join(sorted(set(study.register["category"])))
         raise ServiceMapError(f"--category {category!r} is not known; known: {known}")
     weights, age_band, people = _weights(study, weight)
+    if age_band is not None:
+        from mapping.geography import AGE_BANDS
+
+        lo, hi = AGE_BANDS[age_band]
+        if (max_age is not None and max_age < lo) or (
+            min_age is not None and hi is not None and min_age > hi
+        ):
+            raise ServiceMapError(
+                f"the new sites (ages {min_age}-{max_age}) would see nobody in {age_band}"
+            )
     if points is None:
         points = settlement_candidates(
             study.origins,
@@ -353,7 +363,10 @@ def optimise_sites_command(
         f"{plan.solve_seconds:.1f} s ({plan.model_rows:,} demand rows)"
     )
     for _, site in plan.sites.iterrows():
-        typer.echo(f"  {site['name']}: +{_people(site['marginal'])} {unit} alone")
+        typer.echo(
+            f"  {site['name']}: +{_people(site['marginal'])} {unit} "
+            "(lost if this site alone were dropped)"
+        )
     base, new = plan.baseline, plan.plan
     typer.echo(f"within {minutes:g} min: {_people(base.covered)} -> {_people(new.covered)} {unit}")
     typer.echo(f"mean minutes: {base.mean_minutes:.1f} -> {new.mean_minutes:.1f}")
