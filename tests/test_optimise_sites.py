@@ -42,8 +42,11 @@ def random_problem(seed: int, n_origins: int = 40, n_candidates: int = 7) -> Sit
     night, day = HourKey(("existing",), "free_flow"), HourKey((), "daytime")
     return SiteProblem(
         candidates=pd.DataFrame(
-            {"name": [f"c{j}" for j in range(n_candidates)], "easting": sites[:, 0],
-             "northing": sites[:, 1]}
+            {
+                "name": [f"c{j}" for j in range(n_candidates)],
+                "easting": sites[:, 0],
+                "northing": sites[:, 1],
+            }
         ),
         weights=rng.integers(1, 100, n_origins).astype(float),
         threshold=18.0,
