@@ -30,7 +30,9 @@ P-median (``method="pmedian"``)
     origins' minutes. That is exact when all of an LSOA's origins share their nearest
     facility and an approximation otherwise; the chosen sites are then re-scored exactly
     at origin level. People with no facility within reach cost
-    :data:`UNREACHED_MINUTES`.
+    :data:`UNREACHED_MINUTES`. Rows no candidate can improve are left out, and
+    assignments to a candidate no nearer than the existing services are fixed to zero
+    (both exact: the existing services are always open).
 
 Both are solved by HiGHS (default) or CBC through ``pulp``, with a time limit; the
 status and the relative optimality gap are reported (0 when proven optimal).
@@ -618,9 +620,18 @@ def _build_model(problem: SiteProblem, add: int, method: str, fixed: np.ndarray)
         )
     if method == "pmedian":
         cost, weights = _pmedian_rows(problem)
-        return PMedian.from_cost_matrix(
+        # Exact reductions: the existing services are always open, so a row no candidate
+        # beats costs the same in every plan (dropped; a constant), and a row is never
+        # better off assigned to a candidate no nearer than them (variable fixed to 0).
+        dominated = cost[:, 1:] >= cost[:, [0]]
+        keep = ~dominated.all(axis=1)
+        cost, weights, dominated = cost[keep], weights[keep], dominated[keep]
+        model = PMedian.from_cost_matrix(
             cost, weights, p_facilities=add + 1, predefined_facilities_arr=fixed
         )
+        for i, j in zip(*np.nonzero(dominated), strict=True):
+            model.cli_assgn_vars[i][j + 1].upBound = 0
+        return model
     raise ServiceMapError(f"unknown method {method!r}: use mclp or pmedian")
 
 
