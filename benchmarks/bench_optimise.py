@@ -41,10 +41,10 @@ def main() -> dict[str, Any]:
     from mapping.analysis.optimise_sites import (
         build_problem,
         optimise_sites,
-        settlement_candidates,
     )
+    from mapping.analysis.towns import settlement_candidates
     from mapping.analysis.week import week_profile
-    from mapping.coverage import Study
+    from mapping.study import Study
 
     started = time.perf_counter()
     study = Study.load()

@@ -17,7 +17,7 @@ from mapping.errors import ServiceMapError
 if TYPE_CHECKING:
     import numpy as np
 
-    from mapping.coverage import Study
+    from mapping.study import Study
 
 optimise_app = typer.Typer(
     help="Find the best extra opening hours or new sites, written as a scenario.",
@@ -64,7 +64,7 @@ def _check_out(out: Path) -> None:
 
 def _weights(study: Study, weight: str) -> tuple[np.ndarray, str | None, str]:
     """Per-origin weights, the age band they imply and how to name the people."""
-    from mapping.geography import AGE_BANDS
+    from mapping.inputs.vocabulary import AGE_BANDS
 
     if weight == "residents":
         return study.origins["population"].to_numpy(float), None, "residents"
@@ -79,7 +79,7 @@ def _weights(study: Study, weight: str) -> tuple[np.ndarray, str | None, str]:
 
 
 def _check_weight(weight: str) -> None:
-    from mapping.geography import AGE_BANDS
+    from mapping.inputs.vocabulary import AGE_BANDS
 
     if weight != "residents" and weight not in AGE_BANDS:
         raise ServiceMapError(
@@ -90,9 +90,13 @@ def _check_weight(weight: str) -> None:
 def _load(
     services: Path | None, sources: Path | None, data_dir: Path | None, network: str
 ) -> Study:
-    from mapping.cli import _load_study
+    """Load the study as every analysis command does (building what is missing)."""
+    from mapping.study import Study
 
-    return _load_study(services, None, sources, data_dir, network)
+    typer.echo("Loading data, register and road network…", err=True)
+    return Study.load(
+        data_dir=data_dir, sources=sources, services=services, network=network, progress=True
+    )
 
 
 def _hours_unit(people: str) -> str:
@@ -151,9 +155,9 @@ def optimise_hours_command(
     """Which hours should extra staffing buy? Best hours for one service, as a scenario."""
     from mapping.analysis.optimise_hours import covered_weight_hours, optimise_hours
     from mapping.analysis.week import hour_label
-    from mapping.hours import validate_hours
     from mapping.inputs.demand import read_demand
-    from mapping.scenarios import Change, Scenario, save_scenario
+    from mapping.inputs.hours import validate_hours
+    from mapping.inputs.scenario_file import Change, Scenario, save_scenario
 
     _check_out(out)
     _check_weight(weight)
@@ -227,7 +231,7 @@ def optimise_hours_command(
     save_scenario(scenario, out)
     typer.echo(f"wrote {out}")
     if check and plan.chosen:
-        from mapping.scenarios import compare
+        from mapping.analysis.scenarios import compare
 
         comparison = compare(
             study,
@@ -297,10 +301,11 @@ def optimise_sites_command(
 ) -> None:
     """Where should new sites go? MCLP or p-median over candidate sites, as a scenario."""
     from mapping import geography
-    from mapping.analysis.optimise_sites import build_problem, optimise_sites, settlement_candidates
-    from mapping.hours import parse_when, validate_hours
+    from mapping.analysis.optimise_sites import build_problem, optimise_sites
+    from mapping.analysis.towns import settlement_candidates
     from mapping.inputs.candidates import read_points
-    from mapping.scenarios import save_scenario
+    from mapping.inputs.hours import parse_when, validate_hours
+    from mapping.inputs.scenario_file import save_scenario
 
     _check_out(out)
     _check_weight(weight)
@@ -319,7 +324,7 @@ def optimise_sites_command(
         raise ServiceMapError(f"--category {category!r} is not known; known: {known}")
     weights, age_band, people = _weights(study, weight)
     if age_band is not None:
-        from mapping.geography import AGE_BANDS
+        from mapping.inputs.vocabulary import AGE_BANDS
 
         lo, hi = AGE_BANDS[age_band]
         if (max_age is not None and max_age < lo) or (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mapping.scenarios import load_scenario
+from mapping.inputs.scenario_file import load_scenario
 
 
 def test_bad_options_fail_before_loading(tmp_path: Path, run_cli) -> None:

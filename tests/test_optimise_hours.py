@@ -28,10 +28,10 @@ from mapping.analysis.optimise_hours import (
 )
 from mapping.analysis.week import hour_label
 from mapping.errors import ServiceMapError
-from mapping.hours import is_open
 from mapping.inputs.demand import read_demand, uniform_demand
+from mapping.inputs.hours import is_open
 from mapping.network.graph import RoadNetwork
-from mapping.travel import TravelEngine
+from mapping.routing.engine import TravelEngine
 
 SPACING = 500.0
 
@@ -263,10 +263,10 @@ def test_demand_file_problems_name_file_row_and_field(tmp_path: Path) -> None:
 # ---- the real network, origins and register -----------------------------------------
 
 
-@pytest.fixture(scope="module")
-def study_engine(request) -> TravelEngine:
-    request.getfixturevalue("built_data")
-    return TravelEngine.from_study("offline")
+@pytest.fixture
+def study_engine(study) -> TravelEngine:
+    """The shared study's engine (real network, origins and register)."""
+    return study.engine
 
 
 def test_real_preston_sarc_56_hours_beat_the_evenings(study_engine: TravelEngine) -> None:

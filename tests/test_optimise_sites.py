@@ -21,8 +21,8 @@ from mapping.analysis.optimise_sites import (
     build_problem,
     evaluate_sites,
     optimise_sites,
-    settlement_candidates,
 )
+from mapping.analysis.towns import settlement_candidates
 from mapping.analysis.week import HourKey
 from mapping.errors import ServiceMapError
 from mapping.inputs.candidates import read_points
@@ -167,14 +167,6 @@ def test_points_file_problems_name_file_row_and_field(tmp_path: Path) -> None:
 # ---- the real network, origins and register -----------------------------------------
 
 
-@pytest.fixture(scope="module")
-def study(request):
-    request.getfixturevalue("built_data")
-    from mapping.coverage import Study
-
-    return Study.load()
-
-
 def test_real_default_candidates_are_the_towns(study) -> None:
     from mapping import geography
 
@@ -194,8 +186,6 @@ def test_real_default_candidates_are_the_towns(study) -> None:
 
 def test_real_mclp_agrees_with_exhaustive_search_and_the_scenario(study) -> None:
     """Six town candidates, K = 2, Saturday 14:00: exhaustive search, then the scenario."""
-    from mapping.scenarios import compare
-
     services = study.engine.services.set_index("id")
     hubs = ["hub-lvs-preston", "hub-lvs-accrington", "hub-lvs-lancaster", "hub-lvs-blackpool"]
     candidates = pd.DataFrame(
@@ -223,7 +213,7 @@ def test_real_mclp_agrees_with_exhaustive_search_and_the_scenario(study) -> None
         evaluate_sites(problem, list(c)).covered for c in itertools.combinations(range(4), 2)
     )
     assert plan.plan.covered == pytest.approx(best)
-    comparison = compare(study, plan.to_scenario(category="sarc"), slots=["Sat 14:00"])
+    comparison = study.compare(plan.to_scenario(category="sarc"), slots=["Sat 14:00"])
     total = comparison.totals.iloc[0]
     assert total["scenario_population_within_60"] == pytest.approx(plan.plan.covered, abs=1)
     assert total["baseline_population_within_60"] == pytest.approx(plan.baseline.covered, abs=1)

@@ -23,7 +23,7 @@ from mapping.analysis.week import (
 )
 from mapping.errors import ServiceMapError
 from mapping.network.graph import RoadNetwork
-from mapping.travel import TravelEngine
+from mapping.routing.engine import TravelEngine
 
 SPACING = 500.0
 #: Daytime hops take this much longer than free-flow ones.
@@ -168,10 +168,10 @@ def test_worst_hour_in_words() -> None:
 # ---- the real network, origins and register -----------------------------------------
 
 
-@pytest.fixture(scope="module")
-def study_engine(request) -> TravelEngine:
-    request.getfixturevalue("built_data")
-    return TravelEngine.from_study("offline")
+@pytest.fixture
+def study_engine(study) -> TravelEngine:
+    """The shared study's engine (real network, origins and register)."""
+    return study.engine
 
 
 def test_real_week_reproduces_the_issue_figures(study_engine: TravelEngine) -> None:

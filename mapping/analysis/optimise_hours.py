@@ -50,7 +50,7 @@ from mapping.analysis.week import (
     open_sets,
 )
 from mapping.errors import ServiceMapError
-from mapping.hours import is_open, validate_hours
+from mapping.inputs.hours import is_open, validate_hours
 
 __all__ = [
     "HourGains",
@@ -142,7 +142,7 @@ def hour_gains(
     Parameters
     ----------
     engine
-        A :class:`mapping.travel.TravelEngine`.
+        A :class:`mapping.routing.engine.TravelEngine`.
     service_id
         A routable service of the engine.
     weights
@@ -563,7 +563,7 @@ def optimise_hours(
     Parameters
     ----------
     engine
-        A :class:`mapping.travel.TravelEngine`.
+        A :class:`mapping.routing.engine.TravelEngine`.
     service_id
         The service to staff for longer.
     extra_hours

@@ -3,7 +3,7 @@
 The existing open services of the category are fixed facilities; ``K`` new sites are
 chosen among candidate sites. Travel minutes from each candidate to every origin come
 from one shortest-path search per candidate and speed profile on the same road network
-and with the same snapping as the travel engine (:func:`mapping.travel.od_matrix`, which
+and with the same snapping as the travel engine (:func:`mapping.routing.matrix.od_matrix`, which
 runs :func:`scipy.sparse.csgraph.dijkstra` backwards from the candidates with
 ``indices``), so a chosen site scores the same here as in the scenario it is written to.
 
@@ -38,14 +38,8 @@ Both are solved by HiGHS (default) or CBC through ``pulp``, with a time limit; t
 status and the relative optimality gap are reported (0 when proven optimal).
 
 Default candidates
-    There is no gazetteer offline, so towns are derived from the data
-    (:func:`settlement_candidates`): origins within 200 m of each other are linked into
-    built-up areas (ONS builds its built-up areas by merging built-up land less than
-    200 m apart), an area spanning several council areas is split at their boundaries
-    (so Blackburn, Accrington and Burnley stay apart), every part with at least 5,000
-    residents (the lower bound of a town in ONS's "Understanding towns in England and
-    Wales", 2019) is a settlement, and its candidate site is the Lancashire postcode unit
-    nearest its population-weighted centre.
+    The centres of towns and larger settlements, derived from the data by
+    :func:`mapping.analysis.towns.settlement_candidates`.
 """
 
 from __future__ import annotations
@@ -73,8 +67,6 @@ from mapping.errors import ServiceMapError
 
 __all__ = [
     "DEFAULT_TIME_LIMIT_S",
-    "LINK_M",
-    "TOWN_MIN_RESIDENTS",
     "UNREACHED_MINUTES",
     "SiteProblem",
     "SitesPlan",
@@ -82,104 +74,17 @@ __all__ = [
     "candidate_minutes",
     "evaluate_sites",
     "optimise_sites",
-    "settlement_candidates",
 ]
 
 Method = Literal["mclp", "pmedian"]
 #: Seconds the solver may take before it returns its best plan (with its gap).
 DEFAULT_TIME_LIMIT_S = 60.0
-#: Origins closer than this are one built-up area (ONS's 200 m built-up-land rule).
-LINK_M = 200.0
-#: Fewest residents of a settlement offered as a candidate (ONS: towns from 5,000).
-TOWN_MIN_RESIDENTS = 5_000
 #: P-median cost of having no open facility within reach: four hours (an assumption,
 #: larger than any drive in the study area so the model always prefers reaching people).
 UNREACHED_MINUTES = 240.0
 
 
-# ---- candidates -----------------------------------------------------------------------
-
-
-def settlement_candidates(
-    origins: pd.DataFrame,
-    postcodes: pd.DataFrame,
-    *,
-    ward_names: Mapping[str, str] | None = None,
-    area_names: Mapping[str, str] | None = None,
-    link_m: float = LINK_M,
-    min_residents: float = TOWN_MIN_RESIDENTS,
-) -> pd.DataFrame:
-    """Candidate sites at the centres of towns and larger settlements (module notes).
-
-    Parameters
-    ----------
-    origins
-        Population-weighted origins: ``easting``, ``northing``, ``population``,
-        ``lad_code``.
-    postcodes
-        Postcode units: ``postcode``, ``easting``, ``northing``, ``lon``, ``lat``,
-        ``ward_code`` and ``in_lancashire``.
-    ward_names, area_names
-        ``{code: name}`` of wards and council areas, for the candidates' names.
-    link_m, min_residents
-        The built-up-area link distance and the smallest settlement.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``name``, ``postcode``, ``easting``, ``northing``, ``lon``, ``lat``,
-        ``residents`` (of the settlement), largest settlement first.
-    """
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
-
-    xy = origins[["easting", "northing"]].to_numpy(float)
-    pairs = cKDTree(xy).query_pairs(link_m, output_type="ndarray")
-    links = sp.coo_matrix(
-        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(xy), len(xy))
-    )
-    _, label = connected_components(links, directed=False)
-    people = origins["population"].to_numpy(float)
-    parts = (
-        pd.DataFrame(
-            {
-                "area": label,
-                "lad_code": origins["lad_code"].to_numpy(),
-                "residents": people,
-                "wx": xy[:, 0] * people,
-                "wy": xy[:, 1] * people,
-            }
-        )
-        .groupby(["area", "lad_code"], as_index=False)
-        .sum()
-    )
-    parts = parts[parts["residents"] >= min_residents].copy()
-    parts["cx"] = parts["wx"] / parts["residents"]
-    parts["cy"] = parts["wy"] / parts["residents"]
-    units = postcodes[postcodes["in_lancashire"].astype(bool)].reset_index(drop=True)
-    _, nearest = cKDTree(units[["easting", "northing"]].to_numpy(float)).query(
-        parts[["cx", "cy"]].to_numpy(float)
-    )
-    picked = units.iloc[np.asarray(nearest, dtype=int)].reset_index(drop=True)
-    wards, areas = dict(ward_names or {}), dict(area_names or {})
-    names = [
-        f"{wards.get(w, w)}, {areas.get(a, a)} ({p})"
-        for w, a, p in zip(picked["ward_code"], parts["lad_code"], picked["postcode"], strict=True)
-    ]
-    out = pd.DataFrame(
-        {
-            "name": names,
-            "postcode": picked["postcode"].to_numpy(),
-            "easting": picked["easting"].to_numpy(float),
-            "northing": picked["northing"].to_numpy(float),
-            "lon": picked["lon"].to_numpy(float),
-            "lat": picked["lat"].to_numpy(float),
-            "residents": parts["residents"].to_numpy(float),
-        }
-    )
-    out = out.drop_duplicates("postcode")
-    return out.sort_values("residents", ascending=False, kind="mergesort").reset_index(drop=True)
+# ---- travel times to candidates --------------------------------------------------------
 
 
 def candidate_minutes(
@@ -187,7 +92,7 @@ def candidate_minutes(
 ) -> np.ndarray:
     """Minutes from every origin to every candidate: ``(n_origins, n_candidates)``.
 
-    One backward dijkstra per candidate (:func:`mapping.travel.od_matrix`), snap time at
+    One backward dijkstra per candidate (:func:`mapping.routing.matrix.od_matrix`), snap time at
     both ends; ``inf`` where unreachable. Rounded to float32 like the engine's vectors,
     so a threshold test gives the same answer here and in a scenario.
 
@@ -196,7 +101,7 @@ def candidate_minutes(
     ServiceMapError
         If a candidate is off the road network.
     """
-    from mapping.travel import od_matrix
+    from mapping.routing.matrix import od_matrix
 
     od = od_matrix(network, origins_xy, candidates_xy, profile)
     if not od.destination_ok.all():
@@ -281,7 +186,7 @@ def build_problem(
     Parameters
     ----------
     engine
-        A :class:`mapping.travel.TravelEngine` (its register gives the fixed sites).
+        A :class:`mapping.routing.engine.TravelEngine` (its register gives the fixed sites).
     category
         Category of the existing services and of the new site.
     candidates
@@ -298,7 +203,7 @@ def build_problem(
         Eligibility and a scenario's changes, as for
         :func:`mapping.analysis.week.open_sets`.
     """
-    from mapping.hours import HoursError, is_open, parse_when, validate_hours
+    from mapping.inputs.hours import HoursError, is_open, parse_when, validate_hours
 
     started = time.perf_counter()
     problem = validate_hours(new_hours)
@@ -543,8 +448,8 @@ class SitesPlan:
         max_age: int | None = None,
         crime_types: Sequence[str] | None = None,
     ) -> Any:
-        """A :class:`mapping.scenarios.Scenario` adding the chosen sites."""
-        from mapping.scenarios import Change, Scenario
+        """A :class:`mapping.inputs.scenario_file.Scenario` adding the chosen sites."""
+        from mapping.inputs.scenario_file import Change, Scenario
 
         changes = []
         for _, site in self.sites.iterrows():

@@ -1,7 +1,7 @@
 """The whole week: access to a service category in each of the 168 hours of a week.
 
 For every hour of the reference week (Monday 00:00 ... Sunday 23:00, the week of
-:data:`mapping.hours.REFERENCE_WEEK_START`, which holds no public holiday) this module
+:data:`mapping.inputs.hours.REFERENCE_WEEK_START`, which holds no public holiday) this module
 finds which services of a category are open and eligible at the start of the hour
 (``HH:00``), the speed profile of that hour (:func:`mapping.network.profile_for`), and
 from the travel engine's per-service minute vectors the nearest open service for every
@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from mapping.errors import ServiceMapError
-from mapping.hours import REFERENCE_WEEK_START
+from mapping.inputs.hours import REFERENCE_WEEK_START
+from mapping.inputs.when import NAMED_SLOTS
 
 __all__ = [
     "DAY_NAMES",
@@ -79,8 +80,8 @@ WEEK_COLUMNS: tuple[str, ...] = (
     "mean_minutes",
 )
 #: Times named first when several hours are equally bad: the named slots that the other
-#: tables report (``mapping.coverage.NAMED_SLOTS``), so the reader can look them up.
-TIE_PREFERENCE: tuple[str, ...] = ("Tue 10:00", "Tue 02:00", "Sat 02:00", "Sat 14:00")
+#: tables report, so the reader can look them up.
+TIE_PREFERENCE: tuple[str, ...] = tuple(slot.at for slot in NAMED_SLOTS)
 # How a category is named in a sentence ("an open SARC"); others use the category words.
 _CATEGORY_WORDS: dict[str, str] = {
     "sarc": "SARC",
@@ -157,7 +158,7 @@ def open_sets(
     Parameters
     ----------
     engine
-        A :class:`mapping.travel.TravelEngine`.
+        A :class:`mapping.routing.engine.TravelEngine`.
     category
         Service category (or several).
     age_band, crime_type
@@ -224,7 +225,7 @@ def week_profile(
     Parameters
     ----------
     engine
-        A :class:`mapping.travel.TravelEngine`.
+        A :class:`mapping.routing.engine.TravelEngine`.
     category
         Service category.
     weights

@@ -44,8 +44,8 @@ def _number(text: str) -> float | None:
 
 def _default_lookup(sources: Any) -> PostcodeLookup:
     def lookup(postcodes: list[str]) -> pd.DataFrame:
-        from mapping.services import lookup_postcodes
-        from mapping.sources import Sources, locate_sources
+        from mapping.inputs.postcodes import lookup_postcodes
+        from mapping.inputs.sources import Sources, locate_sources
 
         located = sources if isinstance(sources, Sources) else locate_sources(sources)
         return lookup_postcodes(postcodes, located)
@@ -88,7 +88,7 @@ def read_points(
         CSV with ``name`` and ``postcode`` or ``lat`` and ``lon``.
     lookup
         Postcode look-up (default: OS Code-Point Open through
-        :func:`mapping.services.lookup_postcodes`).
+        :func:`mapping.inputs.postcodes.lookup_postcodes`).
     sources
         Raw sources folder for the default look-up.
 
@@ -104,7 +104,7 @@ def read_points(
     ServiceMapError
         Listing every problem as ``file:row:field: message``.
     """
-    from mapping.services import normalise_postcode
+    from mapping.inputs.postcodes import normalise_postcode
     from mapping.study_area import to_27700, to_lonlat
 
     path = Path(path)

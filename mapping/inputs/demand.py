@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from mapping.errors import ServiceMapError
-from mapping.hours import REFERENCE_WEEK_START, HoursError, parse_when
+from mapping.inputs.hours import REFERENCE_WEEK_START, HoursError, parse_when
 
 __all__ = ["DEMAND_COLUMNS", "read_demand", "uniform_demand"]
 
