@@ -217,3 +217,31 @@ def test_real_mclp_agrees_with_exhaustive_search_and_the_scenario(study) -> None
     total = comparison.totals.iloc[0]
     assert total["scenario_population_within_60"] == pytest.approx(plan.plan.covered, abs=1)
     assert total["baseline_population_within_60"] == pytest.approx(plan.baseline.covered, abs=1)
+
+
+def test_real_saturday_night_site_beats_every_hub_town(study) -> None:
+    """Issue 13: the pick covers at least as many as a 24/7 SARC at any LVS hub town."""
+    from mapping import geography
+
+    origins = study.origins
+    common = {
+        "origins_xy": origins[["easting", "northing"]].to_numpy(float),
+        "weights": origins["population"].to_numpy(float),
+        "groups": origins["lsoa21_code"].to_numpy(),
+        "at": ["Sat 02:00"],
+    }
+    towns = settlement_candidates(origins, geography.load_postcodes())
+    plan = optimise_sites(build_problem(study.engine, "sarc", towns, **common), 1)
+    services = study.engine.services.set_index("id")
+    hubs = ["hub-lvs-preston", "hub-lvs-accrington", "hub-lvs-lancaster", "hub-lvs-blackpool"]
+    hub_sites = pd.DataFrame(
+        {
+            "name": hubs,
+            "easting": services.loc[hubs, "x"].to_numpy(float),
+            "northing": services.loc[hubs, "y"].to_numpy(float),
+        }
+    )
+    hub_problem = build_problem(study.engine, "sarc", hub_sites, **common)
+    best_hub = max(evaluate_sites(hub_problem, [j]).covered for j in range(len(hubs)))
+    assert plan.plan.covered >= best_hub
+    assert plan.status == "Optimal" and plan.gap == 0.0
