@@ -287,3 +287,16 @@ def test_real_preston_sarc_56_hours_beat_the_evenings(study_engine: TravelEngine
     assert checked == pytest.approx(plan.plan_total, rel=1e-9)
     assert plan.plan_total >= evenings
     assert plan.gains.computations <= 6
+
+
+def test_ties_extend_the_opening_hours_first() -> None:
+    # Open 4-5 on a 10-hour cycle; every closed hour gains the same.
+    gain = np.ones(10)
+    free = np.ones(10, bool)
+    free[[4, 5]] = False
+    chosen, value = best_hours(gain, free, 2)
+    assert chosen == (3, 6) and value == 2.0  # both ends of the opening, not hours 0 and 1
+    chosen, _ = best_hours(gain, free, 5)
+    assert chosen == (1, 2, 3, 6, 7)  # grows both ends in turn; the earlier hour first
+    gain[9] = 5.0
+    assert best_hours(gain, free, 1)[0] == (9,)  # a larger gain still comes first

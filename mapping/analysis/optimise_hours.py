@@ -236,7 +236,9 @@ def best_hours(
 ) -> tuple[tuple[int, ...], float]:
     """The ``budget`` available hours of largest positive gain (exactly optimal).
 
-    Ties go to the earlier hour; hours that gain nothing are not bought.
+    Hours that gain nothing are not bought. When hours tie at the last gain taken, those
+    next to hours already open or chosen go first (a plan that extends existing shifts
+    rather than scattering single hours; the total is the same), then the earlier hour.
 
     Returns
     -------
@@ -244,10 +246,26 @@ def best_hours(
         (chosen hours in week order, their total gain).
     """
     gain = np.asarray(gain, dtype=np.float64)
-    candidates = [h for h in range(gain.size) if available[h] and gain[h] > 0]
+    free = np.asarray(available, dtype=bool)
+    n, budget = gain.size, max(int(budget), 0)
+    candidates = [h for h in range(n) if free[h] and gain[h] > 0]
     candidates.sort(key=lambda h: (-gain[h], h))
-    chosen = tuple(sorted(candidates[: max(int(budget), 0)]))
-    return chosen, float(gain[list(chosen)].sum()) if chosen else 0.0
+    if len(candidates) <= budget:
+        chosen = sorted(candidates)
+        return tuple(chosen), float(gain[chosen].sum()) if chosen else 0.0
+    cut = gain[candidates[budget - 1]] if budget else np.inf
+    tolerance = 1e-9 * max(abs(cut), 1.0) if budget else 0.0
+    taken = [h for h in candidates if gain[h] > cut + tolerance]
+    tied = [h for h in candidates if abs(gain[h] - cut) <= tolerance]
+    while len(taken) < budget:
+        held = set(taken) | {h for h in range(n) if not free[h]}
+        beside = [h for h in tied if (h - 1) % n in held or (h + 1) % n in held]
+        batch = beside or tied  # tied is in week order
+        take = batch[: budget - len(taken)]
+        taken += take
+        tied = [h for h in tied if h not in take]
+    chosen = sorted(taken)
+    return tuple(chosen), float(gain[chosen].sum()) if chosen else 0.0
 
 
 def cyclic_runs(hours: Iterable[int], n: int = HOURS_IN_WEEK) -> list[tuple[int, int]]:
