@@ -184,3 +184,24 @@ def test_real_week_reproduces_the_issue_figures(study_engine: TravelEngine) -> N
     assert describe_worst_hour(frame.reset_index()).startswith(
         "the worst hour is Saturday 14:00: 486,000 residents more than 60 minutes from an open SARC"
     )
+
+
+def test_real_week_of_a_scenario_view_matches_its_queries(study) -> None:
+    """How Study.week_profile should call it: the view's engine and its changes."""
+    view = study.with_scenario("data/scenarios/east_lancashire_sarc.toml")
+    weights = view.origins["population"].to_numpy(float)
+    frame = week_profile(
+        view.engine,
+        "sarc",
+        weights=weights,
+        threshold=60,
+        exclude=sorted(view.changes.closed),
+        extra_services=list(view.changes.added_ids),
+        hours_override=dict(view.changes.hours),
+    ).set_index("time")
+    for when in ("Sat 14:00", "Tue 10:00"):
+        nearest = view.nearest("sarc", when)
+        beyond = weights[~(nearest.minutes <= 60)].sum()
+        assert frame.loc[when, "people_beyond"] == pytest.approx(beyond)
+    baseline = week_profile(study.engine, "sarc", weights=weights, threshold=60)
+    assert frame["people_beyond"].sum() < baseline["people_beyond"].sum()
