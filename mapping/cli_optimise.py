@@ -162,8 +162,8 @@ def optimise_hours_command(
     _check_out(out)
     _check_weight(weight)
     demand_values = read_demand(demand) if demand is not None else None
-    if against is not None and (problem := validate_hours(against)):
-        raise ServiceMapError(f"--against: {problem}")
+    if against is not None and (bad_hours := validate_hours(against)):
+        raise ServiceMapError(f"--against: {bad_hours}")
     study = _load(services, sources, data_dir, network)
     weights, age_band, people = _weights(study, weight)
     plan = optimise_hours(
@@ -313,8 +313,8 @@ def optimise_sites_command(
         raise ServiceMapError(f"--method must be mclp or pmedian, not {method!r}")
     if solver not in ("highs", "cbc"):
         raise ServiceMapError(f"--solver must be highs or cbc, not {solver!r}")
-    if problem := validate_hours(hours):
-        raise ServiceMapError(f"--hours: {problem}")
+    if bad_hours := validate_hours(hours):
+        raise ServiceMapError(f"--hours: {bad_hours}")
     for when in at or ():
         parse_when(when)  # a typo fails before the slow load
     points = read_points(candidates, sources=sources) if candidates is not None else None
@@ -357,7 +357,12 @@ def optimise_sites_command(
         age_band=age_band,
     )
     plan = optimise_sites(
-        problem, add, method=method, solver=solver, time_limit=time_limit, new_hours=hours
+        problem,
+        add,
+        method="pmedian" if method == "pmedian" else "mclp",
+        solver=solver,
+        time_limit=time_limit,
+        new_hours=hours,
     )
     one_time = at is not None and len(at) == 1
     unit = people if one_time else _hours_unit(people)
