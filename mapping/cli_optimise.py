@@ -293,7 +293,7 @@ def optimise_sites_command(
     solver: Annotated[str, typer.Option("--solver", help="highs (default) or cbc.")] = "highs",
     time_limit: Annotated[
         float, typer.Option("--time-limit", help="Solver time limit in seconds.", min=1)
-    ] = 60.0,
+    ] = 120.0,
     services: ServicesOption = None,
     sources: SourcesOption = None,
     data_dir: DataDirOption = None,
