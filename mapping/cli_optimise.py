@@ -25,9 +25,9 @@ optimise_app = typer.Typer(
 )
 
 _WEIGHT_HELP = (
-    "Who counts: 'residents' (default, Census 2021 usual residents) or a Census age band "
-    "(age_0_15, age_16_24, age_25_34, age_35_49, age_50_64, age_65_plus; services must "
-    "then be eligible for that band)."
+    "Who counts: 'residents' (default, Census 2021 usual residents), 'women_16_plus' or "
+    "'recorded_violence_sexual' (the need layer; recorded crime is a proxy for need), or "
+    "a Census age band (age_0_15 ... age_65_plus; services must then be eligible for it)."
 )
 OutOption = Annotated[
     Path,
@@ -64,7 +64,7 @@ def _check_out(out: Path) -> None:
 
 def _weights(study: Study, weight: str) -> tuple[np.ndarray, str | None, str]:
     """Per-origin weights, the age band they imply and how to name the people."""
-    from mapping.inputs.vocabulary import AGE_BANDS
+    from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
 
     if weight == "residents":
         return study.origins["population"].to_numpy(float), None, "residents"
@@ -72,19 +72,23 @@ def _weights(study: Study, weight: str) -> tuple[np.ndarray, str | None, str]:
         lo, hi = AGE_BANDS[weight]
         ages = f"{lo}+" if hi is None else f"{lo}-{hi}"
         return study.eligible_weights(weight), weight, f"residents aged {ages}"
-    raise ServiceMapError(
-        f"--weight {weight!r} is not known: use residents or one of {', '.join(AGE_BANDS)} "
-        "(women 16+ and recorded crime are not in the data yet)"
-    )
+    if weight in WEIGHTS:
+        from mapping.geography.need import load_need, spread_weight
+
+        need = load_need(study.data_dir, geometry=False)
+        values = spread_weight(study.origins, need, weight).to_numpy(float)
+        people = "women aged 16+" if weight == "women_16_plus" else "recorded offences"
+        return values, None, people
+    _check_weight(weight)
+    raise AssertionError("unreachable")  # _check_weight raised
 
 
 def _check_weight(weight: str) -> None:
-    from mapping.inputs.vocabulary import AGE_BANDS
+    from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
 
-    if weight != "residents" and weight not in AGE_BANDS:
-        raise ServiceMapError(
-            f"--weight {weight!r} is not known: use residents or one of {', '.join(AGE_BANDS)}"
-        )
+    if weight not in WEIGHTS and weight not in AGE_BANDS:
+        known = ", ".join([*WEIGHTS, *AGE_BANDS])
+        raise ServiceMapError(f"--weight {weight!r} is not known: use one of {known}")
 
 
 def _load(
@@ -100,10 +104,12 @@ def _load(
 
 
 def _hours_unit(people: str) -> str:
-    """``residents`` -> ``resident-hours``; ``residents aged 16-24`` likewise, aged last."""
+    """``residents`` -> ``resident-hours``; ``women aged 16+`` -> ``woman-hours (aged 16+)``."""
     if people.startswith("residents"):
         return "resident-hours" + people[len("residents") :]
-    return f"{people} x hours"
+    if people.startswith("women"):
+        return "woman-hours (" + people[len("women ") :] + ")"
+    return "offence-hours (recorded violence and sexual offences, a proxy for need)"
 
 
 def _people(value: float) -> str:

@@ -85,3 +85,12 @@ def test_real_sites_command_with_a_candidates_file(tmp_path: Path, run_cli, buil
     assert change.kind == "add" and change.category == "sarc" and change.opening_hours == "24/7"
     # Saturday daytime: a Preston site reaches most of the residents beyond 60 minutes.
     assert change.postcode == "PR2 9HT"
+
+
+def test_real_hours_command_weighs_women_16_plus(tmp_path: Path, run_cli, built_data) -> None:
+    out = tmp_path / "women.toml"
+    args = ["optimise", "hours", "--service", "sarc-preston-safe-centre", "--extra-hours", "2"]
+    code, stdout, err = run_cli([*args, "--weight", "women_16_plus", "--out", str(out)])
+    assert code == 0, err
+    assert "woman-hours (aged 16+)" in stdout
+    assert load_scenario(out).changes[0].kind == "hours"
