@@ -24,7 +24,8 @@ RANKS: dict[str, int] = {
     "analysis": 4,
     "outputs": 5,
     "study": 6,
-    "cli": 7,
+    "cli_optimise": 7,
+    "cli": 8,  # registers the sub-apps of the layer below (cli_optimise)
 }
 
 

@@ -1,0 +1,393 @@
+"""``service-map optimise``: where and when to invest (staffing hours, new sites).
+
+Both commands write a scenario file (the project's scenario format) so the answer flows
+through ``service-map scenario``, ``gaps``, ``export`` and the app like any what-if.
+Heavy imports stay inside the commands so ``service-map --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mapping.errors import ServiceMapError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from mapping.study import Study
+
+optimise_app = typer.Typer(
+    help="Find the best extra opening hours or new sites, written as a scenario.",
+    no_args_is_help=True,
+)
+
+_WEIGHT_HELP = (
+    "Who counts: 'residents' (default, Census 2021 usual residents), 'women_16_plus' or "
+    "'recorded_violence_sexual' (the need layer; recorded crime is a proxy for need), or "
+    "a Census age band (age_0_15 ... age_65_plus; services must then be eligible for it)."
+)
+OutOption = Annotated[
+    Path,
+    typer.Option("--out", help="Scenario file to write (.toml or .json).", dir_okay=False),
+]
+MinutesOption = Annotated[
+    float, typer.Option("--minutes", help="Drive-time threshold in minutes.", min=1)
+]
+WeightOption = Annotated[str, typer.Option("--weight", help=_WEIGHT_HELP)]
+ServicesOption = Annotated[
+    Path | None,
+    typer.Option("--services", help="Services register CSV (default: data/services.csv)."),
+]
+SourcesOption = Annotated[
+    Path | None,
+    typer.Option("--sources", help="Folder of raw public files.", file_okay=False),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Folder for generated data (default: ./data)."),
+]
+NetworkOption = Annotated[
+    str, typer.Option("--network", help="Road network: offline (default) or osm.")
+]
+
+
+def _check_out(out: Path) -> None:
+    """Refuse a bad output name before the slow load."""
+    if out.suffix.lower() not in (".toml", ".json"):
+        raise ServiceMapError(f"{out}: a scenario file must end in .toml or .json")
+    if out.exists() and out.is_dir():
+        raise ServiceMapError(f"{out}: is a folder; give a scenario file name")
+
+
+def _weights(study: Study, weight: str) -> tuple[np.ndarray, str | None, str]:
+    """Per-origin weights, the age band they imply and how to name the people."""
+    from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
+
+    if weight == "residents":
+        return study.origins["population"].to_numpy(float), None, "residents"
+    if weight in AGE_BANDS:
+        lo, hi = AGE_BANDS[weight]
+        ages = f"{lo}+" if hi is None else f"{lo}-{hi}"
+        return study.eligible_weights(weight), weight, f"residents aged {ages}"
+    if weight in WEIGHTS:
+        from mapping.geography.need import load_need, spread_weight
+
+        need = load_need(study.data_dir, geometry=False)
+        values = spread_weight(study.origins, need, weight).to_numpy(float)
+        people = "women aged 16+" if weight == "women_16_plus" else "recorded offences"
+        return values, None, people
+    _check_weight(weight)
+    raise AssertionError("unreachable")  # _check_weight raised
+
+
+def _check_weight(weight: str) -> None:
+    from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
+
+    if weight not in WEIGHTS and weight not in AGE_BANDS:
+        known = ", ".join([*WEIGHTS, *AGE_BANDS])
+        raise ServiceMapError(f"--weight {weight!r} is not known: use one of {known}")
+
+
+def _load(
+    services: Path | None, sources: Path | None, data_dir: Path | None, network: str
+) -> Study:
+    """Load the study as every analysis command does (building what is missing)."""
+    from mapping.study import Study
+
+    typer.echo("Loading data, register and road network…", err=True)
+    return Study.load(
+        data_dir=data_dir, sources=sources, services=services, network=network, progress=True
+    )
+
+
+def _hours_unit(people: str) -> str:
+    """``residents`` -> ``resident-hours``; ``women aged 16+`` -> ``woman-hours (aged 16+)``."""
+    if people.startswith("residents"):
+        return "resident-hours" + people[len("residents") :]
+    if people.startswith("women"):
+        return "woman-hours (" + people[len("women ") :] + ")"
+    return "offence-hours (recorded violence and sexual offences, a proxy for need)"
+
+
+def _people(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+@optimise_app.command("hours")
+def optimise_hours_command(
+    service: Annotated[str, typer.Option("--service", help="Register id of the service.")],
+    extra_hours: Annotated[
+        int, typer.Option("--extra-hours", help="Extra staffed hours a week to place.", min=1)
+    ],
+    out: OutOption,
+    minutes: MinutesOption = 60.0,
+    weight: WeightOption = "residents",
+    demand: Annotated[
+        Path | None,
+        typer.Option(
+            "--demand",
+            help="CSV of demand by hour of week (day,hour,demand; 168 rows). "
+            "Default: every hour counts the same.",
+            dir_okay=False,
+        ),
+    ] = None,
+    min_block: Annotated[
+        int,
+        typer.Option("--min-block", help="Add whole shifts of at least this many hours.", min=1),
+    ] = 1,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            help="Also score another plan: the service's full opening hours as an "
+            "OpenStreetMap expression, e.g. 'Mo-Fr 08:00-16:00, Mo-Su 16:00-24:00'.",
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Also run the scenario's own comparison over the changed hours (slower).",
+        ),
+    ] = False,
+    services: ServicesOption = None,
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+    network: NetworkOption = "offline",
+) -> None:
+    """Which hours should extra staffing buy? Best hours for one service, as a scenario."""
+    from mapping.analysis.optimise_hours import covered_weight_hours, optimise_hours
+    from mapping.analysis.week import hour_label
+    from mapping.inputs.demand import read_demand
+    from mapping.inputs.hours import validate_hours
+    from mapping.inputs.scenario_file import HoursChange, Scenario, save_scenario
+
+    _check_out(out)
+    _check_weight(weight)
+    demand_values = read_demand(demand) if demand is not None else None
+    if against is not None and (bad_hours := validate_hours(against)):
+        raise ServiceMapError(f"--against: {bad_hours}")
+    study = _load(services, sources, data_dir, network)
+    weights, age_band, people = _weights(study, weight)
+    plan = optimise_hours(
+        study.engine,
+        service,
+        extra_hours,
+        weights=weights,
+        threshold=minutes,
+        demand=demand_values,
+        min_block=min_block,
+        age_band=age_band,
+    )
+    unit = _hours_unit(people) + (" (demand-weighted)" if demand_values is not None else "")
+    typer.echo(
+        f"{service}: {len(plan.chosen)} of {extra_hours} extra hours chosen "
+        f"(within {minutes:g} min, {unit}; {plan.gains.computations} distinct hours computed)"
+    )
+    table = plan.per_hour()
+    for _, row in table.iterrows():
+        typer.echo(
+            f"  {row['time']}  {row['profile']:<9}  +{_people(row['gain'])} "
+            f"(within {minutes:g} min: {_people(row['covered_before'])} -> "
+            f"{_people(row['covered_after'])})"
+        )
+    if len(plan.chosen) < extra_hours:
+        typer.echo(f"  the other {extra_hours - len(plan.chosen)} hour(s) would gain nothing")
+    typer.echo(f"baseline: {_people(plan.baseline_total)} {unit}")
+    gain_share = plan.gain / plan.baseline_total if plan.baseline_total else float("nan")
+    typer.echo(
+        f"with the plan: {_people(plan.plan_total)} {unit} "
+        f"(+{_people(plan.gain)}, +{gain_share:.2%})"
+    )
+    if min_block > 1:
+        shifts = ", ".join(f"{hour_label(s)} for {n} h" for s, n in plan.blocks)
+        typer.echo(f"shifts of at least {min_block} h: {shifts}")
+        typer.echo(
+            f"cost of whole shifts: {_people(plan.block_cost)} {unit} "
+            f"(free choice of hours: +{_people(plan.unconstrained_gain)})"
+        )
+    if against is not None:
+        other = covered_weight_hours(
+            study.engine,
+            plan.gains.category,
+            weights=weights,
+            threshold=minutes,
+            demand=demand_values,
+            age_band=age_band,
+            hours_override={service: against},
+        )
+        typer.echo(
+            f"against {against!r}: {_people(other)} {unit}; the plan gives "
+            f"{plan.plan_total - other:+,.0f}"
+        )
+    typer.echo(f"opening_hours: {plan.opening_hours}")
+    name = str(study.engine.services.set_index("id").at[service, "name"])
+    scenario = Scenario(
+        name=f"{name}: {len(plan.chosen)} extra hours chosen by the optimiser",
+        description=(
+            f"service-map optimise hours: {extra_hours} extra hours, {minutes:g} min, "
+            f"weight {weight}, demand {demand or 'uniform'}, min block {min_block} h. "
+            f"Added: {plan.added_rules or 'nothing'}."
+        ),
+        changes=(HoursChange(kind="hours", service=service, opening_hours=plan.opening_hours),),
+    )
+    save_scenario(scenario, out)
+    typer.echo(f"wrote {out}")
+    if check and plan.chosen:
+        from mapping.analysis.scenarios import compare
+
+        comparison = compare(
+            study,
+            scenario,
+            category=plan.gains.category,
+            slots=[hour_label(h) for h in plan.chosen],
+            threshold=minutes,
+            age_band=age_band,
+            sources=sources,
+        )
+        t = f"{minutes:g}"
+        newly = comparison.totals[f"population_newly_within_{t}"].to_numpy(float)
+        demand_of = plan.gains.demand[list(plan.chosen)]
+        typer.echo(
+            f"check: the scenario's comparison over the {len(plan.chosen)} changed hours "
+            f"gives +{_people(float((newly * demand_of).sum()))} (optimiser: "
+            f"+{_people(plan.gain)})"
+        )
+
+
+@optimise_app.command("sites")
+def optimise_sites_command(
+    category: Annotated[str, typer.Option("--category", help="Service category (sarc, ...).")],
+    add: Annotated[int, typer.Option("--add", help="Number of new sites (K).", min=1)],
+    out: OutOption,
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            help="Times to serve (repeatable): 'Sat 02:00', an ISO date-time. "
+            "Default: every hour of the week.",
+        ),
+    ] = None,
+    minutes: MinutesOption = 60.0,
+    weight: WeightOption = "residents",
+    candidates: Annotated[
+        Path | None,
+        typer.Option(
+            "--candidates",
+            help="CSV of candidate sites (name and postcode, or lat and lon). Default: "
+            "the centres of the towns of 5,000+ residents (see docs/optimise.md).",
+            dir_okay=False,
+        ),
+    ] = None,
+    method: Annotated[
+        str, typer.Option("--method", help="mclp (most people covered) or pmedian.")
+    ] = "mclp",
+    hours: Annotated[str, typer.Option("--hours", help="Opening hours of the new sites.")] = "24/7",
+    min_age: Annotated[
+        int | None, typer.Option("--min-age", help="Youngest age the new sites see.")
+    ] = None,
+    max_age: Annotated[
+        int | None, typer.Option("--max-age", help="Oldest age the new sites see.")
+    ] = None,
+    crime_type: Annotated[
+        list[str] | None,
+        typer.Option("--crime-type", help="Crime types the new sites see (repeatable)."),
+    ] = None,
+    solver: Annotated[str, typer.Option("--solver", help="highs (default) or cbc.")] = "highs",
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Solver time limit in seconds.", min=1)
+    ] = 120.0,
+    services: ServicesOption = None,
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+    network: NetworkOption = "offline",
+) -> None:
+    """Where should new sites go? MCLP or p-median over candidate sites, as a scenario."""
+    from mapping import geography
+    from mapping.analysis.optimise_sites import build_problem, optimise_sites
+    from mapping.analysis.towns import settlement_candidates
+    from mapping.inputs.candidates import read_points
+    from mapping.inputs.hours import parse_when, validate_hours
+    from mapping.inputs.scenario_file import save_scenario
+
+    _check_out(out)
+    _check_weight(weight)
+    if method not in ("mclp", "pmedian"):
+        raise ServiceMapError(f"--method must be mclp or pmedian, not {method!r}")
+    if solver not in ("highs", "cbc"):
+        raise ServiceMapError(f"--solver must be highs or cbc, not {solver!r}")
+    if bad_hours := validate_hours(hours):
+        raise ServiceMapError(f"--hours: {bad_hours}")
+    for when in at or ():
+        parse_when(when)  # a typo fails before the slow load
+    points = read_points(candidates, sources=sources) if candidates is not None else None
+    study = _load(services, sources, data_dir, network)
+    if category not in set(study.register["category"]):
+        known = ", ".join(sorted(set(study.register["category"])))
+        raise ServiceMapError(f"--category {category!r} is not known; known: {known}")
+    weights, age_band, people = _weights(study, weight)
+    if age_band is not None:
+        from mapping.inputs.vocabulary import AGE_BANDS
+
+        lo, hi = AGE_BANDS[age_band]
+        if (max_age is not None and max_age < lo) or (
+            min_age is not None and hi is not None and min_age > hi
+        ):
+            raise ServiceMapError(
+                f"the new sites (ages {min_age}-{max_age}) would see nobody in {age_band}"
+            )
+    if points is None:
+        points = settlement_candidates(
+            study.origins,
+            geography.load_postcodes(study.data_dir),
+            ward_names=study.area_names("ward"),
+            area_names=study.area_names("district"),
+        )
+        source = "town centres (5,000+ residents)"
+    else:
+        source = str(candidates)
+    typer.echo(f"{len(points)} candidate sites from {source}; computing travel times…", err=True)
+    problem = build_problem(
+        study.engine,
+        category,
+        points,
+        origins_xy=study.origins[["easting", "northing"]].to_numpy(float),
+        weights=weights,
+        groups=study.origins["lsoa21_code"].to_numpy(),
+        threshold=minutes,
+        at=at,
+        new_hours=hours,
+        age_band=age_band,
+    )
+    plan = optimise_sites(
+        problem,
+        add,
+        method="pmedian" if method == "pmedian" else "mclp",
+        solver=solver,
+        time_limit=time_limit,
+        new_hours=hours,
+    )
+    one_time = at is not None and len(at) == 1
+    unit = people if one_time else _hours_unit(people)
+    gap = "unknown" if plan.gap is None else f"{plan.gap:.2%}"
+    typer.echo(
+        f"{method.upper()} for {add} new {category} site(s) open {hours!r}, within {minutes:g} "
+        f"min, over {plan.times_label}: {plan.status}, gap {gap}, "
+        f"{plan.solve_seconds:.1f} s ({plan.model_rows:,} demand rows)"
+    )
+    for _, site in plan.sites.iterrows():
+        typer.echo(
+            f"  {site['name']}: +{_people(site['marginal'])} {unit} "
+            "(lost if this site alone were dropped)"
+        )
+    base, new = plan.baseline, plan.plan
+    typer.echo(f"within {minutes:g} min: {_people(base.covered)} -> {_people(new.covered)} {unit}")
+    typer.echo(f"mean minutes: {base.mean_minutes:.1f} -> {new.mean_minutes:.1f}")
+    scenario = plan.to_scenario(
+        category=category, min_age=min_age, max_age=max_age, crime_types=crime_type
+    )
+    save_scenario(scenario, out)
+    typer.echo(f"wrote {out}")
