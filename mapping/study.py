@@ -246,6 +246,7 @@ class Study(CoverageModel):
         threshold: float = 60,
         age_band: str | None = None,
         sources: Path | Sources | None = None,
+        weight: str = "residents",
     ) -> Comparison:
         """This study against ``scenario``, per area and time slot.
 
@@ -262,6 +263,7 @@ class Study(CoverageModel):
             threshold=threshold,
             age_band=age_band,
             sources=sources,
+            weight=weight,
         )
 
     # ---- gaps and exports ---------------------------------------------------------
