@@ -167,8 +167,8 @@ def access_for(
     Returns
     -------
     FcaResult
-        Its table gains ``lsoa21_name``, ``lad_code``, ``lad_name``, ``category`` and
-        ``weight``.
+        Its table gains ``lsoa21_name``, ``lad_code``, ``lad_name``, ``category``,
+        ``weight`` and ``weight_label`` (the demand).
     """
     if category not in ACCESS_CATEGORIES:
         raise ServiceMapError(
@@ -214,4 +214,5 @@ def access_for(
         table.insert(1, column, table["lsoa21_code"].map(names[column]))
     table.insert(1, "category", category)
     table.insert(2, "weight", weight)
+    table.insert(3, "weight_label", WEIGHTS[weight])
     return dataclasses.replace(result, table=table)
