@@ -18,6 +18,8 @@ import pytest
 from mapping.analysis.equity import equity
 from mapping.errors import ServiceMapError
 from mapping.geography.need import EXPECTED_WOMEN_16_PLUS, NeedError, origin_values
+from mapping.inputs.when import resolve_slot
+from mapping.outputs.need_pack import need_pack, need_report_html
 from mapping.study import Study
 
 RunCli = Callable[[list[str]], tuple[int, str, str]]
@@ -119,6 +121,10 @@ def test_a_missing_or_damaged_need_layer_names_the_file_and_the_rest_works(
     with pytest.raises(NeedError, match=r"lsoa_need\.csv"):
         alone.sarc_access(weight="women_16_plus")
     assert len(alone.sarc_access(["weekend night"])) == COUNCIL_AREAS + 1
+    notes: list[str] = []
+    empty = need_pack(alone, [resolve_slot("weekend night")], notes)
+    assert not empty.tables and not empty.layers and need_report_html(empty) == ""
+    assert "not exported" in notes[0] and "lsoa_need.csv" in notes[0]
     (tmp_path / "data" / "need").mkdir()
     (tmp_path / "data" / "need" / "lsoa_need.csv").write_text("lsoa21_code\nx\n")
     with pytest.raises(NeedError, match=r"lsoa_need.csv: damaged"):
