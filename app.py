@@ -29,6 +29,9 @@ pages = [
     st.Page(
         _PAGES / "coverage.py", title="Coverage", icon=":material/table_chart:", url_path="coverage"
     ),
+    st.Page(
+        _PAGES / "need.py", title="Need and equity", icon=":material/balance:", url_path="need"
+    ),
     st.Page(_PAGES / "gaps.py", title="Gaps", icon=":material/warning:", url_path="gaps"),
     st.Page(
         _PAGES / "scenarios.py",

@@ -19,7 +19,7 @@ _LEVELS = {"district": "Council area", "ward": "Ward", "lsoa": "LSOA"}
 def render() -> None:
     """Draw the page."""
     st.header("Coverage by area")
-    controls = st.columns(5)
+    controls = st.columns(6)
     with controls[0]:
         category = widgets.category_select("cov_category")
     with controls[1]:
@@ -36,16 +36,23 @@ def render() -> None:
         )
     with controls[4]:
         threshold = widgets.threshold_select("cov_threshold")
+    with controls[5]:
+        weight = widgets.weight_select("cov_weight")
+    age_band = widgets.weight_and_age(weight, age_band)
 
     thresholds = (15, 30, 45, 60, 90, threshold)
-    table = app_state.coverage_table(category, at, by, age_band, thresholds)
+    table = app_state.coverage_table(category, at, by, age_band, thresholds, weight)
     label = CATEGORY_LABELS.get(category, category)
     st.caption(
         f"{len(table) - 1} areas and a Lancashire total. Nearest {label} open "
         f"{app_state.describe_slot(at)} and open to {widgets.age_label(age_band).lower()}; "
-        "statistics are weighted by the eligible Census 2021 population. Click a column "
-        "heading to sort. " + widgets.evidence_caption(category)
+        f"statistics are weighted by {widgets.WEIGHTS[weight]}"
+        + (" (the eligible population)" if weight == "residents" else "")
+        + ". Click a column heading to sort. "
+        + widgets.evidence_caption(category)
     )
+    if weight == "recorded_violence_sexual":
+        st.caption(widgets.RECORDED_VIOLENCE_CAVEAT)
     st.dataframe(
         table,
         hide_index=True,
@@ -56,10 +63,12 @@ def render() -> None:
     stem = f"coverage_{category}_{by}_{at.replace(' ', '_').replace(':', '')}"
     if age_band:
         stem += f"_{age_band}"
+    if weight != "residents":
+        stem += f"_{weight}"
     widgets.download_buttons(table, stem, "coverage_download")
 
     st.subheader("Distribution of drive minutes by council area")
-    minutes = app_state.origin_minutes_table(category, at, age_band)
+    minutes = app_state.origin_minutes_table(category, at, age_band, weight)
     names = app_state.current_study().area_names("district")
     data = population_by_minutes(minutes, DEFAULT_THRESHOLDS, by="district")
     data["council_area"] = data["area_code"].map(names)
@@ -70,7 +79,11 @@ def render() -> None:
         .mark_bar()
         .encode(
             y=alt.Y("council_area:N", title=None, sort="ascending"),
-            x=alt.X("residents:Q", stack="normalize", title="Share of eligible residents"),
+            x=alt.X(
+                "residents:Q",
+                stack="normalize",
+                title=f"Share of {widgets.WEIGHT_SHORT[weight].lower()}",
+            ),
             color=alt.Color(
                 "band:N",
                 title="Drive minutes",
@@ -80,7 +93,7 @@ def render() -> None:
             tooltip=[
                 alt.Tooltip("council_area:N", title="Council area"),
                 alt.Tooltip("band:N", title="Minutes"),
-                alt.Tooltip("residents:Q", title="Residents", format=",.0f"),
+                alt.Tooltip("residents:Q", title=widgets.WEIGHT_SHORT[weight], format=",.0f"),
             ],
         )
         .properties(height=420)

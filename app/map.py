@@ -18,11 +18,14 @@ from mapping.outputs.captions import service_caption
 from mapping.outputs.maps import CATEGORY_LABELS
 
 
-def _headline(category: str, at: str, age_band: str | None, threshold: int) -> None:
+def _headline(
+    category: str, at: str, age_band: str | None, threshold: int, weight: str = "residents"
+) -> None:
     """The sentence above the map, and the Lancashire figures as metrics."""
+    who = widgets.WEIGHT_SHORT[weight]
     if category == "sarc":
         slots = ["weekday daytime", at] if resolve_slot(at).name != "weekday daytime" else [at]
-        table = app_state.sarc_table(slots)
+        table = app_state.sarc_table(slots, weight)
         widgets.headline(app_state.sarc_headline(table, at))
         totals = table[table["area_code"] == "TOTAL"].reset_index(drop=True)
         chosen = totals[totals["slot"] == resolve_slot(at).at].iloc[0]
@@ -41,19 +44,20 @@ def _headline(category: str, at: str, age_band: str | None, threshold: int) -> N
             ),
             delta_color="inverse",
         )
-        columns[2].metric("Residents over 60 min away", f"{chosen['population_over_60']:,.0f}")
-        columns[3].metric("Residents over 90 min away", f"{chosen['population_over_90']:,.0f}")
+        columns[2].metric(f"{who} over 60 min away", f"{chosen['population_over_60']:,.0f}")
+        columns[3].metric(f"{who} over 90 min away", f"{chosen['population_over_90']:,.0f}")
         return
-    total = app_state.coverage_table(category, at, "district", age_band, (threshold,))
+    total = app_state.coverage_table(category, at, "district", age_band, (threshold,), weight)
     row = total[total["area_code"] == "TOTAL"].iloc[0]
     label = CATEGORY_LABELS.get(category, category)
     when = app_state.describe_slot(at)
     if row["population_unreached"] >= row["eligible_population"]:
         widgets.headline(f"{when[0].upper()}{when[1:]}, no {label} is open and within reach.")
         return
+    counted = "eligible residents live" if weight == "residents" else f"{who.lower()} are"
     widgets.headline(
         f"{when[0].upper()}{when[1:]}, {100 * row[f'share_within_{threshold:g}']:.0f}% "
-        f"of eligible residents live within {threshold} minutes' drive of an open {label}."
+        f"of {counted} within {threshold} minutes' drive of an open {label}."
     )
     columns = st.columns(3)
     columns[0].metric("Mean drive", f"{row['mean_minutes']:.0f} min")
@@ -61,13 +65,15 @@ def _headline(category: str, at: str, age_band: str | None, threshold: int) -> N
         "Nearest open service outside Lancashire",
         f"{100 * row['share_nearest_outside_lancashire']:.0f}%",
     )
-    columns[2].metric("No eligible open service", f"{row['population_unreached']:,.0f} residents")
+    columns[2].metric(
+        "No eligible open service", f"{row['population_unreached']:,.0f} {who.lower()}"
+    )
 
 
 def render() -> None:
     """Draw the page."""
     st.header("Drive time to the nearest open service")
-    controls = st.columns(4)
+    controls = st.columns(5)
     with controls[0]:
         category = widgets.category_select("map_category")
     with controls[1]:
@@ -76,13 +82,18 @@ def render() -> None:
         age_band = widgets.age_select("map_age")
     with controls[3]:
         threshold = widgets.threshold_select("map_threshold")
+    with controls[4]:
+        weight = widgets.weight_select("map_weight")
+    age_band = widgets.weight_and_age(weight, age_band)
 
-    _headline(category, at, age_band, threshold)
+    _headline(category, at, age_band, threshold, weight)
 
     study = app_state.current_study()
     register = public_view(study.effective_register())
-    lsoa = app_state.coverage_table(category, at, "lsoa", age_band, (15, 30, 45, 60, 90, threshold))
-    district = app_state.coverage_table(category, at, "district", age_band, (threshold,))
+    lsoa = app_state.coverage_table(
+        category, at, "lsoa", age_band, (15, 30, 45, 60, 90, threshold), weight
+    )
+    district = app_state.coverage_table(category, at, "district", age_band, (threshold,), weight)
     areas = app_state.council_areas()
 
     fmap = maps.base_map()
@@ -120,6 +131,7 @@ def render() -> None:
         render=False,
     )
     confidential = int(register["confidential"].sum())
+    widgets.weight_caption(weight)
     st.caption(
         f"Shading: population-weighted mean drive minutes per LSOA to the nearest {label} "
         f"open {app_state.describe_slot(at)} ({resolve_slot(at).at}) and open to "

@@ -39,10 +39,11 @@ def render() -> None:
     """Draw the page."""
     st.header("SARC access: the nearest open Sexual Assault Referral Centre")
     slots = _slots()
+    weight = widgets.weight_select("sarc_weight")
     if not slots:
         st.info("Choose at least one time slot.")
         return
-    table = app_state.sarc_table(slots)
+    table = app_state.sarc_table(slots, weight)
     totals = table[table["area_code"] == "TOTAL"].reset_index(drop=True)
 
     for sentence_slot in slots[1:] or slots:
@@ -52,7 +53,8 @@ def render() -> None:
         column.metric(
             f"Outside Lancashire: {row['slot_name']} ({row['slot']})",
             f"{100 * row['share_nearest_outside_lancashire']:.0f}%",
-            help="Share of Lancashire's residents whose nearest open SARC is outside the county.",
+            help=f"Share of {app_state.WEIGHT_PHRASES[weight]} whose nearest open SARC is "
+            "outside the county.",
         )
 
     st.subheader("By council area")
@@ -64,18 +66,20 @@ def render() -> None:
         column_config=widgets.table_config(shown),
         key="sarc_table",
     )
+    widgets.weight_caption(weight)
     st.caption(
-        "Shares are of residents who can reach an open SARC; Preston is the Lancashire SAFE "
+        "Shares are of those who can reach an open SARC; Preston is the Lancashire SAFE "
         "Centre, 'other' any other open SARC (Merseyside, Yorkshire). Minutes are "
         "population-weighted drive times; 'minutes added' is against the first slot. "
         + widgets.evidence_caption("sarc")
     )
     widgets.download_buttons(table, "sarc_access", "sarc_download")
 
-    st.subheader("Residents by drive time to the nearest open SARC")
+    who = widgets.WEIGHT_SHORT[weight]
+    st.subheader(f"{who} by drive time to the nearest open SARC")
     frames = []
     for slot in slots:
-        minutes = app_state.origin_minutes_table("sarc", slot)
+        minutes = app_state.origin_minutes_table("sarc", slot, weight=weight)
         # 5-minute bands up to the longest drive; people with no open SARC are left out.
         top = 5 * (int(np.nanmax(minutes["minutes"], initial=0) // 5) + 1)
         bands = population_by_minutes(minutes, range(5, top + 5, 5))
@@ -91,22 +95,22 @@ def render() -> None:
         .encode(
             x=alt.X("band_start:O", title="Drive minutes (5-minute bands, lower limit)"),
             xOffset=alt.XOffset("slot:N", sort=None),
-            y=alt.Y("residents:Q", title="Residents"),
+            y=alt.Y("residents:Q", title=who),
             color=alt.Color(
                 "slot:N", title="Time slot", scale=alt.Scale(scheme="viridis"), sort=None
             ),
             tooltip=[
                 alt.Tooltip("slot:N", title="Slot"),
                 alt.Tooltip("band_start:O", title="Minutes from"),
-                alt.Tooltip("residents:Q", title="Residents", format=",.0f"),
+                alt.Tooltip("residents:Q", title=who, format=",.0f"),
             ],
         )
         .properties(height=320)
     )
     st.altair_chart(chart, width="stretch")
     st.caption(
-        "Each bar counts Census 2021 residents (population-weighted origins) whose nearest "
-        "open SARC is that many minutes' drive away."
+        f"Each bar counts {widgets.WEIGHTS[weight]} (spread over population-weighted "
+        "origins) whose nearest open SARC is that many minutes' drive away."
     )
 
 

@@ -51,6 +51,7 @@ from mapping.study import Study
 __all__ = [
     "DAY_NAMES",
     "SESSION_REGISTER",
+    "WEIGHT_PHRASES",
     "SessionRegister",
     "attribution_lines",
     "baseline_study",
@@ -303,8 +304,11 @@ def _coverage(
     by: str,
     age_band: str | None,
     thresholds: tuple[float, ...],
+    weight: str = "residents",
 ) -> pd.DataFrame:
-    return _study.coverage(category, at, by, age_band=age_band, thresholds=thresholds)
+    return _study.coverage(
+        category, at, by, age_band=age_band, thresholds=thresholds, weight=weight
+    )
 
 
 def coverage_table(
@@ -313,34 +317,42 @@ def coverage_table(
     by: str = "district",
     age_band: str | None = None,
     thresholds: Sequence[float] = (15, 30, 45, 60, 90),
+    weight: str = "residents",
 ) -> pd.DataFrame:
     """:meth:`Study.coverage` of this session's study, cached per query."""
     thresholds = tuple(sorted({float(t) for t in thresholds}))
-    return _coverage(current_study(), study_key(), category, at, by, age_band, thresholds)
+    return _coverage(current_study(), study_key(), category, at, by, age_band, thresholds, weight)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _sarc(_study: Study, key: str, slots: tuple[str, ...]) -> pd.DataFrame:
-    return _study.sarc_access(slots)
+def _sarc(
+    _study: Study, key: str, slots: tuple[str, ...], weight: str = "residents"
+) -> pd.DataFrame:
+    return _study.sarc_access(slots, weight=weight)
 
 
-def sarc_table(slots: Sequence[str]) -> pd.DataFrame:
+def sarc_table(slots: Sequence[str], weight: str = "residents") -> pd.DataFrame:
     """:meth:`Study.sarc_access` of this session's study for ``slots``, cached."""
-    return _sarc(current_study(), study_key(), tuple(slots))
+    return _sarc(current_study(), study_key(), tuple(slots), weight)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _origin_minutes(
-    _study: Study, key: str, category: str | None, at: str, age_band: str | None
+    _study: Study,
+    key: str,
+    category: str | None,
+    at: str,
+    age_band: str | None,
+    weight: str = "residents",
 ) -> pd.DataFrame:
-    return _study.origin_minutes(category, at, age_band=age_band)
+    return _study.origin_minutes(category, at, age_band=age_band, weight=weight)
 
 
 def origin_minutes_table(
-    category: str | None, at: str, age_band: str | None = None
+    category: str | None, at: str, age_band: str | None = None, weight: str = "residents"
 ) -> pd.DataFrame:
     """:meth:`Study.origin_minutes` (one row per origin) of this session's study, cached."""
-    return _origin_minutes(current_study(), study_key(), category, at, age_band)
+    return _origin_minutes(current_study(), study_key(), category, at, age_band, weight)
 
 
 @st.cache_data(show_spinner="Evaluating the gap rules…", max_entries=16)
@@ -500,6 +512,14 @@ def _percent(share: float) -> str:
     return f"{value:.0f}%"
 
 
+#: How a headline names what its figures count, per weight.
+WEIGHT_PHRASES: dict[str, str] = {
+    "residents": "Lancashire's population",
+    "women_16_plus": "Lancashire's women aged 16 and over",
+    "recorded_violence_sexual": "Lancashire's police-recorded violence and sexual offences",
+}
+
+
 def sarc_headline(table: pd.DataFrame, slot: str, reference: str = "weekday daytime") -> str:
     """The headline sentence from a :meth:`Study.sarc_access` table.
 
@@ -510,8 +530,9 @@ def sarc_headline(table: pd.DataFrame, slot: str, reference: str = "weekday dayt
     chosen, base = resolve_slot(slot), resolve_slot(reference)
     share = totals.at[chosen.at, "share_nearest_outside_lancashire"]
     when = describe_slot(chosen)
+    weight = str(table["weight"].iloc[0]) if "weight" in table and len(table) else "residents"
     sentence = (
-        f"{when[0].upper()}{when[1:]}, {_percent(share)} of Lancashire's population would "
+        f"{when[0].upper()}{when[1:]}, {_percent(share)} of {WEIGHT_PHRASES[weight]} would "
         "travel outside the county to the nearest open SARC"
     )
     if base.at != chosen.at and base.at in totals.index:

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state as app_state
-from mapping.inputs.vocabulary import AGE_BANDS, CATEGORIES
+from mapping.inputs.vocabulary import AGE_BANDS, CATEGORIES, RECORDED_VIOLENCE_CAVEAT, WEIGHTS
 from mapping.inputs.when import NAMED_SLOTS
 from mapping.outputs.maps import CATEGORY_LABELS
 
@@ -90,6 +90,47 @@ def age_select(key: str, label: str = "Age group") -> str | None:
         "only services open to it count.",
     )
     return None if choice == _EVERYBODY else choice
+
+
+#: Short names of the weights for metric labels and headings.
+WEIGHT_SHORT: dict[str, str] = {
+    "residents": "Residents",
+    "women_16_plus": "Women 16+",
+    "recorded_violence_sexual": "Recorded violence and sexual offences",
+}
+
+
+def weight_select(key: str, label: str = "Count") -> str:
+    """Choose what the figures count: residents, women 16+ or recorded violence."""
+    options = list(WEIGHTS)
+    return st.selectbox(
+        label,
+        options,
+        format_func=lambda w: f"{WEIGHT_SHORT[w]}: {WEIGHTS[w]}",
+        key=key,
+        help="Residents (Census 2021) by default; women aged 16+ (ONS mid-2024) or "
+        "police-recorded violence and sexual offences (a proxy for need, not a count of "
+        "victims) weigh each LSOA by that instead.",
+    )
+
+
+def weight_and_age(weight: str, age_band: str | None) -> str | None:
+    """The age band to use with ``weight``: none for a need weight, said on the page."""
+    if weight != "residents" and age_band is not None:
+        st.warning(
+            f"Age groups apply to residents only: {WEIGHT_SHORT[weight].lower()} have no "
+            "age bands, so all ages are shown. Choose 'Residents' to use an age group."
+        )
+        return None
+    return age_band
+
+
+def weight_caption(weight: str) -> None:
+    """Say what the figures count, with the caveat for recorded crime."""
+    text = f"Figures are weighted by {WEIGHTS[weight]}."
+    if weight == "recorded_violence_sexual":
+        text += " " + RECORDED_VIOLENCE_CAVEAT
+    st.caption(text)
 
 
 def threshold_select(key: str, default: int = 60, label: str = "Threshold (minutes)") -> int:

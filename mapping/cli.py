@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mapping.cli_need import WeightOption, register_need_commands
 from mapping.cli_optimise import optimise_app
 from mapping.errors import ServiceMapError
 
@@ -97,6 +98,9 @@ def data_check(
         for line in facts.lines:
             typer.echo(line)
         problems.extend(facts.problems)
+        from mapping.cli_need import check_need_layer
+
+        problems.extend(check_need_layer(data_dir))
     src = locate_sources(sources)
     register_path = services or services_mod.default_register_path()
     register_problems = services_mod.validate_register(register_path, src)
@@ -355,22 +359,30 @@ def sarc(
     sources: SourcesOption = None,
     data_dir: DataDirOption = None,
     network: NetworkOption = "offline",
+    weight: WeightOption = "residents",
 ) -> None:
     """Where is each council area's nearest open SARC, in hours and out of hours?"""
+    from mapping.cli_need import check_weight, weight_note
     from mapping.inputs.when import resolve_slot
 
-    # Check the times before the slow load, so a typo fails at once.
+    # Check the times and the weight before the slow load, so a typo fails at once.
     slots = [resolve_slot(s) for s in at or ["weekday daytime", "weekend night"]]
+    check_weight(weight)
     study = _load_study(services, scenario, sources, data_dir, network)
-    table = study.sarc_access(slots)
+    table = study.sarc_access(slots, weight=weight)
     typer.echo(format_sarc_table(table))
-    typer.echo(f"Network: {study.network_source}. Shares are of each area's population.")
+    typer.echo(f"Network: {study.network_source}. {weight_note(weight)}")
     if out is not None:
         _write_table(table, out)
 
 
 def format_sarc_table(table: pd.DataFrame) -> str:
-    """Render the SARC table for a terminal: shares as percentages, minutes rounded."""
+    """Render the SARC table for a terminal: shares as percentages, minutes rounded.
+
+    The population columns are headed by what they count (the table's ``weight``).
+    """
+    from mapping.cli_need import weight_short
+
     shown = table.copy()
     for column in [c for c in shown.columns if c.startswith("share_")]:
         shown[column] = (100 * shown[column]).map(lambda v: "" if v != v else f"{v:.0f}%")
@@ -402,6 +414,11 @@ def format_sarc_table(table: pd.DataFrame) -> str:
         "population_over_60": "pop >60min",
         "population_over_90": "pop >90min",
     }
+    if "weight" in table and len(table):
+        short = weight_short(str(table["weight"].iloc[0]))
+        headers["population"] = short
+        headers["population_over_60"] = f"{short} >60min"
+        headers["population_over_90"] = f"{short} >90min"
     return shown[columns].rename(columns=headers).to_string(index=False)
 
 
@@ -428,13 +445,16 @@ def scenario_command(
     sources: SourcesOption = None,
     data_dir: DataDirOption = None,
     network: NetworkOption = "offline",
+    weight: WeightOption = "residents",
 ) -> None:
     """What if? Compare a scenario with the baseline per council area and time slot."""
+    from mapping.cli_need import check_weight, weight_note
     from mapping.inputs.register import default_register_path
     from mapping.inputs.scenario_file import load_scenario
     from mapping.outputs.text import format_comparison
     from mapping.store import sha256_file
 
+    check_weight(weight)
     plan = load_scenario(file)  # a malformed file fails before the slow load
     register_path = services or default_register_path()
     checksum = sha256_file(register_path) if register_path.is_file() else None
@@ -444,9 +464,10 @@ def scenario_command(
         category=category,
         slots=at or ("weekday daytime", "weekend night"),
         sources=sources,
+        weight=weight,
     )
     typer.echo(format_comparison(comparison))
-    typer.echo(f"Network: {study.network_source}.")
+    typer.echo(f"Network: {study.network_source}. {weight_note(weight)}")
     if out is not None:
         _write_table(comparison.by_area, out)
     if checksum is not None and sha256_file(register_path) != checksum:
@@ -523,6 +544,10 @@ def export(
         f"{report.seconds:.0f} s -> {report.out_dir}",
         err=True,
     )
+
+
+# Need, equity and capacity commands live in their own module (equity, capacity, access).
+register_need_commands(app)
 
 
 def main(argv: list[str] | None = None) -> None:

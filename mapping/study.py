@@ -12,6 +12,10 @@ services register and the travel engine, loaded once; every question is a method
     what_if.sarc_access(["weekend night"])
     study.compare("data/scenarios/preston_sarc_24_7.toml").totals
     study.gaps()
+    study.need()  # the need layer: IMD 2025, women 16+, recorded violence per LSOA
+    study.sarc_access(weight="women_16_plus")
+    study.equity("sarc", at="Sat 02:00")  # minutes by IMD decile, with Theil's T
+    study.capacity()  # benchmark units against known units per area
     study.export("out/")
 
 A what-if is an immutable view: :meth:`with_scenario` returns a new :class:`Study` whose
@@ -26,14 +30,19 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from mapping.analysis.coverage import CoverageModel
+from mapping.analysis.coverage import CoverageModel, RegisterChanges
 from mapping.analysis.summary import AreaLevel
 from mapping.errors import Problem
 from mapping.inputs.scenario_file import Scenario, load_scenario
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from mapping.analysis.capacity import FcaResult
+    from mapping.analysis.equity import EquityResult
     from mapping.analysis.scenarios import Comparison
     from mapping.inputs.evidence import EvidenceBasis
     from mapping.inputs.rules import GapRule
@@ -65,6 +74,7 @@ class Study(CoverageModel):
     """
 
     scenario: Scenario | None = None
+    _need: gpd.GeoDataFrame | None = None
 
     def __repr__(self) -> str:
         routable = len(self.engine.service_ids)
@@ -91,6 +101,101 @@ class Study(CoverageModel):
     def services_not_routed(self) -> pd.DataFrame:
         """Services with no point to route to (confidential, county-wide) and why."""
         return self.engine.skipped.copy()
+
+    # ---- need, equity and capacity ----------------------------------------------------
+
+    def need(self) -> gpd.GeoDataFrame:
+        """The need layer: one row per LSOA with its polygon (EPSG:27700), cached.
+
+        IMD 2025 score, rank and decile, the crime domain, Census residents, women aged
+        16+ (mid-2024), police-recorded violence and sexual offences (a proxy: see
+        :data:`mapping.inputs.vocabulary.RECORDED_VIOLENCE_CAVEAT`) and each council
+        area's Community Safety Partnership; see :mod:`mapping.geography.need`.
+
+        Raises
+        ------
+        NeedError
+            Naming ``need/lsoa_need.csv`` when it is missing or damaged. Every other
+            method works without it.
+        """
+        if self._need is None:
+            from mapping.geography.need import load_need
+
+            self._need = load_need(self.data_dir)
+        return self._need
+
+    def need_weights(self, weight: str) -> np.ndarray:
+        """Per-origin need weight, spread over each LSOA's origins as residents are."""
+        from mapping.geography.need import spread_weight
+
+        return spread_weight(self.origins, self.need(), weight).to_numpy(float)
+
+    def equity(
+        self,
+        category: str | Sequence[str] | None = "sarc",
+        at: str | TimeSlot | None = "Sat 02:00",
+        minutes: float = 60,
+        weight: str = "residents",
+        *,
+        age_band: str | None = None,
+    ) -> EquityResult:
+        """Drive minutes by IMD 2025 decile and quintile, and Theil's T between deciles.
+
+        ``by_decile`` has ten rows (``imd_decile``, ``population`` of ``weight``,
+        ``mean_minutes``, ``p90_minutes``, ``share_beyond_threshold``, ...); ``theil``
+        carries the split and its meaning. See :func:`mapping.analysis.equity.equity`.
+        """
+        from mapping.analysis.need_queries import equity_for
+
+        return equity_for(
+            self, self.need(), category, at, minutes=minutes, weight=weight, age_band=age_band
+        )
+
+    def capacity(
+        self,
+        *,
+        denominators: dict[str, str] | None = None,
+        benchmarks: str | Path | None = None,
+    ) -> pd.DataFrame:
+        """Capacity against the published benchmarks per council area, CSP and Lancashire.
+
+        ``denominators`` picks another denominator for a benchmark, e.g.
+        ``{"sexual_violence_support": "residents"}`` (the Istanbul Convention report's
+        "inhabitants") instead of women. See :func:`mapping.analysis.capacity.capacity_table`.
+        """
+        from mapping.analysis.need_queries import capacity_for
+
+        return capacity_for(self, self.need(), denominators=denominators, benchmarks=benchmarks)
+
+    def access(
+        self,
+        category: str = "idva",
+        *,
+        weight: str = "residents",
+        catchment_minutes: float = 60,
+        at: str | TimeSlot = "weekday daytime",
+    ) -> FcaResult:
+        """Capacity-aware access per LSOA (2SFCA, E2SFCA) for ``idva`` or ``refuge``.
+
+        Refuge access is computed at county scale (its demand is regional) and the
+        result's ``note`` says so. See :func:`mapping.analysis.need_queries.access_for`.
+        """
+        from mapping.analysis.need_queries import access_for
+
+        return access_for(
+            self,
+            self.need(),
+            category,
+            weight=weight,
+            catchment_minutes=catchment_minutes,
+            at=at,
+        )
+
+    def with_changes(self, changes: RegisterChanges) -> Study:
+        """A what-if view (see :meth:`CoverageModel.with_changes`) sharing the need layer."""
+        view = super().with_changes(changes)
+        view._need = self._need
+        return view
 
     # ---- what-ifs -----------------------------------------------------------------
 
@@ -142,6 +247,7 @@ class Study(CoverageModel):
         threshold: float = 60,
         age_band: str | None = None,
         sources: Path | Sources | None = None,
+        weight: str = "residents",
     ) -> Comparison:
         """This study against ``scenario``, per area and time slot.
 
@@ -158,6 +264,7 @@ class Study(CoverageModel):
             threshold=threshold,
             age_band=age_band,
             sources=sources,
+            weight=weight,
         )
 
     # ---- gaps and exports ---------------------------------------------------------
@@ -208,7 +315,9 @@ class Study(CoverageModel):
         engine = build_engine(
             self.engine.network, register=frame, origins=self.origins, data_dir=self.data_dir
         )
-        return Study(engine, self.origins, frame, data_dir=self.data_dir)
+        study = Study(engine, self.origins, frame, data_dir=self.data_dir)
+        study._need = self._need  # the need layer does not depend on the register
+        return study
 
     @staticmethod
     def check_register(path: str | Path, *, sources: Any = None) -> list[Problem]:

@@ -32,6 +32,7 @@ PAGES = [
     "app/map.py",
     "app/sarc.py",
     "app/coverage.py",
+    "app/need.py",
     "app/gaps.py",
     "app/scenarios.py",
     "app/services.py",

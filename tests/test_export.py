@@ -52,6 +52,11 @@ EXPECTED_FILES = {
     ),
     "services.csv",
     "services_not_routed.csv",
+    "need_lsoa.csv",
+    "equity_by_decile.csv",
+    "equity_by_quintile.csv",
+    "capacity.csv",
+    "need_lsoa.parquet",
     "scenario_by_area.csv",
     "scenario_totals.csv",
     "scenario_gaps.csv",
@@ -72,6 +77,7 @@ GIS_LAYERS = {
     "lsoas": "coverage_lsoa.parquet",
     "services": "services.parquet",
     "confidential_provision_by_district": "confidential_provision_by_district.parquet",
+    "need_lsoa": "need_lsoa.parquet",
 }
 
 # A cell a spreadsheet could evaluate: formula characters first (unless it is a plain
@@ -702,3 +708,24 @@ def test_html_report_draws_its_map_from_a_file_with_no_network(out: Path) -> Non
     assert seen["note"].startswith("Basemap: offline")
     # Only the map tiles were asked of the network: every script and style is in the file.
     assert blocked and offline_browser.not_tiles(blocked) == []
+
+
+def test_the_need_layer_equity_and_capacity_are_exported(out: Path, study: Study) -> None:
+    layer = gpd.read_parquet(out / "need_lsoa.parquet")
+    assert len(layer) == 945 and layer.crs.to_epsg() == 27700
+    for column in ("imd_decile", "women_16_plus", "recorded_violence_sexual", "csp_code"):
+        assert column in layer
+    assert layer["women_16_plus"].sum() == 666_438
+    assert set(layer.geom_type) <= {"Polygon", "MultiPolygon"}
+    deciles = pd.read_csv(out / "equity_by_decile.csv")
+    night = deciles[(deciles["slot"] == "Sat 02:00") & (deciles["weight"] == "residents")]
+    assert list(night["imd_decile"]) == list(range(1, 11))
+    assert night["population"].sum() == pytest.approx(1_531_079)
+    assert set(deciles["weight"]) == {"residents", "women_16_plus", "recorded_violence_sexual"}
+    capacity = pd.read_csv(out / "capacity.csv")
+    assert capacity["source"].notna().all()
+    assert "Lancashire" in set(capacity["area_name"])
+    readme = (out / "README.txt").read_text(encoding="utf-8")
+    assert "proxy for need" in readme and "Indices of Deprivation 2025" in readme
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Need and equity</h2>" in page and "IMD decile" in page

@@ -44,3 +44,13 @@ def test_coverage_notebook_runs_and_answers_the_sarc_question(
     assert any(
         o.get("output_type") == "display_data" for c in executed.cells for o in c.get("outputs", [])
     )
+
+
+def test_coverage_notebook_has_the_need_and_equity_section(
+    executed: nbformat.NotebookNode,
+) -> None:
+    outputs = "\n".join(_text(c) for c in executed.cells if c.cell_type == "code")
+    assert "residents in the ten deciles: 1,531,079" in outputs
+    assert "Theil's T of" in outputs and "between IMD deciles" in outputs
+    assert "women 16+ beyond 60 minutes at Sat 02:00" in outputs
+    assert "sexual_violence_support" in outputs

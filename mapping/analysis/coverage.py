@@ -12,8 +12,12 @@ and notebooks share, is a coverage model with the rest of the analysis on top::
     study.coverage(category="sarc", at="Sat 02:00", by="district")
 
 Statistics are weighted by the *eligible* population: everybody for an all-ages
-service, or the chosen Census age band. Minutes are drive minutes on the road network
-under the speed profile the time implies (night: free flow; day: typical daytime).
+service, or the chosen Census age band. Any figure can instead be weighted by one of
+:data:`mapping.inputs.vocabulary.WEIGHTS` (``women_16_plus``, ``recorded_violence_sexual``)
+through :meth:`CoverageModel.weights`: :class:`mapping.Study` supplies those from the need
+layer; every table names its weight (``weight``, ``weight_label``). Minutes are drive
+minutes on the road network under the speed profile the time implies (night: free flow;
+day: typical daytime).
 People with no eligible open service within reach count as beyond every threshold.
 """
 
@@ -32,7 +36,7 @@ import pandas as pd
 from mapping import geography
 from mapping.analysis.summary import _AREA_KEY, DEFAULT_THRESHOLDS, TOTAL_CODE, AreaLevel, summarise
 from mapping.errors import ServiceMapError
-from mapping.inputs.vocabulary import AGE_BANDS
+from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
 from mapping.inputs.when import TimeSlot, resolve_slot
 
 __all__ = [
@@ -47,6 +51,8 @@ SARC_COLUMNS: tuple[str, ...] = (
     "area_name",
     "slot",
     "slot_name",
+    "weight",
+    "weight_label",
     "population",
     "share_nearest_preston",
     "share_nearest_manchester",
@@ -243,6 +249,44 @@ class CoverageModel:
             }
         return self._names[by]
 
+    def weights(self, weight: str = "residents", age_band: str | None = None) -> np.ndarray:
+        """Per-origin weight: eligible residents, or a need weight spread over the origins.
+
+        Parameters
+        ----------
+        weight
+            One of :data:`~mapping.inputs.vocabulary.WEIGHTS`. ``residents`` (the default)
+            are Census 2021 residents of ``age_band``; the others come from the need layer
+            through :meth:`need_weights` (which :class:`mapping.Study` provides).
+        age_band
+            A Census age band, only with ``residents`` (the need weights have no ages).
+
+        Raises
+        ------
+        ServiceMapError
+            For an unknown weight, or an age band with a weight other than residents.
+        """
+        if weight not in WEIGHTS:
+            raise ServiceMapError(f"unknown weight {weight!r}: use one of {', '.join(WEIGHTS)}")
+        if weight == "residents":
+            return self.eligible_weights(age_band)
+        if age_band is not None:
+            raise ServiceMapError(
+                f"an age band ({age_band}) can only be used with the residents weight: "
+                f"{weight} has no age bands; choose residents or drop the age band"
+            )
+        return self.need_weights(weight)
+
+    def need_weights(self, weight: str) -> np.ndarray:
+        """Per-origin need weight (``women_16_plus``, ...); needs the need layer.
+
+        The coverage model has no need layer; :class:`mapping.Study` overrides this.
+        """
+        raise ServiceMapError(
+            f"the {weight} weight needs the need layer: use mapping.Study (which loads "
+            "data/need/lsoa_need.csv)"
+        )
+
     def eligible_weights(self, age_band: str | None) -> np.ndarray:
         """Per-origin population eligible for the age band (everybody for ``None``)."""
         if age_band is None:
@@ -282,11 +326,18 @@ class CoverageModel:
         *,
         age_band: str | None = None,
         crime_type: str | None = None,
+        weight: str = "residents",
     ) -> pd.DataFrame:
-        """Per-origin nearest service, minutes, provider area and eligible population."""
+        """Per-origin nearest service, minutes, provider area and weight.
+
+        ``eligible_population`` holds the chosen ``weight`` (eligible residents by
+        default); the ``weight`` column names it.
+        """
+        values = self.weights(weight, age_band)  # a bad weight fails before routing
         result = self.nearest(category, at, age_band=age_band, crime_type=crime_type)
         frame = self.origins[["origin_id", "lsoa21_code", "ward_code", "lad_code"]].copy()
-        frame["eligible_population"] = self.eligible_weights(age_band)
+        frame["eligible_population"] = values
+        frame["weight"] = weight
         frame["service_id"] = result.service_id
         frame["minutes"] = np.where(np.isfinite(result.minutes), result.minutes, np.nan)
         frame["provider_area"] = result.provider_area
@@ -302,8 +353,13 @@ class CoverageModel:
         crime_type: str | None = None,
         thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
         total_row: bool = True,
+        weight: str = "residents",
     ) -> pd.DataFrame:
         """Population-weighted coverage by area (see :func:`summarise` for the columns).
+
+        ``eligible_population`` and every share and minute figure are weighted by
+        ``weight``; ``population`` stays Census residents; ``weight`` and
+        ``weight_label`` name the weight.
 
         Parameters
         ----------
@@ -322,9 +378,12 @@ class CoverageModel:
             Minutes for the ``share_within_`` columns.
         total_row
             Append a Lancashire total row (``area_code`` = ``TOTAL``).
+        weight
+            ``residents`` (default), ``women_16_plus`` or ``recorded_violence_sexual``.
         """
         if by not in _AREA_KEY:
             raise ServiceMapError(f"unknown area level {by!r}: use lsoa, ward or district")
+        values = self.weights(weight, age_band)
         slot = resolve_slot(at) if at is not None else None
         result = self.nearest(category, slot, age_band=age_band, crime_type=crime_type)
         table = summarise(
@@ -333,13 +392,15 @@ class CoverageModel:
             result.service_id,
             result.provider_area,
             by=by,
-            weights=self.eligible_weights(age_band),
+            weights=values,
             thresholds=thresholds,
             names=self.area_names(by),
             total_row=total_row,
         )
         table.insert(2, "slot", slot.at if slot else "any time")
         table.insert(3, "slot_name", slot.name if slot else "opening hours ignored")
+        table.insert(4, "weight", weight)
+        table.insert(5, "weight_label", WEIGHTS[weight])
         return table
 
     def compare_slots(
@@ -353,7 +414,7 @@ class CoverageModel:
 
         Adds ``minutes_added`` (mean minutes minus the first slot's) and
         ``share_within_60_change``: the out-of-hours gap when the first slot is
-        weekday daytime.
+        weekday daytime. ``kwargs`` go to :meth:`coverage` (``age_band``, ``weight``, ...).
         """
         tables = [self.coverage(category, s, by, **kwargs) for s in slots]
         base = tables[0].set_index("area_code")
@@ -370,7 +431,10 @@ class CoverageModel:
         return pd.concat(tables, ignore_index=True)
 
     def sarc_access(
-        self, slots: Iterable[str | TimeSlot] = ("weekday daytime", "weekend night")
+        self,
+        slots: Iterable[str | TimeSlot] = ("weekday daytime", "weekend night"),
+        *,
+        weight: str = "residents",
     ) -> pd.DataFrame:
         """The SARC question: where is each council area's nearest open SARC, per slot?
 
@@ -381,7 +445,11 @@ class CoverageModel:
         four sum to 1 over the population that can reach an open SARC — with
         ``share_nearest_outside_lancashire``, mean/median/p90 minutes, ``minutes_added``
         against the first slot, and ``population_over_60`` / ``population_over_90``.
+        ``population`` and every share are of ``weight`` (residents by default; or
+        ``women_16_plus``, ``recorded_violence_sexual``), named in ``weight`` and
+        ``weight_label``.
         """
+        weights = self.weights(weight)
         services = self.engine.services.set_index("id")
         # The effective register, so a what-if SARC is classed by where it stands.
         register = self.effective_register().set_index("id")
@@ -393,7 +461,6 @@ class CoverageModel:
             ids = pd.Series(result.service_id, dtype=object)
             groups = {sid: _sarc_group(sid, services, register) for sid in ids.dropna().unique()}
             group = ids.map(groups).astype(object).fillna("none").to_numpy(dtype=object)
-            weights = self.origins["population"].to_numpy(float)
             table = summarise(
                 self.origins,
                 result.minutes,
@@ -423,6 +490,9 @@ class CoverageModel:
             table = table.reset_index()
             table.insert(2, "slot", slot.at)
             table.insert(3, "slot_name", slot.name)
+            table["population"] = table["eligible_population"]
+            table["weight"] = weight
+            table["weight_label"] = WEIGHTS[weight]
             rows.append(table)
         out = pd.concat(rows, ignore_index=True)
         return out[list(SARC_COLUMNS)]

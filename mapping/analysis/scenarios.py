@@ -320,6 +320,7 @@ def compare(
     threshold: float = 60,
     age_band: str | None = None,
     sources: Path | Sources | None = None,
+    weight: str = "residents",
 ) -> Comparison:
     """Compare a study with the scenario applied to it, slot by slot.
 
@@ -341,12 +342,16 @@ def compare(
         Census age band of the eligible population (``None``: everybody).
     sources
         Raw sources for the postcode look-up (found when omitted).
+    weight
+        What the figures count: ``residents`` (default), ``women_16_plus`` or
+        ``recorded_violence_sexual`` (see :meth:`CoverageModel.weights`).
 
     Returns
     -------
     Comparison
         ``by_area`` columns: ``area_code``, ``area_name``, ``slot``, ``slot_name``,
-        ``population``, ``eligible_population``, ``baseline_mean_minutes``,
+        ``weight``, ``weight_label``, ``population``, ``eligible_population``,
+        ``baseline_mean_minutes``,
         ``scenario_mean_minutes``, ``minutes_saved`` (baseline minus scenario
         population-weighted mean: positive is faster), ``baseline_population_within_<t>``,
         ``scenario_population_within_<t>``, ``population_newly_within_<t>`` (the net
@@ -360,17 +365,21 @@ def compare(
     """
     from mapping.analysis.summary import TOTAL_CODE
 
+    study.weights(weight, age_band)  # a bad weight or age band fails before the work
     result = apply_scenario(study, scenario, sources=sources)
     t = f"{threshold:g}"
     frames = []
     for slot in slots:
         tables = {}
         for label, which in (("baseline", study), ("scenario", result.study)):
-            table = which.coverage(category, slot, by, age_band=age_band, thresholds=(threshold,))
+            table = which.coverage(
+                category, slot, by, age_band=age_band, thresholds=(threshold,), weight=weight
+            )
             tables[label] = table.set_index("area_code")
         base, scen = tables["baseline"], tables["scenario"]
         scen = scen.reindex(base.index)
-        out = base[["area_name", "slot", "slot_name", "population", "eligible_population"]].copy()
+        shared = ["area_name", "slot", "slot_name", "weight", "weight_label", "population"]
+        out = base[[*shared, "eligible_population"]].copy()
         out["baseline_mean_minutes"] = base["mean_minutes"]
         out["scenario_mean_minutes"] = scen["mean_minutes"]
         out["minutes_saved"] = base["mean_minutes"] - scen["mean_minutes"]

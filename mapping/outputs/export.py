@@ -45,6 +45,7 @@ from mapping.analysis.summary import DEFAULT_THRESHOLDS, AreaLevel
 from mapping.errors import ServiceMapError
 from mapping.inputs.when import NAMED_SLOTS, TimeSlot, resolve_slot
 from mapping.outputs.layers import assert_public, build_layers, slot_profile, write_layers
+from mapping.outputs.need_pack import need_pack, need_report_html
 from mapping.outputs.pack import (
     GENERATOR,
     ExportContext,
@@ -141,6 +142,9 @@ def export_all(
     - ``gap_register.csv``: :func:`mapping.analysis.gaps.evaluate`;
     - ``services.csv``: the public register; ``services_not_routed.csv``: services the
       travel engine cannot route to, and why;
+    - ``need_lsoa.csv``, ``equity_by_decile.csv``, ``equity_by_quintile.csv``,
+      ``capacity.csv`` and the GIS layer ``need_lsoa`` when the need layer is built
+      (:mod:`mapping.outputs.need_pack`);
     - ``scenario_by_area.csv``, ``scenario_totals.csv``, ``scenario_gaps.csv`` when a
       scenario is given;
     - ``coverage.xlsx``: a README sheet, then one sheet per table;
@@ -468,6 +472,9 @@ def _collect(
     wards = geography.load_wards(study.data_dir)
     lsoas = geography.load_lsoas(study.data_dir)
     layers = build_layers(study, areas, wards, lsoas, headline, thresholds, register)
+    need = need_pack(study, headline, notes)  # nothing (and a note) without the need layer
+    tables.extend(need.tables)
+    layers.update(need.layers)
     bar.update(1)
 
     context = ExportContext(
@@ -478,7 +485,7 @@ def _collect(
         network=network_facts(study),
         sources=source_facts(study, sources, notes),
         software=software(),
-        method=method_notes(study, bands),
+        method=[*method_notes(study, bands), *need.method],
         notes=notes,
     )
     extras = {
@@ -492,6 +499,7 @@ def _collect(
         "layers": layers,
         "scenario_tables": [t for t in tables if t.name.startswith("scenario_")],
         "scenario_name": scenario_info.get("name"),
+        "need_html": need_report_html(need),
     }
     return tables, context, extras
 

@@ -134,6 +134,11 @@ LAYER_FILES: dict[str, tuple[str, str]] = {
         "confidential_provision_by_district.parquet",
         "Council areas with their number of confidential services (no points)",
     ),
+    "need_lsoa": (
+        "need_lsoa.parquet",
+        "LSOAs with IMD 2025 decile, women 16+, police-recorded violence and sexual offences "
+        "(a proxy for need) and Community Safety Partnership",
+    ),
 }
 
 

@@ -285,6 +285,7 @@ srcdoc="{html.escape(map_doc, quote=True)}"></iframe>
 {glance_table}
 <h2>Gap register</h2>
 {gaps_html}
+{extras.get("need_html", "")}
 {scenario_html}
 <h2>Method</h2>
 <ol>{method}</ol>

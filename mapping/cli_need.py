@@ -1,0 +1,361 @@
+"""``service-map`` commands that weigh provision against need: equity, capacity, access.
+
+Registered on the main command by :func:`register_need_commands` (``mapping/cli.py``).
+Like the other commands they only parse options, call :class:`mapping.Study` and print
+what it computed; every user-caused problem is a :class:`~mapping.errors.ServiceMapError`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mapping.errors import ServiceMapError
+from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mapping.study import Study
+
+__all__ = [
+    "WeightOption",
+    "check_need_layer",
+    "check_weight",
+    "guard_table_out",
+    "register_need_commands",
+    "weight_note",
+    "weight_short",
+]
+
+WeightOption = Annotated[
+    str,
+    typer.Option(
+        "--weight",
+        help="What the figures count: residents (Census 2021, default), women_16_plus "
+        "(ONS mid-2024) or recorded_violence_sexual (police.uk, a proxy for need).",
+    ),
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Also write the table (.csv or .xlsx). An existing file is replaced only by "
+        "a table of the same kind; never anything under the data folder.",
+    ),
+]
+# As in mapping/cli.py (kept here so this module never imports it at load time).
+SourcesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--sources",
+        help="Folder of raw public files (default: $SERVICE_MAP_SOURCES, then ../shared/data).",
+        file_okay=False,
+    ),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", help="Folder for generated data (default: $SERVICE_MAP_DATA or ./data)."
+    ),
+]
+ServicesOption = Annotated[
+    Path | None,
+    typer.Option("--services", help="Services register CSV (default: data/services.csv)."),
+]
+ScenarioOption = Annotated[
+    Path | None,
+    typer.Option("--scenario", help="What-if scenario (TOML or JSON) applied to the register."),
+]
+NetworkOption = Annotated[
+    str, typer.Option("--network", help="Road network: offline (default) or osm.")
+]
+
+#: Short names of the weights for table headings.
+_SHORT: dict[str, str] = {
+    "residents": "residents",
+    "women_16_plus": "women 16+",
+    "recorded_violence_sexual": "recorded V&SO",
+}
+
+
+def check_weight(weight: str) -> None:
+    """Refuse an unknown weight before any slow work."""
+    if weight not in WEIGHTS:
+        raise ServiceMapError(f"unknown weight {weight!r}: use one of {', '.join(WEIGHTS)}")
+
+
+def weight_short(weight: str) -> str:
+    """``women_16_plus`` -> ``women 16+`` (table headings)."""
+    return _SHORT.get(weight, weight)
+
+
+def weight_note(weight: str) -> str:
+    """The sentence saying what the figures count (with the caveat for recorded crime)."""
+    note = f"Figures and shares are of {WEIGHTS[weight]}."
+    if weight == "recorded_violence_sexual":
+        note += " " + RECORDED_VIOLENCE_CAVEAT
+    return note
+
+
+# ---- where a table may be written ---------------------------------------------------------
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _header(path: Path) -> list[str]:
+    import pandas as pd
+
+    try:
+        if path.suffix.lower() == ".csv":
+            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        return [str(c) for c in pd.read_excel(path, nrows=0).columns]
+    except Exception:  # not a table we can read: certainly not one of ours
+        return []
+
+
+def guard_table_out(
+    out: Path | None, kind: str, columns: tuple[str, ...], data_dir: Path | None
+) -> None:
+    """Refuse a bad ``--out`` before any work.
+
+    The name must end in ``.csv`` or ``.xlsx``; it may not be a folder, lie under the
+    generated-data folder or the register's folder (``data/``), or replace an existing
+    file that is not a previous table of this ``kind`` (its header has ``columns``).
+    """
+    if out is None:
+        return
+    from mapping.inputs.register import default_register_path
+    from mapping.store import default_data_dir
+
+    target = out.expanduser().resolve()
+    if target.suffix.lower() not in (".csv", ".xlsx"):
+        raise ServiceMapError(f"{out}: write the {kind} table to a name ending in .csv or .xlsx")
+    for folder in {Path(data_dir or default_data_dir()), default_register_path().parent}:
+        if _inside(target, folder):
+            raise ServiceMapError(
+                f"{out}: refusing to write inside the data folder {folder} (it holds the "
+                "register and the built data); choose another place"
+            )
+    if target.is_dir():
+        raise ServiceMapError(f"{out}: is a folder; give a file name ending in .csv or .xlsx")
+    if target.exists() and not set(columns) <= set(_header(target)):
+        raise ServiceMapError(
+            f"{out}: exists and is not a previous {kind} table; choose another name so it "
+            "is not replaced"
+        )
+    if not target.parent.is_dir():
+        raise ServiceMapError(f"{out}: folder {target.parent} does not exist")
+
+
+def _write(table: pd.DataFrame, out: Path | None) -> None:
+    if out is None:
+        return
+    from mapping.outputs.tables import write_table
+
+    write_table(table, out)
+    typer.echo(f"wrote {out}")
+
+
+# ---- data check -------------------------------------------------------------------------
+
+
+def check_need_layer(data_dir: Path | None) -> list[str]:
+    """Print the need layer's totals; return its problems (missing, damaged, wrong totals)."""
+    from mapping.geography.need import lancashire_check, load_need
+
+    try:
+        table = load_need(data_dir, geometry=False)
+    except ServiceMapError as exc:
+        return [f"need: {exc}"]
+    typer.echo(
+        f"need: {len(table)} LSOAs, {int(table['residents'].sum()):,} residents, "
+        f"{int(table['women_16_plus'].sum()):,} women 16+, "
+        f"{int(table['recorded_violence_sexual'].sum()):,} recorded violence and sexual "
+        f"offences (a proxy), {table['csp_code'].nunique()} Community Safety Partnerships"
+    )
+    return [f"need: {problem}" for problem in lancashire_check(table)]
+
+
+# ---- commands -----------------------------------------------------------------------------
+
+
+def _format_decile_table(table: pd.DataFrame, key: str) -> str:
+    """A decile or quintile table for a terminal: people, minutes and shares rounded."""
+    from mapping import formats
+
+    out = table[[key]].copy()
+    out[weight_short(str(table["weight"].iloc[0]))] = table["population"].map(formats.people)
+    out["mean min"] = table["mean_minutes"].map(formats.minutes)
+    out["90th pct min"] = table["p90_minutes"].map(formats.minutes)
+    beyond = f"beyond {table['threshold_minutes'].iloc[0]:g} min"
+    out[beyond] = table["share_beyond_threshold"].map(formats.percent)
+    return out.to_string(index=False)
+
+
+def _study(
+    services: Path | None,
+    scenario: Path | None,
+    sources: Path | None,
+    data_dir: Path | None,
+    network: str,
+) -> Study:
+    from mapping.cli import _load_study
+
+    return _load_study(services, scenario, sources, data_dir, network)
+
+
+def equity(
+    category: Annotated[
+        str, typer.Option("--category", help="Service category (default: sarc).")
+    ] = "sarc",
+    at: Annotated[
+        str, typer.Option("--at", help="Time of week, e.g. 'Sat 02:00' or 'weekend night'.")
+    ] = "Sat 02:00",
+    minutes: Annotated[
+        float, typer.Option("--minutes", help="Threshold in minutes (default 60).")
+    ] = 60,
+    weight: WeightOption = "residents",
+    out: OutOption = None,
+    services: ServicesOption = None,
+    scenario: ScenarioOption = None,
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+    network: NetworkOption = "offline",
+) -> None:
+    """Drive minutes by IMD 2025 decile and quintile, with Theil's T between deciles."""
+    from mapping.inputs.vocabulary import CATEGORIES
+    from mapping.inputs.when import resolve_slot
+
+    check_weight(weight)
+    if category not in CATEGORIES:
+        raise ServiceMapError(f"unknown category {category!r}: use {', '.join(CATEGORIES)}")
+    slot = resolve_slot(at)
+    if not minutes > 0:
+        raise ServiceMapError(f"--minutes must be positive, got {minutes:g}")
+    guard_table_out(out, "equity", ("imd_decile", "population", "mean_minutes"), data_dir)
+    study = _study(services, scenario, sources, data_dir, network)
+    result = study.equity(category, slot, minutes, weight)
+    typer.echo(
+        f"{category} at {slot.at} ({slot.name}), threshold {minutes:g} minutes, "
+        f"by IMD 2025 decile (1 = most deprived tenth of LSOAs in England):"
+    )
+    typer.echo(_format_decile_table(result.by_decile, "imd_decile"))
+    typer.echo("")
+    typer.echo("By quintile (1 = deciles 1-2, most deprived):")
+    typer.echo(_format_decile_table(result.by_quintile, "imd_quintile"))
+    if result.theil is not None:
+        t = result.theil
+        typer.echo("")
+        typer.echo(
+            f"Theil's T {t.total:.4f} = between deciles {t.between:.4f} + within "
+            f"deciles {t.within:.4f} ({t.observations} LSOAs)."
+        )
+        typer.echo(t.meaning)
+    typer.echo(f"Network: {study.network_source}. {weight_note(weight)}")
+    _write(result.by_decile, out)
+
+
+def capacity(
+    out: OutOption = None,
+    denominator: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--denominator",
+            help="Denominator of the sexual-violence support benchmark: women_all_ages "
+            "(Council of Europe, 1 centre per 200,000 women: default) or residents (the "
+            "Istanbul Convention explanatory report's 'inhabitants'). Also "
+            "BENCHMARK=DENOMINATOR for another benchmark's choices (repeatable).",
+        ),
+    ] = None,
+    services: ServicesOption = None,
+    scenario: ScenarioOption = None,
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+    network: NetworkOption = "offline",
+) -> None:
+    """Capacity against published benchmarks per council area, CSP and Lancashire."""
+    chosen: dict[str, str] = {}
+    for value in denominator or []:
+        bench, _, name = value.rpartition("=")
+        chosen[bench.strip() or "sexual_violence_support"] = name.strip()
+    guard_table_out(out, "capacity", ("area_code", "service_type", "benchmark_units"), data_dir)
+    study = _study(services, scenario, sources, data_dir, network)
+    table = study.capacity(denominators=chosen)
+    typer.echo(_format_capacity(table))
+    typer.echo("")
+    for bench, group in table.groupby("service_type", sort=False):
+        row = group.iloc[0]
+        typer.echo(
+            f"{bench}: {row['benchmark']}. Denominator: {row['denominator_label']}. "
+            f"Source: {row['source']}"
+        )
+    typer.echo(
+        "Known units come only from the register (capacity_family_places, advocate_fte, "
+        "each with its source); 'unknown' is never estimated. Refuge demand is regional: "
+        "judge refuge against the Lancashire row."
+    )
+    _write(table, out)
+
+
+def access(
+    category: Annotated[
+        str, typer.Option("--category", help="idva (advocate FTE) or refuge (family places).")
+    ] = "idva",
+    weight: WeightOption = "residents",
+    catchment: Annotated[
+        float, typer.Option("--catchment", help="Catchment in drive minutes (default 60).")
+    ] = 60,
+    out: OutOption = None,
+    services: ServicesOption = None,
+    scenario: ScenarioOption = None,
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+    network: NetworkOption = "offline",
+) -> None:
+    """Capacity-aware access per LSOA (2SFCA and enhanced 2SFCA, PySAL access)."""
+    check_weight(weight)
+    guard_table_out(out, "access", ("lsoa21_code", "ratio_2sfca"), data_dir)
+    study = _study(services, scenario, sources, data_dir, network)
+    result = study.access(category, weight=weight, catchment_minutes=catchment)
+    table = result.table
+    by_area = table.groupby("lad_name")[["per_10000_2sfca", "per_10000_e2sfca"]].mean()
+    typer.echo(f"{category}: known capacity per 10,000 {WEIGHTS[weight]} (mean of LSOAs)")
+    typer.echo(by_area.round(3).to_string())
+    scale = (
+        "county scale (one county-wide ratio)"
+        if result.catchment_minutes is None
+        else f"catchment {result.catchment_minutes:g} minutes"
+    )
+    typer.echo(f"Scale: {scale}. Decay: {result.decay}.")
+    if result.note:
+        typer.echo(result.note)
+    _write(table, out)
+
+
+def register_need_commands(app: typer.Typer) -> None:
+    """Add ``equity``, ``capacity`` and ``access`` to the ``service-map`` command."""
+    app.command("equity")(equity)
+    app.command("capacity")(capacity)
+    app.command("access")(access)
+
+
+def _format_capacity(table: pd.DataFrame) -> str:
+    """Council areas and Lancashire, per benchmark: units needed against units known."""
+    shown = table[table["area_level"] != "csp"]
+    out = shown[["area_name", "service_type"]].copy()
+    out["needed"] = shown["benchmark_units"].map(
+        lambda v: "" if v != v else f"{v:.1f}"  # NaN: set per police force area
+    )
+    out["known"] = shown["known_units"].map(lambda v: "unknown" if v != v else f"{v:g}")
+    out["status"] = shown["known_status"]
+    out["unit"] = shown["unit"]
+    return out.to_string(index=False)
