@@ -143,7 +143,12 @@ def matrix(
         Path, typer.Option("--destinations", help="CSV with id and postcode, or id, lon, lat.")
     ],
     out: Annotated[
-        Path, typer.Option("--out", help="Output CSV: origin_id,destination_id,minutes.")
+        Path,
+        typer.Option(
+            "--out",
+            help="Output CSV: origin_id,destination_id,minutes. An existing file is replaced "
+            "only if it is a previous matrix; never an input or anything under the data folder.",
+        ),
     ],
     at: Annotated[
         str | None,
@@ -162,6 +167,7 @@ def matrix(
     """Write the origin-destination drive-time matrix (see the command's help)."""
     from mapping.routing.engine import run_matrix
 
+    _guard_out(out, "matrix", [origins, destinations], data_dir)
     report = run_matrix(
         origins, destinations, out, at=at, network=network, sources=sources, data_dir=data_dir
     )
@@ -258,7 +264,12 @@ def network_info(
 @network_app.command("export")
 def network_export(
     graphml: Annotated[
-        Path, typer.Option("--graphml", help="GraphML file to write.", dir_okay=False)
+        Path,
+        typer.Option(
+            "--graphml",
+            help="GraphML file to write. An existing file is replaced only if it is GraphML; "
+            "never anything under the data folder.",
+        ),
     ],
     profile: Annotated[
         str, typer.Option("--profile", help="Speed profile for travel_time: free_flow or daytime.")
@@ -272,10 +283,16 @@ def network_export(
 
     if profile not in PROFILES:
         raise ServiceMapError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    _guard_out(graphml, "graphml", [], data_dir)
     net = load_network(source, data_dir=data_dir, sources=sources)
     path = save_graphml(net, graphml, profile)
     typer.echo(f"wrote {net.n_nodes:,} nodes and {net.n_edges:,} edges ({profile}) to {path}")
 
+
+_REPLACE_HELP = (
+    " An existing file is replaced only by a table of the same kind; never the register, "
+    "an input, or anything under the data folder."
+)
 
 ScenarioOption = Annotated[
     Path | None,
@@ -307,6 +324,23 @@ def _load_study(
     return study
 
 
+def _guard_out(
+    out: Path | None, kind: str, reads: list[Path | None], data_dir: Path | None
+) -> None:
+    """Refuse a bad ``--out`` before any work (see :mod:`mapping.outputs.paths`)."""
+    if out is None:
+        return
+    from mapping.outputs.paths import check_output_path
+
+    check_output_path(out, kind, reads=reads, data_dir=data_dir)
+
+
+def _register(services: Path | None) -> Path:
+    from mapping.inputs.register import default_register_path
+
+    return services or default_register_path()
+
+
 def _write_table(table: pd.DataFrame, out: Path) -> None:
     """Write a table as CSV or XLSX (by extension), atomically and formula-safe."""
     from mapping.outputs.export import write_table
@@ -318,7 +352,11 @@ def _write_table(table: pd.DataFrame, out: Path) -> None:
 @app.command("sarc")
 def sarc(
     out: Annotated[
-        Path | None, typer.Option("--out", help="Also write the table (.csv or .xlsx).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write the table (.csv or .xlsx)." + _REPLACE_HELP,
+        ),
     ] = None,
     at: Annotated[
         list[str] | None,
@@ -340,6 +378,7 @@ def sarc(
 
     # Check the times before the slow load, so a typo fails at once.
     slots = [resolve_slot(s) for s in at or ["weekday daytime", "weekend night"]]
+    _guard_out(out, "sarc", [_register(services), scenario], data_dir)
     study = _load_study(services, scenario, sources, data_dir, network)
     table = study.sarc_access(slots)
     typer.echo(format_sarc_table(table))
@@ -401,7 +440,11 @@ def scenario_command(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Also write the per-area table (.csv or .xlsx).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write the per-area table (.csv or .xlsx)." + _REPLACE_HELP,
+        ),
     ] = None,
     services: ServicesOption = None,
     sources: SourcesOption = None,
@@ -413,8 +456,9 @@ def scenario_command(
     from mapping.inputs.register import default_register_path
     from mapping.store import sha256_file
 
-    plan = scenarios.load_scenario(file)  # a malformed file fails before the slow load
     register_path = services or default_register_path()
+    _guard_out(out, "scenario", [file, register_path], data_dir)
+    plan = scenarios.load_scenario(file)  # a malformed file fails before the slow load
     checksum = sha256_file(register_path) if register_path.is_file() else None
     study = _load_study(services, None, sources, data_dir, network)
     comparison = scenarios.compare(
@@ -436,7 +480,11 @@ def scenario_command(
 @app.command("gaps")
 def gaps(
     out: Annotated[
-        Path | None, typer.Option("--out", help="Also write the full register (.csv or .xlsx).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write the full gap register (.csv or .xlsx)." + _REPLACE_HELP,
+        ),
     ] = None,
     rules: Annotated[
         Path | None,
@@ -453,6 +501,8 @@ def gaps(
     """The gap register: each rule's gaps by area, with severity and evidence."""
     from mapping.analysis import gaps as gaps_mod
 
+    reads = [_register(services), scenario, rules or gaps_mod.default_rules_path()]
+    _guard_out(out, "gaps", reads, data_dir)
     checked = gaps_mod.load_rules(rules)  # a broken rules file fails before the slow load
     study = _load_study(services, scenario, sources, data_dir, network)
     register = gaps_mod.evaluate(study, checked)
@@ -470,8 +520,8 @@ def export(
         typer.Option(
             "--out",
             help="Folder to write. A previous export there is replaced only once the new "
-            "one is complete; any other non-empty folder is refused.",
-            file_okay=False,
+            "one is complete; any other non-empty folder, and anything under the data "
+            "folder, is refused.",
         ),
     ],
     scenario: Annotated[
@@ -486,6 +536,7 @@ def export(
     """Export tables (CSV, XLSX), GIS layers (GeoPackage, GeoParquet) and an HTML report."""
     from mapping.outputs.export import export_all
 
+    _guard_out(out, "export", [_register(services), scenario], data_dir)
     plan = None
     if scenario is not None:
         from mapping.analysis.scenarios import load_scenario
@@ -518,6 +569,20 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, prog_name="service-map")
     except ServiceMapError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        # Disk full, read-only, permission denied, a name too long: the environment,
+        # not a bug. Name the file (the destination, not its temporary twin).
+        from mapping.outputs.paths import describe_os_error
+
+        typer.echo(f"error: {describe_os_error(exc)}", err=True)
+        sys.exit(1)
+    except RecursionError:
+        typer.echo(
+            "error: an input file is nested too deeply to read (thousands of levels of "
+            "tables or lists); flatten it",
+            err=True,
+        )
         sys.exit(1)
     except Exception as exc:
         # A bug rather than bad input: still no traceback unless asked for one.

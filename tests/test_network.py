@@ -162,7 +162,8 @@ def test_graphml_export_round_trips_through_osmnx(osm_net: RoadNetwork, tmp_path
 
 
 def test_network_cli_build_info_export(tmp_path: Path, run_cli) -> None:
-    base = ["--source", "osm", "--data-dir", str(tmp_path)]
+    # The export goes beside the data folder: nothing is written inside it (issue 8).
+    base = ["--source", "osm", "--data-dir", str(tmp_path / "data")]
     code, out, _ = run_cli(["network", "build", *base, "--osm-file", str(SMALL_OSM)])
     assert code == 0 and "osm network built" in out and "12 nodes" in out
     code, out, _ = run_cli(["network", "build", *base, "--osm-file", str(SMALL_OSM)])
