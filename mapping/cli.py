@@ -78,7 +78,8 @@ def data_check(
     data_dir: DataDirOption = None,
     services: ServicesOption = None,
 ) -> None:
-    """Verify the built data (counts, totals, CRS) and validate the services register."""
+    """Verify the built data (counts, totals, CRS, each file's checksum against its build
+    record, the road network too) and validate the services register."""
     from mapping import geography
     from mapping.inputs import register as services_mod
     from mapping.inputs.sources import locate_sources
@@ -86,10 +87,16 @@ def data_check(
     problems: list[str] = []
     if services is None:
         # The built data is only checked when no other register is named explicitly.
+        from mapping.network import check_networks
+
         facts = geography.check(data_dir)
         for line in facts.lines:
             typer.echo(line)
         problems.extend(facts.problems)
+        net_lines, net_problems = check_networks(data_dir)
+        for line in net_lines:
+            typer.echo(line)
+        problems.extend(net_problems)
     src = locate_sources(sources)
     register_path = services or services_mod.default_register_path()
     register_problems = services_mod.validate_register(register_path, src)
