@@ -342,6 +342,14 @@ def _guard_out(
     check_output_path(out, kind, reads=reads, data_dir=data_dir)
 
 
+def _check_scenario_file(scenario: Path | None) -> None:
+    """Read a scenario file safely (size, BOM, nesting, change count) before any work."""
+    if scenario is not None:
+        from mapping.inputs.files import read_scenario_document
+
+        read_scenario_document(scenario)
+
+
 def _register(services: Path | None) -> Path:
     from mapping.inputs.register import default_register_path
 
@@ -386,6 +394,7 @@ def sarc(
     # Check the times before the slow load, so a typo fails at once.
     slots = [resolve_slot(s) for s in at or ["weekday daytime", "weekend night"]]
     _guard_out(out, "sarc", [_register(services), scenario], data_dir)
+    _check_scenario_file(scenario)
     study = _load_study(services, scenario, sources, data_dir, network)
     table = study.sarc_access(slots)
     typer.echo(format_sarc_table(table))
@@ -465,6 +474,7 @@ def scenario_command(
 
     register_path = services or default_register_path()
     _guard_out(out, "scenario", [file, register_path], data_dir)
+    _check_scenario_file(file)
     plan = scenarios.load_scenario(file)  # a malformed file fails before the slow load
     checksum = sha256_file(register_path) if register_path.is_file() else None
     study = _load_study(services, None, sources, data_dir, network)
@@ -510,6 +520,10 @@ def gaps(
 
     reads = [_register(services), scenario, rules or gaps_mod.default_rules_path()]
     _guard_out(out, "gaps", reads, data_dir)
+    _check_scenario_file(scenario)
+    from mapping.inputs.files import read_document
+
+    read_document(reads[2], what="gap rules")  # size, BOM, nesting: before the parser
     checked = gaps_mod.load_rules(rules)  # a broken rules file fails before the slow load
     study = _load_study(services, scenario, sources, data_dir, network)
     register = gaps_mod.evaluate(study, checked)
@@ -544,6 +558,7 @@ def export(
     from mapping.outputs.export import export_all
 
     _guard_out(out, "export", [_register(services), scenario], data_dir)
+    _check_scenario_file(scenario)
     plan = None
     if scenario is not None:
         from mapping.analysis.scenarios import load_scenario

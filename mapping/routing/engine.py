@@ -1230,6 +1230,7 @@ def run_matrix(
         If an input file is unreadable or lacks the columns, ``at`` or ``network`` is
         invalid, or no row of a file is usable (nothing is written then).
     """
+    from mapping.inputs.limits import check_matrix_size
     from mapping.store import atomic_path
 
     profile = DEFAULT_PROFILE
@@ -1242,6 +1243,7 @@ def run_matrix(
     resolver = postcode_xy or _postcode_resolver(sources)
     origins = _read_points(Path(origins_csv), problems, resolver)
     destinations = _read_points(Path(destinations_csv), problems, resolver)
+    check_matrix_size(len(origins.ids), len(destinations.ids), origins_csv, destinations_csv)
     if isinstance(network, str):
         from mapping.network import load_network
 
