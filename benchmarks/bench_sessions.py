@@ -2,7 +2,7 @@
 
 Run from the repository root, with the data built (``service-map data build``)::
 
-    nice python benchmarks/bench_sessions.py [--sessions 20] [--settle 45]
+    nice python benchmarks/bench_sessions.py [--sessions 20] [--settle 150]
 
 It starts ``streamlit run app.py`` on a free localhost port (the repository's data,
 ``.streamlit/config.toml`` settings), opens one warm-up session (the first session of a
@@ -19,15 +19,16 @@ packages as in ``tests/test_browser.py``), so nothing leaves the machine. Each s
    register with one record fewer, confirm it, wait until the session uses it).
 
 The server's memory is the resident set size of its process tree, sampled every 0.25 s:
-before the sessions (warm), the peak during them, and ``--settle`` seconds after every
-session closed (Streamlit drops a closed session's state after
-``server.disconnectedSessionTTL``, set in ``.streamlit/config.toml``).
+before the sessions (warm), the peak during them, and 10 s, 60 s and ``--settle`` seconds
+after every session closed (Streamlit keeps a closed session's state for
+``server.disconnectedSessionTTL``, 120 s by default, in case the browser reconnects).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -82,10 +83,8 @@ def _tree_rss_mb(pid: int) -> float:
         return float("nan")
     total = 0
     for proc in procs:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += proc.memory_info().rss
-        except psutil.Error:
-            pass
     return total / 1e6
 
 
@@ -216,9 +215,7 @@ async def _upload(page: Any, register: bytes, name: str) -> None:
     await uploader.first.set_input_files(
         files=[{"name": name, "mimeType": "text/csv", "buffer": register}]
     )
-    await page.get_by_role("button", name=f"Use {name} for this session").click(
-        timeout=TIMEOUT_MS
-    )
+    await page.get_by_role("button", name=f"Use {name} for this session").click(timeout=TIMEOUT_MS)
     await page.get_by_text("This session now uses").first.wait_for(timeout=TIMEOUT_MS)
 
 
@@ -296,9 +293,14 @@ async def _run(url: str, sessions: int, sampler: _Sampler, settle: float) -> dic
             await browser.close()
     report["server_rss_peak_mb"] = round(sampler.peak_between(began, ended), 1)
     report["wall_s"] = round(ended - began, 1)
-    await asyncio.sleep(settle)
-    report["server_rss_after_close_mb"] = round(_tree_rss_mb(sampler.pid), 1)
-    report["settle_s"] = settle
+    # Streamlit keeps a closed session's state for server.disconnectedSessionTTL (120 s
+    # by default) in case the browser reconnects; sample before and after that.
+    after: dict[str, float] = {}
+    closed = time.monotonic()
+    for mark in sorted({10.0, 60.0, settle}):
+        await asyncio.sleep(max(0.0, closed + mark - time.monotonic()))
+        after[f"{mark:g}s"] = round(_tree_rss_mb(sampler.pid), 1)
+    report["server_rss_after_close_mb"] = after
     report["sessions"] = results
     ok = [r for r in results if "error" not in r]
     report["errors"] = len(results) - len(ok)
@@ -313,7 +315,9 @@ def main() -> None:
     """Run the benchmark and print the JSON report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
-    parser.add_argument("--settle", type=float, default=45.0, help="seconds after closing")
+    parser.add_argument(
+        "--settle", type=float, default=150.0, help="last memory sample, seconds after closing"
+    )
     args = parser.parse_args()
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is not installed (apt-get install chromium)")
@@ -328,19 +332,22 @@ def main() -> None:
             sampler.start()
             report = asyncio.run(_run(url, args.sessions, sampler, args.settle))
         finally:
-            sampler.stop()
-            server.terminate()
+            server.terminate()  # first: the server must never outlive the benchmark
             try:
                 server.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
+            if sampler.is_alive():
+                sampler.stop()
     report = {
         "n_sessions": args.sessions,
         "cpus": os.cpu_count(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "target_first_page_s": 10.0,
-        "map_s_measures": "map drawn by Leaflet" if MAP_DRAWN else "map frame in the page "
+        "map_s_measures": "map drawn by Leaflet"
+        if MAP_DRAWN
+        else "map frame in the page "
         "(libjs-leaflet not installed, so the offline browser cannot draw it)",
         **report,
     }

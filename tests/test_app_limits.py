@@ -6,8 +6,11 @@ and leaves the session's scenario and register as they were.
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from mapping.inputs.limits import MAX_SCENARIO_CHANGES, MAX_UPLOAD_BYTES
@@ -63,3 +66,32 @@ def test_register_upload_over_the_size_limit_is_refused(built_data: Path) -> Non
     assert not app.exception
     assert app.error and "big.csv" in app.error[0].value and "larger than" in app.error[0].value
     assert "session_register" not in app.session_state
+
+
+def _map_script(app: AppTest) -> str:
+    components = [c for c in app.get("component_instance") if "st_folium" in c.proto.component_name]
+    assert len(components) == 1
+    return str(json.loads(components[0].proto.json_args)["script"])
+
+
+def test_the_shared_map_cache_never_shows_one_session_another_upload(built_data: Path) -> None:
+    """The Map page's map is built once per query for all sessions, keyed by the study."""
+    published = (ROOT / "data" / "services.csv").read_text(encoding="utf-8")
+    register = pd.read_csv(io.StringIO(published), dtype=str, keep_default_na=False)
+    first_sarc = register.index[register["category"] == "sarc"][0]
+    marker = "Session A only SARC"
+    register.loc[first_sarc, "name"] = marker
+    content = register.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+    mine = _open("app/services.py")
+    mine.file_uploader(key="register_upload").set_value(("mine.csv", content, "text/csv"))
+    mine.run()
+    mine.button(key="register_use").click().run()
+    assert not mine.exception and not mine.error
+    mine.switch_page("app/map.py").run()
+    assert marker in _map_script(mine)
+
+    other = AppTest.from_file(APP, default_timeout=240)
+    other.run()  # the Map page, same query, another session on the published register
+    assert not other.exception
+    assert marker not in _map_script(other)
