@@ -217,3 +217,17 @@ def test_offline_network_damage_is_named_without_sources(
     _truncate(offline)
     with pytest.raises(ServiceMapError, match="truncated"):
         load_network("offline", data_dir=osm_data, sources=osm_data / "nowhere")
+
+
+def test_data_folder_under_a_file_is_one_message(run_cli: RunCli, tmp_path: Path) -> None:
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("keep me")
+    for args in (
+        ["network", "build", "--source", "osm", "--osm-file", str(SMALL_OSM)],
+        ["data", "build"],
+    ):
+        code, _, err = run_cli([*args, "--data-dir", str(blocker / "data")])
+        assert code == 1, err
+        assert str(blocker) in err and "is a file, not a folder" in err
+        assert "unexpected" not in err
+    assert blocker.read_text() == "keep me"
