@@ -33,6 +33,7 @@ import os
 import sys
 import tempfile
 import threading
+import weakref
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -271,25 +272,48 @@ def _register_problems(content: bytes, explicit: str | None) -> tuple[tuple[int,
     return tuple((p.row, p.field, p.message) for p in problems)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8, ttl=CACHE_TTL_S)
-def _upload_study(sha256: str, _content: bytes, explicit: str | None) -> tuple[Study, int]:
-    """The study of an uploaded register, built once per distinct content.
+@dataclass
+class _UploadStudies:
+    """Studies of uploaded registers, shared while some session uses them, then freed.
 
-    Sessions that upload byte-identical files share it (they would compute the same
-    thing); any other upload, or the published register, is a different key, so no
-    session ever sees another's different upload.
+    Sessions that upload byte-identical files would compute the same engine; they share
+    one. Entries are weak: when the last session using an upload closes (Streamlit drops
+    it after ``server.disconnectedSessionTTL``), its engine is freed, so memory returns
+    to its warm level. Any other content is another key: no session sees another's
+    different upload.
     """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    studies: weakref.WeakValueDictionary[str, Study] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def _upload_studies() -> _UploadStudies:
+    return _UploadStudies()
+
+
+def _upload_study(sha256: str, content: bytes, explicit: str | None) -> Study:
+    """The study of an uploaded register, built once per content while in use."""
     from mapping.routing.engine import TravelEngine
 
-    base = baseline_study()
-    with tempfile.TemporaryDirectory(prefix="service-map-upload-") as folder:
-        path = Path(folder) / "services.csv"
-        path.write_bytes(_content)
-        register = services_mod.load_register(path, _locate(explicit))
-    engine = TravelEngine.from_study(
-        base.engine.network, register=register, origins=base.origins, data_dir=base.data_dir
-    )
-    return Study(engine, base.origins, register, data_dir=base.data_dir), len(register)
+    shared = _upload_studies()
+    with shared.lock:
+        study = shared.studies.get(sha256)
+        if study is not None:
+            return study
+        base = baseline_study()
+        with tempfile.TemporaryDirectory(prefix="service-map-upload-") as folder:
+            path = Path(folder) / "services.csv"
+            path.write_bytes(content)
+            register = services_mod.load_register(path, _locate(explicit))
+        engine = TravelEngine.from_study(
+            base.engine.network, register=register, origins=base.origins, data_dir=base.data_dir
+        )
+        study = Study(engine, base.origins, register, data_dir=base.data_dir)
+        shared.studies[sha256] = study
+        return study
 
 
 def use_session_register(content: bytes, display_name: str) -> SessionRegister:
@@ -304,8 +328,10 @@ def use_session_register(content: bytes, display_name: str) -> SessionRegister:
         If the upload is not a valid register (nothing is replaced then).
     """
     digest = hashlib.sha256(content).hexdigest()
-    study, records = _upload_study(digest, content, sources_option())
-    entry = SessionRegister(name=display_name, sha256=digest, records=records, study=study)
+    study = _upload_study(digest, content, sources_option())
+    entry = SessionRegister(
+        name=display_name, sha256=digest, records=len(study.register), study=study
+    )
     st.session_state[SESSION_REGISTER] = entry
     return entry
 

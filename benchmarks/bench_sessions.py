@@ -14,14 +14,19 @@ packages as in ``tests/test_browser.py``), so nothing leaves the machine. Each s
 
 1. opens the app and waits for its first page: the Map page's headline sentence
    (``first_page_s``) and then the drawn map (``map_s``);
-2. does one action, alternating between sessions: ``scenario`` (Scenarios page, load the
-   example scenario, wait for its per-area table) or ``upload`` (Services page, upload a
-   register with one record fewer, confirm it, wait until the session uses it).
+2. once every session has its first page, does one action, alternating between
+   sessions: ``scenario`` (Scenarios page, load the example scenario, wait for its
+   per-area table) or ``upload`` (Services page, upload a register with one record
+   fewer, confirm it, wait until the session uses it).
 
-The server's memory is the resident set size of its process tree, sampled every 0.25 s:
-before the sessions (warm), the peak during them, and 10 s, 60 s and ``--settle`` seconds
-after every session closed (Streamlit keeps a closed session's state for
-``server.disconnectedSessionTTL``, 120 s by default, in case the browser reconnects).
+CPU seconds used by the server and by the browsers (with Playwright's driver) are
+reported for the first pages and for the actions, to tell the two apart on a machine
+where both compete for the same cores. The server's memory is the resident set size of
+its process tree, sampled every 0.25 s: before the sessions (warm), the peak during them,
+and 10 s, 60 s and ``--settle`` seconds after every session closed (Streamlit keeps a
+closed session's state for ``server.disconnectedSessionTTL``, 120 s by default, in case
+the browser reconnects). Browser CPU is only meaningful for the first pages: a closed
+tab's process takes its CPU time with it.
 """
 
 from __future__ import annotations
@@ -86,6 +91,47 @@ def _tree_rss_mb(pid: int) -> float:
         with contextlib.suppress(psutil.Error):
             total += proc.memory_info().rss
     return total / 1e6
+
+
+def _tree_cpu_s(root: psutil.Process, exclude: int | None = None) -> float:
+    """CPU seconds (user + system) of a process and its children, less ``exclude``'s tree."""
+    try:
+        procs = [root, *root.children(recursive=True)]
+        skip = set()
+        if exclude is not None:
+            skip = {exclude} | {c.pid for c in psutil.Process(exclude).children(recursive=True)}
+    except psutil.Error:
+        return float("nan")
+    total = 0.0
+    for proc in procs:
+        if proc.pid in skip:
+            continue
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+class _CpuClock:
+    """CPU used by the server and by the browsers (with the driver) since the last lap."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.last = self._now()
+
+    def _now(self) -> tuple[float, float]:
+        server = _tree_cpu_s(psutil.Process(self.server_pid))
+        browsers = _tree_cpu_s(psutil.Process(os.getpid()), exclude=self.server_pid)
+        return server, browsers
+
+    def lap(self) -> dict[str, float]:
+        now = self._now()
+        out = {
+            "server": round(now[0] - self.last[0], 1),
+            "browsers": round(now[1] - self.last[1], 1),
+        }
+        self.last = now
+        return out
 
 
 class _Sampler(threading.Thread):
@@ -216,20 +262,35 @@ async def _upload(page: Any, register: bytes, name: str) -> None:
         files=[{"name": name, "mimeType": "text/csv", "buffer": register}]
     )
     await page.get_by_role("button", name=f"Use {name} for this session").click(timeout=TIMEOUT_MS)
-    await page.get_by_text("This session now uses").first.wait_for(timeout=TIMEOUT_MS)
+    # The confirmation is replaced at once by the page's "This session uses ..." note.
+    await page.get_by_text(re.compile(r"This session (now )?uses")).first.wait_for(
+        timeout=TIMEOUT_MS
+    )
 
 
 async def _session(
-    browser: Any, url: str, index: int, register: bytes, start: asyncio.Event
+    browser: Any,
+    url: str,
+    index: int,
+    register: bytes,
+    start: asyncio.Event,
+    first_pages: asyncio.Barrier,
+    shared: Any = None,
 ) -> dict[str, Any]:
     action = "scenario" if index % 2 == 0 else "upload"
     result: dict[str, Any] = {"session": index, "action": action}
-    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    # A tab of the shared context, or a fresh context (own cache) per session.
+    context = shared or await browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
-        await context.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), _offline)
+        if shared is None:
+            await context.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), _offline)
         page = await context.new_page()
+        await page.set_viewport_size({"width": 1400, "height": 1000})
         await start.wait()
-        result.update(await _first_page(page, url))
+        try:
+            result.update(await _first_page(page, url))
+        finally:
+            await first_pages.wait()  # every first page, then every action, at once
         started = time.perf_counter()
         if action == "scenario":
             await _scenario(page)
@@ -239,7 +300,8 @@ async def _session(
     except Exception as exc:  # a benchmark reports failures rather than stopping
         result["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
     finally:
-        await context.close()
+        await (page.close() if shared is not None else context.close())
+    print(json.dumps(result), file=sys.stderr, flush=True)  # progress; the report is stdout
     return result
 
 
@@ -260,7 +322,9 @@ def _summary(values: list[float]) -> dict[str, float | None]:
     }
 
 
-async def _run(url: str, sessions: int, sampler: _Sampler, settle: float) -> dict[str, Any]:
+async def _run(
+    url: str, sessions: int, sampler: _Sampler, settle: float, browsers: str
+) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     register = _smaller_register()
@@ -271,24 +335,35 @@ async def _run(url: str, sessions: int, sampler: _Sampler, settle: float) -> dic
         )
         try:
             # Warm-up: the first session of the process loads the study for everyone.
-            warm = await browser.new_context()
+            warm = await browser.new_context(viewport={"width": 1400, "height": 1000})
             await warm.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), _offline)
             page = await warm.new_page()
             report["warmup_first_page_s"] = (await _first_page(page, url))["first_page_s"]
-            await warm.close()
+            await page.close()
+            shared = warm if browsers == "shared" else None
+            if shared is None:
+                await warm.close()
             await asyncio.sleep(5)
             report["server_rss_warm_mb"] = round(_tree_rss_mb(sampler.pid), 1)
 
             start = asyncio.Event()
+            first_pages = asyncio.Barrier(sessions + 1)
             tasks = [
-                asyncio.create_task(_session(browser, url, i, register, start))
+                asyncio.create_task(_session(browser, url, i, register, start, first_pages, shared))
                 for i in range(sessions)
             ]
             await asyncio.sleep(1)  # every context ready, then all open at once
+            cpu = _CpuClock(sampler.pid)
             began = time.monotonic()
             start.set()
+            await first_pages.wait()
+            report["first_pages_wall_s"] = round(time.monotonic() - began, 1)
+            report["cpu_s_during_first_pages"] = cpu.lap()
             results = await asyncio.gather(*tasks)
             ended = time.monotonic()
+            report["cpu_s_during_actions"] = cpu.lap()
+            if shared is not None:
+                await shared.close()
         finally:
             await browser.close()
     report["server_rss_peak_mb"] = round(sampler.peak_between(began, ended), 1)
@@ -316,6 +391,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument(
+        "--browsers",
+        choices=["cold", "shared"],
+        default="cold",
+        help="cold: each session its own browser context and cache (as separate people "
+        "on first visit); shared: each session a tab of one browser context, so the "
+        "Streamlit scripts are fetched and compiled once (people on their own machines, "
+        "app already visited), leaving the server's share of the cores to the server",
+    )
+    parser.add_argument(
         "--settle", type=float, default=150.0, help="last memory sample, seconds after closing"
     )
     args = parser.parse_args()
@@ -330,7 +414,7 @@ def main() -> None:
         try:
             _wait_healthy(url, server)
             sampler.start()
-            report = asyncio.run(_run(url, args.sessions, sampler, args.settle))
+            report = asyncio.run(_run(url, args.sessions, sampler, args.settle, args.browsers))
         finally:
             server.terminate()  # first: the server must never outlive the benchmark
             try:
@@ -341,6 +425,7 @@ def main() -> None:
                 sampler.stop()
     report = {
         "n_sessions": args.sessions,
+        "browsers": args.browsers,
         "cpus": os.cpu_count(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
