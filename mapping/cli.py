@@ -517,13 +517,12 @@ def gaps(
 ) -> None:
     """The gap register: each rule's gaps by area, with severity and evidence."""
     from mapping.analysis import gaps as gaps_mod
-
-    reads = [_register(services), scenario, rules or gaps_mod.default_rules_path()]
-    _guard_out(out, "gaps", reads, data_dir)
-    _check_scenario_file(scenario)
     from mapping.inputs.files import read_document
 
-    read_document(reads[2], what="gap rules")  # size, BOM, nesting: before the parser
+    rules_path = rules or gaps_mod.default_rules_path()
+    _guard_out(out, "gaps", [_register(services), scenario, rules_path], data_dir)
+    _check_scenario_file(scenario)
+    read_document(rules_path, what="gap rules")  # size, BOM, nesting: before the parser
     checked = gaps_mod.load_rules(rules)  # a broken rules file fails before the slow load
     study = _load_study(services, scenario, sources, data_dir, network)
     register = gaps_mod.evaluate(study, checked)
