@@ -27,6 +27,7 @@ The raw sources folder comes from ``streamlit run app.py -- --sources DIR`` or t
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import io
 import os
@@ -313,7 +314,20 @@ def _upload_study(sha256: str, content: bytes, explicit: str | None) -> Study:
         )
         study = Study(engine, base.origins, register, data_dir=base.data_dir)
         shared.studies[sha256] = study
+        # When the last session using it is gone, hand the freed heap back to the system.
+        weakref.finalize(study, _release_freed_memory)
         return study
+
+
+def _release_freed_memory() -> None:
+    """Return freed heap pages to the operating system (glibc ``malloc_trim``).
+
+    Session threads allocate from their own malloc arenas, which keep freed memory; a
+    measured upload study left about 60 MB more resident without this (issue 8).
+    Elsewhere than glibc this does nothing.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def use_session_register(content: bytes, display_name: str) -> SessionRegister:
