@@ -182,6 +182,21 @@ def test_only_an_output_of_the_same_kind_is_replaced(tmp_path: Path) -> None:
     assert check_output_path(graph, "graphml") == graph
 
 
+def test_a_csv_table_never_replaces_someone_elses_readme(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from mapping.outputs.export import write_table
+
+    out = tmp_path / "gaps.csv"
+    notes = tmp_path / "gaps.README.txt"
+    notes.write_text("my own notes")
+    with pytest.raises(ServiceMapError, match=r"gaps\.README\.txt"):
+        check_output_path(out, "gaps")
+    notes.unlink()
+    write_table(pd.DataFrame(columns=["gap_id", "rule_id", "severity", "evidence"]), out)
+    assert check_output_path(out, "gaps") == out  # its own README is replaced with it
+
+
 def test_previous_xlsx_table_is_recognised(tmp_path: Path) -> None:
     import pandas as pd
 

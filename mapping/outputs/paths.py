@@ -11,7 +11,9 @@ Never over an input
 Only over a previous output of the same kind
     An existing file is replaced only when it looks like what this command writes: a CSV
     or XLSX whose header holds the columns of this kind of table, a GraphML file for
-    ``network export``. Anything else is refused, so a typo cannot destroy a document.
+    ``network export``; the ``<stem>.README.txt`` written beside a CSV table likewise
+    replaces only a README this tool wrote. Anything else is refused, so a typo cannot
+    destroy a document.
 Extension first
     The name must end in a suffix the command can write (``matrix`` writes CSV only,
     the tables CSV or XLSX), checked before any work.
@@ -172,6 +174,15 @@ def _header_columns(path: Path, suffix: str) -> set[str]:
         return set()
 
 
+def _is_our_readme(path: Path) -> bool:
+    """Whether a ``<stem>.README.txt`` was written beside a table by this tool."""
+    try:
+        with open(path, "rb") as handle:
+            return b"written by lancashire-service-map" in handle.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+
+
 def _is_same_kind(path: Path, kind: OutputKind) -> bool:
     if kind.marker:
         try:
@@ -278,6 +289,12 @@ def check_output_path(
             r is not None and _same_file(readme, Path(r)) for r in reads
         ):
             raise _fail(given, f"its README {readme} would overwrite an input")
+        if readme.is_dir() or (readme.exists() and not _is_our_readme(readme)):
+            raise _fail(
+                given,
+                f"a CSV table is written with its README {readme.name}, and a file of that "
+                "name that this tool did not write is already there; choose another name",
+            )
 
     if target.exists():
         if spec.folder:
