@@ -7,7 +7,6 @@ and at Saturday 02:00? The sentence above the map comes from ``Study.sarc_access
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from app import state as app_state
 from app import widgets
@@ -96,39 +95,42 @@ def render() -> None:
     district = app_state.coverage_table(category, at, "district", age_band, (threshold,), weight)
     areas = app_state.council_areas()
 
-    fmap = maps.base_map()
     label = CATEGORY_LABELS.get(category, category)
-    maps.add_minutes_choropleth(
-        fmap,
-        app_state.display_shapes("lsoa"),
-        lsoa,
-        threshold,
-        service_names=app_state.service_names(register),
-        title=f"Drive to the nearest open {label.split(' (')[0]}",
-    )
-    maps.add_council_areas(fmap, areas, district, threshold, services=register)
-    maps.add_area_labels(fmap, areas)
-    # Refuge shading would hide the choropleth: on for refuges only, else in the layer list.
-    maps.add_confidential_districts(fmap, areas, register, show=category == "refuge")
-    # Only the chosen category's sites: every extra marker costs render time.
-    maps.add_services(
-        fmap,
-        register,
-        categories=[category],
-        name=f"Services: {label}",
-        show=True,
-        open_at=resolve_slot(at).at,
-        when=app_state.describe_slot(at),
-    )
-    maps.add_layer_control(fmap)
-    st_folium(
-        fmap,
-        height=600,
-        use_container_width=True,
-        returned_objects=[],
+
+    def build() -> object:
+        fmap = maps.base_map()
+        maps.add_minutes_choropleth(
+            fmap,
+            app_state.display_shapes("lsoa"),
+            lsoa,
+            threshold,
+            service_names=app_state.service_names(register),
+            title=f"Drive to the nearest open {label.split(' (')[0]}",
+        )
+        maps.add_council_areas(fmap, areas, district, threshold, services=register)
+        maps.add_area_labels(fmap, areas)
+        # Refuge shading would hide the choropleth: on for refuges only, else in the list.
+        maps.add_confidential_districts(fmap, areas, register, show=category == "refuge")
+        # Only the chosen category's sites: every extra marker costs render time.
+        maps.add_services(
+            fmap,
+            register,
+            categories=[category],
+            name=f"Services: {label}",
+            show=True,
+            open_at=resolve_slot(at).at,
+            when=app_state.describe_slot(at),
+        )
+        maps.add_layer_control(fmap)
+        return fmap
+
+    # Built and rendered once per query for every session (issue 8: 20 people opening the
+    # app at once each built the same 1.5 MB map); the study key keeps uploads apart.
+    app_state.show_map(
+        build,
+        ("map", category, at, age_band, threshold, weight),
         key="coverage_map",
-        # The page's map is built fresh each run; st_folium renders it once itself.
-        render=False,
+        height=600,
     )
     confidential = int(register["confidential"].sum())
     widgets.weight_caption(weight)

@@ -21,6 +21,8 @@ from app import state as app_state
 from app import widgets
 from mapping.analysis.summary import TOTAL_CODE
 from mapping.errors import ServiceMapError
+from mapping.inputs.files import read_scenario_document
+from mapping.inputs.limits import MAX_SCENARIO_CHANGES, check_scenario_size
 from mapping.inputs.register import public_view
 from mapping.inputs.vocabulary import CATEGORIES, CRIME_TYPES
 from mapping.inputs.when import NAMED_SLOTS, resolve_slot
@@ -68,6 +70,8 @@ def _load_controls(scenarios: Any) -> None:
                     path = Path(folder) / f"scenario{suffix}"
                     path.write_bytes(uploaded.getvalue())
                     try:
+                        # Size, BOM, nesting and number of changes, before the parser.
+                        read_scenario_document(path)
                         scenario = scenarios.load_scenario(path)
                     except ServiceMapError as exc:
                         st.error(str(exc).replace(str(path), uploaded.name))
@@ -178,6 +182,12 @@ def _change_forms(register: pd.DataFrame) -> None:
 
 
 def _append(change: dict[str, Any]) -> None:
+    if len(st.session_state[_CHANGES]) >= MAX_SCENARIO_CHANGES:
+        st.error(
+            f"A scenario may hold at most {MAX_SCENARIO_CHANGES} changes (each is re-routed "
+            "for the whole county on a shared server); remove one first."
+        )
+        return
     st.session_state[_CHANGES] = [*st.session_state[_CHANGES], change]
     st.session_state.pop(_PACK, None)
     st.rerun()
@@ -367,6 +377,7 @@ def render() -> None:
     changes = st.session_state[_CHANGES]
     if changes:
         try:
+            check_scenario_size(len(changes), _SOURCE)
             scenario = scenarios.parse_scenario(
                 {
                     "name": st.session_state[_NAME],

@@ -14,6 +14,8 @@ import streamlit as st
 
 from app import state as app_state
 from app import widgets
+from mapping.errors import ServiceMapError
+from mapping.inputs.limits import check_upload_size
 from mapping.inputs.register import COLUMNS, default_register_path, public_view, stale_mask
 
 _UPLOAD_KEY = "register_upload"
@@ -64,6 +66,11 @@ def _upload() -> None:
     if uploaded is None:
         return
     content = uploaded.getvalue()
+    try:
+        check_upload_size(len(content), uploaded.name)
+    except ServiceMapError as exc:
+        st.error(f"{exc}. The register in use has NOT been replaced.")
+        return
     problems = app_state.register_problems(content, uploaded.name)
     if problems:
         st.error(

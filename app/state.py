@@ -11,6 +11,10 @@ Once per process (``st.cache_resource``)
 Once per query (``st.cache_data``)
     Coverage, SARC, per-origin and gap tables, keyed by the query's parameters and by
     which study they describe (the published register, or one session's upload).
+    The Map page's map, built and rendered to Leaflet script once per query
+    (:func:`show_map`): twenty people opening the app at once share one map instead of
+    building twenty (issue 8: first pages took 28-46 s). Every cache is bounded
+    (``max_entries``) and expires (``ttl``), so memory returns near its warm level.
 Per session (``st.session_state``)
     An uploaded replacement register (after validation and confirmation) and the
     scenario being built. Sessions never see each other's uploads or scenarios, and the
@@ -23,14 +27,16 @@ The raw sources folder comes from ``streamlit run app.py -- --sources DIR`` or t
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import io
 import os
 import sys
 import tempfile
 import threading
+import weakref
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -70,6 +76,7 @@ __all__ = [
     "scenario_comparison",
     "service_names",
     "session_register",
+    "show_map",
     "software_version",
     "sources_option",
     "study_key",
@@ -80,6 +87,8 @@ __all__ = [
 
 #: ``st.session_state`` key of this session's uploaded register (a :class:`SessionRegister`).
 SESSION_REGISTER = "session_register"
+#: How long a cached table or map is kept after it was computed (seconds).
+CACHE_TTL_S = 3600
 _SLOTS_OPENING = ("weekday daytime", "weekend night")
 DAY_NAMES: dict[str, str] = {
     "Mon": "Monday",
@@ -246,18 +255,74 @@ def register_problems(content: bytes, display_name: str) -> list[str]:
     """Validate an uploaded register; return its problems as ``name:row:field: message``.
 
     The upload is written to a private temporary file for
-    :func:`mapping.inputs.register.validate_register` and removed again.
+    :func:`mapping.inputs.register.validate_register` and removed again. The check is
+    cached by content (not by the file's name), so the same file uploaded under another
+    name, or by another session, is not checked again.
     """
-    return list(_register_problems(content, display_name, sources_option()))
+    problems = _register_problems(content, sources_option())
+    return [
+        f"{display_name}:{row}:{field_name}: {message}" for row, field_name, message in problems
+    ]
 
 
-@st.cache_data(show_spinner="Checking the register…", max_entries=32)
-def _register_problems(content: bytes, display_name: str, explicit: str | None) -> tuple[str, ...]:
+@st.cache_data(show_spinner="Checking the register…", max_entries=32, ttl=CACHE_TTL_S)
+def _register_problems(content: bytes, explicit: str | None) -> tuple[tuple[int, str, str], ...]:
     with tempfile.TemporaryDirectory(prefix="service-map-upload-") as folder:
         path = Path(folder) / "services.csv"
         path.write_bytes(content)
         problems = Study.check_register(path, sources=_locate(explicit))
-    return tuple(f"{display_name}:{p.row}:{p.field}: {p.message}" for p in problems)
+    return tuple((p.row, p.field, p.message) for p in problems)
+
+
+@dataclass
+class _UploadStudies:
+    """Studies of uploaded registers, shared while some session uses them, then freed.
+
+    Sessions that upload byte-identical files would compute the same engine; they share
+    one. Entries are weak: when the last session using an upload closes (Streamlit drops
+    it after ``server.disconnectedSessionTTL``), its engine is freed, so memory returns
+    to its warm level. Any other content is another key: no session sees another's
+    different upload.
+    """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    studies: weakref.WeakValueDictionary[str, Study] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def _upload_studies() -> _UploadStudies:
+    return _UploadStudies()
+
+
+def _upload_study(sha256: str, content: bytes, explicit: str | None) -> Study:
+    """The study of an uploaded register, built once per content while in use."""
+    shared = _upload_studies()
+    with shared.lock:
+        study = shared.studies.get(sha256)
+        if study is not None:
+            return study
+        base = baseline_study()
+        with tempfile.TemporaryDirectory(prefix="service-map-upload-") as folder:
+            path = Path(folder) / "services.csv"
+            path.write_bytes(content)
+            study = base.with_register(path, sources=_locate(explicit))
+        shared.studies[sha256] = study
+        # When the last session using it is gone, hand the freed heap back to the system.
+        weakref.finalize(study, _release_freed_memory)
+        return study
+
+
+def _release_freed_memory() -> None:
+    """Return freed heap pages to the operating system (glibc ``malloc_trim``).
+
+    Session threads allocate from their own malloc arenas, which keep freed memory; a
+    measured upload study left about 60 MB more resident without this (issue 8).
+    Elsewhere than glibc this does nothing.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def use_session_register(content: bytes, display_name: str) -> SessionRegister:
@@ -271,17 +336,10 @@ def use_session_register(content: bytes, display_name: str) -> SessionRegister:
     ServiceMapError
         If the upload is not a valid register (nothing is replaced then).
     """
-    base = baseline_study()
-    explicit = sources_option()
-    with tempfile.TemporaryDirectory(prefix="service-map-upload-") as folder:
-        path = Path(folder) / "services.csv"
-        path.write_bytes(content)
-        study = base.with_register(path, sources=_locate(explicit))
+    digest = hashlib.sha256(content).hexdigest()
+    study = _upload_study(digest, content, sources_option())
     entry = SessionRegister(
-        name=display_name,
-        sha256=hashlib.sha256(content).hexdigest(),
-        records=len(study.register),
-        study=study,
+        name=display_name, sha256=digest, records=len(study.register), study=study
     )
     st.session_state[SESSION_REGISTER] = entry
     return entry
@@ -295,7 +353,7 @@ def use_published_register() -> None:
 # ---- cached tables (once per query) ----------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_data(show_spinner=False, max_entries=512, ttl=CACHE_TTL_S)
 def _coverage(
     _study: Study,
     key: str,
@@ -324,7 +382,7 @@ def coverage_table(
     return _coverage(current_study(), study_key(), category, at, by, age_band, thresholds, weight)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
 def _sarc(
     _study: Study, key: str, slots: tuple[str, ...], weight: str = "residents"
 ) -> pd.DataFrame:
@@ -336,7 +394,7 @@ def sarc_table(slots: Sequence[str], weight: str = "residents") -> pd.DataFrame:
     return _sarc(current_study(), study_key(), tuple(slots), weight)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64, ttl=CACHE_TTL_S)
 def _origin_minutes(
     _study: Study,
     key: str,
@@ -355,7 +413,7 @@ def origin_minutes_table(
     return _origin_minutes(current_study(), study_key(), category, at, age_band, weight)
 
 
-@st.cache_data(show_spinner="Evaluating the gap rules…", max_entries=16)
+@st.cache_data(show_spinner="Evaluating the gap rules…", max_entries=16, ttl=CACHE_TTL_S)
 def _gaps(_study: Study, key: str, today: str) -> pd.DataFrame:
     return _study.gaps(as_of=date.fromisoformat(today))
 
@@ -365,7 +423,9 @@ def gap_register() -> pd.DataFrame:
     return _gaps(current_study(), study_key(), date.today().isoformat())
 
 
-@st.cache_data(show_spinner="Comparing the scenario with the baseline…", max_entries=64)
+@st.cache_data(
+    show_spinner="Comparing the scenario with the baseline…", max_entries=64, ttl=CACHE_TTL_S
+)
 def _comparison(
     _study: Study,
     _scenario: Any,
@@ -448,10 +508,103 @@ def service_names(register: pd.DataFrame) -> dict[str, str]:
     return dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True))
 
 
+# ---- the map, built and rendered once per query ----------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=CACHE_TTL_S)
+def _map_payload(cache_key: tuple[Any, ...], _build: Callable[[], Any]) -> dict[str, Any] | None:
+    """What ``st_folium`` sends the browser for the map ``_build()`` makes, computed once.
+
+    Mirrors ``streamlit_folium.st_folium`` (0.27) up to its component call: render the
+    figure, take its HTML, header and Leaflet script, and the CSS/JS links it needs.
+    ``None`` when this streamlit-folium lacks those helpers (then the caller uses
+    ``st_folium`` itself).
+    """
+    import branca
+    import folium
+    import streamlit_folium as sf
+
+    needed = ("_component_func", "_get_html", "_get_header", "_get_map_string", "get_full_id")
+    if not all(hasattr(sf, name) for name in needed):
+        return None
+    fmap = _build()
+    fmap.get_root().render()
+    fmap.render()
+    html, header = sf._get_html(fmap), sf._get_header(fmap)
+    script = sf._get_map_string(fmap)
+    css: list[str] = []
+    js: list[str] = []
+    stack = [fmap]
+    while stack:
+        element = stack.pop(0)
+        if isinstance(element, branca.colormap.ColorMap):
+            js[:0] = [
+                "https://d3js.org/d3.v4.min.js",
+                "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js",
+            ]
+        if isinstance(element, folium.elements.JSCSSMixin | branca.colormap.ColorMap):
+            css.extend(href for _, href in getattr(element, "default_css", []))
+            js.extend(src for _, src in getattr(element, "default_js", []))
+        stack.extend(getattr(element, "_children", {}).values())
+    return {
+        "script": script,
+        "header": header,
+        "html": html,
+        "id": sf.get_full_id(fmap),
+        "css_links": list(dict.fromkeys(css)),
+        "js_links": list(dict.fromkeys(js)),
+        "hash": sf.generate_js_hash(script, cache_key[-1], False),
+    }
+
+
+def show_map(build: Callable[[], Any], query: tuple[Any, ...], *, key: str, height: int) -> None:
+    """Show a folium map that only reads data (``returned_objects=[]``), cached per query.
+
+    Parameters
+    ----------
+    build
+        Makes the ``folium.Map``; called only when no session asked this query before.
+    query
+        The map's parameters; :func:`study_key` is added, so one session's upload never
+        reaches another session's map.
+    key
+        The widget key.
+    height
+        Height in pixels.
+    """
+    import streamlit_folium as sf
+
+    payload = _map_payload((study_key(), *query, key), build)
+    if payload is None:
+        sf.st_folium(build(), height=height, use_container_width=True, returned_objects=[], key=key)
+        return
+    sf._component_func(
+        script=payload["script"],
+        header=payload["header"],
+        html=payload["html"],
+        id=payload["id"],
+        key=payload["hash"],
+        height=height,
+        width=None,
+        returned_objects=[],
+        default={},
+        zoom=None,
+        center=None,
+        feature_group=None,
+        return_on_hover=False,
+        layer_control=None,
+        pixelated=False,
+        css_links=payload["css_links"],
+        js_links=payload["js_links"],
+        on_change=None,
+        wrap_longitude=False,
+    )
+
+
 # ---- downloads ------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64, ttl=CACHE_TTL_S)
 def table_bytes(table: pd.DataFrame, stem: str, fmt: str) -> bytes:
     """A table as a download, through :func:`mapping.outputs.tables.write_table`.
 

@@ -86,7 +86,8 @@ def data_check(
     data_dir: DataDirOption = None,
     services: ServicesOption = None,
 ) -> None:
-    """Verify the built data (counts, totals, CRS) and validate the services register."""
+    """Verify the built data (counts, totals, CRS, each file's checksum against its build
+    record, the road network too) and validate the services register."""
     from mapping import geography
     from mapping.inputs import register as services_mod
     from mapping.inputs.sources import locate_sources
@@ -94,10 +95,16 @@ def data_check(
     problems: list[str] = []
     if services is None:
         # The built data is only checked when no other register is named explicitly.
+        from mapping.network import check_networks
+
         facts = geography.check(data_dir)
         for line in facts.lines:
             typer.echo(line)
         problems.extend(facts.problems)
+        net_lines, net_problems = check_networks(data_dir)
+        for line in net_lines:
+            typer.echo(line)
+        problems.extend(net_problems)
         from mapping.cli_need import check_need_layer
 
         problems.extend(check_need_layer(data_dir))
@@ -159,7 +166,12 @@ def matrix(
         Path, typer.Option("--destinations", help="CSV with id and postcode, or id, lon, lat.")
     ],
     out: Annotated[
-        Path, typer.Option("--out", help="Output CSV: origin_id,destination_id,minutes.")
+        Path,
+        typer.Option(
+            "--out",
+            help="Output CSV: origin_id,destination_id,minutes. An existing file is replaced "
+            "only if it is a previous matrix; never an input or anything under the data folder.",
+        ),
     ],
     at: Annotated[
         str | None,
@@ -178,6 +190,7 @@ def matrix(
     """Write the origin-destination drive-time matrix (see the command's help)."""
     from mapping.routing.matrix import run_matrix
 
+    _guard_out(out, "matrix", [origins, destinations], data_dir)
     report = run_matrix(
         origins, destinations, out, at=at, network=network, sources=sources, data_dir=data_dir
     )
@@ -274,7 +287,12 @@ def network_info(
 @network_app.command("export")
 def network_export(
     graphml: Annotated[
-        Path, typer.Option("--graphml", help="GraphML file to write.", dir_okay=False)
+        Path,
+        typer.Option(
+            "--graphml",
+            help="GraphML file to write. An existing file is replaced only if it is GraphML; "
+            "never anything under the data folder.",
+        ),
     ],
     profile: Annotated[
         str, typer.Option("--profile", help="Speed profile for travel_time: free_flow or daytime.")
@@ -288,6 +306,7 @@ def network_export(
 
     if profile not in PROFILES:
         raise ServiceMapError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    _guard_out(graphml, "graphml", [], data_dir)
     from mapping.network.export import estimate_graphml_bytes
 
     net = load_network(source, data_dir=data_dir, sources=sources)
@@ -303,6 +322,11 @@ def network_export(
         f"({path.stat().st_size / 1e6:,.1f} MB)"
     )
 
+
+_REPLACE_HELP = (
+    " An existing file is replaced only by a table of the same kind; never the register, "
+    "an input, or anything under the data folder."
+)
 
 ScenarioOption = Annotated[
     Path | None,
@@ -332,6 +356,31 @@ def _load_study(
     return study
 
 
+def _guard_out(
+    out: Path | None, kind: str, reads: list[Path | None], data_dir: Path | None
+) -> None:
+    """Refuse a bad ``--out`` before any work (see :mod:`mapping.outputs.paths`)."""
+    if out is None:
+        return
+    from mapping.outputs.paths import check_output_path
+
+    check_output_path(out, kind, reads=reads, data_dir=data_dir)
+
+
+def _check_scenario_file(scenario: Path | None) -> None:
+    """Read a scenario file safely (size, BOM, nesting, change count) before any work."""
+    if scenario is not None:
+        from mapping.inputs.files import read_scenario_document
+
+        read_scenario_document(scenario)
+
+
+def _register(services: Path | None) -> Path:
+    from mapping.inputs.register import default_register_path
+
+    return services or default_register_path()
+
+
 def _write_table(table: pd.DataFrame, out: Path) -> None:
     """Write a table as CSV or XLSX (by extension), atomically and formula-safe."""
     from mapping.outputs.tables import write_table
@@ -343,7 +392,11 @@ def _write_table(table: pd.DataFrame, out: Path) -> None:
 @app.command("sarc")
 def sarc(
     out: Annotated[
-        Path | None, typer.Option("--out", help="Also write the table (.csv or .xlsx).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write the table (.csv or .xlsx)." + _REPLACE_HELP,
+        ),
     ] = None,
     at: Annotated[
         list[str] | None,
@@ -368,58 +421,16 @@ def sarc(
     # Check the times and the weight before the slow load, so a typo fails at once.
     slots = [resolve_slot(s) for s in at or ["weekday daytime", "weekend night"]]
     check_weight(weight)
+    _guard_out(out, "sarc", [_register(services), scenario], data_dir)
+    _check_scenario_file(scenario)
     study = _load_study(services, scenario, sources, data_dir, network)
     table = study.sarc_access(slots, weight=weight)
+    from mapping.outputs.text import format_sarc_table
+
     typer.echo(format_sarc_table(table))
     typer.echo(f"Network: {study.network_source}. {weight_note(weight)}")
     if out is not None:
         _write_table(table, out)
-
-
-def format_sarc_table(table: pd.DataFrame) -> str:
-    """Render the SARC table for a terminal: shares as percentages, minutes rounded.
-
-    The population columns are headed by what they count (the table's ``weight``).
-    """
-    from mapping.cli_need import weight_short
-
-    shown = table.copy()
-    for column in [c for c in shown.columns if c.startswith("share_")]:
-        shown[column] = (100 * shown[column]).map(lambda v: "" if v != v else f"{v:.0f}%")
-    for column in ("mean_minutes", "median_minutes", "p90_minutes", "minutes_added"):
-        shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:.1f}")
-    for column in ("population", "population_over_60", "population_over_90"):
-        shown[column] = shown[column].map(lambda v: f"{v:,.0f}")
-    columns = [
-        "area_name",
-        "slot",
-        "population",
-        "share_nearest_preston",
-        "share_nearest_manchester",
-        "share_nearest_cumbria",
-        "share_nearest_other",
-        "mean_minutes",
-        "minutes_added",
-        "population_over_60",
-        "population_over_90",
-    ]
-    headers = {
-        "area_name": "council area",
-        "share_nearest_preston": "Preston",
-        "share_nearest_manchester": "Manchester",
-        "share_nearest_cumbria": "Cumbria",
-        "share_nearest_other": "other",
-        "mean_minutes": "mean min",
-        "minutes_added": "+min",
-        "population_over_60": "pop >60min",
-        "population_over_90": "pop >90min",
-    }
-    if "weight" in table and len(table):
-        short = weight_short(str(table["weight"].iloc[0]))
-        headers["population"] = short
-        headers["population_over_60"] = f"{short} >60min"
-        headers["population_over_90"] = f"{short} >90min"
-    return shown[columns].rename(columns=headers).to_string(index=False)
 
 
 @app.command("scenario")
@@ -439,7 +450,11 @@ def scenario_command(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Also write the per-area table (.csv or .xlsx).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write the per-area table (.csv or .xlsx)." + _REPLACE_HELP,
+        ),
     ] = None,
     services: ServicesOption = None,
     sources: SourcesOption = None,
@@ -455,8 +470,10 @@ def scenario_command(
     from mapping.store import sha256_file
 
     check_weight(weight)
-    plan = load_scenario(file)  # a malformed file fails before the slow load
     register_path = services or default_register_path()
+    _guard_out(out, "scenario", [file, register_path], data_dir)
+    _check_scenario_file(file)
+    plan = load_scenario(file)  # a malformed file fails before the slow load
     checksum = sha256_file(register_path) if register_path.is_file() else None
     study = _load_study(services, None, sources, data_dir, network)
     comparison = study.compare(
@@ -478,7 +495,11 @@ def scenario_command(
 @app.command("gaps")
 def gaps(
     out: Annotated[
-        Path | None, typer.Option("--out", help="Also write the full register (.csv or .xlsx).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write the full gap register (.csv or .xlsx)." + _REPLACE_HELP,
+        ),
     ] = None,
     rules: Annotated[
         Path | None,
@@ -494,9 +515,14 @@ def gaps(
 ) -> None:
     """The gap register: each rule's gaps by area, with severity and evidence."""
     from mapping.analysis import gaps as gaps_mod
-    from mapping.inputs.rules import load_rules
+    from mapping.inputs.files import read_document
+    from mapping.inputs.rules import default_rules_path, load_rules
     from mapping.outputs.text import format_gaps
 
+    rules_path = rules or default_rules_path()
+    _guard_out(out, "gaps", [_register(services), scenario, rules_path], data_dir)
+    _check_scenario_file(scenario)
+    read_document(rules_path, what="gap rules")  # size, BOM, nesting: before the parser
     checked = load_rules(rules)  # a broken rules file fails before the slow load
     study = _load_study(services, scenario, sources, data_dir, network)
     register = study.gaps(checked)
@@ -514,8 +540,8 @@ def export(
         typer.Option(
             "--out",
             help="Folder to write. A previous export there is replaced only once the new "
-            "one is complete; any other non-empty folder is refused.",
-            file_okay=False,
+            "one is complete; any other non-empty folder, and anything under the data "
+            "folder, is refused.",
         ),
     ],
     scenario: Annotated[
@@ -528,6 +554,8 @@ def export(
     network: NetworkOption = "offline",
 ) -> None:
     """Export tables (CSV, XLSX), GIS layers (GeoPackage, GeoParquet) and an HTML report."""
+    _guard_out(out, "export", [_register(services), scenario], data_dir)
+    _check_scenario_file(scenario)
     plan = None
     if scenario is not None:
         from mapping.inputs.scenario_file import load_scenario
@@ -564,6 +592,20 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, prog_name="service-map")
     except ServiceMapError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        # Disk full, read-only, permission denied, a name too long: the environment,
+        # not a bug. Name the file (the destination, not its temporary twin).
+        from mapping.outputs.paths import describe_os_error
+
+        typer.echo(f"error: {describe_os_error(exc)}", err=True)
+        sys.exit(1)
+    except RecursionError:
+        typer.echo(
+            "error: an input file is nested too deeply to read (thousands of levels of "
+            "tables or lists); flatten it",
+            err=True,
+        )
         sys.exit(1)
     except Exception as exc:
         # A bug rather than bad input: still no traceback unless asked for one.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mapping.errors import ServiceMapError
-from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS
+from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS, weight_short
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,22 +74,12 @@ NetworkOption = Annotated[
 ]
 
 #: Short names of the weights for table headings.
-_SHORT: dict[str, str] = {
-    "residents": "residents",
-    "women_16_plus": "women 16+",
-    "recorded_violence_sexual": "recorded V&SO",
-}
 
 
 def check_weight(weight: str) -> None:
     """Refuse an unknown weight before any slow work."""
     if weight not in WEIGHTS:
         raise ServiceMapError(f"unknown weight {weight!r}: use one of {', '.join(WEIGHTS)}")
-
-
-def weight_short(weight: str) -> str:
-    """``women_16_plus`` -> ``women 16+`` (table headings)."""
-    return _SHORT.get(weight, weight)
 
 
 def weight_note(weight: str) -> str:

@@ -185,9 +185,12 @@ def test_interrupted_build_leaves_nothing_half_written(
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     paths = GeographyPaths(data_dir)
-    # Wait until the build is under way (the first artefact exists), then stop it.
+    # Wait until the build is under way (the first artefact is being written to its
+    # temporary file; nothing is swapped in before every step succeeded), then stop it.
     deadline = time.monotonic() + 60
-    while not paths.boundaries.exists() and time.monotonic() < deadline:
+    while (
+        not any(paths.boundaries.parent.glob("*")) if paths.boundaries.parent.is_dir() else True
+    ) and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(sig)
     process.wait(timeout=60)

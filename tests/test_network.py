@@ -162,7 +162,8 @@ def test_graphml_export_round_trips_through_osmnx(osm_net: RoadNetwork, tmp_path
 
 
 def test_network_cli_build_info_export(tmp_path: Path, run_cli) -> None:
-    base = ["--source", "osm", "--data-dir", str(tmp_path)]
+    # The export goes beside the data folder: nothing is written inside it (issue 8).
+    base = ["--source", "osm", "--data-dir", str(tmp_path / "data")]
     code, out, _ = run_cli(["network", "build", *base, "--osm-file", str(SMALL_OSM)])
     assert code == 0 and "osm network built" in out and "12 nodes" in out
     code, out, _ = run_cli(["network", "build", *base, "--osm-file", str(SMALL_OSM)])
@@ -388,6 +389,7 @@ def test_interrupted_build_leaves_the_old_cache_untouched(
     build_network("offline", sources=sources, data_dir=tmp_path, params=params)
     cache = network_path("offline", tmp_path)
     before = cache.read_bytes()
+    record = Path(f"{cache}.meta.json").read_bytes()
 
     def half_written(self: RoadNetwork, target: os.PathLike[str]) -> None:
         Path(target).write_bytes(b"PK\x03\x04 half a file")
@@ -397,10 +399,16 @@ def test_interrupted_build_leaves_the_old_cache_untouched(
     with pytest.raises(KeyboardInterrupt):
         build_network("offline", sources=sources, data_dir=tmp_path, params=params, force=True)
     assert cache.read_bytes() == before
-    assert sorted(p.name for p in cache.parent.iterdir()) == ["offline.npz"]  # no temp file
+    # No temporary file left, and the build record of the good file is kept (issue 8,
+    # defect 4: a failed build changes nothing saved) ...
+    assert sorted(p.name for p in cache.parent.iterdir()) == [
+        "offline.npz",
+        "offline.npz.meta.json",
+    ]
+    assert Path(f"{cache}.meta.json").read_bytes() == record
     monkeypatch.undo()
-    # The sidecar went first, so the old file counts as stale and is rebuilt, not trusted.
-    assert not load_network("offline", sources=sources, data_dir=tmp_path, params=params).meta[
+    # ... so the old cache, checked against its record, is still used as it is.
+    assert load_network("offline", sources=sources, data_dir=tmp_path, params=params).meta[
         "from_cache"
     ]
 

@@ -59,3 +59,13 @@ def test_neutralised_text_never_starts_a_formula(text: str) -> None:
             c for c in folded if unicodedata.category(c) not in ("Cf", "Cc", "Zs")
         ).lstrip()
         assert not visible.startswith(("=", "+", "-", "@", "|"))
+
+
+def test_export_folder_gets_the_users_ordinary_mode(study, tmp_path) -> None:
+    import os
+
+    out = tmp_path / "pack"
+    study.export(out)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask

@@ -94,7 +94,7 @@ def check_scenario(
     """Every problem of the scenario, and the resolved location of each added site."""
     from mapping.inputs import hours
     from mapping.inputs.postcodes import normalise_postcode
-    from mapping.inputs.vocabulary import CATEGORIES, CRIME_TYPES
+    from mapping.inputs.vocabulary import CATEGORIES, CONFIDENTIAL_CATEGORIES, CRIME_TYPES
     from mapping.study_area import STUDY_AREA_LONLAT, to_27700, to_lonlat
 
     src = scenario.source
@@ -139,6 +139,12 @@ def check_scenario(
             bad(
                 "category",
                 f"unknown category {change.category!r}: use one of " + ", ".join(CATEGORIES),
+            )
+        elif change.category in CONFIDENTIAL_CATEGORIES:
+            bad(
+                "category",
+                f"a {change.category} is confidential: a what-if cannot place one at a point "
+                "(refuges and safe houses exist only at council-area level)",
             )
         if change.id is not None:
             if not ID_PATTERN.match(change.id):

@@ -42,11 +42,13 @@ from mapping.errors import ServiceMapError
 from mapping.inputs.sources import CATALOGUE, LANCASHIRE_LAD_CODES, Sources
 from mapping.inputs.vocabulary import AGE_BANDS
 from mapping.store import (
+    BuildBatch,
     artifact_is_fresh,
-    build_artifact,
+    artifact_problem,
     build_key,
     default_data_dir,
     read_meta,
+    require_intact,
 )
 from mapping.study_area import ANALYSIS_CRS, STUDY_AREA_LONLAT, study_area_bbox_27700, to_lonlat
 
@@ -363,22 +365,27 @@ def build(
         "postcodes": build_key(keys["postcodes"]),
     }
 
+    # Everything is built to temporaries and swapped in only when every step succeeded:
+    # a failed build leaves each earlier file and build record as it was. Later steps
+    # read what earlier ones staged.
+    batch = BuildBatch()
+    at = batch.current
     steps: list[tuple[str, Path, Callable[[Path], dict[str, Any]]]] = [
         ("boundaries", paths.boundaries, lambda tmp: _build_boundaries(sources, tmp)),
         (
             "population",
             paths.population,
-            lambda tmp: _build_population(sources, load_lsoas(paths.data_dir), tmp),
+            lambda tmp: _build_population(sources, _read_layer(at(paths.boundaries), "lsoa"), tmp),
         ),
         ("postcodes", paths.postcodes, lambda tmp: _build_postcodes(sources, tmp)),
         (
             "origins",
             paths.origins,
             lambda tmp: _build_origins(
-                load_lsoas(paths.data_dir),
-                load_wards(paths.data_dir),
-                load_population(paths.data_dir),
-                load_postcodes(paths.data_dir, lancashire_only=True),
+                _read_layer(at(paths.boundaries), "lsoa"),
+                _read_layer(at(paths.boundaries), "wards"),
+                _read_population(at(paths.population)),
+                _read_postcodes(at(paths.postcodes), lancashire_only=True),
                 tmp,
             ),
         ),
@@ -389,48 +396,65 @@ def build(
         not artifact_is_fresh(dest, build_key(keys[name])) for name, dest, _ in steps
     )
     bar = tqdm(steps, desc="Building data", unit="step", disable=not (progress and pending))
-    for name, dest, step in bar:
-        bar.set_postfix_str(name)
-        report[name] = build_artifact(dest, keys[name], step, force=force)
+    with batch:
+        for name, dest, step in bar:
+            bar.set_postfix_str(name)
+            report[name] = batch.stage(dest, keys[name], step, force=force)
     return report
 
 
 # ---- loaders ----------------------------------------------------------------------
 
 
+_REBUILD = "Run `service-map data build` to rebuild it (`--force` if it persists)."
+
+
 def _require(path: Path) -> Path:
+    """The built file, checked against its build record (size; checksum once per process)."""
     if not path.is_file():
         raise ServiceMapError(
             f"{path}: not built yet. Run `service-map data build` (it reads the raw "
             "sources from --sources, $SERVICE_MAP_SOURCES or ../shared/data)."
         )
-    return path
+    return require_intact(path, _REBUILD)
+
+
+def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
+    return gpd.read_file(path, layer=layer)
+
+
+def _read_population(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"lsoa21_code": "string"})
+
+
+def _read_postcodes(path: Path, *, lancashire_only: bool = False) -> pd.DataFrame:
+    table = pd.read_parquet(path)
+    return table[table["in_lancashire"]].reset_index(drop=True) if lancashire_only else table
 
 
 def load_council_areas(data_dir: Path | None = None) -> gpd.GeoDataFrame:
     """Return the 14 council areas (``lad_code``, ``lad_name``) in EPSG:27700."""
-    return gpd.read_file(_require(_paths(data_dir).boundaries), layer="council_areas")
+    return _read_layer(_require(_paths(data_dir).boundaries), "council_areas")
 
 
 def load_lsoas(data_dir: Path | None = None) -> gpd.GeoDataFrame:
     """Return the 945 LSOAs with council area and ward(s), in EPSG:27700."""
-    return gpd.read_file(_require(_paths(data_dir).boundaries), layer="lsoa")
+    return _read_layer(_require(_paths(data_dir).boundaries), "lsoa")
 
 
 def load_wards(data_dir: Path | None = None) -> gpd.GeoDataFrame:
     """Return the 253 wards (``ward_code``, ``ward_name``, ``lad_code``) in EPSG:27700."""
-    return gpd.read_file(_require(_paths(data_dir).boundaries), layer="wards")
+    return _read_layer(_require(_paths(data_dir).boundaries), "wards")
 
 
 def load_population(data_dir: Path | None = None) -> pd.DataFrame:
     """Return Census 2021 population by LSOA: one column per age band and ``total``."""
-    return pd.read_csv(_require(_paths(data_dir).population), dtype={"lsoa21_code": "string"})
+    return _read_population(_require(_paths(data_dir).population))
 
 
 def load_postcodes(data_dir: Path | None = None, *, lancashire_only: bool = False) -> pd.DataFrame:
     """Return the study-area postcode index (``postcode``, ``easting``, ``northing``, ...)."""
-    table = pd.read_parquet(_require(_paths(data_dir).postcodes))
-    return table[table["in_lancashire"]].reset_index(drop=True) if lancashire_only else table
+    return _read_postcodes(_require(_paths(data_dir).postcodes), lancashire_only=lancashire_only)
 
 
 def load_origins(data_dir: Path | None = None) -> gpd.GeoDataFrame:
@@ -468,6 +492,14 @@ def check(data_dir: Path | None = None) -> CheckReport:
     """
     paths = _paths(data_dir)
     report = CheckReport()
+    damaged = False
+    for path in (paths.boundaries, paths.population, paths.postcodes, paths.origins):
+        problem = artifact_problem(path, full=True) if path.is_file() else None
+        if problem is not None:
+            report.problems.append(f"{path}: {problem}. {_REBUILD}")
+            damaged = True
+    if damaged:
+        return report
     try:
         layers = {
             "council_areas": load_council_areas(data_dir),
@@ -535,5 +567,9 @@ def check(data_dir: Path | None = None) -> CheckReport:
         ("postcodes", paths.postcodes),
         ("origins", paths.origins),
     ):
-        report.expect(read_meta(path) is not None, f"{name}: build record present", path)
+        report.expect(
+            read_meta(path) is not None,
+            f"{name}: build record present, size and checksum match it",
+            path,
+        )
     return report

@@ -363,4 +363,6 @@ _MAX_AGE = 120
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-_INT_RE = re.compile(r"^[+-]?\d+$")
+# ASCII digits only ("\d" would accept Arabic-Indic and other digits), at most 4 of them:
+# a longer number is no age and must not reach int() (Python refuses 4,300+ digits).
+_INT_RE = re.compile(r"^[+-]?[0-9]{1,4}$")

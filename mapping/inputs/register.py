@@ -56,10 +56,12 @@ from mapping.inputs.sources import LANCASHIRE_LAD_CODES, SourceError, Sources, l
 from mapping.inputs.vocabulary import (
     CATEGORIES,
     CONFIDENCE_LEVELS,
+    CONFIDENTIAL_CATEGORIES,
     CRIME_TYPES,
     LANCASHIRE,
     LOCATION_PRECISIONS,
     SEXES,
+    is_confidential,
 )
 from mapping.store import repo_root
 from mapping.study_area import ANALYSIS_CRS, to_27700
@@ -324,7 +326,14 @@ def _check_records(parsed: _Parsed, today: date) -> None:
             add(line, missing, "lat and lon must be given together")
         has_point = has_lat and has_lon
         precision = rec.location_precision
-        if rec.confidential:
+        if rec.category in CONFIDENTIAL_CATEGORIES and not rec.confidential and ok("category"):
+            add(
+                line,
+                "confidential",
+                f"a {rec.category} is always confidential: set confidential to true and "
+                "record its council area only (district), never a postcode, address or point",
+            )
+        if rec.confidential or rec.category in CONFIDENTIAL_CATEGORIES:
             if has_lat or has_lon:
                 add(
                     line,
@@ -550,7 +559,9 @@ def load_register(
     rows = []
     for _, rec, _ in parsed.records:
         row = rec.model_dump()
-        if rec.confidential:
+        if rec.category in CONFIDENTIAL_CATEGORIES:
+            row["confidential"] = True  # follows from the category, whatever the row says
+        if row["confidential"]:
             row.update(lat=None, lon=None, postcode=None, address=None)
         row["provider_area"] = _provider_area(rec.district, rec.areas_served or ())
         if rec.confidence is None:
@@ -605,7 +616,7 @@ def public_view(register: pd.DataFrame) -> pd.DataFrame:
     view = register.copy()
     if "confidential" not in view.columns:
         raise ServiceMapError("public_view needs the register's 'confidential' column")
-    secret = view["confidential"].map(_truthy).astype(bool).to_numpy()
+    secret = is_confidential(view).to_numpy()
     if not secret.any():
         return view
     for name in ("lat", "lon"):

@@ -6,7 +6,6 @@ bands a model too); a problem reads ``file:rule:field: message``.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -431,16 +430,12 @@ def load_rules(path: Path | str | None = None) -> list[GapRule]:
     """
     source = Path(path) if path is not None else default_rules_path()
     shown = _display(source)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ServiceMapError(f"{shown}: rules file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ServiceMapError(f"{shown}: cannot read the rules file ({exc})") from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ServiceMapError(f"{shown}: not valid TOML: {exc}") from None
+    if not source.exists():
+        raise ServiceMapError(f"{shown}: rules file not found")
+    from mapping.inputs.files import read_document
+
+    # Size, encoding, BOM and nesting depth are checked before the TOML parser runs.
+    document = read_document(source, what="gap rules")
     if not document:
         raise ServiceMapError(f"{shown}: no rules; known rules: {', '.join(RULE_IDS)}")
     rules: list[GapRule] = []

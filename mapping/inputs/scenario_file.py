@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 from pydantic_core import PydanticCustomError
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.limits import check_scenario_size
 
 #: What a change can do (the discriminator of :data:`Change`).
 ChangeKind = Literal["hours", "add", "close"]
@@ -188,25 +188,11 @@ def load_scenario(path: str | Path) -> Scenario:
         wrong (unknown keys, values of the wrong type); every problem is listed as
         ``file:change N:field: message``.
     """
+    from mapping.inputs.files import read_scenario_document
+
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".toml", ".json"):
-        raise ServiceMapError(f"{path}: a scenario file must end in .toml or .json")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ServiceMapError(f"{path}: no such scenario file") from None
-    except IsADirectoryError:
-        raise ServiceMapError(f"{path}: is a folder, not a scenario file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ServiceMapError(f"{path}: cannot be read ({exc})") from None
-    try:
-        data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        kind = "TOML" if suffix == ".toml" else "JSON"
-        raise ServiceMapError(f"{path}: not valid {kind} ({exc})") from None
-    if not isinstance(data, dict):
-        raise ServiceMapError(f"{path}: expected a table/object at the top level")
+    # Size, encoding, BOM, nesting depth and the number of changes, before any parsing.
+    data = read_scenario_document(path)
     return parse_scenario(data, str(path))
 
 
@@ -248,6 +234,7 @@ def parse_scenario(mapping: Mapping[str, Any], source_name: str = "scenario") ->
     if not isinstance(raw, list):
         problems.append(f"{source_name}:change: must be a list of [[change]] tables")
         raw = []
+    check_scenario_size(len(raw), source_name)
     changes: list[Change] = []
     for number, item in enumerate(raw, start=1):
         where = f"{source_name}:change {number}"

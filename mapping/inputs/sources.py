@@ -57,7 +57,17 @@ def _read_checksums(root: Path) -> dict[str, str]:
     if not sums_file.is_file():
         return {}
     sums: dict[str, str] = {}
-    for line in sums_file.read_text(encoding="utf-8").splitlines():
+    try:
+        text = sums_file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{sums_file}: not a text checksum list (byte {exc.start} is not UTF-8 text). "
+            "It should hold lines '<sha256>  <relative path>' as `sha256sum` writes them; "
+            "replace it or remove it."
+        ) from exc
+    except OSError as exc:
+        raise SourceError(f"{sums_file}: cannot be read ({exc.strerror or exc})") from exc
+    for line in text.splitlines():
         parts = line.strip().split(maxsplit=1)
         if len(parts) == 2:
             sums[parts[1].lstrip("*").strip()] = parts[0].lower()

@@ -7,7 +7,9 @@ tuple of its values in order for the modules that list or loop over them.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
+
+import pandas as pd
 
 from mapping.inputs.sources import POLICE_MONTHS
 
@@ -41,8 +43,14 @@ Category = Literal[
     "multi_crime_hub",
     "helpline",
     "womens_centre",
+    "safe_house",
 ]
 CATEGORIES: tuple[str, ...] = get_args(Category)
+#: Categories whose sites are confidential by nature: a refuge or a safe house exists
+#: only at district level (never a point, a postcode or an address) whatever a row's
+#: ``confidential`` flag says. The register, scenarios, the engine, the maps and every
+#: export apply this through :func:`is_confidential`.
+CONFIDENTIAL_CATEGORIES: tuple[str, ...] = ("refuge", "safe_house")
 #: ``confidence`` levels, firmest first (rule in data/README.md and
 #: :func:`mapping.inputs.record.rule_confidence`).
 CONFIDENCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
@@ -87,3 +95,45 @@ WEIGHTS: dict[str, str] = {
         f"{POLICE_MONTHS[0]} to {POLICE_MONTHS[-1]} (data.police.uk; a proxy for need)"
     ),
 }
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def is_confidential(records: Any) -> Any:
+    """Which records are confidential: flagged so, or of a confidential category.
+
+    Parameters
+    ----------
+    records
+        A register-like ``DataFrame`` (``category`` and, if present, ``confidential``)
+        or one record as a mapping.
+
+    Returns
+    -------
+    pandas.Series of bool, or bool for one record
+        A row cannot switch confidentiality off: the category decides it too.
+    """
+    if isinstance(records, pd.DataFrame):
+        by_category = records["category"].isin(CONFIDENTIAL_CATEGORIES)
+        if "confidential" not in records.columns:
+            return by_category.astype(bool)
+        flagged = records["confidential"].map(_flag).astype(bool)
+        return (flagged | by_category).astype(bool)
+    return _flag(records.get("confidential", False)) or (
+        records.get("category") in CONFIDENTIAL_CATEGORIES
+    )
+
+
+#: Short names of the weights, for table headings.
+WEIGHT_SHORT_NAMES: dict[str, str] = {
+    "residents": "residents",
+    "women_16_plus": "women 16+",
+    "recorded_violence_sexual": "recorded V&SO",
+}
+
+
+def weight_short(weight: str) -> str:
+    """``women_16_plus`` -> ``women 16+`` (table headings)."""
+    return WEIGHT_SHORT_NAMES.get(weight, weight)

@@ -23,10 +23,12 @@ from mapping.network.profiles import profile_for
 from mapping.network.snap import MAX_SNAP_M, Journey, SnapResult, journey, snap, snap_or_raise
 from mapping.store import (
     artifact_is_fresh,
+    artifact_problem,
     build_artifact,
     build_key,
     default_data_dir,
     read_meta,
+    require_intact,
     sha256_file,
 )
 from mapping.study_area import STUDY_AREA_LONLAT
@@ -40,6 +42,7 @@ __all__ = [
     "RoadNetwork",
     "SnapResult",
     "build_network",
+    "check_networks",
     "journey",
     "load_network",
     "network_path",
@@ -111,6 +114,55 @@ def _finish(
     network.meta["cache_path"] = str(dest)
     network.meta["verified"] = verified
     return network
+
+
+_REBUILD = "Rebuild it with `service-map network build --force`."
+
+
+def _load_cached(dest: Path) -> RoadNetwork:
+    """Load a cache file after checking it against its build record, never a raw error."""
+    require_intact(dest, _REBUILD)
+    try:
+        return RoadNetwork.load(dest)
+    except Exception as exc:  # matches its record yet unreadable: say so, by name
+        raise ServiceMapError(
+            f"{dest}: the cached network cannot be read ({exc}). {_REBUILD}"
+        ) from exc
+
+
+def check_networks(data_dir: str | os.PathLike[str] | None = None) -> tuple[list[str], list[str]]:
+    """Check every cached network against its build record (size and full checksum).
+
+    A network not built yet is a note (analyses build it when first needed); a
+    truncated or altered one is a problem.
+
+    Returns
+    -------
+    tuple of list of str
+        Lines to print and problems, each naming the file.
+    """
+    lines: list[str] = []
+    problems: list[str] = []
+    for source in NETWORK_SOURCES:
+        dest = network_path(source, data_dir)
+        if not dest.is_file():
+            if source == "offline":
+                lines.append(f"note: {source} network not built yet ({dest}); built on first use")
+            continue
+        problem = artifact_problem(dest, full=True)
+        if problem is not None:
+            problems.append(f"{dest}: {problem}. {_REBUILD}")
+            continue
+        try:
+            net = RoadNetwork.load(dest)
+        except Exception as exc:
+            problems.append(f"{dest}: the cached network cannot be read ({exc}). {_REBUILD}")
+            continue
+        lines.append(
+            f"ok: {source} network: {net.n_nodes:,} nodes, {net.n_edges:,} edges, "
+            "size and checksum match its build record"
+        )
+    return lines, problems
 
 
 def build_network(
@@ -197,7 +249,7 @@ def build_network(
     rebuilt = build_artifact(dest, inputs, write, force=force)
     if rebuilt:
         return _finish(built["net"], dest, from_cache=False)
-    return _finish(RoadNetwork.load(dest), dest, from_cache=True)
+    return _finish(_load_cached(dest), dest, from_cache=True)
 
 
 def load_network(
@@ -240,15 +292,17 @@ def load_network(
             src = _sources(sources)
         except SourceError:
             if dest.is_file():
-                return _finish(RoadNetwork.load(dest), dest, from_cache=True, verified=False)
+                return _finish(_load_cached(dest), dest, from_cache=True, verified=False)
             raise
         inputs = _offline_inputs(src, params or OfflineParams())
-        if artifact_is_fresh(dest, build_key(inputs)):
-            return _finish(RoadNetwork.load(dest), dest, from_cache=True)
+        if artifact_is_fresh(dest, build_key(inputs)):  # intact too: a damaged file rebuilds
+            return _finish(_load_cached(dest), dest, from_cache=True)
         if not build_if_missing:
+            damage = artifact_problem(dest) if dest.is_file() else None
             raise ServiceMapError(
-                f"{dest}: the offline road network is missing or out of date. "
-                "Run `service-map network build`."
+                f"{dest}: the offline road network is "
+                + (f"damaged: it {damage}" if damage else "missing or out of date")
+                + ". Run `service-map network build`."
             )
         return build_network("offline", sources=src, data_dir=data_dir, params=params)
 
@@ -261,9 +315,9 @@ def load_network(
     osm_file = meta.get("inputs", {}).get("osm_file")
     if osm_file is None or not Path(osm_file).is_file():
         # The extract it was built from is gone: nothing to check against.
-        return _finish(RoadNetwork.load(dest), dest, from_cache=True, verified=osm_file is None)
+        return _finish(_load_cached(dest), dest, from_cache=True, verified=osm_file is None)
     if artifact_is_fresh(dest, build_key(_osm_inputs(osm_file))):
-        return _finish(RoadNetwork.load(dest), dest, from_cache=True)
+        return _finish(_load_cached(dest), dest, from_cache=True)
     if not build_if_missing:
         raise ServiceMapError(f"{dest}: {osm_file} has changed since the network was built.")
     return build_network("osm", osm_file=osm_file, data_dir=data_dir)

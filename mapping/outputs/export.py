@@ -223,6 +223,11 @@ def export_all(
     tmp = Path(
         tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=_TMP_SUFFIX, dir=out.parent)
     )
+    # mkdtemp makes the folder private (0700); the export is for sharing, so give it the
+    # mode any folder the user makes would have (0777 less their umask).
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
     try:
         report = ExportReport(out_dir=out, generated_at=now_utc())
         tables, context, extras = _collect(

@@ -12,6 +12,7 @@ import pandas as pd
 from mapping import __version__
 from mapping.analysis.summary import AreaLevel
 from mapping.errors import ServiceMapError
+from mapping.inputs.vocabulary import is_confidential
 from mapping.inputs.when import TimeSlot
 from mapping.outputs.pack import ExportContext
 from mapping.outputs.tables import attribution_text, join_sequences
@@ -24,9 +25,8 @@ if TYPE_CHECKING:
 
 
 def secret_rows(register: pd.DataFrame) -> pd.Series:
-    """Confidential rows; a missing flag (a what-if site) is not confidential."""
-    flags = register["confidential"].astype(object)
-    return flags.map(lambda v: str(v).strip().lower() in ("true", "1", "yes")).astype(bool)
+    """Confidential rows: flagged, or of a confidential category (refuge, safe house)."""
+    return is_confidential(register)
 
 
 def assert_public(register: pd.DataFrame) -> None:

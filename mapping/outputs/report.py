@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from mapping import ATTRIBUTION, __version__
 from mapping.outputs.layers import slot_key
@@ -18,6 +20,13 @@ from mapping.safety import neutralise_formula
 
 if TYPE_CHECKING:
     pass
+
+#: The report's page: autoescaped Jinja2 (issue 9), values escaped where they land.
+_TEMPLATES = Environment(
+    loader=PackageLoader("mapping.outputs", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    keep_trailing_newline=True,
+)
 
 
 def _esc(value: Any) -> str:
@@ -231,72 +240,31 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
             + _html_table(gaps, [(c, str(c), _generic) for c in gaps.columns])
             + "</div>"
         )
-    scenario_html = ""
-    if extras["scenario_tables"]:
-        parts = [f"<h2>Scenario: {_esc(extras['scenario_name'])}</h2>"]
-        for table in extras["scenario_tables"]:
-            parts.append(f"<h3>{_esc(table.description)}</h3><div class='scroll'>")
-            parts.append(
-                _html_table(table.frame, [(c, str(c), _generic) for c in table.frame.columns])
-            )
-            parts.append("</div>")
-        scenario_html = "".join(parts)
-    map_doc = _report_map(extras)
-    parameters = "".join(
-        f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in context.parameters
+    scenario_tables = [
+        (
+            table.description,
+            Markup(_html_table(table.frame, [(c, str(c), _generic) for c in table.frame.columns])),
+        )
+        for table in extras["scenario_tables"]
+    ]
+    return _TEMPLATES.get_template("report.html.j2").render(
+        title="Lancashire victim services: drive-time coverage",
+        version=__version__,
+        css=Markup(_CSS),
+        generated_at=context.generated_at,
+        network_source=context.network_source,
+        headline=Markup(_headline_html(extras)),
+        # The map page goes into srcdoc: autoescaping escapes it as an attribute value.
+        map_doc=_report_map(extras),
+        sarc_table=Markup(sarc_table),
+        glance_table=Markup(glance_table),
+        gaps_html=Markup(gaps_html),
+        need_html=Markup(extras.get("need_html", "")),
+        scenario_name=extras["scenario_name"] if scenario_tables else "",
+        scenario_tables=scenario_tables,
+        method=list(context.method),
+        parameters=list(context.parameters),
+        sources=list(context.sources),
+        notes=list(context.notes),
+        attribution=list(ATTRIBUTION),
     )
-    sources = "".join(
-        f"<tr><td>{_esc(n)}</td><td>{_esc(t)}</td><td>{_esc(p)}</td><td><code>{_esc(d)}</code>"
-        "</td></tr>"
-        for n, d, t, p in context.sources
-    )
-    method = "".join(f"<li>{_esc(note)}</li>" for note in context.method)
-    notes = "".join(f"<li>{_esc(note)}</li>" for note in context.notes)
-    attribution = "<br>".join(_esc(line) for line in ATTRIBUTION)
-    title = "Lancashire victim services: drive-time coverage"
-    return f"""<!DOCTYPE html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="lancashire-service-map {_esc(__version__)}">
-<title>{_esc(title)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<h1>{_esc(title)}</h1>
-<p class="meta">Generated {_esc(context.generated_at)} (UTC) by lancashire-service-map
-{_esc(__version__)}. Road network: <strong>{_esc(context.network_source)}</strong>.</p>
-<h2>Headline: the out-of-hours SARC gap</h2>
-{_headline_html(extras)}
-<h2>Map</h2>
-<p>Mean drive minutes to the nearest open SARC by LSOA at each headline slot (switch
-layers at the top right), services, and council areas holding confidential services
-(refuges and safe houses are never shown as points). The map needs no network: its
-scripts are inside this file. Its base map is OpenStreetMap's tiles when they can be
-reached, otherwise an outline drawn from the project's own data; a note on the map says
-which is shown.</p>
-<iframe class="map" title="Coverage map" sandbox="allow-scripts allow-popups"
-srcdoc="{html.escape(map_doc, quote=True)}"></iframe>
-<h2>Where is the nearest open SARC?</h2>
-<p>Shares of each council area's population, by where its nearest open SARC is.</p>
-<div class="scroll">{sarc_table}</div>
-<h2>Coverage at a glance (Lancashire)</h2>
-{glance_table}
-<h2>Gap register</h2>
-{gaps_html}
-{extras.get("need_html", "")}
-{scenario_html}
-<h2>Method</h2>
-<ol>{method}</ol>
-<h2>Parameters</h2>
-<table>{parameters}</table>
-<h2>Data sources</h2>
-<table><thead><tr><th>File</th><th>Title</th><th>Publisher</th><th>sha256</th></tr></thead>
-<tbody>{sources}</tbody></table>
-{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
-<footer class="attribution"><strong>Attribution</strong> (Open Government Licence
-v3.0)<br>{attribution}<br>Base map © OpenStreetMap contributors.</footer>
-</body>
-</html>
-"""

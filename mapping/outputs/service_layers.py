@@ -17,6 +17,7 @@ import pandas as pd
 
 from mapping.errors import ServiceMapError
 from mapping.inputs.hours import is_open
+from mapping.inputs.vocabulary import is_confidential
 from mapping.outputs import markers
 from mapping.outputs.map_assets import OfflineMarkerCluster, figure_of
 from mapping.study_area import MAP_CRS
@@ -48,6 +49,7 @@ CATEGORY_STYLE: dict[str, tuple[str, str]] = {
     "multi_crime_hub": ("black", "building"),
     "helpline": ("lightgray", "phone"),
     "womens_centre": ("pink", "female"),
+    "safe_house": ("cadetblue", "bed"),
 }
 
 #: Readable names of the register's categories (for layer names, legends, widgets).
@@ -66,6 +68,7 @@ CATEGORY_LABELS: dict[str, str] = {
     "multi_crime_hub": "Multi-crime hub",
     "helpline": "Helpline",
     "womens_centre": "Women's centre",
+    "safe_house": "Safe house",
 }
 
 
@@ -135,7 +138,7 @@ def _age_text(min_age: object, max_age: object) -> str:
 
 def _public_points(services: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Located, non-confidential records only, in EPSG:4326 (the one gate to the map)."""
-    shown = services[~services["confidential"].astype(bool) & services.geometry.notna()]
+    shown = services[~is_confidential(services) & services.geometry.notna()]
     shown = shown[~shown.geometry.is_empty]
     return shown.to_crs(MAP_CRS)
 
@@ -159,7 +162,7 @@ def _open_now(row: pd.Series, at: str | None) -> bool | None:
 
 def _siteless(services: pd.DataFrame, categories: Iterable[str] | None) -> pd.DataFrame:
     """Public records without a site (telephone lines, county-wide services)."""
-    rows = services[~services["confidential"].astype(bool)]
+    rows = services[~is_confidential(services)]
     if categories is not None:
         rows = rows[rows["category"].isin(list(categories))]
     geometry = rows.geometry if isinstance(rows, gpd.GeoDataFrame) else None
@@ -327,7 +330,7 @@ def add_point_marker(fmap: folium.Map, lat: float, lon: float, label: str) -> fo
 
 def confidential_counts(services: pd.DataFrame) -> pd.Series:
     """Number of confidential services per ``district`` (a count, never a location)."""
-    confidential = services[services["confidential"].astype(bool)]
+    confidential = services[is_confidential(services)]
     return confidential.groupby("district").size()
 
 

@@ -130,3 +130,49 @@ def format_gaps(register: pd.DataFrame, evidence_width: int = 90) -> str:
         }
     )
     return shown.to_string(index=False, justify="left")
+
+
+def format_sarc_table(table: pd.DataFrame) -> str:
+    """Render the SARC table for a terminal: shares as percentages, minutes rounded.
+
+    The population columns are headed by what they count (the table's ``weight``).
+    """
+    from mapping.inputs.vocabulary import weight_short
+
+    shown = table.copy()
+    for column in [c for c in shown.columns if c.startswith("share_")]:
+        shown[column] = (100 * shown[column]).map(lambda v: "" if v != v else f"{v:.0f}%")
+    for column in ("mean_minutes", "median_minutes", "p90_minutes", "minutes_added"):
+        shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:.1f}")
+    for column in ("population", "population_over_60", "population_over_90"):
+        shown[column] = shown[column].map(lambda v: f"{v:,.0f}")
+    columns = [
+        "area_name",
+        "slot",
+        "population",
+        "share_nearest_preston",
+        "share_nearest_manchester",
+        "share_nearest_cumbria",
+        "share_nearest_other",
+        "mean_minutes",
+        "minutes_added",
+        "population_over_60",
+        "population_over_90",
+    ]
+    headers = {
+        "area_name": "council area",
+        "share_nearest_preston": "Preston",
+        "share_nearest_manchester": "Manchester",
+        "share_nearest_cumbria": "Cumbria",
+        "share_nearest_other": "other",
+        "mean_minutes": "mean min",
+        "minutes_added": "+min",
+        "population_over_60": "pop >60min",
+        "population_over_90": "pop >90min",
+    }
+    if "weight" in table and len(table):
+        short = weight_short(str(table["weight"].iloc[0]))
+        headers["population"] = short
+        headers["population_over_60"] = f"{short} >60min"
+        headers["population_over_90"] = f"{short} >90min"
+    return shown[columns].rename(columns=headers).to_string(index=False)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.limits import check_matrix_size
 from mapping.inputs.points import postcode_resolver, read_points
 from mapping.inputs.when import moment_of
 from mapping.network.graph import RoadNetwork
@@ -192,6 +193,7 @@ def run_matrix(
     resolver = postcode_xy or postcode_resolver(sources)
     origins = read_points(Path(origins_csv), problems, resolver)
     destinations = read_points(Path(destinations_csv), problems, resolver)
+    check_matrix_size(len(origins.ids), len(destinations.ids), origins_csv, destinations_csv)
     if isinstance(network, str):
         from mapping.network import load_network
 

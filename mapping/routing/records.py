@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.vocabulary import is_confidential
 from mapping.routing.eligibility import AgeRule
 
 #: Profile used when a query names no time: typical daytime speeds (slower, cautious).
@@ -89,7 +90,7 @@ def service_records(services: pd.DataFrame) -> list[dict[str, Any]]:
                 "max_age": age_bound(row.get("max_age"), np.inf),
                 "crime_types": crime_tuple(row.get("crime_types")),
                 "provider_area": _text(row.get("provider_area"), "Lancashire"),
-                "confidential": bool(row.get("confidential", False) or False),
+                "confidential": bool(is_confidential(row)),
                 "xy": xy,
             }
         )

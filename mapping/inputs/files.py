@@ -1,0 +1,181 @@
+"""Reading a user's TOML or JSON file safely: one clear message naming the file.
+
+Scenario and rules files come from users (and through the app from anyone), so reading
+one must never end in a traceback. :func:`read_document` checks, in order: that the path
+is a readable file, its size (:data:`~mapping.inputs.limits.MAX_DOCUMENT_BYTES`), a
+byte-order mark (TOML and JSON allow none: the message points at it), UTF-8 text (the
+byte and line that are not), the syntax (the parser's line and column), numbers too long
+to convert (the line), the nesting depth
+(:data:`~mapping.inputs.limits.MAX_NESTING_DEPTH`, also guarding against
+``RecursionError``) and that the top level is a table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from mapping.errors import ServiceMapError
+from mapping.inputs.limits import (
+    MAX_DOCUMENT_BYTES,
+    MAX_NESTING_DEPTH,
+    check_scenario_size,
+    check_upload_size,
+)
+
+__all__ = ["nesting_depth", "read_document", "read_scenario_document"]
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xef\xbb\xbf", "a UTF-8 byte-order mark (BOM, bytes EF BB BF)"),
+    (b"\xff\xfe", "a UTF-16 byte-order mark (bytes FF FE): it was saved as UTF-16"),
+    (b"\xfe\xff", "a UTF-16 byte-order mark (bytes FE FF): it was saved as UTF-16"),
+)
+_FORMATS = {".toml": "TOML", ".json": "JSON"}
+
+
+def nesting_depth(value: Any) -> int:
+    """How deep tables and lists nest in ``value`` (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _read_bytes(path: Path, what: str, max_bytes: int) -> bytes:
+    try:
+        if path.is_dir():
+            raise ServiceMapError(f"{path}: is a folder, not a {what} file")
+        size = path.stat().st_size
+        check_upload_size(size, str(path), max_bytes)
+        with open(path, "rb") as handle:
+            payload = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise ServiceMapError(f"{path}: no such {what} file") from None
+    except NotADirectoryError:
+        raise ServiceMapError(f"{path}: a parent in the path is a file, not a folder") from None
+    except PermissionError:
+        raise ServiceMapError(f"{path}: permission denied reading the {what} file") from None
+    except OSError as exc:
+        raise ServiceMapError(f"{path}: cannot read the {what} file ({exc.strerror})") from None
+    check_upload_size(len(payload), str(path), max_bytes)  # grew while being read
+    return payload
+
+
+def _decode(path: Path, payload: bytes, kind: str) -> str:
+    for mark, described in _BOMS:
+        if payload.startswith(mark):
+            raise ServiceMapError(
+                f"{path}:1: the file starts with {described}, which {kind} does not allow. "
+                "Save it as UTF-8 without BOM (in Notepad: 'UTF-8', not 'UTF-8 with BOM')."
+            )
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = payload[: exc.start].count(b"\n") + 1
+        raise ServiceMapError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{payload[exc.start]:02x}); save it as UTF-8"
+        ) from None
+
+
+def _long_number_line(text: str) -> tuple[int, int] | None:
+    """Line and length of the first run of digits Python refuses to convert."""
+    limit = sys.get_int_max_str_digits() or 4300
+    match = re.search(rf"\d{{{limit + 1},}}", text)
+    if match is None:
+        return None
+    return text.count("\n", 0, match.start()) + 1, len(match.group())
+
+
+def read_document(
+    path: str | os.PathLike[str],
+    *,
+    what: str = "input",
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+    max_depth: int = MAX_NESTING_DEPTH,
+) -> dict[str, Any]:
+    """Read a ``.toml`` or ``.json`` file (by extension) whose top level is a table.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for messages (``"scenario"``, ``"gap rules"``).
+    max_bytes
+        Largest file accepted.
+    max_depth
+        Deepest nesting of tables/lists accepted.
+
+    Returns
+    -------
+    dict
+        The parsed document.
+
+    Raises
+    ------
+    ServiceMapError
+        Naming the file (and line where there is one) for every problem listed in the
+        module docstring.
+    """
+    path = Path(path)
+    kind = _FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise ServiceMapError(f"{path}: a {what} file must end in .toml or .json")
+    text = _decode(path, _read_bytes(path, what, max_bytes), kind)
+    try:
+        data = tomllib.loads(text) if kind == "TOML" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ServiceMapError(f"{path}: not valid {kind} ({exc})") from None
+    except RecursionError:
+        raise ServiceMapError(
+            f"{path}: nested too deeply to read (more than {max_depth} levels of tables or "
+            "lists are not allowed)"
+        ) from None
+    except ValueError as exc:  # an integer longer than Python converts
+        found = _long_number_line(text)
+        if found is None:
+            raise ServiceMapError(f"{path}: not valid {kind} ({exc})") from None
+        line, digits = found
+        raise ServiceMapError(
+            f"{path}:{line}: a number with {digits:,} digits; no value here needs more than a "
+            "few digits"
+        ) from None
+    depth = nesting_depth(data)
+    if depth > max_depth:
+        raise ServiceMapError(
+            f"{path}: nested {depth} levels deep; at most {max_depth} levels of tables or "
+            "lists are allowed"
+        )
+    if not isinstance(data, dict):
+        raise ServiceMapError(f"{path}: expected a table/object at the top level")
+    return data
+
+
+def read_scenario_document(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a scenario file with :func:`read_document` and check its number of changes.
+
+    Raises
+    ------
+    ServiceMapError
+        As :func:`read_document`, or when it holds more than
+        :data:`~mapping.inputs.limits.MAX_SCENARIO_CHANGES` changes.
+    """
+    data = read_document(path, what="scenario")
+    changes = data.get("change", data.get("changes", []))
+    if isinstance(changes, list):
+        check_scenario_size(len(changes), path)
+    return data

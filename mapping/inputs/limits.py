@@ -1,0 +1,156 @@
+"""Documented limits on what one request may ask of the tool, with clear refusals.
+
+The app serves many people from one process on a small machine, and the CLI runs
+beside other work, so a request that would take minutes and gigabytes is refused up
+front with the figure, instead of failing after seconds with ``MemoryError`` or
+starving everyone else. The figures come from the load tests of issue 8 (measured on
+the project's 2-core machine); README.md ("Limits") lists them for users.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mapping.errors import ServiceMapError
+
+__all__ = [
+    "MATRIX_BYTES_PER_PAIR",
+    "MATRIX_MEMORY_SHARE",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_NESTING_DEPTH",
+    "MAX_SCENARIO_CHANGES",
+    "MAX_UPLOAD_BYTES",
+    "available_memory_bytes",
+    "check_matrix_size",
+    "check_scenario_size",
+    "check_upload_size",
+    "estimate_matrix_bytes",
+]
+
+#: Largest register or scenario file accepted by upload in the app (bytes). The
+#: published register is 28 kB for about 100 services; 2 MB holds some 7,000.
+MAX_UPLOAD_BYTES = 2_000_000
+
+#: Largest scenario or rules file read (bytes); real ones are under 2 kB.
+MAX_DOCUMENT_BYTES = 256_000
+
+#: Deepest nesting of tables/lists in a scenario or rules file. Real files nest 3 deep;
+#: thousands of levels made the parser fail with ``RecursionError`` (issue 8).
+MAX_NESTING_DEPTH = 32
+
+#: Most changes in one scenario. A scenario with 1,000 added sites took 90 s and 2 GB
+#: inside the shared app server, 10,000 over 15 minutes and 14 GB (issue 8); time grows
+#: about linearly, so 200 changes is about 18 s and 0.4 GB (inferred from those runs).
+MAX_SCENARIO_CHANGES = 200
+
+#: Memory one origin-destination pair needs in ``service-map matrix``: the minutes of
+#: the full and the kept matrix, three table columns and the CSV text. Measured: 200,000
+#: x 100 pairs (20 million) peaked at 1.9 GB, about 95 bytes a pair (issue 8).
+MATRIX_BYTES_PER_PAIR = 96
+
+#: Share of the memory available now that one matrix may use.
+MATRIX_MEMORY_SHARE = 0.5
+
+
+def available_memory_bytes() -> int:
+    """Memory available to a new allocation now (``MemAvailable``), in bytes.
+
+    Falls back to the free physical pages where ``/proc/meminfo`` does not exist.
+    """
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 8 << 30
+
+
+def _size(n_bytes: float) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("kB", 1000)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:,.1f} {unit}"
+    return f"{n_bytes:,.0f} bytes"
+
+
+def estimate_matrix_bytes(n_origins: int, n_destinations: int) -> int:
+    """Peak memory of a drive-time matrix of this shape (see :data:`MATRIX_BYTES_PER_PAIR`)."""
+    return int(n_origins) * int(n_destinations) * MATRIX_BYTES_PER_PAIR
+
+
+def check_matrix_size(
+    n_origins: int,
+    n_destinations: int,
+    origins: str | os.PathLike[str] = "origins",
+    destinations: str | os.PathLike[str] = "destinations",
+    *,
+    available: int | None = None,
+) -> int:
+    """Refuse a matrix that would not fit in memory, before any routing.
+
+    Parameters
+    ----------
+    n_origins, n_destinations
+        Rows read from each input file.
+    origins, destinations
+        The input files, named in the message.
+    available
+        Memory available in bytes (default: :func:`available_memory_bytes`).
+
+    Returns
+    -------
+    int
+        The estimate in bytes, when it fits.
+
+    Raises
+    ------
+    ServiceMapError
+        Giving the estimate and the memory available, and what to do.
+    """
+    needed = estimate_matrix_bytes(n_origins, n_destinations)
+    budget = (available_memory_bytes() if available is None else available) * MATRIX_MEMORY_SHARE
+    if needed > budget:
+        pairs = int(n_origins) * int(n_destinations)
+        raise ServiceMapError(
+            f"{Path(origins)} x {Path(destinations)}: {n_origins:,} origins x "
+            f"{n_destinations:,} destinations = {pairs:,} pairs would need about "
+            f"{_size(needed)} of memory; {_size(budget)} may be used now "
+            f"({MATRIX_MEMORY_SHARE:.0%} of what is free). Split the origins into smaller "
+            "files and run the matrix for each."
+        )
+    return needed
+
+
+def check_scenario_size(n_changes: int, source: str | os.PathLike[str] = "scenario") -> None:
+    """Refuse a scenario with more than :data:`MAX_SCENARIO_CHANGES` changes.
+
+    Raises
+    ------
+    ServiceMapError
+        Naming the scenario, the count and the limit.
+    """
+    if n_changes > MAX_SCENARIO_CHANGES:
+        raise ServiceMapError(
+            f"{source}: {n_changes:,} changes; a scenario may hold at most "
+            f"{MAX_SCENARIO_CHANGES:,} (each added or changed site is re-routed for the "
+            "whole county). Split it into smaller scenarios."
+        )
+
+
+def check_upload_size(n_bytes: int, name: str, limit: int = MAX_UPLOAD_BYTES) -> None:
+    """Refuse an uploaded or read file larger than ``limit`` bytes.
+
+    Raises
+    ------
+    ServiceMapError
+        Naming the file, its size and the limit.
+    """
+    if n_bytes > limit:
+        raise ServiceMapError(
+            f"{name}: {_size(n_bytes)} is larger than the {_size(limit)} allowed for this file"
+        )
