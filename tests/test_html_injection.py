@@ -1,0 +1,64 @@
+"""Names with HTML in them never run as script: the report in a real browser (issue 8)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import offline_browser
+import pytest
+
+from mapping.study import Study
+
+REGISTER = Path(__file__).resolve().parents[1] / "data" / "services.csv"
+#: Would change the page title and raise an alert if any path inserted it as HTML.
+PAYLOAD = "<img src=x onerror=\"document.title='pwned';alert(1)\">SAFE<script>alert(2)</script>"
+
+pytestmark = pytest.mark.skipif(
+    not offline_browser.CHROMIUM.exists(), reason=offline_browser.SKIP_REASON
+)
+
+
+@pytest.fixture(scope="module")
+def report(study: Study, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    with open(REGISTER, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if row["category"] == "sarc":
+            row["name"] = PAYLOAD + " " + row["name"]
+            row["provider"] = PAYLOAD
+    folder = tmp_path_factory.mktemp("evil")
+    path = folder / "services.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    out = folder / "pack"
+    study.with_register(path).export(out)
+    return out / "report.html"
+
+
+def test_html_in_names_is_shown_as_text_in_the_report(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    assert "<script>alert(2)</script>" not in text
+    with offline_browser.offline_page({"width": 1300, "height": 1400}) as (page, _blocked):
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(report.as_uri())
+        title = page.title()
+        page.locator("iframe.map").scroll_into_view_if_needed()
+        frame = page.wait_for_selector("iframe.map").content_frame()
+        frame.wait_for_load_state("load", timeout=120_000)
+        # Open every marker's popup: each must show the name as text, run nothing.
+        frame.evaluate(
+            "() => { for (const k of Object.keys(window)) { try { const v = window[k];"
+            " if (v && v.openPopup && v.getPopup && v.getPopup()) { v.openPopup(); } }"
+            " catch (e) {} } }"
+        )
+        page.wait_for_timeout(500)
+        body = page.inner_text("body")
+        frame_title = frame.evaluate("() => document.title")
+    assert dialogs == []
+    assert title == "Lancashire victim services: drive-time coverage"
+    assert frame_title != "pwned"
+    assert "onerror=" in body  # the name is there, as visible text
