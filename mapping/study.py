@@ -30,7 +30,7 @@ import pandas as pd
 
 from mapping.analysis.coverage import CoverageModel
 from mapping.analysis.summary import AreaLevel
-from mapping.errors import Problem
+from mapping.errors import Problem, ServiceMapError
 from mapping.inputs.scenario_file import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -158,6 +158,57 @@ class Study(CoverageModel):
             threshold=threshold,
             age_band=age_band,
             sources=sources,
+        )
+
+    # ---- the whole week -----------------------------------------------------------
+
+    def week_profile(
+        self,
+        category: str = "sarc",
+        *,
+        threshold: float = 60,
+        age_band: str | None = None,
+        area: str | None = None,
+        by: AreaLevel = "district",
+    ) -> pd.DataFrame:
+        """Access to ``category`` in each of the 168 hours of the week, with this view's changes.
+
+        Parameters
+        ----------
+        category
+            Service category.
+        threshold
+            Minutes: people farther than this from an open eligible service are "beyond".
+        age_band
+            Count only residents of this Census age band (and services eligible for it).
+        area
+            Restrict the figures to one area's residents (a code at level ``by``).
+        by
+            The level ``area`` is a code of (``district``, ``ward`` or ``lsoa``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            See :func:`mapping.analysis.week.week_profile`; one row per hour of the week.
+        """
+        from mapping.analysis.week import week_profile
+
+        mask = None
+        if area is not None:
+            column = {"district": "lad_code", "ward": "ward_code", "lsoa": "lsoa21_code"}[by]
+            mask = self.origins[column].to_numpy() == area
+            if not mask.any():
+                raise ServiceMapError(f"area {area!r} is not a {by} code of the study area")
+        return week_profile(
+            self.engine,
+            category,
+            weights=self.eligible_weights(age_band),
+            threshold=threshold,
+            origin_mask=mask,
+            age_band=age_band,
+            exclude=sorted(self.changes.closed),
+            extra_services=list(self.changes.added_ids),
+            hours_override=dict(self.changes.hours),
         )
 
     # ---- gaps and exports ---------------------------------------------------------

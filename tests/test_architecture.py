@@ -25,7 +25,8 @@ RANKS: dict[str, int] = {
     "outputs": 5,
     "study": 6,
     "cli_optimise": 7,
-    "cli": 8,  # registers the sub-apps of the layer below (cli_optimise)
+    "cli_week": 7,
+    "cli": 8,  # registers the sub-apps of the layer below (cli_optimise, cli_week)
 }
 
 
