@@ -15,7 +15,7 @@ from app import state as app_state
 
 st.set_page_config(
     page_title="Lancashire victim-service coverage",
-    page_icon=":material/map:",
+    page_icon="🗺️",  # an emoji: a material icon would fetch a font from the network
     layout="wide",
 )
 
@@ -26,6 +26,7 @@ pages = [
     st.Page(
         _PAGES / "sarc.py", title="SARC access", icon=":material/local_hospital:", url_path="sarc"
     ),
+    st.Page(_PAGES / "week.py", title="Week", icon=":material/calendar_month:", url_path="week"),
     st.Page(
         _PAGES / "coverage.py", title="Coverage", icon=":material/table_chart:", url_path="coverage"
     ),

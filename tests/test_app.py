@@ -31,6 +31,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 PAGES = [
     "app/map.py",
     "app/sarc.py",
+    "app/week.py",
     "app/coverage.py",
     "app/gaps.py",
     "app/scenarios.py",
