@@ -123,7 +123,9 @@ def test_any_day_and_hour_and_other_controls(built_data: Path) -> None:
     coverage = Study.load().coverage("idva", "Sun 20:00", age_band="age_0_15", thresholds=(30,))
     total = coverage[coverage["area_code"] == "TOTAL"].iloc[0]
     assert total["population_unreached"] < total["eligible_population"]  # FCWA opens Sundays
-    expected = f"{100 * total['share_within_30']:.0f}% of eligible residents live within 30"
+    expected = (
+        f"{100 * total['share_within_30']:.0f}% of eligible residents aged 0-15 live within 30"
+    )
     assert expected in app.subheader[0].value
 
 

@@ -46,3 +46,45 @@ def test_week_page_follows_area_category_and_threshold(study: Study) -> None:
     frame = study.week_profile("idva", threshold=30, area=code)
     sentence = describe_worst_hour(frame)
     assert app.subheader[0].value == f"{sentence[0].upper()}{sentence[1:]} in {name}."
+
+
+def _ranked(app: AppTest) -> object:
+    return next(d.value for d in app.dataframe if "Council area" in d.value.columns)
+
+
+def test_map_answers_first_follow_every_control(study: Study) -> None:
+    app = _open("app/map.py")
+    ranked = _ranked(app)
+    coverage = study.coverage("sarc", "Sat 02:00", "district", thresholds=(60,))
+    areas = coverage[coverage["area_code"] != "TOTAL"]
+    assert list(ranked.columns[:2]) == ["Council area", "Residents beyond 60 min"]
+    assert sorted(ranked["Council area"]) == sorted(areas["area_name"])
+    expected = areas.set_index("area_name")["population_beyond_60"].round(0)
+    got = ranked.set_index("Council area")["Residents beyond 60 min"]
+    assert (got.sort_index() == expected.sort_index().astype("int64")).all()
+    assert got.is_monotonic_decreasing
+    # Age group and threshold change the headline figures and the ranked list.
+    app.selectbox(key="map_age").set_value("age_16_24").run()
+    app.select_slider(key="map_threshold").set_value(30).run()
+    _ok(app)
+    young = study.coverage("sarc", "Sat 02:00", "district", age_band="age_16_24", thresholds=(30,))
+    total = young[young["area_code"] == "TOTAL"].iloc[0]
+    assert app.subheader[0].value.startswith("At Saturday 02:00, ")
+    assert "residents aged 16-24" in app.subheader[0].value
+    beyond = next(m for m in app.metric if "beyond 30 min" in m.label)
+    assert beyond.value == f"{total['population_beyond_30']:,.0f}"
+    assert "Residents beyond 30 min" in _ranked(app).columns
+
+
+def test_map_headline_for_weekday_has_no_zero_delta_and_siteless_services(
+    built_data: Path,
+) -> None:
+    app = _open("app/map.py")
+    app.selectbox(key="map_slot").set_value("weekday daytime").run()
+    _ok(app)
+    assert all(not m.proto.delta for m in app.metric)
+    app.selectbox(key="map_category").set_value("helpline").run()
+    _ok(app)
+    headline = app.subheader[0].value
+    assert "no site to drive to" in headline and "telephone or outreach" in headline
+    assert "is open and within reach" not in headline
