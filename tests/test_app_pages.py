@@ -88,3 +88,90 @@ def test_map_headline_for_weekday_has_no_zero_delta_and_siteless_services(
     headline = app.subheader[0].value
     assert "no site to drive to" in headline and "telephone or outreach" in headline
     assert "is open and within reach" not in headline
+
+
+def test_optimise_hours_shows_the_plan_and_the_evening_alternative(study: Study) -> None:
+    app = _open("app/optimise.py")
+    plan = study.optimise_hours("sarc-preston-safe-centre", 8, threshold=60)
+    _, evening = study.evening_hours(plan)
+    assert app.subheader[0].value.startswith("Open ")
+    assert f"+{plan.gain:,.0f} resident-hours" in app.subheader[0].value
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Gain on today's hours"] == f"+{plan.gain:,.0f}"
+    assert metrics["Evenings 16:00-24:00 instead (8 h)"] == f"+{evening - plan.baseline_total:,.0f}"
+    assert plan.gain >= evening - plan.baseline_total  # the optimiser is never worse
+    assert len(app.get("vega_lite_chart")) >= 1
+    app.button(key="opt_hours_open").click().run()
+    _ok(app)
+    changes = app.session_state["sc_changes"]
+    assert changes == [
+        {
+            "kind": "hours",
+            "service": "sarc-preston-safe-centre",
+            "opening_hours": plan.opening_hours,
+        }
+    ]
+
+
+def test_optimise_sites_solves_on_request(built_data: Path) -> None:
+    app = _open("app/optimise.py")
+    assert any("Press the button" in i.value for i in app.info)
+    app.button(key="opt_site_go").click().run()
+    _ok(app)
+    headline = [s.value for s in app.subheader if s.value.startswith("New 24/7")]
+    assert headline and "within 60 minutes" in headline[0]
+    labels = [m.label for m in app.metric]
+    assert "24/7 at the largest towns instead" in labels
+    app.button(key="opt_sites_open").click().run()
+    _ok(app)
+    (change,) = app.session_state["sc_changes"]
+    assert change["kind"] == "add" and change["category"] == "sarc"
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_scenario_example_loads_while_a_file_sits_in_the_uploader(built_data: Path) -> None:
+    app = _open("app/scenarios.py")
+    content = (FIXTURES / "scenarios_valid.toml").read_bytes()
+    app.file_uploader(key="sc_upload").set_value(("mine.toml", content, "application/toml"))
+    app.run()
+    uploaded = list(app.session_state["sc_changes"])
+    example = ROOT / "data" / "scenarios" / "preston_sarc_24_7.toml"
+    app.selectbox(key="sc_ex").set_value(example)
+    app.button(key="sc_load_example").click().run()
+    _ok(app)
+    assert app.session_state["sc_changes"] != uploaded
+    assert app.session_state["sc_name"] != "" and "Preston" in app.session_state["sc_name"]
+
+
+def test_bad_upload_keeps_the_good_scenario(built_data: Path) -> None:
+    app = _open("app/scenarios.py")
+    app.selectbox(key="sc_ex").set_value(ROOT / "data" / "scenarios" / "preston_sarc_24_7.toml")
+    app.button(key="sc_load_example").click().run()
+    good = list(app.session_state["sc_changes"])
+    broken = (FIXTURES / "scenarios_malformed.toml").read_bytes()
+    app.file_uploader(key="sc_upload").set_value(("bad.toml", broken, "application/toml"))
+    app.run()
+    assert app.error and "bad.toml" in app.error[0].value
+    assert not [s for s in app.success if "Loaded" in s.value]
+    assert app.session_state["sc_changes"] == good
+
+
+def test_changes_are_checked_before_they_join_the_list(built_data: Path) -> None:
+    app = _open("app/scenarios.py")
+    app.radio(key="sc_add_where").set_value("map").run()
+    next(b for b in app.button if b.label == "Add this site").click().run()
+    assert app.error and "Click the map" in app.error[0].value
+    assert app.session_state["sc_changes"] == []
+    app.radio(key="sc_add_where").set_value("postcode").run()
+    app.text_input(key="sc_add_postcode").set_value("ZZ99 9ZZ")
+    next(b for b in app.button if b.label == "Add this site").click().run()
+    assert app.error and "postcode" in app.error[0].value
+    assert app.session_state["sc_changes"] == []
+    app.selectbox(key="sc_hours_service").set_value("sarc-preston-safe-centre")
+    next(b for b in app.button if b.label == "Open it 24/7").click().run()
+    _ok(app)
+    assert app.session_state["sc_changes"] == [
+        {"kind": "hours", "service": "sarc-preston-safe-centre", "opening_hours": "24/7"}
+    ]
