@@ -37,9 +37,7 @@ pages = [
         icon=":material/alt_route:",
         url_path="scenarios",
     ),
-    st.Page(
-        _PAGES / "optimise.py", title="Optimise", icon=":material/tune:", url_path="optimise"
-    ),
+    st.Page(_PAGES / "optimise.py", title="Optimise", icon=":material/tune:", url_path="optimise"),
     st.Page(
         _PAGES / "services.py", title="Services", icon=":material/list_alt:", url_path="services"
     ),
