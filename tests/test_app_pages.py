@@ -175,3 +175,10 @@ def test_changes_are_checked_before_they_join_the_list(built_data: Path) -> None
     assert app.session_state["sc_changes"] == [
         {"kind": "hours", "service": "sarc-preston-safe-centre", "opening_hours": "24/7"}
     ]
+
+
+def test_about_page_shows_no_server_path(built_data: Path) -> None:
+    app = _open("app/about.py")
+    text = " ".join(c.value for c in app.caption) + " ".join(m.value for m in app.markdown)
+    assert str(ROOT) not in text and "/work/" not in text
+    assert "Raw files read from the folder 'data'" in text
