@@ -48,6 +48,7 @@ format: $(STAMP)
 bench: data
 	$(BIN)/python benchmarks/bench_travel.py
 	$(BIN)/python benchmarks/bench_app.py
+	$(BIN)/python benchmarks/bench_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -15,17 +15,18 @@ from app import state as app_state
 
 st.set_page_config(
     page_title="Lancashire victim-service coverage",
-    page_icon=":material/map:",
+    page_icon="🗺️",  # an emoji: a material icon would fetch a font from the network
     layout="wide",
 )
 
 _PAGES = Path(__file__).parent / "app"
 
 pages = [
-    st.Page(_PAGES / "map.py", title="Map", icon=":material/map:", url_path="map", default=True),
+    st.Page(_PAGES / "map.py", title="Map", icon=":material/map:", url_path="map"),
     st.Page(
         _PAGES / "sarc.py", title="SARC access", icon=":material/local_hospital:", url_path="sarc"
     ),
+    st.Page(_PAGES / "week.py", title="Week", icon=":material/calendar_month:", url_path="week"),
     st.Page(
         _PAGES / "coverage.py", title="Coverage", icon=":material/table_chart:", url_path="coverage"
     ),
@@ -39,14 +40,22 @@ pages = [
         icon=":material/alt_route:",
         url_path="scenarios",
     ),
+    st.Page(_PAGES / "optimise.py", title="Optimise", icon=":material/tune:", url_path="optimise"),
     st.Page(
         _PAGES / "services.py", title="Services", icon=":material/list_alt:", url_path="services"
     ),
     st.Page(_PAGES / "about.py", title="About", icon=":material/info:", url_path="about"),
 ]
-page = st.navigation(pages)
+# Streamlit serves its default page only at the root, so "/map" would be "Page not
+# found": the root is its own page (the Map again) and the menu is drawn below, so
+# every page, the Map included, has a working deep link.
+home = st.Page(_PAGES / "map.py", title="Map", icon=":material/map:", url_path="home", default=True)
+page = st.navigation([home, *pages], position="hidden")
 
 with st.sidebar:
+    for entry_page in pages:
+        st.page_link(entry_page)
+    st.divider()
     st.markdown("**Lancashire victim-service coverage**")
     entry = app_state.session_register()
     if entry is None:

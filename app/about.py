@@ -32,7 +32,8 @@ def _source_table(explicit: str | None, env: str) -> tuple[pd.DataFrame, str]:
         for spec in CATALOGUE.values()
     ]
     checked = "checked against SHA256SUMS" if sources.has_checksums else "no SHA256SUMS to check"
-    return pd.DataFrame(rows), f"{sources.root} ({sources.origin}; {checked})"
+    # The folder's name only: a page must not show where files sit on the server.
+    return pd.DataFrame(rows), f"the folder '{sources.root.name}' ({checked})"
 
 
 def _doc_section(path: str, heading: str) -> str | None:

@@ -21,7 +21,6 @@ from app import state as app_state
 from app import widgets
 from mapping.analysis.summary import TOTAL_CODE
 from mapping.errors import ServiceMapError
-from mapping.inputs.files import read_scenario_document
 from mapping.inputs.limits import MAX_SCENARIO_CHANGES, check_scenario_size
 from mapping.inputs.register import public_view
 from mapping.inputs.vocabulary import CATEGORIES, CRIME_TYPES
@@ -62,20 +61,19 @@ def _load_controls(scenarios: Any) -> None:
         uploaded = st.file_uploader(
             "Load a scenario file (TOML or JSON)", type=["toml", "json"], key="sc_upload"
         )
-        if uploaded is not None:
-            digest = hashlib.sha256(uploaded.getvalue()).hexdigest()
-            if st.session_state.get(_LOADED) != digest:
-                suffix = Path(uploaded.name).suffix.lower()
-                with tempfile.TemporaryDirectory(prefix="service-map-scenario-") as folder:
-                    path = Path(folder) / f"scenario{suffix}"
-                    path.write_bytes(uploaded.getvalue())
-                    try:
-                        # Size, BOM, nesting and number of changes, before the parser.
-                        read_scenario_document(path)
-                        scenario = scenarios.load_scenario(path)
-                    except ServiceMapError as exc:
-                        st.error(str(exc).replace(str(path), uploaded.name))
-                        return
+        digest = None if uploaded is None else hashlib.sha256(uploaded.getvalue()).hexdigest()
+        if uploaded is not None and st.session_state.get(_LOADED) != digest:
+            suffix = Path(uploaded.name).suffix.lower()
+            with tempfile.TemporaryDirectory(prefix="service-map-scenario-") as folder:
+                path = Path(folder) / f"scenario{suffix}"
+                path.write_bytes(uploaded.getvalue())
+                try:
+                    scenario = scenarios.load_scenario(path)
+                except ServiceMapError as exc:
+                    # The scenario in use stays as it was; nothing says "Loaded".
+                    st.error(str(exc).replace(str(path), uploaded.name))
+                    scenario = None
+            if scenario is not None:
                 _set_scenario(scenario)
                 st.session_state[_LOADED] = digest
                 st.success(f"Loaded {uploaded.name}: {scenario.name}")
@@ -87,7 +85,9 @@ def _load_controls(scenarios: Any) -> None:
             )
             if st.button("Load example", key="sc_load_example"):
                 _set_scenario(scenarios.load_scenario(example))
-                st.session_state[_LOADED] = None
+                # The file still in the uploader is marked as seen, so it does not
+                # replace the example on the next run.
+                st.session_state[_LOADED] = digest
                 st.rerun()
 
 
@@ -116,8 +116,11 @@ def _change_forms(register: pd.DataFrame) -> None:
             key="sc_hours_value",
             help=f"Now: {current.iloc[0] if len(current) else '?'}",
         )
-        if st.form_submit_button("Add this change"):
+        left, right = st.columns(2)
+        if left.form_submit_button("Add this change"):
             _append({"kind": "hours", "service": service, "opening_hours": hours.strip()})
+        if right.form_submit_button("Open it 24/7"):
+            _append({"kind": "hours", "service": service, "opening_hours": "24/7"})
     with close_tab, st.form("sc_close_form"):
         service = st.selectbox(
             "Service", list(options), format_func=options.get, key="sc_close_service"
@@ -181,12 +184,33 @@ def _change_forms(register: pd.DataFrame) -> None:
                 _append(change)
 
 
+def _problems(change: dict[str, Any]) -> list[str]:
+    """What is wrong with one change, checked against this session's study."""
+    from mapping.inputs.scenario_file import parse_scenario
+
+    if change.get("kind") == "add" and "postcode" not in change and "lat" not in change:
+        return ["Click the map below to choose where the site would be."]
+    if change.get("kind") == "add" and not str(change.get("postcode", "x")).strip():
+        return ["Type the postcode of the site."]
+    try:
+        scenario = parse_scenario({"name": "change", "change": [change]}, "change")
+        problems = app_state.current_study().check_scenario(scenario)
+    except ServiceMapError as exc:
+        problems = [str(exc)]
+    # "change:change 1:postcode: ..." -> "postcode: ..." (the form is the change).
+    return [p.split("change 1:", 1)[-1] for p in problems]
+
+
 def _append(change: dict[str, Any]) -> None:
     if len(st.session_state[_CHANGES]) >= MAX_SCENARIO_CHANGES:
         st.error(
             f"A scenario may hold at most {MAX_SCENARIO_CHANGES} changes (each is re-routed "
             "for the whole county on a shared server); remove one first."
         )
+        return
+    if problems := _problems(change):
+        for problem in problems:
+            st.error(problem)
         return
     st.session_state[_CHANGES] = [*st.session_state[_CHANGES], change]
     st.session_state.pop(_PACK, None)
@@ -257,6 +281,10 @@ def _pack(scenario: Any, key: str) -> None:
         ):
             out = Path(folder) / _file_stem(scenario.name)
             app_state.current_study().export(out, scenario=scenario)
+            # The scenario itself travels with its results, to be loaded again.
+            from mapping.inputs.scenario_file import save_scenario
+
+            save_scenario(scenario, out / "scenario.toml")
             st.session_state[_PACK] = (key, app_state.folder_zip(out))
         st.rerun()
 

@@ -17,6 +17,7 @@ import typer
 
 from mapping.cli_need import WeightOption, register_need_commands
 from mapping.cli_optimise import optimise_app
+from mapping.cli_week import week_command
 from mapping.errors import ServiceMapError
 
 if TYPE_CHECKING:  # heavy imports stay lazy so `service-map --help` is quick
@@ -37,6 +38,7 @@ app.add_typer(services_app, name="services")
 network_app = typer.Typer(help="Build, inspect and export the road network.", no_args_is_help=True)
 app.add_typer(network_app, name="network")
 app.add_typer(optimise_app, name="optimise")
+app.command("week")(week_command)
 
 SourcesOption = Annotated[
     Path | None,

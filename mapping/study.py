@@ -35,7 +35,7 @@ import pandas as pd
 
 from mapping.analysis.coverage import CoverageModel, RegisterChanges
 from mapping.analysis.summary import AreaLevel
-from mapping.errors import Problem
+from mapping.errors import Problem, ServiceMapError
 from mapping.inputs.scenario_file import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
     from mapping.analysis.capacity import FcaResult
     from mapping.analysis.equity import EquityResult
+    from mapping.analysis.optimise_hours import HoursPlan
+    from mapping.analysis.optimise_sites import SiteProblem, SitesPlan
     from mapping.analysis.scenarios import Comparison
     from mapping.inputs.evidence import EvidenceBasis
     from mapping.inputs.rules import GapRule
@@ -266,6 +268,169 @@ class Study(CoverageModel):
             sources=sources,
             weight=weight,
         )
+
+    # ---- the whole week -----------------------------------------------------------
+
+    def week_profile(
+        self,
+        category: str = "sarc",
+        *,
+        threshold: float = 60,
+        age_band: str | None = None,
+        area: str | None = None,
+        by: AreaLevel = "district",
+    ) -> pd.DataFrame:
+        """Access to ``category`` in each of the 168 hours of the week, with this view's changes.
+
+        Parameters
+        ----------
+        category
+            Service category.
+        threshold
+            Minutes: people farther than this from an open eligible service are "beyond".
+        age_band
+            Count only residents of this Census age band (and services eligible for it).
+        area
+            Restrict the figures to one area's residents (a code at level ``by``).
+        by
+            The level ``area`` is a code of (``district``, ``ward`` or ``lsoa``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            See :func:`mapping.analysis.week.week_profile`; one row per hour of the week.
+        """
+        from mapping.analysis.week import week_profile
+
+        mask = None
+        if area is not None:
+            column = {"district": "lad_code", "ward": "ward_code", "lsoa": "lsoa21_code"}[by]
+            mask = self.origins[column].to_numpy() == area
+            if not mask.any():
+                raise ServiceMapError(f"area {area!r} is not a {by} code of the study area")
+        return week_profile(
+            self.engine,
+            category,
+            weights=self.eligible_weights(age_band),
+            threshold=threshold,
+            origin_mask=mask,
+            age_band=age_band,
+            exclude=sorted(self.changes.closed),
+            extra_services=list(self.changes.added_ids),
+            hours_override=dict(self.changes.hours),
+        )
+
+    # ---- where and when to invest -------------------------------------------------
+
+    def _change_filters(self) -> dict[str, Any]:
+        """This view's scenario changes as the analysis kernels take them."""
+        return {
+            "exclude": sorted(self.changes.closed),
+            "extra_services": list(self.changes.added_ids),
+            "hours_override": dict(self.changes.hours),
+        }
+
+    def optimise_hours(
+        self,
+        service: str,
+        extra_hours: int,
+        *,
+        threshold: float = 60,
+        min_block: int = 1,
+        age_band: str | None = None,
+    ) -> HoursPlan:
+        """The best ``extra_hours`` a week to add to ``service`` (docs/optimise.md).
+
+        See :func:`mapping.analysis.optimise_hours.optimise_hours`; weights are the
+        residents (of ``age_band``) and this view's scenario changes apply.
+        """
+        from mapping.analysis.optimise_hours import optimise_hours
+
+        return optimise_hours(
+            self.engine,
+            service,
+            extra_hours,
+            weights=self.eligible_weights(age_band),
+            threshold=threshold,
+            min_block=min_block,
+            age_band=age_band,
+            **self._change_filters(),
+        )
+
+    def evening_hours(
+        self, plan: HoursPlan, *, start: int = 16, age_band: str | None = None
+    ) -> tuple[str, float]:
+        """The obvious alternative to ``plan``: the same budget spent on evenings.
+
+        The first ``plan.budget`` closed hours from ``start``:00 to midnight, Monday
+        first, added to the service's hours. Returns the opening hours and their
+        resident-hours within the plan's threshold (comparable to ``plan.plan_total``).
+        """
+        from mapping.analysis.hours_expression import merge_hours
+        from mapping.analysis.optimise_hours import covered_weight_hours
+
+        gains = plan.gains
+        evenings = [h for h in range(len(gains.available)) if h % 24 >= start]
+        chosen = [h for h in evenings if gains.available[h]][: plan.budget]
+        hours = merge_hours(plan.current_hours, chosen)
+        filters = self._change_filters()
+        filters["hours_override"] = {**filters["hours_override"], gains.service_id: hours}
+        covered = covered_weight_hours(
+            self.engine,
+            gains.category,
+            weights=self.eligible_weights(age_band),
+            threshold=gains.threshold,
+            age_band=age_band,
+            **filters,
+        )
+        return hours, covered
+
+    def optimise_sites(
+        self,
+        category: str,
+        add: int,
+        *,
+        threshold: float = 60,
+        at: Sequence[str] | None = None,
+        method: str = "mclp",
+        candidates: pd.DataFrame | None = None,
+        time_limit: float = 120.0,
+    ) -> tuple[SitesPlan, SiteProblem]:
+        """The best ``add`` new 24/7 sites of ``category`` among candidate sites.
+
+        Candidates default to the centres of towns of 5,000+ residents
+        (:func:`mapping.analysis.towns.settlement_candidates`). Returns the plan and the
+        problem (to score other choices with
+        :func:`mapping.analysis.optimise_sites.evaluate_sites`).
+        """
+        from mapping import geography
+        from mapping.analysis.optimise_sites import build_problem, optimise_sites
+        from mapping.analysis.towns import settlement_candidates
+
+        if method not in ("mclp", "pmedian"):
+            raise ServiceMapError(f"method must be mclp or pmedian, not {method!r}")
+        if candidates is None:
+            candidates = settlement_candidates(
+                self.origins,
+                geography.load_postcodes(self.data_dir),
+                ward_names=self.area_names("ward"),
+                area_names=self.area_names("district"),
+            )
+        problem = build_problem(
+            self.engine,
+            category,
+            candidates,
+            origins_xy=self.origins[["easting", "northing"]].to_numpy(float),
+            weights=self.eligible_weights(None),
+            groups=self.origins["lsoa21_code"].to_numpy(),
+            threshold=threshold,
+            at=at,
+            **self._change_filters(),
+        )
+        plan = optimise_sites(
+            problem, add, method="pmedian" if method == "pmedian" else "mclp", time_limit=time_limit
+        )
+        return plan, problem
 
     # ---- gaps and exports ---------------------------------------------------------
 

@@ -94,7 +94,7 @@ _DRAWN = """() => {
 }"""
 
 
-def wait_for_canvas(frame: Any, timeout_ms: int = 60_000) -> None:
+def wait_for_canvas(frame: Any, timeout_ms: int = 180_000) -> None:
     """Wait until the map's overlay canvas has a size (polled by timer, not by frame:
     Chromium may hold back animation frames in a frame that is not on screen)."""
     frame.wait_for_function(
@@ -107,7 +107,7 @@ def wait_for_canvas(frame: Any, timeout_ms: int = 60_000) -> None:
 
 def drawn(frame: Any) -> dict[str, Any]:
     """What the Leaflet map in ``frame`` has drawn (see ``_DRAWN``)."""
-    frame.wait_for_function("() => window.L !== undefined", timeout=60_000)
+    frame.wait_for_function("() => window.L !== undefined", timeout=180_000)
     return dict(frame.evaluate(_DRAWN))
 
 

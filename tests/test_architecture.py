@@ -25,7 +25,8 @@ RANKS: dict[str, int] = {
     "outputs": 5,
     "study": 6,
     "cli_optimise": 7,
-    "cli": 8,  # registers the sub-apps of the layer below (cli_optimise)
+    "cli_week": 7,
+    "cli": 8,  # registers the sub-apps of the layer below (cli_optimise, cli_week)
 }
 #: Modules that belong to another part's layer (the command line spans two modules).
 PART_OF: dict[str, str] = {"cli_need": "cli"}

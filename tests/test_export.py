@@ -44,6 +44,7 @@ EVIL_REFUGE = "refuge-chorley"  # confidential: no location anywhere
 
 EXPECTED_FILES = {
     "sarc_access.csv",
+    "week_profile_sarc.csv",
     "gap_register.csv",
     *(
         f"coverage_{c}_{level}.csv"

@@ -139,6 +139,8 @@ def export_all(
 
     - ``coverage_<cat>_<level>.csv``: :meth:`CoverageModel.compare_slots` at every slot;
     - ``sarc_access.csv``: :meth:`CoverageModel.sarc_access` at every slot;
+    - ``week_profile_sarc.csv``: :func:`mapping.analysis.week.week_profile` of SARCs
+      (168 hours, residents beyond 60 minutes);
     - ``gap_register.csv``: :func:`mapping.analysis.gaps.evaluate`;
     - ``services.csv``: the public register; ``services_not_routed.csv``: services the
       travel engine cannot route to, and why;
@@ -402,6 +404,15 @@ def _collect(
             sarc,
         )
     )
+    tables.append(
+        PackTable(
+            "week_profile_sarc",
+            "week_profile_sarc",
+            "SARC access in each of the 168 hours of the reference week (Monday 00:00 "
+            "first): open SARCs, speed profile, residents beyond 60 minutes, mean minutes",
+            _week_profile(study, "sarc"),
+        )
+    )
     gaps = _gap_register(study)
     tables.append(PackTable("gap_register", "gap_register", "Gap register: rules evaluated", gaps))
     bar.update(1)
@@ -507,6 +518,21 @@ def _collect(
         "need_html": need_report_html(need),
     }
     return tables, context, extras
+
+
+def _week_profile(study: CoverageModel, category: str) -> pd.DataFrame:
+    """The week table of ``category`` for this view (its scenario changes applied)."""
+    from mapping.analysis.week import week_profile
+
+    return week_profile(
+        study.engine,
+        category,
+        weights=study.eligible_weights(None),
+        threshold=60,
+        exclude=sorted(study.changes.closed),
+        extra_services=list(study.changes.added_ids),
+        hours_override=dict(study.changes.hours),
+    )
 
 
 def _gap_register(study: CoverageModel) -> pd.DataFrame:

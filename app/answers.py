@@ -1,0 +1,156 @@
+"""Answers first: the headline sentence and the ranked council areas (with wards).
+
+Everything here follows the page's controls (service, time, age group, threshold) and is
+written for people: plain-English headings, whole people, rounded shares, names instead
+of codes. Downloads keep the package's machine-readable columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import state as app_state
+from app import widgets
+from mapping.outputs.maps import CATEGORY_LABELS
+
+__all__ = ["headline", "people_table", "ranked_areas", "routable"]
+
+
+def routable(category: str) -> bool:
+    """Whether the category has at least one site the travel engine can drive to."""
+    services = app_state.current_study().engine.services
+    return bool((services["category"] == category).any())
+
+
+def _who(age_band: str | None, weight: str = "residents") -> str:
+    if weight != "residents":
+        return widgets.WEIGHT_SHORT[weight].lower()
+    return "residents" if age_band is None else f"residents {widgets.age_label(age_band).lower()}"
+
+
+def headline(
+    category: str, at: str, age_band: str | None, threshold: int, weight: str = "residents"
+) -> None:
+    """The sentence above the map and the Lancashire figures, following every control."""
+    label = CATEGORY_LABELS.get(category, category)
+    when = app_state.describe_slot(at)
+    when = when[0].upper() + when[1:]
+    if not routable(category):
+        reason = (
+            "refuges and safe houses have confidential addresses (counted per council area only)"
+            if category == "refuge"
+            else "it is reached by telephone or outreach"
+        )
+        widgets.headline(f"{label} has no site to drive to: {reason}, so no drive time applies.")
+        return
+    table = app_state.coverage_table(category, at, "district", age_band, (threshold,), weight)
+    row = table[table["area_code"] == "TOTAL"].iloc[0]
+    who = _who(age_band, weight)
+    if row["population_unreached"] >= row["eligible_population"]:
+        widgets.headline(f"{when}, no {label} that {who} can use is open.")
+    elif category == "sarc" and age_band is None:
+        slots = ["weekday daytime", at] if at != "Tue 10:00" else [at]
+        widgets.headline(app_state.sarc_headline(app_state.sarc_table(slots, weight), at))
+    elif category == "sarc":
+        share = row["share_nearest_outside_lancashire"]
+        widgets.headline(
+            f"{when}, {100 * share:.0f}% of {who} would travel outside the county to the "
+            "nearest open SARC."
+        )
+    else:
+        widgets.headline(
+            f"{when}, {100 * row[f'share_within_{threshold:g}']:.0f}% of eligible {who} "
+            f"live within {threshold} minutes' drive of an open {label}."
+        )
+    reference = app_state.coverage_table(
+        category, "Tue 10:00", "district", age_band, (threshold,), weight
+    )
+    base = reference[reference["area_code"] == "TOTAL"].iloc[0]
+    difference = float(row["mean_minutes"]) - float(base["mean_minutes"])
+    added = None if pd.isna(difference) else round(difference)
+    mean = "none open" if pd.isna(row["mean_minutes"]) else f"{row['mean_minutes']:.0f} min"
+    columns = st.columns(4)
+    columns[0].metric(
+        f"{who.capitalize()} beyond {threshold} min",
+        f"{row[f'population_beyond_{threshold:g}']:,.0f}",
+        help="Farther than the threshold from an open service they can use, or with none.",
+    )
+    columns[1].metric(
+        "Average drive",
+        mean,
+        # No arrow for no change: "+0 min" in red would say things got worse.
+        delta=None if not added or at == "Tue 10:00" else f"{added:+d} min vs weekday daytime",
+        delta_color="inverse",
+    )
+    columns[2].metric(
+        "Nearest open service outside Lancashire",
+        f"{100 * row['share_nearest_outside_lancashire']:.0f}%",
+    )
+    columns[3].metric("No open service they can use", f"{row['population_unreached']:,.0f}")
+
+
+def people_table(table: pd.DataFrame, threshold: int, name: str = "Council area") -> pd.DataFrame:
+    """A coverage table for people: names first, whole people, rounded shares and minutes."""
+    beyond = table[f"population_beyond_{threshold:g}"]
+    eligible = table["eligible_population"]
+    frame = pd.DataFrame(
+        {
+            name: table["area_name"],
+            f"Residents beyond {threshold} min": beyond.round(0).astype("int64"),
+            "Share beyond": (100 * beyond / eligible.where(eligible > 0)).round(0),
+            "Average drive (min)": table["mean_minutes"].round(0),
+            "Residents": eligible.round(0).astype("int64"),
+        }
+    )
+    return frame.sort_values(
+        [f"Residents beyond {threshold} min", "Average drive (min)"], ascending=False
+    )
+
+
+def _config(threshold: int) -> dict[str, Any]:
+    return {
+        f"Residents beyond {threshold} min": st.column_config.NumberColumn(format="%,d"),
+        "Share beyond": st.column_config.NumberColumn(format="%d%%"),
+        "Average drive (min)": st.column_config.NumberColumn(format="%d"),
+        "Residents": st.column_config.NumberColumn(format="%,d"),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _ward_parents(key: str) -> dict[str, str]:
+    """Each ward's council area: the one most of its origins lie in."""
+    origins = app_state.current_study().origins
+    return dict(origins.groupby("ward_code")["lad_code"].agg(lambda s: s.mode().iloc[0]))
+
+
+def ranked_areas(
+    category: str, at: str, age_band: str | None, threshold: int, weight: str = "residents"
+) -> None:
+    """Council areas ranked by residents beyond the threshold; open one for its wards."""
+    if not routable(category):
+        return
+    district = app_state.coverage_table(category, at, "district", age_band, (threshold,), weight)
+    areas = district[district["area_code"] != "TOTAL"]
+    ranked = people_table(areas, threshold)
+    st.markdown(f"**Council areas by {_who(age_band, weight)} beyond {threshold} minutes**")
+    st.dataframe(
+        ranked, hide_index=True, width="stretch", column_config=_config(threshold), key="ranked"
+    )
+    wards = app_state.coverage_table(category, at, "ward", age_band, (threshold,), weight)
+    wards = wards[wards["area_code"] != "TOTAL"]
+    parents = _ward_parents(app_state.study_key())
+    codes = dict(zip(areas["area_name"], areas["area_code"], strict=True))
+    beyond = f"Residents beyond {threshold} min"
+    for _, area in ranked[ranked[beyond] > 0].iterrows():
+        code = codes[area["Council area"]]
+        mine = wards[wards["area_code"].map(parents) == code]
+        with st.expander(f"{area['Council area']}: wards ({area[beyond]:,} beyond)"):
+            st.dataframe(
+                people_table(mine, threshold, "Ward"),
+                hide_index=True,
+                width="stretch",
+                column_config=_config(threshold),
+            )

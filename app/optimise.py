@@ -1,0 +1,238 @@
+"""Optimise page: which extra hours, and which new sites, would reach the most people.
+
+Hours: the best extra staffed hours for one service (:meth:`Study.optimise_hours`), on the
+week heat map, against the obvious alternative (the same hours spent on evenings,
+16:00-24:00). Sites: the best new 24/7 sites for a category (:meth:`Study.optimise_sites`,
+an exact MCLP or p-median solve), against a 24/7 site at each of the largest towns.
+Either result opens on the Scenarios page as a what-if.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import folium
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app import queries, widgets
+from app import state as app_state
+from app.week import heat_map
+from mapping.analysis.week import describe_worst_hour, hour_label
+from mapping.inputs.scenario_file import HoursChange, Scenario
+from mapping.inputs.when import NAMED_SLOTS
+from mapping.outputs import maps
+from mapping.outputs.maps import CATEGORY_LABELS
+
+#: Where the Scenarios page keeps its scenario (see app/scenarios.py).
+_SCENARIO_KEYS = ("sc_name", "sc_description", "sc_changes")
+_METHODS = {"mclp": "Most people within reach", "pmedian": "Shortest average drive"}
+
+
+def open_on_scenarios(scenario: Scenario) -> None:
+    """Make ``scenario`` this session's scenario and go to the Scenarios page."""
+    st.session_state["sc_name"] = scenario.name
+    st.session_state["sc_description"] = scenario.description
+    st.session_state["sc_changes"] = [c.model_dump(exclude_none=True) for c in scenario.changes]
+    st.session_state.pop("sc_pack", None)
+    st.switch_page("app/scenarios.py")
+
+
+def _people(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _hours_tab() -> None:
+    study = app_state.current_study()
+    services = study.engine.services
+    services = services[~services["what_if"].astype(bool)] if "what_if" in services else services
+    names = dict(zip(services["id"], services["name"], strict=True))
+    ids = list(names)
+    default = ids.index("sarc-preston-safe-centre") if "sarc-preston-safe-centre" in ids else 0
+    answer = st.container()
+    with st.expander("Service, budget, threshold and shifts", expanded=True):
+        columns = st.columns(4)
+        service: str = columns[0].selectbox(
+            "Service", ids, index=default, format_func=lambda i: names[i], key="opt_service"
+        )
+        extra = int(
+            columns[1].number_input("Extra hours a week", 1, 84, 8, step=1, key="opt_extra")
+        )
+        with columns[2]:
+            threshold = widgets.threshold_select("opt_threshold")
+        min_block = int(
+            columns[3].number_input("Shortest shift (hours)", 1, 12, 1, step=1, key="opt_block")
+        )
+    result = queries.optimise_hours(service, extra, threshold, min_block)
+    gain = result["plan"] - result["baseline"]
+    evening_gain = result["evening"] - result["baseline"]
+    scenario = Scenario(
+        name=f"{names[service]}: {len(result['chosen'])} extra hours chosen by the optimiser",
+        description=(
+            f"Optimise page: {extra} extra hours, {threshold} min, shortest shift "
+            f"{min_block} h. Added: {result['added_rules'] or 'nothing'}."
+        ),
+        changes=(
+            HoursChange(kind="hours", service=service, opening_hours=result["opening_hours"]),
+        ),
+    )
+    with answer:
+        if not result["chosen"]:
+            widgets.headline(f"No extra hour of {names[service]} would reach anybody new.")
+            return
+        widgets.headline(
+            f"Open {names[service]} also {result['added_rules']}: "
+            f"+{_people(gain)} resident-hours a week within {threshold} minutes."
+        )
+        figures = st.columns(3)
+        figures[0].metric(
+            "Gain on today's hours",
+            f"+{_people(gain)}",
+            help="Resident-hours a week within the threshold of an open service.",
+        )
+        figures[1].metric(
+            f"Evenings 16:00-24:00 instead ({extra} h)",
+            f"+{_people(evening_gain)}",
+            help=f"The same budget spent on evenings: {result['evening_hours']}",
+        )
+        figures[2].metric("The plan's advantage", f"{gain - evening_gain:+,.0f}")
+        week = queries.scenario_week(scenario, result["category"], threshold)
+        sentence = describe_worst_hour(week)
+        st.markdown(f"With the plan, {sentence}.")
+        chosen = pd.DataFrame({"hour_of_week": result["chosen"]})
+        chosen["day"] = week.set_index("hour_of_week").loc[chosen["hour_of_week"], "day"].to_list()
+        chosen["hour"] = chosen["hour_of_week"] % 24
+        share = heat_map(
+            week, "share_beyond", f"With the plan: share beyond {threshold} min", ".0%"
+        )
+        marks = chosen.assign(mark="+")
+        layer = (
+            alt.Chart(marks)
+            .mark_text(color="red", fontSize=14, fontWeight="bold")
+            .encode(x="hour:O", y=alt.Y("day:N", sort=list(week["day"].unique())), text="mark:N")
+        )
+        st.altair_chart(share + layer, width="stretch")
+        st.caption(
+            "Red + marks the chosen extra hours: "
+            + ", ".join(hour_label(h) for h in result["chosen"])
+            + f". Opening hours with the plan: {result['opening_hours']}."
+        )
+        if st.button("Open this plan on the Scenarios page", key="opt_hours_open"):
+            open_on_scenarios(scenario)
+
+
+def _site_map(sites: pd.DataFrame, hubs: list[str]) -> folium.Map:
+    fmap = maps.base_map()
+    for _, site in sites.iterrows():
+        # A circle, not an icon marker: icons would load a font from the internet.
+        folium.CircleMarker(
+            [float(site["lat"]), float(site["lon"])],
+            radius=9,
+            color="#b2182b",
+            fill=True,
+            fill_opacity=0.9,
+            tooltip=f"Chosen: {site['name']}",
+        ).add_to(fmap)
+    return fmap
+
+
+def _sites_tab() -> None:
+    answer = st.container()
+    times = {"week": "The whole week", **{s.at: f"{s.name} ({s.at})" for s in NAMED_SLOTS}}
+    with st.expander("Service, number of sites, time and method", expanded=True):
+        columns = st.columns(5)
+        with columns[0]:
+            category = widgets.category_select("opt_site_category")
+        add = int(columns[1].number_input("New sites", 1, 3, 1, key="opt_site_k"))
+        at: str = columns[2].selectbox(
+            "Serve",
+            list(times),
+            index=list(times).index("Sat 02:00"),
+            format_func=lambda t: times[t],
+            key="opt_site_at",
+        )
+        method: str = columns[3].radio(
+            "Method",
+            ["mclp", "pmedian"],
+            key="opt_site_method",
+            format_func=lambda m: {
+                "mclp": "Most people within reach",
+                "pmedian": "Shortest average drive",
+            }[m],
+        )
+        with columns[4]:
+            threshold = widgets.threshold_select("opt_site_threshold")
+    label = CATEGORY_LABELS.get(category, category)
+    with answer:
+        question = (category, add, threshold, at, method)
+        if st.button("Find the best sites", key="opt_site_go", type="primary"):
+            st.session_state["opt_site_question"] = question
+        # Keep showing the answer (and its "open" button) until a control changes.
+        if st.session_state.get("opt_site_question") != question:
+            st.info(
+                f"Press the button to place {add} new 24/7 {label} site(s) among the town "
+                "centres (an exact solve; tens of seconds the first time, then cached)."
+            )
+            return
+        with st.spinner("Solving (tens of seconds)…"):
+            result: dict[str, Any] = queries.optimise_sites(category, add, threshold, at, method)
+        base, plan, hubs = result["baseline"], result["plan"], result["hubs"]
+        names = ", ".join(result["sites"]["name"])
+        unit = "residents" if at != "week" else "resident-hours"
+        widgets.headline(
+            f"New 24/7 {label}: {names}, +{_people(plan.covered - base.covered)} {unit} "
+            f"within {threshold} minutes over {result['times']}."
+        )
+        figures = st.columns(3)
+        figures[0].metric("Gain on today's sites", f"+{_people(plan.covered - base.covered)}")
+        figures[1].metric(
+            "24/7 at the largest towns instead",
+            f"+{_people(hubs.covered - base.covered)}",
+            help="A new 24/7 site at each of: " + ", ".join(result["hub_names"]),
+        )
+        figures[2].metric(
+            "Average drive",
+            f"{plan.mean_minutes:.0f} min",
+            delta=f"{plan.mean_minutes - base.mean_minutes:+.0f} min"
+            if round(plan.mean_minutes - base.mean_minutes)
+            else None,
+            delta_color="inverse",
+        )
+        shown = (
+            result["sites"][["name", "residents", "marginal"]]
+            .rename(
+                columns={
+                    "name": "Site",
+                    "residents": "Town residents",
+                    "marginal": f"Lost without it ({unit})",
+                }
+            )
+            .round(0)
+        )
+        st.dataframe(shown, hide_index=True, width="stretch")
+        st_folium(
+            _site_map(result["sites"], result["hub_names"]),
+            height=380,
+            use_container_width=True,
+            returned_objects=[],
+            key="opt_site_map",
+            render=False,
+        )
+        if st.button("Open these sites on the Scenarios page", key="opt_sites_open"):
+            open_on_scenarios(queries.scenario_from_json(result["scenario"]))
+
+
+def render() -> None:
+    """Draw the page."""
+    st.header("Optimise: where and when to invest")
+    hours_tab, sites_tab = st.tabs(["Extra opening hours", "New sites"])
+    with hours_tab:
+        _hours_tab()
+    with sites_tab:
+        _sites_tab()
+
+
+if __name__ == "__main__":
+    render()

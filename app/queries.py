@@ -1,0 +1,169 @@
+"""Cached answers for the Week and Optimise pages (once per query, per study).
+
+Kept apart from :mod:`app.state` (loaders, session state) so each page's cache lives
+beside the questions it answers; every function here calls a :class:`mapping.Study`
+method and keys its cache by :func:`app.state.study_key`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import streamlit as st
+
+from app import state as app_state
+from mapping.study import Study
+
+if TYPE_CHECKING:
+    from mapping.inputs.scenario_file import Scenario
+
+__all__ = ["week_profile"]
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _week(
+    _study: Study,
+    key: str,
+    category: str,
+    threshold: float,
+    age_band: str | None,
+    area: str | None,
+) -> pd.DataFrame:
+    return _study.week_profile(category, threshold=threshold, age_band=age_band, area=area)
+
+
+def week_profile(
+    category: str, threshold: float, age_band: str | None = None, area: str | None = None
+) -> pd.DataFrame:
+    """:meth:`Study.week_profile` of this session's study, cached per question.
+
+    Hours with the same open services and speed profile share one computation inside
+    the kernel; this cache keeps the whole week per (study, category, threshold, age
+    group, area).
+    """
+    return _week(
+        app_state.current_study(), app_state.study_key(), category, float(threshold), age_band, area
+    )
+
+
+def area_choices() -> dict[str, str]:
+    """Council-area codes and names, Lancashire first as ``""`` (all residents)."""
+    names: dict[str, Any] = app_state.current_study().area_names("district")
+    return {"": "All Lancashire", **dict(sorted(names.items(), key=lambda kv: str(kv[1])))}
+
+
+def scenario_to_json(scenario: Scenario) -> str:
+    """A scenario as JSON text (hashable, for cache keys and session state)."""
+    data = {
+        "name": scenario.name,
+        "description": scenario.description,
+        "change": [change.model_dump(exclude_none=True) for change in scenario.changes],
+    }
+    return json.dumps(data, sort_keys=True)
+
+
+def scenario_from_json(text: str) -> Scenario:
+    """The scenario :func:`scenario_to_json` wrote."""
+    from mapping.inputs.scenario_file import parse_scenario
+
+    return parse_scenario(json.loads(text))
+
+
+@st.cache_data(show_spinner="Finding the best hours…", max_entries=64)
+def _hours(
+    _study: Study,
+    key: str,
+    service: str,
+    extra_hours: int,
+    threshold: float,
+    min_block: int,
+) -> dict[str, Any]:
+    plan = _study.optimise_hours(service, extra_hours, threshold=threshold, min_block=min_block)
+    evening_hours, evening_total = _study.evening_hours(plan)
+    return {
+        "chosen": list(plan.chosen),
+        "category": plan.gains.category,
+        "current_hours": plan.current_hours,
+        "opening_hours": plan.opening_hours,
+        "added_rules": plan.added_rules,
+        "baseline": plan.baseline_total,
+        "plan": plan.plan_total,
+        "evening_hours": evening_hours,
+        "evening": evening_total,
+    }
+
+
+def optimise_hours(
+    service: str, extra_hours: int, threshold: float, min_block: int
+) -> dict[str, Any]:
+    """:meth:`Study.optimise_hours` and the evenings alternative, cached per question."""
+    return _hours(
+        app_state.current_study(),
+        app_state.study_key(),
+        service,
+        int(extra_hours),
+        float(threshold),
+        int(min_block),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _scenario_week(
+    _study: Study, key: str, scenario_json: str, category: str, threshold: float
+) -> pd.DataFrame:
+    view = _study.with_scenario(scenario_from_json(scenario_json))
+    return view.week_profile(category, threshold=threshold)
+
+
+def scenario_week(scenario: Any, category: str, threshold: float) -> pd.DataFrame:
+    """The week profile of this session's study with ``scenario`` applied, cached."""
+    return _scenario_week(
+        app_state.current_study(),
+        app_state.study_key(),
+        scenario_to_json(scenario),
+        category,
+        float(threshold),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sites(
+    _study: Study, key: str, category: str, add: int, threshold: float, at: str, method: str
+) -> dict[str, Any]:
+    import numpy as np
+
+    from mapping.analysis.optimise_sites import evaluate_sites
+
+    plan, problem = _study.optimise_sites(
+        category, add, threshold=threshold, at=None if at == "week" else [at], method=method
+    )
+    # The obvious alternative: a 24/7 site at each of the largest towns (the hubs).
+    largest = list(np.argsort(-problem.candidates["residents"].to_numpy(float))[:add])
+    hubs = evaluate_sites(problem, [int(i) for i in largest])
+    return {
+        "sites": plan.sites,
+        "baseline": plan.baseline,
+        "plan": plan.plan,
+        "hubs": hubs,
+        "hub_names": problem.candidates["name"].iloc[largest].tolist(),
+        "times": plan.times_label,
+        "status": plan.status,
+        "scenario": scenario_to_json(plan.to_scenario(category=category)),
+    }
+
+
+def optimise_sites(
+    category: str, add: int, threshold: float, at: str, method: str
+) -> dict[str, Any]:
+    """:meth:`Study.optimise_sites` and the largest-towns alternative, cached per question."""
+    return _sites(
+        app_state.current_study(),
+        app_state.study_key(),
+        category,
+        int(add),
+        float(threshold),
+        at,
+        method,
+    )

@@ -1,0 +1,103 @@
+"""Week page: access to a service in each of the 168 hours of the week, as a heat map."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app import queries, widgets
+from mapping.analysis.week import DAY_NAMES, describe_worst_hour
+from mapping.outputs.maps import CATEGORY_LABELS
+
+#: What the download keeps (machine-readable) and what people see (plain English).
+_SHOWN = {
+    "day": "Day",
+    "hour": "Hour",
+    "n_open": "Services open",
+    "people_beyond": "Residents beyond the threshold",
+    "share_beyond": "Share beyond the threshold",
+    "mean_minutes": "Average drive (minutes)",
+}
+
+
+def heat_map(frame: pd.DataFrame, value: str, title: str, fmt: str) -> alt.Chart:
+    """A day (rows, Monday first) by hour (columns) heat map of ``value``."""
+    data = frame[["day", "hour", "time", value, "n_open"]].rename(columns={value: "value"})
+    return (
+        alt.Chart(data, title=title)
+        .mark_rect()
+        .encode(
+            x=alt.X("hour:O", title="Hour of the day", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("day:N", title=None, sort=list(DAY_NAMES), axis=alt.Axis(labelLimit=120)),
+            color=alt.Color("value:Q", title=None, scale=alt.Scale(scheme="viridis", reverse=True)),
+            tooltip=[
+                alt.Tooltip("time:N", title="Hour"),
+                alt.Tooltip("value:Q", title=title, format=fmt),
+                alt.Tooltip("n_open:Q", title="Services open"),
+            ],
+        )
+        .properties(height=230)
+    )
+
+
+def render() -> None:
+    """Draw the page: the worst hour in words, then the heat maps, then the controls."""
+    st.header("The whole week: when is access worst?")
+    answer = st.container()
+    with st.expander("Service, area, age group and threshold", expanded=True):
+        columns = st.columns(4)
+        with columns[0]:
+            category = widgets.category_select("week_category")
+        with columns[1]:
+            areas = queries.area_choices()
+            codes: list[str] = list(areas)
+            area: str = st.selectbox(
+                "Council area", codes, format_func=lambda code: areas[code], key="week_area"
+            )
+        with columns[2]:
+            age_band = widgets.age_select("week_age")
+        with columns[3]:
+            threshold = widgets.threshold_select("week_threshold")
+    frame = queries.week_profile(category, threshold, age_band, area or None)
+    people = "residents" if age_band is None else widgets.age_label(age_band).lower()
+    people = people if age_band is None else f"residents {people}"
+    where = "" if not area else f" in {areas[area]}"
+    label = CATEGORY_LABELS.get(category, category)
+    with answer:
+        if frame["population"].iloc[0] <= 0:
+            st.info(f"No {people} live{where}.")
+            return
+        sentence = describe_worst_hour(frame, people=people)
+        widgets.headline(f"{sentence[0].upper()}{sentence[1:]}{where}.")
+        share = heat_map(frame, "share_beyond", f"Share beyond {threshold} minutes", ".0%")
+        st.altair_chart(share, width="stretch")
+        mean = heat_map(frame, "mean_minutes", "Average drive (minutes)", ".0f")
+        st.altair_chart(mean, width="stretch")
+        st.caption(
+            f"Each square is one hour of a week with no public holiday: the share of "
+            f"{people}{where} more than {threshold} minutes' drive from an open {label} "
+            "that would see them, and their average drive to the nearest one. An hour "
+            "counts a service open at its first minute. Daytime traffic 07:00-19:00, free "
+            f"flow otherwise. {frame.attrs['computations']} distinct hours computed."
+        )
+    st.subheader("Hour by hour")
+    shown = frame[list(_SHOWN)].rename(columns=_SHOWN).copy()
+    shown["Residents beyond the threshold"] = shown["Residents beyond the threshold"].round(0)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Share beyond the threshold": st.column_config.NumberColumn(format="percent"),
+            "Average drive (minutes)": st.column_config.NumberColumn(format="%.0f"),
+            "Residents beyond the threshold": st.column_config.NumberColumn(format="%,.0f"),
+        },
+        key="week_table",
+    )
+    stem = f"week_{category}_{threshold}" + (f"_{area}" if area else "")
+    widgets.download_buttons(frame, stem, "week_download")
+
+
+if __name__ == "__main__":
+    render()

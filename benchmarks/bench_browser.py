@@ -1,0 +1,247 @@
+"""Time what a person sees: each control change until the page has redrawn, in Chromium.
+
+Run from the repository root (needs the built data and Debian's ``/usr/bin/chromium``)::
+
+    python benchmarks/bench_browser.py
+
+Starts ``streamlit run app.py`` on a free localhost port, opens it in headless Chromium
+driven by Playwright with every non-local request blocked (as ``tests/offline_browser.py``
+does), and times:
+
+- the first page after a warm server start (the study loaded once by a first visit,
+  then a new browser session opens ``/map`` until its headline and map are drawn);
+- each control on Map, SARC access, Coverage and Scenarios, from the change to the
+  updated headline, table or map drawn (Streamlit's "running" indicator gone and the
+  expected text on the page), alternating two values so both are timed cached and
+  uncached.
+
+Prints one JSON object: per control the runs, median and max seconds, and whether the
+targets (median <= 1 s, max <= 2 s, first page <= 5 s) were met. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from offline_browser import offline_page  # noqa: E402
+
+TIMEOUT_MS = 120_000
+MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+TARGETS = {"median_s": 1.0, "max_s": 2.0, "first_page_s": 5.0}
+REPEATS = 2
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start() -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("streamlit did not start within 120 s")
+
+
+def _settled(page: Any) -> None:
+    """Wait until Streamlit has finished the rerun (its status widget is gone)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=TIMEOUT_MS,
+        polling=50,
+    )
+
+
+def _map_drawn(page: Any) -> None:
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=TIMEOUT_MS)
+
+
+def _choose(page: Any, box_label: str, option: str) -> None:
+    page.get_by_role("combobox", name=re.compile(box_label)).first.click()
+    page.get_by_role("option", name=option).first.click()
+
+
+def _timed(page: Any, act: Callable[[], None], done: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    act()
+    page.wait_for_timeout(30)  # let the rerun begin before asking whether it is over
+    _settled(page)
+    done()
+    return time.perf_counter() - started
+
+
+def _text(page: Any, pattern: str) -> Callable[[], None]:
+    return lambda: page.get_by_text(re.compile(pattern)).first.wait_for(timeout=TIMEOUT_MS)
+
+
+def _alternate(
+    page: Any, steps: list[tuple[Callable[[], None], Callable[[], None]]]
+) -> list[float]:
+    runs = []
+    for _ in range(REPEATS):
+        for act, done in steps:
+            runs.append(round(_timed(page, act, done), 3))
+    return runs
+
+
+def _controls(page: Any, url: str) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    page.goto(url, timeout=TIMEOUT_MS)
+    _text(page, r"^At Saturday 02:00")()
+    _map_drawn(page)
+
+    def both(pattern: str) -> Callable[[], None]:
+        return lambda: (_text(page, pattern)(), _map_drawn(page))
+
+    out["map: time slot"] = _alternate(
+        page,
+        [
+            (lambda: _choose(page, "Time slot", "Weekday daytime (Tue 10:00)"),
+             both(r"^On a weekday at 10:00")),
+            (lambda: _choose(page, "Time slot", "Weekend night (Sat 02:00)"),
+             both(r"^At Saturday 02:00")),
+        ],
+    )  # fmt: skip
+    out["map: service"] = _alternate(
+        page,
+        [
+            (lambda: _choose(page, "Service", "IDVA (independent domestic violence adviser)"),
+             both(r"^At Saturday 02:00, .*IDVA")),
+            (lambda: _choose(page, "Service", "SARC (sexual assault referral centre)"),
+             both(r"^At Saturday 02:00, .*SARC")),
+        ],
+    )  # fmt: skip
+    out["map: age group"] = _alternate(
+        page,
+        [
+            (lambda: _choose(page, "Age group", "Aged 16-24"), both(r"residents aged 16-24")),
+            (lambda: _choose(page, "Age group", "Everybody (all ages)"),
+             both(r"of Lancashire's population")),
+        ],
+    )  # fmt: skip
+
+    page.goto(f"{url}/sarc", timeout=TIMEOUT_MS)
+    _text(page, "Each bar counts")()
+    box = page.get_by_label("Add another time of week (optional, e.g. Sun 20:00)")
+
+    def extra(value: str) -> Callable[[], None]:
+        return lambda: (box.fill(value), box.press("Enter"))
+
+    out["sarc: add a time"] = _alternate(
+        page,
+        [
+            (extra("Sun 20:00"), _text(page, r"Sunday 20:00")),
+            (extra("Fri 23:00"), _text(page, r"Friday 23:00")),
+        ],
+    )
+
+    page.goto(f"{url}/coverage", timeout=TIMEOUT_MS)
+    _text(page, "Distribution of drive minutes by council area")()
+    out["coverage: service"] = _alternate(
+        page,
+        [
+            (lambda: _choose(page, "Service", "IDVA (independent domestic violence adviser)"),
+             _text(page, r"Nearest IDVA")),
+            (lambda: _choose(page, "Service", "SARC (sexual assault referral centre)"),
+             _text(page, r"Nearest SARC")),
+        ],
+    )  # fmt: skip
+
+    page.goto(f"{url}/scenarios", timeout=TIMEOUT_MS)
+    _text(page, "Slot shown on the map")()
+    out["scenarios: load example"] = _alternate(
+        page,
+        [
+            (lambda: page.get_by_role("button", name="Load example").click(),
+             lambda: (_text(page, "Save and export")(), _map_drawn(page))),
+        ],
+    )  # fmt: skip
+    return out
+
+
+def main() -> None:
+    """Run the benchmark and print one JSON object."""
+    proc, url = _start()
+    try:
+        with offline_page({"width": 1500, "height": 1300}) as (page, _):
+            started = time.perf_counter()
+            page.goto(f"{url}/map", timeout=TIMEOUT_MS)  # loads the study once
+            _text(page, r"^At Saturday 02:00")()
+            _map_drawn(page)
+            cold = time.perf_counter() - started
+        with offline_page({"width": 1500, "height": 1300}) as (page, blocked):
+            started = time.perf_counter()
+            page.goto(f"{url}/map", timeout=TIMEOUT_MS)
+            _text(page, r"^At Saturday 02:00")()
+            _map_drawn(page)
+            first = time.perf_counter() - started
+            controls = _controls(page, url)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    summary = {
+        name: {
+            "runs_s": runs,
+            "median_s": round(statistics.median(runs), 3),
+            "max_s": round(max(runs), 3),
+            "meets_targets": statistics.median(runs) <= TARGETS["median_s"]
+            and max(runs) <= TARGETS["max_s"],
+        }
+        for name, runs in controls.items()
+    }
+    print(
+        json.dumps(
+            {
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "note": "shared machine: other jobs ran at the same time",
+                },
+                "targets": TARGETS,
+                "first_visit_with_study_load_s": round(cold, 3),
+                "first_page_warm_server_s": round(first, 3),
+                "first_page_meets_target": first <= TARGETS["first_page_s"],
+                "controls": summary,
+                "blocked_non_local_requests": len(blocked),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

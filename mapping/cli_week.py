@@ -1,0 +1,92 @@
+"""``service-map week``: access to a service category in each hour of the week.
+
+Prints the worst hour in words and the 7 x 24 table (share of residents beyond the
+threshold, day by hour); ``--out`` writes the 168-row table as CSV. Heavy imports stay
+inside the command so ``service-map --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mapping.errors import ServiceMapError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["week_command", "week_table"]
+
+
+def week_table(frame: pd.DataFrame, value: str = "share_beyond") -> pd.DataFrame:
+    """The 168-row week frame as 7 rows (Monday first) by 24 hour columns of ``value``."""
+    from mapping.analysis.week import DAY_NAMES
+
+    table = frame.pivot(index="day", columns="hour", values=value)
+    return table.reindex(list(DAY_NAMES))
+
+
+def week_command(
+    category: Annotated[str, typer.Option("--category", help="Service category (sarc, ...).")],
+    minutes: Annotated[
+        float, typer.Option("--minutes", help="Drive-time threshold in minutes.", min=1)
+    ] = 60.0,
+    area: Annotated[
+        str | None,
+        typer.Option("--area", help="Only this council area's residents (ONS code, E07...)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the 168-row week table to this CSV.", dir_okay=False),
+    ] = None,
+    services: Annotated[
+        Path | None,
+        typer.Option("--services", help="Services register CSV (default: data/services.csv)."),
+    ] = None,
+    sources: Annotated[
+        Path | None, typer.Option("--sources", help="Folder of raw public files.", file_okay=False)
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Folder for generated data (default: ./data)."),
+    ] = None,
+    network: Annotated[
+        str, typer.Option("--network", help="Road network: offline (default) or osm.")
+    ] = "offline",
+) -> None:
+    """Which hour of the week is worst? Share of residents beyond the threshold, by hour."""
+    from mapping.analysis.week import describe_worst_hour
+    from mapping.outputs.tables import write_csv
+    from mapping.study import Study
+
+    if out is not None and out.suffix.lower() != ".csv":
+        raise ServiceMapError(f"{out}: the week table is written as .csv")
+    typer.echo("Loading data, register and road network…", err=True)
+    study = Study.load(
+        data_dir=data_dir, sources=sources, services=services, network=network, progress=True
+    )
+    if category not in set(study.register["category"]):
+        known = ", ".join(sorted(set(study.register["category"])))
+        raise ServiceMapError(f"--category {category!r} is not known; known: {known}")
+    if area is not None and area not in study.area_names("district"):
+        known = ", ".join(f"{c} ({n})" for c, n in study.area_names("district").items())
+        raise ServiceMapError(f"--area {area!r} is not a council area; known: {known}")
+    frame = study.week_profile(category, threshold=minutes, area=area)
+    where = "" if area is None else f" in {study.area_names('district')[area]}"
+    sentence = describe_worst_hour(frame)
+    typer.echo(sentence[0].upper() + sentence[1:] + where + ".")
+    typer.echo(
+        f"Share of residents{where} more than {minutes:g} minutes from an open service "
+        f"(%; {frame.attrs['computations']} distinct hours computed):"
+    )
+    table = (week_table(frame) * 100).round(0)
+    header = "day        " + " ".join(f"{h:>3d}" for h in table.columns)
+    typer.echo(header)
+    for day, row in table.iterrows():
+        cells = " ".join("  -" if v != v else f"{v:3.0f}" for v in row.to_numpy(float))
+        typer.echo(f"{day!s:<10} {cells}")
+    if out is not None:
+        write_csv(frame, out)
+        typer.echo(f"wrote {out}")
