@@ -36,7 +36,7 @@ from mapping.inputs.register import load_register
 from mapping.inputs.sources import SOURCES_ENV, locate_sources
 from mapping.store import DATA_DIR_ENV
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 TIMEOUT_MS = 120_000

@@ -268,7 +268,7 @@ def test_graphml_size_estimate_matches_the_file(tmp_path: Path) -> None:
     from mapping.network import build_network
     from mapping.network.export import estimate_graphml_bytes, save_graphml
 
-    fixture = Path(__file__).parent / "fixtures" / "network_small.osm"
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "network_small.osm"
     net = build_network("osm", osm_file=fixture, data_dir=tmp_path)
     # 20 of its 27 edges: the estimate extrapolates from them to every edge.
     estimate = estimate_graphml_bytes(net, sample_edges=20)

@@ -10,7 +10,7 @@ import pytest
 
 from mapping.study import Study
 
-REGISTER = Path(__file__).resolve().parents[1] / "data" / "services.csv"
+REGISTER = Path(__file__).resolve().parents[2] / "data" / "services.csv"
 #: Would change the page title and raise an alert if any path inserted it as HTML.
 PAYLOAD = "<img src=x onerror=\"document.title='pwned';alert(1)\">SAFE<script>alert(2)</script>"
 

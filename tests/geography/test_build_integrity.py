@@ -31,7 +31,7 @@ from mapping.store import (
 )
 
 RunCli = Callable[[list[str]], tuple[int, str, str]]
-SMALL_OSM = Path(__file__).parent / "fixtures" / "network_small.osm"
+SMALL_OSM = Path(__file__).resolve().parents[1] / "fixtures" / "network_small.osm"
 CENSUS = "census-2021/lsoa21_usual_residents_by_age.csv"
 
 

@@ -31,7 +31,7 @@ from mapping.network import params as netparams
 from mapping.network.osm import graph_from_osm_file, graph_to_network
 from mapping.study_area import to_27700
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SMALL_OSM = FIXTURES / "network_small.osm"
 MILE = 1609.344
 

@@ -19,7 +19,7 @@ from mapping.inputs import files, limits
 from mapping.inputs.files import nesting_depth, read_document, read_scenario_document
 
 RunCli = Callable[[list[str]], tuple[int, str, str]]
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 VALID_TOML = (FIXTURES / "scenarios_valid.toml").read_bytes()
 
 

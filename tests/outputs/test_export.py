@@ -33,7 +33,7 @@ from mapping.outputs.tables import write_table
 from mapping.safety import neutralise_formula, safe_frame
 from mapping.study import Study
 
-REPO = Path(__file__).parent.parent
+REPO = Path(__file__).resolve().parents[2]
 REGISTER = REPO / "data" / "services.csv"
 EAST_LANCS = REPO / "data" / "scenarios" / "east_lancashire_sarc.toml"
 
@@ -687,7 +687,7 @@ def test_export_rejects_unknown_parameters(study: Study, tmp_path: Path) -> None
 @pytest.mark.skipif(not offline_browser.CHROMIUM.exists(), reason=offline_browser.SKIP_REASON)
 def test_html_report_draws_its_map_from_a_file_with_no_network(out: Path) -> None:
     """report.html opened as a file, every non-local request blocked: the map draws."""
-    artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     with offline_browser.offline_page({"width": 1300, "height": 1400}) as (page, blocked):
         errors: list[str] = []

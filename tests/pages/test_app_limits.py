@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from mapping.inputs.limits import MAX_SCENARIO_CHANGES, MAX_UPLOAD_BYTES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 CLOSE = {"kind": "close", "service": "sarc-cumbria-bridgeway"}
 

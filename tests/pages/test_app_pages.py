@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from mapping.analysis.week import describe_worst_hour
 from mapping.study import Study
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 240
 
@@ -128,7 +128,7 @@ def test_optimise_sites_solves_on_request(built_data: Path) -> None:
     assert change["kind"] == "add" and change["category"] == "sarc"
 
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def test_scenario_example_loads_while_a_file_sits_in_the_uploader(built_data: Path) -> None:

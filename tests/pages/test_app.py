@@ -25,9 +25,9 @@ from streamlit.testing.v1 import AppTest
 from mapping.inputs.register import default_register_path, load_register
 from mapping.study import Study
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PAGES = [
     "app/map.py",
     "app/sarc.py",

@@ -18,7 +18,7 @@ from mapping.outputs.layers import secret_rows
 from mapping.routing.records import service_records
 from mapping.study import Study
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REGISTER = REPO / "data" / "services.csv"
 
 

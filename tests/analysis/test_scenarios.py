@@ -30,8 +30,8 @@ from mapping.errors import ServiceMapError
 from mapping.inputs.sources import Sources
 from mapping.study import Study
 
-FIXTURES = Path(__file__).parent / "fixtures"
-SCENARIOS = Path(__file__).parent.parent / "data" / "scenarios"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SCENARIOS = Path(__file__).resolve().parents[2] / "data" / "scenarios"
 PRESTON_24_7 = SCENARIOS / "preston_sarc_24_7.toml"
 EAST_LANCS = SCENARIOS / "east_lancashire_sarc.toml"
 VALID_TOML = FIXTURES / "scenarios_valid.toml"

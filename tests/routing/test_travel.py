@@ -26,7 +26,7 @@ from mapping.routing.engine import TravelEngine
 from mapping.routing.loading import build_engine
 from mapping.routing.matrix import MATRIX_PARTIAL_EXIT_CODE, od_matrix, run_matrix
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ORIGINS_CSV = FIXTURES / "travel_origins.csv"
 DESTINATIONS_CSV = FIXTURES / "travel_destinations.csv"
 MALFORMED_CSV = FIXTURES / "travel_malformed.csv"

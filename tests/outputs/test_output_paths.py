@@ -21,7 +21,7 @@ from mapping.inputs.register import default_register_path
 from mapping.outputs.paths import check_output_path, describe_os_error
 from mapping.store import default_data_dir, repo_root, sha256_file
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REGISTER = default_register_path()
 SCENARIO = repo_root() / "data" / "scenarios" / "preston_sarc_24_7.toml"
 RULES = repo_root() / "data" / "gap_rules.toml"

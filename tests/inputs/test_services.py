@@ -38,7 +38,7 @@ from mapping.inputs.sources import LANCASHIRE_LAD_CODES, Sources
 from mapping.inputs.vocabulary import CATEGORIES, CONFIDENCE_LEVELS
 from mapping.study_area import to_27700
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BROKEN = FIXTURES / "services_broken.csv"
 REGISTER = default_register_path()
 REQUIRED_CATEGORIES = {

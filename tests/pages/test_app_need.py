@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from mapping.study import Study
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 240
 
