@@ -9,6 +9,7 @@ tiles (which it expects to miss offline).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,20 +95,38 @@ _DRAWN = """() => {
 }"""
 
 
+def _wait_until(frame: Any, condition: str, timeout_ms: int) -> None:
+    """Evaluate ``condition`` in ``frame`` from here until it holds.
+
+    Polled from the test, not by a timer inside the frame: Chromium throttles timers and
+    animation frames in a sandboxed (cross-origin) frame, so an in-frame poll can sleep
+    long after the map has drawn.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            if frame.evaluate(condition):
+                return
+        except Exception:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true after {timeout_ms / 1000:.0f} s: {condition}")
+        frame.page.wait_for_timeout(250)
+
+
 def wait_for_canvas(frame: Any, timeout_ms: int = 180_000) -> None:
-    """Wait until the map's overlay canvas has a size (polled by timer, not by frame:
-    Chromium may hold back animation frames in a frame that is not on screen)."""
-    frame.wait_for_function(
+    """Wait until the map's overlay canvas has a size."""
+    _wait_until(
+        frame,
         "() => { const c = document.querySelector('.leaflet-overlay-pane canvas');"
         " return c !== null && c.width > 0 && c.height > 0; }",
-        polling=250,
-        timeout=timeout_ms,
+        timeout_ms,
     )
 
 
 def drawn(frame: Any) -> dict[str, Any]:
     """What the Leaflet map in ``frame`` has drawn (see ``_DRAWN``)."""
-    frame.wait_for_function("() => window.L !== undefined", timeout=180_000)
+    _wait_until(frame, "() => window.L !== undefined", 180_000)
     return dict(frame.evaluate(_DRAWN))
 
 
