@@ -538,10 +538,9 @@ def _map_payload(cache_key: tuple[Any, ...], _build: Callable[[], Any]) -> dict[
     while stack:
         element = stack.pop(0)
         if isinstance(element, branca.colormap.ColorMap):
-            js[:0] = [
-                "https://d3js.org/d3.v4.min.js",
-                "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js",
-            ]
+            # A branca colour map needs d3 from a CDN; our legends are plain HTML, so one
+            # here is unexpected: fall back to st_folium, whose offline guard refuses it.
+            return None
         if isinstance(element, folium.elements.JSCSSMixin | branca.colormap.ColorMap):
             css.extend(href for _, href in getattr(element, "default_css", []))
             js.extend(src for _, src in getattr(element, "default_js", []))
