@@ -20,8 +20,10 @@ Locations
 Extent
     The analysis study area (:data:`mapping.study_area.STUDY_AREA_LONLAT`) is
     Lancashire plus its corridors; the register legitimately holds SARCs east of it
-    (Leeds, York). A point is only reported as misplaced when it falls outside the wider
-    :data:`REGISTER_EXTENT_LONLAT`, a box around northern England.
+    (Leeds, York). A point is reported as misplaced when it falls outside the wider
+    :data:`REGISTER_EXTENT_LONLAT`, a box around northern England, or when no postcode
+    unit lies within :data:`mapping.inputs.land.LAND_BUFFER_M` of it (at sea: the box
+    holds part of the Irish Sea).
 
 Confidentiality
     Refuge and safe-house addresses are confidential. A ``confidential`` record keeps
@@ -50,6 +52,7 @@ from pydantic import ValidationError
 
 from mapping.errors import Problem, ServiceMapError
 from mapping.inputs.freshness import stale_mask
+from mapping.inputs.land import LAND_BUFFER_M, near_land
 from mapping.inputs.postcodes import lookup_postcodes
 from mapping.inputs.record import ServiceRecord, rule_confidence
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, SourceError, Sources, locate_sources
@@ -283,6 +286,7 @@ def _parse(
         parsed.records.append((line, record, bad | set(missing)))
     _check_records(parsed, today or date.today())
     _check_postcodes(parsed, sources, check_postcodes)
+    _check_land(parsed, sources, check_postcodes)
     parsed.problems.sort(key=_problem_order)
     return parsed
 
@@ -463,6 +467,45 @@ def _check_postcodes(parsed: _Parsed, sources: Sources | None, check: bool | Non
                     f"point is {gap / 1000:.1f} km from {rec.postcode}'s Code-Point location "
                     f"({unit['lat']:.6f}, {unit['lon']:.6f}); run `service-map services geocode`",
                 )
+
+
+def _check_land(parsed: _Parsed, sources: Sources | None, check: bool | None) -> None:
+    """A point inside the register's box can still be at sea: test it against land."""
+    located = [
+        (line, rec)
+        for line, rec, bad in parsed.records
+        if rec.lat is not None
+        and rec.lon is not None
+        and not rec.confidential
+        and "lat" not in bad
+        and "lon" not in bad
+        and _inside_extent(rec.lon, rec.lat)
+    ]
+    if not located or check is False:
+        return
+    try:
+        if sources is None:
+            sources = locate_sources()
+        x, y = to_27700([rec.lon for _, rec in located], [rec.lat for _, rec in located])
+        on_land = near_land(x, y, sources)
+    except SourceError as exc:
+        if check:
+            parsed.add(0, "lat", f"cannot check points against land (Code-Point Open): {exc}")
+        return
+    for (line, rec), ok in zip(located, on_land, strict=True):
+        if not ok:
+            parsed.add(
+                line,
+                "lat",
+                f"point ({rec.lat}, {rec.lon}) is at sea or far from any address: no postcode "
+                f"unit lies within {LAND_BUFFER_M / 1000:g} km of it (OS Code-Point Open); "
+                "check lat and lon (swapped, or a sign or digit lost?)",
+            )
+
+
+def _inside_extent(lon: float, lat: float) -> bool:
+    lon0, lat0, lon1, lat1 = REGISTER_EXTENT_LONLAT
+    return lon0 <= lon <= lon1 and lat0 <= lat <= lat1
 
 
 # ---- public API ----------------------------------------------------------------------
