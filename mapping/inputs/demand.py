@@ -20,13 +20,13 @@ message`` (the header is row 1).
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.files import read_csv_table
 from mapping.inputs.hours import REFERENCE_WEEK_START, HoursError, parse_when
 
 __all__ = ["DEMAND_COLUMNS", "read_demand", "uniform_demand"]
@@ -72,21 +72,7 @@ def read_demand(path: str | Path) -> np.ndarray:
         no demand at all.
     """
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            records = []
-            line = reader.line_num
-            for cells in reader:
-                records.append((line + 1, cells))
-                line = reader.line_num
-    except FileNotFoundError:
-        raise ServiceMapError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ServiceMapError(f"{path}: is a folder, not a CSV file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ServiceMapError(f"{path}: not a readable CSV file ({exc})") from None
+    header, records = read_csv_table(path)
     if header is None:
         raise ServiceMapError(f"{path}: empty file; expected the header 'day,hour,demand'")
     columns = {name.strip().lower(): i for i, name in enumerate(header)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.files import read_csv_table
 
 if TYPE_CHECKING:
     pass
@@ -30,21 +30,7 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     Rows are numbered as an editor shows them: the header is row 1, and a record that
     spans several lines (a quoted newline) takes the number of its first line.
     """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            records = []
-            line = reader.line_num
-            for cells in reader:
-                records.append((line + 1, cells))
-                line = reader.line_num
-    except FileNotFoundError:
-        raise ServiceMapError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ServiceMapError(f"{path}: is a folder, not a CSV file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ServiceMapError(f"{path}: not a readable CSV file ({exc})") from None
+    header, records = read_csv_table(path)
     if header is None:
         raise ServiceMapError(f"{path}: empty file; expected a header row such as 'id,postcode'")
     return [h.strip() for h in header], records

@@ -34,8 +34,6 @@ Confidentiality
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 import re
@@ -51,6 +49,7 @@ import shapely
 from pydantic import ValidationError
 
 from mapping.errors import Problem, ServiceMapError
+from mapping.inputs.files import CsvReadError, csv_rows, decode_csv
 from mapping.inputs.freshness import stale_mask
 from mapping.inputs.land import LAND_BUFFER_M, near_land
 from mapping.inputs.postcodes import lookup_postcodes
@@ -213,27 +212,18 @@ def _read_text(path: Path, parsed: _Parsed) -> str | None:
         parsed.add(0, "-", "the file is empty: expected a header line and records")
         return None
     try:
-        return payload.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = payload[: exc.start].count(b"\n") + 1
-        byte = payload[exc.start]
-        parsed.add(0, "-", f"not UTF-8 text (byte 0x{byte:02x} on line {line}); save it as UTF-8")
+        return decode_csv(payload, parsed.label)
+    except CsvReadError as exc:
+        parsed.problems.append(exc.problem)
         return None
 
 
 def _read_rows(text: str, parsed: _Parsed) -> list[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[tuple[int, list[str]]] = []
-    next_line = 1
-    try:
-        for row in reader:
-            start, next_line = next_line, reader.line_num + 1
-            if not any(cell.strip() for cell in row):
-                continue  # blank lines and all-empty rows carry nothing
-            rows.append((start, row))
-    except csv.Error as exc:
-        parsed.add(next_line, "-", f"malformed CSV ({exc}); later lines were not read")
-    return rows
+    rows, problem = csv_rows(text, parsed.label)
+    if problem is not None:
+        parsed.problems.append(problem)
+    # blank lines and all-empty rows carry nothing
+    return [(line, row) for line, row in rows if any(cell.strip() for cell in row)]
 
 
 def _parse(
