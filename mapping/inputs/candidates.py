@@ -15,7 +15,6 @@ once, and nothing is returned unless every row is usable.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mapping.errors import ServiceMapError
-from mapping.inputs.files import read_csv_table
+from mapping.inputs.files import parse_decimal, read_csv_table
 
 __all__ = ["POINT_COLUMNS", "read_points"]
 
@@ -35,11 +34,7 @@ PostcodeLookup = Callable[[list[str]], pd.DataFrame]
 
 
 def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    return parse_decimal(text)
 
 
 def _default_lookup(sources: Any) -> PostcodeLookup:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 import sys
@@ -35,6 +36,7 @@ __all__ = [
     "csv_rows",
     "decode_csv",
     "nesting_depth",
+    "parse_decimal",
     "read_csv_table",
     "read_document",
     "read_scenario_document",
@@ -189,6 +191,28 @@ def read_scenario_document(path: str | os.PathLike[str]) -> dict[str, Any]:
     if isinstance(changes, list):
         check_scenario_size(len(changes), path)
     return data
+
+
+# ---- numbers in text cells ------------------------------------------------------------------
+
+# ASCII only: float() also takes Arabic-Indic, fullwidth and other scripts' digits,
+# underscores ("5_3.9"), "inf" and "nan", none of which a user means as a coordinate.
+_DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+
+
+def parse_decimal(text: str) -> float | None:
+    """A finite number written with ASCII digits (``-2.7``, ``53.76``, ``1e3``), else ``None``.
+
+    Examples
+    --------
+    >>> [parse_decimal(t) for t in (" 53.818 ", "-3e0", "٥٣.٨١٨", "１６", "5_3", "nan")]
+    [53.818, -3.0, None, None, None, None]
+    """
+    text = text.strip()
+    if not _DECIMAL_RE.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
 
 
 # ---- CSV ---------------------------------------------------------------------------------

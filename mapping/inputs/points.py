@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mapping.errors import ServiceMapError
-from mapping.inputs.files import read_csv_table
+from mapping.inputs.files import parse_decimal, read_csv_table
 
 if TYPE_CHECKING:
     pass
@@ -123,11 +122,8 @@ def read_points(path: Path, problems: list[str], postcode_xy: Any) -> Points:
 
 
 def parse_number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    """A finite number in ASCII digits, else ``None`` (see :func:`parse_decimal`)."""
+    return parse_decimal(text)
 
 
 def postcode_resolver(sources: Any) -> Any:
