@@ -233,3 +233,15 @@ def test_non_ascii_ages_are_rejected_in_a_scenario(value: str) -> None:
 
 def test_non_ascii_digits_are_rejected_in_point_files() -> None:
     assert points.parse_number("٥٣.٨") is None and points.parse_number("53.8") == 53.8
+
+
+@pytest.mark.parametrize(
+    ("cells", "field"), [("Mo,١٦,1", "hour"), ("Mo,１６,1", "hour"), ("Mo,16,١", "demand")]
+)
+def test_non_ascii_digits_are_rejected_in_a_demand_file(
+    tmp_path: Path, cells: str, field: str
+) -> None:
+    path = tmp_path / "demand.csv"
+    path.write_text(f"day,hour,demand\n{cells}\n", encoding="utf-8")
+    with pytest.raises(ServiceMapError, match=rf"{path}:2:{field}: "):
+        demand.read_demand(path)
