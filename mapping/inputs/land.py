@@ -16,6 +16,7 @@ tree (:class:`scipy.spatial.cKDTree`), kept for each version of the Code-Point z
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,8 +26,9 @@ from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
 from mapping.inputs.sources import SourceError, Sources, _codepoint_headers
+from mapping.study_area import to_27700
 
-__all__ = ["LAND_BUFFER_M", "LAND_EXTENT_27700", "near_land"]
+__all__ = ["LAND_BUFFER_M", "LAND_EXTENT_27700", "near_land", "points_at_sea"]
 
 #: Largest distance from a point to the nearest postcode unit for it to count as on land.
 #: Town-centre points are about ±1 km; 2 km keeps every coastal town centre and pier
@@ -91,3 +93,35 @@ def near_land(easting: ArrayLike, northing: ArrayLike, sources: Sources) -> np.n
         return np.zeros(len(xy), dtype=bool)
     distance, _ = tree.query(xy, distance_upper_bound=LAND_BUFFER_M)
     return np.isfinite(distance)
+
+
+def points_at_sea(
+    points: Sequence[tuple[int, float, float]], sources: Sources
+) -> list[tuple[int, str]]:
+    """The ``(key, message)`` of each ``(key, lon, lat)`` point not near land.
+
+    Points outside :data:`LAND_EXTENT_27700` are not judged here (the register reports
+    them as outside its extent).
+
+    Raises
+    ------
+    mapping.inputs.sources.SourceError
+        If the Code-Point zip is missing or unreadable.
+    """
+    if not points:
+        return []
+    lonlat = np.array([(lon, lat) for _, lon, lat in points], dtype=float)
+    x, y = (np.asarray(v, dtype=float) for v in to_27700(lonlat[:, 0], lonlat[:, 1]))
+    x0, y0, x1, y1 = LAND_EXTENT_27700
+    judged = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    on_land = near_land(x, y, sources) | ~judged
+    return [
+        (
+            key,
+            f"point ({lat}, {lon}) is at sea or far from any address: no postcode unit lies "
+            f"within {LAND_BUFFER_M / 1000:g} km of it (OS Code-Point Open); check lat and lon "
+            "(swapped, or a sign or digit lost?)",
+        )
+        for (key, lon, lat), ok in zip(points, on_land, strict=True)
+        if not ok
+    ]

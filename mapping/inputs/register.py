@@ -51,7 +51,7 @@ from pydantic import ValidationError
 from mapping.errors import Problem, ServiceMapError
 from mapping.inputs.files import CsvReadError, csv_rows, decode_csv
 from mapping.inputs.freshness import stale_mask
-from mapping.inputs.land import LAND_BUFFER_M, near_land
+from mapping.inputs.land import points_at_sea
 from mapping.inputs.postcodes import lookup_postcodes
 from mapping.inputs.record import ServiceRecord, rule_confidence
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, SourceError, Sources, locate_sources
@@ -462,40 +462,21 @@ def _check_postcodes(parsed: _Parsed, sources: Sources | None, check: bool | Non
 def _check_land(parsed: _Parsed, sources: Sources | None, check: bool | None) -> None:
     """A point inside the register's box can still be at sea: test it against land."""
     located = [
-        (line, rec)
+        (line, rec.lon, rec.lat)
         for line, rec, bad in parsed.records
-        if rec.lat is not None
-        and rec.lon is not None
-        and not rec.confidential
-        and "lat" not in bad
-        and "lon" not in bad
-        and _inside_extent(rec.lon, rec.lat)
+        if rec.lat is not None and rec.lon is not None and not rec.confidential
+        if not {"lat", "lon"} & bad
     ]
     if not located or check is False:
         return
     try:
-        if sources is None:
-            sources = locate_sources()
-        x, y = to_27700([rec.lon for _, rec in located], [rec.lat for _, rec in located])
-        on_land = near_land(x, y, sources)
+        at_sea = points_at_sea(located, sources or locate_sources())
     except SourceError as exc:
         if check:
             parsed.add(0, "lat", f"cannot check points against land (Code-Point Open): {exc}")
         return
-    for (line, rec), ok in zip(located, on_land, strict=True):
-        if not ok:
-            parsed.add(
-                line,
-                "lat",
-                f"point ({rec.lat}, {rec.lon}) is at sea or far from any address: no postcode "
-                f"unit lies within {LAND_BUFFER_M / 1000:g} km of it (OS Code-Point Open); "
-                "check lat and lon (swapped, or a sign or digit lost?)",
-            )
-
-
-def _inside_extent(lon: float, lat: float) -> bool:
-    lon0, lat0, lon1, lat1 = REGISTER_EXTENT_LONLAT
-    return lon0 <= lon <= lon1 and lat0 <= lat <= lat1
+    for line, message in at_sea:
+        parsed.add(line, "lat", message)
 
 
 # ---- public API ----------------------------------------------------------------------
