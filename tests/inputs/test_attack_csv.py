@@ -14,9 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mapping.errors import ServiceMapError
 from mapping.inputs import candidates, demand, points
+from mapping.inputs.files import csv_rows
 from mapping.inputs.land import LAND_BUFFER_M, near_land
 from mapping.inputs.register import (
     RegisterError,
@@ -245,3 +248,40 @@ def test_non_ascii_digits_are_rejected_in_a_demand_file(
     path.write_text(f"day,hour,demand\n{cells}\n", encoding="utf-8")
     with pytest.raises(ServiceMapError, match=rf"{path}:2:{field}: "):
         demand.read_demand(path)
+
+
+_CELL = st.text(alphabet=st.sampled_from('ab,"\n\r é'), max_size=8)
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    # "\r\n" as spreadsheets write it; with "\n" csv.writer leaves a lone "\r" unquoted
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=1, max_size=4),
+    at=st.tuples(st.integers(0, 3), st.integers(0, 2)),
+    filler=st.sampled_from(["x", '"', ",", "\n", 'a"b,\n']),
+)
+def test_the_huge_cell_is_found_whatever_the_quoting(
+    rows: list[list[str]], at: tuple[int, int], filler: str
+) -> None:
+    """The row and column of a too-large cell are where csv.writer put it."""
+    limit = 40
+    row, column = at[0] % len(rows), at[1]
+    rows[row][column] = filler * (limit + 1)
+    header = ["first", "second", "third"]
+    text = _csv_text([header, *rows])
+    previous = csv.field_size_limit(limit)
+    try:
+        parsed, problem = csv_rows(text, "f.csv")
+    finally:
+        csv.field_size_limit(previous)
+    # lines as csv counts them (a lone "\r" inside quotes ends a line too)
+    line = 1 + len(io.StringIO(_csv_text([header, *rows[:row]]), newline="").readlines())
+    assert problem is not None, rows
+    assert (problem.row, problem.field) == (line, header[column]), (problem, rows)
+    assert len(parsed) == 1 + row  # the header and the rows before the bad one
