@@ -63,3 +63,27 @@ def test_partials_of_dead_writers_are_removed_and_live_ones_kept(tmp_path: Path)
     removed = remove_stale_partials(tmp_path)
     assert removed == [dead]
     assert live.exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_atomic_writes_get_the_users_ordinary_modes(tmp_path: Path, umask: int) -> None:
+    """Issue 8, defect 10: published files and folders follow the umask, not mkstemp's 0600."""
+    import numpy as np
+
+    from mapping.store import atomic_write_text
+
+    previous = os.umask(umask)
+    try:
+        text = tmp_path / "new" / "deeper" / "table.csv"  # folders made on the way
+        atomic_write_text(text, "a,b\n")
+        array = tmp_path / "array.npy"
+        with atomic_path(array) as tmp:
+            np.save(tmp, np.arange(3))
+        built = tmp_path / "built.txt"
+        build_artifact(built, {"input": "x"}, lambda tmp: {"bytes_written": tmp.write_text("x")})
+    finally:
+        os.umask(previous)
+    for path in (text, array, built, built.with_name("built.txt.meta.json")):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
+    for folder in (tmp_path / "new", text.parent):
+        assert folder.stat().st_mode & 0o777 == 0o777 & ~umask, folder

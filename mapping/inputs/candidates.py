@@ -15,8 +15,6 @@ once, and nothing is returned unless every row is usable.
 
 from __future__ import annotations
 
-import csv
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.files import parse_decimal, read_csv_table
 
 __all__ = ["POINT_COLUMNS", "read_points"]
 
@@ -35,11 +34,7 @@ PostcodeLookup = Callable[[list[str]], pd.DataFrame]
 
 
 def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    return parse_decimal(text)
 
 
 def _default_lookup(sources: Any) -> PostcodeLookup:
@@ -54,21 +49,7 @@ def _default_lookup(sources: Any) -> PostcodeLookup:
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            records = []
-            line = reader.line_num
-            for cells in reader:
-                records.append((line + 1, cells))
-                line = reader.line_num
-    except FileNotFoundError:
-        raise ServiceMapError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ServiceMapError(f"{path}: is a folder, not a CSV file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ServiceMapError(f"{path}: not a readable CSV file ({exc})") from None
+    header, records = read_csv_table(path)
     if header is None:
         raise ServiceMapError(f"{path}: empty file; expected a header such as 'name,postcode'")
     return [h.strip().lower() for h in header], records

@@ -20,13 +20,12 @@ message`` (the header is row 1).
 
 from __future__ import annotations
 
-import csv
-import math
 from pathlib import Path
 
 import numpy as np
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.files import parse_decimal, read_csv_table
 from mapping.inputs.hours import REFERENCE_WEEK_START, HoursError, parse_when
 
 __all__ = ["DEMAND_COLUMNS", "read_demand", "uniform_demand"]
@@ -45,7 +44,7 @@ def _hour_of_day(text: str) -> int | None:
     text = text.strip()
     if text.endswith(":00"):
         text = text[:-3]
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # isdigit alone takes "١٦" and "１６"
         return None
     value = int(text)
     return value if 0 <= value <= 23 else None
@@ -72,21 +71,7 @@ def read_demand(path: str | Path) -> np.ndarray:
         no demand at all.
     """
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            records = []
-            line = reader.line_num
-            for cells in reader:
-                records.append((line + 1, cells))
-                line = reader.line_num
-    except FileNotFoundError:
-        raise ServiceMapError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ServiceMapError(f"{path}: is a folder, not a CSV file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ServiceMapError(f"{path}: not a readable CSV file ({exc})") from None
+    header, records = read_csv_table(path)
     if header is None:
         raise ServiceMapError(f"{path}: empty file; expected the header 'day,hour,demand'")
     columns = {name.strip().lower(): i for i, name in enumerate(header)}
@@ -118,11 +103,8 @@ def read_demand(path: str | Path) -> np.ndarray:
         except HoursError:
             problems.append(f"{path}:{row}:day: {day_text!r} is not a day name (Mon ... Sun)")
             continue
-        try:
-            value = float(value_text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or value < 0:
+        value = parse_decimal(value_text)
+        if value is None or value < 0:
             problems.append(f"{path}:{row}:demand: {value_text!r} is not a non-negative number")
             continue
         h = int((when - REFERENCE_WEEK_START).total_seconds() // 3600)

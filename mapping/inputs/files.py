@@ -12,7 +12,10 @@ to convert (the line), the nesting depth
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import math
 import os
 import re
 import sys
@@ -20,7 +23,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from mapping.errors import ServiceMapError
+from mapping.errors import Problem, ServiceMapError
 from mapping.inputs.limits import (
     MAX_DOCUMENT_BYTES,
     MAX_NESTING_DEPTH,
@@ -28,7 +31,16 @@ from mapping.inputs.limits import (
     check_upload_size,
 )
 
-__all__ = ["nesting_depth", "read_document", "read_scenario_document"]
+__all__ = [
+    "CsvReadError",
+    "csv_rows",
+    "decode_csv",
+    "nesting_depth",
+    "parse_decimal",
+    "read_csv_table",
+    "read_document",
+    "read_scenario_document",
+]
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\xef\xbb\xbf", "a UTF-8 byte-order mark (BOM, bytes EF BB BF)"),
@@ -179,3 +191,195 @@ def read_scenario_document(path: str | os.PathLike[str]) -> dict[str, Any]:
     if isinstance(changes, list):
         check_scenario_size(len(changes), path)
     return data
+
+
+# ---- numbers in text cells ------------------------------------------------------------------
+
+# ASCII only: float() also takes Arabic-Indic, fullwidth and other scripts' digits,
+# underscores ("5_3.9"), "inf" and "nan", none of which a user means as a coordinate.
+_DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+
+
+def parse_decimal(text: str) -> float | None:
+    """A finite number written with ASCII digits (``-2.7``, ``53.76``, ``1e3``), else ``None``.
+
+    Examples
+    --------
+    >>> [parse_decimal(t) for t in (" 53.818 ", "-3e0", "٥٣.٨١٨", "１６", "5_3", "nan")]
+    [53.818, -3.0, None, None, None, None]
+    """
+    text = text.strip()
+    if not _DECIMAL_RE.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+# ---- CSV ---------------------------------------------------------------------------------
+
+_UTF8_BOM = _BOMS[0][0]
+_CSV_SPECIAL = re.compile(r'[",\r\n]')
+
+
+class CsvReadError(ServiceMapError):
+    """A CSV file cannot be read past some point; ``problem`` says where and why."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+def decode_csv(payload: bytes, label: str) -> str:
+    """The text of a CSV file: UTF-8, with one optional UTF-8 byte-order mark removed.
+
+    Spreadsheets save "CSV UTF-8" with a byte-order mark, so one is accepted; a second
+    (a file saved "with BOM" twice) or a UTF-16 one would otherwise end up in the first
+    column's name and be reported as a missing column.
+
+    Raises
+    ------
+    CsvReadError
+        ``label:1:-:`` for a doubled or UTF-16 byte-order mark, ``label:0:-:`` naming the
+        byte and line that are not UTF-8.
+    """
+    body = payload[len(_UTF8_BOM) :] if payload.startswith(_UTF8_BOM) else payload
+    if body.startswith(_UTF8_BOM):
+        raise CsvReadError(
+            Problem(
+                label,
+                1,
+                "-",
+                "the file starts with two UTF-8 byte-order marks (BOM, bytes EF BB BF EF BB "
+                "BF): it was saved 'with BOM' twice. Save it as UTF-8 (one BOM at most).",
+            )
+        )
+    for mark, described in _BOMS[1:]:
+        if body.startswith(mark):
+            raise CsvReadError(
+                Problem(label, 1, "-", f"the file starts with {described}; save it as UTF-8")
+            )
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = body[: exc.start].count(b"\n") + 1
+        raise CsvReadError(
+            Problem(
+                label,
+                0,
+                "-",
+                f"not UTF-8 text (byte 0x{body[exc.start]:02x} on line {line}); save it as UTF-8",
+            )
+        ) from None
+
+
+def _line_offset(text: str, line: int) -> int:
+    """Offset in ``text`` of line ``line`` (1-based), counting lines as ``csv`` does."""
+    offset = 0
+    for number, content in enumerate(io.StringIO(text, newline=""), start=1):
+        if number == line:
+            return offset
+        offset += len(content)
+    return offset
+
+
+def _long_cell(text: str, start: int, limit: int) -> tuple[int, int] | None:
+    """``(column index, length)`` of the first cell over ``limit`` characters in the
+    record starting at ``start`` (the default dialect: ``,`` and ``"``), or ``None``."""
+    column, length, i, n = 0, 0, start, len(text)
+    while True:
+        match = _CSV_SPECIAL.search(text, i)
+        end = n if match is None else match.start()
+        length += end - i
+        char = "" if match is None else match.group()
+        if char == '"':  # a quoted part, to its closing quote ("" is a quote inside it)
+            i = end + 1
+            while True:
+                j = text.find('"', i)
+                if j == -1:
+                    length, i = length + n - i, n
+                    break
+                length += j - i
+                if text.startswith('"', j + 1):
+                    length, i = length + 1, j + 2
+                    continue
+                i = j + 1
+                break
+            continue
+        if length > limit:
+            return column, length
+        if char != ",":
+            return None  # the record ended with no cell over the limit
+        column, length, i = column + 1, 0, end + 1
+
+
+def csv_rows(text: str, label: str) -> tuple[list[tuple[int, list[str]]], Problem | None]:
+    """Parse CSV text into ``(line, cells)`` rows, numbered as an editor shows them.
+
+    A record spanning several lines (a quoted newline) takes the number of its first
+    line. Parsing stops at the first malformed record: the rows before it are returned
+    with a problem naming its line, and for a cell larger than ``csv`` allows (131,072
+    characters, :data:`mapping.inputs.limits.MAX_CSV_CELL_CHARS`) its column too.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, list[str]]] = []
+    next_line = 1
+    try:
+        for cells in reader:
+            start, next_line = next_line, reader.line_num + 1
+            rows.append((start, cells))
+    except csv.Error as exc:
+        limit = csv.field_size_limit()
+        cell = _long_cell(text, _line_offset(text, next_line), limit)
+        if "field larger than field limit" not in str(exc) or cell is None:
+            message = f"malformed CSV ({exc}); later lines were not read"
+            return rows, Problem(label, next_line, "-", message)
+        column, length = cell
+        header = next((c for _, c in rows if any(x.strip() for x in c)), None)
+        name = (header[column].strip() if header and column < len(header) else "") or (
+            f"column {column + 1}"
+        )
+        message = (
+            f"a cell of {length:,} characters; a CSV cell may hold at most {limit:,} "
+            "(a quote left open?); later lines were not read"
+        )
+        return rows, Problem(label, next_line, name, message)
+    return rows, None
+
+
+def read_csv_table(
+    path: str | os.PathLike[str],
+) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
+    """Read a user's CSV file into its header and ``(line, cells)`` records.
+
+    Returns
+    -------
+    tuple
+        The first row (``None`` for an empty file) and the rows after it, numbered as
+        an editor shows them (header = 1).
+
+    Raises
+    ------
+    ServiceMapError
+        ``file:row:field: message`` for a file that is missing, a folder, unreadable,
+        not UTF-8, has a doubled or UTF-16 byte-order mark, or a malformed record (a cell
+        over the size ``csv`` allows is named by its column).
+    """
+    path = Path(path)
+    try:
+        payload = path.read_bytes()
+    except FileNotFoundError:
+        raise ServiceMapError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ServiceMapError(f"{path}: is a folder, not a CSV file") from None
+    except NotADirectoryError:
+        raise ServiceMapError(f"{path}: a parent in the path is a file, not a folder") from None
+    except PermissionError:
+        raise ServiceMapError(f"{path}: permission denied reading the file") from None
+    except OSError as exc:
+        raise ServiceMapError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    rows, problem = csv_rows(decode_csv(payload, str(path)), str(path))
+    if problem is not None:
+        raise CsvReadError(problem)
+    if not rows:
+        return None, []
+    return rows[0][1], rows[1:]

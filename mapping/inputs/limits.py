@@ -9,6 +9,7 @@ the project's 2-core machine); README.md ("Limits") lists them for users.
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from mapping.errors import ServiceMapError
 __all__ = [
     "MATRIX_BYTES_PER_PAIR",
     "MATRIX_MEMORY_SHARE",
+    "MAX_CSV_CELL_CHARS",
     "MAX_DOCUMENT_BYTES",
     "MAX_NESTING_DEPTH",
     "MAX_SCENARIO_CHANGES",
@@ -34,6 +36,11 @@ MAX_UPLOAD_BYTES = 2_000_000
 
 #: Largest scenario or rules file read (bytes); real ones are under 2 kB.
 MAX_DOCUMENT_BYTES = 256_000
+
+#: Largest cell of a CSV file read (characters): Python's ``csv`` limit (131,072), left
+#: as it is. The register's longest cell is under 600; a larger
+#: one is reported with its row and column (``mapping.inputs.files.csv_rows``).
+MAX_CSV_CELL_CHARS = csv.field_size_limit()
 
 #: Deepest nesting of tables/lists in a scenario or rules file. Real files nest 3 deep;
 #: thousands of levels made the parser fail with ``RecursionError`` (issue 8).

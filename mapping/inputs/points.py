@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.files import parse_decimal, read_csv_table
 
 if TYPE_CHECKING:
     pass
@@ -30,21 +29,7 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     Rows are numbered as an editor shows them: the header is row 1, and a record that
     spans several lines (a quoted newline) takes the number of its first line.
     """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            records = []
-            line = reader.line_num
-            for cells in reader:
-                records.append((line + 1, cells))
-                line = reader.line_num
-    except FileNotFoundError:
-        raise ServiceMapError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ServiceMapError(f"{path}: is a folder, not a CSV file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ServiceMapError(f"{path}: not a readable CSV file ({exc})") from None
+    header, records = read_csv_table(path)
     if header is None:
         raise ServiceMapError(f"{path}: empty file; expected a header row such as 'id,postcode'")
     return [h.strip() for h in header], records
@@ -137,11 +122,8 @@ def read_points(path: Path, problems: list[str], postcode_xy: Any) -> Points:
 
 
 def parse_number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    """A finite number in ASCII digits, else ``None`` (see :func:`parse_decimal`)."""
+    return parse_decimal(text)
 
 
 def postcode_resolver(sources: Any) -> Any:

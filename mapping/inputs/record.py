@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from mapping.inputs import hours
+from mapping.inputs.files import parse_decimal
 from mapping.inputs.postcodes import normalise_postcode
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES
 from mapping.inputs.vocabulary import (
@@ -116,11 +116,12 @@ def _coordinate(name: str, limit: float, value: Any) -> float | None:
     text = _text(value)
     if text is None:
         return None
-    try:
-        number = float(text)
-    except ValueError:
-        raise _bad(f"{name} {text!r} is not a number") from None
-    if not math.isfinite(number) or abs(number) > limit:
+    if not text.isascii():
+        raise _bad(f"{name} {text!r} is not a number in ASCII digits (0-9)")
+    number = parse_decimal(text)
+    if number is None:
+        raise _bad(f"{name} {text!r} is not a number")
+    if abs(number) > limit:
         raise _bad(f"impossible {name} {text!r} (must be within ±{limit:g})")
     return number
 
@@ -234,11 +235,8 @@ def _v_fte(value: Any) -> float | None:
     text = _text(value)
     if text is None:
         return None
-    try:
-        number = float(text)
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number) or number < 0 or number > 1000:
+    number = parse_decimal(text)
+    if number is None or number < 0 or number > 1000:
         raise _bad(f"advocate_fte {text!r} is not a number of full-time posts from 0 to 1000")
     return number
 

@@ -20,8 +20,10 @@ Locations
 Extent
     The analysis study area (:data:`mapping.study_area.STUDY_AREA_LONLAT`) is
     Lancashire plus its corridors; the register legitimately holds SARCs east of it
-    (Leeds, York). A point is only reported as misplaced when it falls outside the wider
-    :data:`REGISTER_EXTENT_LONLAT`, a box around northern England.
+    (Leeds, York). A point is reported as misplaced when it falls outside the wider
+    :data:`REGISTER_EXTENT_LONLAT`, a box around northern England, or when no postcode
+    unit lies within :data:`mapping.inputs.land.LAND_BUFFER_M` of it (at sea: the box
+    holds part of the Irish Sea).
 
 Confidentiality
     Refuge and safe-house addresses are confidential. A ``confidential`` record keeps
@@ -32,8 +34,6 @@ Confidentiality
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 import re
@@ -49,7 +49,9 @@ import shapely
 from pydantic import ValidationError
 
 from mapping.errors import Problem, ServiceMapError
+from mapping.inputs.files import CsvReadError, csv_rows, decode_csv
 from mapping.inputs.freshness import stale_mask
+from mapping.inputs.land import points_at_sea
 from mapping.inputs.postcodes import lookup_postcodes
 from mapping.inputs.record import ServiceRecord, rule_confidence
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, SourceError, Sources, locate_sources
@@ -210,27 +212,18 @@ def _read_text(path: Path, parsed: _Parsed) -> str | None:
         parsed.add(0, "-", "the file is empty: expected a header line and records")
         return None
     try:
-        return payload.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = payload[: exc.start].count(b"\n") + 1
-        byte = payload[exc.start]
-        parsed.add(0, "-", f"not UTF-8 text (byte 0x{byte:02x} on line {line}); save it as UTF-8")
+        return decode_csv(payload, parsed.label)
+    except CsvReadError as exc:
+        parsed.problems.append(exc.problem)
         return None
 
 
 def _read_rows(text: str, parsed: _Parsed) -> list[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[tuple[int, list[str]]] = []
-    next_line = 1
-    try:
-        for row in reader:
-            start, next_line = next_line, reader.line_num + 1
-            if not any(cell.strip() for cell in row):
-                continue  # blank lines and all-empty rows carry nothing
-            rows.append((start, row))
-    except csv.Error as exc:
-        parsed.add(next_line, "-", f"malformed CSV ({exc}); later lines were not read")
-    return rows
+    rows, problem = csv_rows(text, parsed.label)
+    if problem is not None:
+        parsed.problems.append(problem)
+    # blank lines and all-empty rows carry nothing
+    return [(line, row) for line, row in rows if any(cell.strip() for cell in row)]
 
 
 def _parse(
@@ -283,6 +276,7 @@ def _parse(
         parsed.records.append((line, record, bad | set(missing)))
     _check_records(parsed, today or date.today())
     _check_postcodes(parsed, sources, check_postcodes)
+    _check_land(parsed, sources, check_postcodes)
     parsed.problems.sort(key=_problem_order)
     return parsed
 
@@ -463,6 +457,26 @@ def _check_postcodes(parsed: _Parsed, sources: Sources | None, check: bool | Non
                     f"point is {gap / 1000:.1f} km from {rec.postcode}'s Code-Point location "
                     f"({unit['lat']:.6f}, {unit['lon']:.6f}); run `service-map services geocode`",
                 )
+
+
+def _check_land(parsed: _Parsed, sources: Sources | None, check: bool | None) -> None:
+    """A point inside the register's box can still be at sea: test it against land."""
+    located = [
+        (line, rec.lon, rec.lat)
+        for line, rec, bad in parsed.records
+        if rec.lat is not None and rec.lon is not None and not rec.confidential
+        if not {"lat", "lon"} & bad
+    ]
+    if not located or check is False:
+        return
+    try:
+        at_sea = points_at_sea(located, sources or locate_sources())
+    except SourceError as exc:
+        if check:
+            parsed.add(0, "lat", f"cannot check points against land (Code-Point Open): {exc}")
+        return
+    for line, message in at_sea:
+        parsed.add(line, "lat", message)
 
 
 # ---- public API ----------------------------------------------------------------------

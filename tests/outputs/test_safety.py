@@ -65,7 +65,14 @@ def test_export_folder_gets_the_users_ordinary_mode(study, tmp_path) -> None:
     import os
 
     out = tmp_path / "pack"
-    study.export(out)
-    umask = os.umask(0)
-    os.umask(umask)
-    assert out.stat().st_mode & 0o777 == 0o777 & ~umask
+    umask = os.umask(0o027)  # not the usual 022, so a fixed 0755/0644 would fail too
+    try:
+        study.export(out)
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~0o027
+    inside = list(out.rglob("*"))
+    assert inside
+    for path in inside:  # every file and folder of the pack, not only the top folder
+        expected = (0o777 if path.is_dir() else 0o666) & ~0o027
+        assert path.stat().st_mode & 0o777 == expected, path

@@ -305,6 +305,28 @@ def test_invalid_upload_is_rejected_by_row_and_changes_nothing(built_data: Path)
     assert _published_sha() == before
 
 
+def test_upload_with_a_point_at_sea_is_rejected(built_data: Path) -> None:
+    """Issue 8, defect 10: the upload check tests points against land, not a lat/lon box."""
+    import csv
+
+    rows = list(csv.reader(io.StringIO(default_register_path().read_text(encoding="utf-8"))))
+    header = rows[0]
+    line = next(i for i, r in enumerate(rows) if r[header.index("location_precision")] == "town")
+    rows[line][header.index("lat")], rows[line][header.index("lon")] = "53.9", "-3.6"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    app = _open("app/services.py")
+    app.file_uploader(key="register_upload").set_value(
+        ("sea.csv", out.getvalue().encode(), "text/csv")
+    )
+    app.run()
+    assert not app.exception
+    assert app.error and "NOT been replaced" in app.error[0].value
+    report = app.code[-1].value.splitlines()
+    assert [r for r in report if r.startswith(f"sea.csv:{line + 1}:lat: ") and "at sea" in r]
+    assert "session_register" not in app.session_state
+
+
 def test_valid_upload_needs_confirmation_and_stays_in_its_session(built_data: Path) -> None:
     before = _published_sha()
     original = default_register_path().read_text(encoding="utf-8")
