@@ -160,8 +160,56 @@ class OfflineMap(folium.Map):
         # page says so instead of showing an empty frame.
         figure_of(self).html.add_child(branca.element.Element(FALLBACK_HTML), name="map_fallback")
         self._children.pop("map_drawn", None)
+        self._children.pop("view_once_sized", None)
+        self.add_child(_ViewOnceSized(self), name="view_once_sized")
         self.add_child(_MapDrawn(), name="map_drawn")  # last, after every layer
         return super().render(**kwargs)
+
+
+class _ViewOnceSized(MacroElement):
+    """Set the map's first view again once its frame has a size, if it had none.
+
+    Chromium puts a sandboxed frame (the report's map, an opaque origin) in a renderer
+    process of its own, which gives the frame no layout until the page's process has sent
+    it its size. The map's script can run before that: Leaflet then measures a 0 x 0 map,
+    fits Lancashire at zoom 0 and sizes its canvas 0 x 0, and no window ``resize`` event
+    need follow (the viewport size was known; only the layout was missing). A
+    ``ResizeObserver`` on the map's container sees the first real size; the map then
+    takes that size and the view it was meant to open at.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function (map) {
+  var size = map.getSize();
+  if ((size.x > 0 && size.y > 0) || typeof ResizeObserver !== 'function') { return; }
+  var observer = new ResizeObserver(function () {
+    map.invalidateSize({pan: false});
+    var now = map.getSize();
+    if (now.x === 0 || now.y === 0) { return; }
+    observer.disconnect();
+    {%- if this.bounds is not none %}
+    map.fitBounds({{ this.bounds|tojson }}, {{ this.options|tojson }});
+    {%- else %}
+    map.setView({{ this.location|tojson }}, {{ this.zoom|tojson }}, {animate: false});
+    {%- endif %}
+  });
+  observer.observe(map.getContainer());
+})({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, fmap: folium.Map) -> None:
+        super().__init__()
+        self._name = "ViewOnceSized"
+        # The last fit_bounds wins in the map's own script, so it wins here too.
+        fits = [c for c in fmap._children.values() if isinstance(c, folium.FitBounds)]
+        self.bounds = fits[-1].bounds if fits else None
+        self.options = {**(fits[-1].options if fits else {}), "animate": False}
+        self.location = fmap.location
+        self.zoom = fmap.options.get("zoom")
 
 
 class _MapDrawn(MacroElement):

@@ -685,12 +685,6 @@ def test_export_rejects_unknown_parameters(study: Study, tmp_path: Path) -> None
 
 
 @pytest.mark.skipif(not offline_browser.CHROMIUM.exists(), reason=offline_browser.SKIP_REASON)
-@pytest.mark.xfail(
-    reason="Opened by hand (and by tests/outputs/test_html_injection.py) the report's "
-    "sandboxed map loads Leaflet and draws its canvas with no network; in this headless "
-    "run the wait for the canvas in the srcdoc frame can time out. Not yet understood.",
-    strict=False,
-)
 def test_html_report_draws_its_map_from_a_file_with_no_network(out: Path) -> None:
     """report.html opened as a file, every non-local request blocked: the map draws."""
     artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -700,7 +694,8 @@ def test_html_report_draws_its_map_from_a_file_with_no_network(out: Path) -> Non
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto((out / "report.html").as_uri())
         # As a reader would: Chromium defers drawing a cross-origin frame (the sandboxed
-        # map) until it is on screen.
+        # map) until it is on screen. Its map script may run before the frame has a
+        # layout; the map must then still open on Lancashire (map_assets._ViewOnceSized).
         page.locator("iframe.map").scroll_into_view_if_needed()
         frame = page.wait_for_selector("iframe.map").content_frame()
         offline_browser.wait_for_canvas(frame)

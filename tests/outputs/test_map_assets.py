@@ -93,6 +93,22 @@ def test_the_fallback_message_stays_until_the_last_script() -> None:
     assert removal > page.index("L.geoJson(") and removal > page.index("L.tileLayer(")
 
 
+def test_a_map_laid_out_late_opens_on_its_first_view() -> None:
+    fmap = maps.base_map(basemap=_tiny_basemap())
+    page = fmap.get_root().render()
+    name = fmap.get_name()
+    fit = page.index(f"{name}.fitBounds(")
+    watch = page.index("new ResizeObserver(")
+    # After the map's own fit; it acts only when Leaflet measured a 0 x 0 map, then
+    # fits the same bounds, without animation, once the frame has a size.
+    assert fit < watch < page.index("document.querySelectorAll('.map-fallback')")
+    script = page[watch : page.index(f"}})({name});", watch)]
+    assert "map.invalidateSize({pan: false})" in script
+    assert 'map.fitBounds([[53.48, -3.09], [54.24, -2.04]], {"animate": false})' in script
+    plain = map_assets.OfflineMap(location=[54.0, -2.6], zoom_start=7, tiles=None)
+    assert "map.setView([54.0, -2.6], 7, {animate: false})" in plain.get_root().render()
+
+
 # ---- basemap --------------------------------------------------------------------------
 
 
