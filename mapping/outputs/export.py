@@ -65,7 +65,14 @@ from mapping.outputs.provenance import (
     source_facts,
 )
 from mapping.outputs.report import render_report
-from mapping.outputs.tables import now_utc, sheet_name, tabular, write_csv, write_workbook
+from mapping.outputs.tables import (
+    add_minutes_band,
+    now_utc,
+    sheet_name,
+    tabular,
+    write_csv,
+    write_workbook,
+)
 from mapping.safety import safe_frame
 from mapping.store import pid_alive, sha256_file
 
@@ -426,6 +433,7 @@ def _collect(
             )
             frame.insert(2, "category", category)
             frame.insert(3, "age_band", age_label(band))
+            add_minutes_band(frame)
             coverage[(category, level)] = frame
             tables.append(
                 PackTable(

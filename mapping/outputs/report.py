@@ -13,7 +13,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from mapping import ATTRIBUTION, __version__
+from mapping import ATTRIBUTION, __version__, formats
 from mapping.outputs.layers import slot_key
 from mapping.outputs.pack import ExportContext
 from mapping.safety import neutralise_formula
@@ -34,16 +34,15 @@ def _esc(value: Any) -> str:
 
 
 def _pct(value: Any) -> str:
-    # Rounding first, then "+ 0.0", turns a tiny negative into "0.0%", not "-0.0%".
-    return "" if value is None or pd.isna(value) else f"{round(100 * float(value), 1) + 0.0:.1f}%"
+    return formats.percent(value, digits=1)
 
 
 def _mins(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else f"{round(float(value), 1) + 0.0:.1f}"
+    return formats.minutes(value)
 
 
 def _people(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else f"{float(value):,.0f}"
+    return formats.people(value)
 
 
 def _generic(value: Any) -> str:
@@ -104,11 +103,24 @@ def _service_names(register: pd.DataFrame) -> dict[str, str]:
     return dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True))
 
 
+def minutes_shading(minutes: pd.Series, classes: formats.MinuteClasses) -> pd.DataFrame:
+    """Tooltip text and fill of each LSOA of the report's map, from its mean minutes.
+
+    The fill is the class of :mod:`mapping.formats` the app map and the export use.
+    """
+    return pd.DataFrame(
+        {
+            "label": minutes.map(lambda v: formats.minutes(v, unit=" min", missing="no open SARC")),
+            "colour": classes.colour(minutes),
+        },
+        index=minutes.index,
+    )
+
+
 def _report_map(extras: dict[str, Any]) -> str:
     """Render the folium map (council areas, SARC minutes by LSOA, services)."""
     import folium
     import shapely
-    from branca.colormap import StepColormap
 
     from mapping.outputs import maps, markers
     from mapping.study_area import MAP_CRS
@@ -116,11 +128,9 @@ def _report_map(extras: dict[str, Any]) -> str:
     register = extras["register"]
     # Offline-first: Leaflet is inside the page and tiles sit above an offline basemap.
     fmap = maps.base_map()
-    bins = [0, 15, 30, 45, 60, 90, 120]
-    # Viridis steps: ordered, print-safe and readable with colour-vision deficiencies.
-    colours = ["#fde725", "#90d743", "#35b779", "#21918c", "#31688e", "#443983"]
-    # Only the colour function: branca's own legend would load d3 from a CDN.
-    scale = StepColormap(colours, index=bins, vmin=0, vmax=120)
+    # The one classification of minutes (mapping.formats), as the app map and the
+    # export's minutes_band columns use it.
+    classes = formats.minute_classes()
     lsoas = extras["layers"]["lsoas"]
     # Simplified to 40 m and rounded to 1e-5 degrees (about 1 m): LSOA shapes stay
     # recognisable while the page shrinks from about 5 MB to under 2 MB.
@@ -133,18 +143,14 @@ def _report_map(extras: dict[str, Any]) -> str:
     for i, slot in enumerate(extras["headline"]):
         column = f"sarc_{slot_key(slot)}_mean_minutes"
         shown = simplified.copy()
-        shown["minutes"] = lsoas[column].round(1)
-        shown["label"] = shown["minutes"].map(
-            lambda v: "no open SARC" if pd.isna(v) else f"{v:.1f} min"
-        )
+        shown[["label", "colour"]] = minutes_shading(lsoas[column], classes)
 
         def style(feature: dict[str, Any]) -> dict[str, Any]:
-            value = feature["properties"]["minutes"]
-            fill = "#bbbbbb" if value is None else scale(min(float(value), 119.9))
+            fill = feature["properties"]["colour"]
             return {"fillColor": fill, "color": fill, "weight": 0.2, "fillOpacity": 0.6}
 
         folium.GeoJson(
-            shown[["lsoa21_name", "label", "minutes", "geometry"]],
+            shown[["lsoa21_name", "label", "colour", "geometry"]],
             name=html.escape(f"SARC minutes, {slot.name} ({slot.at})"),
             show=i == len(extras["headline"]) - 1,
             style_function=style,
@@ -152,11 +158,8 @@ def _report_map(extras: dict[str, Any]) -> str:
                 fields=["lsoa21_name", "label"], aliases=["LSOA", "Mean minutes"]
             ),
         ).add_to(fmap)
-    rows = [
-        (markers.swatch(colour), f"{low}–{high} min")
-        for colour, low, high in zip(colours, bins, bins[1:], strict=False)
-    ]
-    rows.append((markers.swatch("#bbbbbb"), "no open SARC"))
+    rows = [(markers.swatch(colour), label) for colour, label in classes.legend()]
+    rows.append((markers.swatch(formats.NO_DATA_COLOUR), "no open SARC"))
     legend = markers.key_html("Drive minutes to the nearest open SARC", rows)
     markers.KeyControl(legend, "bottomright").add_to(fmap)
     areas = extras["areas"].copy()
