@@ -36,9 +36,11 @@ __all__ = [
     "is_missing",
     "minute_classes",
     "minutes",
+    "number",
     "people",
     "percent",
     "round_people",
+    "share",
     "signed_people",
     "viridis",
 ]
@@ -78,15 +80,15 @@ def _rounded(value: float, digits: int) -> float:
     return round(float(value), digits) + 0.0
 
 
-def minutes(
+def number(
     value: Any, *, digits: int = 1, unit: str = "", signed: bool = False, missing: str = ""
 ) -> str:
-    """Drive minutes to ``digits`` decimals, with an optional ``unit`` such as ``" min"``.
+    """A measure to ``digits`` decimals, with an optional ``unit``; never ``-0.0``.
 
     Parameters
     ----------
     value
-        Minutes; missing or infinite means no service within reach.
+        The number; missing or infinite gives ``missing``.
     digits
         Decimals shown.
     unit
@@ -98,19 +100,30 @@ def minutes(
 
     Examples
     --------
+    >>> number(2.25), number(-0.04), number(3, digits=0, unit=" places")
+    ('2.2', '0.0', '3 places')
+    >>> number(2.25, signed=True, unit=" min"), number(float("inf"), missing="none")
+    ('+2.2 min', 'none')
+    """
+    if is_missing(value):
+        return missing
+    sign = "+" if signed else ""
+    return f"{_rounded(value, digits):{sign}.{digits}f}{unit}"
+
+
+def minutes(
+    value: Any, *, digits: int = 1, unit: str = "", signed: bool = False, missing: str = ""
+) -> str:
+    """Drive minutes: :func:`number` with the same options (missing: nothing in reach).
+
     >>> minutes(44.94), minutes(-0.04), minutes(float("nan"))
     ('44.9', '0.0', '')
     >>> minutes(44.5, digits=0, unit=" min", missing="none open")
     '44 min'
     >>> minutes(None, digits=0, unit=" min", missing="none open")
     'none open'
-    >>> minutes(2.25, signed=True, unit=" min")
-    '+2.2 min'
     """
-    if is_missing(value):
-        return missing
-    sign = "+" if signed else ""
-    return f"{_rounded(value, digits):{sign}.{digits}f}{unit}"
+    return number(value, digits=digits, unit=unit, signed=signed, missing=missing)
 
 
 def people(value: Any, *, signed: bool = False, missing: str = "") -> str:
@@ -186,13 +199,24 @@ def percent(
     if is_missing(share):
         return missing
     value = 100 * float(share)
-    if edges is not None:
-        half = 0.5 * 10.0**-digits
-        if 0 < value < half:
-            return edges[0]
-        if 100 - half <= value < 100:
-            return edges[1]
-    return f"{_rounded(value, digits):.{digits}f}%"
+    rounded = _rounded(value, digits)
+    if edges is not None and rounded == 0 < value:
+        return edges[0]
+    if edges is not None and rounded == 100 > value:
+        return edges[1]
+    return f"{rounded:.{digits}f}%"
+
+
+def share(value: Any, *, words: bool = False, missing: str = "") -> str:
+    """A share in evidence and sentences: ``0%`` and ``100%`` only when exactly so.
+
+    >>> share(0.004), share(0.37), share(0.996), share(1.0)
+    ('<1%', '37%', '>99%', '100%')
+    >>> share(0.004, words=True), share(None, missing="an unknown share")
+    ('under 1%', 'an unknown share')
+    """
+    edges = SHARE_EDGES_WORDS if words else SHARE_EDGES
+    return percent(value, missing=missing, edges=edges)
 
 
 def compact(value: float) -> str:
@@ -245,7 +269,7 @@ class MinuteClasses:
 
     def __post_init__(self) -> None:
         limits = list(self.limits)
-        if not limits or limits != sorted(set(limits)) or limits[0] <= 0:
+        if limits != sorted(set(limits)) or (limits and limits[0] <= 0):
             raise ValueError(f"class limits must be positive and ascending, got {limits!r}")
 
     @property

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from mapping import formats
 from mapping.analysis.gap_records import (
     LANCASHIRE_CODE,
     GapContext,
@@ -19,8 +20,6 @@ from mapping.analysis.gap_records import (
     gap_record,
     label,
     located,
-    minutes_text,
-    pct,
     serves_lancashire,
 )
 from mapping.analysis.summary import TOTAL_CODE
@@ -42,8 +41,8 @@ def _sarc_travel(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
             eligible = float(row["eligible_population"])
             if eligible <= 0:
                 continue
-            beyond = eligible * (1 - row[f"share_within_{minutes_text(limit)}"])
-            beyond_also = eligible * (1 - row[f"share_within_{minutes_text(also)}"])
+            beyond = eligible * (1 - row[f"share_within_{formats.compact(limit)}"])
+            beyond_also = eligible * (1 - row[f"share_within_{formats.compact(also)}"])
             if round(beyond) < max(p["min_population"], 1):
                 continue
             share = beyond / eligible
@@ -55,8 +54,9 @@ def _sarc_travel(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
             )
             evidence = (
                 f"At {slot.at} ({slot.name}), {round(beyond):,} of {round(eligible):,} "
-                f"residents ({pct(share)}) are more than {minutes_text(limit)} minutes from an "
-                f"open SARC ({round(beyond_also):,} more than {minutes_text(also)} minutes); "
+                f"residents ({formats.share(share)}) are more than {formats.compact(limit)} "
+                f"minutes from an "
+                f"open SARC ({round(beyond_also):,} more than {formats.compact(also)} minutes); "
                 f"{where}."
             )
             code = str(row["area_code"])
@@ -105,14 +105,14 @@ def _no_da_base(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         share_beyond = 1.0
         nearest = ""
         if access is not None and access["eligible_population"] > 0:
-            share_beyond = 1 - float(access[f"share_within_{minutes_text(limit)}"])
+            share_beyond = 1 - float(access[f"share_within_{formats.compact(limit)}"])
             nearest = clean_text(access["nearest_service"])
         if nearest and access is not None:
             parts.append(
                 f"At {slot.at} ({slot.name}) the nearest open base for most residents is "
                 f"{ctx.named(nearest)}, median {float(access['median_minutes']):.0f} minutes; "
-                f"{pct(share_beyond)} of residents are more than {minutes_text(limit)} minutes "
-                "from one."
+                f"{formats.share(share_beyond)} of residents are more than "
+                f"{formats.compact(limit)} minutes from one."
             )
         else:
             parts.append(f"At {slot.at} ({slot.name}) no base of these categories is open.")
@@ -289,7 +289,7 @@ def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
             eligible = float(row["eligible_population"])
             if eligible <= 0:
                 continue
-            beyond = eligible * (1 - row[f"share_within_{minutes_text(limit)}"])
+            beyond = eligible * (1 - row[f"share_within_{formats.compact(limit)}"])
             if round(beyond) < max(p["min_population"], 1):
                 continue
             share = beyond / eligible
@@ -299,7 +299,8 @@ def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
             )
             evidence = (
                 f"At {slot.at} ({slot.name}), {round(beyond):,} of {round(eligible):,} "
-                f"children {ages} ({pct(share)}) are more than {minutes_text(limit)} minutes from "
+                f"children {ages} ({formats.share(share)}) are more than "
+                f"{formats.compact(limit)} minutes from "
                 f"a located service open to them ({', '.join(categories)}); {where}."
             )
             area = area_fields(ctx, str(row["area_code"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
@@ -33,16 +34,8 @@ def _esc(value: Any) -> str:
     return html.escape(str(neutralise_formula(value)), quote=True)
 
 
-def _pct(value: Any) -> str:
-    return formats.percent(value, digits=1)
-
-
-def _mins(value: Any) -> str:
-    return formats.minutes(value)
-
-
-def _people(value: Any) -> str:
-    return formats.people(value)
+#: The report gives shares to one decimal (terminal tables round to whole percents).
+_pct = functools.partial(formats.percent, digits=1)
 
 
 def _generic(value: Any) -> str:
@@ -82,19 +75,20 @@ def _headline_html(extras: dict[str, Any]) -> str:
     if day.at not in totals.index or night.at not in totals.index:
         return ""
     d, n = totals.loc[day.at], totals.loc[night.at]
+    people, minutes = formats.people, formats.minutes
     points = [
         f"At {night.at} ({night.name}) {_pct(n['share_nearest_outside_lancashire'])} of "
         f"Lancashire's population have their nearest open SARC outside the county, against "
         f"{_pct(d['share_nearest_outside_lancashire'])} at {day.at} ({day.name}).",
-        f"{_people(n['population_over_60'])} people are more than 60 minutes' drive from an "
-        f"open SARC at {night.at}, against {_people(d['population_over_60'])} at {day.at}.",
-        f"Mean drive time to the nearest open SARC: {_mins(n['mean_minutes'])} minutes at "
-        f"{night.at}, {_mins(d['mean_minutes'])} minutes at {day.at}.",
+        f"{people(n['population_over_60'])} people are more than 60 minutes' drive from an "
+        f"open SARC at {night.at}, against {people(d['population_over_60'])} at {day.at}.",
+        f"Mean drive time to the nearest open SARC: {minutes(n['mean_minutes'])} minutes at "
+        f"{night.at}, {minutes(d['mean_minutes'])} minutes at {day.at}.",
     ]
     if n["population_unreached"] > 0 or d["population_unreached"] > 0:
         points.append(
-            f"People with no open SARC within reach: {_people(n['population_unreached'])} at "
-            f"{night.at}, {_people(d['population_unreached'])} at {day.at}."
+            f"People with no open SARC within reach: {people(n['population_unreached'])} at "
+            f"{night.at}, {people(d['population_unreached'])} at {day.at}."
         )
     return "<ul class='headline'>" + "".join(f"<li>{_esc(p)}</li>" for p in points) + "</ul>"
 
@@ -198,16 +192,16 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
             ("area_name", "Council area", _generic),
             ("slot", "Slot", _generic),
             ("slot_name", "", _generic),
-            ("population", "Population", _people),
+            ("population", "Population", formats.people),
             ("share_nearest_preston", "Nearest: Preston", _pct),
             ("share_nearest_manchester", "Manchester", _pct),
             ("share_nearest_cumbria", "Cumbria", _pct),
             ("share_nearest_other", "Other", _pct),
             ("share_nearest_outside_lancashire", "Outside Lancashire", _pct),
-            ("mean_minutes", "Mean min", _mins),
-            ("minutes_added", "Minutes added vs first slot", _mins),
-            ("population_over_60", "People > 60 min", _people),
-            ("population_over_90", "People > 90 min", _people),
+            ("mean_minutes", "Mean min", formats.minutes),
+            ("minutes_added", "Minutes added vs first slot", formats.minutes),
+            ("population_over_60", "People > 60 min", formats.people),
+            ("population_over_90", "People > 90 min", formats.people),
             ("nearest_service_name", "Nearest open SARC (most residents)", _generic),
         ],
         emphasise=lambda row: row["area_code"] == "TOTAL",
@@ -226,11 +220,15 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
             ("age_band", "Population", _generic),
             ("slot", "Slot", _generic),
             ("slot_name", "", _generic),
-            ("eligible_population", "People", _people),
-            ("mean_minutes", "Mean min", _mins),
-            ("p90_minutes", "90th pct min", _mins),
+            ("eligible_population", "People", formats.people),
+            ("mean_minutes", "Mean min", formats.minutes),
+            ("p90_minutes", "90th pct min", formats.minutes),
             *[(c, f"Within {c.removeprefix('share_within_')} min", _pct) for c in within],
-            (beyond, f"People beyond {beyond.removeprefix('population_beyond_')} min", _people),
+            (
+                beyond,
+                f"People beyond {beyond.removeprefix('population_beyond_')} min",
+                formats.people,
+            ),
             ("share_nearest_outside_lancashire", "Nearest outside Lancashire", _pct),
         ],
     )
