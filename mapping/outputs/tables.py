@@ -55,7 +55,7 @@ def add_minutes_band(
     """
     if minutes in frame.columns and band not in frame.columns:
         labels = formats.minute_classes().label(frame[minutes])
-        frame.insert(frame.columns.get_loc(minutes) + 1, band, labels)  # type: ignore[arg-type]
+        frame.insert(frame.columns.get_loc(minutes) + 1, band, labels)
     return frame
 
 
