@@ -20,14 +20,13 @@ message`` (the header is row 1).
 
 from __future__ import annotations
 
-import csv
-import math
 from pathlib import Path
 
 import numpy as np
 
 from mapping.errors import ServiceMapError
 from mapping.inputs.hours import REFERENCE_WEEK_START, HoursError, parse_when
+from mapping.inputs.tables import column_index, data_rows, parse_number, read_table
 
 __all__ = ["DEMAND_COLUMNS", "read_demand", "uniform_demand"]
 
@@ -72,27 +71,11 @@ def read_demand(path: str | Path) -> np.ndarray:
         no demand at all.
     """
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            records = []
-            line = reader.line_num
-            for cells in reader:
-                records.append((line + 1, cells))
-                line = reader.line_num
-    except FileNotFoundError:
-        raise ServiceMapError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ServiceMapError(f"{path}: is a folder, not a CSV file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ServiceMapError(f"{path}: not a readable CSV file ({exc})") from None
-    if header is None:
-        raise ServiceMapError(f"{path}: empty file; expected the header 'day,hour,demand'")
-    columns = {name.strip().lower(): i for i, name in enumerate(header)}
+    header, records = read_table(path, expected="the header 'day,hour,demand'")
+    columns = column_index(header)
     missing = [c for c in DEMAND_COLUMNS if c not in columns]
     if missing:
-        found = ", ".join(h.strip() for h in header if h.strip()) or "nothing"
+        found = ", ".join(h for h in header if h) or "nothing"
         raise ServiceMapError(
             f"{path}:1:{','.join(missing)}: missing column(s); a demand file has columns "
             f"day, hour, demand (found: {found})"
@@ -100,15 +83,9 @@ def read_demand(path: str | Path) -> np.ndarray:
     demand = np.full(_HOURS, np.nan)
     first_row: dict[int, int] = {}
     problems: list[str] = []
-    for row, cells in records:
-        if not any(c.strip() for c in cells):
-            continue
-
-        def cell(name: str, cells: list[str] = cells) -> str:
-            i = columns[name]
-            return cells[i].strip() if i < len(cells) else ""
-
-        day_text, hour_text, value_text = cell("day"), cell("hour"), cell("demand")
+    for record in data_rows(records, columns):
+        row = record.number
+        day_text, hour_text, value_text = record["day"], record["hour"], record["demand"]
         hour = _hour_of_day(hour_text)
         if hour is None:
             problems.append(f"{path}:{row}:hour: {hour_text!r} is not an hour of the day (0-23)")
@@ -118,11 +95,8 @@ def read_demand(path: str | Path) -> np.ndarray:
         except HoursError:
             problems.append(f"{path}:{row}:day: {day_text!r} is not a day name (Mon ... Sun)")
             continue
-        try:
-            value = float(value_text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or value < 0:
+        value = parse_number(value_text)
+        if value is None or value < 0:
             problems.append(f"{path}:{row}:demand: {value_text!r} is not a non-negative number")
             continue
         h = int((when - REFERENCE_WEEK_START).total_seconds() // 3600)
