@@ -13,6 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mapping import formats
+from mapping.cli_options import (
+    DataDirOption,
+    NetworkOption,
+    ScenarioOption,
+    ServicesOption,
+    SourcesOption,
+)
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS, weight_short
 
@@ -47,34 +54,6 @@ OutOption = Annotated[
         "a table of the same kind; never anything under the data folder.",
     ),
 ]
-# As in mapping/cli.py (kept here so this module never imports it at load time).
-SourcesOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--sources",
-        help="Folder of raw public files (default: $SERVICE_MAP_SOURCES, then ../shared/data).",
-        file_okay=False,
-    ),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir", help="Folder for generated data (default: $SERVICE_MAP_DATA or ./data)."
-    ),
-]
-ServicesOption = Annotated[
-    Path | None,
-    typer.Option("--services", help="Services register CSV (default: data/services.csv)."),
-]
-ScenarioOption = Annotated[
-    Path | None,
-    typer.Option("--scenario", help="What-if scenario (TOML or JSON) applied to the register."),
-]
-NetworkOption = Annotated[
-    str, typer.Option("--network", help="Road network: offline (default) or osm.")
-]
-
-#: Short names of the weights for table headings.
 
 
 def check_weight(weight: str) -> None:

@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mapping import formats
+from mapping.cli_options import (
+    DataDirOption,
+    NetworkOption,
+    ServicesOption,
+    SourcesOption,
+)
 from mapping.errors import ServiceMapError
 
 if TYPE_CHECKING:
@@ -38,21 +44,6 @@ MinutesOption = Annotated[
     float, typer.Option("--minutes", help="Drive-time threshold in minutes.", min=1)
 ]
 WeightOption = Annotated[str, typer.Option("--weight", help=_WEIGHT_HELP)]
-ServicesOption = Annotated[
-    Path | None,
-    typer.Option("--services", help="Services register CSV (default: data/services.csv)."),
-]
-SourcesOption = Annotated[
-    Path | None,
-    typer.Option("--sources", help="Folder of raw public files.", file_okay=False),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Folder for generated data (default: ./data)."),
-]
-NetworkOption = Annotated[
-    str, typer.Option("--network", help="Road network: offline (default) or osm.")
-]
 
 
 def _check_out(out: Path) -> None:
