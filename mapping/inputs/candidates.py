@@ -91,9 +91,9 @@ def read_points(
     problems: list[str] = []
     rows: list[dict[str, Any]] = []
     names: dict[str, int] = {}
-    for record in data_rows(records, column):
-        row = record.number
-        name = record["name"]
+    for line in data_rows(records, column):
+        row = line.number
+        name = line["name"]
         if not name:
             problems.append(f"{path}:{row}:name: empty name")
             continue
@@ -101,7 +101,7 @@ def read_points(
             problems.append(f"{path}:{row}:name: {name!r} given twice (first on row {names[name]})")
             continue
         names[name] = row
-        lon_text, lat_text, postcode = record["lon"], record["lat"], record["postcode"]
+        lon_text, lat_text, postcode = line["lon"], line["lat"], line["postcode"]
         if lon_text or lat_text:
             lon, lat = parse_number(lon_text), parse_number(lat_text)
             if lat is None or not 49.0 <= lat <= 61.0:
