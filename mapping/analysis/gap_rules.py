@@ -55,25 +55,35 @@ def _sarc_travel(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
             evidence = (
                 f"At {slot.at} ({slot.name}), {round(beyond):,} of {round(eligible):,} "
                 f"residents ({formats.share(share)}) are more than {formats.compact(limit)} "
-                f"minutes from an "
-                f"open SARC ({round(beyond_also):,} more than {formats.compact(also)} minutes); "
-                f"{where}."
+                f"minutes from an open SARC ({round(beyond_also):,} more than "
+                f"{formats.compact(also)} minutes); {where}."
             )
-            code = str(row["area_code"])
-            area = area_fields(ctx, code)
-            rows.append(
-                gap_record(
-                    rule,
-                    f"{area['area_code']}:{slot.at}",
-                    **area,
-                    severity=band_of(share, rule.severity),
-                    population=beyond,
-                    evidence=evidence,
-                    services=[nearest],
-                    slot=slot.at,
-                )
-            )
+            rows.append(_area_slot_gap(ctx, rule, row, slot, share, beyond, evidence, nearest))
     return rows
+
+
+def _area_slot_gap(
+    ctx: GapContext,
+    rule: GapRule,
+    row: Mapping[str, Any],
+    slot: TimeSlot,
+    share: float,
+    beyond: float,
+    evidence: str,
+    nearest: str,
+) -> dict[str, Any]:
+    """The gap of one council area at one slot: ``share`` of its people are beyond reach."""
+    area = area_fields(ctx, str(row["area_code"]))
+    return gap_record(
+        rule,
+        f"{area['area_code']}:{slot.at}",
+        **area,
+        severity=band_of(share, rule.severity),
+        population=beyond,
+        evidence=evidence,
+        services=[nearest],
+        slot=slot.at,
+    )
 
 
 def _no_da_base(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
@@ -303,19 +313,7 @@ def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
                 f"{formats.compact(limit)} minutes from "
                 f"a located service open to them ({', '.join(categories)}); {where}."
             )
-            area = area_fields(ctx, str(row["area_code"]))
-            rows.append(
-                gap_record(
-                    rule,
-                    f"{area['area_code']}:{slot.at}",
-                    **area,
-                    severity=band_of(share, rule.severity),
-                    population=beyond,
-                    evidence=evidence,
-                    services=[nearest],
-                    slot=slot.at,
-                )
-            )
+            rows.append(_area_slot_gap(ctx, rule, row, slot, share, beyond, evidence, nearest))
     register = ctx.register
     kinds = register["category"].isin(p["local_categories"]) & _eligible_for(register, band)
     local = register[kinds & located(register)]

@@ -378,7 +378,7 @@ def add_minutes_choropleth(
     code_column: str = "lsoa21_code",
     name_column: str = "lsoa21_name",
     service_names: Mapping[str, str] | None = None,
-    thresholds: Iterable[float] = (15, 30, 45, 60, 90),
+    thresholds: Iterable[float] = STANDARD_LIMITS,
     title: str = "Drive to the nearest open service",
     layer_name: str = "Drive minutes by LSOA",
 ) -> folium.FeatureGroup:
