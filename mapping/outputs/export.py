@@ -144,7 +144,8 @@ def export_all(
 
     Files written (``<cat>``: each category, ``<level>``: district, ward, lsoa):
 
-    - ``coverage_<cat>_<level>.csv``: :meth:`CoverageModel.compare_slots` at every slot;
+    - ``coverage_<cat>_<level>.csv``: :meth:`CoverageModel.compare_slots` at every slot,
+      with ``minutes_band``, the class of ``mean_minutes`` the maps shade it with;
     - ``sarc_access.csv``: :meth:`CoverageModel.sarc_access` at every slot;
     - ``week_profile_sarc.csv``: :func:`mapping.analysis.week.week_profile` of SARCs
       (168 hours, residents beyond 60 minutes);
@@ -161,7 +162,8 @@ def export_all(
       ``confidential_provision_by_district``) and the same as GeoParquet
       (``coverage_district.parquet``, ``coverage_ward.parquet``,
       ``coverage_lsoa.parquet``, ``services.parquet``,
-      ``confidential_provision_by_district.parquet``), EPSG:27700;
+      ``confidential_provision_by_district.parquet``), EPSG:27700; the area layers carry
+      SARC coverage at the headline slots, each mean with its ``..._minutes_band``;
     - ``report.html``, ``README.txt`` and ``manifest.json`` (every other file's sha256).
 
     Parameters
