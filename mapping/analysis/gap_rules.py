@@ -53,9 +53,10 @@ def _sarc_travel(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
                 else "no SARC is open at that time"
             )
             evidence = (
-                f"At {slot.at} ({slot.name}), {round(beyond):,} of {round(eligible):,} "
+                f"At {slot.at} ({slot.name}), {formats.people(beyond)} of "
+                f"{formats.people(eligible)} "
                 f"residents ({formats.share(share)}) are more than {formats.compact(limit)} "
-                f"minutes from an open SARC ({round(beyond_also):,} more than "
+                f"minutes from an open SARC ({formats.people(beyond_also)} more than "
                 f"{formats.compact(also)} minutes); {where}."
             )
             rows.append(_area_slot_gap(ctx, rule, row, slot, share, beyond, evidence, nearest))
@@ -109,7 +110,7 @@ def _no_da_base(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         serving = bases[bases["areas_served"].map(lambda a, c=code: c in as_tuple(a))]
         access = table.loc[code] if code in table.index else None
         parts = [
-            f"{name} ({round(population):,} residents) has no located domestic-abuse "
+            f"{name} ({formats.people(population)} residents) has no located domestic-abuse "
             f"service base of its own (categories: {', '.join(categories)})."
         ]
         share_beyond = 1.0
@@ -120,7 +121,8 @@ def _no_da_base(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         if nearest and access is not None:
             parts.append(
                 f"At {slot.at} ({slot.name}) the nearest open base for most residents is "
-                f"{ctx.named(nearest)}, median {float(access['median_minutes']):.0f} minutes; "
+                f"{ctx.named(nearest)}, median "
+                f"{formats.minutes(access['median_minutes'], digits=0)} minutes; "
                 f"{formats.share(share_beyond)} of residents are more than "
                 f"{formats.compact(limit)} minutes from one."
             )
@@ -167,8 +169,8 @@ def _no_refuge(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         needed = population / per_place
         evidence = (
             f"No refuge is recorded in {name} or lists it among the areas it serves "
-            f"({round(population):,} residents: {needed:.1f} family places at one per "
-            f"{per_place:,.0f} people)."
+            f"({formats.people(population)} residents: {needed:.1f} family places at one per "
+            f"{formats.people(per_place)} people)."
         )
         if not county_wide.empty:
             evidence += (
@@ -308,7 +310,8 @@ def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
                 f"nearest open for most: {ctx.named(nearest)}" if nearest else "none is open then"
             )
             evidence = (
-                f"At {slot.at} ({slot.name}), {round(beyond):,} of {round(eligible):,} "
+                f"At {slot.at} ({slot.name}), {formats.people(beyond)} of "
+                f"{formats.people(eligible)} "
                 f"children {ages} ({formats.share(share)}) are more than "
                 f"{formats.compact(limit)} minutes from "
                 f"a located service open to them ({', '.join(categories)}); {where}."
@@ -328,7 +331,7 @@ def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         children = float(ctx.age_population.at[code, band])
         evidence = (
             f"No located {wanted} open to children {ages} has its site in "
-            f"{ctx.area_name(code)} ({round(children):,} children {ages})."
+            f"{ctx.area_name(code)} ({formats.people(children)} children {ages})."
         )
         if not local.empty:
             evidence += " Sites elsewhere: " + ", ".join(ctx.named(s) for s in local["id"]) + "."
@@ -390,8 +393,8 @@ def _refuge_capacity(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         evidence = (
             f"{places:,.0f} refuge family place(s) are recorded in {area['area_name']} "
             f"({len(known)} of {len(group)} refuge record(s) give a capacity) against a "
-            f"benchmark of {benchmark:,.1f} places (one per {per_place:,.0f} of "
-            f"{round(population):,} residents): {shortfall:,.1f} places short on the known "
+            f"benchmark of {benchmark:,.1f} places (one per {formats.people(per_place)} of "
+            f"{formats.people(population)} residents): {shortfall:,.1f} places short on the known "
             "capacity."
         )
         if not unknown.empty:

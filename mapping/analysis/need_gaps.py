@@ -114,7 +114,8 @@ def equity_gap_records(
         f"{formats.compact(p['minutes'])} minutes from an open {label(category)}, against "
         f"{formats.share(least['share_beyond_threshold'])} in the least deprived fifth (deciles "
         f"9-10): {gap * 100:.1f} percentage points worse (limit {p['min_difference'] * 100:g}). "
-        f"Mean minutes {most['mean_minutes']:.0f} against {least['mean_minutes']:.0f}."
+        f"Mean minutes {formats.minutes(most['mean_minutes'], digits=0, missing='none')} "
+        f"against {formats.minutes(least['mean_minutes'], digits=0, missing='none')}."
     )
     if p["weight"] == "recorded_violence_sexual":
         evidence += " " + RECORDED_VIOLENCE_CAVEAT
@@ -285,11 +286,14 @@ def hot_spot_records(
         if minutes <= p["minutes"]:
             continue
         residents = float(names.loc[code, "residents"])
-        far = "no open service in reach" if not np.isfinite(minutes) else f"{minutes:.0f} minutes"
+        far = formats.minutes(
+            minutes, digits=0, unit=" minutes", missing="no open service in reach"
+        )
         evidence = (
             f"{names.loc[code, 'lsoa21_name']} ({names.loc[code, 'lad_name']}) is in the top "
             f"{p['top_share']:.0%} of Lancashire LSOAs for police-recorded violence and sexual "
-            f"offences ({count:,.0f} recorded, {int(cut)} or more puts an LSOA in the top "
+            f"offences ({formats.people(count)} recorded, {int(cut)} or more puts an LSOA in "
+            "the top "
             f"tenth); its residents are on average {far} from an open "
             f"{' or '.join(label(c) for c in p['categories'])} at {slot.at} (limit "
             f"{formats.compact(p['minutes'])}). {RECORDED_VIOLENCE_CAVEAT}"
