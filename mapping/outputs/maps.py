@@ -13,7 +13,8 @@ Colours
     deficiencies and in greyscale), short drives light and long drives dark. Scenario
     differences use ColorBrewer's PuOr, a diverging scheme marked colour-blind safe.
     Classes always include the threshold the user chose, so "within N minutes" is a
-    class boundary on the map.
+    class boundary on the map. They are :class:`mapping.formats.MinuteClasses`, the one
+    classification the HTML report's map and the export's ``minutes_band`` columns use.
 """
 
 from __future__ import annotations
