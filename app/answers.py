@@ -14,6 +14,7 @@ import streamlit as st
 
 from app import state as app_state
 from app import widgets
+from mapping import formats
 from mapping.outputs.maps import CATEGORY_LABELS
 
 __all__ = ["headline", "people_table", "ranked_areas", "routable"]
@@ -57,12 +58,12 @@ def headline(
     elif category == "sarc":
         share = row["share_nearest_outside_lancashire"]
         widgets.headline(
-            f"{when}, {100 * share:.0f}% of {who} would travel outside the county to the "
+            f"{when}, {formats.percent(share)} of {who} would travel outside the county to the "
             "nearest open SARC."
         )
     else:
         widgets.headline(
-            f"{when}, {100 * row[f'share_within_{threshold:g}']:.0f}% of eligible {who} "
+            f"{when}, {formats.percent(row[f'share_within_{threshold:g}'])} of eligible {who} "
             f"live within {threshold} minutes' drive of an open {label}."
         )
     reference = app_state.coverage_table(
@@ -71,11 +72,11 @@ def headline(
     base = reference[reference["area_code"] == "TOTAL"].iloc[0]
     difference = float(row["mean_minutes"]) - float(base["mean_minutes"])
     added = None if pd.isna(difference) else round(difference)
-    mean = "none open" if pd.isna(row["mean_minutes"]) else f"{row['mean_minutes']:.0f} min"
+    mean = formats.minutes(row["mean_minutes"], digits=0, unit=" min", missing="none open")
     columns = st.columns(4)
     columns[0].metric(
         f"{who.capitalize()} beyond {threshold} min",
-        f"{row[f'population_beyond_{threshold:g}']:,.0f}",
+        formats.people(row[f"population_beyond_{threshold:g}"]),
         help="Farther than the threshold from an open service they can use, or with none.",
     )
     columns[1].metric(
@@ -87,9 +88,9 @@ def headline(
     )
     columns[2].metric(
         "Nearest open service outside Lancashire",
-        f"{100 * row['share_nearest_outside_lancashire']:.0f}%",
+        formats.percent(row["share_nearest_outside_lancashire"]),
     )
-    columns[3].metric("No open service they can use", f"{row['population_unreached']:,.0f}")
+    columns[3].metric("No open service they can use", formats.people(row["population_unreached"]))
 
 
 def people_table(table: pd.DataFrame, threshold: int, name: str = "Council area") -> pd.DataFrame:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from app import state as app_state
 from app import widgets
+from mapping import formats
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS
 from mapping.outputs.maps import CATEGORY_LABELS
@@ -57,9 +58,9 @@ def _headline(quintiles: pd.DataFrame, at: str, minutes: float, weight: str) -> 
     when = app_state.describe_slot(at)
     who = widgets.WEIGHT_SHORT[weight].lower()
     return (
-        f"{when[0].upper()}{when[1:]}, {100 * most['share_beyond_threshold']:.0f}% of {who} "
+        f"{when[0].upper()}{when[1:]}, {formats.percent(most['share_beyond_threshold'])} of {who} "
         f"in the most deprived fifth of LSOAs are more than {minutes:g} minutes' drive from "
-        f"an open service, against {100 * least['share_beyond_threshold']:.0f}% in the least "
+        f"an open service, against {formats.percent(least['share_beyond_threshold'])} in the least "
         "deprived fifth."
     )
 

@@ -20,6 +20,7 @@ from streamlit_folium import st_folium
 from app import queries, widgets
 from app import state as app_state
 from app.week import heat_map
+from mapping import formats
 from mapping.analysis.week import describe_worst_hour, hour_label
 from mapping.inputs.scenario_file import HoursChange, Scenario
 from mapping.inputs.when import NAMED_SLOTS
@@ -38,10 +39,6 @@ def open_on_scenarios(scenario: Scenario) -> None:
     st.session_state["sc_changes"] = [c.model_dump(exclude_none=True) for c in scenario.changes]
     st.session_state.pop("sc_pack", None)
     st.switch_page("app/scenarios.py")
-
-
-def _people(value: float) -> str:
-    return f"{value:,.0f}"
 
 
 def _hours_tab() -> None:
@@ -84,20 +81,21 @@ def _hours_tab() -> None:
             return
         widgets.headline(
             f"Open {names[service]} also {result['added_rules']}: "
-            f"+{_people(gain)} resident-hours a week within {threshold} minutes."
+            f"{formats.signed_people(gain)} resident-hours a week within {threshold} "
+            "minutes."
         )
         figures = st.columns(3)
         figures[0].metric(
             "Gain on today's hours",
-            f"+{_people(gain)}",
+            formats.signed_people(gain),
             help="Resident-hours a week within the threshold of an open service.",
         )
         figures[1].metric(
             f"Evenings 16:00-24:00 instead ({extra} h)",
-            f"+{_people(evening_gain)}",
+            formats.signed_people(evening_gain),
             help=f"The same budget spent on evenings: {result['evening_hours']}",
         )
-        figures[2].metric("The plan's advantage", f"{gain - evening_gain:+,.0f}")
+        figures[2].metric("The plan's advantage", formats.signed_people(gain - evening_gain))
         week = queries.scenario_week(scenario, result["category"], threshold)
         sentence = describe_worst_hour(week)
         st.markdown(f"With the plan, {sentence}.")
@@ -182,19 +180,22 @@ def _sites_tab() -> None:
         names = ", ".join(result["sites"]["name"])
         unit = "residents" if at != "week" else "resident-hours"
         widgets.headline(
-            f"New 24/7 {label}: {names}, +{_people(plan.covered - base.covered)} {unit} "
+            f"New 24/7 {label}: {names}, "
+            f"{formats.signed_people(plan.covered - base.covered)} {unit} "
             f"within {threshold} minutes over {result['times']}."
         )
         figures = st.columns(3)
-        figures[0].metric("Gain on today's sites", f"+{_people(plan.covered - base.covered)}")
+        figures[0].metric(
+            "Gain on today's sites", formats.signed_people(plan.covered - base.covered)
+        )
         figures[1].metric(
             "24/7 at the largest towns instead",
-            f"+{_people(hubs.covered - base.covered)}",
+            formats.signed_people(hubs.covered - base.covered),
             help="A new 24/7 site at each of: " + ", ".join(result["hub_names"]),
         )
         figures[2].metric(
             "Average drive",
-            f"{plan.mean_minutes:.0f} min",
+            formats.minutes(plan.mean_minutes, digits=0, unit=" min"),
             delta=f"{plan.mean_minutes - base.mean_minutes:+.0f} min"
             if round(plan.mean_minutes - base.mean_minutes)
             else None,

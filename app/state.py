@@ -46,7 +46,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from mapping import ATTRIBUTION, __version__, geography
+from mapping import ATTRIBUTION, __version__, formats, geography
 from mapping.errors import ServiceMapError
 from mapping.inputs.sources import SOURCES_ENV, Sources, locate_sources
 from mapping.inputs.when import TimeSlot, resolve_slot
@@ -653,15 +653,8 @@ def describe_slot(slot: str | TimeSlot) -> str:
     return f"at {resolved.at}"
 
 
-def _percent(share: float) -> str:
-    if pd.isna(share):
-        return "an unknown share"
-    value = 100 * float(share)
-    if 0 < value < 1:
-        return "under 1%"
-    if 99 < value < 100:
-        return "over 99%"
-    return f"{value:.0f}%"
+def _share(share: float) -> str:
+    return formats.share(share, words=True, missing="an unknown share")
 
 
 #: How a headline names what its figures count, per weight.
@@ -684,12 +677,12 @@ def sarc_headline(table: pd.DataFrame, slot: str, reference: str = "weekday dayt
     when = describe_slot(chosen)
     weight = str(table["weight"].iloc[0]) if "weight" in table and len(table) else "residents"
     sentence = (
-        f"{when[0].upper()}{when[1:]}, {_percent(share)} of {WEIGHT_PHRASES[weight]} would "
+        f"{when[0].upper()}{when[1:]}, {_share(share)} of {WEIGHT_PHRASES[weight]} would "
         "travel outside the county to the nearest open SARC"
     )
     if base.at != chosen.at and base.at in totals.index:
         other = totals.at[base.at, "share_nearest_outside_lancashire"]
-        sentence += f" ({_percent(other)} {describe_slot(base)})"
+        sentence += f" ({_share(other)} {describe_slot(base)})"
     return sentence + "."
 
 

@@ -51,6 +51,9 @@ _PUBLIC: dict[str, str] = {
     "ExportReport": "mapping.outputs.pack",
 }
 
+#: Public modules, imported on first use: ``mapping.formats`` spells every figure.
+_MODULES: frozenset[str] = frozenset({"formats"})
+
 __all__ = [
     "ATTRIBUTION",
     "NAMED_SLOTS",
@@ -68,9 +71,11 @@ __all__ = [
     "Study",
     "TimeSlot",
     "__version__",
+    "formats",
 ]
 
 if TYPE_CHECKING:
+    from mapping import formats
     from mapping.analysis.coverage import RegisterChanges
     from mapping.analysis.scenarios import Comparison
     from mapping.errors import Problem, ServiceMapError
@@ -88,6 +93,8 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return import_module(f"mapping.{name}")
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'mapping' has no attribute {name!r}")

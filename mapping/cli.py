@@ -17,6 +17,13 @@ import typer
 
 from mapping.cli_need import WeightOption, register_need_commands
 from mapping.cli_optimise import optimise_app
+from mapping.cli_options import (
+    DataDirOption,
+    NetworkOption,
+    ScenarioOption,
+    ServicesOption,
+    SourcesOption,
+)
 from mapping.cli_week import week_command
 from mapping.errors import ServiceMapError
 
@@ -39,25 +46,6 @@ network_app = typer.Typer(help="Build, inspect and export the road network.", no
 app.add_typer(network_app, name="network")
 app.add_typer(optimise_app, name="optimise")
 app.command("week")(week_command)
-
-SourcesOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--sources",
-        help="Folder of raw public files (default: $SERVICE_MAP_SOURCES, then ../shared/data).",
-        file_okay=False,
-    ),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir", help="Folder for generated data (default: $SERVICE_MAP_DATA or ./data)."
-    ),
-]
-ServicesOption = Annotated[
-    Path | None,
-    typer.Option("--services", help="Services register CSV (default: data/services.csv)."),
-]
 
 
 @data_app.command("build")
@@ -329,14 +317,6 @@ _REPLACE_HELP = (
     " An existing file is replaced only by a table of the same kind; never the register, "
     "an input, or anything under the data folder."
 )
-
-ScenarioOption = Annotated[
-    Path | None,
-    typer.Option("--scenario", help="What-if scenario (TOML or JSON) applied to the register."),
-]
-NetworkOption = Annotated[
-    str, typer.Option("--network", help="Road network: offline (default) or osm.")
-]
 
 
 def _load_study(

@@ -12,6 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mapping import formats
+from mapping.cli_options import (
+    DataDirOption,
+    NetworkOption,
+    ScenarioOption,
+    ServicesOption,
+    SourcesOption,
+)
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS, weight_short
 
@@ -46,34 +54,6 @@ OutOption = Annotated[
         "a table of the same kind; never anything under the data folder.",
     ),
 ]
-# As in mapping/cli.py (kept here so this module never imports it at load time).
-SourcesOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--sources",
-        help="Folder of raw public files (default: $SERVICE_MAP_SOURCES, then ../shared/data).",
-        file_okay=False,
-    ),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir", help="Folder for generated data (default: $SERVICE_MAP_DATA or ./data)."
-    ),
-]
-ServicesOption = Annotated[
-    Path | None,
-    typer.Option("--services", help="Services register CSV (default: data/services.csv)."),
-]
-ScenarioOption = Annotated[
-    Path | None,
-    typer.Option("--scenario", help="What-if scenario (TOML or JSON) applied to the register."),
-]
-NetworkOption = Annotated[
-    str, typer.Option("--network", help="Road network: offline (default) or osm.")
-]
-
-#: Short names of the weights for table headings.
 
 
 def check_weight(weight: str) -> None:
@@ -180,7 +160,6 @@ def check_need_layer(data_dir: Path | None) -> list[str]:
 
 def _format_decile_table(table: pd.DataFrame, key: str) -> str:
     """A decile or quintile table for a terminal: people, minutes and shares rounded."""
-    from mapping import formats
 
     out = table[[key]].copy()
     out[weight_short(str(table["weight"].iloc[0]))] = table["population"].map(formats.people)
@@ -342,9 +321,8 @@ def _format_capacity(table: pd.DataFrame) -> str:
     """Council areas and Lancashire, per benchmark: units needed against units known."""
     shown = table[table["area_level"] != "csp"]
     out = shown[["area_name", "service_type"]].copy()
-    out["needed"] = shown["benchmark_units"].map(
-        lambda v: "" if v != v else f"{v:.1f}"  # NaN: set per police force area
-    )
+    # Blank where the benchmark is set per police force area (NaN here).
+    out["needed"] = shown["benchmark_units"].map(formats.number)
     out["known"] = shown["known_units"].map(lambda v: "unknown" if v != v else f"{v:g}")
     out["status"] = shown["known_status"]
     out["unit"] = shown["unit"]

@@ -12,6 +12,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mapping import formats
+from mapping.cli_options import (
+    DataDirOption,
+    NetworkOption,
+    ServicesOption,
+    SourcesOption,
+)
 from mapping.errors import ServiceMapError
 
 if TYPE_CHECKING:
@@ -37,21 +44,6 @@ MinutesOption = Annotated[
     float, typer.Option("--minutes", help="Drive-time threshold in minutes.", min=1)
 ]
 WeightOption = Annotated[str, typer.Option("--weight", help=_WEIGHT_HELP)]
-ServicesOption = Annotated[
-    Path | None,
-    typer.Option("--services", help="Services register CSV (default: data/services.csv)."),
-]
-SourcesOption = Annotated[
-    Path | None,
-    typer.Option("--sources", help="Folder of raw public files.", file_okay=False),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Folder for generated data (default: ./data)."),
-]
-NetworkOption = Annotated[
-    str, typer.Option("--network", help="Road network: offline (default) or osm.")
-]
 
 
 def _check_out(out: Path) -> None:
@@ -110,10 +102,6 @@ def _hours_unit(people: str) -> str:
     if people.startswith("women"):
         return "woman-hours (" + people[len("women ") :] + ")"
     return "offence-hours (recorded violence and sexual offences, a proxy for need)"
-
-
-def _people(value: float) -> str:
-    return f"{value:,.0f}"
 
 
 @optimise_app.command("hours")
@@ -190,24 +178,24 @@ def optimise_hours_command(
     table = plan.per_hour()
     for _, row in table.iterrows():
         typer.echo(
-            f"  {row['time']}  {row['profile']:<9}  +{_people(row['gain'])} "
-            f"(within {minutes:g} min: {_people(row['covered_before'])} -> "
-            f"{_people(row['covered_after'])})"
+            f"  {row['time']}  {row['profile']:<9}  {formats.signed_people(row['gain'])} "
+            f"(within {minutes:g} min: {formats.people(row['covered_before'])} -> "
+            f"{formats.people(row['covered_after'])})"
         )
     if len(plan.chosen) < extra_hours:
         typer.echo(f"  the other {extra_hours - len(plan.chosen)} hour(s) would gain nothing")
-    typer.echo(f"baseline: {_people(plan.baseline_total)} {unit}")
+    typer.echo(f"baseline: {formats.people(plan.baseline_total)} {unit}")
     gain_share = plan.gain / plan.baseline_total if plan.baseline_total else float("nan")
     typer.echo(
-        f"with the plan: {_people(plan.plan_total)} {unit} "
-        f"(+{_people(plan.gain)}, +{gain_share:.2%})"
+        f"with the plan: {formats.people(plan.plan_total)} {unit} "
+        f"({formats.signed_people(plan.gain)}, +{gain_share:.2%})"
     )
     if min_block > 1:
         shifts = ", ".join(f"{hour_label(s)} for {n} h" for s, n in plan.blocks)
         typer.echo(f"shifts of at least {min_block} h: {shifts}")
         typer.echo(
-            f"cost of whole shifts: {_people(plan.block_cost)} {unit} "
-            f"(free choice of hours: +{_people(plan.unconstrained_gain)})"
+            f"cost of whole shifts: {formats.people(plan.block_cost)} {unit} "
+            f"(free choice of hours: {formats.signed_people(plan.unconstrained_gain)})"
         )
     if against is not None:
         other = covered_weight_hours(
@@ -220,8 +208,8 @@ def optimise_hours_command(
             hours_override={service: against},
         )
         typer.echo(
-            f"against {against!r}: {_people(other)} {unit}; the plan gives "
-            f"{plan.plan_total - other:+,.0f}"
+            f"against {against!r}: {formats.people(other)} {unit}; the plan gives "
+            f"{formats.signed_people(plan.plan_total - other)}"
         )
     typer.echo(f"opening_hours: {plan.opening_hours}")
     name = str(study.engine.services.set_index("id").at[service, "name"])
@@ -253,8 +241,8 @@ def optimise_hours_command(
         demand_of = plan.gains.demand[list(plan.chosen)]
         typer.echo(
             f"check: the scenario's comparison over the {len(plan.chosen)} changed hours "
-            f"gives +{_people(float((newly * demand_of).sum()))} (optimiser: "
-            f"+{_people(plan.gain)})"
+            f"gives {formats.signed_people(float((newly * demand_of).sum()))} (optimiser: "
+            f"{formats.signed_people(plan.gain)})"
         )
 
 
@@ -380,12 +368,17 @@ def optimise_sites_command(
     )
     for _, site in plan.sites.iterrows():
         typer.echo(
-            f"  {site['name']}: +{_people(site['marginal'])} {unit} "
+            f"  {site['name']}: {formats.signed_people(site['marginal'])} {unit} "
             "(lost if this site alone were dropped)"
         )
     base, new = plan.baseline, plan.plan
-    typer.echo(f"within {minutes:g} min: {_people(base.covered)} -> {_people(new.covered)} {unit}")
-    typer.echo(f"mean minutes: {base.mean_minutes:.1f} -> {new.mean_minutes:.1f}")
+    typer.echo(
+        f"within {minutes:g} min: {formats.people(base.covered)} -> "
+        f"{formats.people(new.covered)} {unit}"
+    )
+    typer.echo(
+        f"mean minutes: {formats.minutes(base.mean_minutes)} -> {formats.minutes(new.mean_minutes)}"
+    )
     scenario = plan.to_scenario(
         category=category, min_age=min_age, max_age=max_age, crime_types=crime_type
     )

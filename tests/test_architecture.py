@@ -24,6 +24,7 @@ RANKS: dict[str, int] = {
     "analysis": 4,
     "outputs": 5,
     "study": 6,
+    "cli_options": 6,  # option declarations only: imports nothing of the package
     "cli_optimise": 7,
     "cli_week": 7,
     "cli": 8,  # registers the sub-apps of the layer below (cli_optimise, cli_week)

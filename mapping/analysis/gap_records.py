@@ -152,18 +152,6 @@ def cap_severity(severity: str, limit: str) -> str:
     return SEVERITIES[max(SEVERITIES.index(severity), SEVERITIES.index(limit))]
 
 
-def pct(share: float) -> str:
-    if 0 < share < 0.005:
-        return "<1%"
-    if 0.995 <= share < 1:
-        return ">99%"
-    return f"{share:.0%}"
-
-
-def minutes_text(value: float) -> str:
-    return f"{value:g}"
-
-
 def label(category: str) -> str:
     return LABELS.get(category, category)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from mapping import formats
 from mapping.analysis.gap_records import (
     LANCASHIRE_CODE,
     GapContext,
@@ -19,8 +20,6 @@ from mapping.analysis.gap_records import (
     gap_record,
     label,
     located,
-    minutes_text,
-    pct,
     serves_lancashire,
 )
 from mapping.analysis.summary import TOTAL_CODE
@@ -42,8 +41,8 @@ def _sarc_travel(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
             eligible = float(row["eligible_population"])
             if eligible <= 0:
                 continue
-            beyond = eligible * (1 - row[f"share_within_{minutes_text(limit)}"])
-            beyond_also = eligible * (1 - row[f"share_within_{minutes_text(also)}"])
+            beyond = eligible * (1 - row[f"share_within_{formats.compact(limit)}"])
+            beyond_also = eligible * (1 - row[f"share_within_{formats.compact(also)}"])
             if round(beyond) < max(p["min_population"], 1):
                 continue
             share = beyond / eligible
@@ -54,26 +53,38 @@ def _sarc_travel(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
                 else "no SARC is open at that time"
             )
             evidence = (
-                f"At {slot.at} ({slot.name}), {round(beyond):,} of {round(eligible):,} "
-                f"residents ({pct(share)}) are more than {minutes_text(limit)} minutes from an "
-                f"open SARC ({round(beyond_also):,} more than {minutes_text(also)} minutes); "
-                f"{where}."
+                f"At {slot.at} ({slot.name}), {formats.people(beyond)} of "
+                f"{formats.people(eligible)} "
+                f"residents ({formats.share(share)}) are more than {formats.compact(limit)} "
+                f"minutes from an open SARC ({formats.people(beyond_also)} more than "
+                f"{formats.compact(also)} minutes); {where}."
             )
-            code = str(row["area_code"])
-            area = area_fields(ctx, code)
-            rows.append(
-                gap_record(
-                    rule,
-                    f"{area['area_code']}:{slot.at}",
-                    **area,
-                    severity=band_of(share, rule.severity),
-                    population=beyond,
-                    evidence=evidence,
-                    services=[nearest],
-                    slot=slot.at,
-                )
-            )
+            rows.append(_area_slot_gap(ctx, rule, row, slot, share, beyond, evidence, nearest))
     return rows
+
+
+def _area_slot_gap(
+    ctx: GapContext,
+    rule: GapRule,
+    row: Mapping[str, Any],
+    slot: TimeSlot,
+    share: float,
+    beyond: float,
+    evidence: str,
+    nearest: str,
+) -> dict[str, Any]:
+    """The gap of one council area at one slot: ``share`` of its people are beyond reach."""
+    area = area_fields(ctx, str(row["area_code"]))
+    return gap_record(
+        rule,
+        f"{area['area_code']}:{slot.at}",
+        **area,
+        severity=band_of(share, rule.severity),
+        population=beyond,
+        evidence=evidence,
+        services=[nearest],
+        slot=slot.at,
+    )
 
 
 def _no_da_base(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
@@ -99,20 +110,21 @@ def _no_da_base(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         serving = bases[bases["areas_served"].map(lambda a, c=code: c in as_tuple(a))]
         access = table.loc[code] if code in table.index else None
         parts = [
-            f"{name} ({round(population):,} residents) has no located domestic-abuse "
+            f"{name} ({formats.people(population)} residents) has no located domestic-abuse "
             f"service base of its own (categories: {', '.join(categories)})."
         ]
         share_beyond = 1.0
         nearest = ""
         if access is not None and access["eligible_population"] > 0:
-            share_beyond = 1 - float(access[f"share_within_{minutes_text(limit)}"])
+            share_beyond = 1 - float(access[f"share_within_{formats.compact(limit)}"])
             nearest = clean_text(access["nearest_service"])
         if nearest and access is not None:
             parts.append(
                 f"At {slot.at} ({slot.name}) the nearest open base for most residents is "
-                f"{ctx.named(nearest)}, median {float(access['median_minutes']):.0f} minutes; "
-                f"{pct(share_beyond)} of residents are more than {minutes_text(limit)} minutes "
-                "from one."
+                f"{ctx.named(nearest)}, median "
+                f"{formats.minutes(access['median_minutes'], digits=0)} minutes; "
+                f"{formats.share(share_beyond)} of residents are more than "
+                f"{formats.compact(limit)} minutes from one."
             )
         else:
             parts.append(f"At {slot.at} ({slot.name}) no base of these categories is open.")
@@ -157,8 +169,8 @@ def _no_refuge(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         needed = population / per_place
         evidence = (
             f"No refuge is recorded in {name} or lists it among the areas it serves "
-            f"({round(population):,} residents: {needed:.1f} family places at one per "
-            f"{per_place:,.0f} people)."
+            f"({formats.people(population)} residents: {needed:.1f} family places at one per "
+            f"{formats.people(per_place)} people)."
         )
         if not county_wide.empty:
             evidence += (
@@ -289,7 +301,7 @@ def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
             eligible = float(row["eligible_population"])
             if eligible <= 0:
                 continue
-            beyond = eligible * (1 - row[f"share_within_{minutes_text(limit)}"])
+            beyond = eligible * (1 - row[f"share_within_{formats.compact(limit)}"])
             if round(beyond) < max(p["min_population"], 1):
                 continue
             share = beyond / eligible
@@ -298,23 +310,13 @@ def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
                 f"nearest open for most: {ctx.named(nearest)}" if nearest else "none is open then"
             )
             evidence = (
-                f"At {slot.at} ({slot.name}), {round(beyond):,} of {round(eligible):,} "
-                f"children {ages} ({pct(share)}) are more than {minutes_text(limit)} minutes from "
+                f"At {slot.at} ({slot.name}), {formats.people(beyond)} of "
+                f"{formats.people(eligible)} "
+                f"children {ages} ({formats.share(share)}) are more than "
+                f"{formats.compact(limit)} minutes from "
                 f"a located service open to them ({', '.join(categories)}); {where}."
             )
-            area = area_fields(ctx, str(row["area_code"]))
-            rows.append(
-                gap_record(
-                    rule,
-                    f"{area['area_code']}:{slot.at}",
-                    **area,
-                    severity=band_of(share, rule.severity),
-                    population=beyond,
-                    evidence=evidence,
-                    services=[nearest],
-                    slot=slot.at,
-                )
-            )
+            rows.append(_area_slot_gap(ctx, rule, row, slot, share, beyond, evidence, nearest))
     register = ctx.register
     kinds = register["category"].isin(p["local_categories"]) & _eligible_for(register, band)
     local = register[kinds & located(register)]
@@ -329,7 +331,7 @@ def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         children = float(ctx.age_population.at[code, band])
         evidence = (
             f"No located {wanted} open to children {ages} has its site in "
-            f"{ctx.area_name(code)} ({round(children):,} children {ages})."
+            f"{ctx.area_name(code)} ({formats.people(children)} children {ages})."
         )
         if not local.empty:
             evidence += " Sites elsewhere: " + ", ".join(ctx.named(s) for s in local["id"]) + "."
@@ -391,8 +393,8 @@ def _refuge_capacity(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         evidence = (
             f"{places:,.0f} refuge family place(s) are recorded in {area['area_name']} "
             f"({len(known)} of {len(group)} refuge record(s) give a capacity) against a "
-            f"benchmark of {benchmark:,.1f} places (one per {per_place:,.0f} of "
-            f"{round(population):,} residents): {shortfall:,.1f} places short on the known "
+            f"benchmark of {benchmark:,.1f} places (one per {formats.people(per_place)} of "
+            f"{formats.people(population)} residents): {shortfall:,.1f} places short on the known "
             "capacity."
         )
         if not unknown.empty:

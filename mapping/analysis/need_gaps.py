@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mapping import formats
 from mapping.analysis.capacity import capacity_table
 from mapping.analysis.equity import equity
 from mapping.analysis.gap_records import (
@@ -38,8 +39,6 @@ from mapping.analysis.gap_records import (
     cap_severity,
     gap_record,
     label,
-    minutes_text,
-    pct,
 )
 from mapping.errors import ServiceMapError
 from mapping.geography.need import load_need, origin_values, spread_weight
@@ -110,12 +109,13 @@ def equity_gap_records(
         return []
     weight = WEIGHTS[p["weight"]]
     evidence = (
-        f"At {slot.at} ({slot.name}), {pct(most['share_beyond_threshold'])} of "
+        f"At {slot.at} ({slot.name}), {formats.share(most['share_beyond_threshold'])} of "
         f"{weight} in the most deprived fifth of LSOAs (IMD 2025 deciles 1-2) are more than "
-        f"{minutes_text(p['minutes'])} minutes from an open {label(category)}, against "
-        f"{pct(least['share_beyond_threshold'])} in the least deprived fifth (deciles "
+        f"{formats.compact(p['minutes'])} minutes from an open {label(category)}, against "
+        f"{formats.share(least['share_beyond_threshold'])} in the least deprived fifth (deciles "
         f"9-10): {gap * 100:.1f} percentage points worse (limit {p['min_difference'] * 100:g}). "
-        f"Mean minutes {most['mean_minutes']:.0f} against {least['mean_minutes']:.0f}."
+        f"Mean minutes {formats.minutes(most['mean_minutes'], digits=0, missing='none')} "
+        f"against {formats.minutes(least['mean_minutes'], digits=0, missing='none')}."
     )
     if p["weight"] == "recorded_violence_sexual":
         evidence += " " + RECORDED_VIOLENCE_CAVEAT
@@ -286,14 +286,17 @@ def hot_spot_records(
         if minutes <= p["minutes"]:
             continue
         residents = float(names.loc[code, "residents"])
-        far = "no open service in reach" if not np.isfinite(minutes) else f"{minutes:.0f} minutes"
+        far = formats.minutes(
+            minutes, digits=0, unit=" minutes", missing="no open service in reach"
+        )
         evidence = (
             f"{names.loc[code, 'lsoa21_name']} ({names.loc[code, 'lad_name']}) is in the top "
             f"{p['top_share']:.0%} of Lancashire LSOAs for police-recorded violence and sexual "
-            f"offences ({count:,.0f} recorded, {int(cut)} or more puts an LSOA in the top "
+            f"offences ({formats.people(count)} recorded, {int(cut)} or more puts an LSOA in "
+            "the top "
             f"tenth); its residents are on average {far} from an open "
             f"{' or '.join(label(c) for c in p['categories'])} at {slot.at} (limit "
-            f"{minutes_text(p['minutes'])}). {RECORDED_VIOLENCE_CAVEAT}"
+            f"{formats.compact(p['minutes'])}). {RECORDED_VIOLENCE_CAVEAT}"
         )
         severity = "high" if not np.isfinite(minutes) else band_of(minutes, rule.severity)
         rows.append(

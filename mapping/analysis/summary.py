@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+from mapping.formats import NO_SERVICE, MinuteClasses
 
 #: Drive-time thresholds (minutes) reported by default. No official "SARC within N
 #: minutes" standard exists (reference file): these are analysis parameters.
@@ -167,7 +168,7 @@ def summarise(
     return out
 
 
-NO_SERVICE_BAND = "no open service"
+NO_SERVICE_BAND = NO_SERVICE
 
 
 def population_by_minutes(
@@ -183,8 +184,9 @@ def population_by_minutes(
         Per-origin minutes and eligible population, as :meth:`Study.origin_minutes`
         returns (``minutes`` is ``NaN`` where no eligible open service is reachable).
     limits
-        Upper limits of the bands in minutes, ascending: ``(15, 30)`` gives ``0-15``,
-        ``15-30`` and ``over 30``. A band includes its upper limit.
+        Upper limits of the bands in minutes, ascending: ``(15, 30)`` gives ``0–15 min``,
+        ``15–30 min`` and ``over 30 min`` (:class:`mapping.formats.MinuteClasses`, the
+        classes of the maps and the exports). A band includes its upper limit.
     by
         ``"lsoa"``, ``"ward"`` or ``"district"`` for one row per area and band (column
         ``area_code``); ``None`` for Lancashire as a whole.
@@ -196,13 +198,11 @@ def population_by_minutes(
         (``band`` is an ordered categorical; ``band_start`` is ``NaN`` for
         ``no open service``), with ``residents`` zero where nobody falls in it.
     """
-    edges = [0.0, *(float(v) for v in limits)]
-    labels = [f"{lo:g}-{hi:g}" for lo, hi in itertools.pairwise(edges)]
-    labels += [f"over {edges[-1]:g}", NO_SERVICE_BAND]
-    starts = dict(zip(labels, [*edges, np.nan], strict=True))
-    minutes = origin_minutes["minutes"].to_numpy(float)
-    index = np.searchsorted(edges[1:], minutes, side="left")
-    index = np.where(np.isnan(minutes), len(labels) - 1, index)
+    classes = MinuteClasses(tuple(float(v) for v in limits))
+    labels = [*classes.labels, classes.missing]
+    starts = dict(zip(labels, [*classes.breaks, np.nan], strict=True))
+    index = classes.index(origin_minutes["minutes"])
+    index = np.where(index < 0, len(labels) - 1, index)
     frame = pd.DataFrame(
         {
             "band": pd.Categorical.from_codes(index, categories=labels, ordered=True),

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mapping import formats
 from mapping.errors import ServiceMapError
 from mapping.inputs.hours import REFERENCE_WEEK_START
 from mapping.inputs.when import NAMED_SLOTS
@@ -47,7 +48,6 @@ __all__ = [
     "hour_times",
     "minutes_for_key",
     "open_sets",
-    "round_people",
     "service_label",
     "week_profile",
 ]
@@ -304,15 +304,6 @@ def week_profile(
     return frame
 
 
-def round_people(value: float) -> str:
-    """People in words: three significant figures from 1,000 up (485,937 -> ``486,000``)."""
-    value = float(value)
-    if abs(value) < 1000:
-        return f"{value:,.0f}"
-    digits = int(np.floor(np.log10(abs(value)))) - 2
-    return f"{round(value, -digits):,.0f}"
-
-
 def describe_worst_hour(
     frame: pd.DataFrame,
     *,
@@ -353,7 +344,7 @@ def describe_worst_hour(
     alike = tied.size - 1
     sentence = (
         f"the worst hour is {hour_label(int(frame['hour_of_week'].iloc[top]), long=True)}: "
-        f"{round_people(worst[top])} {people} more than {threshold:g} minutes from "
+        f"{formats.round_people(worst[top])} {people} more than {threshold:g} minutes from "
         f"an open {label}"
     )
     if alike:

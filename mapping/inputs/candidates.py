@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mapping.errors import ServiceMapError
-from mapping.inputs.files import parse_decimal, read_csv_table
+from mapping.inputs.tables import column_index, data_rows, parse_number, read_table
 
 __all__ = ["POINT_COLUMNS", "read_points"]
 
@@ -31,10 +31,6 @@ __all__ = ["POINT_COLUMNS", "read_points"]
 POINT_COLUMNS: tuple[str, ...] = ("row", "name", "postcode", "easting", "northing", "lon", "lat")
 #: Look-up: normalised postcodes -> frame indexed by postcode with easting, northing.
 PostcodeLookup = Callable[[list[str]], pd.DataFrame]
-
-
-def _number(text: str) -> float | None:
-    return parse_decimal(text)
 
 
 def _default_lookup(sources: Any) -> PostcodeLookup:
@@ -46,13 +42,6 @@ def _default_lookup(sources: Any) -> PostcodeLookup:
         return lookup_postcodes(postcodes, located)
 
     return lookup
-
-
-def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    header, records = read_csv_table(path)
-    if header is None:
-        raise ServiceMapError(f"{path}: empty file; expected a header such as 'name,postcode'")
-    return [h.strip().lower() for h in header], records
 
 
 def read_points(
@@ -89,8 +78,9 @@ def read_points(
     from mapping.study_area import to_27700, to_lonlat
 
     path = Path(path)
-    header, records = _read_rows(path)
-    column = {name: i for i, name in reversed(list(enumerate(header)))}
+    header, records = read_table(path, expected="a header such as 'name,postcode'")
+    header = [h.lower() for h in header]
+    column = column_index(header)
     has_lonlat = "lon" in column and "lat" in column
     if "name" not in column or not ("postcode" in column or has_lonlat):
         found = ", ".join(h for h in header if h) or "nothing"
@@ -101,15 +91,9 @@ def read_points(
     problems: list[str] = []
     rows: list[dict[str, Any]] = []
     names: dict[str, int] = {}
-    for row, cells in records:
-        if not any(c.strip() for c in cells):
-            continue
-
-        def cell(name: str, cells: list[str] = cells) -> str:
-            i = column.get(name)
-            return cells[i].strip() if i is not None and i < len(cells) else ""
-
-        name = cell("name")
+    for line in data_rows(records, column):
+        row = line.number
+        name = line["name"]
         if not name:
             problems.append(f"{path}:{row}:name: empty name")
             continue
@@ -117,9 +101,9 @@ def read_points(
             problems.append(f"{path}:{row}:name: {name!r} given twice (first on row {names[name]})")
             continue
         names[name] = row
-        lon_text, lat_text, postcode = cell("lon"), cell("lat"), cell("postcode")
+        lon_text, lat_text, postcode = line["lon"], line["lat"], line["postcode"]
         if lon_text or lat_text:
-            lon, lat = _number(lon_text), _number(lat_text)
+            lon, lat = parse_number(lon_text), parse_number(lat_text)
             if lat is None or not 49.0 <= lat <= 61.0:
                 problems.append(f"{path}:{row}:lat: {lat_text!r} is not a latitude in Britain")
                 continue

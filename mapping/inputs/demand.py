@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from mapping.errors import ServiceMapError
-from mapping.inputs.files import parse_decimal, read_csv_table
 from mapping.inputs.hours import REFERENCE_WEEK_START, HoursError, parse_when
+from mapping.inputs.tables import column_index, data_rows, parse_number, read_table
 
 __all__ = ["DEMAND_COLUMNS", "read_demand", "uniform_demand"]
 
@@ -71,13 +71,11 @@ def read_demand(path: str | Path) -> np.ndarray:
         no demand at all.
     """
     path = Path(path)
-    header, records = read_csv_table(path)
-    if header is None:
-        raise ServiceMapError(f"{path}: empty file; expected the header 'day,hour,demand'")
-    columns = {name.strip().lower(): i for i, name in enumerate(header)}
+    header, records = read_table(path, expected="the header 'day,hour,demand'")
+    columns = column_index(header)
     missing = [c for c in DEMAND_COLUMNS if c not in columns]
     if missing:
-        found = ", ".join(h.strip() for h in header if h.strip()) or "nothing"
+        found = ", ".join(h for h in header if h) or "nothing"
         raise ServiceMapError(
             f"{path}:1:{','.join(missing)}: missing column(s); a demand file has columns "
             f"day, hour, demand (found: {found})"
@@ -85,15 +83,9 @@ def read_demand(path: str | Path) -> np.ndarray:
     demand = np.full(_HOURS, np.nan)
     first_row: dict[int, int] = {}
     problems: list[str] = []
-    for row, cells in records:
-        if not any(c.strip() for c in cells):
-            continue
-
-        def cell(name: str, cells: list[str] = cells) -> str:
-            i = columns[name]
-            return cells[i].strip() if i < len(cells) else ""
-
-        day_text, hour_text, value_text = cell("day"), cell("hour"), cell("demand")
+    for record in data_rows(records, columns):
+        row = record.number
+        day_text, hour_text, value_text = record["day"], record["hour"], record["demand"]
         hour = _hour_of_day(hour_text)
         if hour is None:
             problems.append(f"{path}:{row}:hour: {hour_text!r} is not an hour of the day (0-23)")
@@ -103,7 +95,7 @@ def read_demand(path: str | Path) -> np.ndarray:
         except HoursError:
             problems.append(f"{path}:{row}:day: {day_text!r} is not a day name (Mon ... Sun)")
             continue
-        value = parse_decimal(value_text)
+        value = parse_number(value_text)
         if value is None or value < 0:
             problems.append(f"{path}:{row}:demand: {value_text!r} is not a non-negative number")
             continue

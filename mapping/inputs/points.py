@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mapping.errors import ServiceMapError
-from mapping.inputs.files import parse_decimal, read_csv_table
+from mapping.inputs.tables import column_index, data_rows, parse_number, read_table
 
 if TYPE_CHECKING:
     pass
@@ -23,25 +23,13 @@ class Points:
     fields: list[str]
 
 
-def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Read a CSV into its header and ``(row number, cells)`` records.
-
-    Rows are numbered as an editor shows them: the header is row 1, and a record that
-    spans several lines (a quoted newline) takes the number of its first line.
-    """
-    header, records = read_csv_table(path)
-    if header is None:
-        raise ServiceMapError(f"{path}: empty file; expected a header row such as 'id,postcode'")
-    return [h.strip() for h in header], records
-
-
 def read_points(path: Path, problems: list[str], postcode_xy: Any) -> Points:
     """Read an ``id`` + (``postcode`` | ``lon``,``lat``) CSV; bad rows go to ``problems``.
 
     Returns the usable rows, in file order, with EPSG:27700 coordinates.
     """
     header, records = read_table(path)
-    col = {name.lower(): i for i, name in reversed(list(enumerate(header)))}
+    col = column_index(header)
     has_postcode = "postcode" in col
     has_lonlat = "lon" in col and "lat" in col
     if "id" not in col or not (has_postcode or has_lonlat):
@@ -51,22 +39,17 @@ def read_points(path: Path, problems: list[str], postcode_xy: Any) -> Points:
             f"'lat' columns (WGS84 degrees); found: {found}"
         )
 
-    def cell(cells: list[str], name: str) -> str:
-        i = col.get(name)
-        return cells[i].strip() if i is not None and i < len(cells) else ""
-
     found_at: dict[str, int] = {}
     located: list[tuple[int, str, str, tuple[float, float]]] = []  # row, id, field, lon/lat
     pending: list[tuple[int, str, str]] = []  # row, id, postcode
-    for row, cells in records:
-        if not any(c.strip() for c in cells):
-            continue  # blank line
+    for record in data_rows(records, col):
+        row, cells = record.number, record.cells
         if len(cells) > len(header):
             problems.append(
                 f"{path}:{row}:-: {len(cells)} cells but the header has {len(header)} columns"
             )
             continue
-        ident = cell(cells, "id")
+        ident = record["id"]
         if not ident:
             problems.append(f"{path}:{row}:id: empty id")
             continue
@@ -74,8 +57,8 @@ def read_points(path: Path, problems: list[str], postcode_xy: Any) -> Points:
             first = found_at[ident]
             problems.append(f"{path}:{row}:id: duplicate id {ident!r} (first on row {first})")
             continue
-        lon_text, lat_text = cell(cells, "lon"), cell(cells, "lat")
-        postcode = cell(cells, "postcode")
+        lon_text, lat_text = record["lon"], record["lat"]
+        postcode = record["postcode"]
         if has_lonlat and (lon_text or lat_text):
             lon, lat = parse_number(lon_text), parse_number(lat_text)
             if lon is None or not -180 <= lon <= 180:
@@ -119,11 +102,6 @@ def read_points(path: Path, problems: list[str], postcode_xy: Any) -> Points:
         rows=[e[0] for e in entries],
         fields=[e[2] for e in entries],
     )
-
-
-def parse_number(text: str) -> float | None:
-    """A finite number in ASCII digits, else ``None`` (see :func:`parse_decimal`)."""
-    return parse_decimal(text)
 
 
 def postcode_resolver(sources: Any) -> Any:

@@ -65,7 +65,14 @@ from mapping.outputs.provenance import (
     source_facts,
 )
 from mapping.outputs.report import render_report
-from mapping.outputs.tables import now_utc, sheet_name, tabular, write_csv, write_workbook
+from mapping.outputs.tables import (
+    add_minutes_band,
+    now_utc,
+    sheet_name,
+    tabular,
+    write_csv,
+    write_workbook,
+)
 from mapping.safety import safe_frame
 from mapping.store import pid_alive, sha256_file
 
@@ -137,7 +144,8 @@ def export_all(
 
     Files written (``<cat>``: each category, ``<level>``: district, ward, lsoa):
 
-    - ``coverage_<cat>_<level>.csv``: :meth:`CoverageModel.compare_slots` at every slot;
+    - ``coverage_<cat>_<level>.csv``: :meth:`CoverageModel.compare_slots` at every slot,
+      with ``minutes_band``, the class of ``mean_minutes`` the maps shade it with;
     - ``sarc_access.csv``: :meth:`CoverageModel.sarc_access` at every slot;
     - ``week_profile_sarc.csv``: :func:`mapping.analysis.week.week_profile` of SARCs
       (168 hours, residents beyond 60 minutes);
@@ -154,7 +162,8 @@ def export_all(
       ``confidential_provision_by_district``) and the same as GeoParquet
       (``coverage_district.parquet``, ``coverage_ward.parquet``,
       ``coverage_lsoa.parquet``, ``services.parquet``,
-      ``confidential_provision_by_district.parquet``), EPSG:27700;
+      ``confidential_provision_by_district.parquet``), EPSG:27700; the area layers carry
+      SARC coverage at the headline slots, each mean with its ``..._minutes_band``;
     - ``report.html``, ``README.txt`` and ``manifest.json`` (every other file's sha256).
 
     Parameters
@@ -426,6 +435,7 @@ def _collect(
             )
             frame.insert(2, "category", category)
             frame.insert(3, "age_band", age_label(band))
+            add_minutes_band(frame)
             coverage[(category, level)] = frame
             tables.append(
                 PackTable(

@@ -15,7 +15,7 @@ from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import is_confidential
 from mapping.inputs.when import TimeSlot
 from mapping.outputs.pack import ExportContext
-from mapping.outputs.tables import attribution_text, join_sequences
+from mapping.outputs.tables import add_minutes_band, attribution_text, join_sequences
 from mapping.safety import safe_frame
 
 if TYPE_CHECKING:
@@ -98,8 +98,10 @@ def build_layers(
             ).set_index("area_code")
             if i == 0:
                 frame["population"] = frame[key].map(table["population"])
+            prefix = f"sarc_{slot_key(slot)}_"
             for measure in measures:
-                frame[f"sarc_{slot_key(slot)}_{measure}"] = frame[key].map(table[measure])
+                frame[prefix + measure] = frame[key].map(table[measure])
+            add_minutes_band(frame, prefix + "mean_minutes", prefix + "minutes_band")
         layers[layer] = gpd.GeoDataFrame(frame, geometry="geometry", crs=ANALYSIS_CRS)
 
     hidden = secret_rows(register)

@@ -13,19 +13,18 @@ Colours
     deficiencies and in greyscale), short drives light and long drives dark. Scenario
     differences use ColorBrewer's PuOr, a diverging scheme marked colour-blind safe.
     Classes always include the threshold the user chose, so "within N minutes" is a
-    class boundary on the map.
+    class boundary on the map. They are :class:`mapping.formats.MinuteClasses`, the one
+    classification the HTML report's map and the export's ``minutes_band`` columns use.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import branca.colormap
 import folium
 import geopandas as gpd
 import numpy as np
@@ -33,7 +32,8 @@ import pandas as pd
 import shapely
 from folium.utilities import JsCode
 
-from mapping import ATTRIBUTION
+from mapping import ATTRIBUTION, formats
+from mapping.formats import NO_DATA_COLOUR, STANDARD_LIMITS, minute_classes, viridis
 from mapping.outputs.basemap import OfflineBasemap, TilesOrOfflineBase, default_basemap
 from mapping.outputs.map_assets import OfflineMap, figure_of
 from mapping.outputs.service_layers import (
@@ -70,8 +70,6 @@ __all__ = [
     "minute_colours",
 ]
 
-#: Fill of areas whose population has no eligible open service within reach.
-NO_DATA_COLOUR = "#bdbdbd"
 #: Class limits of "minutes saved" (scenario minus baseline, positive = faster).
 DIFFERENCE_BREAKS: tuple[float, ...] = (-20.0, -10.0, -2.0, 2.0, 10.0, 20.0)
 #: ColorBrewer PuOr (7 classes, colour-blind safe): orange = longer, purple = shorter.
@@ -217,42 +215,20 @@ def _collection(shapes: Shapes, properties: pd.DataFrame) -> dict[str, Any]:
 # ---- classes and colours ------------------------------------------------------------
 
 
-def minute_breaks(
-    threshold: float, thresholds: Iterable[float] = (15, 30, 45, 60, 90)
-) -> list[float]:
+def minute_breaks(threshold: float, thresholds: Iterable[float] = STANDARD_LIMITS) -> list[float]:
     """Class limits in minutes: ``0``, the report thresholds and the chosen threshold.
+
+    The classes are :func:`mapping.formats.minute_classes`'; the last is open-ended.
 
     >>> minute_breaks(20)
     [0.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0]
-
-    The last class is open-ended (``90+``).
     """
-    limits = {float(t) for t in thresholds if t > 0} | {float(threshold)}
-    return [0.0, *sorted(limits)]
+    return minute_classes(threshold, thresholds).breaks
 
 
 def minute_colours(n_classes: int) -> list[str]:
     """``n_classes`` viridis colours, light (short drives) to dark (long drives)."""
-    if n_classes < 1:
-        return []
-    scale = branca.colormap.linear.viridis  # type: ignore[attr-defined]
-    if n_classes == 1:
-        return [scale.rgb_hex_str(1.0)]
-    return [scale.rgb_hex_str(1.0 - i / (n_classes - 1)) for i in range(n_classes)]
-
-
-def _class_of(value: float, breaks: Sequence[float]) -> int:
-    """Index of the class ``(breaks[i], breaks[i+1]]`` holding ``value`` (last: open)."""
-    for i in range(1, len(breaks)):
-        if value <= breaks[i]:
-            return i - 1
-    return len(breaks) - 1
-
-
-def _minute_label(low: float, high: float | None) -> str:
-    if high is None:
-        return f"over {low:g} min"
-    return f"{low:g}–{high:g} min"
+    return viridis(n_classes)
 
 
 def _legend(title: str, entries: Sequence[tuple[str, str]], note: str = "") -> folium.Element:
@@ -276,33 +252,20 @@ def _legend(title: str, entries: Sequence[tuple[str, str]], note: str = "") -> f
 
 
 def _fmt_minutes(value: object) -> str:
-    return "no open service within reach" if _missing(value) else f"{_number(value):.0f} min"
+    return formats.minutes(value, digits=0, unit=" min", missing="no open service within reach")
 
 
 def _fmt_share(value: object) -> str:
-    return "–" if _missing(value) else f"{100 * _number(value):.0f}%"
+    return formats.percent(value, missing="–")
 
 
-def _fmt_people(value: object) -> str:
-    return "–" if _missing(value) else f"{_number(value):,.0f}"
-
-
-def _number(value: object) -> float:
-    return float(value)  # type: ignore[arg-type]  # a pandas scalar, checked by _missing
-
-
-def _missing(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value)) or (isinstance(value, float) and math.isinf(value))
-    except (TypeError, ValueError):
-        return False
+def _fmt_people(value: object, *, signed: bool = False) -> str:
+    return formats.people(value, signed=signed, missing="–")
 
 
 def _escaped(values: pd.Series) -> pd.Series:
     """Text for a tooltip field: folium's ``GeoJsonTooltip`` inserts values as HTML."""
-    return values.map(lambda v: v if _missing(v) else html.escape(str(v)))
+    return values.map(lambda v: v if formats.is_missing(v) else html.escape(str(v)))
 
 
 # ---- layers ---------------------------------------------------------------------------
@@ -416,7 +379,7 @@ def add_minutes_choropleth(
     code_column: str = "lsoa21_code",
     name_column: str = "lsoa21_name",
     service_names: Mapping[str, str] | None = None,
-    thresholds: Iterable[float] = (15, 30, 45, 60, 90),
+    thresholds: Iterable[float] = STANDARD_LIMITS,
     title: str = "Drive to the nearest open service",
     layer_name: str = "Drive minutes by LSOA",
 ) -> folium.FeatureGroup:
@@ -441,17 +404,14 @@ def add_minutes_choropleth(
     title, layer_name
         Legend title and layer name.
     """
-    breaks = minute_breaks(threshold, thresholds)
-    colours = minute_colours(len(breaks))
+    classes = minute_classes(threshold, thresholds)
     figures = table.set_index("area_code")
     shapes = _shapes(shapes)
     shown = shapes.table.copy()
     code = shown[code_column]
     mean = code.map(figures["mean_minutes"])
     within = f"share_within_{threshold:g}"
-    shown["colour"] = [
-        NO_DATA_COLOUR if _missing(m) else colours[_class_of(float(m), breaks)] for m in mean
-    ]
+    shown["colour"] = classes.colour(mean)
     shown["t_area"] = _escaped(shown[name_column].astype(str) + " (" + code.astype(str) + ")")
     shown["t_mean"] = mean.map(_fmt_minutes)
     shown["t_median"] = code.map(figures["median_minutes"]).map(_fmt_minutes)
@@ -460,10 +420,11 @@ def add_minutes_choropleth(
     names = dict(service_names or {})
     nearest = code.map(figures["nearest_service"])
     shown["t_nearest"] = [
-        "none open" if _missing(s) else html.escape(names.get(str(s), str(s))) for s in nearest
+        "none open" if formats.is_missing(s) else html.escape(names.get(str(s), str(s)))
+        for s in nearest
     ]
     provider = code.map(figures["nearest_provider_area"])
-    shown["t_provider"] = ["–" if _missing(p) else html.escape(str(p)) for p in provider]
+    shown["t_provider"] = ["–" if formats.is_missing(p) else html.escape(str(p)) for p in provider]
     fields = ["t_area"]
     aliases = ["Area"]
     if "lad_name" in shown:
@@ -493,13 +454,7 @@ def add_minutes_choropleth(
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
     ).add_to(layer)
     layer.add_to(fmap)
-    entries = []
-    for i, colour in enumerate(colours):
-        high = breaks[i + 1] if i + 1 < len(breaks) else None
-        label = _minute_label(breaks[i], high)
-        if high is not None and math.isclose(high, float(threshold)):
-            label += " ◀ threshold"
-        entries.append((colour, label))
+    entries = classes.legend(highlight=float(threshold))
     entries.append((NO_DATA_COLOUR, "no eligible open service"))
     figure_of(fmap).html.add_child(
         _legend(f"{title} (minutes)", entries, "Population-weighted mean per area")
@@ -537,19 +492,21 @@ def add_difference_choropleth(
     shown = shapes.table.copy()
     code = shown[code_column]
     saved = code.map(figures["minutes_saved"])
+    # A class includes its upper limit, as the classes of minutes do.
+    classes = np.searchsorted(DIFFERENCE_BREAKS, saved.to_numpy(dtype=float), side="left")
     shown["colour"] = [
-        NO_DATA_COLOUR
-        if _missing(v)
-        else DIFFERENCE_COLOURS[_class_of(float(v), (-math.inf, *DIFFERENCE_BREAKS))]
-        for v in saved
+        NO_DATA_COLOUR if formats.is_missing(v) else DIFFERENCE_COLOURS[c]
+        for v, c in zip(saved, classes, strict=True)
     ]
     shown["t_area"] = _escaped(shown[name_column].astype(str) + " (" + code.astype(str) + ")")
     shown["t_base"] = code.map(figures["baseline_mean_minutes"]).map(_fmt_minutes)
     shown["t_scen"] = code.map(figures["scenario_mean_minutes"]).map(_fmt_minutes)
-    shown["t_saved"] = saved.map(lambda v: "–" if _missing(v) else f"{float(v):+.1f} min")
+    shown["t_saved"] = saved.map(
+        lambda v: formats.minutes(v, signed=True, unit=" min", missing="–")
+    )
     newly = f"population_newly_within_{threshold:g}"
     shown["t_newly"] = (
-        code.map(figures[newly]).map(lambda v: "–" if _missing(v) else f"{float(v):+,.0f}")
+        code.map(figures[newly]).map(lambda v: _fmt_people(v, signed=True))
         if newly in figures
         else "–"
     )

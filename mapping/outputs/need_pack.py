@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
+from mapping import formats
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS
 from mapping.inputs.when import TimeSlot
 from mapping.outputs.pack import PackTable
-from mapping.outputs.report import _esc, _generic, _html_table, _mins, _pct, _people
+from mapping.outputs.report import _esc, _generic, _html_table, _pct
 
 if TYPE_CHECKING:
     from mapping.analysis.coverage import CoverageModel
@@ -170,9 +171,9 @@ def need_report_html(pack: NeedPack | None) -> str:
         [
             ("slot", "Slot", _generic),
             ("imd_decile", "IMD decile (1 = most deprived)", _generic),
-            ("population", "Residents", _people),
-            ("mean_minutes", "Mean minutes", _mins),
-            ("p90_minutes", "90th percentile minutes", _mins),
+            ("population", "Residents", formats.people),
+            ("mean_minutes", "Mean minutes", formats.minutes),
+            ("p90_minutes", "90th percentile minutes", formats.minutes),
             ("share_beyond_threshold", f"Beyond {EQUITY_THRESHOLD:g} minutes", _pct),
         ],
     )
@@ -190,7 +191,7 @@ def need_report_html(pack: NeedPack | None) -> str:
                 rows,
                 [
                     ("service_type", "Service", _generic),
-                    ("benchmark_units", "Benchmark units", _mins),
+                    ("benchmark_units", "Benchmark units", formats.number),
                     ("known_units", "Known units", _generic),
                     ("known_status", "Known", _generic),
                     ("benchmark", "Benchmark", _generic),

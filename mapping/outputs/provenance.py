@@ -158,6 +158,9 @@ def method_notes(study: CoverageModel, bands: dict[str, str | None]) -> list[str
         "everybody and filter no ages.",
         "Thresholds (minutes) are analysis parameters: no official drive-time standard "
         "exists for these services.",
+        "minutes_band columns class mean_minutes as the app map and the HTML report shade "
+        "it: 0-15, 15-30, 30-45, 45-60, 60-90 and over 90 minutes, each class including "
+        "its upper limit (45.0 is 30-45), and 'no open service' where none is in reach.",
         "Services outside Lancashire (Manchester, Cumbria, Merseyside SARCs) are reachable "
         "and reported as such (share_nearest_outside_lancashire, share_nearest_*).",
         "Confidential services (refuges, safe houses) are never located: they are shown "

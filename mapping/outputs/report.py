@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
@@ -13,7 +14,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from mapping import ATTRIBUTION, __version__
+from mapping import ATTRIBUTION, __version__, formats
 from mapping.outputs.layers import slot_key
 from mapping.outputs.pack import ExportContext
 from mapping.safety import neutralise_formula
@@ -33,17 +34,8 @@ def _esc(value: Any) -> str:
     return html.escape(str(neutralise_formula(value)), quote=True)
 
 
-def _pct(value: Any) -> str:
-    # Rounding first, then "+ 0.0", turns a tiny negative into "0.0%", not "-0.0%".
-    return "" if value is None or pd.isna(value) else f"{round(100 * float(value), 1) + 0.0:.1f}%"
-
-
-def _mins(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else f"{round(float(value), 1) + 0.0:.1f}"
-
-
-def _people(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else f"{float(value):,.0f}"
+#: The report gives shares to one decimal (terminal tables round to whole percents).
+_pct = functools.partial(formats.percent, digits=1)
 
 
 def _generic(value: Any) -> str:
@@ -83,19 +75,20 @@ def _headline_html(extras: dict[str, Any]) -> str:
     if day.at not in totals.index or night.at not in totals.index:
         return ""
     d, n = totals.loc[day.at], totals.loc[night.at]
+    people, minutes = formats.people, formats.minutes
     points = [
         f"At {night.at} ({night.name}) {_pct(n['share_nearest_outside_lancashire'])} of "
         f"Lancashire's population have their nearest open SARC outside the county, against "
         f"{_pct(d['share_nearest_outside_lancashire'])} at {day.at} ({day.name}).",
-        f"{_people(n['population_over_60'])} people are more than 60 minutes' drive from an "
-        f"open SARC at {night.at}, against {_people(d['population_over_60'])} at {day.at}.",
-        f"Mean drive time to the nearest open SARC: {_mins(n['mean_minutes'])} minutes at "
-        f"{night.at}, {_mins(d['mean_minutes'])} minutes at {day.at}.",
+        f"{people(n['population_over_60'])} people are more than 60 minutes' drive from an "
+        f"open SARC at {night.at}, against {people(d['population_over_60'])} at {day.at}.",
+        f"Mean drive time to the nearest open SARC: {minutes(n['mean_minutes'])} minutes at "
+        f"{night.at}, {minutes(d['mean_minutes'])} minutes at {day.at}.",
     ]
     if n["population_unreached"] > 0 or d["population_unreached"] > 0:
         points.append(
-            f"People with no open SARC within reach: {_people(n['population_unreached'])} at "
-            f"{night.at}, {_people(d['population_unreached'])} at {day.at}."
+            f"People with no open SARC within reach: {people(n['population_unreached'])} at "
+            f"{night.at}, {people(d['population_unreached'])} at {day.at}."
         )
     return "<ul class='headline'>" + "".join(f"<li>{_esc(p)}</li>" for p in points) + "</ul>"
 
@@ -104,11 +97,24 @@ def _service_names(register: pd.DataFrame) -> dict[str, str]:
     return dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True))
 
 
+def minutes_shading(minutes: pd.Series, classes: formats.MinuteClasses) -> pd.DataFrame:
+    """Tooltip text and fill of each LSOA of the report's map, from its mean minutes.
+
+    The fill is the class of :mod:`mapping.formats` the app map and the export use.
+    """
+    return pd.DataFrame(
+        {
+            "label": minutes.map(lambda v: formats.minutes(v, unit=" min", missing="no open SARC")),
+            "colour": classes.colour(minutes),
+        },
+        index=minutes.index,
+    )
+
+
 def _report_map(extras: dict[str, Any]) -> str:
     """Render the folium map (council areas, SARC minutes by LSOA, services)."""
     import folium
     import shapely
-    from branca.colormap import StepColormap
 
     from mapping.outputs import maps, markers
     from mapping.study_area import MAP_CRS
@@ -116,11 +122,9 @@ def _report_map(extras: dict[str, Any]) -> str:
     register = extras["register"]
     # Offline-first: Leaflet is inside the page and tiles sit above an offline basemap.
     fmap = maps.base_map()
-    bins = [0, 15, 30, 45, 60, 90, 120]
-    # Viridis steps: ordered, print-safe and readable with colour-vision deficiencies.
-    colours = ["#fde725", "#90d743", "#35b779", "#21918c", "#31688e", "#443983"]
-    # Only the colour function: branca's own legend would load d3 from a CDN.
-    scale = StepColormap(colours, index=bins, vmin=0, vmax=120)
+    # The one classification of minutes (mapping.formats), as the app map and the
+    # export's minutes_band columns use it.
+    classes = formats.minute_classes()
     lsoas = extras["layers"]["lsoas"]
     # Simplified to 40 m and rounded to 1e-5 degrees (about 1 m): LSOA shapes stay
     # recognisable while the page shrinks from about 5 MB to under 2 MB.
@@ -133,18 +137,14 @@ def _report_map(extras: dict[str, Any]) -> str:
     for i, slot in enumerate(extras["headline"]):
         column = f"sarc_{slot_key(slot)}_mean_minutes"
         shown = simplified.copy()
-        shown["minutes"] = lsoas[column].round(1)
-        shown["label"] = shown["minutes"].map(
-            lambda v: "no open SARC" if pd.isna(v) else f"{v:.1f} min"
-        )
+        shown[["label", "colour"]] = minutes_shading(lsoas[column], classes)
 
         def style(feature: dict[str, Any]) -> dict[str, Any]:
-            value = feature["properties"]["minutes"]
-            fill = "#bbbbbb" if value is None else scale(min(float(value), 119.9))
+            fill = feature["properties"]["colour"]
             return {"fillColor": fill, "color": fill, "weight": 0.2, "fillOpacity": 0.6}
 
         folium.GeoJson(
-            shown[["lsoa21_name", "label", "minutes", "geometry"]],
+            shown[["lsoa21_name", "label", "colour", "geometry"]],
             name=html.escape(f"SARC minutes, {slot.name} ({slot.at})"),
             show=i == len(extras["headline"]) - 1,
             style_function=style,
@@ -152,11 +152,8 @@ def _report_map(extras: dict[str, Any]) -> str:
                 fields=["lsoa21_name", "label"], aliases=["LSOA", "Mean minutes"]
             ),
         ).add_to(fmap)
-    rows = [
-        (markers.swatch(colour), f"{low}–{high} min")
-        for colour, low, high in zip(colours, bins, bins[1:], strict=False)
-    ]
-    rows.append((markers.swatch("#bbbbbb"), "no open SARC"))
+    rows = [(markers.swatch(colour), label) for colour, label in classes.legend()]
+    rows.append((markers.swatch(formats.NO_DATA_COLOUR), "no open SARC"))
     legend = markers.key_html("Drive minutes to the nearest open SARC", rows)
     markers.KeyControl(legend, "bottomright").add_to(fmap)
     areas = extras["areas"].copy()
@@ -195,16 +192,16 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
             ("area_name", "Council area", _generic),
             ("slot", "Slot", _generic),
             ("slot_name", "", _generic),
-            ("population", "Population", _people),
+            ("population", "Population", formats.people),
             ("share_nearest_preston", "Nearest: Preston", _pct),
             ("share_nearest_manchester", "Manchester", _pct),
             ("share_nearest_cumbria", "Cumbria", _pct),
             ("share_nearest_other", "Other", _pct),
             ("share_nearest_outside_lancashire", "Outside Lancashire", _pct),
-            ("mean_minutes", "Mean min", _mins),
-            ("minutes_added", "Minutes added vs first slot", _mins),
-            ("population_over_60", "People > 60 min", _people),
-            ("population_over_90", "People > 90 min", _people),
+            ("mean_minutes", "Mean min", formats.minutes),
+            ("minutes_added", "Minutes added vs first slot", formats.minutes),
+            ("population_over_60", "People > 60 min", formats.people),
+            ("population_over_90", "People > 90 min", formats.people),
             ("nearest_service_name", "Nearest open SARC (most residents)", _generic),
         ],
         emphasise=lambda row: row["area_code"] == "TOTAL",
@@ -223,11 +220,15 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
             ("age_band", "Population", _generic),
             ("slot", "Slot", _generic),
             ("slot_name", "", _generic),
-            ("eligible_population", "People", _people),
-            ("mean_minutes", "Mean min", _mins),
-            ("p90_minutes", "90th pct min", _mins),
+            ("eligible_population", "People", formats.people),
+            ("mean_minutes", "Mean min", formats.minutes),
+            ("p90_minutes", "90th pct min", formats.minutes),
             *[(c, f"Within {c.removeprefix('share_within_')} min", _pct) for c in within],
-            (beyond, f"People beyond {beyond.removeprefix('population_beyond_')} min", _people),
+            (
+                beyond,
+                f"People beyond {beyond.removeprefix('population_beyond_')} min",
+                formats.people,
+            ),
             ("share_nearest_outside_lancashire", "Nearest outside Lancashire", _pct),
         ],
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mapping import ATTRIBUTION, __version__
+from mapping import ATTRIBUTION, __version__, formats
 from mapping.errors import ServiceMapError
 from mapping.safety import neutralise_formula, safe_frame
 from mapping.store import atomic_path
@@ -43,6 +43,20 @@ def join_sequences(series: pd.Series) -> pd.Series:
             ";".join(str(x) for x in v) if isinstance(v, tuple | list | set | frozenset) else v
         )
     )
+
+
+def add_minutes_band(
+    frame: pd.DataFrame, minutes: str = "mean_minutes", band: str = "minutes_band"
+) -> pd.DataFrame:
+    """Insert ``band`` after ``minutes``: its class of :func:`mapping.formats.minute_classes`.
+
+    The label (``30–45 min``, ``over 90 min``, ``no open service``) is the class the app
+    map and the HTML report shade the same minutes with. ``frame`` is changed in place.
+    """
+    if minutes in frame.columns and band not in frame.columns:
+        labels = formats.minute_classes().label(frame[minutes])
+        frame.insert(frame.columns.get_loc(minutes) + 1, band, labels)
+    return frame
 
 
 def attribution_text() -> str:

@@ -123,9 +123,7 @@ def format_gaps(register: pd.DataFrame, evidence_width: int = 90) -> str:
             "area": register["area_name"],
             "slot": register["slot"].map(lambda s: s if len(s) <= 9 else "several"),
             "severity": register["severity"],
-            "population": register["population_affected"].map(
-                lambda v: "" if pd.isna(v) else f"{int(v):,}"
-            ),
+            "population": register["population_affected"].map(formats.people),
             "evidence": register["evidence"].map(cut),
         }
     )
@@ -141,11 +139,11 @@ def format_sarc_table(table: pd.DataFrame) -> str:
 
     shown = table.copy()
     for column in [c for c in shown.columns if c.startswith("share_")]:
-        shown[column] = (100 * shown[column]).map(lambda v: "" if v != v else f"{v:.0f}%")
+        shown[column] = shown[column].map(formats.percent)
     for column in ("mean_minutes", "median_minutes", "p90_minutes", "minutes_added"):
-        shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:.1f}")
+        shown[column] = shown[column].map(formats.minutes)
     for column in ("population", "population_over_60", "population_over_90"):
-        shown[column] = shown[column].map(lambda v: f"{v:,.0f}")
+        shown[column] = shown[column].map(formats.people)
     columns = [
         "area_name",
         "slot",

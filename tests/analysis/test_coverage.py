@@ -117,9 +117,9 @@ def test_population_by_minutes_bands_include_their_upper_limit() -> None:
         }
     )
     whole = population_by_minutes(origins, (15, 30)).set_index("band")
-    assert list(whole.index) == ["0-15", "15-30", "over 30", "no open service"]
+    assert list(whole.index) == ["0–15 min", "15–30 min", "over 30 min", "no open service"]
     assert whole["residents"].tolist() == [3.0, 12.0, 16.0, 32.0]
-    assert whole.loc["15-30", "band_start"] == 15 and np.isnan(
+    assert whole.loc["15–30 min", "band_start"] == 15 and np.isnan(
         whole.loc["no open service", "band_start"]
     )
     by_area = population_by_minutes(origins, (15, 30), by="district")

@@ -18,10 +18,10 @@ from mapping.analysis.week import (
     hour_label,
     hour_times,
     open_sets,
-    round_people,
     week_profile,
 )
 from mapping.errors import ServiceMapError
+from mapping.formats import round_people
 from mapping.network.graph import RoadNetwork
 from mapping.routing.engine import TravelEngine
 

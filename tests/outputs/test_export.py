@@ -21,7 +21,7 @@ import pyogrio
 import pytest
 from shapely.geometry import Point
 
-from mapping import ATTRIBUTION, __version__
+from mapping import ATTRIBUTION, __version__, formats
 from mapping.analysis.summary import TOTAL_CODE
 from mapping.cli import main
 from mapping.errors import ServiceMapError
@@ -625,6 +625,29 @@ def test_html_report_holds_the_headline_tables_and_notes(out: Path, study: Study
     assert "Drive times:" in text and "Opening hours:" in text and "Eligibility:" in text
     srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))
     assert "L.map(" in srcdoc and "leaflet" in srcdoc.lower()
+
+
+def test_exported_minutes_bands_are_the_classes_the_maps_shade(out: Path) -> None:
+    # One classification (mapping.formats): the LSOA layer's and the coverage table's
+    # minutes_band columns, and the fills of the report's map, all follow it.
+    classes = formats.minute_classes()
+    lsoas = gpd.read_parquet(out / "coverage_lsoa.parquet")
+    bands = [c for c in lsoas.columns if c.endswith("_minutes_band")]
+    assert len(bands) == 2  # the two headline slots
+    fills: dict[str, int] = {}
+    for band in bands:
+        minutes = lsoas[band.replace("_minutes_band", "_mean_minutes")]
+        assert lsoas[band].tolist() == classes.label(minutes).tolist()
+        for colour in classes.colour(minutes):
+            fills[colour] = fills.get(colour, 0) + 1
+    table = pd.read_csv(out / "coverage_sarc_lsoa.csv")
+    columns = list(table.columns)
+    assert columns[columns.index("mean_minutes") + 1] == "minutes_band"
+    assert table["minutes_band"].tolist() == classes.label(table["mean_minutes"]).tolist()
+    page = (out / "report.html").read_text(encoding="utf-8")
+    srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))
+    drawn = re.findall(r'"colour": "(#[0-9a-f]{6})"', srcdoc)
+    assert {c: drawn.count(c) for c in set(drawn)} == fills
 
 
 # ---- atomicity -------------------------------------------------------------------------------
