@@ -25,12 +25,10 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,42 +36,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from offline_browser import offline_page  # noqa: E402
+from offline_browser import offline_page, streamlit_server  # noqa: E402
 
 TIMEOUT_MS = 120_000
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 TARGETS = {"median_s": 1.0, "max_s": 2.0, "first_page_s": 5.0}
 REPEATS = 2
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start() -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    proc = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("streamlit did not start within 120 s")
 
 
 def _settled(page: Any) -> None:
@@ -195,8 +163,13 @@ def _controls(page: Any, url: str) -> dict[str, list[float]]:
 
 def main() -> None:
     """Run the benchmark and print one JSON object."""
-    proc, url = _start()
-    try:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-browser-") as folder,
+        streamlit_server(ROOT / "app.py", cwd=ROOT, log=Path(folder) / "streamlit.log") as (
+            url,
+            _,
+        ),
+    ):
         with offline_page({"width": 1500, "height": 1300}) as (page, _):
             started = time.perf_counter()
             page.goto(f"{url}/map", timeout=TIMEOUT_MS)  # loads the study once
@@ -210,9 +183,6 @@ def main() -> None:
             _map_drawn(page)
             first = time.perf_counter() - started
             controls = _controls(page, url)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     summary = {
         name: {
             "runs_s": runs,

@@ -2,15 +2,15 @@
 
 Run from the repository root, with the data built (``service-map data build``)::
 
-    nice python benchmarks/bench_sessions.py [--sessions 20] [--settle 150]
+    nice python benchmarks/bench_sessions.py [--sessions 20] [--settle 150] [--page bare]
 
 It starts ``streamlit run app.py`` on a free localhost port (the repository's data,
 ``.streamlit/config.toml`` settings), opens one warm-up session (the first session of a
 process loads the study; that is ``warmup_first_page_s``), then N concurrent headless
 Chromium sessions (Debian's ``/usr/bin/chromium`` through Playwright, one browser, one
 context - hence one Streamlit session - each). Every request to a host other than the
-server is answered locally or refused (the map's CDN scripts come from Debian's
-packages as in ``tests/test_browser.py``), so nothing leaves the machine. Each session:
+server is refused (``tests/offline_browser.py``): the map's scripts come from the app
+itself, so nothing leaves the machine. Each session:
 
 1. opens the app and waits for its first page: the Map page's headline sentence
    (``first_page_s``) and then the drawn map (``map_s``);
@@ -18,6 +18,10 @@ packages as in ``tests/test_browser.py``), so nothing leaves the machine. Each s
    sessions: ``scenario`` (Scenarios page, load the example scenario, wait for its
    per-area table) or ``upload`` (Services page, upload a register with one record
    fewer, confirm it, wait until the session uses it).
+
+``--page bare`` opens ``benchmarks/bare_page.py`` (one ``st.write``) instead, first pages
+only: what the same browsers on the same cores take to show *any* Streamlit page. The
+browsers run on the server's two cores here, so that floor is part of every figure.
 
 CPU seconds used by the server and by the browsers (with Playwright's driver) are
 reported for the first pages and for the actions, to tell the two apart on a machine
@@ -38,45 +42,33 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-LEAFLET = Path("/usr/share/javascript/leaflet")
-JQUERY = Path("/usr/share/javascript/jquery/jquery.min.js")
-CHROMIUM_ARGS = [  # as tests/test_browser.py
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from offline_browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+
+PAGES = {
+    # page: (script, the first page's sentence)
+    "app": (ROOT / "app.py", re.compile(r"would travel outside the county")),
+    "bare": (ROOT / "benchmarks" / "bare_page.py", re.compile(r"^Bare Streamlit page")),
+}
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
-HEADLINE = re.compile(r"would travel outside the county")
+NON_LOCAL = re.compile(r"^https?://(?!127\.0\.0\.1|localhost)")
 TIMEOUT_MS = int(os.environ.get("BENCH_TIMEOUT_MS", "300000"))
-#: Without Debian's Leaflet (libjs-leaflet) the offline browser cannot draw the map; the
-#: map is then counted as arrived when its component frame is in the page.
-MAP_DRAWN = (LEAFLET / "leaflet.js").is_file()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+_CANVAS_DRAWN = (
+    "() => { const c = document.querySelector('.leaflet-overlay-pane canvas');"
+    " return c !== null && c.width > 0 && c.height > 0; }"
+)
 
 
 def _tree_rss_mb(pid: int) -> float:
@@ -157,89 +149,30 @@ class _Sampler(threading.Thread):
         return max(values) if values else float("nan")
 
 
-def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("streamlit did not become healthy")
-
-
-async def _offline(route: Any) -> None:
-    """Answer requests to other hosts from Debian's copies, or refuse them."""
-    url = route.request.url.split("?")[0]
-    name = url.rsplit("/", 1)[-1]
-    local = {
-        "leaflet.js": LEAFLET / "leaflet.js",
-        "leaflet.css": LEAFLET / "leaflet.css",
-        "leaflet.markercluster.js": LEAFLET / "leaflet.markercluster.js",
-        "MarkerCluster.css": LEAFLET / "MarkerCluster.css",
-        "MarkerCluster.Default.css": LEAFLET / "MarkerCluster.Default.css",
-    }
-    if re.fullmatch(r"jquery[-.\d]*(\.min)?\.js", name):
-        local[name] = JQUERY
-    if name in local and local[name].is_file():
-        kind = "text/css" if name.endswith(".css") else "application/javascript"
-        await route.fulfill(status=200, content_type=kind, body=local[name].read_bytes())
-    elif url.endswith(".js"):
-        await route.fulfill(status=200, content_type="application/javascript", body="")
-    elif url.endswith(".css"):
-        await route.fulfill(status=200, content_type="text/css", body="")
-    else:
-        await route.abort()
-
-
 async def _map_drawn(page: Any) -> None:
-    """Wait until Leaflet has drawn its container in one of the map component's frames."""
+    """Wait until Leaflet has drawn its overlay canvas in the map component's frame.
+
+    Polled from here: Chromium throttles timers in the sandboxed frame (see
+    ``tests/offline_browser.py``).
+    """
     await page.locator(MAP_FRAME).first.wait_for(state="attached", timeout=TIMEOUT_MS)
-    if not MAP_DRAWN:
-        return
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     while time.monotonic() < deadline:
         for frame in page.frames:
-            try:
-                if await frame.query_selector(".leaflet-container"):
+            with contextlib.suppress(Exception):  # a frame navigating away
+                if await frame.evaluate(_CANVAS_DRAWN):
                     return
-            except Exception:  # a frame navigating away
-                continue
         await asyncio.sleep(0.2)
     raise TimeoutError("the map was not drawn")
 
 
-async def _first_page(page: Any, url: str) -> dict[str, float]:
+async def _first_page(page: Any, url: str, headline: re.Pattern[str]) -> dict[str, float]:
     started = time.perf_counter()
     await page.goto(url, timeout=TIMEOUT_MS)
-    await page.get_by_text(HEADLINE).first.wait_for(timeout=TIMEOUT_MS)
+    await page.get_by_text(headline).first.wait_for(timeout=TIMEOUT_MS)
     first = time.perf_counter() - started
+    if headline is not PAGES["app"][1]:
+        return {"first_page_s": round(first, 2)}
     await _map_drawn(page)
     return {"first_page_s": round(first, 2), "map_s": round(time.perf_counter() - started, 2)}
 
@@ -268,6 +201,10 @@ async def _upload(page: Any, register: bytes, name: str) -> None:
     )
 
 
+async def _refuse(route: Any) -> None:
+    await route.abort()
+
+
 async def _session(
     browser: Any,
     url: str,
@@ -275,32 +212,40 @@ async def _session(
     register: bytes,
     start: asyncio.Event,
     first_pages: asyncio.Barrier,
+    page_kind: str,
     shared: Any = None,
 ) -> dict[str, Any]:
     action = "scenario" if index % 2 == 0 else "upload"
-    result: dict[str, Any] = {"session": index, "action": action}
+    result: dict[str, Any] = {"session": index}
     # A tab of the shared context, or a fresh context (own cache) per session.
     context = shared or await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)  # a click waits as long as the rest
+    page = None
     try:
         if shared is None:
-            await context.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), _offline)
+            await context.route(NON_LOCAL, _refuse)
         page = await context.new_page()
         await page.set_viewport_size({"width": 1400, "height": 1000})
         await start.wait()
         try:
-            result.update(await _first_page(page, url))
+            result.update(await _first_page(page, url, PAGES[page_kind][1]))
         finally:
             await first_pages.wait()  # every first page, then every action, at once
-        started = time.perf_counter()
-        if action == "scenario":
-            await _scenario(page)
-        else:
-            await _upload(page, register, f"register_{index}.csv")
-        result["action_s"] = round(time.perf_counter() - started, 2)
+        if page_kind == "app":
+            result["action"] = action
+            started = time.perf_counter()
+            if action == "scenario":
+                await _scenario(page)
+            else:
+                await _upload(page, register, f"register_{index}.csv")
+            result["action_s"] = round(time.perf_counter() - started, 2)
     except Exception as exc:  # a benchmark reports failures rather than stopping
         result["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
     finally:
-        await (page.close() if shared is not None else context.close())
+        if shared is None:
+            await context.close()
+        elif page is not None:
+            await page.close()
     print(json.dumps(result), file=sys.stderr, flush=True)  # progress; the report is stdout
     return result
 
@@ -323,7 +268,7 @@ def _summary(values: list[float]) -> dict[str, float | None]:
 
 
 async def _run(
-    url: str, sessions: int, sampler: _Sampler, settle: float, browsers: str
+    url: str, sessions: int, sampler: _Sampler, settle: float, browsers: str, page_kind: str
 ) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
@@ -336,9 +281,10 @@ async def _run(
         try:
             # Warm-up: the first session of the process loads the study for everyone.
             warm = await browser.new_context(viewport={"width": 1400, "height": 1000})
-            await warm.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), _offline)
+            await warm.route(NON_LOCAL, _refuse)
             page = await warm.new_page()
-            report["warmup_first_page_s"] = (await _first_page(page, url))["first_page_s"]
+            warmup = await _first_page(page, url, PAGES[page_kind][1])
+            report["warmup_first_page_s"] = warmup["first_page_s"]
             await page.close()
             shared = warm if browsers == "shared" else None
             if shared is None:
@@ -349,7 +295,9 @@ async def _run(
             start = asyncio.Event()
             first_pages = asyncio.Barrier(sessions + 1)
             tasks = [
-                asyncio.create_task(_session(browser, url, i, register, start, first_pages, shared))
+                asyncio.create_task(
+                    _session(browser, url, i, register, start, first_pages, page_kind, shared)
+                )
                 for i in range(sessions)
             ]
             await asyncio.sleep(1)  # every context ready, then all open at once
@@ -380,9 +328,10 @@ async def _run(
     ok = [r for r in results if "error" not in r]
     report["errors"] = len(results) - len(ok)
     report["first_page_s"] = _summary([r["first_page_s"] for r in ok])
-    report["map_s"] = _summary([r["map_s"] for r in ok])
-    for action in ("scenario", "upload"):
-        report[f"{action}_s"] = _summary([r["action_s"] for r in ok if r["action"] == action])
+    if page_kind == "app":
+        report["map_s"] = _summary([r["map_s"] for r in ok])
+        for action in ("scenario", "upload"):
+            report[f"{action}_s"] = _summary([r["action_s"] for r in ok if r["action"] == action])
     return report
 
 
@@ -402,38 +351,36 @@ def main() -> None:
     parser.add_argument(
         "--settle", type=float, default=150.0, help="last memory sample, seconds after closing"
     )
+    parser.add_argument(
+        "--page",
+        choices=list(PAGES),
+        default="app",
+        help="app: the app's Map page, then one action each; bare: a one-sentence "
+        "Streamlit page (benchmarks/bare_page.py), first pages only: the browsers' floor",
+    )
     args = parser.parse_args()
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
+    script = PAGES[args.page][0]
     with tempfile.TemporaryDirectory(prefix="bench-sessions-") as folder:
         log = Path(folder) / "streamlit.log"
-        server = _start_server(port, log)
-        sampler = _Sampler(server.pid)
-        try:
-            _wait_healthy(url, server)
+        with streamlit_server(script, cwd=ROOT, log=log) as (url, server):
+            sampler = _Sampler(server.pid)
             sampler.start()
-            report = asyncio.run(_run(url, args.sessions, sampler, args.settle, args.browsers))
-        finally:
-            server.terminate()  # first: the server must never outlive the benchmark
             try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            if sampler.is_alive():
+                report = asyncio.run(
+                    _run(url, args.sessions, sampler, args.settle, args.browsers, args.page)
+                )
+            finally:
                 sampler.stop()
     report = {
+        "page": args.page,
         "n_sessions": args.sessions,
         "browsers": args.browsers,
         "cpus": os.cpu_count(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "target_first_page_s": 10.0,
-        "map_s_measures": "map drawn by Leaflet"
-        if MAP_DRAWN
-        else "map frame in the page "
-        "(libjs-leaflet not installed, so the offline browser cannot draw it)",
         **report,
     }
     report["meets_first_page_target"] = (report["first_page_s"]["max"] or 1e9) < 10.0

@@ -1,6 +1,8 @@
 """Debian's Chromium, driven by Playwright, with every non-local request blocked.
 
-Shared by the browser tests (``test_browser.py``, ``test_export.py``). Nothing is served
+Shared by the browser tests (``test_browser.py``, ``test_export.py``) and the browser
+benchmarks (``benchmarks/bench_browser.py``, ``bench_sessions.py``), with the one way
+to start the app's server for them (:func:`streamlit_server`). Nothing is served
 in place of a blocked request: the pages must draw from what the app or the file itself
 holds. Blocked requests are recorded with their kind, so a test can check that no
 script, stylesheet or font was asked of the network, and that a map asked only for its
@@ -9,7 +11,12 @@ tiles (which it expects to miss offline).
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +39,65 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost")
 TILE_HOST = "tile.openstreetmap.org"
 #: Request kinds without which a page or its map would not work.
 NEEDED_KINDS = ("script", "stylesheet", "font", "xhr", "fetch", "document", "websocket")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def streamlit_server(
+    script: Path,
+    *,
+    cwd: Path,
+    log: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 120.0,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``streamlit run script`` on a free localhost port; its URL and process; always stopped.
+
+    Headless, no file watcher, no usage statistics; the server's output goes to ``log``
+    (quoted when it does not become healthy within ``timeout`` seconds).
+    """
+    port = free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(script),
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            command, cwd=cwd, env=env or dict(os.environ), stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200 and response.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"streamlit not healthy after {timeout:.0f} s:\n{log.read_text()}"
+                )
+            time.sleep(0.3)
+        yield url, proc
+    finally:
+        proc.terminate()  # the server never outlives its user
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
 
 
 def is_local(url: str) -> bool:

@@ -21,16 +21,19 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from offline_browser import CHROMIUM, SKIP_REASON, code_or_styles, drawn, not_tiles, offline_page
+from offline_browser import (
+    CHROMIUM,
+    SKIP_REASON,
+    code_or_styles,
+    drawn,
+    not_tiles,
+    offline_page,
+    streamlit_server,
+)
 
 from mapping.inputs.register import load_register
 from mapping.inputs.sources import SOURCES_ENV, locate_sources
@@ -44,66 +47,16 @@ TIMEOUT_MS = 120_000
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200 and response.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"streamlit not healthy after {timeout:.0f} s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server(built_data: Path) -> Iterator[str]:
     """``streamlit run app.py`` on a free port, on the default data; always stopped."""
     ARTIFACTS.mkdir(exist_ok=True)
-    port = _free_port()
     env = dict(os.environ)
     env[DATA_DIR_ENV] = str(built_data)
     env[SOURCES_ENV] = str(locate_sources().root)
     log = ARTIFACTS / "streamlit-server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, log, timeout=120)
+    with streamlit_server(ROOT / "app.py", cwd=ROOT, log=log, env=env) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
 
 
 def _headline(page: object) -> str:
