@@ -6,7 +6,7 @@ import altair as alt
 import streamlit as st
 
 from app import state as app_state
-from app import widgets
+from app import tables, widgets
 from mapping.analysis.summary import DEFAULT_THRESHOLDS, population_by_minutes
 from mapping.outputs import maps
 from mapping.outputs.maps import CATEGORY_LABELS
@@ -53,11 +53,15 @@ def render() -> None:
     )
     if weight == "recorded_violence_sexual":
         st.caption(widgets.RECORDED_VIOLENCE_CAVEAT)
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config=widgets.table_config(table),
+    names = app_state.service_names(app_state.current_study().effective_register())
+    tables.shown(
+        tables.for_people(
+            table,
+            who=widgets.WEIGHT_SHORT[weight],
+            service_names=names,
+            first=(f"population_beyond_{max(thresholds):g}", f"share_within_{threshold:g}"),
+            headings={"area_name": _LEVELS[by]},
+        ),
         key="coverage_table",
     )
     stem = f"coverage_{category}_{by}_{at.replace(' ', '_').replace(':', '')}"

@@ -8,12 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from app import state as app_state
-from app import widgets
-from mapping.analysis.coverage import SARC_COLUMNS
+from app import tables, widgets
 from mapping.analysis.summary import population_by_minutes
 from mapping.inputs.when import NAMED_SLOTS, resolve_slot
-
-_SHOWN = [c for c in SARC_COLUMNS if c != "area_code"]
 
 
 def _slots() -> list[str]:
@@ -58,12 +55,14 @@ def render() -> None:
         )
 
     st.subheader("By council area")
-    shown = table[_SHOWN]
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        column_config=widgets.table_config(shown),
+    names = app_state.service_names(app_state.current_study().effective_register())
+    tables.shown(
+        tables.for_people(
+            table,
+            who=widgets.WEIGHT_SHORT[weight],
+            service_names=names,
+            first=("share_nearest_outside_lancashire", "population_over_60", "mean_minutes"),
+        ),
         key="sarc_table",
     )
     widgets.weight_caption(weight)

@@ -17,9 +17,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app import scenario_results, widgets
 from app import state as app_state
-from app import widgets
-from mapping.analysis.summary import TOTAL_CODE
 from mapping.errors import ServiceMapError
 from mapping.inputs.limits import MAX_SCENARIO_CHANGES, check_scenario_size
 from mapping.inputs.register import public_view
@@ -424,39 +423,21 @@ def render() -> None:
             scenario = None
 
     if scenario is not None:
-        by_area, totals, gaps = app_state.scenario_comparison(
+        _, totals, gaps = app_state.scenario_comparison(
             scenario, category=category, slots=slots, by="district", threshold=threshold
         )
-        t = f"{float(threshold):g}"
-        for _, row in totals.iterrows():
-            st.markdown(
-                f"**{row['slot_name']} ({row['slot']})**: mean drive "
-                f"{row['baseline_mean_minutes']:.1f} → {row['scenario_mean_minutes']:.1f} min; "
-                f"{row[f'population_newly_within_{t}']:+,.0f} residents within {threshold} min; "
-                "nearest open service outside Lancashire "
-                f"{100 * row['baseline_share_nearest_outside_lancashire']:.0f}% → "
-                f"{100 * row['scenario_share_nearest_outside_lancashire']:.0f}%"
-            )
+        scenario_results.headline_figures(totals, threshold)
     _map(scenarios, scenario, category, map_slot, threshold)
 
     if scenario is None:
         return
-    areas_table = by_area[by_area["area_code"] != TOTAL_CODE]
-    st.subheader("By council area")
-    st.dataframe(
-        areas_table,
-        hide_index=True,
-        width="stretch",
-        column_config=widgets.table_config(areas_table),
-        key="sc_by_area",
-    )
-    widgets.download_buttons(by_area, "scenario_by_area", "sc_by_area_download")
+    scenario_results.ranked_tables(scenario, category, slots, threshold)
     if gaps is not None:
         st.subheader("Gaps resolved, new or changed")
         if gaps.empty:
             st.write("None.")
         else:
-            st.dataframe(gaps, hide_index=True, width="stretch", key="sc_gaps")
+            scenario_results.gaps_table(gaps)
 
     st.subheader("Save and export")
     key = scenario.fingerprint
