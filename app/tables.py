@@ -160,7 +160,7 @@ def _slot_text(name: Any, at: Any) -> str:
 
 
 def _names(ids: Any, names: Mapping[str, str]) -> Any:
-    """``"a;b"`` service ids -> ``"Name A; Name B"`` (empty stays empty)."""
+    """``"a;b"`` ids or codes -> ``"Name A; Name B"`` (empty stays empty)."""
     if not isinstance(ids, str) or not ids:
         return ids
     return "; ".join(names.get(i.strip(), i.strip()) for i in ids.split(";"))
@@ -192,7 +192,8 @@ def for_people(
     service_names
         ``{service id: name}``: service-id columns show names.
     area_names
-        ``{council area code: name}``: the register's ``district`` shows names.
+        ``{council area code: name}``: the register's ``district`` and
+        ``areas_served`` show names.
     first
         Package columns to put first (after the naming columns).
     drop
@@ -232,8 +233,8 @@ def for_people(
             frame[column] = values.map(lambda c: CATEGORY_LABELS.get(c, c))
         elif service_names is not None and column.endswith(("nearest_service", "services")):
             frame[column] = values.map(lambda ids: _names(ids, service_names))
-        elif area_names is not None and column == "district":
-            frame[column] = values.map(lambda code: area_names.get(code, code))
+        elif area_names is not None and column in ("district", "areas_served"):
+            frame[column] = values.map(lambda codes: _names(_joined(codes), area_names))
         elif values.dtype == object:
             frame[column] = values.map(_joined)
         elif pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
