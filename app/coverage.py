@@ -59,7 +59,7 @@ def render() -> None:
             table,
             who=widgets.WEIGHT_SHORT[weight],
             service_names=names,
-            first=(f"population_beyond_{max(thresholds):g}", f"share_within_{threshold:g}"),
+            first=(f"share_within_{threshold:g}", f"population_beyond_{max(thresholds):g}"),
             headings={"area_name": _LEVELS[by]},
         ),
         key="coverage_table",
@@ -82,17 +82,26 @@ def render() -> None:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("council_area:N", title=None, sort="ascending"),
+            # Whole names (no "Blackburn with D…"), and the legend below the bars, so a
+            # phone's width goes to the bars.
+            y=alt.Y(
+                "council_area:N",
+                title=None,
+                sort="ascending",
+                axis=alt.Axis(labelLimit=0, labelOverlap=False),
+            ),
             x=alt.X(
                 "residents:Q",
                 stack="normalize",
                 title=f"Share of {widgets.WEIGHT_SHORT[weight].lower()}",
+                axis=alt.Axis(format="%"),
             ),
             color=alt.Color(
                 "band:N",
                 title="Drive minutes",
                 sort=band_names,
                 scale=alt.Scale(domain=band_names, range=_BAND_COLOURS),
+                legend=alt.Legend(orient="bottom", columns=3, labelLimit=0),
             ),
             tooltip=[
                 alt.Tooltip("council_area:N", title="Council area"),
@@ -100,7 +109,7 @@ def render() -> None:
                 alt.Tooltip("residents:Q", title=widgets.WEIGHT_SHORT[weight], format=",.0f"),
             ],
         )
-        .properties(height=420)
+        .properties(height=480)
     )
     st.altair_chart(chart, width="stretch")
 

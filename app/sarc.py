@@ -84,7 +84,7 @@ def render() -> None:
         bands = population_by_minutes(minutes, range(5, top + 5, 5))
         frames.append(
             bands[bands["band_start"].notna()].assign(
-                slot=f"{resolve_slot(slot).name} ({resolve_slot(slot).at})"
+                slot=widgets.slot_label(resolve_slot(slot).name)
             )
         )
     data = pd.concat(frames, ignore_index=True).drop(columns="band")
@@ -92,11 +92,21 @@ def render() -> None:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("band_start:O", title="Drive minutes (5-minute bands, lower limit)"),
+            x=alt.X(
+                "band_start:O",
+                title="Drive minutes (5-minute bands, lower limit)",
+                axis=alt.Axis(labelAngle=0),
+            ),
             xOffset=alt.XOffset("slot:N", sort=None),
-            y=alt.Y("residents:Q", title=who),
+            y=alt.Y("residents:Q", title=who, axis=alt.Axis(format="~s")),
+            # Below the chart, not beside it: on a phone a side legend squeezes the bars
+            # and cuts its own labels short.
             color=alt.Color(
-                "slot:N", title="Time slot", scale=alt.Scale(scheme="viridis"), sort=None
+                "slot:N",
+                title="Time slot",
+                scale=alt.Scale(scheme="viridis"),
+                sort=None,
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0),
             ),
             tooltip=[
                 alt.Tooltip("slot:N", title="Slot"),

@@ -97,8 +97,9 @@ def ranked_changes(
     Returns
     -------
     pandas.DataFrame
-        ``name``, ["Council area"], ["Time slot" when several], "Residents beyond <t> min
-        before", "... after", "Change", "Average drive before (min)", "... after (min)";
+        ``name``, ["Council area"], "Change" (after less before), ["Time slot" when
+        several], "Residents beyond <t> min before", "... after", "Average drive before
+        (min)", "... after (min)";
         sorted by the absolute change (largest first), then by the change in average
         drive, so areas the scenario leaves unchanged come last.
     """
@@ -108,11 +109,12 @@ def ranked_changes(
     frame = pd.DataFrame({name: rows["area_name"]})
     if parents is not None:
         frame["Council area"] = rows["area_code"].map(parents)
+    # The change right after the name: on a phone it is what shows without scrolling.
+    frame["Change"] = after - before
     if rows["slot"].nunique() > 1:
         frame["Time slot"] = [_slot(row) for _, row in rows.iterrows()]
     frame[f"Residents beyond {t} min before"] = before
     frame[f"Residents beyond {t} min after"] = after
-    frame["Change"] = after - before
     frame["Average drive before (min)"] = rows["baseline_mean_minutes"].round(1)
     frame["Average drive after (min)"] = rows["scenario_mean_minutes"].round(1)
     minutes = (frame["Average drive after (min)"] - frame["Average drive before (min)"]).abs()
@@ -132,6 +134,9 @@ def _config(frame: pd.DataFrame) -> dict[str, Any]:
             "Change", format="localized", help="After less before: negative is fewer people."
         )
     }
+    name = str(frame.columns[0])
+    # The name stays in view while the figures scroll sideways on a narrow screen.
+    config[name] = st.column_config.TextColumn(name, pinned=True)
     for column in frame.columns:
         if column.startswith("Residents"):
             config[column] = st.column_config.NumberColumn(column, format="localized")

@@ -396,7 +396,7 @@ def render() -> None:
         "Slot shown on the map",
         slots,
         horizontal=True,
-        format_func=lambda at: f"{resolve_slot(at).name} ({at})",
+        format_func=lambda at: widgets.slot_label(resolve_slot(at).name),
         key="sc_map_slot",
     )
 

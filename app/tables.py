@@ -254,7 +254,11 @@ def for_people(
 def column_config(frame: pd.DataFrame) -> dict[str, Any]:
     """Streamlit formats of a :func:`for_people` table: 1,234 people, 12%, 34 min."""
     config: dict[str, Any] = {}
-    for column, what in frame.attrs.get("kinds", {}).items():
+    kinds = frame.attrs.get("kinds", {})
+    if kinds and kinds.get(frame.columns[0]) == "other":
+        # The naming column stays in view while the figures scroll sideways on a phone.
+        config[frame.columns[0]] = st.column_config.Column(frame.columns[0], pinned=True)
+    for column, what in kinds.items():
         if what == "people":
             config[column] = st.column_config.NumberColumn(column, format="localized")
         elif what == "share":
