@@ -101,7 +101,7 @@ def render() -> None:
                 title="Drive minutes",
                 sort=band_names,
                 scale=alt.Scale(domain=band_names, range=_BAND_COLOURS),
-                legend=alt.Legend(orient="bottom", columns=3, labelLimit=0),
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0),
             ),
             tooltip=[
                 alt.Tooltip("council_area:N", title="Council area"),
@@ -109,7 +109,7 @@ def render() -> None:
                 alt.Tooltip("residents:Q", title=widgets.WEIGHT_SHORT[weight], format=",.0f"),
             ],
         )
-        .properties(height=480)
+        .properties(height=540)  # legend and axis included: about 20 px a bar
     )
     st.altair_chart(chart, width="stretch")
 

@@ -257,7 +257,10 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
     kinds = frame.attrs.get("kinds", {})
     if kinds and kinds.get(frame.columns[0]) == "other":
         # The naming column stays in view while the figures scroll sideways on a phone.
-        config[frame.columns[0]] = st.column_config.Column(frame.columns[0], pinned=True)
+        # At most "medium" (200 px): a long name pinned would fill a phone's width.
+        config[frame.columns[0]] = st.column_config.Column(
+            frame.columns[0], pinned=True, width="medium"
+        )
     for column, what in kinds.items():
         if what == "people":
             config[column] = st.column_config.NumberColumn(column, format="localized")
