@@ -35,24 +35,28 @@ def _slots() -> list[str]:
 def render() -> None:
     """Draw the page."""
     st.header("SARC access: the nearest open Sexual Assault Referral Centre")
-    slots = _slots()
-    weight = widgets.weight_select("sarc_weight")
+    # The answer comes first (on a phone, above the controls); the controls fill it in.
+    answer = st.container()
+    with st.expander("Time slots and what to count", expanded=True):
+        slots = _slots()
+        weight = widgets.weight_select("sarc_weight")
     if not slots:
-        st.info("Choose at least one time slot.")
+        answer.info("Choose at least one time slot.")
         return
     table = app_state.sarc_table(slots, weight)
     totals = table[table["area_code"] == "TOTAL"].reset_index(drop=True)
 
-    for sentence_slot in slots[1:] or slots:
-        widgets.headline(app_state.sarc_headline(table, sentence_slot, slots[0]))
-    columns = st.columns(len(totals))
-    for column, (_, row) in zip(columns, totals.iterrows(), strict=True):
-        column.metric(
-            f"Outside Lancashire: {row['slot_name']} ({row['slot']})",
-            f"{100 * row['share_nearest_outside_lancashire']:.0f}%",
-            help=f"Share of {app_state.WEIGHT_PHRASES[weight]} whose nearest open SARC is "
-            "outside the county.",
-        )
+    with answer:
+        for sentence_slot in slots[1:] or slots:
+            widgets.headline(app_state.sarc_headline(table, sentence_slot, slots[0]))
+        columns = st.columns(len(totals))
+        for column, (_, row) in zip(columns, totals.iterrows(), strict=True):
+            column.metric(
+                f"Outside Lancashire: {row['slot_name']} ({row['slot']})",
+                f"{100 * row['share_nearest_outside_lancashire']:.0f}%",
+                help=f"Share of {app_state.WEIGHT_PHRASES[weight]} whose nearest open SARC "
+                "is outside the county.",
+            )
 
     st.subheader("By council area")
     names = app_state.service_names(app_state.current_study().effective_register())
@@ -114,7 +118,8 @@ def render() -> None:
                 alt.Tooltip("residents:Q", title=who, format=",.0f"),
             ],
         )
-        .properties(height=320)
+        # Room on the left for the rotated axis title, which would otherwise touch the edge.
+        .properties(height=320, padding={"left": 8, "top": 5, "right": 5, "bottom": 5})
     )
     st.altair_chart(chart, width="stretch")
     st.caption(
