@@ -373,7 +373,10 @@ def render() -> None:
     st.text_input("Scenario name", key=_NAME)
     st.text_input("Description (optional)", key=_DESCRIPTION)
     st.subheader("Changes")
-    _change_list(names)
+    # Containers hold a fixed place whatever they show, so the map below keeps its place
+    # in the page when changes come and go: the browser keeps its frame, not a new one.
+    with st.container():
+        _change_list(names)
     _change_forms(register)
 
     st.subheader("Compare with the baseline")
@@ -400,6 +403,7 @@ def render() -> None:
         key="sc_map_slot",
     )
 
+    figures = st.container()  # the message or the before/after figures, above the map
     scenario = None
     changes = st.session_state[_CHANGES]
     if changes:
@@ -417,7 +421,7 @@ def render() -> None:
         except ServiceMapError as exc:
             problems = str(exc).splitlines()
         if problems:
-            st.error(
+            figures.error(
                 "The scenario cannot be applied yet:\n\n" + "\n".join(f"- {p}" for p in problems)
             )
             scenario = None
@@ -426,7 +430,8 @@ def render() -> None:
         _, totals, gaps = app_state.scenario_comparison(
             scenario, category=category, slots=slots, by="district", threshold=threshold
         )
-        scenario_results.headline_figures(totals, threshold)
+        with figures:
+            scenario_results.headline_figures(totals, threshold)
     _map(scenarios, scenario, category, map_slot, threshold)
 
     if scenario is None:
