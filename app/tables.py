@@ -257,9 +257,11 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
     kinds = frame.attrs.get("kinds", {})
     if kinds and kinds.get(frame.columns[0]) == "other":
         # The naming column stays in view while the figures scroll sideways on a phone.
-        # At most "medium" (200 px): a long name pinned would fill a phone's width.
+        # Long names (services) at most "medium" (200 px): pinned, they would fill a
+        # phone's width; short ones (areas) keep their own, narrower width.
+        longest = int(frame[frame.columns[0]].astype(str).str.len().max() or 0)
         config[frame.columns[0]] = st.column_config.Column(
-            frame.columns[0], pinned=True, width="medium"
+            frame.columns[0], pinned=True, width="medium" if longest > 24 else None
         )
     for column, what in kinds.items():
         if what == "people":
