@@ -17,7 +17,7 @@ from app import widgets
 from mapping import formats
 from mapping.outputs.maps import CATEGORY_LABELS
 
-__all__ = ["headline", "people_table", "ranked_areas", "routable"]
+__all__ = ["headline", "people_table", "ranked_areas", "routable", "ward_council_areas"]
 
 
 def routable(category: str) -> bool:
@@ -125,6 +125,13 @@ def _ward_parents(key: str) -> dict[str, str]:
     """Each ward's council area: the one most of its origins lie in."""
     origins = app_state.current_study().origins
     return dict(origins.groupby("ward_code")["lad_code"].agg(lambda s: s.mode().iloc[0]))
+
+
+def ward_council_areas() -> dict[str, str]:
+    """``{ward code: council area name}`` (the area most of the ward's origins lie in)."""
+    names = app_state.current_study().area_names("district")
+    parents = _ward_parents(app_state.study_key())
+    return {ward: names.get(code, code) for ward, code in parents.items()}
 
 
 def ranked_areas(

@@ -6,7 +6,7 @@ import altair as alt
 import streamlit as st
 
 from app import state as app_state
-from app import widgets
+from app import tables, widgets
 from mapping.analysis.summary import DEFAULT_THRESHOLDS, population_by_minutes
 from mapping.outputs import maps
 from mapping.outputs.maps import CATEGORY_LABELS
@@ -53,11 +53,15 @@ def render() -> None:
     )
     if weight == "recorded_violence_sexual":
         st.caption(widgets.RECORDED_VIOLENCE_CAVEAT)
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config=widgets.table_config(table),
+    names = app_state.service_names(app_state.current_study().effective_register())
+    tables.shown(
+        tables.for_people(
+            table,
+            who=widgets.WEIGHT_SHORT[weight],
+            service_names=names,
+            first=(f"share_within_{threshold:g}", f"population_beyond_{max(thresholds):g}"),
+            headings={"area_name": _LEVELS[by]},
+        ),
         key="coverage_table",
     )
     stem = f"coverage_{category}_{by}_{at.replace(' ', '_').replace(':', '')}"
@@ -78,17 +82,26 @@ def render() -> None:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("council_area:N", title=None, sort="ascending"),
+            # Whole names (no "Blackburn with D…"), and the legend below the bars, so a
+            # phone's width goes to the bars.
+            y=alt.Y(
+                "council_area:N",
+                title=None,
+                sort="ascending",
+                axis=alt.Axis(labelLimit=0, labelOverlap=False),
+            ),
             x=alt.X(
                 "residents:Q",
                 stack="normalize",
                 title=f"Share of {widgets.WEIGHT_SHORT[weight].lower()}",
+                axis=alt.Axis(format="%"),
             ),
             color=alt.Color(
                 "band:N",
                 title="Drive minutes",
                 sort=band_names,
                 scale=alt.Scale(domain=band_names, range=_BAND_COLOURS),
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0),
             ),
             tooltip=[
                 alt.Tooltip("council_area:N", title="Council area"),
@@ -96,7 +109,7 @@ def render() -> None:
                 alt.Tooltip("residents:Q", title=widgets.WEIGHT_SHORT[weight], format=",.0f"),
             ],
         )
-        .properties(height=420)
+        .properties(height=540)  # legend and axis included: about 20 px a bar
     )
     st.altair_chart(chart, width="stretch")
 

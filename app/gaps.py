@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import state as app_state
-from app import widgets
+from app import tables, widgets
 
 _SEVERITY_ORDER = ("high", "medium", "low")
 
@@ -59,22 +59,22 @@ def render() -> None:
     for column, severity in zip(metrics[1:], _SEVERITY_ORDER, strict=True):
         column.metric(f"{severity.capitalize()} severity", int(counts.get(severity, 0)))
 
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "evidence": st.column_config.TextColumn("evidence", width="large"),
-            "population_affected": st.column_config.NumberColumn(
-                "population_affected", format="%d"
-            ),
-        },
+    names = app_state.service_names(app_state.current_study().effective_register())
+    tables.shown(
+        tables.for_people(
+            shown,
+            service_names=names,
+            first=("area_name", "severity", "population_affected"),
+            drop=("area_level",),
+            keep=("slot",),
+        ),
         key="gaps_table",
+        column_config={"Evidence": st.column_config.TextColumn("Evidence", width="large")},
     )
     widgets.download_buttons(shown.reset_index(drop=True), "gap_register", "gaps_download")
 
     with st.expander("Gaps by rule and severity"):
-        st.dataframe(gaps.summarise_gaps(shown), hide_index=True, width="stretch")
+        tables.shown(tables.for_people(gaps.summarise_gaps(shown)))
 
 
 if __name__ == "__main__":

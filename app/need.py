@@ -111,11 +111,13 @@ def _equity_section() -> None:
     shown = pd.DataFrame(
         {
             "IMD decile (1 = most deprived)": deciles["imd_decile"],
-            who: deciles["population"],
+            who: deciles["population"].round(0),
             "Mean drive (minutes)": deciles["mean_minutes"],
             "90th percentile drive (minutes)": deciles["p90_minutes"],
             f"Share more than {minutes} minutes away": deciles["share_beyond_threshold"],
-            f"Number more than {minutes} minutes away": deciles["population_beyond_threshold"],
+            f"Number more than {minutes} minutes away": deciles[
+                "population_beyond_threshold"
+            ].round(0),
         }
     )
     st.dataframe(

@@ -8,12 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from app import state as app_state
-from app import widgets
-from mapping.analysis.coverage import SARC_COLUMNS
+from app import tables, widgets
 from mapping.analysis.summary import population_by_minutes
 from mapping.inputs.when import NAMED_SLOTS, resolve_slot
-
-_SHOWN = [c for c in SARC_COLUMNS if c != "area_code"]
 
 
 def _slots() -> list[str]:
@@ -38,32 +35,38 @@ def _slots() -> list[str]:
 def render() -> None:
     """Draw the page."""
     st.header("SARC access: the nearest open Sexual Assault Referral Centre")
-    slots = _slots()
-    weight = widgets.weight_select("sarc_weight")
+    # The answer comes first (on a phone, above the controls); the controls fill it in.
+    answer = st.container()
+    with st.expander("Time slots and what to count", expanded=True):
+        slots = _slots()
+        weight = widgets.weight_select("sarc_weight")
     if not slots:
-        st.info("Choose at least one time slot.")
+        answer.info("Choose at least one time slot.")
         return
     table = app_state.sarc_table(slots, weight)
     totals = table[table["area_code"] == "TOTAL"].reset_index(drop=True)
 
-    for sentence_slot in slots[1:] or slots:
-        widgets.headline(app_state.sarc_headline(table, sentence_slot, slots[0]))
-    columns = st.columns(len(totals))
-    for column, (_, row) in zip(columns, totals.iterrows(), strict=True):
-        column.metric(
-            f"Outside Lancashire: {row['slot_name']} ({row['slot']})",
-            f"{100 * row['share_nearest_outside_lancashire']:.0f}%",
-            help=f"Share of {app_state.WEIGHT_PHRASES[weight]} whose nearest open SARC is "
-            "outside the county.",
-        )
+    with answer:
+        for sentence_slot in slots[1:] or slots:
+            widgets.headline(app_state.sarc_headline(table, sentence_slot, slots[0]))
+        columns = st.columns(len(totals))
+        for column, (_, row) in zip(columns, totals.iterrows(), strict=True):
+            column.metric(
+                f"Outside Lancashire: {row['slot_name']} ({row['slot']})",
+                f"{100 * row['share_nearest_outside_lancashire']:.0f}%",
+                help=f"Share of {app_state.WEIGHT_PHRASES[weight]} whose nearest open SARC "
+                "is outside the county.",
+            )
 
     st.subheader("By council area")
-    shown = table[_SHOWN]
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        column_config=widgets.table_config(shown),
+    names = app_state.service_names(app_state.current_study().effective_register())
+    tables.shown(
+        tables.for_people(
+            table,
+            who=widgets.WEIGHT_SHORT[weight],
+            service_names=names,
+            first=("share_nearest_outside_lancashire", "population_over_60", "mean_minutes"),
+        ),
         key="sarc_table",
     )
     widgets.weight_caption(weight)
@@ -85,7 +88,7 @@ def render() -> None:
         bands = population_by_minutes(minutes, range(5, top + 5, 5))
         frames.append(
             bands[bands["band_start"].notna()].assign(
-                slot=f"{resolve_slot(slot).name} ({resolve_slot(slot).at})"
+                slot=widgets.slot_label(resolve_slot(slot).name)
             )
         )
     data = pd.concat(frames, ignore_index=True).drop(columns="band")
@@ -93,11 +96,21 @@ def render() -> None:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("band_start:O", title="Drive minutes (5-minute bands, lower limit)"),
+            x=alt.X(
+                "band_start:O",
+                title="Drive minutes (5-minute bands, lower limit)",
+                axis=alt.Axis(labelAngle=0),
+            ),
             xOffset=alt.XOffset("slot:N", sort=None),
-            y=alt.Y("residents:Q", title=who),
+            y=alt.Y("residents:Q", title=who, axis=alt.Axis(format="~s")),
+            # Below the chart, not beside it: on a phone a side legend squeezes the bars
+            # and cuts its own labels short.
             color=alt.Color(
-                "slot:N", title="Time slot", scale=alt.Scale(scheme="viridis"), sort=None
+                "slot:N",
+                title="Time slot",
+                scale=alt.Scale(scheme="viridis"),
+                sort=None,
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0),
             ),
             tooltip=[
                 alt.Tooltip("slot:N", title="Slot"),
@@ -105,7 +118,8 @@ def render() -> None:
                 alt.Tooltip("residents:Q", title=who, format=",.0f"),
             ],
         )
-        .properties(height=320)
+        # Room on the left for the rotated axis title, which would otherwise touch the edge.
+        .properties(height=320, padding={"left": 8, "top": 5, "right": 5, "bottom": 5})
     )
     st.altair_chart(chart, width="stretch")
     st.caption(

@@ -17,9 +17,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app import scenario_results, widgets
 from app import state as app_state
-from app import widgets
-from mapping.analysis.summary import TOTAL_CODE
 from mapping.errors import ServiceMapError
 from mapping.inputs.limits import MAX_SCENARIO_CHANGES, check_scenario_size
 from mapping.inputs.register import public_view
@@ -374,7 +373,10 @@ def render() -> None:
     st.text_input("Scenario name", key=_NAME)
     st.text_input("Description (optional)", key=_DESCRIPTION)
     st.subheader("Changes")
-    _change_list(names)
+    # Containers hold a fixed place whatever they show, so the map below keeps its place
+    # in the page when changes come and go: the browser keeps its frame, not a new one.
+    with st.container():
+        _change_list(names)
     _change_forms(register)
 
     st.subheader("Compare with the baseline")
@@ -397,10 +399,11 @@ def render() -> None:
         "Slot shown on the map",
         slots,
         horizontal=True,
-        format_func=lambda at: f"{resolve_slot(at).name} ({at})",
+        format_func=lambda at: widgets.slot_label(resolve_slot(at).name),
         key="sc_map_slot",
     )
 
+    figures = st.container()  # the message or the before/after figures, above the map
     scenario = None
     changes = st.session_state[_CHANGES]
     if changes:
@@ -418,45 +421,28 @@ def render() -> None:
         except ServiceMapError as exc:
             problems = str(exc).splitlines()
         if problems:
-            st.error(
+            figures.error(
                 "The scenario cannot be applied yet:\n\n" + "\n".join(f"- {p}" for p in problems)
             )
             scenario = None
 
     if scenario is not None:
-        by_area, totals, gaps = app_state.scenario_comparison(
+        _, totals, gaps = app_state.scenario_comparison(
             scenario, category=category, slots=slots, by="district", threshold=threshold
         )
-        t = f"{float(threshold):g}"
-        for _, row in totals.iterrows():
-            st.markdown(
-                f"**{row['slot_name']} ({row['slot']})**: mean drive "
-                f"{row['baseline_mean_minutes']:.1f} → {row['scenario_mean_minutes']:.1f} min; "
-                f"{row[f'population_newly_within_{t}']:+,.0f} residents within {threshold} min; "
-                "nearest open service outside Lancashire "
-                f"{100 * row['baseline_share_nearest_outside_lancashire']:.0f}% → "
-                f"{100 * row['scenario_share_nearest_outside_lancashire']:.0f}%"
-            )
+        with figures:
+            scenario_results.headline_figures(totals, threshold)
     _map(scenarios, scenario, category, map_slot, threshold)
 
     if scenario is None:
         return
-    areas_table = by_area[by_area["area_code"] != TOTAL_CODE]
-    st.subheader("By council area")
-    st.dataframe(
-        areas_table,
-        hide_index=True,
-        width="stretch",
-        column_config=widgets.table_config(areas_table),
-        key="sc_by_area",
-    )
-    widgets.download_buttons(by_area, "scenario_by_area", "sc_by_area_download")
+    scenario_results.ranked_tables(scenario, category, slots, threshold)
     if gaps is not None:
         st.subheader("Gaps resolved, new or changed")
         if gaps.empty:
             st.write("None.")
         else:
-            st.dataframe(gaps, hide_index=True, width="stretch", key="sc_gaps")
+            scenario_results.gaps_table(gaps)
 
     st.subheader("Save and export")
     key = scenario.fingerprint

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state as app_state
-from app import widgets
+from app import tables, widgets
 from mapping.errors import ServiceMapError
 from mapping.inputs.limits import check_upload_size
 from mapping.inputs.register import COLUMNS, default_register_path, public_view, stale_mask
@@ -132,20 +132,27 @@ def render() -> None:
         "for assumed hours or a town-level location, medium otherwise (data/README.md); "
         "where sources conflict, notes say so under 'CONFLICT'."
     )
-    styled = table.style.apply(
-        lambda row: ["background-color: #fff3cd" if row["stale"] else "" for _ in row], axis=1
+    people = tables.for_people(
+        table,
+        area_names=app_state.current_study().area_names("district"),
+        first=("category", "district", "opening_hours", "confidence", "verified_on", "stale"),
+        drop=("provider_area",),
     )
-    st.dataframe(
+    stale_heading = tables.heading("stale")
+    styled = people.style.apply(
+        lambda row: ["background-color: #fff3cd" if row[stale_heading] else "" for _ in row],
+        axis=1,
+    )
+    verified = tables.heading("verified_on")
+    tables.shown(
         styled,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "stale": st.column_config.CheckboxColumn(
-                "stale", help="verified_on is more than 12 months ago (or missing)"
-            ),
-            "verified_on": st.column_config.DateColumn("verified_on", format="YYYY-MM-DD"),
-        },
         key="register_table",
+        column_config={
+            stale_heading: st.column_config.CheckboxColumn(
+                stale_heading, help="Verified more than 12 months ago (or never)"
+            ),
+            verified: st.column_config.DateColumn(verified, format="YYYY-MM-DD"),
+        },
     )
     widgets.download_buttons(table, "services", "register_download")
 
@@ -153,11 +160,8 @@ def render() -> None:
     _validation_report()
     if stale.any():
         with st.expander(f"{int(stale.sum())} stale record(s)"):
-            st.dataframe(
-                table.loc[stale.to_numpy(), ["id", "name", "category", "verified_on", "source"]],
-                hide_index=True,
-                width="stretch",
-            )
+            rows = table.loc[stale.to_numpy(), ["name", "category", "verified_on", "source"]]
+            tables.shown(tables.for_people(rows))
     _upload()
 
 

@@ -29,15 +29,26 @@ def heat_map(frame: pd.DataFrame, value: str, title: str, fmt: str) -> alt.Chart
         .mark_rect()
         .encode(
             x=alt.X("hour:O", title="Hour of the day", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("day:N", title=None, sort=list(DAY_NAMES), axis=alt.Axis(labelLimit=120)),
-            color=alt.Color("value:Q", title=None, scale=alt.Scale(scheme="viridis", reverse=True)),
+            # Every day named, even when a phone makes the rows short.
+            y=alt.Y(
+                "day:N",
+                title=None,
+                sort=list(DAY_NAMES),
+                axis=alt.Axis(labelLimit=0, labelOverlap=False),
+            ),
+            color=alt.Color(
+                "value:Q",
+                title=None,
+                scale=alt.Scale(scheme="viridis", reverse=True),
+                legend=alt.Legend(format=fmt),
+            ),
             tooltip=[
                 alt.Tooltip("time:N", title="Hour"),
                 alt.Tooltip("value:Q", title=title, format=fmt),
                 alt.Tooltip("n_open:Q", title="Services open"),
             ],
         )
-        .properties(height=230)
+        .properties(height=300)  # with title and axes: about 28 px a day
     )
 
 

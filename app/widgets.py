@@ -6,8 +6,6 @@ take (``"sarc"``, ``"Sat 02:00"``, ``"age_0_15"``, minutes).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pandas as pd
 import streamlit as st
 
@@ -189,21 +187,3 @@ def download_buttons(table: pd.DataFrame, stem: str, key: str) -> None:
             key=f"{key}_xlsx",
             on_click="ignore",
         )
-
-
-def percent_columns(columns: Sequence[str]) -> dict[str, st.column_config.NumberColumn]:
-    """Column formats showing shares (0-1) as percentages."""
-    return {column: st.column_config.NumberColumn(column, format="percent") for column in columns}
-
-
-def table_config(table: pd.DataFrame) -> dict[str, object]:
-    """Readable formats for the package's table columns (shares, minutes, people)."""
-    config: dict[str, object] = {}
-    for column in table.columns:
-        if column.startswith("share_"):
-            config[column] = st.column_config.NumberColumn(column, format="percent")
-        elif column.endswith("_minutes") or column in ("minutes_added", "minutes_saved"):
-            config[column] = st.column_config.NumberColumn(column, format="%.1f")
-        elif column.startswith("population") or column.endswith("_population"):
-            config[column] = st.column_config.NumberColumn(column, format="%.0f")
-    return config

@@ -11,6 +11,7 @@ for loading it.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -157,13 +158,14 @@ def test_sarc_page_follows_the_chosen_slots(built_data: Path) -> None:
     app = _open("app/sarc.py")
     _ok(app)
     first = app.dataframe[0].value
-    assert set(first["slot"]) == {"Tue 10:00", "Sat 02:00"}
-    outside = first.set_index(["area_name", "slot"])["share_nearest_outside_lancashire"]
-    assert outside[("Lancashire", "Sat 02:00")] > outside[("Lancashire", "Tue 10:00")]
+    day, night = "Weekday daytime (Tue 10:00)", "Weekend night (Sat 02:00)"
+    assert set(first["Time slot"]) == {day, night}
+    outside = first.set_index(["Area", "Time slot"])["Nearest open service outside Lancashire"]
+    assert outside[("Lancashire", night)] > outside[("Lancashire", day)]
     app.multiselect(key="sarc_slots").set_value(["weekday daytime", "weekday night"]).run()
     _ok(app)
     second = app.dataframe[0].value
-    assert set(second["slot"]) == {"Tue 10:00", "Tue 02:00"}
+    assert set(second["Time slot"]) == {day, "Weekday night (Tue 02:00)"}
     assert not first.equals(second)
     assert any("Tue 02:00" in m.label for m in app.metric)
 
@@ -180,7 +182,7 @@ def test_coverage_tables_by_level_with_downloads(built_data: Path) -> None:
     _ok(app)
     districts = app.dataframe[0].value
     assert len(districts) == 15  # 14 council areas and Lancashire
-    assert "share_within_60" in districts.columns
+    assert "Share within 60 min" in districts.columns
     labels = {b.label for b in app.download_button}
     assert {"Download CSV", "Download XLSX"} <= labels
     app.radio(key="cov_level").set_value("lsoa").run()
@@ -190,7 +192,7 @@ def test_coverage_tables_by_level_with_downloads(built_data: Path) -> None:
     app.selectbox(key="cov_category").set_value("idva").run()
     _ok(app)
     wards = app.dataframe[0].value
-    assert wards["area_code"].iloc[-1] == "TOTAL"
+    assert wards.columns[0] == "Ward" and wards["Ward"].iloc[-1] == "Lancashire"
 
 
 def test_downloads_are_formula_safe(built_data: Path) -> None:
@@ -219,7 +221,7 @@ def test_gaps_page_filters(built_data: Path) -> None:
     _ok(app)
     high = app.dataframe[0].value
     assert 0 < len(high) <= len(everything)
-    assert set(high["severity"]) == {"high"}
+    assert set(high["Severity"]) == {"high"}
 
 
 def test_scenario_from_an_example_is_compared_and_saved(built_data: Path) -> None:
@@ -232,9 +234,9 @@ def test_scenario_from_an_example_is_compared_and_saved(built_data: Path) -> Non
     assert app.session_state["sc_changes"] == [
         {"kind": "hours", "service": "sarc-preston-safe-centre", "opening_hours": "24/7"}
     ]
-    table = _table(app, "minutes_saved")
-    night = table[table["slot"] == "Sat 02:00"]
-    assert (night["scenario_mean_minutes"] <= night["baseline_mean_minutes"] + 1e-9).all()
+    table = _table(app, "Average drive after (min)")
+    night = table[table["Time slot"] == "Weekend night (Sat 02:00)"]
+    assert (night["Average drive after (min)"] <= night["Average drive before (min)"]).all()
     labels = {b.label for b in app.download_button}
     assert {"Save scenario (TOML)", "Save scenario (JSON)"} <= labels
     # Another session has its own, empty scenario.
@@ -260,7 +262,8 @@ def test_scenario_changes_are_validated_in_the_page(built_data: Path) -> None:
     _ok(app)
     change = app.session_state["sc_changes"][0]
     assert change["kind"] == "add" and change["lat"] == 53.789 and change["lon"] == -2.243
-    assert _table(app, "minutes_saved")["minutes_saved"].max() > 0
+    table = _table(app, "Average drive after (min)")
+    assert (table["Average drive after (min)"] < table["Average drive before (min)"]).any()
 
 
 def test_scenario_upload(built_data: Path) -> None:
@@ -287,7 +290,7 @@ def test_invalid_upload_is_rejected_by_row_and_changes_nothing(built_data: Path)
     before = _published_sha()
     app = _open("app/services.py")
     _ok(app)
-    published = _table(app, "verified_on")
+    published = _table(app, "Verified on")
     content = (FIXTURES / "services_broken.csv").read_bytes()
     app.file_uploader(key="register_upload").set_value(("services_broken.csv", content, "text/csv"))
     app.run()
@@ -300,7 +303,7 @@ def test_invalid_upload_is_rejected_by_row_and_changes_nothing(built_data: Path)
     # Nothing to confirm, and the register in use is still the published one.
     assert not [b for b in app.button if b.label.startswith("Use ")]
     assert "session_register" not in app.session_state
-    assert _table(app, "verified_on").equals(published)
+    assert _table(app, "Verified on").equals(published)
     assert any("published register" in c.value for c in app.sidebar.caption)
     assert _published_sha() == before
 
@@ -332,7 +335,7 @@ def test_valid_upload_needs_confirmation_and_stays_in_its_session(built_data: Pa
     original = default_register_path().read_text(encoding="utf-8")
     lines = original.splitlines(keepends=True)
     # The published register without its last record: valid, and recognisably different.
-    dropped = lines[-1].split(",", 1)[0]
+    dropped = next(csv.reader([lines[-1]]))[1]  # its name
     content = "".join(lines[:-1]).encode("utf-8")
     app = _open("app/services.py")
     app.file_uploader(key="register_upload").set_value(("smaller.csv", content, "text/csv"))
@@ -341,12 +344,12 @@ def test_valid_upload_needs_confirmation_and_stays_in_its_session(built_data: Pa
     assert "session_register" not in app.session_state  # not before confirming
     app.button(key="register_use").click().run()
     _ok(app)
-    table = _table(app, "verified_on")
-    assert dropped not in set(table["id"])
+    table = _table(app, "Verified on")
+    assert dropped not in set(table["Name"])
     assert any("smaller.csv" in c.value for c in app.sidebar.caption)
     # A new session still sees the published register; the file is untouched.
     other = _open("app/services.py")
-    assert dropped in set(_table(other, "verified_on")["id"])
+    assert dropped in set(_table(other, "Verified on")["Name"])
     assert _published_sha() == before
 
 
@@ -355,12 +358,13 @@ def test_services_page_shows_stale_records_and_no_confidential_location(
 ) -> None:
     app = _open("app/services.py")
     _ok(app)
-    table = _table(app, "verified_on")
-    confidential = table[table["confidential"]]
+    table = _table(app, "Verified on")
+    confidential = table[table["Confidential"]]
     assert len(confidential) > 0
-    assert confidential[["lat", "lon"]].isna().all().all()
-    assert confidential["postcode"].isna().all() and confidential["address"].isna().all()
-    assert table["stale"].any()  # e.g. the Preston HOPE drop-in, verified c. 2015
+    assert not {"lat", "lon", "Latitude", "Longitude"} & set(table.columns)
+    assert confidential["Postcode"].isna().all() and confidential["Address"].isna().all()
+    # e.g. the Preston HOPE drop-in, verified c. 2015
+    assert table["Not verified in 12 months"].any()
     assert any("valid" in s.value for s in app.success)
 
 
@@ -408,8 +412,8 @@ def test_services_page_shows_how_firm_the_register_is(built_data: Path) -> None:
     assert metrics["With assumed hours"] == f"{assumed / len(rows):.0%}" == "73%"  # 37 of 51
     assert metrics["Located only to a town"] == f"{town / len(rows):.0%}" == "49%"  # 25 of 51
     assert metrics["Confidence high / medium / low"] == "1 / 6 / 44"
-    table = _table(app, "confidence")
-    assert set(table["confidence"]) == {"high", "medium", "low"}
+    table = _table(app, "Confidence")
+    assert set(table["Confidence"]) == {"high", "medium", "low"}
 
 
 def test_coverage_captions_say_what_the_figures_rest_on(built_data: Path) -> None:

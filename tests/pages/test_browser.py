@@ -23,6 +23,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from offline_browser import (
@@ -224,3 +225,73 @@ def test_every_page_in_a_browser(server: str) -> None:
         _assert_map_drawn(page, "Scenarios page")
         page.screenshot(path=str(ARTIFACTS / "page_scenarios_compared.png"), full_page=True)
     assert code_or_styles(blocked) == []
+
+
+#: Every text a Vega chart drew (SVG renderer): its text, box, and whether it shows.
+_CHART_TEXTS = """() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))
+  .map((chart) => {
+    const box = chart.getBoundingClientRect();
+    const texts = Array.from(chart.querySelectorAll('svg text')).map((t) => {
+      const r = t.getBoundingClientRect();
+      const hidden = t.getAttribute('opacity') === '0' || getComputedStyle(t).opacity === '0';
+      return {text: t.textContent, left: r.left, right: r.right, shown: !hidden};
+    }).filter((t) => t.text);
+    return {left: box.left, right: box.right, texts: texts};
+  })"""
+
+
+def _charts(page: Any, path: str, marker: str, server: str) -> list[dict[str, Any]]:
+    page.goto(f"{server}/{path}", timeout=TIMEOUT_MS)
+    page.get_by_text(marker).first.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS
+    )
+    page.wait_for_timeout(1500)
+    return list(page.evaluate(_CHART_TEXTS))
+
+
+def _top(page: Any, locator: Any) -> float:
+    box = locator.first.bounding_box()
+    assert box is not None
+    return float(box["y"])
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_narrow_screens_answer_first_and_whole_chart_labels(server: str, width: int) -> None:
+    days = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+    with offline_page({"width": width, "height": 900}) as (page, _):
+        charts = {
+            "week": _charts(page, "week", "The worst hour is", server),
+            "sarc": _charts(page, "sarc", "Each bar counts", server),
+            "coverage": _charts(page, "coverage", "Distribution of drive minutes", server),
+        }
+        for path, drawn_charts in charts.items():
+            assert drawn_charts, path
+            for chart in drawn_charts:
+                for text in chart["texts"]:
+                    # Inside its chart and the window, and never cut short with an ellipsis.
+                    assert chart["left"] - 1 <= text["left"], (width, path, text)
+                    assert text["right"] <= min(chart["right"], width) + 1, (width, path, text)
+                    assert not text["text"].endswith("…"), (width, path, text)
+        for chart in charts["week"]:
+            assert days <= {t["text"] for t in chart["texts"] if t["shown"]}, width
+        names = {t["text"] for t in charts["coverage"][0]["texts"] if t["shown"]}
+        assert {"Blackburn with Darwen", "West Lancashire", "Wyre"} <= names, width
+        page.screenshot(path=str(ARTIFACTS / f"coverage_{width}px.png"))
+
+        if width > 400:
+            return
+        # On a phone the columns stack: the answer must come before the controls.
+        page.goto(server, timeout=TIMEOUT_MS)
+        headline = page.get_by_text(re.compile(r"would travel outside the county"))
+        headline.first.wait_for(timeout=TIMEOUT_MS)
+        ranked = page.get_by_text("Council areas by residents beyond 60 minutes")
+        ranked.first.wait_for(timeout=TIMEOUT_MS)
+        control = page.locator("[data-testid='stSelectbox']").filter(has_text="Service")
+        assert _top(page, headline) < _top(page, ranked) < _top(page, control)
+        page.screenshot(path=str(ARTIFACTS / "map_390px.png"))
+        page.goto(f"{server}/sarc", timeout=TIMEOUT_MS)
+        headline = page.get_by_text(re.compile(r"would travel outside the county"))
+        headline.first.wait_for(timeout=TIMEOUT_MS)
+        slots = page.locator("[data-testid='stMultiSelect']")
+        assert _top(page, headline) < _top(page, slots)
