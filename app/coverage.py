@@ -7,12 +7,12 @@ import streamlit as st
 
 from app import state as app_state
 from app import tables, widgets
+from mapping import formats
 from mapping.analysis.summary import DEFAULT_THRESHOLDS, population_by_minutes
-from mapping.outputs import maps
 from mapping.outputs.maps import CATEGORY_LABELS
 
 #: Viridis from light (short) to dark (long), grey for "no open service", as on the map.
-_BAND_COLOURS = [*maps.minute_colours(6), maps.NO_DATA_COLOUR]
+_BAND_COLOURS = [*formats.minute_classes().colours, formats.NO_DATA_COLOUR]
 _LEVELS = {"district": "Council area", "ward": "Ward", "lsoa": "LSOA"}
 
 

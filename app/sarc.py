@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import state as app_state
 from app import tables, widgets
+from mapping import formats
 from mapping.analysis.summary import population_by_minutes
 from mapping.inputs.when import NAMED_SLOTS, resolve_slot
 
@@ -53,7 +54,7 @@ def render() -> None:
         for column, (_, row) in zip(columns, totals.iterrows(), strict=True):
             column.metric(
                 f"Outside Lancashire: {row['slot_name']} ({row['slot']})",
-                f"{100 * row['share_nearest_outside_lancashire']:.0f}%",
+                formats.percent(row["share_nearest_outside_lancashire"]),
                 help=f"Share of {app_state.WEIGHT_PHRASES[weight]} whose nearest open SARC "
                 "is outside the county.",
             )

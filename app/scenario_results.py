@@ -56,7 +56,7 @@ def headline_figures(totals: pd.DataFrame, threshold: int) -> None:
             f"Residents beyond {threshold} min, after",
             formats.people(after.iloc[index]),
             # Fewer people beyond reach is good (green, down); no change has no arrow.
-            delta=None if change == 0 else f"{change:+,d}",
+            delta=None if change == 0 else formats.people(change, signed=True),
             delta_color="inverse",
         )
         columns[2].metric("Change", change_words(change))
@@ -64,8 +64,10 @@ def headline_figures(totals: pd.DataFrame, threshold: int) -> None:
         mean = row["scenario_mean_minutes"]
         columns[3].metric(
             "Average drive, after",
-            "none open" if pd.isna(mean) else f"{mean:.1f} min",
-            delta=None if round(saved, 1) == 0 else f"{-saved:+.1f} min",
+            formats.minutes(mean, unit=" min", missing="none open"),
+            delta=None
+            if round(saved, 1) == 0
+            else formats.minutes(-saved, signed=True, unit=" min"),
             delta_color="inverse",
         )
         st.caption(
