@@ -229,3 +229,34 @@ def test_weighted_quantiles_take_the_lower_value_at_an_exact_share() -> None:
     # numpy's inverted_cdf alone would give 30 for a's median: the round-off is real.
     plain = np.quantile(minutes[:4], 0.5, weights=weights[:4], method="inverted_cdf")
     assert plain == 30.0
+
+
+def test_the_nearest_service_of_an_area_by_hand() -> None:
+    """Most eligible weight wins; a tie goes to the first service; no service gives None."""
+    from mapping.analysis.summary import _top_service
+
+    area = np.array([0, 0, 0, 1, 1, 2])
+    service = np.array(["s2", "s1", "s2", "s1", "s2", None], dtype=object)
+    provider = np.array(["Lancashire", "Cumbria", "Lancashire", "Lancashire", "Lancashire", None])
+    weights = np.array([1.0, 1.5, 1.0, 2.0, 2.0, 5.0])
+    chosen, where = _top_service(area, 3, service, provider, weights)
+    # Area 0: s2 has 2.0 against s1's 1.5. Area 1: 2.0 each, s1 first. Area 2: nobody served.
+    assert chosen.tolist() == ["s2", "s1", None]
+    assert where.tolist() == ["Lancashire", "Lancashire", None]
+
+
+def test_weighted_quantiles_match_numpy_group_by_group() -> None:
+    """The one-pass quantiles equal np.quantile(..., weights, 'inverted_cdf') per group."""
+    from mapping.analysis.summary import weighted_quantiles
+
+    rng = np.random.default_rng(7)
+    groups = rng.choice(np.array(["a", "b", "c", "d"], dtype=object), 500)
+    minutes = rng.choice([5.0, 12.0, 12.0, 30.0, 61.0, np.inf], 500)
+    weights = rng.choice([0.0, 0.5, 0.8, 1.6, 3.0], 500)
+    got = weighted_quantiles(groups, minutes, weights, (0.5, 0.9))
+    for name in "abcd":
+        keep = (groups == name) & (weights > 0)
+        expected = np.quantile(
+            minutes[keep], [0.5 - 1e-12, 0.9 - 1e-12], weights=weights[keep], method="inverted_cdf"
+        )
+        assert got.loc[name].tolist() == expected.tolist()
