@@ -107,10 +107,12 @@ def _top_service(
     totals = np.where(present, totals, -np.inf).reshape(n_areas, n_pairs)
     best = totals.argmax(axis=1)  # the first of equal totals: the smallest pair
     has = present.reshape(n_areas, n_pairs).any(axis=1)
-    chosen = pair_codes[best]
-    service = np.where(has, service_names[chosen // len(provider_names)], None)
-    provider = np.where(has, provider_names[chosen % len(provider_names)], None)
-    return service.astype(object), provider.astype(object)
+    chosen = np.asarray(pair_codes)[best]
+    service = np.asarray(service_names, dtype=object)[chosen // len(provider_names)]
+    provider = np.asarray(provider_names, dtype=object)[chosen % len(provider_names)]
+    service[~has] = None
+    provider[~has] = None
+    return service, provider
 
 
 def summarise(
