@@ -149,7 +149,7 @@ def _config(frame: pd.DataFrame) -> dict[str, Any]:
 
 def ranked_tables(scenario: object, category: str, slots: list[str], threshold: int) -> None:
     """The ranked council areas and, in an expander, the ranked wards."""
-    by_area, _, _ = app_state.scenario_comparison(
+    by_area, _ = app_state.scenario_comparison(  # the figures' call: cached
         scenario, category=category, slots=slots, by="district", threshold=threshold
     )
     areas = ranked_changes(by_area, threshold)
@@ -165,7 +165,7 @@ def ranked_tables(scenario: object, category: str, slots: list[str], threshold: 
     # The download keeps the package's columns and codes.
     widgets.download_buttons(by_area, "scenario_by_area", "sc_by_area_download")
     with st.expander("Wards, changed wards first"):
-        wards, _, _ = app_state.scenario_comparison(
+        wards, _ = app_state.scenario_comparison(
             scenario, category=category, slots=slots, by="ward", threshold=threshold
         )
         ranked = ranked_changes(wards, threshold, "Ward", answers.ward_council_areas())

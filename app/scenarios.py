@@ -34,6 +34,7 @@ _DESCRIPTION = "sc_description"
 _CLICK = "sc_click"
 _LOADED = "sc_loaded"
 _PACK = "sc_pack"
+_GAPS_FOR = "sc_gaps_for"
 _SOURCE = "this session's scenario"
 
 
@@ -302,7 +303,7 @@ def _map(
     fmap = maps.base_map()
     shapes = app_state.display_shapes("lsoa")
     if scenario is not None:
-        by_area, _, _ = app_state.scenario_comparison(
+        by_area, _ = app_state.scenario_comparison(
             scenario, category=category, slots=[map_slot], by="lsoa", threshold=threshold
         )
         maps.add_difference_choropleth(fmap, shapes, by_area, threshold=threshold)
@@ -352,6 +353,29 @@ def _map(
     if clicked and (clicked.get("lat"), clicked.get("lng")) != (click or (None, None)):
         st.session_state[_CLICK] = (float(clicked["lat"]), float(clicked["lng"]))
         st.rerun()
+
+
+def _gaps(scenario: Any) -> None:
+    """The gaps the scenario resolves, creates or changes: on request, once per scenario.
+
+    Every gap rule is evaluated again for the what-if, which takes longer than all the
+    figures above, so it is not done on every change of the scenario.
+    """
+    st.subheader("Gaps resolved, new or changed")
+    asked = st.session_state.get(_GAPS_FOR) == scenario.fingerprint
+    if not asked:
+        st.caption(
+            "Which gaps of the gap register (Gaps page) this scenario resolves, creates or "
+            "changes: every gap rule is evaluated again for the what-if (a few seconds)."
+        )
+        if not st.button("Check the gap rules with this scenario", key="sc_gaps_check"):
+            return
+        st.session_state[_GAPS_FOR] = scenario.fingerprint
+    gaps = app_state.scenario_gap_changes(scenario)
+    if gaps.empty:
+        st.write("None.")
+    else:
+        scenario_results.gaps_table(gaps)
 
 
 def render() -> None:
@@ -427,7 +451,7 @@ def render() -> None:
             scenario = None
 
     if scenario is not None:
-        _, totals, gaps = app_state.scenario_comparison(
+        _, totals = app_state.scenario_comparison(
             scenario, category=category, slots=slots, by="district", threshold=threshold
         )
         with figures:
@@ -437,12 +461,7 @@ def render() -> None:
     if scenario is None:
         return
     scenario_results.ranked_tables(scenario, category, slots, threshold)
-    if gaps is not None:
-        st.subheader("Gaps resolved, new or changed")
-        if gaps.empty:
-            st.write("None.")
-        else:
-            scenario_results.gaps_table(gaps)
+    _gaps(scenario)
 
     st.subheader("Save and export")
     key = scenario.fingerprint

@@ -436,7 +436,7 @@ def _comparison(
     by: str,
     threshold: float,
     age_band: str | None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     result = _study.compare(
         _scenario,
         category=category,
@@ -446,7 +446,7 @@ def _comparison(
         age_band=age_band,
     )
     # Only the tables are cached: the comparison also holds the what-if study.
-    return result.by_area, result.totals, result.gaps
+    return result.by_area, result.totals
 
 
 def scenario_comparison(
@@ -457,8 +457,8 @@ def scenario_comparison(
     by: str,
     threshold: float,
     age_band: str | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """:meth:`mapping.Study.compare` tables (by area, totals, gaps), cached per scenario."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:meth:`mapping.Study.compare` tables (by area, totals), cached per scenario."""
     return _comparison(
         current_study(),
         scenario,
@@ -470,6 +470,20 @@ def scenario_comparison(
         float(threshold),
         age_band,
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL_S)
+def _gap_changes(_study: Study, _scenario: Any, key: str, scenario_key: str) -> pd.DataFrame:
+    return _study.gap_changes(_scenario)
+
+
+def scenario_gap_changes(scenario: Any) -> pd.DataFrame:
+    """:meth:`mapping.Study.gap_changes`, once per scenario (it has no other parameter).
+
+    Apart from the comparisons: every gap rule evaluated for the what-if costs more than
+    the figures, so the page shows those first and the gaps at its foot.
+    """
+    return _gap_changes(current_study(), scenario, study_key(), scenario.fingerprint)
 
 
 @st.cache_resource(show_spinner=False)

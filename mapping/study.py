@@ -269,6 +269,16 @@ class Study(CoverageModel):
             weight=weight,
         )
 
+    def gap_changes(self, scenario: ScenarioLike) -> pd.DataFrame:
+        """Gap-rule rows ``scenario`` resolves, creates or changes (see ``compare(...).gaps``).
+
+        The gap register does not depend on a category or time slot, so a page can ask
+        for it once per scenario, apart from the comparisons it shows.
+        """
+        from mapping.analysis.scenarios import compare_gaps
+
+        return compare_gaps(self, self.with_scenario(scenario))
+
     # ---- the whole week -----------------------------------------------------------
 
     def week_profile(

@@ -98,3 +98,28 @@ def test_a_register_without_a_category_reports_none_instead_of_failing(
     code, _out, err = run_cli(["sarc", "--services", str(register_csv), "--at", "Sat 02:00"])
     assert code == 0, err
     assert "Traceback" not in err
+
+
+def test_the_baseline_gap_register_is_evaluated_once_a_day(
+    study: Study, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every comparison reuses the baseline's register of the day; a copy each time."""
+    import mapping.analysis.gaps as gaps_module
+
+    calls = []
+    real = gaps_module.evaluate
+
+    def counted(which: Study, *args: object, **kwargs: object) -> object:
+        calls.append(which)
+        return real(which, *args, **kwargs)
+
+    monkeypatch.setattr(gaps_module, "evaluate", counted)
+    monkeypatch.setattr(study, "_gaps", None)
+    first = study.default_gaps()
+    second = study.default_gaps()
+    assert len(calls) == 1 and first.equals(second) and first is not second
+    assert first.equals(real(study))
+    # A what-if view has its own register.
+    view = study.with_scenario("data/scenarios/preston_sarc_24_7.toml")
+    view.default_gaps()
+    assert len(calls) == 2 and calls[-1] is view

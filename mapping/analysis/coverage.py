@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Self
 
@@ -126,6 +127,7 @@ class CoverageModel:
         self.services_path = services_path
         self.changes = changes or RegisterChanges()
         self._names: dict[str, dict[str, str]] | None = None
+        self._gaps: tuple[date, pd.DataFrame] | None = None
 
     # ---- construction -----------------------------------------------------------
 
@@ -201,6 +203,19 @@ class CoverageModel:
         )
         view._names = self._names
         return view
+
+    def default_gaps(self) -> pd.DataFrame:
+        """The gap register of the default rules as of today, kept for the day.
+
+        Every scenario is compared with the same baseline register: this study never
+        changes, so it is evaluated once a day instead of once per comparison.
+        """
+        from mapping.analysis.gaps import evaluate
+
+        today = date.today()
+        if self._gaps is None or self._gaps[0] != today:
+            self._gaps = (today, evaluate(self))
+        return self._gaps[1].copy()
 
     # ---- facts ------------------------------------------------------------------
 

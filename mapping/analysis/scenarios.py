@@ -84,6 +84,7 @@ __all__ = [
     "ScenarioResult",
     "apply_scenario",
     "compare",
+    "compare_gaps",
     "load_scenario",
     "parse_scenario",
     "save_scenario",
@@ -307,7 +308,7 @@ class Comparison:
         Evaluated on first use: the gap register does not depend on the category or
         slots compared, and evaluating it twice costs more than the comparison itself.
         """
-        return _compare_gaps(self.baseline, self.result.study)
+        return compare_gaps(self.baseline, self.result.study)
 
 
 def compare(
@@ -409,7 +410,7 @@ def compare(
 _GAP_STATUSES = ("resolved", "new", "changed")
 
 
-def _compare_gaps(baseline: CoverageModel, scenario_study: CoverageModel) -> pd.DataFrame:
+def compare_gaps(baseline: CoverageModel, scenario_study: CoverageModel) -> pd.DataFrame:
     """Gap rows the scenario resolves, creates or changes, matched by ``gap_id``.
 
     ``changed``: the gap is in both registers but its severity or population affected
@@ -420,7 +421,7 @@ def _compare_gaps(baseline: CoverageModel, scenario_study: CoverageModel) -> pd.
     """
     from mapping.analysis.gaps import evaluate
 
-    before = evaluate(baseline)
+    before = baseline.default_gaps()
     after = evaluate(scenario_study)
     keys = [c for c in ("rule_id", "rule_title", "area_code", "area_name") if c in before]
     compared = [c for c in ("severity", "population_affected") if c in before]

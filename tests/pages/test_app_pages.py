@@ -182,3 +182,25 @@ def test_about_page_shows_no_server_path(built_data: Path) -> None:
     text = " ".join(c.value for c in app.caption) + " ".join(m.value for m in app.markdown)
     assert str(ROOT) not in text and "/work/" not in text
     assert "Raw files read from the folder 'data'" in text
+
+
+def test_scenario_gaps_are_checked_on_request_and_match_the_study(
+    built_data: Path, study: Study
+) -> None:
+    """The gap comparison waits for its button, then shows what Study.gap_changes finds."""
+    app = _open("app/scenarios.py")
+    example = ROOT / "data" / "scenarios" / "preston_sarc_24_7.toml"
+    app.selectbox(key="sc_ex").set_value(example)
+    app.button(key="sc_load_example").click().run()
+    _ok(app)
+    tables = len(app.dataframe)  # areas and wards, ranked; no gaps yet
+    app.button(key="sc_gaps_check").click().run()
+    _ok(app)
+    assert len(app.dataframe) == tables + 1
+    shown = app.dataframe[-1].value
+    expected = study.gap_changes(example)
+    assert len(shown) == len(expected) > 0
+    assert set(shown.astype(str).stack()) & {"resolved", "Resolved"}
+    # Asked once for this scenario: shown again on the next run without the button.
+    app.run()
+    assert len(app.dataframe) == tables + 1
