@@ -38,8 +38,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# On every core (pytest-xdist); tests sharing a module fixture or Chromium stay together
+# (tests/conftest.py). `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= auto
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
