@@ -19,11 +19,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pyogrio
 import pytest
+from hostile import EAST_LANCS, EVIL, EVIL_REFUGE, EVIL_REFUGE_NAME, EVIL_SARC
 from shapely.geometry import Point
 
 from mapping import ATTRIBUTION, __version__, formats
 from mapping.analysis.summary import TOTAL_CODE
-from mapping.cli import main
 from mapping.errors import ServiceMapError
 from mapping.inputs.register import load_register
 from mapping.inputs.sources import Sources
@@ -32,15 +32,6 @@ from mapping.outputs.export import export_all
 from mapping.outputs.tables import write_table
 from mapping.safety import neutralise_formula, safe_frame
 from mapping.study import Study
-
-REPO = Path(__file__).resolve().parents[2]
-REGISTER = REPO / "data" / "services.csv"
-EAST_LANCS = REPO / "data" / "scenarios" / "east_lancashire_sarc.toml"
-
-EVIL = '=HYPERLINK("http://evil","x")'
-EVIL_SARC = "sarc-preston-safe-centre"  # located, public, and every area's nearest SARC by day
-EVIL_REFUGE_NAME = "@SUM(A1)"
-EVIL_REFUGE = "refuge-chorley"  # confidential: no location anywhere
 
 EXPECTED_FILES = {
     "sarc_access.csv",
@@ -110,57 +101,20 @@ def _hidden_leftovers(folder: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def evil_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the register with formula-like names on a SARC and a refuge."""
-    with open(REGISTER, newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    header = rows[0]
-    id_col, name_col = header.index("id"), header.index("name")
-    renamed = {EVIL_SARC: EVIL, EVIL_REFUGE: EVIL_REFUGE_NAME}
-    for row in rows[1:]:
-        if row and row[id_col] in renamed:
-            row[name_col] = renamed.pop(row[id_col])
-    assert not renamed, "the register no longer holds the services this test renames"
-    path = tmp_path_factory.mktemp("register") / "services.csv"
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
-    return path
+def evil_register(export_pack: dict[str, Any]) -> Path:
+    """The register of the shared export: formula-like names on a SARC and a refuge."""
+    return export_pack["register"]
 
 
 @pytest.fixture(scope="module")
-def cli_export(
-    built_data: Path, evil_register: Path, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
+def cli_export(export_pack: dict[str, Any]) -> dict[str, Any]:
     """``service-map export`` run in-process on the evil register, with a scenario."""
-    out = tmp_path_factory.mktemp("exports") / "export"
-    capture = pytest.MonkeyPatch()
-    import io
-    import sys
-
-    stdout, stderr = io.StringIO(), io.StringIO()
-    capture.setattr(sys, "stdout", stdout)
-    capture.setattr(sys, "stderr", stderr)
-    try:
-        with pytest.raises(SystemExit) as caught:
-            main(
-                [
-                    "export",
-                    "--out",
-                    str(out),
-                    "--services",
-                    str(evil_register),
-                    "--scenario",
-                    str(EAST_LANCS),
-                ]
-            )
-    finally:
-        capture.undo()
-    return {"out": out, "code": caught.value.code, "stdout": stdout.getvalue(), "err": stderr}
+    return export_pack
 
 
 @pytest.fixture(scope="module")
 def out(cli_export: dict[str, Any]) -> Path:
-    assert cli_export["code"] == 0, cli_export["err"].getvalue()
+    assert cli_export["code"] == 0, cli_export["err"]
     return cli_export["out"]
 
 
@@ -708,6 +662,7 @@ def test_export_rejects_unknown_parameters(study: Study, tmp_path: Path) -> None
 
 
 @pytest.mark.skipif(not offline_browser.CHROMIUM.exists(), reason=offline_browser.SKIP_REASON)
+@pytest.mark.xdist_group("browser")  # one Chromium at a time (tests/conftest.py)
 def test_html_report_draws_its_map_from_a_file_with_no_network(out: Path) -> None:
     """report.html opened as a file, every non-local request blocked: the map draws."""
     artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
