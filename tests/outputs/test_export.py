@@ -7,6 +7,7 @@ import hashlib
 import html
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -256,11 +257,16 @@ def test_formula_name_is_text_in_csv_and_xlsx(out: Path) -> None:
     names = dict(zip(table["id"], table["name"], strict=True))
     assert names[EVIL_SARC] == "'" + EVIL
     assert names[EVIL_REFUGE] == "'" + EVIL_REFUGE_NAME
-    book = openpyxl.load_workbook(out / "coverage.xlsx")  # not read-only: real data types
-    sheet = book["services"]
-    header = [c.value for c in sheet[1]]
-    id_col, name_col = header.index("id"), header.index("name")
-    cells = {row[id_col].value: row[name_col] for row in sheet.iter_rows(min_row=2)}
+    # Read-only cells keep their types too (a formula reads as data_type "f"), and only
+    # this sheet is parsed, not the whole workbook.
+    book = openpyxl.load_workbook(out / "coverage.xlsx", read_only=True)
+    try:
+        rows = book["services"].iter_rows()
+        header = [c.value for c in next(rows)]
+        id_col, name_col = header.index("id"), header.index("name")
+        cells = {row[id_col].value: row[name_col] for row in rows}
+    finally:
+        book.close()
     for service_id, name in ((EVIL_SARC, EVIL), (EVIL_REFUGE, EVIL_REFUGE_NAME)):
         assert cells[service_id].data_type == "s"
         assert cells[service_id].value == "'" + name
@@ -607,13 +613,27 @@ def test_exported_minutes_bands_are_the_classes_the_maps_shade(out: Path) -> Non
 # ---- atomicity -------------------------------------------------------------------------------
 
 
+SMALL = {"categories": ("sarc",), "slots": ("weekday daytime",)}
+
+
+@pytest.fixture(scope="module")
+def previous_export(study: Study, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small export (SARCs, one slot), made once and copied by each test that needs one."""
+    folder = tmp_path_factory.mktemp("previous") / "export"
+    export_all(study, folder, **SMALL)
+    return folder
+
+
 @pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()])
 def test_an_interrupted_export_leaves_the_previous_one_intact(
-    study: Study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+    study: Study,
+    previous_export: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    error: BaseException,
 ) -> None:
     target = tmp_path / "export"
-    small = {"categories": ("sarc",), "slots": ("weekday daytime",)}
-    export_all(study, target, **small)
+    shutil.copytree(previous_export, target)  # a previous export, as export_all made it
     before = _snapshot(target)
     written: list[str] = []
 
@@ -623,7 +643,7 @@ def test_an_interrupted_export_leaves_the_previous_one_intact(
 
     monkeypatch.setattr(export_mod, "write_layers", fail_midway)
     with pytest.raises(type(error)):
-        export_all(study, target, **small)
+        export_all(study, target, **SMALL)
     assert "coverage.xlsx" in written and "services.csv" in written
     assert _snapshot(target) == before
     assert not _hidden_leftovers(target)
@@ -632,7 +652,7 @@ def test_an_interrupted_export_leaves_the_previous_one_intact(
     # What an export killed outright (SIGKILL) would leave: removed by the next one.
     stale = tmp_path / ".export.999999999.abcd1234.exporting"
     stale.mkdir()
-    report = export_all(study, target, **small)  # a later export replaces it whole
+    report = export_all(study, target, **SMALL)  # a later export replaces it whole
     assert _snapshot(target) != before
     assert {f.path for f in report.files} == {p.name for p in target.iterdir()}
     assert not _hidden_leftovers(target)
