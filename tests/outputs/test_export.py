@@ -8,6 +8,7 @@ import html
 import json
 import re
 import shutil
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -699,6 +700,11 @@ def test_html_report_draws_its_map_from_a_file_with_no_network(out: Path) -> Non
         offline_browser.wait_for_canvas(frame)
         page.wait_for_timeout(1000)
         seen = offline_browser.drawn(frame)
+        # The map asks for its tiles as it lays out; on a busy machine (tests on every
+        # core) that can come after the drawing, so give it time before the check below.
+        deadline = time.monotonic() + 60
+        while not blocked and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
         page.locator("iframe.map").screenshot(path=str(artifacts / "report_offline.png"))
     assert errors == []
     # The LSOA shading of the headline slot and the council areas, drawn on the canvas.
