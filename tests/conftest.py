@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from worker_lock import exclusive
@@ -18,23 +19,50 @@ from mapping.study import Study
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep the tests of a module that shares a module-scoped fixture on one xdist worker.
+#: Tests kept on one xdist worker, in collection order, whatever their module: the
+#: browser tests (one Chromium at a time) and the AppTest modules (the app caches its
+#: study and answers per process, so one worker loads them once).
+XDIST_GROUPS: dict[str, tuple[str, ...]] = {
+    "browser": (
+        "tests/pages/test_browser.py::",
+        "tests/outputs/test_html_injection.py::",
+        "tests/outputs/test_export.py::test_html_report_draws_its_map_from_a_file_with_no_network",
+    ),
+    "app": ("tests/pages/test_app",),
+}
+#: Long groups handed out first, so that no worker is left alone with one at the end.
+XDIST_FIRST = ("browser", "tests/test_notebooks.py")
 
-    ``make test`` runs ``pytest -n auto --dist loadgroup``: tests are spread one by one,
-    except that tests with the same ``xdist_group`` run on one worker, in order. A
-    module-scoped fixture (a server, an executed notebook, a loaded workbook) would
-    otherwise be made once on every worker; so each such test is put in its module's
-    group unless it already names one (the browser tests share the group ``browser``,
-    so two Chromiums never run at once). Without xdist the marks change nothing.
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` (``make test``) with :data:`XDIST_GROUPS` as scopes too.
+
+    loadscope keeps a module's tests on one worker, so its module-scoped fixtures (a
+    server, an executed notebook, a loaded workbook) are made once. pytest-xdist's own
+    ``loadgroup`` marks cannot be used: xdist 3.8 tags a group by rewriting the item's
+    ``_nodeid``, which pytest 9 no longer reads.
     """
-    for item in items:
-        if item.get_closest_marker("xdist_group") is not None:
-            continue
-        info = getattr(item, "_fixtureinfo", None)
-        definitions = info.name2fixturedefs.values() if info is not None else ()
-        if any(d.scope == "module" for defs in definitions for d in defs):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupedScopes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            for group, prefixes in XDIST_GROUPS.items():
+                if nodeid.startswith(prefixes):
+                    return group
+            return str(super()._split_scope(nodeid))
+
+        def schedule(self) -> None:
+            first = self.collection is None
+            super().schedule()
+            if first:  # after the first scopes each worker was given
+                for scope in reversed(XDIST_FIRST):
+                    if scope in self.workqueue:
+                        self.workqueue.move_to_end(scope, last=False)
+
+    return GroupedScopes(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -683,7 +683,6 @@ def test_export_rejects_unknown_parameters(study: Study, tmp_path: Path) -> None
 
 
 @pytest.mark.skipif(not offline_browser.CHROMIUM.exists(), reason=offline_browser.SKIP_REASON)
-@pytest.mark.xdist_group("browser")  # one Chromium at a time (tests/conftest.py)
 def test_html_report_draws_its_map_from_a_file_with_no_network(out: Path) -> None:
     """report.html opened as a file, every non-local request blocked: the map draws."""
     artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -8,10 +8,9 @@ from typing import Any
 import offline_browser
 import pytest
 
-pytestmark = [
-    pytest.mark.skipif(not offline_browser.CHROMIUM.exists(), reason=offline_browser.SKIP_REASON),
-    pytest.mark.xdist_group("browser"),  # one Chromium at a time (tests/conftest.py)
-]
+pytestmark = pytest.mark.skipif(
+    not offline_browser.CHROMIUM.exists(), reason=offline_browser.SKIP_REASON
+)
 
 
 @pytest.fixture(scope="module")

@@ -45,10 +45,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 TIMEOUT_MS = 120_000
 
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON),
-    pytest.mark.xdist_group("browser"),  # one Chromium at a time (tests/conftest.py)
-]
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 
 
 @pytest.fixture(scope="module")
