@@ -4,16 +4,65 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from worker_lock import exclusive
 
 from mapping import geography
 from mapping.geography import need
 from mapping.inputs.sources import Sources, locate_sources
+from mapping.network import build_network, offline_network_is_fresh
 from mapping.store import default_data_dir
 from mapping.study import Study
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+#: Tests kept on one xdist worker, in collection order, whatever their module: the
+#: browser tests (one Chromium at a time) and the AppTest modules (the app caches its
+#: study and answers per process, so one worker loads them once).
+XDIST_GROUPS: dict[str, tuple[str, ...]] = {
+    "browser": (
+        "tests/pages/test_browser.py::",
+        "tests/outputs/test_html_injection.py::",
+        "tests/outputs/test_export.py::test_html_report_draws_its_map_from_a_file_with_no_network",
+    ),
+    "app": ("tests/pages/test_app",),
+}
+#: Long groups handed out first, so that no worker is left alone with one at the end.
+XDIST_FIRST = ("browser", "tests/test_notebooks.py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` (``make test``) with :data:`XDIST_GROUPS` as scopes too.
+
+    loadscope keeps a module's tests on one worker, so its module-scoped fixtures (a
+    server, an executed notebook, a loaded workbook) are made once. pytest-xdist's own
+    ``loadgroup`` marks cannot be used: xdist 3.8 tags a group by rewriting the item's
+    ``_nodeid``, which pytest 9 no longer reads.
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupedScopes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            for group, prefixes in XDIST_GROUPS.items():
+                if nodeid.startswith(prefixes):
+                    return group
+            return str(super()._split_scope(nodeid))
+
+        def schedule(self) -> None:
+            first = self.collection is None
+            super().schedule()
+            if first:  # after the first scopes each worker was given
+                for scope in reversed(XDIST_FIRST):
+                    if scope in self.workqueue:
+                        self.workqueue.move_to_end(scope, last=False)
+
+    return GroupedScopes(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -24,10 +73,20 @@ def sources() -> Sources:
 
 @pytest.fixture(scope="session")
 def built_data(sources: Sources) -> Path:
-    """The default data folder with the geography and need built (no-ops when fresh)."""
-    geography.build(sources, default_data_dir())
-    need.build(sources, default_data_dir())
-    return default_data_dir()
+    """The default data folder with the geography, need and road network built.
+
+    Each is a no-op when fresh. Under pytest-xdist every worker asks for this fixture:
+    the lock beside the data folder makes the first build while the others wait, then
+    find everything fresh (the road network too, which ``Study.load`` would otherwise
+    build in every worker at once on a clean checkout).
+    """
+    data = default_data_dir()
+    with exclusive(data.with_name(f".{data.name}.build.lock")):
+        geography.build(sources, data)
+        need.build(sources, data)
+        if not offline_network_is_fresh(sources, data):
+            build_network("offline", sources=sources, data_dir=data)
+    return data
 
 
 @pytest.fixture(scope="session")

@@ -46,6 +46,7 @@ __all__ = [
     "journey",
     "load_network",
     "network_path",
+    "offline_network_is_fresh",
     "profile_for",
     "save_graphml",
     "snap",
@@ -252,6 +253,19 @@ def build_network(
     return _finish(_load_cached(dest), dest, from_cache=True)
 
 
+def offline_network_is_fresh(
+    sources: SourcesArg = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    params: OfflineParams | None = None,
+) -> bool:
+    """Whether the cached offline network is intact and built from the current inputs.
+
+    Cheaper than :func:`load_network` when only freshness matters (nothing is loaded).
+    """
+    inputs = _offline_inputs(_sources(sources), params or OfflineParams())
+    return artifact_is_fresh(network_path("offline", data_dir), build_key(inputs))
+
+
 def load_network(
     source: str = "offline",
     *,
@@ -294,8 +308,7 @@ def load_network(
             if dest.is_file():
                 return _finish(_load_cached(dest), dest, from_cache=True, verified=False)
             raise
-        inputs = _offline_inputs(src, params or OfflineParams())
-        if artifact_is_fresh(dest, build_key(inputs)):  # intact too: a damaged file rebuilds
+        if offline_network_is_fresh(src, data_dir, params):  # a damaged file rebuilds
             return _finish(_load_cached(dest), dest, from_cache=True)
         if not build_if_missing:
             damage = artifact_problem(dest) if dest.is_file() else None

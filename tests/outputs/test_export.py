@@ -7,6 +7,8 @@ import hashlib
 import html
 import json
 import re
+import shutil
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -19,11 +21,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pyogrio
 import pytest
+from hostile import EAST_LANCS, EVIL, EVIL_REFUGE, EVIL_REFUGE_NAME, EVIL_SARC
 from shapely.geometry import Point
 
 from mapping import ATTRIBUTION, __version__, formats
 from mapping.analysis.summary import TOTAL_CODE
-from mapping.cli import main
 from mapping.errors import ServiceMapError
 from mapping.inputs.register import load_register
 from mapping.inputs.sources import Sources
@@ -32,15 +34,6 @@ from mapping.outputs.export import export_all
 from mapping.outputs.tables import write_table
 from mapping.safety import neutralise_formula, safe_frame
 from mapping.study import Study
-
-REPO = Path(__file__).resolve().parents[2]
-REGISTER = REPO / "data" / "services.csv"
-EAST_LANCS = REPO / "data" / "scenarios" / "east_lancashire_sarc.toml"
-
-EVIL = '=HYPERLINK("http://evil","x")'
-EVIL_SARC = "sarc-preston-safe-centre"  # located, public, and every area's nearest SARC by day
-EVIL_REFUGE_NAME = "@SUM(A1)"
-EVIL_REFUGE = "refuge-chorley"  # confidential: no location anywhere
 
 EXPECTED_FILES = {
     "sarc_access.csv",
@@ -110,57 +103,20 @@ def _hidden_leftovers(folder: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def evil_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the register with formula-like names on a SARC and a refuge."""
-    with open(REGISTER, newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    header = rows[0]
-    id_col, name_col = header.index("id"), header.index("name")
-    renamed = {EVIL_SARC: EVIL, EVIL_REFUGE: EVIL_REFUGE_NAME}
-    for row in rows[1:]:
-        if row and row[id_col] in renamed:
-            row[name_col] = renamed.pop(row[id_col])
-    assert not renamed, "the register no longer holds the services this test renames"
-    path = tmp_path_factory.mktemp("register") / "services.csv"
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
-    return path
+def evil_register(export_pack: dict[str, Any]) -> Path:
+    """The register of the shared export: formula-like names on a SARC and a refuge."""
+    return export_pack["register"]
 
 
 @pytest.fixture(scope="module")
-def cli_export(
-    built_data: Path, evil_register: Path, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
+def cli_export(export_pack: dict[str, Any]) -> dict[str, Any]:
     """``service-map export`` run in-process on the evil register, with a scenario."""
-    out = tmp_path_factory.mktemp("exports") / "export"
-    capture = pytest.MonkeyPatch()
-    import io
-    import sys
-
-    stdout, stderr = io.StringIO(), io.StringIO()
-    capture.setattr(sys, "stdout", stdout)
-    capture.setattr(sys, "stderr", stderr)
-    try:
-        with pytest.raises(SystemExit) as caught:
-            main(
-                [
-                    "export",
-                    "--out",
-                    str(out),
-                    "--services",
-                    str(evil_register),
-                    "--scenario",
-                    str(EAST_LANCS),
-                ]
-            )
-    finally:
-        capture.undo()
-    return {"out": out, "code": caught.value.code, "stdout": stdout.getvalue(), "err": stderr}
+    return export_pack
 
 
 @pytest.fixture(scope="module")
 def out(cli_export: dict[str, Any]) -> Path:
-    assert cli_export["code"] == 0, cli_export["err"].getvalue()
+    assert cli_export["code"] == 0, cli_export["err"]
     return cli_export["out"]
 
 
@@ -302,11 +258,16 @@ def test_formula_name_is_text_in_csv_and_xlsx(out: Path) -> None:
     names = dict(zip(table["id"], table["name"], strict=True))
     assert names[EVIL_SARC] == "'" + EVIL
     assert names[EVIL_REFUGE] == "'" + EVIL_REFUGE_NAME
-    book = openpyxl.load_workbook(out / "coverage.xlsx")  # not read-only: real data types
-    sheet = book["services"]
-    header = [c.value for c in sheet[1]]
-    id_col, name_col = header.index("id"), header.index("name")
-    cells = {row[id_col].value: row[name_col] for row in sheet.iter_rows(min_row=2)}
+    # Read-only cells keep their types too (a formula reads as data_type "f"), and only
+    # this sheet is parsed, not the whole workbook.
+    book = openpyxl.load_workbook(out / "coverage.xlsx", read_only=True)
+    try:
+        rows = book["services"].iter_rows()
+        header = [c.value for c in next(rows)]
+        id_col, name_col = header.index("id"), header.index("name")
+        cells = {row[id_col].value: row[name_col] for row in rows}
+    finally:
+        book.close()
     for service_id, name in ((EVIL_SARC, EVIL), (EVIL_REFUGE, EVIL_REFUGE_NAME)):
         assert cells[service_id].data_type == "s"
         assert cells[service_id].value == "'" + name
@@ -653,13 +614,27 @@ def test_exported_minutes_bands_are_the_classes_the_maps_shade(out: Path) -> Non
 # ---- atomicity -------------------------------------------------------------------------------
 
 
+SMALL = {"categories": ("sarc",), "slots": ("weekday daytime",)}
+
+
+@pytest.fixture(scope="module")
+def previous_export(study: Study, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small export (SARCs, one slot), made once and copied by each test that needs one."""
+    folder = tmp_path_factory.mktemp("previous") / "export"
+    export_all(study, folder, **SMALL)
+    return folder
+
+
 @pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()])
 def test_an_interrupted_export_leaves_the_previous_one_intact(
-    study: Study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+    study: Study,
+    previous_export: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    error: BaseException,
 ) -> None:
     target = tmp_path / "export"
-    small = {"categories": ("sarc",), "slots": ("weekday daytime",)}
-    export_all(study, target, **small)
+    shutil.copytree(previous_export, target)  # a previous export, as export_all made it
     before = _snapshot(target)
     written: list[str] = []
 
@@ -669,7 +644,7 @@ def test_an_interrupted_export_leaves_the_previous_one_intact(
 
     monkeypatch.setattr(export_mod, "write_layers", fail_midway)
     with pytest.raises(type(error)):
-        export_all(study, target, **small)
+        export_all(study, target, **SMALL)
     assert "coverage.xlsx" in written and "services.csv" in written
     assert _snapshot(target) == before
     assert not _hidden_leftovers(target)
@@ -678,7 +653,7 @@ def test_an_interrupted_export_leaves_the_previous_one_intact(
     # What an export killed outright (SIGKILL) would leave: removed by the next one.
     stale = tmp_path / ".export.999999999.abcd1234.exporting"
     stale.mkdir()
-    report = export_all(study, target, **small)  # a later export replaces it whole
+    report = export_all(study, target, **SMALL)  # a later export replaces it whole
     assert _snapshot(target) != before
     assert {f.path for f in report.files} == {p.name for p in target.iterdir()}
     assert not _hidden_leftovers(target)
@@ -724,6 +699,11 @@ def test_html_report_draws_its_map_from_a_file_with_no_network(out: Path) -> Non
         offline_browser.wait_for_canvas(frame)
         page.wait_for_timeout(1000)
         seen = offline_browser.drawn(frame)
+        # The map asks for its tiles as it lays out; on a busy machine (tests on every
+        # core) that can come after the drawing, so give it time before the check below.
+        deadline = time.monotonic() + 60
+        while not blocked and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
         page.locator("iframe.map").screenshot(path=str(artifacts / "report_offline.png"))
     assert errors == []
     # The LSOA shading of the headline slot and the council areas, drawn on the canvas.

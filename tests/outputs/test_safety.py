@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pytest
+from hostile import EXPORT_UMASK
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,15 +64,12 @@ def test_neutralised_text_never_starts_a_formula(text: str) -> None:
         assert not visible.startswith(("=", "+", "-", "@", "|"))
 
 
-def test_export_folder_gets_the_users_ordinary_mode(study, tmp_path) -> None:
-    import os
-
-    out = tmp_path / "pack"
-    umask = os.umask(0o027)  # not the usual 022, so a fixed 0755/0644 would fail too
-    try:
-        study.export(out)
-    finally:
-        os.umask(umask)
+def test_export_folder_gets_the_users_ordinary_mode(export_pack: dict[str, Any]) -> None:
+    # The shared pack was exported under umask 027 (hostile.EXPORT_UMASK): not the usual
+    # 022, so a fixed 0755/0644 would fail too.
+    assert EXPORT_UMASK == 0o027
+    out = export_pack["out"]
+    assert export_pack["code"] == 0, export_pack["err"]
     assert out.stat().st_mode & 0o777 == 0o777 & ~0o027
     inside = list(out.rglob("*"))
     assert inside

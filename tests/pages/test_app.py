@@ -12,6 +12,7 @@ for loading it.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -378,7 +379,16 @@ def test_about_page_lists_checksums_and_attribution(built_data: Path) -> None:
 
 
 @pytest.mark.slow
-def test_scenario_pack_is_a_zip_of_the_export(built_data: Path) -> None:
+def test_scenario_pack_is_a_zip_of_the_export(
+    built_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page's part: the button, the scenario saved beside its results, the zip, the
+    # download. A whole pack is tested file by file in tests/outputs/test_export.py, so
+    # here the pack holds SARC coverage at the two headline slots only.
+    from mapping.outputs import export
+
+    small = functools.partial(export.export_all, categories=("sarc",), slots=export.HEADLINE_SLOTS)
+    monkeypatch.setattr(export, "export_all", small)
     app = _open("app/scenarios.py")
     app.selectbox(key="sc_ex").set_value(ROOT / "data" / "scenarios" / "preston_sarc_24_7.toml")
     app.button(key="sc_load_example").click().run()
