@@ -152,17 +152,19 @@ class _Sampler(threading.Thread):
 async def _map_drawn(page: Any) -> None:
     """Wait until Leaflet has drawn its overlay canvas in the map component's frame.
 
-    Polled from here: Chromium throttles timers in the sandboxed frame (see
-    ``tests/offline_browser.py``).
+    Polled from here, each look bounded: Chromium throttles timers in the map's frame
+    (see ``tests/offline_browser.py``), and a frame still loading may not answer.
     """
-    await page.locator(MAP_FRAME).first.wait_for(state="attached", timeout=TIMEOUT_MS)
+    frames = page.locator(MAP_FRAME)
+    await frames.first.wait_for(state="attached", timeout=TIMEOUT_MS)
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     while time.monotonic() < deadline:
-        for frame in page.frames:
-            with contextlib.suppress(Exception):  # a frame navigating away
-                if await frame.evaluate(_CANVAS_DRAWN):
-                    return
-        await asyncio.sleep(0.2)
+        with contextlib.suppress(Exception):  # a frame navigating away, or not answering
+            handle = await frames.first.element_handle(timeout=5_000)
+            frame = await handle.content_frame()
+            if frame is not None and await asyncio.wait_for(frame.evaluate(_CANVAS_DRAWN), 5):
+                return
+        await asyncio.sleep(0.25)
     raise TimeoutError("the map was not drawn")
 
 
@@ -178,7 +180,8 @@ async def _first_page(page: Any, url: str, headline: re.Pattern[str]) -> dict[st
 
 
 async def _nav(page: Any, title: str) -> None:
-    await page.locator("[data-testid='stSidebarNavLink']").filter(has_text=title).first.click()
+    # The sidebar's menu is drawn with st.page_link (app.py).
+    await page.locator("[data-testid='stPageLink-NavLink']").filter(has_text=title).first.click()
 
 
 async def _scenario(page: Any) -> None:
