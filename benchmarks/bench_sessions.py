@@ -55,7 +55,12 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from offline_browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from offline_browser import (  # noqa: E402
+    CANVAS_DRAWN,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    streamlit_server,
+)
 
 PAGES = {
     # page: (script, the first page's sentence)
@@ -65,10 +70,6 @@ PAGES = {
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 NON_LOCAL = re.compile(r"^https?://(?!127\.0\.0\.1|localhost)")
 TIMEOUT_MS = int(os.environ.get("BENCH_TIMEOUT_MS", "300000"))
-_CANVAS_DRAWN = (
-    "() => { const c = document.querySelector('.leaflet-overlay-pane canvas');"
-    " return c !== null && c.width > 0 && c.height > 0; }"
-)
 
 
 def _tree_rss_mb(pid: int) -> float:
@@ -162,7 +163,7 @@ async def _map_drawn(page: Any) -> None:
         with contextlib.suppress(Exception):  # a frame navigating away, or not answering
             handle = await frames.first.element_handle(timeout=5_000)
             frame = await handle.content_frame()
-            if frame is not None and await asyncio.wait_for(frame.evaluate(_CANVAS_DRAWN), 5):
+            if frame is not None and await asyncio.wait_for(frame.evaluate(CANVAS_DRAWN), 5):
                 return
         await asyncio.sleep(0.25)
     raise TimeoutError("the map was not drawn")

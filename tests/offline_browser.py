@@ -180,14 +180,16 @@ def _wait_until(frame: Any, condition: str, timeout_ms: int) -> None:
         frame.page.wait_for_timeout(250)
 
 
+#: In a frame holding a Leaflet map: whether its overlay canvas has a size (is drawn).
+CANVAS_DRAWN = (
+    "() => { const c = document.querySelector('.leaflet-overlay-pane canvas');"
+    " return c !== null && c.width > 0 && c.height > 0; }"
+)
+
+
 def wait_for_canvas(frame: Any, timeout_ms: int = 180_000) -> None:
     """Wait until the map's overlay canvas has a size."""
-    _wait_until(
-        frame,
-        "() => { const c = document.querySelector('.leaflet-overlay-pane canvas');"
-        " return c !== null && c.width > 0 && c.height > 0; }",
-        timeout_ms,
-    )
+    _wait_until(frame, CANVAS_DRAWN, timeout_ms)
 
 
 def drawn(frame: Any) -> dict[str, Any]:

@@ -168,7 +168,6 @@ def summarise(
     if total_row:
         frames.append((np.full(len(codes), TOTAL_CODE, dtype=object), True))
     population = origins["population"].to_numpy(float)
-    within = {t: np.where(minutes <= t, weights, 0.0) for t in thresholds}
     columns = pd.DataFrame(
         {
             "population": population,
@@ -177,7 +176,7 @@ def summarise(
             "w_minutes": np.where(reached, weights * np.where(reached, minutes, 0.0), 0.0),
             "w_outside": np.where(outside, weights, 0.0),
             "w_unreached": np.where(reached, 0.0, weights),
-            **{f"w_within_{t:g}": within[t] for t in thresholds},
+            **{f"w_within_{t:g}": np.where(minutes <= t, weights, 0.0) for t in thresholds},
         }
     )
     results = []
