@@ -55,24 +55,19 @@ def _check_out(out: Path) -> None:
 
 
 def _weights(study: Study, weight: str) -> tuple[np.ndarray, str | None, str]:
-    """Per-origin weights, the age band they imply and how to name the people."""
-    from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
+    """Per-origin weights (``Study.weights``), the age band they imply, the people named.
 
-    if weight == "residents":
-        return study.origins["population"].to_numpy(float), None, "residents"
+    ``--weight`` also takes a Census age band: the residents of that band.
+    """
+    from mapping.inputs.vocabulary import AGE_BANDS
+
+    _check_weight(weight)
     if weight in AGE_BANDS:
         lo, hi = AGE_BANDS[weight]
         ages = f"{lo}+" if hi is None else f"{lo}-{hi}"
-        return study.eligible_weights(weight), weight, f"residents aged {ages}"
-    if weight in WEIGHTS:
-        from mapping.geography.need import load_need, spread_weight
-
-        need = load_need(study.data_dir, geometry=False)
-        values = spread_weight(study.origins, need, weight).to_numpy(float)
-        people = "women aged 16+" if weight == "women_16_plus" else "recorded offences"
-        return values, None, people
-    _check_weight(weight)
-    raise AssertionError("unreachable")  # _check_weight raised
+        return study.weights("residents", weight), weight, f"residents aged {ages}"
+    people = {"residents": "residents", "women_16_plus": "women aged 16+"}
+    return study.weights(weight), None, people.get(weight, "recorded offences")
 
 
 def _check_weight(weight: str) -> None:
