@@ -36,13 +36,11 @@ TIME_LIMIT_S = 120.0
 
 def main() -> dict[str, Any]:
     """Run every measurement and return the JSON-ready result."""
-    from mapping import geography
     from mapping.analysis.optimise_hours import optimise_hours
     from mapping.analysis.optimise_sites import (
         build_problem,
         optimise_sites,
     )
-    from mapping.analysis.towns import settlement_candidates
     from mapping.analysis.week import week_profile
     from mapping.study import Study
 
@@ -89,12 +87,7 @@ def main() -> dict[str, Any]:
     )
 
     t = time.perf_counter()
-    candidates = settlement_candidates(
-        study.origins,
-        geography.load_postcodes(),
-        ward_names=study.area_names("ward"),
-        area_names=study.area_names("district"),
-    )
+    candidates = study.candidate_sites()
     problem = build_problem(
         engine,
         CATEGORY,

@@ -54,8 +54,8 @@ def _check_out(out: Path) -> None:
         raise ServiceMapError(f"{out}: is a folder; give a scenario file name")
 
 
-def _weights(study: Study, weight: str) -> tuple[np.ndarray, str | None, str]:
-    """Per-origin weights (``Study.weights``), the age band they imply, the people named.
+def _weight_choice(weight: str) -> tuple[str, str | None, str]:
+    """``--weight`` as ``(Study.weights name, age band, the people named)``.
 
     ``--weight`` also takes a Census age band: the residents of that band.
     """
@@ -65,9 +65,15 @@ def _weights(study: Study, weight: str) -> tuple[np.ndarray, str | None, str]:
     if weight in AGE_BANDS:
         lo, hi = AGE_BANDS[weight]
         ages = f"{lo}+" if hi is None else f"{lo}-{hi}"
-        return study.weights("residents", weight), weight, f"residents aged {ages}"
+        return "residents", weight, f"residents aged {ages}"
     people = {"residents": "residents", "women_16_plus": "women aged 16+"}
-    return study.weights(weight), None, people.get(weight, "recorded offences")
+    return weight, None, people.get(weight, "recorded offences")
+
+
+def _weights(study: Study, weight: str) -> tuple[np.ndarray, str | None, str]:
+    """Per-origin weights (``Study.weights``), the age band they imply, the people named."""
+    name, age_band, people = _weight_choice(weight)
+    return study.weights(name, age_band), age_band, people
 
 
 def _check_weight(weight: str) -> None:
@@ -289,9 +295,6 @@ def optimise_sites_command(
     network: NetworkOption = "offline",
 ) -> None:
     """Where should new sites go? MCLP or p-median over candidate sites, as a scenario."""
-    from mapping import geography
-    from mapping.analysis.optimise_sites import build_problem, optimise_sites
-    from mapping.analysis.towns import settlement_candidates
     from mapping.inputs.candidates import read_points
     from mapping.inputs.hours import parse_when, validate_hours
     from mapping.inputs.scenario_file import save_scenario
@@ -311,7 +314,7 @@ def optimise_sites_command(
     if category not in set(study.register["category"]):
         known = ", ".join(sorted(set(study.register["category"])))
         raise ServiceMapError(f"--category {category!r} is not known; known: {known}")
-    weights, age_band, people = _weights(study, weight)
+    weight_name, age_band, people = _weight_choice(weight)
     if age_band is not None:
         from mapping.inputs.vocabulary import AGE_BANDS
 
@@ -323,35 +326,23 @@ def optimise_sites_command(
                 f"the new sites (ages {min_age}-{max_age}) would see nobody in {age_band}"
             )
     if points is None:
-        points = settlement_candidates(
-            study.origins,
-            geography.load_postcodes(study.data_dir),
-            ward_names=study.area_names("ward"),
-            area_names=study.area_names("district"),
-        )
+        points = study.candidate_sites()
         source = "town centres (5,000+ residents)"
     else:
         source = str(candidates)
     typer.echo(f"{len(points)} candidate sites from {source}; computing travel times…", err=True)
-    problem = build_problem(
-        study.engine,
+    plan, _ = study.optimise_sites(
         category,
-        points,
-        origins_xy=study.origins[["easting", "northing"]].to_numpy(float),
-        weights=weights,
-        groups=study.origins["lsoa21_code"].to_numpy(),
+        add,
         threshold=minutes,
         at=at,
-        new_hours=hours,
-        age_band=age_band,
-    )
-    plan = optimise_sites(
-        problem,
-        add,
-        method="pmedian" if method == "pmedian" else "mclp",
-        solver=solver,
+        method=method,
+        candidates=points,
         time_limit=time_limit,
+        weight=weight_name,
+        age_band=age_band,
         new_hours=hours,
+        solver=solver,
     )
     one_time = at is not None and len(at) == 1
     unit = people if one_time else _hours_unit(people)

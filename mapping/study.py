@@ -395,6 +395,21 @@ class Study(CoverageModel):
         )
         return hours, covered
 
+    def candidate_sites(self) -> pd.DataFrame:
+        """Default candidates for new sites: the centres of towns of 5,000+ residents.
+
+        See :func:`mapping.analysis.towns.settlement_candidates`.
+        """
+        from mapping import geography
+        from mapping.analysis.towns import settlement_candidates
+
+        return settlement_candidates(
+            self.origins,
+            geography.load_postcodes(self.data_dir),
+            ward_names=self.area_names("ward"),
+            area_names=self.area_names("district"),
+        )
+
     def optimise_sites(
         self,
         category: str,
@@ -405,40 +420,45 @@ class Study(CoverageModel):
         method: str = "mclp",
         candidates: pd.DataFrame | None = None,
         time_limit: float = 120.0,
+        weight: str = "residents",
+        age_band: str | None = None,
+        new_hours: str = "24/7",
+        solver: str = "highs",
     ) -> tuple[SitesPlan, SiteProblem]:
-        """The best ``add`` new 24/7 sites of ``category`` among candidate sites.
+        """The best ``add`` new sites of ``category`` (open ``new_hours``) among candidates.
 
         Candidates default to the centres of towns of 5,000+ residents
-        (:func:`mapping.analysis.towns.settlement_candidates`). Returns the plan and the
-        problem (to score other choices with
-        :func:`mapping.analysis.optimise_sites.evaluate_sites`).
+        (:func:`mapping.analysis.towns.settlement_candidates`). People are counted by
+        :meth:`weights` (``weight``, ``age_band``); the age band also limits the existing
+        services to those open to it. Returns the plan and the problem (to score other
+        choices with :func:`mapping.analysis.optimise_sites.evaluate_sites`).
         """
-        from mapping import geography
         from mapping.analysis.optimise_sites import build_problem, optimise_sites
-        from mapping.analysis.towns import settlement_candidates
 
         if method not in ("mclp", "pmedian"):
             raise ServiceMapError(f"method must be mclp or pmedian, not {method!r}")
         if candidates is None:
-            candidates = settlement_candidates(
-                self.origins,
-                geography.load_postcodes(self.data_dir),
-                ward_names=self.area_names("ward"),
-                area_names=self.area_names("district"),
-            )
+            candidates = self.candidate_sites()
         problem = build_problem(
             self.engine,
             category,
             candidates,
             origins_xy=self.origins[["easting", "northing"]].to_numpy(float),
-            weights=self.eligible_weights(None),
+            weights=self.weights(weight, age_band),
             groups=self.origins["lsoa21_code"].to_numpy(),
             threshold=threshold,
             at=at,
+            new_hours=new_hours,
+            age_band=age_band,
             **self._change_filters(),
         )
         plan = optimise_sites(
-            problem, add, method="pmedian" if method == "pmedian" else "mclp", time_limit=time_limit
+            problem,
+            add,
+            method="pmedian" if method == "pmedian" else "mclp",
+            solver=solver,
+            time_limit=time_limit,
+            new_hours=new_hours,
         )
         return plan, problem
 
