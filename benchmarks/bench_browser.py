@@ -36,65 +36,26 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from offline_browser import offline_page, streamlit_server  # noqa: E402
+from offline_browser import (  # noqa: E402
+    map_id,
+    offline_page,
+    settled,
+    streamlit_server,
+    wait_for_new_map,
+)
 
 TIMEOUT_MS = 120_000
-MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 TARGETS = {"median_s": 1.0, "max_s": 2.0, "first_page_s": 5.0}
 REPEATS = 2
 
 
-def _settled(page: Any) -> None:
-    """Wait until Streamlit has finished the rerun (its status widget is gone)."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=TIMEOUT_MS,
-        polling=50,
-    )
-
-
-#: The map on show, as "<frame token>:<Leaflet's stamp of the map object>": streamlit-folium
-#: names every map it draws ``map_div`` in the same frame, so the name cannot tell a new
-#: map from the old one, but the map object (and, when the frame reloads, the token) can.
-_MAP_STATE = """() => {
-  const ids = Object.keys(window).filter((k) => k.startsWith('map_') &&
-    window[k] instanceof L.Map && window[k]._container && window[k]._container.isConnected);
-  if (!ids.length) return {id: null, drawn: false};
-  window.__benchToken = window.__benchToken || String(Math.random());
-  const map = window[ids[ids.length - 1]];
-  const canvas = map._container.querySelector('.leaflet-overlay-pane canvas');
-  return {id: window.__benchToken + ':' + L.stamp(map),
-          drawn: canvas !== null && canvas.width > 0 && canvas.height > 0};
-}"""
-
-
-def _map_state(page: Any) -> dict[str, Any] | None:
-    """The folium map's id (new with every map built) and whether its canvas is drawn."""
-    frames = page.locator(MAP_FRAME)
-    if frames.count() != 1:  # none yet, or a rerun briefly keeping the old beside the new
-        return None
-    frame = frames.first.element_handle().content_frame()
-    if frame is None:
-        return None
-    try:
-        return dict(frame.evaluate(_MAP_STATE))
-    except Exception:  # not loaded yet (no Leaflet), or navigating
-        return None
+def _map_drawn(page: Any) -> None:
+    """Wait until the page's one map is a new map (another id) and its canvas is drawn."""
+    wait_for_new_map(page, _MAP_BEFORE[0], TIMEOUT_MS)
 
 
 #: The map shown before the change being timed, so that "drawn" means the new one.
 _MAP_BEFORE: list[str | None] = [None]
-
-
-def _map_drawn(page: Any) -> None:
-    """Wait until the page's one map is a new map (another id) and its canvas is drawn."""
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while time.monotonic() < deadline:
-        state = _map_state(page)
-        if state and state["drawn"] and state["id"] != _MAP_BEFORE[0]:
-            return
-        page.wait_for_timeout(20)
-    raise TimeoutError("the new map was not drawn")
 
 
 #: When the change being timed was made: an action may restart it once it has found its
@@ -113,12 +74,11 @@ def _choose(page: Any, box_label: str, option: str) -> None:
 
 
 def _timed(page: Any, act: Callable[[], None], done: Callable[[], None]) -> float:
-    state = _map_state(page)
-    _MAP_BEFORE[0] = state["id"] if state else None
+    _MAP_BEFORE[0] = map_id(page)
     _STARTED[0] = time.perf_counter()
     act()
     page.wait_for_timeout(30)  # let the rerun begin before asking whether it is over
-    _settled(page)
+    settled(page)
     done()
     return time.perf_counter() - _STARTED[0]
 
@@ -208,7 +168,7 @@ def _controls(page: Any, url: str) -> dict[str, list[float]]:
             # Choosing the example is the person's time; loading it is the app's.
             _choose(page, "start from an example", example)
             page.wait_for_timeout(30)
-            _settled(page)
+            settled(page)
             _STARTED[0] = time.perf_counter()
             page.get_by_role("button", name="Load example").click()
 

@@ -59,6 +59,7 @@ from offline_browser import (  # noqa: E402
     CANVAS_DRAWN,
     CHROMIUM,
     CHROMIUM_ARGS,
+    MAP_FRAME,
     streamlit_server,
 )
 
@@ -67,7 +68,6 @@ PAGES = {
     "app": (ROOT / "app.py", re.compile(r"would travel outside the county")),
     "bare": (ROOT / "benchmarks" / "bare_page.py", re.compile(r"^Bare Streamlit page")),
 }
-MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 NON_LOCAL = re.compile(r"^https?://(?!127\.0\.0\.1|localhost)")
 TIMEOUT_MS = int(os.environ.get("BENCH_TIMEOUT_MS", "300000"))
 

@@ -39,6 +39,8 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost")
 TILE_HOST = "tile.openstreetmap.org"
 #: Request kinds without which a page or its map would not work.
 NEEDED_KINDS = ("script", "stylesheet", "font", "xhr", "fetch", "document", "websocket")
+#: The streamlit-folium frame that holds a page's map.
+MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 
 
 def free_port() -> int:
@@ -206,3 +208,96 @@ def not_tiles(blocked: list[tuple[str, str]]) -> list[tuple[str, str]]:
 def code_or_styles(blocked: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The blocked requests for scripts, stylesheets, fonts or data (what a page needs)."""
     return [(kind, url) for kind, url in blocked if kind in NEEDED_KINDS]
+
+
+def settled(page: Any, timeout_ms: int = 120_000) -> None:
+    """Wait until Streamlit has finished its rerun (its "running" status widget is gone)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=timeout_ms,
+        polling=50,
+    )
+
+
+#: Every text each Vega chart on the page drew (SVG renderer): its text, box, and whether
+#: it shows.
+CHART_TEXTS = """() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))
+  .map((chart) => {
+    const box = chart.getBoundingClientRect();
+    const texts = Array.from(chart.querySelectorAll('svg text')).map((t) => {
+      const r = t.getBoundingClientRect();
+      const hidden = t.getAttribute('opacity') === '0' || getComputedStyle(t).opacity === '0';
+      return {text: t.textContent, left: r.left, right: r.right, shown: !hidden};
+    }).filter((t) => t.text);
+    return {left: box.left, right: box.right, texts: texts};
+  })"""
+
+
+def drawn_charts(page: Any, timeout_ms: int = 120_000) -> list[dict[str, Any]]:
+    """The page's Vega charts (:data:`CHART_TEXTS`) once every one has drawn its texts.
+
+    Vega draws after Streamlit's rerun ends and may lay a chart out twice (once more when
+    its width is known), so "drawn" is: every chart has texts, and two reads 100 ms apart
+    agree.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    before: list[dict[str, Any]] | None = None
+    while True:
+        now = list(page.evaluate(CHART_TEXTS))
+        if now and all(chart["texts"] for chart in now) and now == before:
+            return now
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"charts not drawn after {timeout_ms / 1000:.0f} s: {now}")
+        before = now
+        page.wait_for_timeout(100)
+
+
+#: The map on show, as "<frame token>:<Leaflet's stamp of the map object>", and whether
+#: its canvas is drawn. streamlit-folium names every map it draws ``map_div`` in the same
+#: frame, so the name cannot tell a new map from the old one, but the map object (and,
+#: when the frame reloads, the token) can.
+MAP_STATE = """() => {
+  const ids = Object.keys(window).filter((k) => k.startsWith('map_') &&
+    window[k] instanceof L.Map && window[k]._container && window[k]._container.isConnected);
+  if (!ids.length) return {id: null, drawn: false};
+  window.__mapToken = window.__mapToken || String(Math.random());
+  const map = window[ids[ids.length - 1]];
+  const canvas = map._container.querySelector('.leaflet-overlay-pane canvas');
+  return {id: window.__mapToken + ':' + L.stamp(map),
+          drawn: canvas !== null && canvas.width > 0 && canvas.height > 0};
+}"""
+
+
+def map_state(page: Any) -> dict[str, Any] | None:
+    """The page's folium map: its id (new with every map built) and whether it is drawn.
+
+    None while there is no map, or two (a rerun briefly keeps the old beside the new),
+    or its frame is still loading.
+    """
+    frames = page.locator(MAP_FRAME)
+    if frames.count() != 1:
+        return None
+    frame = frames.first.element_handle().content_frame()
+    if frame is None:
+        return None
+    try:
+        return dict(frame.evaluate(MAP_STATE))
+    except Exception:  # not loaded yet (no Leaflet), or navigating
+        return None
+
+
+def map_id(page: Any) -> str | None:
+    """The id of the map on show now (None when there is none yet)."""
+    state = map_state(page)
+    return None if state is None else state["id"]
+
+
+def wait_for_new_map(page: Any, before: str | None, timeout_ms: int = 120_000) -> None:
+    """Wait until the page's one map is not the map ``before`` and its canvas is drawn."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        state = map_state(page)
+        if state and state["drawn"] and state["id"] != before:
+            return
+        page.wait_for_timeout(20)
+    raise TimeoutError("the new map was not drawn")

@@ -28,12 +28,17 @@ from typing import Any
 import pytest
 from offline_browser import (
     CHROMIUM,
+    MAP_FRAME,
     SKIP_REASON,
     code_or_styles,
     drawn,
+    drawn_charts,
+    map_id,
     not_tiles,
     offline_page,
+    settled,
     streamlit_server,
+    wait_for_new_map,
 )
 
 from mapping.inputs.register import load_register
@@ -42,7 +47,6 @@ from mapping.store import DATA_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 TIMEOUT_MS = 120_000
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
@@ -147,6 +151,7 @@ def test_map_page_in_a_browser(server: str) -> None:
         _wait_for_map(page)
         page.screenshot(path=str(ARTIFACTS / "map_weekday_daytime.png"), full_page=True)
 
+        weekday_map = map_id(page)
         _choose_slot(page, "Weekend night (Sat 02:00)")
         page.get_by_text(re.compile(r"^At Saturday 02:00")).first.wait_for(timeout=TIMEOUT_MS)
         night = _headline(page)
@@ -154,9 +159,9 @@ def test_map_page_in_a_browser(server: str) -> None:
         assert re.search(r"^On a weekday at 10:00, \d+% of Lancashire", weekday)
         assert re.search(r"^At Saturday 02:00, \d+% of Lancashire", night)
         assert "(" in night and "on a weekday at 10:00" in night
+        # Read the Saturday map, not the weekday one it replaces.
+        wait_for_new_map(page, weekday_map, TIMEOUT_MS)
         frame = _wait_for_map(page)
-        # Let the component finish drawing the new map before reading it.
-        page.wait_for_timeout(1500)
         page.screenshot(path=str(ARTIFACTS / "map_saturday_0200.png"), full_page=True)
 
         # No confidential record anywhere: not in the page, not in the map.
@@ -205,11 +210,9 @@ def test_every_page_in_a_browser(server: str) -> None:
             page.goto(f"{server}/{path}", timeout=TIMEOUT_MS)
             page.get_by_text(marker).first.wait_for(timeout=TIMEOUT_MS)
             # Streamlit shows a spinner while a rerun is going; wait until it is done.
-            page.wait_for_function(
-                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                timeout=TIMEOUT_MS,
-            )
-            page.wait_for_timeout(1000)
+            settled(page, TIMEOUT_MS)
+            if page.locator("[data-testid=stVegaLiteChart]").count():
+                drawn_charts(page, TIMEOUT_MS)  # drawn, for the screenshot
             assert page.locator("[data-testid='stException']").count() == 0, path
             attribution = page.locator("[data-testid='stSidebar']").inner_text()
             assert "Royal Mail" in attribution and "Contains OS data" in attribution
@@ -217,37 +220,23 @@ def test_every_page_in_a_browser(server: str) -> None:
 
         # A scenario compared in the browser: the example SARC in Burnley.
         page.goto(f"{server}/scenarios", timeout=TIMEOUT_MS)
+        settled(page, TIMEOUT_MS)
+        before = map_id(page)
         page.get_by_role("button", name="Load example").click(timeout=TIMEOUT_MS)
         page.get_by_text("Save and export").first.wait_for(timeout=TIMEOUT_MS)
-        _wait_for_map(page)
-        page.wait_for_timeout(1500)
+        wait_for_new_map(page, before, TIMEOUT_MS)
+        settled(page, TIMEOUT_MS)
         assert page.locator("[data-testid='stException']").count() == 0
         _assert_map_drawn(page, "Scenarios page")
         page.screenshot(path=str(ARTIFACTS / "page_scenarios_compared.png"), full_page=True)
     assert code_or_styles(blocked) == []
 
 
-#: Every text a Vega chart drew (SVG renderer): its text, box, and whether it shows.
-_CHART_TEXTS = """() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))
-  .map((chart) => {
-    const box = chart.getBoundingClientRect();
-    const texts = Array.from(chart.querySelectorAll('svg text')).map((t) => {
-      const r = t.getBoundingClientRect();
-      const hidden = t.getAttribute('opacity') === '0' || getComputedStyle(t).opacity === '0';
-      return {text: t.textContent, left: r.left, right: r.right, shown: !hidden};
-    }).filter((t) => t.text);
-    return {left: box.left, right: box.right, texts: texts};
-  })"""
-
-
 def _charts(page: Any, path: str, marker: str, server: str) -> list[dict[str, Any]]:
     page.goto(f"{server}/{path}", timeout=TIMEOUT_MS)
     page.get_by_text(marker).first.wait_for(timeout=TIMEOUT_MS)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS
-    )
-    page.wait_for_timeout(1500)
-    return list(page.evaluate(_CHART_TEXTS))
+    settled(page, TIMEOUT_MS)
+    return drawn_charts(page, TIMEOUT_MS)
 
 
 def _top(page: Any, locator: Any) -> float:
