@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -42,6 +41,7 @@ from jinja2 import Template
 
 from mapping.errors import ServiceMapError
 from mapping.outputs.map_assets import figure_of
+from mapping.outputs.verbatim import Verbatim
 from mapping.study_area import MAP_CRS
 
 __all__ = [
@@ -302,7 +302,7 @@ class TilesOrOfflineBase(MacroElement):
     def render(self, **kwargs: Any) -> Any:
         """Add the styles of the note and the place names to the page, then render."""
         figure_of(self).header.add_child(
-            folium.Element(
+            Verbatim(
                 "<style>.basemap-note{background:rgba(255,255,255,0.85);padding:1px 5px;"
                 "font-size:11px;color:#333;max-width:360px}"
                 ".leaflet-bottom.leaflet-left{margin-bottom:16px}"

@@ -46,6 +46,8 @@ from branca.element import MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
+from mapping.outputs.verbatim import Verbatim, verbatim_scripts
+
 __all__ = [
     "ASSET_PACKAGES",
     "FALLBACK_HTML",
@@ -149,7 +151,11 @@ class OfflineMap(folium.Map):
     default_css = _LocalAssets("leaflet_css")
 
     def render(self, **kwargs: Any) -> Any:
-        """Render, after checking that nothing on the map needs the internet."""
+        """Render, after checking that nothing on the map needs the internet.
+
+        Every element's text is kept verbatim (:mod:`mapping.outputs.verbatim`): no text
+        on the map is ever evaluated as a Jinja template.
+        """
         remote = remote_assets(self)
         if remote:
             raise ValueError(
@@ -158,12 +164,13 @@ class OfflineMap(folium.Map):
             )
         # Shown until the map's last script removes it: if Leaflet or a layer fails, the
         # page says so instead of showing an empty frame.
-        figure_of(self).html.add_child(branca.element.Element(FALLBACK_HTML), name="map_fallback")
+        figure_of(self).html.add_child(Verbatim(FALLBACK_HTML), name="map_fallback")
         self._children.pop("map_drawn", None)
         self._children.pop("view_once_sized", None)
         self.add_child(_ViewOnceSized(self), name="view_once_sized")
         self.add_child(_MapDrawn(), name="map_drawn")  # last, after every layer
-        return super().render(**kwargs)
+        with verbatim_scripts():
+            return super().render(**kwargs)
 
 
 class _ViewOnceSized(MacroElement):

@@ -45,6 +45,7 @@ from mapping.outputs.service_layers import (
     add_services,
     confidential_counts,
 )
+from mapping.outputs.verbatim import Verbatim
 from mapping.study_area import MAP_CRS
 
 __all__ = [
@@ -114,7 +115,7 @@ def base_map(zoom_start: int = 9, basemap: OfflineBasemap | None = None) -> foli
     fmap.fit_bounds(_LANCASHIRE_BOUNDS)
     # The OS, Royal Mail and ONS attribution travels with every map we draw.
     figure_of(fmap).html.add_child(
-        folium.Element(
+        Verbatim(
             '<div style="position:fixed;bottom:2px;left:60px;z-index:9999;font-size:10px;'
             f'background:rgba(255,255,255,0.8);padding:1px 4px;">{_attribution()}</div>'
         )
@@ -231,7 +232,7 @@ def minute_colours(n_classes: int) -> list[str]:
     return viridis(n_classes)
 
 
-def _legend(title: str, entries: Sequence[tuple[str, str]], note: str = "") -> folium.Element:
+def _legend(title: str, entries: Sequence[tuple[str, str]], note: str = "") -> Verbatim:
     """A fixed legend box (bottom right) with one swatch per class."""
     rows = "".join(
         f'<div><span style="display:inline-block;width:14px;height:12px;margin-right:5px;'
@@ -240,7 +241,7 @@ def _legend(title: str, entries: Sequence[tuple[str, str]], note: str = "") -> f
         for colour, label in entries
     )
     extra = f'<div style="margin-top:3px;color:#444">{html.escape(note)}</div>' if note else ""
-    return folium.Element(
+    return Verbatim(
         '<div class="minutes-legend" style="position:fixed;bottom:24px;right:10px;'
         "z-index:9999;background:rgba(255,255,255,0.92);padding:6px 8px;font-size:12px;"
         'line-height:16px;border:1px solid #999;border-radius:4px;max-width:230px">'
@@ -360,7 +361,7 @@ def add_area_labels(fmap: folium.Map, areas: gpd.GeoDataFrame) -> folium.Feature
         ),
     ).add_to(layer)
     figure_of(fmap).header.add_child(
-        folium.Element(
+        Verbatim(
             "<style>.area-label{font-size:11px;font-weight:600;color:#111;"
             "text-align:center;white-space:nowrap;pointer-events:none;"
             "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;}</style>"

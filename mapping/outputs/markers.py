@@ -22,6 +22,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from mapping.outputs.map_assets import figure_of
+from mapping.outputs.verbatim import Verbatim
 
 __all__ = [
     "MARKER_COLOURS",
@@ -72,9 +73,9 @@ _CSS = (
 )
 
 
-def marker_css() -> folium.Element:
+def marker_css() -> Verbatim:
     """The markers' and keys' styles, for the page header (add once, by name)."""
-    return folium.Element(_CSS)
+    return Verbatim(_CSS)
 
 
 def _badge(colour: str, *, is_open: bool, text: str = "", extra: str = "") -> str:

@@ -1,7 +1,8 @@
 """The hostile register of the shared export pack (``conftest.export_pack``).
 
 Formula-like names (OWASP CSV injection) on a located SARC and on a confidential refuge,
-and HTML that would run as script in every other SARC's name and every SARC's provider.
+HTML that would run as script in every other SARC's name and every SARC's provider, and
+a Jinja expression after that HTML (folium's branca compiles map text as a template).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ EVIL_REFUGE = "refuge-chorley"
 #: Would change the page title and raise an alert if any path inserted it as HTML: put
 #: before the name of every other SARC and as the provider of every SARC.
 PAYLOAD = "<img src=x onerror=\"document.title='pwned';alert(1)\">SAFE<script>alert(2)</script>"
+#: A Jinja expression: ``TEMPLATE_RAN`` wherever a map or page evaluated it as a template.
+TEMPLATE = "{{ 191919 * 1000 }}"
+TEMPLATE_RAN = "191919000"
 #: Not the usual 022, so an export that set a fixed 0755/0644 would fail too.
 EXPORT_UMASK = 0o027
 
@@ -37,7 +41,7 @@ def write_hostile_register(path: Path) -> None:
         elif row["category"] == "sarc":
             row["name"] = PAYLOAD + " " + row["name"]
         if row["category"] == "sarc":
-            row["provider"] = PAYLOAD
+            row["provider"] = PAYLOAD + TEMPLATE
     assert not renamed, "the register no longer holds the services these tests rename"
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")

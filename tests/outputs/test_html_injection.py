@@ -7,6 +7,7 @@ from typing import Any
 
 import offline_browser
 import pytest
+from hostile import TEMPLATE, TEMPLATE_RAN
 
 pytestmark = pytest.mark.skipif(
     not offline_browser.CHROMIUM.exists(), reason=offline_browser.SKIP_REASON
@@ -40,7 +41,17 @@ def test_html_in_names_is_shown_as_text_in_the_report(report: Path) -> None:
         page.wait_for_timeout(500)
         body = page.inner_text("body")
         frame_title = frame.evaluate("() => document.title")
+        # What the popups hold (Leaflet shows one popup at a time).
+        popups = frame.evaluate(
+            "() => { const out = []; for (const k of Object.keys(window)) { try {"
+            " const v = window[k]; if (v && v.getPopup && v.getPopup()) {"
+            " out.push(String(v.getPopup().getContent())); } } catch (e) {} }"
+            " return out.join('\\n'); }"
+        )
     assert dialogs == []
     assert title == "Lancashire victim services: drive-time coverage"
     assert frame_title != "pwned"
     assert "onerror=" in body  # the name is there, as visible text
+    # The provider's Jinja expression is shown as written, never evaluated.
+    assert TEMPLATE in popups
+    assert TEMPLATE_RAN not in text and TEMPLATE_RAN not in popups
