@@ -419,10 +419,8 @@ def compare_gaps(baseline: CoverageModel, scenario_study: CoverageModel) -> pd.D
     ``severity``, ``population_affected`` and ``evidence`` as ``*_baseline`` and
     ``*_scenario``.
     """
-    from mapping.analysis.gaps import evaluate
-
     before = baseline.default_gaps()
-    after = evaluate(scenario_study)
+    after = scenario_study.default_gaps()
     keys = [c for c in ("rule_id", "rule_title", "area_code", "area_name") if c in before]
     compared = [c for c in ("severity", "population_affected") if c in before]
     shown = [*compared, *(["evidence"] if "evidence" in before else [])]

@@ -546,9 +546,9 @@ def _week_profile(study: CoverageModel, category: str) -> pd.DataFrame:
 
 
 def _gap_register(study: CoverageModel) -> pd.DataFrame:
-    from mapping.analysis import gaps
-
-    return gaps.evaluate(study)
+    # The study keeps its register of the default rules for the day (the app and a
+    # scenario's comparison ask for the same one).
+    return study.default_gaps()
 
 
 def _scenario_tables(
