@@ -116,7 +116,7 @@ def software() -> list[tuple[str, str]]:
     import platform
 
     rows = [("lancashire-service-map", __version__), ("python", platform.python_version())]
-    for module in ("pandas", "geopandas", "numpy", "scipy", "pyogrio", "openpyxl", "folium"):
+    for module in ("pandas", "geopandas", "numpy", "scipy", "pyogrio", "xlsxwriter", "folium"):
         with contextlib.suppress(Exception):
             rows.append((module, str(__import__(module).__version__)))
     return rows

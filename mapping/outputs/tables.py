@@ -167,10 +167,20 @@ def sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
-def _cell_value(value: Any) -> Any:
-    """Convert a pandas/numpy value to what openpyxl writes, formula-safe."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+#: Characters an XLSX cell cannot hold (XML 1.0 control characters).
+_ILLEGAL_XML = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+#: The most characters Excel shows in one cell.
+_CELL_MAX = 32_767
 
+
+def _text_cell(value: Any) -> str:
+    """A text cell: characters XLSX cannot hold removed, formula-safe, within Excel's limit."""
+    text = neutralise_formula(_ILLEGAL_XML.sub("", str(value)))
+    return text if len(text) <= _CELL_MAX else text[: _CELL_MAX - 1] + "…"
+
+
+def _cell_value(value: Any) -> Any:
+    """Convert a pandas/numpy value to what an XLSX cell holds, formula-safe."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, np.generic):
@@ -184,7 +194,39 @@ def _cell_value(value: Any) -> Any:
     if isinstance(value, bool | int | float | date):
         return value
     # Strip characters XLSX cannot hold first, then neutralise what is left.
-    return neutralise_formula(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+    return _text_cell(value)
+
+
+def _column_cells(series: pd.Series) -> list[Any]:
+    """One column's cells (:func:`_cell_value`), converted a column at a time where it can."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+        return [_cell_value(v) for v in series.tolist()]
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    integers = pd.api.types.is_integer_dtype(dtype)
+    return [
+        (int(v) if integers else float(v)) if math.isfinite(v) else None for v in values.tolist()
+    ]
+
+
+def _writer(sheet: Any, cell_format: Any) -> Any:
+    """Write one converted cell with the method for its type (never a formula or URL)."""
+
+    def write(row: int, column: int, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, str):
+            sheet.write_string(row, column, value)
+        elif isinstance(value, bool):
+            sheet.write_boolean(row, column, value)
+        elif isinstance(value, int | float):
+            sheet.write_number(row, column, value, cell_format)
+        elif isinstance(value, datetime | date):
+            sheet.write_datetime(row, column, value)
+        else:  # pragma: no cover - _cell_value returns only the types above
+            sheet.write_string(row, column, _text_cell(value))
+
+    return write
 
 
 def write_workbook(
@@ -193,57 +235,57 @@ def write_workbook(
     path: Path,
     readme_first: bool,
 ) -> None:
-    """Write data sheets and a README sheet into one workbook (write-only, streamed)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """Write data sheets and a README sheet into one workbook, streamed row by row.
 
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
+    XlsxWriter writes each cell with the method for its type: a string is always a text
+    cell (never a formula, number or link, whatever it looks like), and is neutralised
+    besides (:func:`mapping.safety.neutralise_formula`).
+    """
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,  # rows go to disk as they are written
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "default_date_format": "yyyy-mm-dd",
+        },
+    )
+    bold = workbook.add_format({"bold": True})
+    share = workbook.add_format({"num_format": "0.0%"})
 
     def add_readme() -> None:
-        sheet = workbook.create_sheet("README")
-        sheet.column_dimensions["A"].width = 34
-        sheet.column_dimensions["B"].width = 70
-        sheet.column_dimensions["C"].width = 66
-        for row in readme_rows:
+        sheet = workbook.add_worksheet("README")
+        sheet.set_column(0, 0, 34)
+        sheet.set_column(1, 1, 70)
+        sheet.set_column(2, 2, 66)
+        write = _writer(sheet, None)
+        for r, row in enumerate(readme_rows):
             cells = [_cell_value(v) for v in row]
             if len(cells) == 1 and isinstance(cells[0], str):
-                header = WriteOnlyCell(sheet, value=cells[0])
-                header.font = bold
-                sheet.append([header])
+                sheet.write_string(r, 0, cells[0], bold)
             else:
-                sheet.append(cells)
+                for c, value in enumerate(cells):
+                    write(r, c, value)
 
     if readme_first:
         add_readme()
     for name, frame in sheets:
-        sheet = workbook.create_sheet(name)
-        sheet.freeze_panes = "A2"
-        columns = list(frame.columns)
-        for i, column in enumerate(columns, start=1):
-            sheet.column_dimensions[get_column_letter(i)].width = min(
-                max(10, len(str(column)) + 2), 40
-            )
-        header = []
-        for column in columns:
-            cell = WriteOnlyCell(sheet, value=_cell_value(str(column)))
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        shares = [str(c).startswith("share_") for c in columns]
-        for row in frame.itertuples(index=False, name=None):
-            values = []
-            for value, is_share in zip(row, shares, strict=True):
-                value = _cell_value(value)
-                if is_share and isinstance(value, float):
-                    cell = WriteOnlyCell(sheet, value=value)
-                    cell.number_format = "0.0%"
-                    values.append(cell)
-                else:
-                    values.append(value)
-            sheet.append(values)
+        sheet = workbook.add_worksheet(name)
+        sheet.freeze_panes(1, 0)
+        for c, column in enumerate(frame.columns):
+            sheet.set_column(c, c, min(max(10, len(str(column)) + 2), 40))
+            sheet.write_string(0, c, _text_cell(column), bold)
+        columns = [_column_cells(frame[column]) for column in frame.columns]
+        writers = [
+            _writer(sheet, share if str(column).startswith("share_") else None)
+            for column in frame.columns
+        ]
+        for r, row in enumerate(zip(*columns, strict=True), start=1):
+            for c, value in enumerate(row):
+                writers[c](r, c, value)
     if not readme_first:
         add_readme()
-    workbook.save(path)
+    workbook.close()

@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import time
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -228,6 +229,34 @@ def test_write_table_xlsx_has_text_cells_and_a_readme_sheet(tmp_path: Path) -> N
     for line in ATTRIBUTION:
         assert line in text
     assert __version__ in text
+
+
+def test_xlsx_cells_keep_their_types_and_text_stays_text(tmp_path: Path) -> None:
+    # Text that a spreadsheet writer could turn into a number, a link or a date stays text;
+    # numbers, missing values, booleans, dates and shares keep theirs.
+    frame = pd.DataFrame(
+        {
+            "code": ["0123", "1e5", "http://evil.example", "2026-01-31", "x" * 40_000],
+            "count": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+            "minutes": [1.5, float("nan"), float("inf"), -2.0, 0.0],
+            "open": [True, False, True, False, True],
+            "verified_on": pd.to_datetime(["2026-11-30", None, "2025-01-31", None, None]),
+            "share_within_60": [0.25, 1.0, 0.0, 0.5, 0.125],
+        }
+    )
+    path = tmp_path / "types.xlsx"
+    write_table(frame, path)
+    sheet = openpyxl.load_workbook(path)["types"]
+    codes = [sheet.cell(row, 1) for row in range(2, 7)]
+    assert [c.data_type for c in codes] == ["s"] * 5
+    assert [c.value for c in codes[:4]] == ["0123", "1e5", "http://evil.example", "2026-01-31"]
+    assert len(codes[4].value) == 32_767 and codes[4].value.endswith("…")  # Excel's limit
+    assert [sheet.cell(row, 2).value for row in range(2, 7)] == [1, None, 3, 4, 5]
+    assert [sheet.cell(row, 3).value for row in range(2, 7)] == [1.5, None, None, -2.0, 0.0]
+    assert [sheet.cell(row, 4).value for row in range(2, 4)] == [True, False]
+    assert sheet.cell(2, 5).value == datetime(2026, 11, 30) and sheet.cell(3, 5).value is None
+    assert sheet.cell(2, 6).value == 0.25 and sheet.cell(2, 6).number_format == "0.0%"
+    assert sheet.cell(1, 1).font.bold and sheet.freeze_panes == "A2"
 
 
 # ---- the full export (CLI, evil register, scenario) ----------------------------------------
