@@ -70,6 +70,21 @@ def _headline(page: object) -> str:
     return str(locator.first.inner_text())
 
 
+def _open(page: Any, server: str, path: str) -> None:
+    """Go to the app's page ``path`` as a person would: by its link in the sidebar.
+
+    Moving within the app keeps the session (a reload starts a new one, which costs
+    seconds and is not what a person does). The first visit, or a narrow screen whose
+    sidebar is folded away, loads the page's address instead.
+    """
+    link = page.locator(f"[data-testid='stPageLink-NavLink'][href='{path}']")
+    box = link.first.bounding_box() if page.url.startswith(server) and link.count() else None
+    if box is not None and box["x"] >= 0 and box["width"] > 0:  # not folded off-screen
+        link.first.click()
+    else:
+        page.goto(f"{server}/{path}", timeout=TIMEOUT_MS)
+
+
 def _choose_slot(page: object, label: str) -> None:
     box = page.locator("[data-testid='stSelectbox']").filter(has_text="Time slot")  # type: ignore[attr-defined]
     box.first.click()
@@ -145,10 +160,14 @@ def test_map_page_in_a_browser(server: str) -> None:
 
         # The page opens on Saturday 02:00; start from weekday daytime as a user would.
         _headline(page)
+        wait_for_new_map(page, None, TIMEOUT_MS)
+        settled(page, TIMEOUT_MS)
+        opening_map = map_id(page)
         _choose_slot(page, "Weekday daytime (Tue 10:00)")
         page.get_by_text(re.compile(r"^On a weekday at 10:00")).first.wait_for(timeout=TIMEOUT_MS)
         weekday = _headline(page)
-        _wait_for_map(page)
+        wait_for_new_map(page, opening_map, TIMEOUT_MS)
+        settled(page, TIMEOUT_MS)
         page.screenshot(path=str(ARTIFACTS / "map_weekday_daytime.png"), full_page=True)
 
         weekday_map = map_id(page)
@@ -196,6 +215,7 @@ PAGES = {
     "week": "The worst hour is",
     "optimise": "The plan's advantage",
     "coverage": "Distribution of drive minutes by council area",
+    "need": "Capacity against published benchmarks",
     "gaps": "Gaps shown",
     "scenarios": "Slot shown on the map",
     "services": "Use a different register for this session",
@@ -207,7 +227,7 @@ def test_every_page_in_a_browser(server: str) -> None:
     # Tall enough that each page's charts and tables are in the screenshot.
     with offline_page({"width": 1500, "height": 2400}) as (page, blocked):
         for path, marker in PAGES.items():
-            page.goto(f"{server}/{path}", timeout=TIMEOUT_MS)
+            _open(page, server, path)
             page.get_by_text(marker).first.wait_for(timeout=TIMEOUT_MS)
             # Streamlit shows a spinner while a rerun is going; wait until it is done.
             settled(page, TIMEOUT_MS)
@@ -219,7 +239,7 @@ def test_every_page_in_a_browser(server: str) -> None:
             page.screenshot(path=str(ARTIFACTS / f"page_{path}.png"), full_page=True)
 
         # A scenario compared in the browser: the example SARC in Burnley.
-        page.goto(f"{server}/scenarios", timeout=TIMEOUT_MS)
+        _open(page, server, "scenarios")
         settled(page, TIMEOUT_MS)
         before = map_id(page)
         page.get_by_role("button", name="Load example").click(timeout=TIMEOUT_MS)
@@ -233,7 +253,7 @@ def test_every_page_in_a_browser(server: str) -> None:
 
 
 def _charts(page: Any, path: str, marker: str, server: str) -> list[dict[str, Any]]:
-    page.goto(f"{server}/{path}", timeout=TIMEOUT_MS)
+    _open(page, server, path)
     page.get_by_text(marker).first.wait_for(timeout=TIMEOUT_MS)
     settled(page, TIMEOUT_MS)
     return drawn_charts(page, TIMEOUT_MS)
