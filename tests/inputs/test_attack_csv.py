@@ -13,12 +13,13 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mapping.errors import ServiceMapError
-from mapping.inputs import candidates, demand, points
+from mapping.inputs import candidates, demand, land, points
 from mapping.inputs.files import csv_rows
 from mapping.inputs.land import LAND_BUFFER_M, near_land
 from mapping.inputs.register import (
@@ -29,6 +30,7 @@ from mapping.inputs.register import (
 )
 from mapping.inputs.scenario_file import parse_change
 from mapping.inputs.sources import Sources
+from mapping.store import DATA_DIR_ENV, artifact_problem, read_meta
 from mapping.study import Study
 from mapping.study_area import to_27700
 
@@ -108,6 +110,52 @@ def test_points_over_the_border_and_on_the_coast_stay_valid(sources: Sources) ->
 
 def test_the_committed_register_has_no_point_at_sea(sources: Sources) -> None:
     assert not [p for p in validate_register(REGISTER, sources) if "sea" in p.message]
+
+
+def _near_land_in(data_dir: Path, sources: Sources) -> list[bool]:
+    """The land check with a fresh process's caches, its units built under ``data_dir``."""
+    land._tree.cache_clear()
+    try:
+        x, y = to_27700([-2.7, -3.6], [53.76, 53.9])  # Preston; the Irish Sea
+        return list(near_land(x, y, sources).tolist())
+    finally:
+        land._tree.cache_clear()
+
+
+def test_the_units_are_kept_as_a_built_file_and_a_damaged_one_is_rebuilt(
+    tmp_path: Path, sources: Sources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
+    built = tmp_path / land.UNITS_FILE
+    assert _near_land_in(tmp_path, sources) == [True, False]
+    units = np.load(built)
+    assert units.shape[1] == 2 and len(units) > 400_000  # every unit from Leeds to the sea
+    assert read_meta(built)["inputs"]["codepoint_sha256"] == sources.checksum("codepoint")
+
+    # A later process reads the built file, not the zip.
+    def no_zip(path: str) -> np.ndarray:
+        raise AssertionError("read the Code-Point zip although the built units were fresh")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(land, "_read_units", no_zip)
+        assert _near_land_in(tmp_path, sources) == [True, False]
+
+    # A damaged file (here: every unit moved out to sea) is detected, never trusted.
+    np.save(built, units + 500_000)
+    assert artifact_problem(built) is not None
+    assert _near_land_in(tmp_path, sources) == [True, False]
+    assert artifact_problem(built) is None and np.array_equal(np.load(built), units)
+
+
+def test_an_unwritable_data_folder_still_gets_the_land_check(
+    tmp_path: Path, sources: Sources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A data folder that cannot be made (a file is in the way; root ignores permissions).
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv(DATA_DIR_ENV, str(blocker / "data"))
+    assert _near_land_in(blocker / "data", sources) == [True, False]
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
 
 
 # ---- (b) byte-order marks ----------------------------------------------------------------
