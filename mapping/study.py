@@ -477,14 +477,28 @@ class Study(CoverageModel):
         out: str | Path,
         *,
         scenario: ScenarioLike | None = None,
+        categories: Iterable[str] | None = None,
+        slots: Iterable[str | TimeSlot] | None = None,
         sources: Path | Sources | None = None,
         progress: bool = False,
     ) -> ExportReport:
-        """Write the export pack (tables, GIS layers, report) to the folder ``out``."""
+        """Write the export pack (tables, GIS layers, report) to the folder ``out``.
+
+        ``categories`` and ``slots`` narrow the coverage tables (and a scenario's
+        comparison) to those service categories and times; by default every category of
+        the pack at every named slot (see :func:`mapping.outputs.export.export_all`).
+        """
         from mapping.outputs.export import export_all
 
         plan = None if scenario is None else _as_scenario(scenario)
-        return export_all(self, Path(out), scenario=plan, sources=sources, progress=progress)
+        narrowed: dict[str, Any] = {}
+        if categories is not None:
+            narrowed["categories"] = tuple(categories)
+        if slots is not None:
+            narrowed["slots"] = tuple(slots)
+        return export_all(
+            self, Path(out), scenario=plan, sources=sources, progress=progress, **narrowed
+        )
 
     # ---- registers and boundaries -------------------------------------------------
 

@@ -41,6 +41,9 @@ def test_coverage_notebook_runs_and_answers_the_sarc_question(
     # Out of hours far more of the county must leave Lancashire for an open SARC.
     assert int(shares["Sat 02:00"]) > int(shares["Tue 10:00"])
     assert "report.html" in outputs
+    # Study.export(categories=["sarc"]): the SARC evidence pack, with the scenario compared.
+    assert "'coverage_sarc_lsoa.csv'" in outputs and "'scenario_by_area.csv'" in outputs
+    assert "coverage_idva" not in outputs
     assert any(
         o.get("output_type") == "display_data" for c in executed.cells for o in c.get("outputs", [])
     )
