@@ -10,6 +10,7 @@ import pytest
 
 from mapping.analysis.equity import decile_to_quintile, equity, weighted_quantile
 from mapping.errors import ServiceMapError
+from mapping.study import Study
 
 # Three LSOAs, four origins. A and B are in IMD decile 1, C in decile 10.
 #   A: 60 people at 10 min, 40 at 40 min   (LSOA mean 22)
@@ -91,12 +92,10 @@ def test_bad_input_is_a_clear_error() -> None:
 
 
 def test_sarc_equity_on_lancashire_adds_up_to_the_census_and_women_16_plus(
-    built_data: Path,
+    built_data: Path, study: Study
 ) -> None:
     from mapping.geography.need import load_need, origin_values, spread_weight
-    from mapping.study import Study
 
-    study = Study.load()
     need = load_need(built_data, geometry=False)
     minutes = study.origin_minutes("sarc", "Sat 02:00")["minutes"].to_numpy(float)
     deciles = origin_values(study.origins, need, "imd_decile")

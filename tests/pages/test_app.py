@@ -112,7 +112,7 @@ def test_switching_the_slot_changes_the_headline_and_figures(built_data: Path) -
     assert _map_script(app) != night_script  # the choropleth follows the slot
 
 
-def test_any_day_and_hour_and_other_controls(built_data: Path) -> None:
+def test_any_day_and_hour_and_other_controls(study: Study) -> None:
     app = _open()
     app.selectbox(key="map_slot").set_value("another day and hour…").run()
     app.selectbox(key="map_slot_day").set_value("Sun").run()
@@ -124,7 +124,7 @@ def test_any_day_and_hour_and_other_controls(built_data: Path) -> None:
     app.select_slider(key="map_threshold").set_value(30).run()
     _ok(app)
     # The sentence states the package's figure for exactly these controls.
-    coverage = Study.load().coverage("idva", "Sun 20:00", age_band="age_0_15", thresholds=(30,))
+    coverage = study.coverage("idva", "Sun 20:00", age_band="age_0_15", thresholds=(30,))
     total = coverage[coverage["area_code"] == "TOTAL"].iloc[0]
     assert total["population_unreached"] < total["eligible_population"]  # FCWA opens Sundays
     expected = (
