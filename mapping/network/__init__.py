@@ -120,15 +120,32 @@ def _finish(
 _REBUILD = "Rebuild it with `service-map network build --force`."
 
 
+#: Networks read in this process, by (cache file, size, modification time): a study
+#: loaded again, or on another register, shares the network object, and with it the
+#: drive-time vectors already searched on it (``mapping.routing.vectors``).
+_READ: dict[tuple[str, int, int], RoadNetwork] = {}
+
+
 def _load_cached(dest: Path) -> RoadNetwork:
-    """Load a cache file after checking it against its build record, never a raw error."""
+    """Load a cache file after checking it against its build record, never a raw error.
+
+    The file is checked on every call; its network is read once per version of the file.
+    """
     require_intact(dest, _REBUILD)
+    stat = dest.stat()
+    key = (str(dest.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _READ:
+        return _READ[key]
     try:
-        return RoadNetwork.load(dest)
+        network = RoadNetwork.load(dest)
     except Exception as exc:  # matches its record yet unreadable: say so, by name
         raise ServiceMapError(
             f"{dest}: the cached network cannot be read ({exc}). {_REBUILD}"
         ) from exc
+    for older in [k for k in _READ if k[0] == key[0]]:
+        del _READ[older]  # an earlier version of this file
+    _READ[key] = network
+    return network
 
 
 def check_networks(data_dir: str | os.PathLike[str] | None = None) -> tuple[list[str], list[str]]:

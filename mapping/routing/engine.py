@@ -60,7 +60,6 @@ from mapping.routing.paths import (
     as_search_graph,
     off_network_reason,
     profile_matrix,
-    seconds_between,
     snap_arrays,
     snap_points,
 )
@@ -72,6 +71,7 @@ from mapping.routing.records import (
     service_records,
     skip_row,
 )
+from mapping.routing.vectors import service_minutes
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -305,19 +305,9 @@ class TravelEngine:
             if todo.size == 0:
                 return
             records = [self._rows[self._n_shared + i] for i in todo]
-            nodes = np.array([r["node"] for r in records], dtype=np.int64)
-            snap_s = np.array([r["snap_seconds"] for r in records])
-            limit = np.inf
-            if self.limit_minutes is not None:
-                limit = self.limit_minutes * 60.0
-            ok = self.origin_ok
-            road = seconds_between(graph, nodes, self._origin_node[ok], limit)
-            block = np.full((todo.size, self.n_origins), np.inf)
-            block[:, ok] = road + self._origin_seconds[ok][None, :] + snap_s[:, None]
-            block /= 60.0
-            if self.limit_minutes is not None:
-                block[block > self.limit_minutes] = np.inf
-            self._minutes[profile][todo] = block.astype(np.float32)
+            services = [(int(r["node"]), float(r["snap_seconds"])) for r in records]
+            # Searched once per process for every engine on this network (vectors.py).
+            self._minutes[profile][todo] = service_minutes(self, graph, services, profile)
             self._done[profile][todo] = True
 
     def _block(self, rows: np.ndarray, profile: str) -> np.ndarray:

@@ -369,6 +369,7 @@ def test_offline_cache_reuse_and_rebuild(tmp_path: Path, sources: Sources) -> No
     stamp = cache.stat().st_mtime_ns
     again = load_network("offline", sources=sources, data_dir=tmp_path, params=params)
     assert again.meta["from_cache"] and cache.stat().st_mtime_ns == stamp
+    assert load_network("offline", sources=sources, data_dir=tmp_path, params=params) is again
     assert again.n_edges == first.n_edges
     assert abs(again.seconds["daytime"] - first.seconds["daytime"]).max() == 0
     changed = OfflineParams(bbox_27700=PRESTON_BOX, circuity=1.3)
@@ -380,6 +381,12 @@ def test_offline_cache_reuse_and_rebuild(tmp_path: Path, sources: Sources) -> No
     assert not rebuilt.meta["from_cache"] and cache.stat().st_mtime_ns != stamp
     local = np.isin(rebuilt.highway, ["urban", "suburban", "rural", "link"])
     assert np.allclose(rebuilt.length_m.data[local], first.length_m.data[local] * 1.3 / 1.2)
+    # One network object per version of the cache file in a process (the drive-time
+    # vectors searched on it are shared by every engine on it): the rebuilt file is read
+    # anew, then shared.
+    read = load_network("offline", sources=sources, data_dir=tmp_path, params=changed)
+    assert read is not again and read.meta["from_cache"]
+    assert load_network("offline", sources=sources, data_dir=tmp_path, params=changed) is read
 
 
 def test_interrupted_build_leaves_the_old_cache_untouched(

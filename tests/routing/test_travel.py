@@ -385,6 +385,47 @@ def test_vectors_are_computed_lazily_per_service_and_profile() -> None:
     assert engine.computed("free_flow").all() and engine.computed("daytime").all()
 
 
+def test_engines_on_one_network_search_each_service_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mapping.routing import vectors
+
+    searched: list[int] = []
+    search = vectors.seconds_between
+
+    def counted(graph: sp.csr_matrix, sources: np.ndarray, *args: object) -> np.ndarray:
+        searched.extend(int(n) for n in sources)
+        return search(graph, sources, *args)
+
+    monkeypatch.setattr(vectors, "seconds_between", counted)
+    net = line_network(n=6, seconds=600.0)  # 10 minutes a hop
+    only_a = register(service("a", node_xy(net, 1)))
+    first = TravelEngine(net, net.node_xy, only_a)
+    a = first.minutes_to(["a"], "free_flow")[0]
+    assert searched == [1]
+    # Another register on the same network: only its new service is searched, and the
+    # shared one has the same minutes (hand-worked: 10 minutes a hop from node 1).
+    second = TravelEngine(
+        net, net.node_xy, register(service("a", node_xy(net, 1)), service("b", node_xy(net, 4)))
+    )
+    both = second.minutes_to(["a", "b"], "free_flow")
+    assert searched == [1, 4]
+    np.testing.assert_array_equal(both[0], a)
+    np.testing.assert_allclose(both[0], [10.0, 0.0, 10.0, 20.0, 30.0, 40.0])
+    assert second.computed("free_flow").all() and not second.computed("daytime").any()
+    # What the vector depends on is part of the key: the time limit, the profile,
+    # other origins, another network (even an equal one).
+    TravelEngine(net, net.node_xy, only_a, limit_minutes=25.0).minutes_to(["a"], "free_flow")
+    first.minutes_to(["a"], "daytime")
+    TravelEngine(net, net.node_xy[:3], only_a).minutes_to(["a"], "free_flow")
+    other = line_network(n=6, seconds=600.0)
+    TravelEngine(other, other.node_xy, only_a).minutes_to(["a"], "free_flow")
+    assert searched == [1, 4, 1, 1, 1, 1]
+    vectors.clear()  # a cold engine, as a benchmark wants it
+    TravelEngine(net, net.node_xy, only_a).minutes_to(["a"], "free_flow")
+    assert searched == [1, 4, 1, 1, 1, 1, 1]
+
+
 # ---- the matrix command -------------------------------------------------------------
 
 #: BNG coordinates of the fixture postcodes (OS Code-Point Open).
