@@ -185,32 +185,38 @@ def summarise(
         # a new string column each time) cost most of a coverage table. pandas' sums are
         # compensated, so whole numbers of people stay whole.
         area, labels = pd.factorize(group_codes, sort=True)
-        index = pd.Index(labels, name="area_code")
-        sums = columns.groupby(area).sum().set_axis(index)
-        table = pd.DataFrame(index=index)
-        table["population"] = sums["population"]
-        table["eligible_population"] = sums["eligible_population"]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            table["mean_minutes"] = sums["w_minutes"] / sums["w_reached"]
-            quant = weighted_quantiles(group_codes, minutes, weights, (0.5, 0.9))
-            table["median_minutes"] = quant[0.5].reindex(table.index)
-            table["p90_minutes"] = quant[0.9].reindex(table.index)
-            for t in thresholds:
-                table[f"share_within_{t:g}"] = sums[f"w_within_{t:g}"] / sums["eligible_population"]
-            table[f"population_beyond_{max(thresholds):g}"] = (
-                sums["eligible_population"] - sums[f"w_within_{max(thresholds):g}"]
-            )
-            table["population_unreached"] = sums["w_unreached"]
-            table["share_nearest_outside_lancashire"] = (
-                sums["w_outside"] / sums["eligible_population"]
-            )
+        sums = {k: v.to_numpy() for k, v in columns.groupby(area).sum().items()}
+        eligible = sums["eligible_population"]
+        # Quantiles by the integer codes too (sorted as the labels are): no second sort
+        # of strings. Areas with no eligible weight have none.
+        quant = weighted_quantiles(area, minutes, weights, (0.5, 0.9))
+        median = np.full(len(labels), np.nan)
+        p90 = np.full(len(labels), np.nan)
+        median[quant.index.to_numpy()] = quant[0.5].to_numpy()
+        p90[quant.index.to_numpy()] = quant[0.9].to_numpy()
         service, provider = _top_service(area, len(labels), service_id, provider_area, weights)
-        table["nearest_service"] = service
-        table["nearest_provider_area"] = provider
-        results.append(table)
-    out = pd.concat(results).reset_index()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table = {
+                "area_code": labels,
+                "population": sums["population"],
+                "eligible_population": eligible,
+                "mean_minutes": sums["w_minutes"] / sums["w_reached"],
+                "median_minutes": median,
+                "p90_minutes": p90,
+                **{f"share_within_{t:g}": sums[f"w_within_{t:g}"] / eligible for t in thresholds},
+                f"population_beyond_{max(thresholds):g}": (
+                    eligible - sums[f"w_within_{max(thresholds):g}"]
+                ),
+                "population_unreached": sums["w_unreached"],
+                "share_nearest_outside_lancashire": sums["w_outside"] / eligible,
+                "nearest_service": service,
+                "nearest_provider_area": provider,
+            }
+        results.append(pd.DataFrame(table))
+    out = pd.concat(results, ignore_index=True)
     # Infinite minutes (nobody reached) would break exports: leave them empty.
-    out = out.replace([np.inf, -np.inf], np.nan)
+    numbers = out.select_dtypes("number").columns
+    out[numbers] = out[numbers].replace([np.inf, -np.inf], np.nan)
     lookup = dict(names or {})
     lookup[TOTAL_CODE] = TOTAL_NAME
     out.insert(1, "area_name", out["area_code"].map(lookup).fillna(out["area_code"]))
