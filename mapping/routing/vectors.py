@@ -42,12 +42,15 @@ _ORIGINS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
 def _origins_key(engine: Any) -> str:
-    key = _ORIGINS.get(engine)
+    with _LOCK:
+        key = _ORIGINS.get(engine)
     if key is None:
         digest = hashlib.blake2b(digest_size=16)
         for array in (engine._origin_node, engine._origin_seconds):
             digest.update(np.ascontiguousarray(array).tobytes())
-        key = _ORIGINS[engine] = digest.hexdigest()
+        key = digest.hexdigest()
+        with _LOCK:
+            _ORIGINS[engine] = key
     return key
 
 
