@@ -124,6 +124,8 @@ _REBUILD = "Rebuild it with `service-map network build --force`."
 #: loaded again, or on another register, shares the network object, and with it the
 #: drive-time vectors already searched on it (``mapping.routing.vectors``).
 _READ: dict[tuple[str, int, int], RoadNetwork] = {}
+#: Networks kept at most (a whole-county network is about 100 MB in memory).
+_READ_MAX = 2
 
 
 def _load_cached(dest: Path) -> RoadNetwork:
@@ -145,6 +147,8 @@ def _load_cached(dest: Path) -> RoadNetwork:
     for older in [k for k in _READ if k[0] == key[0]]:
         del _READ[older]  # an earlier version of this file
     _READ[key] = network
+    while len(_READ) > _READ_MAX:  # the least recently read first
+        del _READ[next(iter(_READ))]
     return network
 
 
