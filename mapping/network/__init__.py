@@ -137,6 +137,7 @@ def _load_cached(dest: Path) -> RoadNetwork:
     stat = dest.stat()
     key = (str(dest.resolve()), stat.st_size, stat.st_mtime_ns)
     if key in _READ:
+        _READ[key] = _READ.pop(key)  # the most recently used last
         return _READ[key]
     try:
         network = RoadNetwork.load(dest)
@@ -147,7 +148,7 @@ def _load_cached(dest: Path) -> RoadNetwork:
     for older in [k for k in _READ if k[0] == key[0]]:
         del _READ[older]  # an earlier version of this file
     _READ[key] = network
-    while len(_READ) > _READ_MAX:  # the least recently read first
+    while len(_READ) > _READ_MAX:  # the least recently used goes
         del _READ[next(iter(_READ))]
     return network
 
