@@ -201,6 +201,15 @@ def _shapes(shapes: Shapes | gpd.GeoDataFrame) -> Shapes:
     return shapes if isinstance(shapes, Shapes) else Shapes.from_frame(shapes)
 
 
+def shaded_layer(shapes: Shapes, properties: pd.DataFrame, **kwargs: Any) -> folium.GeoJson:
+    """A GeoJson layer of ``shapes`` with one ``properties`` row per polygon.
+
+    The geometry is the GeoJSON ``shapes`` holds (made once); ``kwargs`` go to
+    :class:`folium.GeoJson` (``name``, ``show``, ``style_function``, ``tooltip``).
+    """
+    return _GeoJson(_collection(shapes, properties), shapes.bounds, **kwargs)
+
+
 def _collection(shapes: Shapes, properties: pd.DataFrame) -> dict[str, Any]:
     """A FeatureCollection of ``shapes`` with one properties row per polygon."""
     records = properties.to_dict("records")

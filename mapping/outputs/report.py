@@ -6,6 +6,7 @@ import functools
 import html
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -111,13 +112,51 @@ def minutes_shading(minutes: pd.Series, classes: formats.MinuteClasses) -> pd.Da
     )
 
 
+#: The report map's LSOA shapes, by a digest of the names and polygons (the same for
+#: every export of one boundaries file): simplified and made GeoJSON once per process.
+_SHAPES: dict[str, Any] = {}
+_SHAPES_LOCK = threading.Lock()
+
+
+def _lsoa_shapes(lsoas: Any) -> Any:
+    """LSOA polygons for the report's map (:class:`mapping.outputs.maps.Shapes`).
+
+    Simplified to 40 m and rounded to 1e-5 degrees (about 1 m): LSOA shapes stay
+    recognisable while the page shrinks from about 5 MB to under 2 MB. The names are
+    HTML-escaped (tooltip fields go into the page as HTML).
+    """
+    import hashlib
+
+    import shapely
+
+    from mapping.outputs import maps
+    from mapping.study_area import MAP_CRS
+
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update("\n".join(lsoas["lsoa21_name"].astype(str)).encode("utf-8"))
+    digest.update(b"".join(shapely.to_wkb(lsoas.geometry.to_numpy())))
+    key = digest.hexdigest()
+    with _SHAPES_LOCK:
+        known = _SHAPES.get(key)
+    if known is None:
+        simplified = lsoas[["lsoa21_name", "geometry"]].copy()
+        simplified["lsoa21_name"] = simplified["lsoa21_name"].astype(str).map(html.escape)
+        simplified["geometry"] = lsoas.geometry.simplify(40, preserve_topology=True)
+        simplified = simplified.to_crs(MAP_CRS)
+        simplified["geometry"] = shapely.set_precision(simplified.geometry.values, 1e-5)
+        known = maps.Shapes.from_frame(simplified)
+        with _SHAPES_LOCK:
+            while len(_SHAPES) >= 2:
+                del _SHAPES[next(iter(_SHAPES))]
+            _SHAPES[key] = known
+    return known
+
+
 def _report_map(extras: dict[str, Any]) -> str:
     """Render the folium map (council areas, SARC minutes by LSOA, services)."""
     import folium
-    import shapely
 
     from mapping.outputs import maps, markers
-    from mapping.study_area import MAP_CRS
 
     register = extras["register"]
     # Offline-first: Leaflet is inside the page and tiles sit above an offline basemap.
@@ -126,25 +165,19 @@ def _report_map(extras: dict[str, Any]) -> str:
     # export's minutes_band columns use it.
     classes = formats.minute_classes()
     lsoas = extras["layers"]["lsoas"]
-    # Simplified to 40 m and rounded to 1e-5 degrees (about 1 m): LSOA shapes stay
-    # recognisable while the page shrinks from about 5 MB to under 2 MB.
-    simplified = lsoas[["lsoa21_name", "geometry"]].copy()
-    # Tooltip fields go into the page as HTML.
-    simplified["lsoa21_name"] = simplified["lsoa21_name"].astype(str).map(html.escape)
-    simplified["geometry"] = lsoas.geometry.simplify(40, preserve_topology=True)
-    simplified = simplified.to_crs(MAP_CRS)
-    simplified["geometry"] = shapely.set_precision(simplified.geometry.values, 1e-5)
+    shapes = _lsoa_shapes(lsoas)
     for i, slot in enumerate(extras["headline"]):
         column = f"sarc_{slot_key(slot)}_mean_minutes"
-        shown = simplified.copy()
-        shown[["label", "colour"]] = minutes_shading(lsoas[column], classes)
+        shading = minutes_shading(lsoas[column], classes).reset_index(drop=True)
+        shown = pd.concat([shapes.table[["lsoa21_name"]], shading], axis=1)
 
         def style(feature: dict[str, Any]) -> dict[str, Any]:
             fill = feature["properties"]["colour"]
             return {"fillColor": fill, "color": fill, "weight": 0.2, "fillOpacity": 0.6}
 
-        folium.GeoJson(
-            shown[["lsoa21_name", "label", "colour", "geometry"]],
+        maps.shaded_layer(
+            shapes,
+            shown,
             name=html.escape(f"SARC minutes, {slot.name} ({slot.at})"),
             show=i == len(extras["headline"]) - 1,
             style_function=style,
