@@ -1,9 +1,8 @@
 """The Scenarios page's answer: before/after figures and the areas ranked by change.
 
-Built from :meth:`mapping.Study.compare` tables (through ``app.state``): residents
-beyond the threshold are the eligible residents less those within it, before and after
-the scenario. Whole people are rounded before they are subtracted, so a row's before,
-after and change always add up on screen.
+Built from :meth:`mapping.Study.compare` tables (through ``app.state``); residents
+beyond the threshold, before and after, come from
+:func:`mapping.analysis.scenarios.residents_beyond`.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ import streamlit as st
 from app import answers, tables, widgets
 from app import state as app_state
 from mapping import formats
+from mapping.analysis.scenarios import residents_beyond
 from mapping.analysis.summary import TOTAL_CODE
 
 __all__ = ["change_words", "gaps_table", "headline_figures", "ranked_changes", "ranked_tables"]
@@ -24,15 +24,6 @@ __all__ = ["change_words", "gaps_table", "headline_figures", "ranked_changes", "
 def _slot(row: pd.Series) -> str:
     name, at = str(row["slot_name"]), str(row["slot"])
     return at if name == at else f"{name[0].upper()}{name[1:]} ({at})"
-
-
-def _beyond(table: pd.DataFrame, threshold: float) -> tuple[pd.Series, pd.Series]:
-    """Whole residents beyond ``threshold`` minutes, before and after."""
-    t = f"{float(threshold):g}"
-    eligible = table["eligible_population"]
-    before = (eligible - table[f"baseline_population_within_{t}"]).round(0).astype("int64")
-    after = (eligible - table[f"scenario_population_within_{t}"]).round(0).astype("int64")
-    return before, after
 
 
 def change_words(change: int) -> str:
@@ -44,7 +35,7 @@ def change_words(change: int) -> str:
 
 def headline_figures(totals: pd.DataFrame, threshold: int) -> None:
     """Per time slot: residents beyond the threshold before, after and the change."""
-    before, after = _beyond(totals, threshold)
+    before, after = residents_beyond(totals, threshold)
     for index, row in totals.reset_index(drop=True).iterrows():
         change = int(after.iloc[index] - before.iloc[index])
         st.markdown(f"**{_slot(row)}**")
@@ -106,7 +97,7 @@ def ranked_changes(
         drive, so areas the scenario leaves unchanged come last.
     """
     rows = by_area[by_area["area_code"] != TOTAL_CODE].reset_index(drop=True)
-    before, after = _beyond(rows, threshold)
+    before, after = residents_beyond(rows, threshold)
     t = f"{float(threshold):g}"
     frame = pd.DataFrame({name: rows["area_name"]})
     if parents is not None:

@@ -87,6 +87,7 @@ __all__ = [
     "compare_gaps",
     "load_scenario",
     "parse_scenario",
+    "residents_beyond",
     "save_scenario",
     "scenario_changes",
     "validate_scenario",
@@ -450,3 +451,24 @@ def compare_gaps(baseline: CoverageModel, scenario_study: CoverageModel) -> pd.D
     columns = ["status", "gap_id", *keys]
     columns += [f"{v}_{w}" for v in shown for w in ("baseline", "scenario")]
     return out[columns].reset_index(drop=True)
+
+
+def residents_beyond(table: pd.DataFrame, threshold: float) -> tuple[pd.Series, pd.Series]:
+    """Whole eligible people beyond ``threshold`` minutes, before and after the scenario.
+
+    From a :func:`compare` table (``by_area`` or ``totals``): the eligible population
+    less those within the threshold, rounded to whole people before anything subtracts
+    them, so a row's before, after and change always add up.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"eligible_population": [100.0],
+    ...     "baseline_population_within_60": [90.4], "scenario_population_within_60": [99.6]})
+    >>> [s.tolist() for s in residents_beyond(table, 60)]
+    [[10], [0]]
+    """
+    t = f"{float(threshold):g}"
+    eligible = table["eligible_population"]
+    before = (eligible - table[f"baseline_population_within_{t}"]).round(0).astype("int64")
+    after = (eligible - table[f"scenario_population_within_{t}"]).round(0).astype("int64")
+    return before, after

@@ -484,3 +484,26 @@ def test_the_command_writes_the_table(tmp_path: Path, capsys: pytest.CaptureFixt
     assert set(table["slot"]) == {"Sat 02:00"}
     assert (table["area_code"] == TOTAL_CODE).sum() == 1
     assert {"minutes_saved", "population_newly_within_60"} <= set(table.columns)
+
+
+def test_residents_beyond_rounds_whole_people_before_the_change() -> None:
+    import doctest
+
+    from mapping.analysis import scenarios as scenarios_module
+    from mapping.analysis.scenarios import residents_beyond
+
+    # Hand-worked: 100 eligible; 90.4 within 60 before (9.6 -> 10 beyond), 99.6 after
+    # (0.4 -> 0); a second area with nobody eligible has nobody beyond.
+    table = pd.DataFrame(
+        {
+            "eligible_population": [100.0, 0.0],
+            "baseline_population_within_60": [90.4, 0.0],
+            "scenario_population_within_60": [99.6, 0.0],
+        }
+    )
+    before, after = residents_beyond(table, 60)
+    assert before.tolist() == [10, 0] and after.tolist() == [0, 0]
+    assert (after - before).tolist() == [-10, 0]
+    finder = doctest.DocTestFinder()
+    tests = finder.find(scenarios_module.residents_beyond, globs=vars(scenarios_module).copy())
+    assert sum(doctest.DocTestRunner().run(t).failed for t in tests) == 0
