@@ -53,7 +53,7 @@ def render() -> None:
     )
     if weight == "recorded_violence_sexual":
         st.caption(widgets.RECORDED_VIOLENCE_CAVEAT)
-    names = app_state.service_names(app_state.current_study().effective_register())
+    names = app_state.current_service_names()
     tables.shown(
         tables.for_people(
             table,

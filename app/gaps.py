@@ -59,7 +59,7 @@ def render() -> None:
     for column, severity in zip(metrics[1:], _SEVERITY_ORDER, strict=True):
         column.metric(f"{severity.capitalize()} severity", int(counts.get(severity, 0)))
 
-    names = app_state.service_names(app_state.current_study().effective_register())
+    names = app_state.current_service_names()
     tables.shown(
         tables.for_people(
             shown,

@@ -60,7 +60,7 @@ def render() -> None:
             )
 
     st.subheader("By council area")
-    names = app_state.service_names(app_state.current_study().effective_register())
+    names = app_state.current_service_names()
     tables.shown(
         tables.for_people(
             table,

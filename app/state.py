@@ -522,6 +522,11 @@ def service_names(register: pd.DataFrame) -> dict[str, str]:
     return dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True))
 
 
+def current_service_names() -> dict[str, str]:
+    """``{service id: name}`` of this session's study (uploads and what-ifs included)."""
+    return service_names(current_study().effective_register())
+
+
 # ---- the map, built and rendered once per query ----------------------------------------
 
 
