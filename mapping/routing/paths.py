@@ -12,6 +12,7 @@ from scipy.sparse.csgraph import dijkstra
 from mapping.errors import ServiceMapError
 from mapping.network.graph import RoadNetwork
 from mapping.network.snap import snap
+from mapping.network.walking import WALK_PROFILE, walk_seconds
 
 if TYPE_CHECKING:
     pass
@@ -70,10 +71,13 @@ def snap_arrays(result: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 
 
 def profile_matrix(network: RoadNetwork, profile: str) -> sp.csr_matrix:
+    """Edge seconds of a driving speed profile, or of walking (``"walk"``)."""
+    if profile == WALK_PROFILE:
+        return walk_seconds(network)
     try:
         return network.seconds[profile]
     except KeyError:
-        known = ", ".join(sorted(network.seconds))
+        known = ", ".join([*sorted(network.seconds), WALK_PROFILE])
         raise ServiceMapError(f"unknown speed profile {profile!r}; known: {known}") from None
 
 

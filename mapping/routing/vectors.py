@@ -1,6 +1,7 @@
 """Drive-time vectors, searched once per process for every engine on the same network.
 
-A service's vector (minutes from every origin to it, for one speed profile) depends
+A service's vector (minutes from every origin to it, for one speed profile, or on foot
+for the ``"walk"`` profile of :mod:`mapping.network.walking`) depends
 only on the road network, the origins (their snapped nodes and access seconds), the
 service's snapped node and access seconds, and the time limit: not on the register it
 came from. Every :class:`~mapping.routing.engine.TravelEngine` built on one network
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from mapping.network.walking import access_factor
 from mapping.routing.paths import seconds_between
 
 __all__ = ["clear", "service_minutes"]
@@ -97,7 +99,10 @@ def service_minutes(
         ok = engine.origin_ok
         road = seconds_between(graph, nodes, engine._origin_node[ok], limit)
         block = np.full((len(todo), engine.n_origins), np.inf)
-        block[:, ok] = road + engine._origin_seconds[ok][None, :] + snap_s[:, None]
+        # Access to and from the network is walked on foot (timed at 20 mph by car).
+        access = access_factor(profile)
+        origin_s = engine._origin_seconds[ok][None, :] * access
+        block[:, ok] = road + origin_s + snap_s[:, None] * access
         block /= 60.0
         if limit_minutes is not None:
             block[block > limit_minutes] = np.inf
