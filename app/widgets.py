@@ -95,6 +95,7 @@ WEIGHT_SHORT: dict[str, str] = {
     "residents": "Residents",
     "women_16_plus": "Women 16+",
     "recorded_violence_sexual": "Recorded violence and sexual offences",
+    "no_car_households": "Households with no car",
 }
 
 

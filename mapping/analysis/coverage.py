@@ -19,6 +19,11 @@ layer; every table names its weight (``weight``, ``weight_label``). Minutes are 
 minutes on the road network under the speed profile the time implies (night: free flow;
 day: typical daytime).
 People with no eligible open service within reach count as beyond every threshold.
+
+Every query takes a travel ``mode``: ``"drive"`` (the default, the speed profile of the
+time) or ``"walk"`` (on foot at 4.8 km/h, motorways excluded: see
+:mod:`mapping.network.walking`). Walking tables carry ``mode = "walk"`` and report
+their own thresholds (:data:`WALK_THRESHOLDS`: 15, 30 and 45 minutes).
 """
 
 from __future__ import annotations
@@ -39,11 +44,14 @@ from mapping.analysis.summary import _AREA_KEY, DEFAULT_THRESHOLDS, TOTAL_CODE, 
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
 from mapping.inputs.when import TimeSlot, resolve_slot
+from mapping.network.walking import MODES, WALK_PROFILE, WALK_THRESHOLDS
 
 __all__ = [
     "SARC_COLUMNS",
     "CoverageModel",
     "RegisterChanges",
+    "mode_profile",
+    "mode_thresholds",
 ]
 
 #: Columns of :meth:`CoverageModel.sarc_access`, in order.
@@ -69,6 +77,19 @@ SARC_COLUMNS: tuple[str, ...] = (
     "population_unreached",
     "nearest_service",
 )
+
+
+def mode_profile(mode: str) -> str | None:
+    """The engine profile a travel mode forces: ``"walk"``, or ``None`` (the time's own)."""
+    if mode not in MODES:
+        raise ServiceMapError(f"unknown travel mode {mode!r}: use {' or '.join(MODES)}")
+    return WALK_PROFILE if mode == "walk" else None
+
+
+def mode_thresholds(mode: str) -> tuple[int, ...]:
+    """The thresholds reported by default: 15/30/45/60/90 minutes by car, 15/30/45 on foot."""
+    mode_profile(mode)
+    return WALK_THRESHOLDS if mode == "walk" else DEFAULT_THRESHOLDS
 
 
 @dataclass(frozen=True)
@@ -321,8 +342,13 @@ class CoverageModel:
         *,
         age_band: str | None = None,
         crime_type: str | None = None,
+        mode: str = "drive",
     ) -> Any:
-        """Nearest eligible open service for every origin, with this study's changes."""
+        """Nearest eligible open service for every origin, with this study's changes.
+
+        ``mode="walk"`` gives walking minutes (see :mod:`mapping.network.walking`).
+        """
+        profile = mode_profile(mode)
         when = resolve_slot(at).at if at is not None else None
         return self.engine.nearest(
             category,
@@ -332,6 +358,7 @@ class CoverageModel:
             exclude=sorted(self.changes.closed),
             extra_services=list(self.changes.added_ids),
             hours_override=dict(self.changes.hours),
+            profile=profile,
         )
 
     def origin_minutes(
@@ -342,14 +369,15 @@ class CoverageModel:
         age_band: str | None = None,
         crime_type: str | None = None,
         weight: str = "residents",
+        mode: str = "drive",
     ) -> pd.DataFrame:
-        """Per-origin nearest service, minutes, provider area and weight.
+        """Per-origin nearest service, minutes (by ``mode``), provider area and weight.
 
         ``eligible_population`` holds the chosen ``weight`` (eligible residents by
         default); the ``weight`` column names it.
         """
         values = self.weights(weight, age_band)  # a bad weight fails before routing
-        result = self.nearest(category, at, age_band=age_band, crime_type=crime_type)
+        result = self.nearest(category, at, age_band=age_band, crime_type=crime_type, mode=mode)
         frame = self.origins[["origin_id", "lsoa21_code", "ward_code", "lad_code"]].copy()
         frame["eligible_population"] = values
         frame["weight"] = weight
@@ -366,9 +394,10 @@ class CoverageModel:
         *,
         age_band: str | None = None,
         crime_type: str | None = None,
-        thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+        thresholds: Sequence[float] | None = None,
         total_row: bool = True,
         weight: str = "residents",
+        mode: str = "drive",
     ) -> pd.DataFrame:
         """Population-weighted coverage by area (see :func:`summarise` for the columns).
 
@@ -390,17 +419,22 @@ class CoverageModel:
         crime_type
             Keep services for this crime type (or ``all``).
         thresholds
-            Minutes for the ``share_within_`` columns.
+            Minutes for the ``share_within_`` columns (default: :func:`mode_thresholds`).
         total_row
             Append a Lancashire total row (``area_code`` = ``TOTAL``).
         weight
-            ``residents`` (default), ``women_16_plus`` or ``recorded_violence_sexual``.
+            ``residents`` (default), ``women_16_plus``, ``recorded_violence_sexual`` or
+            ``no_car_households``.
+        mode
+            ``"drive"`` (default) or ``"walk"``; a walking table has a ``mode`` column.
         """
+        if thresholds is None:
+            thresholds = mode_thresholds(mode)
         if by not in _AREA_KEY:
             raise ServiceMapError(f"unknown area level {by!r}: use lsoa, ward or district")
         values = self.weights(weight, age_band)
         slot = resolve_slot(at) if at is not None else None
-        result = self.nearest(category, slot, age_band=age_band, crime_type=crime_type)
+        result = self.nearest(category, slot, age_band=age_band, crime_type=crime_type, mode=mode)
         table = summarise(
             self.origins,
             result.minutes,
@@ -416,6 +450,8 @@ class CoverageModel:
         table.insert(3, "slot_name", slot.name if slot else "opening hours ignored")
         table.insert(4, "weight", weight)
         table.insert(5, "weight_label", WEIGHTS[weight])
+        if mode == "walk":
+            table.insert(6, "mode", mode)
         return table
 
     def compare_slots(
@@ -450,6 +486,7 @@ class CoverageModel:
         slots: Iterable[str | TimeSlot] = ("weekday daytime", "weekend night"),
         *,
         weight: str = "residents",
+        mode: str = "drive",
     ) -> pd.DataFrame:
         """The SARC question: where is each council area's nearest open SARC, per slot?
 
@@ -462,8 +499,11 @@ class CoverageModel:
         against the first slot, and ``population_over_60`` / ``population_over_90``.
         ``population`` and every share are of ``weight`` (residents by default; or
         ``women_16_plus``, ``recorded_violence_sexual``), named in ``weight`` and
-        ``weight_label``.
+        ``weight_label``. With ``mode="walk"`` the minutes are walked and the
+        ``population_over_60``/``_90`` columns become ``population_over_15``, ``_30`` and
+        ``_45`` (:data:`WALK_THRESHOLDS`), with a ``mode`` column.
         """
+        thresholds = (60, 90) if mode == "drive" else mode_thresholds(mode)
         weights = self.weights(weight)
         services = self.engine.services.set_index("id")
         # The effective register, so a what-if SARC is classed by where it stands.
@@ -472,7 +512,7 @@ class CoverageModel:
         resolved = [resolve_slot(s) for s in slots]
         first_mean: pd.Series | None = None
         for slot in resolved:
-            result = self.nearest("sarc", slot)
+            result = self.nearest("sarc", slot, mode=mode)
             ids = pd.Series(result.service_id, dtype=object)
             groups = {sid: _sarc_group(sid, services, register) for sid in ids.dropna().unique()}
             group = ids.map(groups).astype(object).fillna("none").to_numpy(dtype=object)
@@ -483,7 +523,7 @@ class CoverageModel:
                 result.provider_area,
                 by="district",
                 weights=weights,
-                thresholds=(60, 90),
+                thresholds=thresholds,
                 names=self.area_names("district"),
             )
             table = table.set_index("area_code")
@@ -495,10 +535,13 @@ class CoverageModel:
                 reached = pd.Series(np.where(group != "none", weights, 0.0)).groupby(codes).sum()
                 reached[TOTAL_CODE] = reached.sum()
                 table[f"share_nearest_{label}"] = (per_area / reached).reindex(table.index)
-            table["population_over_60"] = table["eligible_population"] * (
-                1 - table["share_within_60"]
-            )
-            table["population_over_90"] = table["population_beyond_90"]
+            for limit in thresholds[:-1]:
+                table[f"population_over_{limit}"] = table["eligible_population"] * (
+                    1 - table[f"share_within_{limit}"]
+                )
+            table[f"population_over_{thresholds[-1]}"] = table[
+                f"population_beyond_{thresholds[-1]}"
+            ]
             if first_mean is None:
                 first_mean = table["mean_minutes"]
             table["minutes_added"] = table["mean_minutes"] - first_mean.reindex(table.index)
@@ -510,7 +553,13 @@ class CoverageModel:
             table["weight_label"] = WEIGHTS[weight]
             rows.append(table)
         out = pd.concat(rows, ignore_index=True)
-        return out[list(SARC_COLUMNS)]
+        if mode == "drive":
+            return out[list(SARC_COLUMNS)]
+        out["mode"] = mode
+        over = [f"population_over_{limit}" for limit in thresholds]
+        columns = [c for c in SARC_COLUMNS if not c.startswith("population_over")]
+        at = columns.index("population_unreached")
+        return out[[*columns[:at], *over, *columns[at:], "mode"]]
 
 
 def _site_spec(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The need layer: deprivation, women aged 16+ and recorded violence per LSOA.
+"""The need layer: deprivation, women 16+, recorded violence, cars and rurality per LSOA.
 
 ``build`` writes ``need/lsoa_need.csv`` under the data folder, atomically and keyed by
 the checksums of its raw inputs and of the built Census population (see
@@ -23,6 +23,10 @@ the checksums of its raw inputs and of the built Census population (see
     months look like the available ones, which ignores seasonality.
 ``csp_code``, ``csp_name``, ``pfa_code``, ``pfa_name``
     The council area's Community Safety Partnership and police force area (ONS 2024).
+``households``, ``no_car_households``
+    Census 2021 TS045: households, and households with no car or van.
+``ruc21_code``, ``ruc21_name``, ``rural_urban``
+    The ONS 2021 Rural Urban Classification of the LSOA (``rural_urban``: Urban/Rural).
 
 The recorded-crime columns are a **proxy** for need, never a measure of it: see
 :data:`RECORDED_VIOLENCE_CAVEAT`, which every table and page using them should carry.
@@ -47,6 +51,7 @@ from mapping.store import build_artifact, default_data_dir, read_meta
 
 __all__ = [
     "COLUMNS",
+    "EXPECTED_NO_CAR_HOUSEHOLDS",
     "EXPECTED_WOMEN_16_PLUS",
     "NEED_SOURCES",
     "RECORDED_VIOLENCE_CAVEAT",
@@ -62,7 +67,7 @@ __all__ = [
 ]
 
 #: Bump when the build changes what it writes, so caches rebuild.
-BUILD_VERSION = 2
+BUILD_VERSION = 3
 
 #: The police.uk crime type counted (its own spelling).
 VIOLENCE_CRIME_TYPE = "Violence and sexual offences"
@@ -71,12 +76,18 @@ VIOLENCE_CRIME_TYPE = "Violence and sexual offences"
 #: Women aged 16+ in Lancashire's 945 LSOAs, mid-2024 (sources README).
 EXPECTED_WOMEN_16_PLUS = 666_438
 
+#: Households with no car or van in Lancashire's 945 LSOAs, Census 2021 TS045 (sources
+#: README: 144,676 of 648,761 households, 22.3%).
+EXPECTED_NO_CAR_HOUSEHOLDS = 144_676
+
 #: The raw sources the layer reads (keys of :data:`mapping.inputs.sources.CATALOGUE`).
 NEED_SOURCES: tuple[str, ...] = (
     "iod2025",
     "population_mid2024",
     *(f"police/{month}" for month in POLICE_MONTHS),
     "csp_lookup",
+    "cars_ts045",
+    "ruc21",
 )
 
 #: Columns of ``need/lsoa_need.csv``, in order.
@@ -101,6 +112,11 @@ COLUMNS: tuple[str, ...] = (
     "women_16_plus",
     "recorded_violence_sexual",
     "recorded_violence_sexual_annualised",
+    "households",
+    "no_car_households",
+    "ruc21_code",
+    "ruc21_name",
+    "rural_urban",
 )
 _INTEGER_COLUMNS = (
     "imd_rank",
@@ -112,6 +128,8 @@ _INTEGER_COLUMNS = (
     "women_all_ages",
     "women_16_plus",
     "recorded_violence_sexual",
+    "households",
+    "no_car_households",
 )
 _FLOAT_COLUMNS = ("imd_score", "crime_score", "recorded_violence_sexual_annualised")
 _WOMEN_16_PLUS_BANDS = ("F16-29", "F30-44", "F45-64", "F65+")
@@ -189,12 +207,16 @@ def _need_table(sources: Sources, population: pd.DataFrame) -> tuple[pd.DataFram
     for column in ("csp_code", "csp_name", "pfa_code", "pfa_name"):
         base[column] = base["lad_code"].map(lookup[column])
 
+    _add_households(sources, base)
+
     table = base.reset_index()[list(COLUMNS)].sort_values("lsoa21_code")
     facts = {
         "rows": len(table),
         "residents": int(table["residents"].sum()),
         "women_16_plus": int(table["women_16_plus"].sum()),
         "recorded_violence_sexual": int(table["recorded_violence_sexual"].sum()),
+        "households": int(table["households"].sum()),
+        "no_car_households": int(table["no_car_households"].sum()),
         "police_months": sorted(crimes["month"].dropna().unique().tolist()),
         # Recorded by Lancashire Constabulary but placed outside the 945 LSOAs, or with
         # no location at all: not in any LSOA's count.
@@ -205,6 +227,25 @@ def _need_table(sources: Sources, population: pd.DataFrame) -> tuple[pd.DataFram
         "caveat": RECORDED_VIOLENCE_CAVEAT,
     }
     return table, facts
+
+
+def _add_households(sources: Sources, base: pd.DataFrame) -> None:
+    """Add TS045 households with no car and the 2021 rural/urban class (by LSOA index)."""
+    from mapping.inputs.households import read_car_availability, read_rural_urban
+
+    for key, table in (
+        ("cars_ts045", read_car_availability(sources)),
+        ("ruc21", read_rural_urban(sources)),
+    ):
+        table = table.set_index("lsoa21_code")
+        missing = sorted(set(base.index) - set(table.index))
+        if missing:
+            raise NeedError(
+                f"{sources.path(key)}: no row for {len(missing)} Lancashire LSOA(s), "
+                f"e.g. {missing[:3]}"
+            )
+        for column in table.columns:
+            base[column] = table.loc[base.index, column]
 
 
 def build(
@@ -380,6 +421,8 @@ def lancashire_check(table: pd.DataFrame) -> list[str]:
         problems.append(f"residents {int(table['residents'].sum()):,}")
     if int(table["women_16_plus"].sum()) != EXPECTED_WOMEN_16_PLUS:
         problems.append(f"women 16+ {int(table['women_16_plus'].sum()):,}")
+    if int(table["no_car_households"].sum()) != EXPECTED_NO_CAR_HOUSEHOLDS:
+        problems.append(f"households with no car {int(table['no_car_households'].sum()):,}")
     if not table["lad_code"].isin(LANCASHIRE_LAD_CODES).all():
         problems.append("LSOAs outside the 14 council areas")
     if set(table["csp_code"].dropna()) and table["csp_code"].isna().any():

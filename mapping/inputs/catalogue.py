@@ -149,6 +149,21 @@ _CATALOGUE: list[SourceFile] = [
         for month in POLICE_MONTHS
     ],
     SourceFile(
+        key="cars_ts045",
+        relpath="census-2021/census2021-ts045-lsoa.csv",
+        title="Census 2021 TS045: car or van availability of households by LSOA 2021",
+        publisher="Office for National Statistics",
+        url="https://www.nomisweb.co.uk/sources/census_2021_bulk",
+    ),
+    SourceFile(
+        key="ruc21",
+        relpath="ons-rural-urban/ruc21_lsoa21_ew.csv",
+        title="Rural Urban Classification 2021 of LSOAs 2021 (England and Wales)",
+        publisher="Office for National Statistics",
+        url="https://geoportal.statistics.gov.uk/",
+        converted=True,
+    ),
+    SourceFile(
         key="csp_lookup",
         relpath="ons-lookups/lad24_csp24_pfa24_ew_lu.csv",
         title="Local authority district to Community Safety Partnership to Police Force Area "

@@ -94,6 +94,7 @@ WEIGHTS: dict[str, str] = {
         "police-recorded violence and sexual offences, "
         f"{POLICE_MONTHS[0]} to {POLICE_MONTHS[-1]} (data.police.uk; a proxy for need)"
     ),
+    "no_car_households": "households with no car or van (Census 2021 TS045)",
 }
 
 
@@ -131,6 +132,7 @@ WEIGHT_SHORT_NAMES: dict[str, str] = {
     "residents": "residents",
     "women_16_plus": "women 16+",
     "recorded_violence_sexual": "recorded V&SO",
+    "no_car_households": "no-car households",
 }
 
 

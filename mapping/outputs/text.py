@@ -142,7 +142,8 @@ def format_sarc_table(table: pd.DataFrame) -> str:
         shown[column] = shown[column].map(formats.percent)
     for column in ("mean_minutes", "median_minutes", "p90_minutes", "minutes_added"):
         shown[column] = shown[column].map(formats.minutes)
-    for column in ("population", "population_over_60", "population_over_90"):
+    over = [c for c in table.columns if c.startswith("population_over_")]
+    for column in ("population", *over):
         shown[column] = shown[column].map(formats.people)
     columns = [
         "area_name",
@@ -154,8 +155,7 @@ def format_sarc_table(table: pd.DataFrame) -> str:
         "share_nearest_other",
         "mean_minutes",
         "minutes_added",
-        "population_over_60",
-        "population_over_90",
+        *over,
     ]
     headers = {
         "area_name": "council area",
@@ -165,12 +165,11 @@ def format_sarc_table(table: pd.DataFrame) -> str:
         "share_nearest_other": "other",
         "mean_minutes": "mean min",
         "minutes_added": "+min",
-        "population_over_60": "pop >60min",
-        "population_over_90": "pop >90min",
     }
+    short = "pop"
     if "weight" in table and len(table):
         short = weight_short(str(table["weight"].iloc[0]))
         headers["population"] = short
-        headers["population_over_60"] = f"{short} >60min"
-        headers["population_over_90"] = f"{short} >90min"
+    for column in over:
+        headers[column] = f"{short} >{column.removeprefix('population_over_')}min"
     return shown[columns].rename(columns=headers).to_string(index=False)
