@@ -19,11 +19,14 @@ from mapping.cli_need import WeightOption, register_need_commands
 from mapping.cli_optimise import optimise_app
 from mapping.cli_options import (
     DataDirOption,
+    GtfsOption,
+    ModeOption,
     NetworkOption,
     ScenarioOption,
     ServicesOption,
     SourcesOption,
 )
+from mapping.cli_walk import register_walk_commands
 from mapping.cli_week import week_command
 from mapping.errors import ServiceMapError
 
@@ -212,11 +215,15 @@ def network_build(
     sources: SourcesOption = None,
     data_dir: DataDirOption = None,
     force: Annotated[bool, typer.Option(help="Rebuild even if up to date.")] = False,
+    gtfs: GtfsOption = None,
 ) -> None:
     """Build the road network (or confirm the cached one is up to date)."""
     import time
 
     from mapping.network import build_network
+    from mapping.network.transit import check_gtfs
+
+    check_gtfs(gtfs)
 
     started = time.perf_counter()
     net = build_network(
@@ -395,22 +402,25 @@ def sarc(
     data_dir: DataDirOption = None,
     network: NetworkOption = "offline",
     weight: WeightOption = "residents",
+    mode: ModeOption = "drive",
 ) -> None:
     """Where is each council area's nearest open SARC, in hours and out of hours?"""
     from mapping.cli_need import check_weight, weight_note
+    from mapping.cli_walk import check_mode, mode_note
     from mapping.inputs.when import resolve_slot
 
     # Check the times and the weight before the slow load, so a typo fails at once.
     slots = [resolve_slot(s) for s in at or ["weekday daytime", "weekend night"]]
     check_weight(weight)
+    check_mode(mode)
     _guard_out(out, "sarc", [_register(services), scenario], data_dir)
     _check_scenario_file(scenario)
     study = _load_study(services, scenario, sources, data_dir, network)
-    table = study.sarc_access(slots, weight=weight)
+    table = study.sarc_access(slots, weight=weight, mode=mode)
     from mapping.outputs.text import format_sarc_table
 
     typer.echo(format_sarc_table(table))
-    typer.echo(f"Network: {study.network_source}. {weight_note(weight)}")
+    typer.echo(f"Network: {study.network_source}. {mode_note(mode)} {weight_note(weight)}")
     if out is not None:
         _write_table(table, out)
 
@@ -558,6 +568,7 @@ def export(
 
 # Need, equity and capacity commands live in their own module (equity, capacity, access).
 register_need_commands(app)
+register_walk_commands(app)
 
 
 def main(argv: list[str] | None = None) -> None:

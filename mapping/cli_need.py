@@ -15,6 +15,7 @@ import typer
 from mapping import formats
 from mapping.cli_options import (
     DataDirOption,
+    ModeOption,
     NetworkOption,
     ScenarioOption,
     ServicesOption,
@@ -43,7 +44,8 @@ WeightOption = Annotated[
     typer.Option(
         "--weight",
         help="What the figures count: residents (Census 2021, default), women_16_plus "
-        "(ONS mid-2024) or recorded_violence_sexual (police.uk, a proxy for need).",
+        "(ONS mid-2024), recorded_violence_sexual (police.uk, a proxy for need) or "
+        "no_car_households (Census 2021 TS045).",
     ),
 ]
 OutOption = Annotated[
@@ -190,9 +192,11 @@ def equity(
         str, typer.Option("--at", help="Time of week, e.g. 'Sat 02:00' or 'weekend night'.")
     ] = "Sat 02:00",
     minutes: Annotated[
-        float, typer.Option("--minutes", help="Threshold in minutes (default 60).")
-    ] = 60,
+        float | None,
+        typer.Option("--minutes", help="Threshold in minutes (default 60; 30 with --mode walk)."),
+    ] = None,
     weight: WeightOption = "residents",
+    mode: ModeOption = "drive",
     out: OutOption = None,
     services: ServicesOption = None,
     scenario: ScenarioOption = None,
@@ -200,11 +204,15 @@ def equity(
     data_dir: DataDirOption = None,
     network: NetworkOption = "offline",
 ) -> None:
-    """Drive minutes by IMD 2025 decile and quintile, with Theil's T between deciles."""
+    """Minutes by IMD 2025 decile and quintile (Theil's T), and by rural/urban class."""
+    from mapping.cli_walk import check_mode, mode_note
     from mapping.inputs.vocabulary import CATEGORIES
     from mapping.inputs.when import resolve_slot
 
     check_weight(weight)
+    check_mode(mode)
+    if minutes is None:
+        minutes = 30.0 if mode == "walk" else 60.0
     if category not in CATEGORIES:
         raise ServiceMapError(f"unknown category {category!r}: use {', '.join(CATEGORIES)}")
     slot = resolve_slot(at)
@@ -212,9 +220,10 @@ def equity(
         raise ServiceMapError(f"--minutes must be positive, got {minutes:g}")
     guard_table_out(out, "equity", ("imd_decile", "population", "mean_minutes"), data_dir)
     study = _study(services, scenario, sources, data_dir, network)
-    result = study.equity(category, slot, minutes, weight)
+    result = study.equity(category, slot, minutes, weight, mode=mode)
+    how = "on foot" if mode == "walk" else "by car"
     typer.echo(
-        f"{category} at {slot.at} ({slot.name}), threshold {minutes:g} minutes, "
+        f"{category} at {slot.at} ({slot.name}), {how}, threshold {minutes:g} minutes, "
         f"by IMD 2025 decile (1 = most deprived tenth of LSOAs in England):"
     )
     typer.echo(_format_decile_table(result.by_decile, "imd_decile"))
@@ -229,7 +238,11 @@ def equity(
             f"deciles {t.within:.4f} ({t.observations} LSOAs)."
         )
         typer.echo(t.meaning)
-    typer.echo(f"Network: {study.network_source}. {weight_note(weight)}")
+    if result.by_rural_urban is not None:
+        typer.echo("")
+        typer.echo("By rural/urban class of the LSOA (ONS 2021 Rural Urban Classification):")
+        typer.echo(_format_decile_table(result.by_rural_urban, "rural_urban"))
+    typer.echo(f"Network: {study.network_source}. {mode_note(mode)} {weight_note(weight)}")
     _write(result.by_decile, out)
 
 

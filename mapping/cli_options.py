@@ -13,6 +13,8 @@ import typer
 
 __all__ = [
     "DataDirOption",
+    "GtfsOption",
+    "ModeOption",
     "NetworkOption",
     "ScenarioOption",
     "ServicesOption",
@@ -43,4 +45,21 @@ ScenarioOption = Annotated[
 ]
 NetworkOption = Annotated[
     str, typer.Option("--network", help="Road network: offline (default) or osm.")
+]
+ModeOption = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        help="How people travel: drive (default; the speed profile of the time) or walk "
+        "(4.8 km/h on the same roads, motorways excluded; thresholds 15/30/45 minutes).",
+    ),
+]
+GtfsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--gtfs",
+        help="A GTFS public-transport feed. Not supported yet: says so and exits "
+        "(see docs/transit.md).",
+        dir_okay=False,
+    ),
 ]

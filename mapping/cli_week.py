@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mapping.cli_options import ModeOption
 from mapping.errors import ServiceMapError
 
 if TYPE_CHECKING:
@@ -31,8 +32,12 @@ def week_table(frame: pd.DataFrame, value: str = "share_beyond") -> pd.DataFrame
 def week_command(
     category: Annotated[str, typer.Option("--category", help="Service category (sarc, ...).")],
     minutes: Annotated[
-        float, typer.Option("--minutes", help="Drive-time threshold in minutes.", min=1)
-    ] = 60.0,
+        float | None,
+        typer.Option(
+            "--minutes", help="Threshold in minutes (default 60; 30 with --mode walk).", min=1
+        ),
+    ] = None,
+    mode: ModeOption = "drive",
     area: Annotated[
         str | None,
         typer.Option("--area", help="Only this council area's residents (ONS code, E07...)."),
@@ -58,9 +63,13 @@ def week_command(
 ) -> None:
     """Which hour of the week is worst? Share of residents beyond the threshold, by hour."""
     from mapping.analysis.week import describe_worst_hour
+    from mapping.cli_walk import check_mode, mode_note
     from mapping.outputs.tables import write_csv
     from mapping.study import Study
 
+    check_mode(mode)
+    if minutes is None:
+        minutes = 30.0 if mode == "walk" else 60.0
     if out is not None and out.suffix.lower() != ".csv":
         raise ServiceMapError(f"{out}: the week table is written as .csv")
     typer.echo("Loading data, register and road network…", err=True)
@@ -73,12 +82,13 @@ def week_command(
     if area is not None and area not in study.area_names("district"):
         known = ", ".join(f"{c} ({n})" for c, n in study.area_names("district").items())
         raise ServiceMapError(f"--area {area!r} is not a council area; known: {known}")
-    frame = study.week_profile(category, threshold=minutes, area=area)
+    frame = study.week_profile(category, threshold=minutes, area=area, mode=mode)
     where = "" if area is None else f" in {study.area_names('district')[area]}"
     sentence = describe_worst_hour(frame)
     typer.echo(sentence[0].upper() + sentence[1:] + where + ".")
+    on_foot = " on foot" if mode == "walk" else ""
     typer.echo(
-        f"Share of residents{where} more than {minutes:g} minutes from an open service "
+        f"Share of residents{where} more than {minutes:g} minutes{on_foot} from an open service "
         f"(%; {frame.attrs['computations']} distinct hours computed):"
     )
     table = (week_table(frame) * 100).round(0)
@@ -87,6 +97,7 @@ def week_command(
     for day, row in table.iterrows():
         cells = " ".join("  -" if v != v else f"{v:3.0f}" for v in row.to_numpy(float))
         typer.echo(f"{day!s:<10} {cells}")
+    typer.echo(mode_note(mode))
     if out is not None:
         write_csv(frame, out)
         typer.echo(f"wrote {out}")

@@ -15,6 +15,8 @@ services register and the travel engine, loaded once; every question is a method
     study.need()  # the need layer: IMD 2025, women 16+, recorded violence per LSOA
     study.sarc_access(weight="women_16_plus")
     study.equity("sarc", at="Sat 02:00")  # minutes by IMD decile, with Theil's T
+    study.sarc_access(mode="walk")  # on foot (4.8 km/h), thresholds 15/30/45 minutes
+    study.without_car("sarc", "Tue 10:00")  # no-car households beyond a 30-minute walk
     study.capacity()  # benchmark units against known units per area
     study.export("out/")
 
@@ -136,22 +138,44 @@ class Study(CoverageModel):
         self,
         category: str | Sequence[str] | None = "sarc",
         at: str | TimeSlot | None = "Sat 02:00",
-        minutes: float = 60,
+        minutes: float | None = None,
         weight: str = "residents",
         *,
         age_band: str | None = None,
+        mode: str = "drive",
     ) -> EquityResult:
-        """Drive minutes by IMD 2025 decile and quintile, and Theil's T between deciles.
+        """Minutes by IMD 2025 decile and quintile, Theil's T, and by rural/urban class.
 
         ``by_decile`` has ten rows (``imd_decile``, ``population`` of ``weight``,
         ``mean_minutes``, ``p90_minutes``, ``share_beyond_threshold``, ...); ``theil``
-        carries the split and its meaning. See :func:`mapping.analysis.equity.equity`.
+        carries the split and its meaning; ``by_rural_urban`` has Urban and Rural rows
+        (ONS RUC 2021). ``minutes`` defaults to 60 by car, 30 on foot (``mode="walk"``).
+        See :func:`mapping.analysis.equity.equity`.
         """
         from mapping.analysis.need_queries import equity_for
 
         return equity_for(
-            self, self.need(), category, at, minutes=minutes, weight=weight, age_band=age_band
+            self,
+            self.need(),
+            category,
+            at,
+            minutes=minutes,
+            weight=weight,
+            age_band=age_band,
+            mode=mode,
         )
+
+    def without_car(
+        self, category: str = "sarc", at: str | TimeSlot = "Tue 10:00", minutes: float = 30
+    ) -> pd.DataFrame:
+        """Households with no car beyond a ``minutes`` walk of every open ``category`` service.
+
+        By council area and ward, with a Lancashire total; by foot only (buses and trains
+        are not modelled). See :func:`mapping.analysis.without_car.without_car`.
+        """
+        from mapping.analysis.without_car import without_car
+
+        return without_car(self, category, at, minutes=minutes)
 
     def capacity(
         self,
@@ -285,10 +309,11 @@ class Study(CoverageModel):
         self,
         category: str = "sarc",
         *,
-        threshold: float = 60,
+        threshold: float | None = None,
         age_band: str | None = None,
         area: str | None = None,
         by: AreaLevel = "district",
+        mode: str = "drive",
     ) -> pd.DataFrame:
         """Access to ``category`` in each of the 168 hours of the week, with this view's changes.
 
@@ -297,21 +322,28 @@ class Study(CoverageModel):
         category
             Service category.
         threshold
-            Minutes: people farther than this from an open eligible service are "beyond".
+            Minutes: people farther than this from an open eligible service are "beyond"
+            (default 60 by car, 30 on foot).
         age_band
             Count only residents of this Census age band (and services eligible for it).
         area
             Restrict the figures to one area's residents (a code at level ``by``).
         by
             The level ``area`` is a code of (``district``, ``ward`` or ``lsoa``).
+        mode
+            ``"drive"`` (each hour's speed profile) or ``"walk"``.
 
         Returns
         -------
         pandas.DataFrame
             See :func:`mapping.analysis.week.week_profile`; one row per hour of the week.
         """
+        from mapping.analysis.coverage import mode_profile
         from mapping.analysis.week import week_profile
 
+        profile = mode_profile(mode)
+        if threshold is None:
+            threshold = 30.0 if mode == "walk" else 60.0
         mask = None
         if area is not None:
             column = {"district": "lad_code", "ward": "ward_code", "lsoa": "lsoa21_code"}[by]
@@ -328,6 +360,7 @@ class Study(CoverageModel):
             exclude=sorted(self.changes.closed),
             extra_services=list(self.changes.added_ids),
             hours_override=dict(self.changes.hours),
+            profile=profile,
         )
 
     # ---- where and when to invest -------------------------------------------------

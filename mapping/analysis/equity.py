@@ -9,7 +9,9 @@ returns:
   (1 = deciles 1-2, ..., 5 = deciles 9-10): the weight, weighted mean and 90th
   percentile minutes, and the weighted share beyond a threshold;
 * Theil's T of drive minutes across LSOAs, split between and within deciles with
-  PySAL's :class:`inequality.theil.TheilD`, with its meaning in one sentence.
+  PySAL's :class:`inequality.theil.TheilD`, with its meaning in one sentence;
+* when given each origin's 2021 rural/urban class (ONS RUC 2021), the same figures for
+  Urban and Rural LSOAs (``by_rural_urban``).
 
 Origins with no open eligible service in reach (``inf`` or NaN minutes) count as
 beyond every threshold, are left out of the mean and push the 90th percentile to
@@ -29,6 +31,7 @@ from inequality.theil import TheilD
 from numpy.typing import ArrayLike
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.households import RURAL_URBAN
 
 __all__ = [
     "DECILES",
@@ -91,6 +94,7 @@ class EquityResult:
     theil: TheilSplit | None
     weight: str
     threshold: float
+    by_rural_urban: pd.DataFrame | None = None
 
 
 def decile_to_quintile(deciles: ArrayLike) -> np.ndarray:
@@ -117,7 +121,7 @@ def weighted_quantile(values: ArrayLike, weights: ArrayLike, q: float) -> float:
 def _group_rows(
     key: str,
     groups: np.ndarray,
-    labels: tuple[int, ...],
+    labels: tuple[int, ...] | tuple[str, ...],
     minutes: np.ndarray,
     weights: np.ndarray,
     threshold: float,
@@ -211,6 +215,7 @@ def equity(
     threshold: float,
     lsoa: ArrayLike | None = None,
     weight: str = "residents",
+    rural_urban: ArrayLike | None = None,
 ) -> EquityResult:
     """Drive minutes by IMD decile and quintile, and Theil's split between deciles.
 
@@ -229,6 +234,9 @@ def equity(
         Per origin: its LSOA code, for Theil's T (omitted: no Theil).
     weight
         Name of the weight, carried into every row (``weight`` column).
+    rural_urban
+        Per origin: ``Urban`` or ``Rural`` (ONS RUC 2021 of its LSOA); omitted: no
+        ``by_rural_urban`` table.
 
     Returns
     -------
@@ -257,10 +265,17 @@ def equity(
         "imd_quintile", decile_to_quintile(d), QUINTILES, m, w, threshold, weight
     )
     theil = theil_by_decile(m, w, d, lsoa) if lsoa is not None else None
+    by_class = None
+    if rural_urban is not None:
+        classes = np.asarray(rural_urban, dtype=object)
+        if len(classes) != len(m) or not np.isin(classes, RURAL_URBAN).all():
+            raise ServiceMapError("every origin needs a rural/urban class (Urban or Rural)")
+        by_class = _group_rows("rural_urban", classes, RURAL_URBAN, m, w, threshold, weight)
     return EquityResult(
         by_decile=by_decile,
         by_quintile=by_quintile,
         theil=theil,
         weight=weight,
         threshold=float(threshold),
+        by_rural_urban=by_class,
     )

@@ -63,20 +63,28 @@ def equity_for(
     category: str | Sequence[str] | None,
     at: str | TimeSlot | None,
     *,
-    minutes: float = 60,
+    minutes: float | None = None,
     weight: str = "residents",
     age_band: str | None = None,
+    mode: str = "drive",
 ) -> EquityResult:
-    """Drive minutes to the nearest open ``category`` by IMD 2025 decile and quintile.
+    """Minutes to the nearest open ``category`` by IMD 2025 decile, quintile and rurality.
 
-    The tables gain ``category``, ``slot``, ``slot_name`` and ``weight_label`` columns;
-    see :func:`mapping.analysis.equity.equity` for the rest.
+    The tables gain ``category``, ``slot``, ``slot_name`` and ``weight_label`` columns
+    (and ``mode`` when walking); see :func:`mapping.analysis.equity.equity` for the
+    rest. ``by_rural_urban`` groups by the ONS 2021 rural/urban class of each LSOA.
+    ``minutes`` defaults to 60 by car and 30 on foot (``mode="walk"``).
     """
+    if minutes is None:
+        minutes = 30.0 if mode == "walk" else 60.0
     if not minutes > 0:
         raise ServiceMapError(f"the threshold must be positive minutes, got {minutes!r}")
     slot = resolve_slot(at) if at is not None else None
-    frame = model.origin_minutes(category, slot, age_band=age_band, weight=weight)
+    frame = model.origin_minutes(category, slot, age_band=age_band, weight=weight, mode=mode)
     deciles = origin_values(model.origins, need, "imd_decile").to_numpy()
+    classes = None
+    if "rural_urban" in need:
+        classes = origin_values(model.origins, need, "rural_urban").to_numpy(dtype=object)
     result = equity(
         frame["minutes"].to_numpy(float),
         frame["eligible_population"].to_numpy(float),
@@ -84,6 +92,7 @@ def equity_for(
         threshold=minutes,
         lsoa=frame["lsoa21_code"].to_numpy(),
         weight=weight,
+        rural_urban=classes,
     )
     name = category if isinstance(category, str) or category is None else "+".join(category)
     labels = {
@@ -97,10 +106,16 @@ def equity_for(
         for position, (column, value) in enumerate(labels.items(), start=1):
             table.insert(position, column, value)
         table.insert(table.columns.get_loc("weight") + 1, "weight_label", WEIGHTS[weight])
+        if mode == "walk":
+            table["mode"] = mode
         return table
 
+    by_class = result.by_rural_urban
     return dataclasses.replace(
-        result, by_decile=label(result.by_decile), by_quintile=label(result.by_quintile)
+        result,
+        by_decile=label(result.by_decile),
+        by_quintile=label(result.by_quintile),
+        by_rural_urban=None if by_class is None else label(by_class),
     )
 
 

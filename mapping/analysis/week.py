@@ -152,6 +152,7 @@ def open_sets(
     exclude: Iterable[str] = (),
     extra_services: Iterable[str] = (),
     hours_override: Mapping[str, str] | None = None,
+    profile: str | None = None,
 ) -> WeekOpenSets:
     """Which eligible services of ``category`` are open in each hour, and its profile.
 
@@ -166,6 +167,9 @@ def open_sets(
     exclude, extra_services, hours_override
         A scenario's closures, what-if services (ids already on the engine) and hours
         changes, as :meth:`TravelEngine.nearest` takes them.
+    profile
+        Force one profile for every hour (``"walk"`` for walking); ``None``: each
+        hour's own driving speed profile.
 
     Returns
     -------
@@ -182,6 +186,7 @@ def open_sets(
             exclude=list(exclude),
             extra_services=list(extra_services),
             hours_override=dict(hours_override or {}),
+            profile=profile,
         )
         rows = engine.eligible_rows(query)
         keys.append(HourKey(tuple(ids[i] for i in rows), query.profile))
@@ -219,6 +224,7 @@ def week_profile(
     exclude: Iterable[str] = (),
     extra_services: Iterable[str] = (),
     hours_override: Mapping[str, str] | None = None,
+    profile: str | None = None,
 ) -> pd.DataFrame:
     """Access to ``category`` in each of the 168 hours of the week.
 
@@ -234,8 +240,8 @@ def week_profile(
         Minutes: people farther than this from an open eligible service are "beyond".
     origin_mask
         Boolean per origin: restrict the figures to these origins (a council area).
-    age_band, crime_type, exclude, extra_services, hours_override
-        As for :func:`open_sets`.
+    age_band, crime_type, exclude, extra_services, hours_override, profile
+        As for :func:`open_sets` (``profile="walk"``: walking minutes every hour).
 
     Returns
     -------
@@ -267,6 +273,7 @@ def week_profile(
         exclude=exclude,
         extra_services=extra_services,
         hours_override=hours_override,
+        profile=profile,
     )
     total = float(weights.sum())
     summaries: dict[HourKey, tuple[float, float, float]] = {}
@@ -342,10 +349,11 @@ def describe_worst_hour(
     preferred = [i for t in prefer for i in tied if times[i] == t]
     top = int(preferred[0] if preferred else tied[0])
     alike = tied.size - 1
+    on_foot = " on foot" if (frame["profile"] == "walk").all() else ""
     sentence = (
         f"the worst hour is {hour_label(int(frame['hour_of_week'].iloc[top]), long=True)}: "
-        f"{formats.round_people(worst[top])} {people} more than {threshold:g} minutes from "
-        f"an open {label}"
+        f"{formats.round_people(worst[top])} {people} more than {threshold:g} minutes{on_foot} "
+        f"from an open {label}"
     )
     if alike:
         sentence += f" ({alike} other hour{'s' if alike > 1 else ''} of the week as bad)"

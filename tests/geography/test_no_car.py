@@ -84,9 +84,11 @@ def test_study_no_car_weight_of_three_real_lsoas(study: Study, sources: Sources)
     raw = pd.read_csv(sources.path("cars_ts045"), dtype={"geography code": "string"})
     raw = raw.set_index("geography code")
     column = "Number of cars or vans: No cars or vans in household"
-    weight = pd.Series(study.weights("no_car_households")).groupby(
-        study.origins["lsoa21_code"].to_numpy()
-    ).sum()
+    weight = (
+        pd.Series(study.weights("no_car_households"))
+        .groupby(study.origins["lsoa21_code"].to_numpy())
+        .sum()
+    )
     for code, households in (("E01012571", 128), ("E01012572", 187), ("E01012573", 116)):
         assert raw.at[code, column] == households  # TS045 as published
         assert weight[code] == pytest.approx(households)

@@ -100,7 +100,8 @@ def sarc_at(xy: tuple[float, float]) -> pd.DataFrame:
 def test_motorway_and_its_slip_roads_are_not_walkable() -> None:
     net = fixture_network()
     tail, head = net.edges()
-    walkable = {(int(t), int(h)) for t, h, ok in zip(tail, head, walkable_edges(net)) if ok}
+    ok = walkable_edges(net)
+    walkable = {(int(t), int(h)) for t, h in zip(tail[ok], head[ok], strict=True)}
     assert walkable == {(1, 0), (1, 2), (2, 1), (2, 3), (3, 2)}
     matrix = walk_seconds(net)
     assert matrix[0, 1] == pytest.approx(300.0)  # 400 m against the one-way: 300 s
@@ -114,7 +115,7 @@ def test_walking_minutes_are_hand_worked_and_driving_is_unchanged() -> None:
     origin = np.array([[X0 - 100.0, Y0]])
     engine = TravelEngine(net, origin, sarc_at(tuple(XY[3])))
     walked = engine.nearest("sarc", profile=WALK_PROFILE)
-    assert WALK_SPEED_MPS == pytest.approx(4 / 3)
+    assert pytest.approx(4 / 3) == WALK_SPEED_MPS
     assert walked.minutes[0] == pytest.approx(21.5, abs=1e-3)
     assert walked.query.profile == "walk"
     # By car: 100 m access at 20 mph, then slip 100 m + motorway 500 m + slip 100 m.

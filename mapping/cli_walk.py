@@ -1,0 +1,192 @@
+"""``service-map coverage`` and ``service-map without-car``: by car or on foot.
+
+``coverage`` prints population-weighted coverage by area for a category and time, by car
+or (``--mode walk``) on foot; ``without-car`` counts the households with no car that are
+beyond a walk of every open service, by council area and ward. Both only parse options,
+call :class:`mapping.Study` and print what it computed. :func:`check_mode` and
+:func:`mode_note` serve every command with ``--mode`` (``sarc``, ``equity``, ``week``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mapping import formats
+from mapping.cli_options import (
+    DataDirOption,
+    GtfsOption,
+    ModeOption,
+    NetworkOption,
+    ScenarioOption,
+    ServicesOption,
+    SourcesOption,
+)
+from mapping.errors import ServiceMapError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mapping.study import Study
+
+__all__ = ["check_mode", "mode_note", "register_walk_commands"]
+
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Also write the table (.csv or .xlsx). An existing file is replaced only by "
+        "a table of the same kind; never anything under the data folder.",
+    ),
+]
+
+
+def check_mode(mode: str) -> None:
+    """Refuse an unknown travel mode before any slow work."""
+    from mapping.network.walking import MODES
+
+    if mode not in MODES:
+        raise ServiceMapError(f"unknown --mode {mode!r}: use {' or '.join(MODES)}")
+
+
+def mode_note(mode: str) -> str:
+    """The sentence saying how minutes were travelled (and what walking leaves out)."""
+    if mode != "walk":
+        return "Minutes are by car on the road network."
+    from mapping.analysis.without_car import LIMITATION
+    from mapping.network.walking import WALK_SPEED_KMH, WALK_THRESHOLDS
+
+    limits = "/".join(str(t) for t in WALK_THRESHOLDS)
+    return (
+        f"Minutes are walked at {WALK_SPEED_KMH:g} km/h on the same roads, motorways and "
+        f"their slip roads excluded; walking thresholds {limits} minutes; {LIMITATION}."
+    )
+
+
+def _format_coverage(table: pd.DataFrame) -> str:
+    out = table[["area_name"]].copy()
+    out["people"] = table["eligible_population"].map(formats.people)
+    out["mean min"] = table["mean_minutes"].map(formats.minutes)
+    for column in [c for c in table.columns if c.startswith("share_within_")]:
+        out[f"≤{column.removeprefix('share_within_')} min"] = table[column].map(formats.percent)
+    return out.to_string(index=False)
+
+
+def coverage(
+    category: Annotated[
+        str, typer.Option("--category", help="Service category (default: sarc).")
+    ] = "sarc",
+    at: Annotated[
+        str, typer.Option("--at", help="Time of week, e.g. 'Tue 10:00' or 'weekend night'.")
+    ] = "Tue 10:00",
+    by: Annotated[str, typer.Option("--by", help="district (default), ward or lsoa.")] = "district",
+    mode: ModeOption = "drive",
+    weight: Annotated[
+        str,
+        typer.Option(
+            "--weight",
+            help="What the figures count: residents (default), women_16_plus, "
+            "recorded_violence_sexual or no_car_households.",
+        ),
+    ] = "residents",
+    out: OutOption = None,
+    gtfs: GtfsOption = None,
+    services: ServicesOption = None,
+    scenario: ScenarioOption = None,
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+    network: NetworkOption = "offline",
+) -> None:
+    """Coverage by area for a category and time of week, by car or on foot."""
+    from mapping.cli_need import check_weight, guard_table_out, weight_note
+    from mapping.inputs.when import resolve_slot
+    from mapping.network.transit import check_gtfs
+
+    check_gtfs(gtfs)
+    check_mode(mode)
+    check_weight(weight)
+    if by not in ("district", "ward", "lsoa"):
+        raise ServiceMapError(f"unknown --by {by!r}: use district, ward or lsoa")
+    slot = resolve_slot(at)
+    guard_table_out(out, "coverage", ("area_code", "eligible_population"), data_dir)
+    study = _study(services, scenario, sources, data_dir, network)
+    table = study.coverage(category, slot, by, weight=weight, mode=mode)  # type: ignore[arg-type]
+    how = "on foot" if mode == "walk" else "by car"
+    typer.echo(f"{category} at {slot.at} ({slot.name}), {how}:")
+    typer.echo(_format_coverage(table))
+    typer.echo(f"Network: {study.network_source}. {mode_note(mode)} {weight_note(weight)}")
+    _write(table, out)
+
+
+def without_car(
+    category: Annotated[
+        str, typer.Option("--category", help="Service category (default: sarc).")
+    ] = "sarc",
+    at: Annotated[
+        str, typer.Option("--at", help="Time of week: which services are open (default Tue 10:00).")
+    ] = "Tue 10:00",
+    minutes: Annotated[
+        float, typer.Option("--minutes", help="Walking threshold in minutes (default 30).")
+    ] = 30.0,
+    wards: Annotated[
+        int, typer.Option("--wards", help="How many wards to print, most households first.")
+    ] = 10,
+    out: OutOption = None,
+    services: ServicesOption = None,
+    scenario: ScenarioOption = None,
+    sources: SourcesOption = None,
+    data_dir: DataDirOption = None,
+    network: NetworkOption = "offline",
+) -> None:
+    """Households with no car beyond a walk of every open service, by area and ward."""
+    from mapping.analysis.without_car import headline
+    from mapping.cli_need import guard_table_out
+    from mapping.inputs.when import resolve_slot
+
+    slot = resolve_slot(at)
+    if not minutes > 0:
+        raise ServiceMapError(f"--minutes must be positive, got {minutes:g}")
+    guard_table_out(out, "without-car", ("area_level", "no_car_beyond"), data_dir)
+    study = _study(services, scenario, sources, data_dir, network)
+    table = study.without_car(category, slot, minutes)
+    typer.echo(headline(table))
+    for level, limit in (("district", None), ("ward", wards)):
+        rows = table[table["area_level"] == level].head(limit)
+        shown = rows[["area_name", "lad_name"]].copy()
+        shown["no-car households"] = rows["no_car_households"].map(formats.people)
+        shown[f"beyond {minutes:g} min walk"] = rows["no_car_beyond"].map(formats.people)
+        shown["share"] = rows["share_beyond"].map(formats.percent)
+        typer.echo("")
+        typer.echo("By council area:" if level == "district" else f"Top {limit} wards:")
+        typer.echo(shown.to_string(index=False))
+    typer.echo(f"Network: {study.network_source}. {mode_note('walk')}")
+    _write(table, out)
+
+
+def _study(
+    services: Path | None,
+    scenario: Path | None,
+    sources: Path | None,
+    data_dir: Path | None,
+    network: str,
+) -> Study:
+    from mapping.cli import _load_study
+
+    return _load_study(services, scenario, sources, data_dir, network)
+
+
+def _write(table: pd.DataFrame, out: Path | None) -> None:
+    if out is None:
+        return
+    from mapping.outputs.tables import write_table
+
+    write_table(table, out)
+    typer.echo(f"wrote {out}")
+
+
+def register_walk_commands(app: typer.Typer) -> None:
+    """Add ``coverage`` and ``without-car`` to the ``service-map`` command."""
+    app.command("coverage")(coverage)
+    app.command("without-car")(without_car)
