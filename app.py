@@ -33,6 +33,12 @@ pages = [
     st.Page(
         _PAGES / "need.py", title="Need and equity", icon=":material/balance:", url_path="need"
     ),
+    st.Page(
+        _PAGES / "without_car.py",
+        title="Without a car",
+        icon=":material/directions_walk:",
+        url_path="without-car",
+    ),
     st.Page(_PAGES / "gaps.py", title="Gaps", icon=":material/warning:", url_path="gaps"),
     st.Page(
         _PAGES / "scenarios.py",

@@ -405,8 +405,9 @@ def sarc(
     mode: ModeOption = "drive",
 ) -> None:
     """Where is each council area's nearest open SARC, in hours and out of hours?"""
+    from mapping.analysis.without_car import mode_note
     from mapping.cli_need import check_weight, weight_note
-    from mapping.cli_walk import check_mode, mode_note
+    from mapping.cli_walk import check_mode
     from mapping.inputs.when import resolve_slot
 
     # Check the times and the weight before the slow load, so a typo fails at once.

@@ -205,7 +205,8 @@ def equity(
     network: NetworkOption = "offline",
 ) -> None:
     """Minutes by IMD 2025 decile and quintile (Theil's T), and by rural/urban class."""
-    from mapping.cli_walk import check_mode, mode_note
+    from mapping.analysis.without_car import mode_note
+    from mapping.cli_walk import check_mode
     from mapping.inputs.vocabulary import CATEGORIES
     from mapping.inputs.when import resolve_slot
 

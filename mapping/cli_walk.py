@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from mapping.study import Study
 
-__all__ = ["check_mode", "mode_note", "register_walk_commands"]
+__all__ = ["check_mode", "register_walk_commands"]
 
 OutOption = Annotated[
     Path | None,
@@ -44,25 +44,10 @@ OutOption = Annotated[
 
 
 def check_mode(mode: str) -> None:
-    """Refuse an unknown travel mode before any slow work."""
-    from mapping.network.walking import MODES
+    """Refuse an unknown travel mode before any slow work (the analysis's own check)."""
+    from mapping.analysis.coverage import mode_profile
 
-    if mode not in MODES:
-        raise ServiceMapError(f"unknown --mode {mode!r}: use {' or '.join(MODES)}")
-
-
-def mode_note(mode: str) -> str:
-    """The sentence saying how minutes were travelled (and what walking leaves out)."""
-    if mode != "walk":
-        return "Minutes are by car on the road network."
-    from mapping.analysis.without_car import LIMITATION
-    from mapping.network.walking import WALK_SPEED_KMH, WALK_THRESHOLDS
-
-    limits = "/".join(str(t) for t in WALK_THRESHOLDS)
-    return (
-        f"Minutes are walked at {WALK_SPEED_KMH:g} km/h on the same roads, motorways and "
-        f"their slip roads excluded; walking thresholds {limits} minutes; {LIMITATION}."
-    )
+    mode_profile(mode)
 
 
 def _format_coverage(table: pd.DataFrame) -> str:
@@ -100,23 +85,25 @@ def coverage(
     network: NetworkOption = "offline",
 ) -> None:
     """Coverage by area for a category and time of week, by car or on foot."""
-    from mapping.cli_need import check_weight, guard_table_out, weight_note
+    from mapping.analysis.without_car import mode_note
+    from mapping.inputs.vocabulary import WEIGHTS
     from mapping.inputs.when import resolve_slot
     from mapping.network.transit import check_gtfs
 
     check_gtfs(gtfs)
     check_mode(mode)
-    check_weight(weight)
+    if weight not in WEIGHTS:
+        raise ServiceMapError(f"unknown weight {weight!r}: use one of {', '.join(WEIGHTS)}")
     if by not in ("district", "ward", "lsoa"):
         raise ServiceMapError(f"unknown --by {by!r}: use district, ward or lsoa")
     slot = resolve_slot(at)
-    guard_table_out(out, "coverage", ("area_code", "eligible_population"), data_dir)
+    _guard(out, "coverage", data_dir)
     study = _study(services, scenario, sources, data_dir, network)
     table = study.coverage(category, slot, by, weight=weight, mode=mode)  # type: ignore[arg-type]
     how = "on foot" if mode == "walk" else "by car"
     typer.echo(f"{category} at {slot.at} ({slot.name}), {how}:")
     typer.echo(_format_coverage(table))
-    typer.echo(f"Network: {study.network_source}. {mode_note(mode)} {weight_note(weight)}")
+    typer.echo(f"Network: {study.network_source}. {mode_note(mode)} Weight: {WEIGHTS[weight]}.")
     _write(table, out)
 
 
@@ -141,14 +128,13 @@ def without_car(
     network: NetworkOption = "offline",
 ) -> None:
     """Households with no car beyond a walk of every open service, by area and ward."""
-    from mapping.analysis.without_car import headline
-    from mapping.cli_need import guard_table_out
+    from mapping.analysis.without_car import headline, mode_note
     from mapping.inputs.when import resolve_slot
 
     slot = resolve_slot(at)
     if not minutes > 0:
         raise ServiceMapError(f"--minutes must be positive, got {minutes:g}")
-    guard_table_out(out, "without-car", ("area_level", "no_car_beyond"), data_dir)
+    _guard(out, "without-car", data_dir)
     study = _study(services, scenario, sources, data_dir, network)
     table = study.without_car(category, slot, minutes)
     typer.echo(headline(table))
@@ -172,9 +158,22 @@ def _study(
     data_dir: Path | None,
     network: str,
 ) -> Study:
-    from mapping.cli import _load_study
+    from mapping.study import Study
 
-    return _load_study(services, scenario, sources, data_dir, network)
+    typer.echo("Loading data, register and road network…", err=True)
+    study = Study.load(
+        data_dir=data_dir, sources=sources, services=services, network=network, progress=True
+    )
+    return study if scenario is None else study.with_scenario(scenario, sources=sources)
+
+
+def _guard(out: Path | None, kind: str, data_dir: Path | None) -> None:
+    """Refuse a bad ``--out`` before any work (see :mod:`mapping.outputs.paths`)."""
+    if out is None:
+        return
+    from mapping.outputs.paths import check_output_path
+
+    check_output_path(out, kind, reads=[], data_dir=data_dir)
 
 
 def _write(table: pd.DataFrame, out: Path | None) -> None:

@@ -62,12 +62,13 @@ def week_command(
     ] = "offline",
 ) -> None:
     """Which hour of the week is worst? Share of residents beyond the threshold, by hour."""
+    from mapping.analysis.coverage import mode_profile
     from mapping.analysis.week import describe_worst_hour
-    from mapping.cli_walk import check_mode, mode_note
+    from mapping.analysis.without_car import mode_note
     from mapping.outputs.tables import write_csv
     from mapping.study import Study
 
-    check_mode(mode)
+    mode_profile(mode)  # an unknown mode fails before the slow load
     if minutes is None:
         minutes = 30.0 if mode == "walk" else 60.0
     if out is not None and out.suffix.lower() != ".csv":

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mapping.analysis.summary import TOTAL_CODE, TOTAL_NAME
+from mapping.analysis.week import service_label
 from mapping.errors import ServiceMapError
 from mapping.inputs.when import TimeSlot, resolve_slot
 from mapping.network.walking import WALK_SPEED_KMH, WALK_THRESHOLDS
@@ -32,6 +33,7 @@ __all__ = [
     "LIMITATION",
     "beyond_walk",
     "headline",
+    "mode_note",
     "without_car",
 ]
 
@@ -161,6 +163,17 @@ def without_car(
     return out[list(COLUMNS)]
 
 
+def mode_note(mode: str) -> str:
+    """The sentence saying how minutes were travelled (and what walking leaves out)."""
+    if mode != "walk":
+        return "Minutes are by car on the road network."
+    limits = "/".join(str(t) for t in WALK_THRESHOLDS)
+    return (
+        f"Minutes are walked at {WALK_SPEED_KMH:g} km/h on the same roads, motorways and "
+        f"their slip roads excluded; walking thresholds {limits} minutes; {LIMITATION}."
+    )
+
+
 def headline(table: pd.DataFrame) -> str:
     """One sentence from a :func:`without_car` table (its ``TOTAL`` row), with the limitation."""
     total = table[table["area_level"] == "total"].iloc[0]
@@ -169,6 +182,6 @@ def headline(table: pd.DataFrame) -> str:
     return (
         f"{total['no_car_beyond']:,.0f} of Lancashire's {total['no_car_households']:,.0f} "
         f"households with no car ({words}) are more than a {total['walk_minutes']:g}-minute "
-        f"walk (at {WALK_SPEED_KMH:g} km/h) from every {total['category']} service open at "
-        f"{total['slot']}; {LIMITATION}."
+        f"walk (at {WALK_SPEED_KMH:g} km/h) from every open {service_label(total['category'])} "
+        f"at {total['slot']}; {LIMITATION}."
     )

@@ -23,6 +23,7 @@ from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS
 from mapping.inputs.when import TimeSlot
 from mapping.outputs.pack import PackTable
 from mapping.outputs.report import _esc, _generic, _html_table, _pct
+from mapping.outputs.without_car_pack import WithoutCarPack, without_car_html, without_car_pack
 
 if TYPE_CHECKING:
     from mapping.analysis.coverage import CoverageModel
@@ -46,6 +47,9 @@ LAYER_COLUMNS: tuple[str, ...] = (
     "women_16_plus",
     "recorded_violence_sexual",
     "recorded_violence_sexual_annualised",
+    "households",
+    "no_car_households",
+    "rural_urban",
 )
 
 #: Minutes beyond which the equity tables count people (as the gap rules).
@@ -62,6 +66,7 @@ class NeedPack:
     theil: list[tuple[str, TheilSplit | None]] = field(default_factory=list)
     equity: pd.DataFrame | None = None
     capacity: pd.DataFrame | None = None
+    without_car: WithoutCarPack | None = None
 
 
 def _need_layer(study: CoverageModel) -> gpd.GeoDataFrame:
@@ -105,24 +110,29 @@ def need_pack(study: CoverageModel, slots: list[TimeSlot], notes: list[str]) -> 
             table,
         )
     )
-    deciles, quintiles = [], []
+    deciles, quintiles, rural = [], [], []
     for slot in slots:
         for weight in WEIGHTS:
             result = equity_for(study, need, "sarc", slot, minutes=EQUITY_THRESHOLD, weight=weight)
             deciles.append(result.by_decile)
             quintiles.append(result.by_quintile)
+            if result.by_rural_urban is not None:
+                rural.append(result.by_rural_urban)
             if weight == "residents":
                 pack.theil.append((f"{slot.name} ({slot.at})", result.theil))
     pack.equity = pd.concat(deciles, ignore_index=True)
     for name, frames, what in (
-        ("equity_by_decile", deciles, "decile (1 = most deprived tenth in England)"),
-        ("equity_by_quintile", quintiles, "quintile (1 = deciles 1-2)"),
+        ("equity_by_decile", deciles, "IMD 2025 decile (1 = most deprived tenth in England)"),
+        ("equity_by_quintile", quintiles, "IMD 2025 quintile (1 = deciles 1-2)"),
+        ("equity_by_rural_urban", rural, "rural/urban class of the LSOA (ONS RUC 2021)"),
     ):
+        if not frames:
+            continue
         pack.tables.append(
             PackTable(
                 name,
                 name,
-                f"Drive minutes to the nearest open SARC by IMD 2025 {what}, per headline "
+                f"Drive minutes to the nearest open SARC by {what}, per headline "
                 f"slot and weight; share beyond {EQUITY_THRESHOLD:g} minutes",
                 pd.concat(frames, ignore_index=True),
             )
@@ -141,6 +151,8 @@ def need_pack(study: CoverageModel, slots: list[TimeSlot], notes: list[str]) -> 
                 pack.capacity,
             )
         )
+    pack.without_car = without_car_pack(study, slots, notes)
+    pack.tables.extend(pack.without_car.tables)
     layer = need[[*LAYER_COLUMNS, need.geometry.name]].copy()
     pack.layers["need_lsoa"] = gpd.GeoDataFrame(layer, geometry=need.geometry.name, crs=need.crs)
     pack.method = [
@@ -149,8 +161,10 @@ def need_pack(study: CoverageModel, slots: list[TimeSlot], notes: list[str]) -> 
         "estimates; police-recorded 'Violence and sexual offences' from data.police.uk; "
         "Community Safety Partnerships from the ONS council area to CSP lookup.",
         f"Recorded violence (weight recorded_violence_sexual): {RECORDED_VIOLENCE_CAVEAT}",
-        "Weights: residents (Census 2021), women_16_plus or recorded_violence_sexual, each "
-        "spread over an LSOA's origins in the same shares as its residents.",
+        "Weights: residents (Census 2021), women_16_plus, recorded_violence_sexual or "
+        "no_car_households (Census 2021 TS045), each spread over an LSOA's origins in the "
+        "same shares as its residents. Rural/urban: ONS 2021 Rural Urban Classification.",
+        *pack.without_car.method,
         "Equity: weighted mean and 90th-percentile minutes and the share beyond the "
         "threshold by IMD decile and quintile; Theil's T of LSOA mean minutes split "
         "between and within deciles (PySAL inequality).",
@@ -208,5 +222,6 @@ def need_report_html(pack: NeedPack | None) -> str:
         f"<div class='scroll'>{equity_table}</div>"
         f"<ul>{theil}</ul>"
         f"{capacity_html}"
+        f"{without_car_html(pack.without_car)}"
         f"<p class='meta'>{_esc(RECORDED_VIOLENCE_CAVEAT)}</p>"
     )

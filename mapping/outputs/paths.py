@@ -102,6 +102,12 @@ OUTPUT_KINDS: dict[str, OutputKind] = {
     "matrix": OutputKind(
         "drive-time matrix", (".csv",), columns=("origin_id", "destination_id", "minutes")
     ),
+    "coverage": OutputKind(
+        "coverage table", (".csv", ".xlsx"), columns=("area_code", "eligible_population")
+    ),
+    "without-car": OutputKind(
+        "without-car table", (".csv", ".xlsx"), columns=("area_level", "no_car_beyond")
+    ),
     "graphml": OutputKind("GraphML network", (".graphml",), marker=b"<graphml"),
     "export": OutputKind("export folder", (), folder=True),
 }

@@ -127,7 +127,7 @@ def test_coverage_and_without_car_commands(run_cli: RunCli, tmp_path: Path) -> N
 
 def test_bad_mode_and_gtfs_fail_clearly(run_cli: RunCli, tmp_path: Path) -> None:
     code, _, err = run_cli(["sarc", "--mode", "bike"])
-    assert code == 1 and "unknown --mode 'bike'" in err and "Traceback" not in err
+    assert code == 1 and "unknown travel mode 'bike'" in err and "Traceback" not in err
     feed = tmp_path / "north-west.gtfs.zip"
     feed.write_bytes(b"PK")
     for args in (["network", "build", "--gtfs", str(feed)], ["coverage", "--gtfs", str(feed)]):
