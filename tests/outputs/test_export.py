@@ -27,6 +27,7 @@ from shapely.geometry import Point
 
 from mapping import ATTRIBUTION, __version__, formats
 from mapping.analysis.summary import TOTAL_CODE
+from mapping.analysis.without_car import LIMITATION
 from mapping.errors import ServiceMapError
 from mapping.inputs.register import load_register
 from mapping.inputs.sources import Sources
@@ -50,6 +51,8 @@ EXPECTED_FILES = {
     "need_lsoa.csv",
     "equity_by_decile.csv",
     "equity_by_quintile.csv",
+    "equity_by_rural_urban.csv",
+    "without_car_sarc.csv",
     "capacity.csv",
     "need_lsoa.parquet",
     "scenario_by_area.csv",
@@ -755,7 +758,23 @@ def test_the_need_layer_equity_and_capacity_are_exported(out: Path, study: Study
     night = deciles[(deciles["slot"] == "Sat 02:00") & (deciles["weight"] == "residents")]
     assert list(night["imd_decile"]) == list(range(1, 11))
     assert night["population"].sum() == pytest.approx(1_531_079)
-    assert set(deciles["weight"]) == {"residents", "women_16_plus", "recorded_violence_sexual"}
+    assert set(deciles["weight"]) == {
+        "residents",
+        "women_16_plus",
+        "recorded_violence_sexual",
+        "no_car_households",
+    }
+    assert layer["no_car_households"].sum() == 144_676
+    rural = pd.read_csv(out / "equity_by_rural_urban.csv")
+    assert set(rural["rural_urban"]) == {"Urban", "Rural"}
+    by_weight = rural[rural["slot"] == "Sat 02:00"].groupby("weight")["population"].sum()
+    assert by_weight["residents"] == pytest.approx(1_531_079)
+    walk = pd.read_csv(out / "without_car_sarc.csv")
+    assert set(walk["limitation"]) == {LIMITATION}
+    totals = walk[walk["area_level"] == "total"]
+    assert totals["no_car_households"].tolist() == pytest.approx([144_676] * len(totals))
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Without a car" in report and LIMITATION in report
     capacity = pd.read_csv(out / "capacity.csv")
     assert capacity["source"].notna().all()
     assert "Lancashire" in set(capacity["area_name"])
