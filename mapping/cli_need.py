@@ -152,7 +152,8 @@ def check_need_layer(data_dir: Path | None) -> list[str]:
         f"need: {len(table)} LSOAs, {int(table['residents'].sum()):,} residents, "
         f"{int(table['women_16_plus'].sum()):,} women 16+, "
         f"{int(table['recorded_violence_sexual'].sum()):,} recorded violence and sexual "
-        f"offences (a proxy), {table['csp_code'].nunique()} Community Safety Partnerships"
+        f"offences (a proxy), {int(table['no_car_households'].sum()):,} households with no "
+        f"car, {table['csp_code'].nunique()} Community Safety Partnerships"
     )
     return [f"need: {problem}" for problem in lancashire_check(table)]
 
