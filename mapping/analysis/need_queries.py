@@ -111,8 +111,13 @@ def equity_for(
         return table
 
     by_class = result.by_rural_urban
+    theil = result.theil
+    if theil is not None and mode == "walk":
+        walked = theil.meaning.replace("drive minutes", "walking minutes")
+        theil = dataclasses.replace(theil, meaning=walked)
     return dataclasses.replace(
         result,
+        theil=theil,
         by_decile=label(result.by_decile),
         by_quintile=label(result.by_quintile),
         by_rural_urban=None if by_class is None else label(by_class),
