@@ -153,7 +153,9 @@ _CATALOGUE: list[SourceFile] = [
         relpath="census-2021/census2021-ts045-lsoa.csv",
         title="Census 2021 TS045: car or van availability of households by LSOA 2021",
         publisher="Office for National Statistics",
+        # Unchanged, but served inside the bulk zip census2021-ts045.zip.
         url="https://www.nomisweb.co.uk/sources/census_2021_bulk",
+        converted=True,
     ),
     SourceFile(
         key="ruc21",
