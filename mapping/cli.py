@@ -24,6 +24,7 @@ from mapping.cli_options import (
     ServicesOption,
     SourcesOption,
 )
+from mapping.cli_pathways import register_pathway_commands
 from mapping.cli_week import week_command
 from mapping.errors import ServiceMapError
 
@@ -558,6 +559,7 @@ def export(
 
 # Need, equity and capacity commands live in their own module (equity, capacity, access).
 register_need_commands(app)
+register_pathway_commands(app, services_app)
 
 
 def main(argv: list[str] | None = None) -> None:
