@@ -109,7 +109,29 @@ def routes_check(
     typer.echo(f"routes: {path} is valid")
 
 
+def referrals_command(services: ServicesOption = None) -> None:
+    """Published referral volumes, each cited, beside the benchmark where one exists."""
+    from mapping.analysis.referrals import MIN_SHOWN, volume_table
+    from mapping.inputs.benchmarks import load_benchmarks
+    from mapping.inputs.referrals import load_referrals
+    from mapping.inputs.register import load_register
+
+    register = load_register(services, check_postcodes=False)
+    referrals = load_referrals(service_ids=set(register["id"].astype(str)))
+    table = volume_table(referrals, register, load_benchmarks())
+    for row in table.to_dict("records"):
+        typer.echo(
+            f"{row['service']} {row['year']} ({row['route']}): {row['published']} "
+            f"{row['measure'].replace('_', ' ')}. Benchmark: {row['benchmark']}. "
+            f"Source: {row['source']}"
+        )
+    typer.echo(
+        f"Counts under {MIN_SHOWN} from a published table are shown as 'fewer than {MIN_SHOWN}'."
+    )
+
+
 def register_pathway_commands(app: typer.Typer, services_app: typer.Typer) -> None:
-    """Add ``pathways`` to ``app`` and ``routes`` (check) to ``services``."""
+    """Add ``pathways`` and ``referrals`` to ``app`` and ``routes`` (check) to ``services``."""
     app.command("pathways")(pathways_command)
+    app.command("referrals")(referrals_command)
     services_app.command("routes")(routes_check)

@@ -78,3 +78,25 @@ def test_cli_pathways_unknown_need(run_cli: RunCli) -> None:
 def test_cli_routes_check(run_cli: RunCli) -> None:
     code, out, _ = run_cli(["services", "routes"])
     assert code == 0 and "is valid" in out
+
+
+def test_cli_referrals_cited_beside_benchmark(run_cli: RunCli) -> None:
+    code, out, _ = run_cli(["referrals"])
+    assert code == 0
+    assert "Lancashire Victim Services 2024/25 (all routes): 52,943 referrals" in out
+    assert "not comparable: the figure covers other kinds" in out  # LVS is multi-crime
+    assert "Restorative Justice Team 2024/25 (all routes): 350 referrals" in out
+    assert "not published (no benchmark" in out
+    assert out.count("Source:") == 12
+
+
+def test_cli_gaps_has_the_pathway_rules(run_cli: RunCli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "gaps.csv"
+    code, _, _ = run_cli(["gaps", "--out", str(out)])
+    assert code == 0
+    import pandas as pd
+
+    gaps = pd.read_csv(out, dtype=str)
+    assert "self_referral_age_bar:sarc-preston-safe-centre" in set(gaps["gap_id"])
+    police = gaps[gaps["rule_id"] == "pathway_police_only"]
+    assert "pathway_police_only:stalking:weekend_night" in set(police["gap_id"])
