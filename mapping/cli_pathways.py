@@ -130,8 +130,69 @@ def referrals_command(services: ServicesOption = None) -> None:
     )
 
 
+FormatOption = Annotated[str, typer.Option("--format", help="Directory standard: oruk.")]
+
+
+def _check_format(fmt: str) -> None:
+    from mapping.errors import ServiceMapError
+
+    if fmt.lower() != "oruk":
+        raise ServiceMapError(f"unknown --format {fmt!r}; known: oruk (Open Referral UK, HSDS 3.0)")
+
+
+def services_export(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the JSON files.", file_okay=False)],
+    fmt: FormatOption = "oruk",
+    services: ServicesOption = None,
+) -> None:
+    """Write the register as Open Referral UK (HSDS 3.0) JSON."""
+    from mapping.inputs.register import default_register_path, load_register
+    from mapping.inputs.routes import load_routes
+    from mapping.outputs.oruk import export_oruk
+
+    _check_format(fmt)
+    path = services or default_register_path()
+    register = load_register(path, check_postcodes=False)  # refuses an invalid register
+    for written in export_oruk(path, load_routes(register=register), out):
+        typer.echo(f"wrote {written}")
+    typer.echo("Confidential services carry their service area and referral routes only.")
+
+
+def services_import(
+    file: Annotated[
+        Path, typer.Argument(help="An ORUK/HSDS 3.0 services JSON file.", dir_okay=False)
+    ],
+    fmt: FormatOption = "oruk",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Write the register CSV here when every row is valid.", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Read an ORUK/HSDS 3.0 directory as a register; report problems and dropped fields."""
+    from mapping.errors import ServiceMapError
+    from mapping.inputs.oruk import read_oruk
+
+    _check_format(fmt)
+    result = read_oruk(file)
+    for dropped in result.dropped:
+        typer.echo(f"dropped: {dropped}")
+    typer.echo(f"read {len(result.register)} service(s); {len(result.dropped)} field(s) dropped")
+    if result.problems:
+        lines = "\n".join(str(p) for p in result.problems)
+        raise ServiceMapError(f"{file}: {len(result.problems)} problem(s) as a register:\n{lines}")
+    if out is not None:
+        tmp = out.with_name(f".{out.name}.tmp")
+        result.register.to_csv(tmp, index=False)
+        tmp.replace(out)
+        typer.echo(f"wrote {out}")
+
+
 def register_pathway_commands(app: typer.Typer, services_app: typer.Typer) -> None:
     """Add ``pathways`` and ``referrals`` to ``app`` and ``routes`` (check) to ``services``."""
     app.command("pathways")(pathways_command)
     app.command("referrals")(referrals_command)
     services_app.command("routes")(routes_check)
+    services_app.command("export")(services_export)
+    services_app.command("import")(services_import)
