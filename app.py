@@ -34,6 +34,7 @@ pages = [
         _PAGES / "need.py", title="Need and equity", icon=":material/balance:", url_path="need"
     ),
     st.Page(_PAGES / "gaps.py", title="Gaps", icon=":material/warning:", url_path="gaps"),
+    st.Page(_PAGES / "pathways.py", title="Pathways", icon=":material/route:", url_path="pathways"),
     st.Page(
         _PAGES / "scenarios.py",
         title="Scenarios",
