@@ -26,7 +26,7 @@ LINK_STYLES: dict[str, tuple[str, float, str]] = {
     "closed": ("#762a83", 0.2, ""),
     "barred": ("#777777", 0.15, "6 4"),
 }
-_WIDTH, _NODE_W, _PAD, _UNIT_MAX, _TOP = 960, 12, 14, 14.0, 24
+_WIDTH, _NODE_W, _PAD, _UNIT_MAX, _TOP = 1100, 12, 14, 14.0, 24
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,8 @@ def sankey_svg(table: pd.DataFrame, names: Mapping[str, str], *, height: int = 5
     )
     unit = max(unit, 1.0)
     n_cols = max(columns) + 1
-    gap = (_WIDTH - 2 * 200 - _NODE_W) / max(1, n_cols - 1)
-    xs = {c: 200 + c * gap for c in range(n_cols)}
+    gap = (_WIDTH - 140 - 260 - _NODE_W) / max(1, n_cols - 1)
+    xs = {c: 140 + c * gap for c in range(n_cols)}
     ys: dict[tuple[int, str], float] = {}
     for nodes in columns.values():
         y = float(_TOP)
@@ -149,7 +149,8 @@ def sankey_svg(table: pd.DataFrame, names: Mapping[str, str], *, height: int = 5
         )
         # entry routes are labelled on their left, services on their right
         tx, anchor = (x - 4, "end") if node[0] == 0 else (x + _NODE_W + 4, "start")
-        short = label if len(label) <= 42 else label[:40] + "…"
+        room = 42 if node[0] in (0, n_cols - 1) else max(12, int((gap - _NODE_W - 12) / 6.5))
+        short = label if len(label) <= room else label[: room - 1] + "…"
         parts.append(
             f'<text x="{tx:.1f}" y="{y + h / 2 + 4:.1f}" text-anchor="{anchor}">{short}</text>'
         )
