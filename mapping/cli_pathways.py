@@ -153,7 +153,9 @@ def services_export(
     _check_format(fmt)
     path = services or default_register_path()
     register = load_register(path, check_postcodes=False)  # refuses an invalid register
-    for written in export_oruk(path, load_routes(register=register), out):
+    known = set(register["id"].astype(str))
+    routes = [r for r in load_routes() if r.service_id in known]
+    for written in export_oruk(path, routes, out):
         typer.echo(f"wrote {written}")
     typer.echo("Confidential services carry their service area and referral routes only.")
 

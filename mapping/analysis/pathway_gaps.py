@@ -54,7 +54,10 @@ def _routes(ctx: GapContext) -> list[Route]:
     given = getattr(ctx.study, "referral_routes", None)
     if given is not None:
         return list(given)
-    return load_routes(register=getattr(ctx.study, "register", None))
+    # Not checked against this register: an uploaded or what-if register may lack some
+    # committed ids, whose routes are then simply not in the graph (validation of the
+    # committed file against the committed register: ``service-map services routes``).
+    return load_routes()
 
 
 def _referrals(ctx: GapContext) -> list[Referral]:

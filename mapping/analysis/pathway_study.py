@@ -148,7 +148,7 @@ def victim_pathways(
     slot = resolve_slot(at)
     register = study.effective_register()
     if routes is None:
-        routes = load_routes(register=register)
+        routes = load_routes()  # routes into ids not in this register are left out
     found = find_pathways(register, routes, need, int(age), moment_of(slot))
     row, lsoa, note = home_origin(study, home)
     on_paths = sorted({s for p in found for s in p.services})

@@ -30,3 +30,14 @@ def test_pathways_page_draws_sankey_gaps_and_table(study: Study) -> None:
     assert not app.exception
     app.text_input(key="pw_home").input("nowhere").run()
     assert any("neither a postcode" in e.value for e in app.error)
+
+
+def test_gaps_page_lists_the_pathway_rules(study: Study) -> None:
+    app = AppTest.from_file(APP, default_timeout=240)
+    app.run()
+    app.switch_page("app/gaps.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    [rules] = [m for m in app.multiselect if m.label == "Rule"]
+    assert {"Self-referral barred by age", "No way in without the police at that hour"} <= set(
+        rules.options
+    )
