@@ -113,9 +113,9 @@ def render() -> None:
     with st.expander("Published referral volumes"):
         study = app_state.current_study()
         register = study.effective_register()
-        volumes = volume_table(
-            load_referrals(service_ids=set(register["id"].astype(str))), register, load_benchmarks()
-        )
+        # Not checked against the study's register: an uploaded one may lack the ids
+        # (a figure's services then have no benchmark); `service-map referrals` checks.
+        volumes = volume_table(load_referrals(), register, load_benchmarks())
         st.dataframe(
             volumes[["service", "year", "route", "measure", "published", "benchmark", "source"]],
             hide_index=True,
