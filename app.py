@@ -40,6 +40,7 @@ pages = [
         url_path="without-car",
     ),
     st.Page(_PAGES / "gaps.py", title="Gaps", icon=":material/warning:", url_path="gaps"),
+    st.Page(_PAGES / "pathways.py", title="Pathways", icon=":material/route:", url_path="pathways"),
     st.Page(
         _PAGES / "scenarios.py",
         title="Scenarios",

@@ -26,6 +26,7 @@ from mapping.cli_options import (
     ServicesOption,
     SourcesOption,
 )
+from mapping.cli_pathways import register_pathway_commands
 from mapping.cli_walk import register_walk_commands
 from mapping.cli_week import week_command
 from mapping.errors import ServiceMapError
@@ -570,6 +571,7 @@ def export(
 # Need, equity and capacity commands live in their own module (equity, capacity, access).
 register_need_commands(app)
 register_walk_commands(app)
+register_pathway_commands(app, services_app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from mapping.analysis.equity import EquityResult
     from mapping.analysis.optimise_hours import HoursPlan
     from mapping.analysis.optimise_sites import SiteProblem, SitesPlan
+    from mapping.analysis.pathway_study import PathwayResult
     from mapping.analysis.scenarios import Comparison
     from mapping.inputs.evidence import EvidenceBasis
     from mapping.inputs.rules import GapRule
@@ -494,6 +495,20 @@ class Study(CoverageModel):
             new_hours=new_hours,
         )
         return plan, problem
+
+    # ---- referral pathways ----------------------------------------------------------
+
+    def pathways(self, need: str, age: int, at: str | TimeSlot, home: str) -> PathwayResult:
+        """Every way in for a victim: entry route -> service (-> onward service).
+
+        ``need`` is a label or id from ``data/needs.toml`` ("adult, recent rape"), ``home``
+        a postcode or LSOA code; each step says whether it is open ``at`` that time, and
+        every service with a site has its drive minutes from the home LSOA's origin
+        (:mod:`mapping.analysis.pathway_study`).
+        """
+        from mapping.analysis.pathway_study import victim_pathways
+
+        return victim_pathways(self, need, age, at, home)
 
     # ---- gaps and exports ---------------------------------------------------------
 

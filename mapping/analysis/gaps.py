@@ -27,6 +27,9 @@ through, and its population-weighted coverage); nothing is hard-coded. The rules
     Known refuge family places against one per 10,000 people (Istanbul Convention).
 ``stale_record``
     Register records not verified within N months of the as-of date.
+``pathway_police_only``, ``self_referral_age_bar``, ``single_point_of_failure``,
+``referral_volume_above_benchmark``
+    Referral-pathway gaps (:mod:`mapping.analysis.pathway_gaps`).
 
 Confidential services (refuges) have no location in the register; gap records name
 them by id and name only.
@@ -44,6 +47,7 @@ import pandas as pd
 from mapping.analysis.gap_records import COLUMNS, GapContext
 from mapping.analysis.gap_rules import EVALUATORS
 from mapping.analysis.need_gaps import NEED_EVALUATORS
+from mapping.analysis.pathway_gaps import PATHWAY_EVALUATORS
 from mapping.inputs.rules import SEVERITIES, GapRule, load_rules
 from mapping.inputs.vocabulary import AGE_BANDS
 
@@ -116,7 +120,9 @@ def evaluate(
     records: list[dict[str, Any]] = []
     for rule in rules:
         if rule.enabled:
-            records.extend({**EVALUATORS, **NEED_EVALUATORS}[rule.id](ctx, rule))
+            records.extend(
+                {**EVALUATORS, **NEED_EVALUATORS, **PATHWAY_EVALUATORS}[rule.id](ctx, rule)
+            )
     if not records:
         return _empty_register()
     table = pd.DataFrame.from_records(records, columns=list(COLUMNS))

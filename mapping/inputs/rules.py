@@ -330,6 +330,50 @@ class NeedHotSpotsRule(RuleModel):
     min_recorded: Count = 1
 
 
+# ---- the pathway rules (mapping/analysis/pathway_gaps.py) ----------------------------
+
+NeedIds = Annotated[
+    tuple[Annotated[str, StringConstraints(min_length=1)], ...],
+    _says("must be a list of need ids from data/needs.toml (empty: every need)"),
+]
+
+
+class LevelBands(_Model):
+    """One severity for every gap the rule finds (``level``), and what it measures."""
+
+    measure: Text = "gap"
+    level: SeverityLevel = "medium"
+
+
+class PathwayBands(_Model):
+    """Severity when no pathway is open at all, and when only police pathways are."""
+
+    measure: Text = "open pathways at the hour"
+    no_open_pathway: SeverityLevel = "high"
+    police_only: SeverityLevel = "medium"
+
+
+class PathwayPoliceOnlyRule(RuleModel):
+    needs: NeedIds = ()
+    slots: Slots = _named("weekday night", "weekend night", "weekend day")
+    lancashire_only: Flag = True
+    severity: PathwayBands  # type: ignore[assignment]
+
+
+class SelfReferralAgeBarRule(RuleModel):
+    severity: CategoryBands  # type: ignore[assignment]
+
+
+class SinglePointOfFailureRule(RuleModel):
+    needs: NeedIds = ()
+    lancashire_only: Flag = True
+    severity: LevelBands  # type: ignore[assignment]
+
+
+class ReferralVolumeRule(RuleModel):
+    min_ratio: PositiveNumber = 1.2
+
+
 #: The model of each rule's table, by rule id, in evaluation order.
 RULE_MODELS: dict[str, type[RuleModel]] = {
     "sarc_travel": SarcTravelRule,
@@ -343,6 +387,11 @@ RULE_MODELS: dict[str, type[RuleModel]] = {
     "equity_gap": EquityGapRule,
     "capacity_below_benchmark": CapacityBelowBenchmarkRule,
     "need_hot_spots": NeedHotSpotsRule,
+    # The referral-pathway rules.
+    "pathway_police_only": PathwayPoliceOnlyRule,
+    "self_referral_age_bar": SelfReferralAgeBarRule,
+    "single_point_of_failure": SinglePointOfFailureRule,
+    "referral_volume_above_benchmark": ReferralVolumeRule,
 }
 
 #: The rule ids :func:`load_rules` knows, in evaluation order.
@@ -404,7 +453,7 @@ def _parse_rule(rule_id: str, table: Any, shown: str) -> tuple[GapRule | None, l
         description=checked.description,
         source=checked.source,
         params={k: v for k, v in values.items() if k not in _META_KEYS},
-        severity={key: getattr(checked.severity, key) for key in ("measure", "high", "medium")},
+        severity=dict(checked.severity),
         enabled=checked.enabled,
     ), []
 

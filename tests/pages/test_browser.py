@@ -217,6 +217,7 @@ PAGES = {
     "coverage": "Distribution of drive minutes by council area",
     "need": "Capacity against published benchmarks",
     "gaps": "Gaps shown",
+    "pathways": "Every way in",
     "scenarios": "Slot shown on the map",
     "services": "Use a different register for this session",
     "about": "Limitations of the road network model",
