@@ -410,6 +410,12 @@ def sarc(
     from mapping.outputs.text import format_sarc_table
 
     typer.echo(format_sarc_table(table))
+    for slot in slots:  # each headline with its range (docs/ranges.md)
+        spread = study.beyond_range("sarc", slot, weight=weight)
+        typer.echo(
+            f"{slot.at} ({slot.name}): {spread.text()} beyond 60 minutes of an open SARC; "
+            f"{spread.explain()}."
+        )
     typer.echo(f"Network: {study.network_source}. {weight_note(weight)}")
     if out is not None:
         _write_table(table, out)

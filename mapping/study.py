@@ -348,11 +348,15 @@ class Study(CoverageModel):
         threshold: float = 60,
         min_block: int = 1,
         age_band: str | None = None,
+        objective: str = "minutes",
+        demand: np.ndarray | None = None,
     ) -> HoursPlan:
         """The best ``extra_hours`` a week to add to ``service`` (docs/optimise.md).
 
         See :func:`mapping.analysis.optimise_hours.optimise_hours`; weights are the
-        residents (of ``age_band``) and this view's scenario changes apply.
+        residents (of ``age_band``) and this view's scenario changes apply. ``objective``
+        is ``minutes`` (resident-minutes saved, the default) or ``coverage``
+        (resident-hours within ``threshold``).
         """
         from mapping.analysis.optimise_hours import optimise_hours
 
@@ -364,6 +368,8 @@ class Study(CoverageModel):
             threshold=threshold,
             min_block=min_block,
             age_band=age_band,
+            objective=objective,
+            demand=demand,
             **self._change_filters(),
         )
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from mapping import geography
+from mapping.analysis.ranges import HeadlineRange
 from mapping.analysis.summary import _AREA_KEY, DEFAULT_THRESHOLDS, TOTAL_CODE, AreaLevel, summarise
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
@@ -68,6 +69,8 @@ SARC_COLUMNS: tuple[str, ...] = (
     "population_over_90",
     "population_unreached",
     "nearest_service",
+    "population_over_60_low",
+    "population_over_60_high",
 )
 
 
@@ -358,6 +361,37 @@ class CoverageModel:
         frame["provider_area"] = result.provider_area
         return frame
 
+    def beyond_range(
+        self,
+        category: str = "sarc",
+        at: str | TimeSlot = "Sat 02:00",
+        *,
+        threshold: float = 60,
+        weight: str = "residents",
+        age_band: str | None = None,
+    ) -> HeadlineRange:
+        """People beyond ``threshold`` at ``at`` with low and high values (docs/ranges.md).
+
+        The cases: drive times ±10%, and each service with assumed hours flipped open or
+        closed at that hour. See :func:`mapping.analysis.ranges.headline_range`.
+        """
+        from mapping.analysis.ranges import assumed_hours_ids, headline_range
+
+        register = self.effective_register()
+        return headline_range(
+            self.engine,
+            category,
+            resolve_slot(at).at,
+            weights=self.weights(weight, age_band),
+            threshold=threshold,
+            assumed=assumed_hours_ids(register),
+            names=dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True)),
+            age_band=age_band,
+            exclude=sorted(self.changes.closed),
+            extra_services=list(self.changes.added_ids),
+            hours_override=dict(self.changes.hours),
+        )
+
     def coverage(
         self,
         category: str | Sequence[str] | None = "sarc",
@@ -499,6 +533,12 @@ class CoverageModel:
                 1 - table["share_within_60"]
             )
             table["population_over_90"] = table["population_beyond_90"]
+            # Low and high (docs/ranges.md): each area's envelope of the same cases.
+            spread = self.beyond_range("sarc", slot, weight=weight)
+            bounds = spread.by_group(codes)
+            bounds.loc[TOTAL_CODE] = spread.people_beyond
+            table["population_over_60_low"] = bounds["people_beyond_low"].reindex(table.index)
+            table["population_over_60_high"] = bounds["people_beyond_high"].reindex(table.index)
             if first_mean is None:
                 first_mean = table["mean_minutes"]
             table["minutes_added"] = table["mean_minutes"] - first_mean.reindex(table.index)
