@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mapping.cli_appraise import appraise_command
 from mapping.cli_need import WeightOption, register_need_commands
 from mapping.cli_optimise import optimise_app
 from mapping.cli_options import (
@@ -46,6 +47,7 @@ network_app = typer.Typer(help="Build, inspect and export the road network.", no
 app.add_typer(network_app, name="network")
 app.add_typer(optimise_app, name="optimise")
 app.command("week")(week_command)
+app.command("appraise")(appraise_command)
 
 
 @data_app.command("build")

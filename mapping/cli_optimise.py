@@ -8,7 +8,7 @@ Heavy imports stay inside the commands so ``service-map --help`` stays quick.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -224,7 +224,7 @@ def optimise_hours_command(
             f"(free choice of hours: {formats.signed_people(plan.unconstrained_gain)})"
         )
     if against is not None:
-        week_kwargs = {
+        week_kwargs: dict[str, Any] = {
             "weights": weights,
             "demand": demand_values,
             "age_band": age_band,

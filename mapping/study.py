@@ -41,6 +41,7 @@ from mapping.inputs.scenario_file import Scenario, load_scenario
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from mapping.analysis.appraise import Appraisal, AppraisalOption
     from mapping.analysis.capacity import FcaResult
     from mapping.analysis.equity import EquityResult
     from mapping.analysis.optimise_hours import HoursPlan
@@ -55,6 +56,12 @@ if TYPE_CHECKING:
 __all__ = ["Study"]
 
 ScenarioLike = Scenario | str | Path
+#: How each weight's people are named in a sentence.
+WEIGHT_PEOPLE = {
+    "residents": "residents",
+    "women_16_plus": "women aged 16+",
+    "recorded_violence_sexual": "recorded offences",
+}
 
 
 def _as_scenario(scenario: ScenarioLike) -> Scenario:
@@ -467,6 +474,40 @@ class Study(CoverageModel):
             new_hours=new_hours,
         )
         return plan, problem
+
+    def appraise(
+        self,
+        options: Sequence[AppraisalOption] | None = None,
+        *,
+        category: str = "sarc",
+        extra_hours: int = 56,
+        threshold: float = 60,
+        weight: str = "residents",
+    ) -> Appraisal:
+        """Options side by side on the same measures, each with its range (docs/optimise.md).
+
+        Without ``options``: :func:`mapping.analysis.appraise_options.default_options`
+        (each in-area service 24/7 and at night, the optimiser's best ``extra_hours``, the
+        best new site, and the hours with the site). See
+        :func:`mapping.analysis.appraise.appraise` for the measures.
+        """
+        from mapping.analysis.appraise import appraise
+        from mapping.analysis.appraise_options import default_options
+
+        notes: tuple[str, ...] = ()
+        if options is None:
+            options, notes = default_options(
+                self, category, extra_hours=extra_hours, threshold=threshold, weight=weight
+            )
+        return appraise(
+            self,
+            options,
+            category=category,
+            threshold=threshold,
+            weight=weight,
+            who=WEIGHT_PEOPLE.get(weight, weight),
+            notes=notes,
+        )
 
     # ---- gaps and exports ---------------------------------------------------------
 

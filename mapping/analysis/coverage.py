@@ -384,7 +384,8 @@ class CoverageModel:
             resolve_slot(at).at,
             weights=self.weights(weight, age_band),
             threshold=threshold,
-            assumed=assumed_hours_ids(register),
+            # Hours this view sets (a what-if) are a choice, not an assumption.
+            assumed=assumed_hours_ids(register) - set(self.changes.hours),
             names=dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True)),
             age_band=age_band,
             exclude=sorted(self.changes.closed),
