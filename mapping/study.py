@@ -386,11 +386,12 @@ class Study(CoverageModel):
         """The obvious alternative to ``plan``: the same budget spent on evenings.
 
         The first ``plan.budget`` closed hours from ``start``:00 to midnight, Monday
-        first, added to the service's hours. Returns the opening hours and their
-        resident-hours within the plan's threshold (comparable to ``plan.plan_total``).
+        first, added to the service's hours. Returns the opening hours and the plan's
+        objective with them (resident-hours within the threshold, or resident-minutes:
+        comparable to ``plan.plan_total``).
         """
         from mapping.analysis.hours_expression import merge_hours
-        from mapping.analysis.optimise_hours import covered_weight_hours
+        from mapping.analysis.optimise_hours import covered_weight_hours, week_weight_minutes
 
         gains = plan.gains
         evenings = [h for h in range(len(gains.available)) if h % 24 >= start]
@@ -398,10 +399,16 @@ class Study(CoverageModel):
         hours = merge_hours(plan.current_hours, chosen)
         filters = self._change_filters()
         filters["hours_override"] = {**filters["hours_override"], gains.service_id: hours}
+        weights = self.eligible_weights(age_band)
+        if gains.objective == "minutes":
+            total = week_weight_minutes(
+                self.engine, gains.category, weights=weights, age_band=age_band, **filters
+            )
+            return hours, total
         covered = covered_weight_hours(
             self.engine,
             gains.category,
-            weights=self.eligible_weights(age_band),
+            weights=weights,
             threshold=gains.threshold,
             age_band=age_band,
             **filters,
