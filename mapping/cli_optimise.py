@@ -373,7 +373,7 @@ def optimise_sites_command(
     else:
         source = str(candidates)
     typer.echo(f"{len(points)} candidate sites from {source}; computing travel times…", err=True)
-    plan, _ = study.optimise_sites(
+    plan, problem = study.optimise_sites(
         category,
         add,
         threshold=minutes,
@@ -386,6 +386,25 @@ def optimise_sites_command(
         new_hours=hours,
         solver=solver,
     )
+    if method == "mclp":
+        from mapping.analysis.appraise_options import saturation_note
+        from mapping.analysis.optimise_sites import optimise_sites
+
+        everyone = float(problem.weights.sum()) * sum(b.hours for b in problem.blocks)
+        where = f"over {plan.times_label}" if at is None else f"at {plan.times_label}"
+        note = saturation_note(plan.plan.covered, everyone, add, minutes, where)
+        if note:
+            # Every plan that covers everyone ties: rank them by mean minutes instead.
+            typer.echo(f"Saturated: {note}.")
+            plan = optimise_sites(
+                problem,
+                add,
+                method="pmedian",
+                solver=solver,
+                time_limit=time_limit,
+                new_hours=hours,
+            )
+            method = "pmedian"
     one_time = at is not None and len(at) == 1
     unit = people if one_time else _hours_unit(people)
     gap = "unknown" if plan.gap is None else f"{plan.gap:.2%}"

@@ -18,14 +18,18 @@ __all__ = ["best_site_option", "default_options", "hours_options", "saturation_n
 
 
 def saturation_note(covered: float, total: float, add: int, threshold: float, when: str) -> str:
-    """The sentence a saturated covering model earns, or ``""`` when it is not saturated."""
+    """The sentence a saturated covering model earns, or ``""`` when it is not saturated.
+
+    ``when`` completes the sentence: ``"at Sat 02:00"``, ``"over the whole week"``.
+    """
     if total <= 0 or covered < total * (1 - 1e-9):
         return ""
     sites = "one site" if add == 1 else f"{add} sites"
     return (
         f"{sites} already reach{'es' if add == 1 else ''} everyone within {threshold:g} "
-        f"minutes at {when}, so covering more is impossible: the site is chosen by the "
-        "shortest mean drive (p-median) instead"
+        f"minutes {when}, so covering more is impossible: the "
+        f"{'site is' if add == 1 else 'sites are'} chosen by the shortest mean drive "
+        "(p-median) instead"
     )
 
 

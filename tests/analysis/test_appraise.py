@@ -55,10 +55,12 @@ def test_week_figures_agree_with_the_week_profile() -> None:
 
 
 def test_saturation_note() -> None:
-    assert saturation_note(99.0, 100.0, 1, 60, "Sat 02:00") == ""
-    note = saturation_note(100.0, 100.0, 1, 60, "Sat 02:00")
+    assert saturation_note(99.0, 100.0, 1, 60, "at Sat 02:00") == ""
+    note = saturation_note(100.0, 100.0, 1, 60, "at Sat 02:00")
     assert note.startswith("one site already reaches everyone within 60 minutes at Sat 02:00")
-    assert "p-median" in note
+    assert "p-median" in note and "the site is chosen" in note
+    two = saturation_note(300.0, 300.0, 2, 45, "over the whole week")
+    assert two.startswith("2 sites already reach everyone within 45 minutes over the whole week")
 
 
 def test_real_appraisal_of_sarc_options(study) -> None:  # type: ignore[no-untyped-def]
