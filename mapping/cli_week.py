@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mapping import formats
 from mapping.errors import ServiceMapError
 
 if TYPE_CHECKING:
@@ -77,6 +78,12 @@ def week_command(
     where = "" if area is None else f" in {study.area_names('district')[area]}"
     sentence = describe_worst_hour(frame)
     typer.echo(sentence[0].upper() + sentence[1:] + where + ".")
+    worst = frame[frame["people_beyond"] >= frame["people_beyond"].max() - 0.5]
+    typer.echo(
+        f"Range in that hour (drive times ±10%, each assumed-hours service open or closed; "
+        f"docs/ranges.md): {formats.people(worst['people_beyond_low'].min())}–"
+        f"{formats.people(worst['people_beyond_high'].max())} residents."
+    )
     typer.echo(
         f"Share of residents{where} more than {minutes:g} minutes from an open service "
         f"(%; {frame.attrs['computations']} distinct hours computed):"

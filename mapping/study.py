@@ -315,7 +315,9 @@ class Study(CoverageModel):
         Returns
         -------
         pandas.DataFrame
-            See :func:`mapping.analysis.week.week_profile`; one row per hour of the week.
+            See :func:`mapping.analysis.week.week_profile`; one row per hour of the week,
+            with ``people_beyond_low`` / ``_high`` and ``share_beyond_low`` / ``_high``
+            (:func:`mapping.analysis.ranges.week_bounds`) after the central columns.
         """
         from mapping.analysis.week import week_profile
 
@@ -325,17 +327,32 @@ class Study(CoverageModel):
             mask = self.origins[column].to_numpy() == area
             if not mask.any():
                 raise ServiceMapError(f"area {area!r} is not a {by} code of the study area")
-        return week_profile(
+        from mapping.analysis.ranges import assumed_hours_ids, week_bounds
+
+        filters = self._change_filters()
+        frame = week_profile(
             self.engine,
             category,
             weights=self.eligible_weights(age_band),
             threshold=threshold,
             origin_mask=mask,
             age_band=age_band,
-            exclude=sorted(self.changes.closed),
-            extra_services=list(self.changes.added_ids),
-            hours_override=dict(self.changes.hours),
+            **filters,
         )
+        # Low and high beside each hour (docs/ranges.md), after the central columns.
+        weights = self.eligible_weights(age_band)
+        bounds = week_bounds(
+            self.engine,
+            category,
+            weights=weights if mask is None else np.where(mask, weights, 0.0),
+            threshold=threshold,
+            assumed=assumed_hours_ids(self.effective_register()) - set(self.changes.hours),
+            age_band=age_band,
+            **filters,
+        )
+        for column in bounds.columns.drop("hour_of_week"):
+            frame[column] = bounds[column].to_numpy()
+        return frame
 
     # ---- where and when to invest -------------------------------------------------
 

@@ -340,3 +340,70 @@ def format_range(central: float, low: float, high: float, fmt: Any = None) -> st
     fmt = fmt or formats.people
     a, b, c = fmt(central), fmt(low), fmt(high)
     return a if b == c else f"{a} ({b}–{c})"
+
+
+def week_bounds(
+    engine: Any,
+    category: str,
+    *,
+    weights: np.ndarray,
+    threshold: float,
+    assumed: Iterable[str],
+    age_band: str | None = None,
+    exclude: Iterable[str] = (),
+    extra_services: Iterable[str] = (),
+    hours_override: Mapping[str, str] | None = None,
+    band: float = DRIVE_TIME_BAND,
+) -> pd.DataFrame:
+    """Low and high weight beyond ``threshold`` in each hour of the week.
+
+    The same one-at-a-time cases as :func:`headline_range`, hour by hour: drive times
+    ``±band``, and each assumed-hours service that could serve these people flipped (open
+    where the register has it closed, closed where open). ``weights`` may be zero outside
+    an area. Each distinct set of open services is computed once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        168 rows: ``hour_of_week``, ``people_beyond_low``, ``people_beyond_high``,
+        ``share_beyond_low``, ``share_beyond_high``.
+    """
+    from mapping.analysis.week import HourKey, minutes_for_key, open_sets
+
+    weights = np.asarray(weights, dtype=np.float64)
+    filters: dict[str, Any] = {
+        "age_band": age_band,
+        "exclude": list(exclude),
+        "extra_services": list(extra_services),
+    }
+    sets = open_sets(engine, category, hours_override=hours_override, **filters)
+    anytime = engine.nearest(category, None, **filters).candidates
+    flips = [sid for sid in anytime if sid in set(assumed) and sid not in filters["extra_services"]]
+    order = {sid: i for i, sid in enumerate(engine.service_ids)}
+    cache: dict[Any, np.ndarray] = {}
+    total = float(weights.sum())
+
+    def beyond(minutes: np.ndarray, factor: float = 1.0) -> float:
+        return float(weights[~(minutes * factor <= threshold)].sum())
+
+    bounds: dict[Any, tuple[float, float]] = {}
+    for key in sets.distinct:
+        minutes = minutes_for_key(engine, key, cache)
+        values = [beyond(minutes, f) for f in (1.0, 1.0 - band, 1.0 + band)]
+        for sid in flips:
+            services = set(key.services) ^ {sid}
+            flipped = HourKey(tuple(sorted(services, key=order.__getitem__)), key.profile)
+            values.append(beyond(minutes_for_key(engine, flipped, cache)))
+        bounds[key] = (min(values), max(values))
+    low = np.array([bounds[k][0] for k in sets.keys])
+    high = np.array([bounds[k][1] for k in sets.keys])
+    share = (lambda v: v / total) if total > 0 else (lambda v: v * np.nan)
+    return pd.DataFrame(
+        {
+            "hour_of_week": np.arange(len(sets.keys)),
+            "people_beyond_low": low,
+            "people_beyond_high": high,
+            "share_beyond_low": share(low),
+            "share_beyond_high": share(high),
+        }
+    )

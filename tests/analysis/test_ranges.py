@@ -126,3 +126,27 @@ def test_real_sarc_table_carries_low_and_high(study) -> None:  # type: ignore[no
     routable = set(study.engine.services["id"])
     flipped = {c.service_id for c in r.cases if c.kind == "hours"}
     assert flipped == assumed & routable
+
+
+def test_week_bounds_are_the_same_cases_hour_by_hour() -> None:
+    from mapping.analysis.ranges import week_bounds
+
+    bounds = week_bounds(
+        engine(), "sarc", weights=WEIGHTS, threshold=42, assumed=assumed_hours_ids(REGISTER)
+    )
+    assert len(bounds) == 168
+    by_hour = bounds.set_index("hour_of_week")
+    saturday_2am, tuesday_10am = 5 * 24 + 2, 24 + 10
+    assert by_hour.loc[saturday_2am, ["people_beyond_low", "people_beyond_high"]].tolist() == (
+        pytest.approx([0.0, 800.0])
+    )
+    assert by_hour.loc[tuesday_10am, ["people_beyond_low", "people_beyond_high"]].tolist() == (
+        pytest.approx([0.0, 870.0])
+    )
+    assert by_hour.loc[tuesday_10am, "share_beyond_high"] == pytest.approx(870 / 910)
+    # Each hour's envelope is the headline range at that time.
+    for at, h in (("Sat 02:00", saturday_2am), ("Tue 10:00", tuesday_10am)):
+        r = spread(at)
+        assert r.people_beyond[1:] == pytest.approx(
+            tuple(by_hour.loc[h, ["people_beyond_low", "people_beyond_high"]])
+        )
