@@ -80,11 +80,12 @@ def appraise_command(
     network: NetworkOption = "offline",
 ) -> None:
     """Which option buys the most? Extended hours, optimised hours, a new site, side by side."""
-    from mapping.cli_need import check_weight
+    from mapping.inputs.vocabulary import WEIGHTS
     from mapping.outputs.tables import write_table
     from mapping.study import Study
 
-    check_weight(weight)
+    if weight not in WEIGHTS:
+        raise ServiceMapError(f"unknown weight {weight!r}: use one of {', '.join(WEIGHTS)}")
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise ServiceMapError(f"{out}: the table is written as .csv or .xlsx")
     typer.echo("Loading data, register and road network…", err=True)
