@@ -101,7 +101,7 @@ def _range_line(category: str, at: str, age_band: str | None, threshold: int, we
     spread = queries.beyond_range(category, at, threshold, weight, age_band)
     st.markdown(
         f"**{_who(age_band, weight).capitalize()} beyond {threshold} minutes: "
-        f"{spread['text']}**: {spread['explain']}.",
+        f"{spread['text']}**: {widgets.plain(spread['explain'])}.",
         help="Low and high: drive times 10% shorter or longer, and each service whose "
         "opening hours are assumed (not published) open or closed at this hour, one "
         "at a time (docs/ranges.md).",

@@ -33,7 +33,6 @@ from mapping.outputs.maps import CATEGORY_LABELS
 #: Where the Scenarios page keeps its scenario (see app/scenarios.py).
 _SCENARIO_KEYS = ("sc_name", "sc_description", "sc_changes")
 _METHODS = {"mclp": "Most people within reach", "pmedian": "Shortest average drive"}
-_MARKDOWN = set("\\`*_{}[]()#+-.!|<>~$:")
 _OBJECTIVES = {"minutes": "Minutes saved", "coverage": "Residents within the threshold"}
 
 
@@ -245,11 +244,6 @@ def _sites_tab() -> None:
             open_on_scenarios(queries.scenario_from_json(result["scenario"]))
 
 
-def _plain(text: str) -> str:
-    """``text`` with every Markdown (and LaTeX ``$``) character escaped: shown as written."""
-    return "".join("\\" + c if c in _MARKDOWN else c for c in str(text))
-
-
 def _range(row: pd.Series, name: str, fmt: Any = formats.people) -> str:
     """``"central (low–high)"`` for one measure of an appraisal row."""
     central, low, high = (row[f"{name}{end}"] for end in ("", "_low", "_high"))
@@ -320,7 +314,7 @@ def _appraisal_section() -> None:
             st.info("No option to compare: every in-area service is open all week already.")
             return
         for sentence in options["sentence"]:
-            st.markdown(f"- {_plain(sentence)}")
+            st.markdown(f"- {widgets.plain(sentence)}")
         st.dataframe(appraisal_table(table, threshold), hide_index=True, width="stretch")
         for note in result["notes"]:
             st.caption(note + ".")

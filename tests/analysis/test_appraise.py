@@ -96,3 +96,11 @@ def test_real_appraisal_of_sarc_options(study) -> None:  # type: ignore[no-untyp
     text = format_appraisal(appraisal)
     assert f"Opening {first} 24/7 [+{int(allday['extra_hours'])} staffed h/week]" in text
     assert isinstance(table, pd.DataFrame)
+
+
+def test_appraise_command_refuses_bad_options_before_loading(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run_cli(["appraise", "--weight", "women"])
+    assert code == 1 and "unknown weight 'women'" in err and "Traceback" not in err
+    code, _, err = run_cli(["appraise", "--out", str(tmp_path / "a.txt")])
+    assert code == 1 and "written as .csv or .xlsx" in err
+    assert not (tmp_path / "a.txt").exists()
