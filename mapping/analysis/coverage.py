@@ -404,6 +404,7 @@ class CoverageModel:
         thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
         total_row: bool = True,
         weight: str = "residents",
+        ranges: bool = False,
     ) -> pd.DataFrame:
         """Population-weighted coverage by area (see :func:`summarise` for the columns).
 
@@ -430,6 +431,9 @@ class CoverageModel:
             Append a Lancashire total row (``area_code`` = ``TOTAL``).
         weight
             ``residents`` (default), ``women_16_plus`` or ``recorded_violence_sexual``.
+        ranges
+            Append ``population_beyond_<max t>_low`` and ``_high`` (docs/ranges.md; one
+            category at one time, without ``crime_type``).
         """
         if by not in _AREA_KEY:
             raise ServiceMapError(f"unknown area level {by!r}: use lsoa, ward or district")
@@ -451,6 +455,16 @@ class CoverageModel:
         table.insert(3, "slot_name", slot.name if slot else "opening hours ignored")
         table.insert(4, "weight", weight)
         table.insert(5, "weight_label", WEIGHTS[weight])
+        if ranges and isinstance(category, str) and slot is not None and crime_type is None:
+            t = max(thresholds)
+            spread = self.beyond_range(
+                category, slot, threshold=t, weight=weight, age_band=age_band
+            )
+            bounds = spread.by_group(self.origins[_AREA_KEY[by]].to_numpy())
+            bounds.loc[TOTAL_CODE] = spread.people_beyond
+            for end in ("low", "high"):
+                values = table["area_code"].map(bounds[f"people_beyond_{end}"])
+                table[f"population_beyond_{t:g}_{end}"] = values.to_numpy(float)
         return table
 
     def compare_slots(

@@ -150,3 +150,18 @@ def test_week_bounds_are_the_same_cases_hour_by_hour() -> None:
         assert r.people_beyond[1:] == pytest.approx(
             tuple(by_hour.loc[h, ["people_beyond_low", "people_beyond_high"]])
         )
+
+
+def test_real_coverage_table_ranges_match_the_sarc_table(study) -> None:  # type: ignore[no-untyped-def]
+    table = study.coverage("sarc", "Sat 02:00", "district", thresholds=(60,), ranges=True)
+    central = table["population_beyond_60"]
+    assert (table["population_beyond_60_low"] <= central + 1e-6).all()
+    assert (central <= table["population_beyond_60_high"] + 1e-6).all()
+    sarc = study.sarc_access(["Sat 02:00"]).set_index("area_code")
+    mine = table.set_index("area_code")
+    for end in ("low", "high"):
+        assert mine[f"population_beyond_60_{end}"].to_numpy() == pytest.approx(
+            sarc.loc[mine.index, f"population_over_60_{end}"].to_numpy()
+        )
+    # Without ranges=True the table is as before.
+    assert "population_beyond_60_low" not in study.coverage("sarc", "Sat 02:00", thresholds=(60,))
