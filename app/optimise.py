@@ -203,6 +203,8 @@ def _sites_tab() -> None:
             f"{formats.signed_people(plan.covered - base.covered)} {unit} "
             f"within {threshold} minutes over {result['times']}."
         )
+        if result.get("saturation"):
+            st.info(result["saturation"][0].upper() + result["saturation"][1:] + ".")
         figures = st.columns(3)
         figures[0].metric(
             "Gain on today's sites", formats.signed_people(plan.covered - base.covered)

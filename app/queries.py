@@ -151,11 +151,22 @@ def _sites(
 ) -> dict[str, Any]:
     import numpy as np
 
-    from mapping.analysis.optimise_sites import evaluate_sites
+    from mapping.analysis.appraise_options import saturation_note, saturation_trade
+    from mapping.analysis.optimise_sites import evaluate_sites, optimise_sites
 
     plan, problem = _study.optimise_sites(
         category, add, threshold=threshold, at=None if at == "week" else [at], method=method
     )
+    note = ""
+    if method == "mclp":
+        everyone = float(problem.weights.sum()) * sum(b.hours for b in problem.blocks)
+        where = "over the whole week" if at == "week" else f"at {at}"
+        note = saturation_note(plan.plan.covered, everyone, add, threshold, where)
+        if note:  # every plan covering everyone ties: rank them by mean minutes instead
+            covering, plan = plan, optimise_sites(problem, add, method="pmedian")
+            unit = "residents" if at != "week" else "resident-hours"
+            trade = saturation_trade(covering, plan, threshold, unit)
+            note += f"; {trade}" if trade else ""
     # The obvious alternative: a 24/7 site at each of the largest towns (the hubs).
     largest = list(np.argsort(-problem.candidates["residents"].to_numpy(float))[:add])
     hubs = evaluate_sites(problem, [int(i) for i in largest])
@@ -167,6 +178,7 @@ def _sites(
         "hub_names": problem.candidates["name"].iloc[largest].tolist(),
         "times": plan.times_label,
         "status": plan.status,
+        "saturation": note,
         "scenario": scenario_to_json(plan.to_scenario(category=category)),
     }
 

@@ -386,8 +386,9 @@ def optimise_sites_command(
         new_hours=hours,
         solver=solver,
     )
+    one_time = at is not None and len(at) == 1
     if method == "mclp":
-        from mapping.analysis.appraise_options import saturation_note
+        from mapping.analysis.appraise_options import saturation_note, saturation_trade
         from mapping.analysis.optimise_sites import optimise_sites
 
         everyone = float(problem.weights.sum()) * sum(b.hours for b in problem.blocks)
@@ -395,7 +396,7 @@ def optimise_sites_command(
         note = saturation_note(plan.plan.covered, everyone, add, minutes, where)
         if note:
             # Every plan that covers everyone ties: rank them by mean minutes instead.
-            typer.echo(f"Saturated: {note}.")
+            covering = plan
             plan = optimise_sites(
                 problem,
                 add,
@@ -405,7 +406,10 @@ def optimise_sites_command(
                 new_hours=hours,
             )
             method = "pmedian"
-    one_time = at is not None and len(at) == 1
+            trade = saturation_trade(
+                covering, plan, minutes, people if one_time else _hours_unit(people)
+            )
+            typer.echo(f"Saturated: {note}" + (f"; {trade}." if trade else "."))
     unit = people if one_time else _hours_unit(people)
     gap = "unknown" if plan.gap is None else f"{plan.gap:.2%}"
     typer.echo(

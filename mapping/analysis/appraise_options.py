@@ -14,7 +14,13 @@ from mapping.analysis.appraise import NIGHT, AppraisalOption, extension_options
 from mapping.analysis.week import hour_label
 from mapping.inputs.scenario_file import HoursChange, Scenario
 
-__all__ = ["best_site_option", "default_options", "hours_options", "saturation_note"]
+__all__ = [
+    "best_site_option",
+    "default_options",
+    "hours_options",
+    "saturation_note",
+    "saturation_trade",
+]
 
 
 def saturation_note(covered: float, total: float, add: int, threshold: float, when: str) -> str:
@@ -30,6 +36,28 @@ def saturation_note(covered: float, total: float, add: int, threshold: float, wh
         f"minutes {when}, so covering more is impossible: the "
         f"{'site is' if add == 1 else 'sites are'} chosen by the shortest mean drive "
         "(p-median) instead"
+    )
+
+
+def saturation_trade(covering: Any, shortest: Any, threshold: float, unit: str) -> str:
+    """What the p-median's plan trades against the covering plan, in words (or ``""``).
+
+    ``covering`` and ``shortest`` are :class:`~mapping.analysis.optimise_sites.SitesPlan`
+    of MCLP and p-median on the same problem.
+    """
+    if tuple(covering.chosen) == tuple(shortest.chosen):
+        return ""
+    names = [", ".join(plan.sites["name"]) for plan in (shortest, covering)]
+    lost = covering.plan.covered - shortest.plan.covered
+    left = (
+        f"leaves {formats.people(lost)} {unit} more beyond {threshold:g} minutes"
+        if lost > 0.5
+        else f"keeps everyone within {threshold:g} minutes"
+    )
+    return (
+        f"the shortest mean drive ({names[0]}: {formats.minutes(shortest.plan.mean_minutes)} "
+        f"minutes) {left}; the covering plan ({names[1]}) has a mean of "
+        f"{formats.minutes(covering.plan.mean_minutes)} minutes"
     )
 
 
@@ -49,7 +77,9 @@ def best_site_option(
     if note:  # the same problem (travel times computed once), ranked by mean minutes
         from mapping.analysis.optimise_sites import optimise_sites
 
-        plan = optimise_sites(problem, 1, method="pmedian")
+        covering, plan = plan, optimise_sites(problem, 1, method="pmedian")
+        trade = saturation_trade(covering, plan, threshold, "people")
+        note += f"; {trade}" if trade else ""
     site = str(plan.sites["name"].iloc[0])
     scenario = plan.to_scenario(category=category)
     option = AppraisalOption(

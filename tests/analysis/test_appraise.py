@@ -104,3 +104,23 @@ def test_appraise_command_refuses_bad_options_before_loading(tmp_path, run_cli) 
     code, _, err = run_cli(["appraise", "--out", str(tmp_path / "a.txt")])
     assert code == 1 and "written as .csv or .xlsx" in err
     assert not (tmp_path / "a.txt").exists()
+
+
+def test_saturation_trade_says_what_the_shortest_drive_gives_up() -> None:
+    from types import SimpleNamespace
+
+    from mapping.analysis.appraise_options import saturation_trade
+
+    def plan(name: str, chosen: int, covered: float, mean: float) -> SimpleNamespace:
+        return SimpleNamespace(
+            chosen=(chosen,),
+            sites=pd.DataFrame({"name": [name]}),
+            plan=SimpleNamespace(covered=covered, mean_minutes=mean),
+        )
+
+    covering, shortest = plan("Village", 1, 1000.0, 25.04), plan("Town", 2, 955.0, 20.07)
+    assert saturation_trade(covering, shortest, 60, "residents") == (
+        "the shortest mean drive (Town: 20.1 minutes) leaves 45 residents more beyond 60 "
+        "minutes; the covering plan (Village) has a mean of 25.0 minutes"
+    )
+    assert saturation_trade(covering, covering, 60, "residents") == ""

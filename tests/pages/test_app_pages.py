@@ -126,6 +126,8 @@ def test_optimise_sites_solves_on_request(built_data: Path) -> None:
     _ok(app)
     headline = [s.value for s in app.subheader if s.value.startswith("New 24/7")]
     assert headline and "within 60 minutes" in headline[0]
+    # At Saturday 02:00 one site already reaches everyone: said, then ranked by minutes.
+    assert any(i.value.startswith("One site already reaches everyone") for i in app.info)
     labels = [m.label for m in app.metric]
     assert "24/7 at the largest towns instead" in labels
     app.button(key="opt_sites_open").click().run()
