@@ -64,6 +64,11 @@ _MEASURES = (
     "p90_minutes",
     "minutes_saved",
 )
+_MINUTES_UNIT = {
+    "residents": "resident-minutes",
+    "women aged 16+": "woman-minutes",
+    "recorded offences": "offence-minutes",
+}
 #: Columns of :attr:`Appraisal.table`, in order: every measure with ``_low`` and ``_high``.
 APPRAISAL_COLUMNS: tuple[str, ...] = (
     "option",
@@ -192,8 +197,14 @@ def week_figures(
     """
     from mapping.analysis.summary import weighted_quantiles
 
-    filters = view._change_filters()
-    sets = open_sets(view.engine, category, **filters)
+    changes = view.changes
+    sets = open_sets(
+        view.engine,
+        category,
+        exclude=sorted(changes.closed),
+        extra_services=list(changes.added_ids),
+        hours_override=dict(changes.hours),
+    )
     cache: dict[Any, np.ndarray] = {}
     beyond = total = reached_w = reached_m = 0.0
     stacks: list[np.ndarray] = []
@@ -271,7 +282,7 @@ def _sentence(row: dict[str, Any], today: dict[str, Any], threshold: float, who:
         f"minutes at {NIGHT.at} (today {formats.people(today['night_beyond'])}) and "
         f"{people('weekend_day_beyond')} at {WEEKEND_DAY.at} (today "
         f"{formats.people(today['weekend_day_beyond'])}); over the week it would save "
-        f"{formats.people(saved)} {who[:-1] if who.endswith('s') else who}-minutes "
+        f"{formats.people(saved)} {_MINUTES_UNIT.get(who, 'weight-minutes')} "
         f"({formats.people(row['minutes_saved_low'])}–{formats.people(row['minutes_saved_high'])}),"
         f" a mean drive of {formats.minutes(row['mean_minutes'])} minutes (today "
         f"{formats.minutes(today['mean_minutes'])})."

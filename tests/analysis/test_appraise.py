@@ -13,6 +13,7 @@ import pytest
 
 from mapping.analysis.appraise import APPRAISAL_COLUMNS, night_hours, week_figures
 from mapping.analysis.appraise_options import saturation_note
+from mapping.analysis.coverage import RegisterChanges
 from mapping.analysis.optimise_hours import week_weight_minutes
 from mapping.analysis.week import week_profile
 from mapping.cli_appraise import format_appraisal
@@ -22,12 +23,9 @@ from tests.analysis.test_optimise_hours import WEIGHTS, small_engine
 class _View:
     """The two things week_figures needs of a study view: an engine and its changes."""
 
-    def __init__(self, hours: dict[str, str] | None = None) -> None:
+    def __init__(self) -> None:
         self.engine = small_engine()
-        self.hours = hours or {}
-
-    def _change_filters(self) -> dict[str, object]:
-        return {"exclude": [], "extra_services": [], "hours_override": self.hours}
+        self.changes = RegisterChanges()
 
 
 def test_night_hours_are_the_free_flow_hours() -> None:
