@@ -90,7 +90,9 @@ def test_real_appraisal_of_sarc_options(study) -> None:  # type: ignore[no-untyp
     assert nights["night_beyond"] <= table["night_beyond"].iloc[0]
     assert nights["sentence"].startswith(f"Opening {first} at night (19:00-07:00) would leave")
     # The site optimiser saturates at the weekend night and says so.
-    assert any("already reaches everyone" in n for n in appraisal.notes)
+    assert any(
+        "already reaches everyone within 60 minutes at Sat 02:00" in n for n in appraisal.notes
+    )
     text = format_appraisal(appraisal)
     assert f"Opening {first} 24/7 [+{int(allday['extra_hours'])} staffed h/week]" in text
     assert isinstance(table, pd.DataFrame)
