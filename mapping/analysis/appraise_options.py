@@ -73,7 +73,9 @@ def best_site_option(
     plan, problem = study.optimise_sites(
         category, 1, threshold=threshold, at=at, candidates=candidates, weight=weight
     )
-    note = saturation_note(plan.plan.covered, float(problem.weights.sum()), 1, threshold, f"at {NIGHT.at}")
+    note = saturation_note(
+        plan.plan.covered, float(problem.weights.sum()), 1, threshold, f"at {NIGHT.at}"
+    )
     if note:  # the same problem (travel times computed once), ranked by mean minutes
         from mapping.analysis.optimise_sites import optimise_sites
 
