@@ -91,6 +91,21 @@ def headline(
         formats.percent(row["share_nearest_outside_lancashire"]),
     )
     columns[3].metric("No open service they can use", formats.people(row["population_unreached"]))
+    _range_line(category, at, age_band, threshold, weight)
+
+
+def _range_line(category: str, at: str, age_band: str | None, threshold: int, weight: str) -> None:
+    """The share beyond the threshold with its low and high values (docs/ranges.md)."""
+    from app import queries
+
+    spread = queries.beyond_range(category, at, threshold, weight, age_band)
+    st.markdown(
+        f"**{_who(age_band, weight).capitalize()} beyond {threshold} minutes: "
+        f"{spread['text']}**: {widgets.plain(spread['explain'])}.",
+        help="Low and high: drive times 10% shorter or longer, and each service whose "
+        "opening hours are assumed (not published) open or closed at this hour, one "
+        "at a time (docs/ranges.md).",
+    )
 
 
 def people_table(table: pd.DataFrame, threshold: int, name: str = "Council area") -> pd.DataFrame:

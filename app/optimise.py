@@ -1,4 +1,7 @@
-"""Optimise page: which extra hours, and which new sites, would reach the most people.
+"""Optimise page: the options side by side, then the best extra hours and new sites.
+
+The page leads with the appraisal (:meth:`Study.appraise`): each option in words ("Opening
+X at night would leave ...") and the table of measures with their ranges.
 
 Hours: the best extra staffed hours for one service (:meth:`Study.optimise_hours`), on the
 week heat map, against the obvious alternative (the same hours spent on evenings,
@@ -30,6 +33,7 @@ from mapping.outputs.maps import CATEGORY_LABELS
 #: Where the Scenarios page keeps its scenario (see app/scenarios.py).
 _SCENARIO_KEYS = ("sc_name", "sc_description", "sc_changes")
 _METHODS = {"mclp": "Most people within reach", "pmedian": "Shortest average drive"}
+_OBJECTIVES = {"minutes": "Minutes saved", "coverage": "Residents within the threshold"}
 
 
 def open_on_scenarios(scenario: Scenario) -> None:
@@ -50,7 +54,7 @@ def _hours_tab() -> None:
     default = ids.index("sarc-preston-safe-centre") if "sarc-preston-safe-centre" in ids else 0
     answer = st.container()
     with st.expander("Service, budget, threshold and shifts", expanded=True):
-        columns = st.columns(4)
+        columns = st.columns(5)
         service: str = columns[0].selectbox(
             "Service", ids, index=default, format_func=lambda i: names[i], key="opt_service"
         )
@@ -62,9 +66,18 @@ def _hours_tab() -> None:
         min_block = int(
             columns[3].number_input("Shortest shift (hours)", 1, 12, 1, step=1, key="opt_block")
         )
-    result = queries.optimise_hours(service, extra, threshold, min_block)
-    gain = result["plan"] - result["baseline"]
-    evening_gain = result["evening"] - result["baseline"]
+        objective: str = columns[4].radio(
+            "Value an hour by",
+            list(_OBJECTIVES),
+            format_func=lambda o: _OBJECTIVES[o],
+            key="opt_objective",
+            help="Minutes saved counts every resident's shorter drive; residents within the "
+            "threshold counts only those who cross it (docs/optimise.md).",
+        )
+    result = queries.optimise_hours(service, extra, threshold, min_block, objective)
+    gain = result["gain"]
+    evening_gain = result["sign"] * (result["evening"] - result["baseline"])
+    unit = "resident-minutes saved" if objective == "minutes" else "resident-hours"
     scenario = Scenario(
         name=f"{names[service]}: {len(result['chosen'])} extra hours chosen by the optimiser",
         description=(
@@ -79,16 +92,22 @@ def _hours_tab() -> None:
         if not result["chosen"]:
             widgets.headline(f"No extra hour of {names[service]} would reach anybody new.")
             return
+        within = "" if objective == "minutes" else f" within {threshold} minutes"
         widgets.headline(
             f"Open {names[service]} also {result['added_rules']}: "
-            f"{formats.signed_people(gain)} resident-hours a week within {threshold} "
-            "minutes."
+            f"{formats.signed_people(gain)} {unit} a week{within}."
+        )
+        other = "residents within the threshold" if objective == "minutes" else "minutes saved"
+        st.markdown(
+            f"Valued by {other} instead, the optimiser would pick: "
+            f"{result['other_rules'] or 'no hour'}."
         )
         figures = st.columns(3)
         figures[0].metric(
             "Gain on today's hours",
             formats.signed_people(gain),
-            help="Resident-hours a week within the threshold of an open service.",
+            help="Resident-minutes saved a week, or resident-hours a week within the "
+            "threshold of an open service (by the objective chosen).",
         )
         figures[1].metric(
             f"Evenings 16:00-24:00 instead ({extra} h)",
@@ -184,6 +203,8 @@ def _sites_tab() -> None:
             f"{formats.signed_people(plan.covered - base.covered)} {unit} "
             f"within {threshold} minutes over {result['times']}."
         )
+        if result.get("saturation"):
+            st.info(result["saturation"][0].upper() + result["saturation"][1:] + ".")
         figures = st.columns(3)
         figures[0].metric(
             "Gain on today's sites", formats.signed_people(plan.covered - base.covered)
@@ -225,9 +246,87 @@ def _sites_tab() -> None:
             open_on_scenarios(queries.scenario_from_json(result["scenario"]))
 
 
+def _range(row: pd.Series, name: str, fmt: Any = formats.people) -> str:
+    """``"central (low–high)"`` for one measure of an appraisal row."""
+    central, low, high = (row[f"{name}{end}"] for end in ("", "_low", "_high"))
+    a, b, c = fmt(central), fmt(low), fmt(high)
+    return a if b == c else f"{a} ({b}–{c})"
+
+
+def appraisal_table(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """The appraisal for people: one row per option, each measure with its range."""
+    return pd.DataFrame(
+        {
+            "Option": table["option"],
+            "Extra staffed hours a week": table["extra_hours"],
+            "New sites": table["new_sites"],
+            f"Residents beyond {threshold} min, Sat 02:00": [
+                _range(r, "night_beyond") for _, r in table.iterrows()
+            ],
+            f"Beyond {threshold} min, Sat 14:00": [
+                _range(r, "weekend_day_beyond") for _, r in table.iterrows()
+            ],
+            f"Beyond {threshold} min, average hour": [
+                _range(r, "week_beyond") for _, r in table.iterrows()
+            ],
+            "Mean drive (min)": [
+                _range(r, "mean_minutes", formats.minutes) for _, r in table.iterrows()
+            ],
+            "90th percentile (min)": [
+                _range(r, "p90_minutes", formats.minutes) for _, r in table.iterrows()
+            ],
+            "Resident-minutes saved a week": [
+                _range(r, "minutes_saved") for _, r in table.iterrows()
+            ],
+        }
+    )
+
+
+def _appraisal_section() -> None:
+    """The options side by side, in words first (Study.appraise)."""
+    st.subheader("The options side by side", anchor=False)
+    answer = st.container()
+    with st.expander("Service, budget and threshold", expanded=False):
+        columns = st.columns(3)
+        with columns[0]:
+            category = widgets.category_select("opt_appraise_category")
+        extra = int(
+            columns[1].number_input(
+                "Optimiser's budget (extra hours a week)", 1, 84, 56, key="opt_appraise_hours"
+            )
+        )
+        with columns[2]:
+            threshold = widgets.threshold_select("opt_appraise_threshold")
+    with answer:
+        question = (category, extra, threshold)
+        if st.button("Compare the options", key="opt_appraise_go", type="primary"):
+            st.session_state["opt_appraise_question"] = question
+        if st.session_state.get("opt_appraise_question") != question:
+            st.info(
+                "Extending each in-area service's hours (24/7, or nights only), the "
+                f"optimiser's best {extra} extra hours, the best new site and the two "
+                "together, on the same measures with their ranges. Press the button (about "
+                "a minute the first time, then cached)."
+            )
+            return
+        result = queries.appraisal(category, extra, threshold)
+        table = result["table"]
+        options = table[table["kind"] != "today"]
+        if options.empty:
+            st.info("No option to compare: every in-area service is open all week already.")
+            return
+        for sentence in options["sentence"]:
+            st.markdown(f"- {widgets.plain(sentence)}")
+        st.dataframe(appraisal_table(table, threshold), hide_index=True, width="stretch")
+        for note in result["notes"]:
+            st.caption(note + ".")
+        widgets.download_buttons(table, "appraisal", key="opt_appraise_download")
+
+
 def render() -> None:
     """Draw the page."""
     st.header("Optimise: where and when to invest")
+    _appraisal_section()
     hours_tab, sites_tab = st.tabs(["Extra opening hours", "New sites"])
     with hours_tab:
         _hours_tab()

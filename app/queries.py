@@ -79,10 +79,25 @@ def _hours(
     extra_hours: int,
     threshold: float,
     min_block: int,
+    objective: str = "minutes",
 ) -> dict[str, Any]:
-    plan = _study.optimise_hours(service, extra_hours, threshold=threshold, min_block=min_block)
+    plan = _study.optimise_hours(
+        service, extra_hours, threshold=threshold, min_block=min_block, objective=objective
+    )
+    other = _study.optimise_hours(
+        service,
+        extra_hours,
+        threshold=threshold,
+        min_block=min_block,
+        objective="coverage" if objective == "minutes" else "minutes",
+    )
     evening_hours, evening_total = _study.evening_hours(plan)
     return {
+        "objective": objective,
+        "sign": plan.gains.sign,
+        "gain": plan.gain,
+        "other_rules": other.added_rules,
+        "other_chosen": list(other.chosen),
         "chosen": list(plan.chosen),
         "category": plan.gains.category,
         "current_hours": plan.current_hours,
@@ -96,9 +111,10 @@ def _hours(
 
 
 def optimise_hours(
-    service: str, extra_hours: int, threshold: float, min_block: int
+    service: str, extra_hours: int, threshold: float, min_block: int, objective: str = "minutes"
 ) -> dict[str, Any]:
-    """:meth:`Study.optimise_hours` and the evenings alternative, cached per question."""
+    """:meth:`Study.optimise_hours`, the evenings alternative and the other objective's
+    choice, cached per question."""
     return _hours(
         app_state.current_study(),
         app_state.study_key(),
@@ -106,6 +122,7 @@ def optimise_hours(
         int(extra_hours),
         float(threshold),
         int(min_block),
+        objective,
     )
 
 
@@ -134,11 +151,22 @@ def _sites(
 ) -> dict[str, Any]:
     import numpy as np
 
-    from mapping.analysis.optimise_sites import evaluate_sites
+    from mapping.analysis.appraise_options import saturation_note, saturation_trade
+    from mapping.analysis.optimise_sites import evaluate_sites, optimise_sites
 
     plan, problem = _study.optimise_sites(
         category, add, threshold=threshold, at=None if at == "week" else [at], method=method
     )
+    note = ""
+    if method == "mclp":
+        everyone = float(problem.weights.sum()) * sum(b.hours for b in problem.blocks)
+        where = "over the whole week" if at == "week" else f"at {at}"
+        note = saturation_note(plan.plan.covered, everyone, add, threshold, where)
+        if note:  # every plan covering everyone ties: rank them by mean minutes instead
+            covering, plan = plan, optimise_sites(problem, add, method="pmedian")
+            unit = "residents" if at != "week" else "resident-hours"
+            trade = saturation_trade(covering, plan, threshold, unit)
+            note += f"; {trade}" if trade else ""
     # The obvious alternative: a 24/7 site at each of the largest towns (the hubs).
     largest = list(np.argsort(-problem.candidates["residents"].to_numpy(float))[:add])
     hubs = evaluate_sites(problem, [int(i) for i in largest])
@@ -150,6 +178,7 @@ def _sites(
         "hub_names": problem.candidates["name"].iloc[largest].tolist(),
         "times": plan.times_label,
         "status": plan.status,
+        "saturation": note,
         "scenario": scenario_to_json(plan.to_scenario(category=category)),
     }
 
@@ -166,4 +195,54 @@ def optimise_sites(
         float(threshold),
         at,
         method,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _beyond_range(
+    _study: Study,
+    key: str,
+    category: str,
+    at: str,
+    threshold: float,
+    weight: str,
+    age_band: str | None,
+) -> dict[str, Any]:
+    spread = _study.beyond_range(
+        category, at, threshold=threshold, weight=weight, age_band=age_band
+    )
+    return {"text": spread.text(), "explain": spread.explain(), "people": spread.people_beyond}
+
+
+def beyond_range(
+    category: str, at: str, threshold: float, weight: str, age_band: str | None
+) -> dict[str, Any]:
+    """:meth:`Study.beyond_range` in words (``text``, ``explain``), cached per query."""
+    return _beyond_range(
+        app_state.current_study(),
+        app_state.study_key(),
+        category,
+        at,
+        float(threshold),
+        weight,
+        age_band,
+    )
+
+
+@st.cache_data(show_spinner="Comparing the options (a minute the first time)…", max_entries=16)
+def _appraisal(
+    _study: Study, key: str, category: str, extra_hours: int, threshold: float
+) -> dict[str, Any]:
+    appraisal = _study.appraise(category=category, extra_hours=extra_hours, threshold=threshold)
+    return {"table": appraisal.table, "notes": list(appraisal.notes)}
+
+
+def appraisal(category: str, extra_hours: int, threshold: float) -> dict[str, Any]:
+    """:meth:`Study.appraise` of this session's study (table and notes), cached per question."""
+    return _appraisal(
+        app_state.current_study(),
+        app_state.study_key(),
+        category,
+        int(extra_hours),
+        float(threshold),
     )

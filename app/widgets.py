@@ -188,3 +188,12 @@ def download_buttons(table: pd.DataFrame, stem: str, key: str) -> None:
             key=f"{key}_xlsx",
             on_click="ignore",
         )
+
+
+#: Characters Markdown (and Streamlit's LaTeX ``$`` and emoji ``:``) would interpret.
+_MARKDOWN = frozenset("\\`*_{}[]()#+-.!|<>~$:")
+
+
+def plain(text: str) -> str:
+    """``text`` with every Markdown character escaped, so a name shows as written."""
+    return "".join("\\" + c if c in _MARKDOWN else c for c in str(text))

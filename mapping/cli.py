@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mapping.cli_appraise import appraise_command
 from mapping.cli_need import WeightOption, register_need_commands
 from mapping.cli_optimise import optimise_app
 from mapping.cli_options import (
@@ -50,6 +51,7 @@ network_app = typer.Typer(help="Build, inspect and export the road network.", no
 app.add_typer(network_app, name="network")
 app.add_typer(optimise_app, name="optimise")
 app.command("week")(week_command)
+app.command("appraise")(appraise_command)
 
 
 @data_app.command("build")
@@ -422,6 +424,13 @@ def sarc(
     from mapping.outputs.text import format_sarc_table
 
     typer.echo(format_sarc_table(table))
+    if mode == "drive":
+        for slot in slots:  # each headline with its range (docs/ranges.md)
+            spread = study.beyond_range("sarc", slot, weight=weight)
+            typer.echo(
+                f"{slot.at} ({slot.name}): {spread.text()} beyond 60 minutes of an open SARC; "
+                f"{spread.explain()}."
+            )
     typer.echo(f"Network: {study.network_source}. {mode_note(mode)} {weight_note(weight)}")
     if out is not None:
         _write_table(table, out)

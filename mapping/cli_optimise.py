@@ -8,7 +8,7 @@ Heavy imports stay inside the commands so ``service-map --help`` stays quick.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -105,6 +105,11 @@ def _hours_unit(people: str) -> str:
     return "offence-hours (recorded violence and sexual offences, a proxy for need)"
 
 
+def _minutes_unit(people: str) -> str:
+    """``residents`` -> ``resident-minutes`` (weighted drive minutes summed over the week)."""
+    return _hours_unit(people).replace("-hours", "-minutes")
+
+
 @optimise_app.command("hours")
 def optimise_hours_command(
     service: Annotated[str, typer.Option("--service", help="Register id of the service.")],
@@ -142,13 +147,26 @@ def optimise_hours_command(
             help="Also run the scenario's own comparison over the changed hours (slower).",
         ),
     ] = False,
+    objective: Annotated[
+        str,
+        typer.Option(
+            "--objective",
+            help="What an hour is worth: 'minutes' (default: resident-minutes saved) or "
+            "'coverage' (resident-hours within --minutes). See docs/optimise.md.",
+        ),
+    ] = "minutes",
     services: ServicesOption = None,
     sources: SourcesOption = None,
     data_dir: DataDirOption = None,
     network: NetworkOption = "offline",
 ) -> None:
     """Which hours should extra staffing buy? Best hours for one service, as a scenario."""
-    from mapping.analysis.optimise_hours import covered_weight_hours, optimise_hours
+    from mapping.analysis.optimise_hours import (
+        OBJECTIVES,
+        covered_weight_hours,
+        optimise_hours,
+        week_weight_minutes,
+    )
     from mapping.analysis.week import hour_label
     from mapping.inputs.demand import read_demand
     from mapping.inputs.hours import validate_hours
@@ -156,6 +174,8 @@ def optimise_hours_command(
 
     _check_out(out)
     _check_weight(weight)
+    if objective not in OBJECTIVES:
+        raise ServiceMapError(f"--objective must be minutes or coverage, not {objective!r}")
     demand_values = read_demand(demand) if demand is not None else None
     if against is not None and (bad_hours := validate_hours(against)):
         raise ServiceMapError(f"--against: {bad_hours}")
@@ -170,26 +190,31 @@ def optimise_hours_command(
         demand=demand_values,
         min_block=min_block,
         age_band=age_band,
+        objective=objective,
     )
-    unit = _hours_unit(people) + (" (demand-weighted)" if demand_values is not None else "")
+    by_minutes = objective == "minutes"
+    unit = _minutes_unit(people) if by_minutes else _hours_unit(people)
+    unit += " (demand-weighted)" if demand_values is not None else ""
+    measure = "minutes to the nearest open service" if by_minutes else f"within {minutes:g} min"
     typer.echo(
         f"{service}: {len(plan.chosen)} of {extra_hours} extra hours chosen "
-        f"(within {minutes:g} min, {unit}; {plan.gains.computations} distinct hours computed)"
+        f"(objective {objective}: {unit}; {plan.gains.computations} distinct hours computed)"
     )
     table = plan.per_hour()
     for _, row in table.iterrows():
         typer.echo(
             f"  {row['time']}  {row['profile']:<9}  {formats.signed_people(row['gain'])} "
-            f"(within {minutes:g} min: {formats.people(row['covered_before'])} -> "
+            f"({measure}: {formats.people(row['covered_before'])} -> "
             f"{formats.people(row['covered_after'])})"
         )
     if len(plan.chosen) < extra_hours:
         typer.echo(f"  the other {extra_hours - len(plan.chosen)} hour(s) would gain nothing")
     typer.echo(f"baseline: {formats.people(plan.baseline_total)} {unit}")
-    gain_share = plan.gain / plan.baseline_total if plan.baseline_total else float("nan")
+    change = plan.plan_total - plan.baseline_total
+    gain_share = change / plan.baseline_total if plan.baseline_total else float("nan")
     typer.echo(
         f"with the plan: {formats.people(plan.plan_total)} {unit} "
-        f"({formats.signed_people(plan.gain)}, +{gain_share:.2%})"
+        f"({formats.signed_people(change)}, {gain_share:+.2%})"
     )
     if min_block > 1:
         shifts = ", ".join(f"{hour_label(s)} for {n} h" for s, n in plan.blocks)
@@ -199,15 +224,18 @@ def optimise_hours_command(
             f"(free choice of hours: {formats.signed_people(plan.unconstrained_gain)})"
         )
     if against is not None:
-        other = covered_weight_hours(
-            study.engine,
-            plan.gains.category,
-            weights=weights,
-            threshold=minutes,
-            demand=demand_values,
-            age_band=age_band,
-            hours_override={service: against},
-        )
+        week_kwargs: dict[str, Any] = {
+            "weights": weights,
+            "demand": demand_values,
+            "age_band": age_band,
+            "hours_override": {service: against},
+        }
+        if by_minutes:
+            other = week_weight_minutes(study.engine, plan.gains.category, **week_kwargs)
+        else:
+            other = covered_weight_hours(
+                study.engine, plan.gains.category, threshold=minutes, **week_kwargs
+            )
         typer.echo(
             f"against {against!r}: {formats.people(other)} {unit}; the plan gives "
             f"{formats.signed_people(plan.plan_total - other)}"
@@ -217,7 +245,8 @@ def optimise_hours_command(
     scenario = Scenario(
         name=f"{name}: {len(plan.chosen)} extra hours chosen by the optimiser",
         description=(
-            f"service-map optimise hours: {extra_hours} extra hours, {minutes:g} min, "
+            f"service-map optimise hours: {extra_hours} extra hours, objective {objective}, "
+            f"{minutes:g} min, "
             f"weight {weight}, demand {demand or 'uniform'}, min block {min_block} h. "
             f"Added: {plan.added_rules or 'nothing'}."
         ),
@@ -225,7 +254,20 @@ def optimise_hours_command(
     )
     save_scenario(scenario, out)
     typer.echo(f"wrote {out}")
-    if check and plan.chosen:
+    if check and plan.chosen and by_minutes:
+        checked = week_weight_minutes(
+            study.engine,
+            plan.gains.category,
+            weights=weights,
+            demand=demand_values,
+            age_band=age_band,
+            hours_override={service: plan.opening_hours},
+        )
+        typer.echo(
+            f"check: the week evaluated with the plan's hours gives {formats.people(checked)} "
+            f"{unit} (optimiser: {formats.people(plan.plan_total)})"
+        )
+    elif check and plan.chosen:
         from mapping.analysis.scenarios import compare
 
         comparison = compare(
@@ -331,7 +373,7 @@ def optimise_sites_command(
     else:
         source = str(candidates)
     typer.echo(f"{len(points)} candidate sites from {source}; computing travel times…", err=True)
-    plan, _ = study.optimise_sites(
+    plan, problem = study.optimise_sites(
         category,
         add,
         threshold=minutes,
@@ -345,6 +387,29 @@ def optimise_sites_command(
         solver=solver,
     )
     one_time = at is not None and len(at) == 1
+    if method == "mclp":
+        from mapping.analysis.appraise_options import saturation_note, saturation_trade
+        from mapping.analysis.optimise_sites import optimise_sites
+
+        everyone = float(problem.weights.sum()) * sum(b.hours for b in problem.blocks)
+        where = f"over {plan.times_label}" if at is None else f"at {plan.times_label}"
+        note = saturation_note(plan.plan.covered, everyone, add, minutes, where)
+        if note:
+            # Every plan that covers everyone ties: rank them by mean minutes instead.
+            covering = plan
+            plan = optimise_sites(
+                problem,
+                add,
+                method="pmedian",
+                solver=solver,
+                time_limit=time_limit,
+                new_hours=hours,
+            )
+            method = "pmedian"
+            trade = saturation_trade(
+                covering, plan, minutes, people if one_time else _hours_unit(people)
+            )
+            typer.echo(f"Saturated: {note}" + (f"; {trade}." if trade else "."))
     unit = people if one_time else _hours_unit(people)
     gap = "unknown" if plan.gap is None else f"{plan.gap:.2%}"
     typer.echo(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mapping import formats
 from mapping.cli_options import ModeOption
 from mapping.errors import ServiceMapError
 
@@ -88,6 +89,13 @@ def week_command(
     sentence = describe_worst_hour(frame)
     typer.echo(sentence[0].upper() + sentence[1:] + where + ".")
     on_foot = " on foot" if mode == "walk" else ""
+    if "people_beyond_low" in frame:
+        worst = frame[frame["people_beyond"] >= frame["people_beyond"].max() - 0.5]
+        typer.echo(
+            f"Range in that hour (drive times ±10%, each assumed-hours service open or closed; "
+            f"docs/ranges.md): {formats.people(worst['people_beyond_low'].min())}–"
+            f"{formats.people(worst['people_beyond_high'].max())} residents."
+        )
     typer.echo(
         f"Share of residents{where} more than {minutes:g} minutes{on_foot} from an open service "
         f"(%; {frame.attrs['computations']} distinct hours computed):"

@@ -43,6 +43,7 @@ from mapping.inputs.scenario_file import Scenario, load_scenario
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from mapping.analysis.appraise import Appraisal, AppraisalOption
     from mapping.analysis.capacity import FcaResult
     from mapping.analysis.equity import EquityResult
     from mapping.analysis.optimise_hours import HoursPlan
@@ -58,6 +59,12 @@ if TYPE_CHECKING:
 __all__ = ["Study"]
 
 ScenarioLike = Scenario | str | Path
+#: How each weight's people are named in a sentence.
+WEIGHT_PEOPLE = {
+    "residents": "residents",
+    "women_16_plus": "women aged 16+",
+    "recorded_violence_sexual": "recorded offences",
+}
 
 
 def _as_scenario(scenario: ScenarioLike) -> Scenario:
@@ -337,7 +344,9 @@ class Study(CoverageModel):
         Returns
         -------
         pandas.DataFrame
-            See :func:`mapping.analysis.week.week_profile`; one row per hour of the week.
+            See :func:`mapping.analysis.week.week_profile`; one row per hour of the week,
+            with ``people_beyond_low`` / ``_high`` and ``share_beyond_low`` / ``_high``
+            (:func:`mapping.analysis.ranges.week_bounds`) after the central columns.
         """
         from mapping.analysis.coverage import mode_profile
         from mapping.analysis.week import week_profile
@@ -351,18 +360,35 @@ class Study(CoverageModel):
             mask = self.origins[column].to_numpy() == area
             if not mask.any():
                 raise ServiceMapError(f"area {area!r} is not a {by} code of the study area")
-        return week_profile(
+        from mapping.analysis.ranges import assumed_hours_ids, week_bounds
+
+        filters = self._change_filters()
+        frame = week_profile(
             self.engine,
             category,
             weights=self.eligible_weights(age_band),
             threshold=threshold,
             origin_mask=mask,
             age_band=age_band,
-            exclude=sorted(self.changes.closed),
-            extra_services=list(self.changes.added_ids),
-            hours_override=dict(self.changes.hours),
             profile=profile,
+            **filters,
         )
+        if mode != "drive":
+            return frame  # the range is of drive times (docs/ranges.md)
+        # Low and high beside each hour (docs/ranges.md), after the central columns.
+        weights = self.eligible_weights(age_band)
+        bounds = week_bounds(
+            self.engine,
+            category,
+            weights=weights if mask is None else np.where(mask, weights, 0.0),
+            threshold=threshold,
+            assumed=assumed_hours_ids(self.effective_register()) - set(self.changes.hours),
+            age_band=age_band,
+            **filters,
+        )
+        for column in bounds.columns.drop("hour_of_week"):
+            frame[column] = bounds[column].to_numpy()
+        return frame
 
     # ---- where and when to invest -------------------------------------------------
 
@@ -382,11 +408,15 @@ class Study(CoverageModel):
         threshold: float = 60,
         min_block: int = 1,
         age_band: str | None = None,
+        objective: str = "minutes",
+        demand: np.ndarray | None = None,
     ) -> HoursPlan:
         """The best ``extra_hours`` a week to add to ``service`` (docs/optimise.md).
 
         See :func:`mapping.analysis.optimise_hours.optimise_hours`; weights are the
-        residents (of ``age_band``) and this view's scenario changes apply.
+        residents (of ``age_band``) and this view's scenario changes apply. ``objective``
+        is ``minutes`` (resident-minutes saved, the default) or ``coverage``
+        (resident-hours within ``threshold``).
         """
         from mapping.analysis.optimise_hours import optimise_hours
 
@@ -398,6 +428,8 @@ class Study(CoverageModel):
             threshold=threshold,
             min_block=min_block,
             age_band=age_band,
+            objective=objective,
+            demand=demand,
             **self._change_filters(),
         )
 
@@ -407,11 +439,12 @@ class Study(CoverageModel):
         """The obvious alternative to ``plan``: the same budget spent on evenings.
 
         The first ``plan.budget`` closed hours from ``start``:00 to midnight, Monday
-        first, added to the service's hours. Returns the opening hours and their
-        resident-hours within the plan's threshold (comparable to ``plan.plan_total``).
+        first, added to the service's hours. Returns the opening hours and the plan's
+        objective with them (resident-hours within the threshold, or resident-minutes:
+        comparable to ``plan.plan_total``).
         """
         from mapping.analysis.hours_expression import merge_hours
-        from mapping.analysis.optimise_hours import covered_weight_hours
+        from mapping.analysis.optimise_hours import covered_weight_hours, week_weight_minutes
 
         gains = plan.gains
         evenings = [h for h in range(len(gains.available)) if h % 24 >= start]
@@ -419,10 +452,16 @@ class Study(CoverageModel):
         hours = merge_hours(plan.current_hours, chosen)
         filters = self._change_filters()
         filters["hours_override"] = {**filters["hours_override"], gains.service_id: hours}
+        weights = self.eligible_weights(age_band)
+        if gains.objective == "minutes":
+            total = week_weight_minutes(
+                self.engine, gains.category, weights=weights, age_band=age_band, **filters
+            )
+            return hours, total
         covered = covered_weight_hours(
             self.engine,
             gains.category,
-            weights=self.eligible_weights(age_band),
+            weights=weights,
             threshold=gains.threshold,
             age_band=age_band,
             **filters,
@@ -509,6 +548,40 @@ class Study(CoverageModel):
         from mapping.analysis.pathway_study import victim_pathways
 
         return victim_pathways(self, need, age, at, home)
+
+    def appraise(
+        self,
+        options: Sequence[AppraisalOption] | None = None,
+        *,
+        category: str = "sarc",
+        extra_hours: int = 56,
+        threshold: float = 60,
+        weight: str = "residents",
+    ) -> Appraisal:
+        """Options side by side on the same measures, each with its range (docs/optimise.md).
+
+        Without ``options``: :func:`mapping.analysis.appraise_options.default_options`
+        (each in-area service 24/7 and at night, the optimiser's best ``extra_hours``, the
+        best new site, and the hours with the site). See
+        :func:`mapping.analysis.appraise.appraise` for the measures.
+        """
+        from mapping.analysis.appraise import appraise
+        from mapping.analysis.appraise_options import default_options
+
+        notes: tuple[str, ...] = ()
+        if options is None:
+            options, notes = default_options(
+                self, category, extra_hours=extra_hours, threshold=threshold, weight=weight
+            )
+        return appraise(
+            self,
+            options,
+            category=category,
+            threshold=threshold,
+            weight=weight,
+            who=WEIGHT_PEOPLE.get(weight, weight),
+            notes=notes,
+        )
 
     # ---- gaps and exports ---------------------------------------------------------
 

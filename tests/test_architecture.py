@@ -29,7 +29,8 @@ RANKS: dict[str, int] = {
     "cli_week": 7,
     "cli_walk": 7,
     "cli_pathways": 7,
-    "cli": 8,  # registers the sub-apps of the layer below (cli_optimise, cli_week)
+    "cli_appraise": 7,
+    "cli": 8,  # registers the sub-apps of the layer below (cli_optimise, cli_week, ...)
 }
 #: Modules that belong to another part's layer (the command line spans two modules).
 PART_OF: dict[str, str] = {"cli_need": "cli"}

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from mapping import geography
+from mapping.analysis.ranges import HeadlineRange
 from mapping.analysis.summary import _AREA_KEY, DEFAULT_THRESHOLDS, TOTAL_CODE, AreaLevel, summarise
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
@@ -76,6 +77,8 @@ SARC_COLUMNS: tuple[str, ...] = (
     "population_over_90",
     "population_unreached",
     "nearest_service",
+    "population_over_60_low",
+    "population_over_60_high",
 )
 
 
@@ -386,6 +389,38 @@ class CoverageModel:
         frame["provider_area"] = result.provider_area
         return frame
 
+    def beyond_range(
+        self,
+        category: str = "sarc",
+        at: str | TimeSlot = "Sat 02:00",
+        *,
+        threshold: float = 60,
+        weight: str = "residents",
+        age_band: str | None = None,
+    ) -> HeadlineRange:
+        """People beyond ``threshold`` at ``at`` with low and high values (docs/ranges.md).
+
+        The cases: drive times ±10%, and each service with assumed hours flipped open or
+        closed at that hour. See :func:`mapping.analysis.ranges.headline_range`.
+        """
+        from mapping.analysis.ranges import assumed_hours_ids, headline_range
+
+        register = self.effective_register()
+        return headline_range(
+            self.engine,
+            category,
+            resolve_slot(at).at,
+            weights=self.weights(weight, age_band),
+            threshold=threshold,
+            # Hours this view sets (a what-if) are a choice, not an assumption.
+            assumed=assumed_hours_ids(register) - set(self.changes.hours),
+            names=dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True)),
+            age_band=age_band,
+            exclude=sorted(self.changes.closed),
+            extra_services=list(self.changes.added_ids),
+            hours_override=dict(self.changes.hours),
+        )
+
     def coverage(
         self,
         category: str | Sequence[str] | None = "sarc",
@@ -398,6 +433,7 @@ class CoverageModel:
         total_row: bool = True,
         weight: str = "residents",
         mode: str = "drive",
+        ranges: bool = False,
     ) -> pd.DataFrame:
         """Population-weighted coverage by area (see :func:`summarise` for the columns).
 
@@ -427,6 +463,9 @@ class CoverageModel:
             ``no_car_households``.
         mode
             ``"drive"`` (default) or ``"walk"``; a walking table has a ``mode`` column.
+        ranges
+            Append ``population_beyond_<max t>_low`` and ``_high`` (docs/ranges.md; one
+            category at one time, without ``crime_type``; driving only).
         """
         if thresholds is None:
             thresholds = mode_thresholds(mode)
@@ -452,6 +491,22 @@ class CoverageModel:
         table.insert(5, "weight_label", WEIGHTS[weight])
         if mode == "walk":
             table.insert(6, "mode", mode)
+        if (
+            ranges
+            and mode == "drive"
+            and isinstance(category, str)
+            and slot is not None
+            and crime_type is None
+        ):
+            t = max(thresholds)
+            spread = self.beyond_range(
+                category, slot, threshold=t, weight=weight, age_band=age_band
+            )
+            bounds = spread.by_group(self.origins[_AREA_KEY[by]].to_numpy())
+            bounds.loc[TOTAL_CODE] = spread.people_beyond
+            for end in ("low", "high"):
+                values = table["area_code"].map(bounds[f"people_beyond_{end}"])
+                table[f"population_beyond_{t:g}_{end}"] = values.to_numpy(float)
         return table
 
     def compare_slots(
@@ -542,6 +597,13 @@ class CoverageModel:
             table[f"population_over_{thresholds[-1]}"] = table[
                 f"population_beyond_{thresholds[-1]}"
             ]
+            if mode == "drive":
+                # Low and high (docs/ranges.md): each area's envelope of the same cases.
+                spread = self.beyond_range("sarc", slot, weight=weight)
+                bounds = spread.by_group(codes)
+                bounds.loc[TOTAL_CODE] = spread.people_beyond
+                table["population_over_60_low"] = bounds["people_beyond_low"].reindex(table.index)
+                table["population_over_60_high"] = bounds["people_beyond_high"].reindex(table.index)
             if first_mean is None:
                 first_mean = table["mean_minutes"]
             table["minutes_added"] = table["mean_minutes"] - first_mean.reindex(table.index)

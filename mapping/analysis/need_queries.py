@@ -25,7 +25,7 @@ from mapping.analysis.capacity import (
     floating_catchment,
     lsoa_travel_costs,
 )
-from mapping.analysis.equity import EquityResult, equity
+from mapping.analysis.equity import EquityResult, decile_to_quintile, equity
 from mapping.errors import ServiceMapError
 from mapping.geography.need import origin_values
 from mapping.inputs.benchmarks import load_benchmarks
@@ -115,11 +115,28 @@ def equity_for(
     if theil is not None and mode == "walk":
         walked = theil.meaning.replace("drive minutes", "walking minutes")
         theil = dataclasses.replace(theil, meaning=walked)
+    by_decile, by_quintile = label(result.by_decile), label(result.by_quintile)
+    if mode == "drive" and isinstance(category, str) and slot is not None:
+        # Low and high share beyond the threshold per decile and quintile (docs/ranges.md).
+        spread = model.beyond_range(
+            category, slot, threshold=minutes, weight=weight, age_band=age_band
+        )
+        for table, key, groups in (
+            (by_decile, "imd_decile", deciles),
+            (by_quintile, "imd_quintile", decile_to_quintile(deciles)),
+        ):
+            if key not in table.columns:
+                continue
+            bounds = spread.by_group(groups)
+            population = table["population"].where(table["population"] > 0)
+            for end in ("low", "high"):
+                people = table[key].map(bounds[f"people_beyond_{end}"]).astype(float)
+                table[f"share_beyond_threshold_{end}"] = (people / population).to_numpy()
     return dataclasses.replace(
         result,
         theil=theil,
-        by_decile=label(result.by_decile),
-        by_quintile=label(result.by_quintile),
+        by_decile=by_decile,
+        by_quintile=by_quintile,
         by_rural_urban=None if by_class is None else label(by_class),
     )
 

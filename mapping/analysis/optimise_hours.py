@@ -7,6 +7,15 @@ Objective
     of its category, summed over the 168 hours (each hour times its demand), is largest.
     Every other service keeps its hours.
 
+Objectives
+    ``objective="minutes"`` (the default) values an hour by the resident-minutes it saves:
+    the weighted drop in minutes to the nearest open eligible service (people with none
+    in reach count :data:`UNREACHED_MINUTES`, as the site optimiser counts them).
+    ``objective="coverage"`` values it by the weight it brings within ``T`` minutes
+    (resident-hours within the threshold). A hard cut-off values only people who cross
+    it, so it can prefer hours where many people sit just beyond ``T`` over hours where
+    everyone saves a long drive (docs/optimise.md).
+
 Why taking the largest gains is exact
     Opening the service in hour ``h`` changes only hour ``h``: the gain of ``h`` depends
     on which other services are open in ``h`` and on its speed profile, never on the
@@ -40,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mapping.analysis.hour_blocks import best_blocks, cyclic_runs
 from mapping.analysis.hours_expression import hours_rules, merge_hours
 from mapping.analysis.week import (
     HOURS_IN_WEEK,
@@ -51,6 +61,8 @@ from mapping.analysis.week import (
 from mapping.errors import ServiceMapError
 
 __all__ = [
+    "OBJECTIVES",
+    "UNREACHED_MINUTES",
     "HourGains",
     "HoursPlan",
     "best_blocks",
@@ -61,7 +73,14 @@ __all__ = [
     "hours_rules",
     "merge_hours",
     "optimise_hours",
+    "week_weight_minutes",
 ]
+
+#: What an hour is worth: resident-minutes saved, or resident-hours within the threshold.
+OBJECTIVES: tuple[str, ...] = ("minutes", "coverage")
+#: Minutes counted for people with no open eligible service in reach (as
+#: :data:`mapping.analysis.optimise_sites.UNREACHED_MINUTES`).
+UNREACHED_MINUTES = 240.0
 
 # ---- the gains ------------------------------------------------------------------------
 
@@ -77,10 +96,12 @@ class HourGains:
     threshold
         Minutes.
     covered
-        Weight within ``threshold`` of an open eligible service today, per hour.
+        Per hour today: weight within ``threshold`` of an open eligible service
+        (``coverage``), or weighted minutes to the nearest one (``minutes``).
     gain
-        Extra weight within ``threshold`` if the service were open in that hour, times
-        the hour's demand (``0`` where it is open already).
+        Per hour, times the hour's demand (``0`` where it is open already): the extra
+        weight within ``threshold`` (``coverage``) or the weighted minutes saved
+        (``minutes``) if the service were open in that hour.
     available
         Hours in which the service is closed today (the hours that can be bought).
     demand
@@ -100,11 +121,17 @@ class HourGains:
     demand: np.ndarray
     profile: tuple[str, ...]
     computations: int
+    objective: str = "coverage"
 
     @property
     def baseline_total(self) -> float:
-        """Covered weight-hours today (each hour times its demand)."""
+        """Today's objective summed over the week (each hour times its demand)."""
         return float((self.covered * self.demand).sum())
+
+    @property
+    def sign(self) -> int:
+        """+1 when a gain adds to the objective (coverage), -1 when it saves (minutes)."""
+        return -1 if self.objective == "minutes" else 1
 
 
 def _service_row(engine: Any, service_id: str) -> Mapping[str, Any]:
@@ -131,6 +158,7 @@ def hour_gains(
     exclude: Iterable[str] = (),
     extra_services: Iterable[str] = (),
     hours_override: Mapping[str, str] | None = None,
+    objective: str = "coverage",
 ) -> HourGains:
     """The gain of opening ``service_id`` in each hour of the week.
 
@@ -150,6 +178,9 @@ def hour_gains(
     age_band, crime_type, exclude, extra_services, hours_override
         Eligibility filters and a scenario's changes, as for
         :func:`mapping.analysis.week.open_sets`.
+    objective
+        ``coverage`` (weight within the threshold) or ``minutes`` (weighted minutes
+        saved); see the module notes.
 
     Raises
     ------
@@ -157,6 +188,8 @@ def hour_gains(
         If the service is unknown or not routable, eligible for nobody under the
         filters, open all week, or an input has the wrong length.
     """
+    if objective not in OBJECTIVES:
+        raise ServiceMapError(f"objective must be minutes or coverage, not {objective!r}")
     row = _service_row(engine, service_id)
     category = str(row["category"])
     weights = np.asarray(weights, dtype=np.float64)
@@ -199,17 +232,19 @@ def hour_gains(
     for h, key in enumerate(today.keys):
         if key not in summary:
             base = minutes_for_key(engine, key, cache)
-            before = float(weights[base <= threshold].sum())
-            after = before
+            value = _objective_value(weights, base, threshold, objective)
+            before = after = value
             if service_id not in key.services:
                 if key.profile not in own:
                     vector = engine.minutes_to([service_id], key.profile)[0]
                     own[key.profile] = np.asarray(vector, dtype=np.float64)
-                after = float(weights[np.minimum(base, own[key.profile]) <= threshold].sum())
+                opened_minutes = np.minimum(base, own[key.profile])
+                after = _objective_value(weights, opened_minutes, threshold, objective)
             summary[key] = (before, after)
         before, after = summary[key]
         covered[h] = before
-        gain[h] = (after - before) * demand[h] if available[h] else 0.0
+        change = after - before if objective == "coverage" else before - after
+        gain[h] = change * demand[h] if available[h] else 0.0
     return HourGains(
         service_id=service_id,
         category=category,
@@ -220,7 +255,17 @@ def hour_gains(
         demand=demand,
         profile=tuple(key.profile for key in today.keys),
         computations=len(summary),
+        objective=objective,
     )
+
+
+def _objective_value(
+    weights: np.ndarray, minutes: np.ndarray, threshold: float, objective: str
+) -> float:
+    """Weight within ``threshold`` (coverage) or weighted capped minutes (minutes)."""
+    if objective == "coverage":
+        return float(weights[minutes <= threshold].sum())
+    return float((weights * np.minimum(minutes, UNREACHED_MINUTES)).sum())
 
 
 # ---- choosing hours -------------------------------------------------------------------
@@ -261,145 +306,6 @@ def best_hours(
         tied = [h for h in tied if h not in take]
     chosen = sorted(taken)
     return tuple(chosen), float(gain[chosen].sum()) if chosen else 0.0
-
-
-def cyclic_runs(hours: Iterable[int], n: int = HOURS_IN_WEEK) -> list[tuple[int, int]]:
-    """Maximal runs of consecutive hours on a cycle of ``n``: ``[(start, length), ...]``.
-
-    A run may wrap from hour ``n - 1`` to hour 0; the full cycle is one run ``(0, n)``.
-    """
-    chosen = sorted(set(int(h) for h in hours))
-    if not chosen:
-        return []
-    if len(chosen) == n:
-        return [(0, n)]
-    member = set(chosen)
-    runs = []
-    for h in chosen:
-        if (h - 1) % n not in member:  # a run starts here
-            length = 1
-            while (h + length) % n in member:
-                length += 1
-            runs.append((h, length))
-    return runs
-
-
-def _relax(
-    tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    src: int,
-    dst: int,
-    step: float | None,
-) -> None:
-    """One DP transition: state ``src`` to ``dst``, choosing the hour when ``step`` is set."""
-    value, new, pointer, took = tables
-    if step is None:
-        candidate = value[src]
-    else:
-        candidate = np.full(value.shape[1], -np.inf)
-        candidate[1:] = value[src, :-1] + step
-    better = candidate > new[dst]
-    new[dst, better] = candidate[better]
-    pointer[dst, better] = src
-    took[dst, better] = step is not None
-
-
-def _ends_validly(state: tuple[Any, ...], cap: int) -> bool:
-    """Whether a DP state at the end of the cycle leaves no run shorter than ``cap``."""
-    if state[0] == "open":
-        return bool(state[1] > 0)  # every hour chosen: one block round the clock
-    _, pre, run = state
-    if pre and run:
-        return bool(pre + run >= cap)  # the first and last runs join across the wrap
-    return bool(max(pre, run) >= cap or pre == run == 0)
-
-
-def best_blocks(
-    gain: Sequence[float] | np.ndarray,
-    available: Sequence[bool] | np.ndarray,
-    budget: int,
-    min_block: int,
-) -> tuple[tuple[int, ...], float]:
-    """Best hours when every run of chosen hours is at least ``min_block`` long (cyclic).
-
-    Exact dynamic programming over the hours ``0 .. n-1``. The state after each hour is
-    the length of the run that began the cycle (closed once an hour is not chosen; its
-    check waits until the end, where it may join the last run across the wrap), the
-    length of the current run (both capped at ``min_block``) and the hours used. Among
-    equally good plans the one with fewer hours is returned.
-
-    Parameters
-    ----------
-    gain
-        Gain per hour (``n`` values).
-    available
-        Which hours may be chosen.
-    budget
-        Most hours to choose.
-    min_block
-        Shortest allowed run (``1``: no constraint).
-
-    Returns
-    -------
-    tuple
-        (chosen hours in order, total gain). ``((), 0.0)`` when no feasible plan gains.
-    """
-    gain = np.asarray(gain, dtype=np.float64)
-    free = np.asarray(available, dtype=bool)
-    n, cap, budget = gain.size, max(int(min_block), 1), max(int(budget), 0)
-    states: list[tuple[Any, ...]] = [("open", p) for p in range(cap + 1)]
-    states += [("closed", pre, run) for pre in range(cap + 1) for run in range(cap + 1)]
-    index = {state: i for i, state in enumerate(states)}
-    value = np.full((len(states), budget + 1), -np.inf)
-    value[index[("open", 0)], 0] = 0.0
-    history: list[tuple[np.ndarray, np.ndarray]] = []
-    for h in range(n):
-        new = np.full_like(value, -np.inf)
-        pointer = np.full(value.shape, -1, dtype=np.int64)
-        took = np.zeros(value.shape, dtype=bool)
-
-        tables = (value, new, pointer, took)
-        step = float(gain[h])
-        for state, i in index.items():
-            if not np.isfinite(value[i]).any():
-                continue
-            if state[0] == "open":
-                p = state[1]
-                if free[h]:
-                    _relax(tables, i, index[("open", min(p + 1, cap))], step)
-                _relax(tables, i, index[("closed", p, 0)], None)
-            else:
-                _, pre, run = state
-                if free[h]:
-                    _relax(tables, i, index[("closed", pre, min(run + 1, cap))], step)
-                if run == 0 or run >= cap:
-                    _relax(tables, i, index[("closed", pre, 0)], None)
-        value = new
-        history.append((pointer, took))
-
-    best_value, best_state, best_k = 0.0, index[("closed", 0, 0)], 0
-    found = False
-    for state, i in index.items():
-        if not _ends_validly(state, cap):
-            continue
-        for k in range(budget + 1):
-            v = value[i, k]
-            tolerance = 1e-9 * max(1.0, abs(best_value))
-            if np.isfinite(v) and (
-                not found
-                or v > best_value + tolerance
-                or (abs(v - best_value) <= tolerance and k < best_k)
-            ):
-                best_value, best_state, best_k, found = float(v), i, k, True
-    chosen = []
-    at, k = best_state, best_k
-    for h in range(n - 1, -1, -1):
-        pointer, took = history[h]
-        if took[at, k]:
-            chosen.append(h)
-            at, k = int(pointer[at, k]), k - 1
-        else:
-            at = int(pointer[at, k])
-    return tuple(sorted(chosen)), best_value
 
 
 # ---- the plan -------------------------------------------------------------------------
@@ -446,8 +352,8 @@ class HoursPlan:
 
     @property
     def plan_total(self) -> float:
-        """Covered weight-hours with the plan."""
-        return self.baseline_total + self.gain
+        """The objective over the week with the plan (weight-hours or weight-minutes)."""
+        return self.baseline_total + self.gains.sign * self.gain
 
     @property
     def block_cost(self) -> float:
@@ -469,7 +375,9 @@ class HoursPlan:
                 "profile": g.profile[h],
                 "demand": g.demand[h],
                 "covered_before": g.covered[h],
-                "covered_after": g.covered[h] + g.gain[h] / g.demand[h] if g.demand[h] else 0,
+                "covered_after": g.covered[h] + g.sign * g.gain[h] / g.demand[h]
+                if g.demand[h]
+                else 0,
                 "gain": g.gain[h],
             }
             for h in self.chosen
@@ -497,6 +405,7 @@ def optimise_hours(
     threshold: float = 60.0,
     demand: np.ndarray | None = None,
     min_block: int = 1,
+    objective: str = "minutes",
     **filters: Any,
 ) -> HoursPlan:
     """Choose up to ``extra_hours`` hours to open ``service_id`` (see the module notes).
@@ -513,6 +422,9 @@ def optimise_hours(
         As for :func:`hour_gains`.
     min_block
         Shortest shift in hours (``1``: any hours).
+    objective
+        ``minutes`` (default: weighted minutes saved) or ``coverage`` (weight-hours
+        within the threshold).
     **filters
         ``age_band``, ``crime_type``, ``exclude``, ``extra_services``,
         ``hours_override`` (a scenario's changes).
@@ -526,7 +438,13 @@ def optimise_hours(
     if not 1 <= int(min_block) <= HOURS_IN_WEEK:
         raise ServiceMapError(f"--min-block must be 1 to {HOURS_IN_WEEK} hours, not {min_block}")
     gains = hour_gains(
-        engine, service_id, weights=weights, threshold=threshold, demand=demand, **filters
+        engine,
+        service_id,
+        weights=weights,
+        threshold=threshold,
+        demand=demand,
+        objective=objective,
+        **filters,
     )
     free_chosen, free_gain = best_hours(gains.gain, gains.available, extra_hours)
     if min_block > 1:
@@ -573,3 +491,27 @@ def covered_weight_hours(
     covered = (frame["population"] - frame["people_beyond"]).to_numpy(float)
     demand = np.ones(HOURS_IN_WEEK) if demand is None else np.asarray(demand, dtype=float)
     return float((covered * demand).sum())
+
+
+def week_weight_minutes(
+    engine: Any,
+    category: str,
+    *,
+    weights: np.ndarray,
+    demand: np.ndarray | None = None,
+    **filters: Any,
+) -> float:
+    """Weighted minutes to the nearest open service, summed over the week's hours.
+
+    The minutes objective's independent check, from the week profile's mean minutes and
+    unreached people (``UNREACHED_MINUTES`` each): evaluate the week with a plan's hours
+    as an ``hours_override``.
+    """
+    from mapping.analysis.week import week_profile
+
+    frame = week_profile(engine, category, weights=weights, threshold=UNREACHED_MINUTES, **filters)
+    reached = (frame["population"] - frame["people_unreached"]).to_numpy(float)
+    mean = frame["mean_minutes"].fillna(0.0).to_numpy(float)
+    total = reached * mean + UNREACHED_MINUTES * frame["people_unreached"].to_numpy(float)
+    demand = np.ones(HOURS_IN_WEEK) if demand is None else np.asarray(demand, dtype=float)
+    return float((total * demand).sum())

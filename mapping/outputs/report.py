@@ -69,6 +69,15 @@ def _html_table(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _spread(row: pd.Series) -> str:
+    """People over 60 minutes with their low and high values: ``"29,496 (45–195,953)"``."""
+    central = formats.people(row["population_over_60"])
+    if "population_over_60_low" not in row.index:
+        return central
+    low, high = (formats.people(row[f"population_over_60_{e}"]) for e in ("low", "high"))
+    return central if low == high else f"{central} ({low}–{high})"
+
+
 def _headline_html(extras: dict[str, Any]) -> str:
     table = extras["headline_sarc"]
     totals = table[table["area_code"] == "TOTAL"].set_index("slot")
@@ -81,8 +90,9 @@ def _headline_html(extras: dict[str, Any]) -> str:
         f"At {night.at} ({night.name}) {_pct(n['share_nearest_outside_lancashire'])} of "
         f"Lancashire's population have their nearest open SARC outside the county, against "
         f"{_pct(d['share_nearest_outside_lancashire'])} at {day.at} ({day.name}).",
-        f"{people(n['population_over_60'])} people are more than 60 minutes' drive from an "
-        f"open SARC at {night.at}, against {people(d['population_over_60'])} at {day.at}.",
+        f"{_spread(n)} people are more than 60 minutes' drive from an open SARC at "
+        f"{night.at}, against {_spread(d)} at {day.at} (low and high: drive times 10% "
+        "shorter or longer, and each SARC with assumed hours open or closed at that hour).",
         f"Mean drive time to the nearest open SARC: {minutes(n['mean_minutes'])} minutes at "
         f"{night.at}, {minutes(d['mean_minutes'])} minutes at {day.at}.",
     ]

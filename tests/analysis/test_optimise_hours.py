@@ -25,6 +25,7 @@ from mapping.analysis.optimise_hours import (
     hours_rules,
     merge_hours,
     optimise_hours,
+    week_weight_minutes,
 )
 from mapping.analysis.week import hour_label
 from mapping.errors import ServiceMapError
@@ -145,7 +146,7 @@ def test_largest_gains_are_optimal_against_brute_force_end_to_end() -> None:
     """Every 3-hour plan, evaluated on the whole week with its hours applied."""
     engine = small_engine()
     kwargs = {"weights": WEIGHTS, "threshold": 25.0}
-    plan = optimise_hours(engine, "target", 3, **kwargs)
+    plan = optimise_hours(engine, "target", 3, objective="coverage", **kwargs)
     gains = plan.gains
     closed = np.flatnonzero(gains.available)
     assert closed.size == 11
@@ -170,7 +171,7 @@ def test_largest_gains_are_optimal_against_brute_force_end_to_end() -> None:
 def test_shift_plans_are_optimal_against_brute_force_end_to_end() -> None:
     engine = small_engine()
     kwargs = {"weights": WEIGHTS, "threshold": 25.0}
-    plan = optimise_hours(engine, "target", 4, min_block=2, **kwargs)
+    plan = optimise_hours(engine, "target", 4, min_block=2, objective="coverage", **kwargs)
     closed = np.flatnonzero(plan.gains.available)
     best = 0.0
     for k in range(1, 5):
@@ -183,18 +184,22 @@ def test_shift_plans_are_optimal_against_brute_force_end_to_end() -> None:
                 best = max(best, total - plan.baseline_total)
     assert plan.gain == pytest.approx(best)
     assert all(length >= 2 for _, length in plan.blocks)
-    free = optimise_hours(engine, "target", 4, **kwargs)
+    free = optimise_hours(engine, "target", 4, objective="coverage", **kwargs)
     assert plan.block_cost == pytest.approx(free.gain - plan.gain)
     assert plan.block_cost >= 0
 
 
 def test_demand_changes_the_choice(tmp_path: Path) -> None:
     engine = small_engine()
-    base = optimise_hours(engine, "target", 1, weights=WEIGHTS, threshold=25.0)
+    base = optimise_hours(
+        engine, "target", 1, weights=WEIGHTS, threshold=25.0, objective="coverage"
+    )
     demand = uniform_demand()
     demand[[d * 24 + 21 for d in range(7)]] = 0.0  # nobody needs the 21:00 hours
     demand[144 + 8] = 3.0  # Sunday 08:00 busy
-    shifted = optimise_hours(engine, "target", 1, weights=WEIGHTS, threshold=25.0, demand=demand)
+    shifted = optimise_hours(
+        engine, "target", 1, weights=WEIGHTS, threshold=25.0, demand=demand, objective="coverage"
+    )
     assert shifted.chosen == (152,)
     assert base.chosen != shifted.chosen
 
@@ -273,7 +278,9 @@ def test_real_preston_sarc_56_hours_beat_the_evenings(study_engine: TravelEngine
     """Issue 13: the plan covers at least as many resident-hours as Mo-Su 16:00-24:00."""
     weights = study_engine.origins["population"].to_numpy(float)
     sid = "sarc-preston-safe-centre"
-    plan = optimise_hours(study_engine, sid, 56, weights=weights, threshold=60)
+    plan = optimise_hours(
+        study_engine, sid, 56, weights=weights, threshold=60, objective="coverage"
+    )
     assert len(plan.chosen) == 56
     evenings = covered_weight_hours(
         study_engine,
@@ -300,3 +307,48 @@ def test_ties_extend_the_opening_hours_first() -> None:
     assert chosen == (1, 2, 3, 6, 7)  # grows both ends in turn; the earlier hour first
     gain[9] = 5.0
     assert best_hours(gain, free, 1)[0] == (9,)  # a larger gain still comes first
+
+
+def test_minutes_objective_is_optimal_against_brute_force_end_to_end() -> None:
+    """Every 3-hour plan, its resident-minutes over the whole week from the week profile."""
+    engine = small_engine()
+    plan = optimise_hours(engine, "target", 3, weights=WEIGHTS, threshold=25.0)
+    assert plan.gains.objective == "minutes"
+    closed = np.flatnonzero(plan.gains.available)
+    evaluated = {
+        subset: week_weight_minutes(
+            engine,
+            "sarc",
+            weights=WEIGHTS,
+            hours_override={"target": merge_hours(TARGET_HOURS, subset)},
+        )
+        for subset in itertools.combinations(closed, 3)
+    }
+    best = min(evaluated.values())
+    assert plan.plan_total == pytest.approx(best)
+    assert evaluated[plan.chosen] == pytest.approx(best)
+    assert plan.baseline_total == pytest.approx(
+        week_weight_minutes(engine, "sarc", weights=WEIGHTS)
+    )
+    # Hand-worked night gain (free flow, 10 min a hop): with the target on node 2 the
+    # origins on nodes 0, 3, 4, 5 drive 20, 10, 20, 20 instead of 70, 40, 30, 20 to the
+    # far service: 500*50 + 300*30 + 70*10 = 34,700 resident-minutes (Monday 21:00). By
+    # day (15 min a hop) Sunday 08:00 saves 500*75 + 300*45 + 70*15 = 52,050.
+    assert plan.gains.gain[21] == pytest.approx(34_700.0)
+    assert plan.gains.gain[152] == pytest.approx(52_050.0)
+    # The coverage objective picks differently here: it values only people crossing 25.
+    coverage = optimise_hours(
+        engine, "target", 3, weights=WEIGHTS, threshold=25.0, objective="coverage"
+    )
+    assert coverage.gains.gain.max() == pytest.approx(870.0)
+
+
+def test_minutes_objective_shifts_with_demand() -> None:
+    engine = small_engine()
+    demand = uniform_demand()
+    demand[[d * 24 + 21 for d in range(7)]] = 0.0
+    demand[144 + 8] = 3.0
+    plan = optimise_hours(engine, "target", 1, weights=WEIGHTS, threshold=25.0, demand=demand)
+    assert plan.chosen == (152,)
+    with pytest.raises(ServiceMapError, match="objective"):
+        optimise_hours(engine, "target", 1, weights=WEIGHTS, objective="hours")

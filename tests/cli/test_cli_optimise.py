@@ -17,6 +17,8 @@ def test_bad_options_fail_before_loading(tmp_path: Path, run_cli) -> None:
     bad.write_text("day,hour,demand\nMon,0,x\n", encoding="utf-8")
     code, _, err = run_cli([*base, "--out", str(tmp_path / "p.toml"), "--demand", str(bad)])
     assert code == 1 and f"{bad}:2:demand: 'x' is not a non-negative number" in err
+    code, _, err = run_cli([*base, "--out", str(tmp_path / "p.toml"), "--objective", "hours"])
+    assert code == 1 and "--objective must be minutes or coverage" in err
     assert "Traceback" not in err
     sites = ["optimise", "sites", "--category", "sarc", "--add", "1"]
     code, _, err = run_cli([*sites, "--out", str(tmp_path / "s.toml"), "--method", "best"])
@@ -42,6 +44,8 @@ def test_real_hours_command_writes_a_scenario(tmp_path: Path, run_cli, built_dat
             str(out),
             "--against",
             "Mo-Fr 08:00-16:00, Mo 16:00-22:00",
+            "--objective",
+            "coverage",
         ]
     )
     assert code == 0, err
@@ -53,6 +57,7 @@ def test_real_hours_command_writes_a_scenario(tmp_path: Path, run_cli, built_dat
     assert "cost of whole shifts:" in stdout
     assert "against 'Mo-Fr 08:00-16:00, Mo 16:00-22:00'" in stdout
     assert f"opening_hours: {change.opening_hours}" in stdout
+    assert "objective coverage: resident-hours" in stdout
 
 
 def test_real_sites_command_with_a_candidates_file(tmp_path: Path, run_cli, built_data) -> None:
@@ -89,8 +94,20 @@ def test_real_sites_command_with_a_candidates_file(tmp_path: Path, run_cli, buil
 
 def test_real_hours_command_weighs_women_16_plus(tmp_path: Path, run_cli, built_data) -> None:
     out = tmp_path / "women.toml"
+    flat = tmp_path / "flat.csv"
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    flat.write_text(
+        "day,hour,demand\n" + "".join(f"{d},{h},2\n" for d in days for h in range(24)),
+        encoding="utf-8",
+    )
     args = ["optimise", "hours", "--service", "sarc-preston-safe-centre", "--extra-hours", "2"]
     code, stdout, err = run_cli([*args, "--weight", "women_16_plus", "--out", str(out)])
     assert code == 0, err
-    assert "woman-hours (aged 16+)" in stdout
+    # The default objective: weighted minutes saved, checked against the week evaluated.
+    assert "objective minutes: woman-minutes (aged 16+)" in stdout
     assert load_scenario(out).changes[0].kind == "hours"
+    code, stdout, err = run_cli([*args, "--check", "--demand", str(flat), "--out", str(out)])
+    assert code == 0, err
+    line = next(x for x in stdout.splitlines() if x.startswith("check:"))
+    checked, optimiser = (part.split()[0] for part in line.split("gives ")[1].split("optimiser: "))
+    assert checked == optimiser.rstrip(")")

@@ -92,6 +92,17 @@ def test_study_equity_matches_a_direct_computation(study: Study) -> None:
         np.testing.assert_allclose(mine[column], theirs[column])
     assert mine["population"].sum() == pytest.approx(EXPECTED_WOMEN_16_PLUS)
     assert set(mine["slot"]) == {"Sat 02:00"} and set(mine["category"]) == {"sarc"}
+    # Each decile's range (docs/ranges.md) holds its central share, and the people
+    # beyond at each end add up over the deciles to no more than the county's envelope
+    # (each decile takes its own worst case, so the sum may exceed the county's high).
+    share = mine["share_beyond_threshold"]
+    assert (mine["share_beyond_threshold_low"] <= share + 1e-9).all()
+    assert (share <= mine["share_beyond_threshold_high"] + 1e-9).all()
+    county = study.beyond_range("sarc", "Sat 02:00", weight="women_16_plus").people_beyond
+    lows = (mine["share_beyond_threshold_low"] * mine["population"]).sum()
+    assert lows <= county[1] + 1e-6
+    highs = (mine["share_beyond_threshold_high"] * mine["population"]).sum()
+    assert highs >= county[2] - 1e-6
 
 
 def test_capacity_and_access(study: Study) -> None:

@@ -24,6 +24,18 @@ def test_study_week_matches_origin_minutes_in_one_area(study) -> None:
     beyond = people[~(minutes <= 60)].sum()
     assert row["population"] == pytest.approx(people.sum())
     assert row["people_beyond"] == pytest.approx(beyond)
+    assert row["people_beyond_low"] <= row["people_beyond"] <= row["people_beyond_high"]
+
+
+def test_study_week_ranges_are_the_headline_ranges(study) -> None:
+    frame = study.week_profile("sarc", threshold=60).set_index("time")
+    for at in ("Sat 02:00", "Sat 14:00"):
+        spread = study.beyond_range("sarc", at)
+        row = frame.loc[at]
+        assert row["people_beyond"] == pytest.approx(spread.people_beyond[0])
+        assert (row["people_beyond_low"], row["people_beyond_high"]) == pytest.approx(
+            spread.people_beyond[1:]
+        )
 
 
 def test_study_week_follows_a_scenario_view(study) -> None:
@@ -56,8 +68,24 @@ def test_week_command(tmp_path: Path, run_cli, built_data) -> None:
     code, stdout, err = run_cli(["week", "--category", "sarc", "--out", str(out)])
     assert code == 0, err
     assert stdout.startswith("The worst hour is ")
+    assert "Range in that hour (drive times ±10%" in stdout
     assert "more than 60 minutes from an open SARC" in stdout
     for day in ("Monday", "Sunday"):
         assert any(line.startswith(day) for line in stdout.splitlines())
     table = pd.read_csv(out)
     assert len(table) == 168 and table["hour_of_week"].tolist() == list(range(168))
+    assert list(table.columns[:12]) == [  # the central columns stay where they were
+        "hour_of_week",
+        "day",
+        "hour",
+        "time",
+        "profile",
+        "open_services",
+        "n_open",
+        "population",
+        "people_beyond",
+        "share_beyond",
+        "people_unreached",
+        "mean_minutes",
+    ]
+    assert {"people_beyond_low", "people_beyond_high"} <= set(table.columns)

@@ -610,7 +610,8 @@ def test_html_report_holds_the_headline_tables_and_notes(out: Path, study: Study
         f"their nearest open SARC outside the county, against {100 * day:.1f}% at Tue 10:00"
     ) in text
     over = totals.loc["Sat 02:00", "population_over_60"]
-    assert f"{over:,.0f} people are more than 60 minutes' drive" in text
+    low, high = (totals.loc["Sat 02:00", f"population_over_60_{e}"] for e in ("low", "high"))
+    assert f"{over:,.0f} ({low:,.0f}–{high:,.0f}) people are more than 60 minutes' drive" in text
     for name in study.area_names("district").values():
         assert name in text
     gaps = pd.read_csv(out / "gap_register.csv", dtype=str, keep_default_na=False)

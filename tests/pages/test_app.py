@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.widgets import plain
 from mapping.inputs.register import default_register_path, load_register
 from mapping.study import Study
 
@@ -96,6 +97,10 @@ def test_map_opens_on_the_sarc_headline(study: Study) -> None:
     )
     assert app.selectbox(key="map_category").value == "sarc"
     assert app.selectbox(key="map_slot").value == "weekend night"
+    # The share beyond 60 minutes with its low and high values (docs/ranges.md).
+    spread = study.beyond_range("sarc", "Sat 02:00")
+    line = f"**Residents beyond 60 minutes: {spread.text()}**: {plain(spread.explain())}."
+    assert line in [m.value for m in app.markdown]
 
 
 def test_switching_the_slot_changes_the_headline_and_figures(built_data: Path) -> None:

@@ -94,12 +94,18 @@ def test_optimise_hours_shows_the_plan_and_the_evening_alternative(study: Study)
     app = _open("app/optimise.py")
     plan = study.optimise_hours("sarc-preston-safe-centre", 8, threshold=60)
     _, evening = study.evening_hours(plan)
-    assert app.subheader[0].value.startswith("Open ")
-    assert f"+{plan.gain:,.0f} resident-hours" in app.subheader[0].value
+    # The default objective is resident-minutes saved (evenings: minutes they save).
+    headline = next(s.value for s in app.subheader if s.value.startswith("Open "))
+    assert f"+{plan.gain:,.0f} resident-minutes saved" in headline
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Gain on today's hours"] == f"+{plan.gain:,.0f}"
-    assert metrics["Evenings 16:00-24:00 instead (8 h)"] == f"+{evening - plan.baseline_total:,.0f}"
-    assert plan.gain >= evening - plan.baseline_total  # the optimiser is never worse
+    saved = plan.baseline_total - evening
+    assert metrics["Evenings 16:00-24:00 instead (8 h)"] == f"{saved:+,.0f}"
+    assert plan.gain >= saved  # the optimiser is never worse
+    # The page says what the other objective (the 60-minute cut-off) would pick.
+    other = study.optimise_hours("sarc-preston-safe-centre", 8, threshold=60, objective="coverage")
+    picked = [m.value for m in app.markdown if m.value.startswith("Valued by residents within")]
+    assert picked and other.added_rules in picked[0]
     assert len(app.get("vega_lite_chart")) >= 1
     app.button(key="opt_hours_open").click().run()
     _ok(app)
@@ -120,6 +126,8 @@ def test_optimise_sites_solves_on_request(built_data: Path) -> None:
     _ok(app)
     headline = [s.value for s in app.subheader if s.value.startswith("New 24/7")]
     assert headline and "within 60 minutes" in headline[0]
+    # At Saturday 02:00 one site already reaches everyone: said, then ranked by minutes.
+    assert any(i.value.startswith("One site already reaches everyone") for i in app.info)
     labels = [m.label for m in app.metric]
     assert "24/7 at the largest towns instead" in labels
     app.button(key="opt_sites_open").click().run()

@@ -305,3 +305,24 @@ def test_narrow_screens_answer_first_and_whole_chart_labels(server: str, width: 
         headline.first.wait_for(timeout=TIMEOUT_MS)
         slots = page.locator("[data-testid='stMultiSelect']")
         assert _top(page, headline) < _top(page, slots)
+
+
+def test_optimise_page_leads_with_the_options_in_words(server: str) -> None:
+    """Issue 20: the appraisal, in words first, then its table with ranges."""
+    with offline_page({"width": 1400, "height": 2000}) as (page, _):
+        _open(page, server, "optimise")
+        heading = page.get_by_text("The options side by side")
+        heading.first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="Compare the options").click(timeout=TIMEOUT_MS)
+        words = page.get_by_text(re.compile(r"^Opening .* at night \(19:00-07:00\) would leave"))
+        words.first.wait_for(timeout=4 * TIMEOUT_MS)
+        settled(page, TIMEOUT_MS)
+        assert page.locator("[data-testid='stException']").count() == 0
+        sentence = words.first.inner_text()
+        assert "beyond 60 minutes at Sat 02:00" in sentence and "(today " in sentence
+        # The section comes before the hours and sites tabs.
+        tabs = page.get_by_role("tab", name="Extra opening hours")
+        assert _top(page, heading) < _top(page, words) < _top(page, tabs)
+        assert page.get_by_text(re.compile(r"^A new 24/7 site at ")).count() >= 1
+        assert page.get_by_text("already reaches everyone within 60 minutes").count() >= 1
+        page.screenshot(path=str(ARTIFACTS / "optimise_appraisal.png"), full_page=True)

@@ -1,0 +1,409 @@
+"""Every headline with its range: how far the figure moves under its two soft inputs.
+
+A drive-time headline ("1.9% of residents are more than 60 minutes from an open SARC at
+Saturday 02:00") rests on two inputs that are not known exactly (``docs/ranges.md``):
+
+Drive times
+    Modelled minutes on the road network. The band is ``±DRIVE_TIME_BAND`` (10%): every
+    origin's minutes times 0.9 (the low case) and 1.1 (the high case). Scaling all
+    minutes by ``f`` is the same as keeping them and moving the threshold to ``T / f``,
+    so no journey is driven again.
+Assumed opening hours
+    A register record whose ``hours_basis`` does not read ``published: ...`` has assumed
+    hours. For each such service of the category (routable, eligible for the age group)
+    the figure is computed once with the service flipped at that hour: closed if the
+    register has it open, open if the register has it closed (every other service and the
+    drive times as the register and network say).
+
+The range is the envelope of these one-at-a-time cases (the central figure included):
+``low`` is the smallest, ``high`` the largest. The case that moves the figure farthest
+from the central one is named, so a page can say which assumption matters most ("if the
+Lancashire SAFE Centre were open at this hour: 0.0%"). Each case is one nearest-service
+query over the engine's cached minute vectors, so a range costs a few milliseconds.
+
+Functions take the engine and plain arrays (as :mod:`mapping.analysis.week` does); a
+:class:`mapping.Study` passes its own scenario changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mapping import formats
+
+__all__ = [
+    "DRIVE_TIME_BAND",
+    "HeadlineRange",
+    "RangeCase",
+    "assumed_hours_ids",
+    "headline_range",
+]
+
+#: Relative band on every drive time (docs/ranges.md: why 10%).
+DRIVE_TIME_BAND = 0.10
+
+
+def assumed_hours_ids(register: pd.DataFrame) -> set[str]:
+    """Ids of the register's records whose opening hours are assumed, not published.
+
+    As :func:`mapping.inputs.evidence.evidence_basis` counts them: ``hours_basis`` does
+    not start with ``published:``.
+    """
+    basis = register["hours_basis"].astype("string").fillna("").str.strip()
+    return set(register.loc[~basis.str.startswith("published:"), "id"].astype(str))
+
+
+@dataclass(frozen=True)
+class RangeCase:
+    """One case of a range: the figure under one changed assumption.
+
+    Attributes
+    ----------
+    label
+        The assumption in words ("drive times 10% longer", "if X were open at this hour").
+    kind
+        ``central``, ``drive`` or ``hours``.
+    service_id
+        The flipped service (``hours`` cases).
+    minutes
+        Per-origin minutes to the nearest open eligible service (``inf``: none).
+    factor
+        Drive-time factor applied to ``minutes`` (1 except ``drive`` cases).
+    """
+
+    label: str
+    kind: str
+    service_id: str | None
+    minutes: np.ndarray = field(repr=False)
+    factor: float = 1.0
+
+    def beyond(self, threshold: float) -> np.ndarray:
+        """Per origin: whether it is farther than ``threshold`` (or has nothing in reach)."""
+        return ~(self.minutes * self.factor <= threshold)
+
+    def mean_minutes(self, weights: np.ndarray) -> float:
+        """Weighted mean minutes over the people who reach an open service."""
+        reach = np.isfinite(self.minutes)
+        total = float(weights[reach].sum())
+        if total <= 0:
+            return float("nan")
+        return float((weights[reach] * self.minutes[reach]).sum() / total) * self.factor
+
+
+@dataclass(frozen=True)
+class HeadlineRange:
+    """The share beyond a threshold (and mean minutes) with its low and high values.
+
+    Attributes
+    ----------
+    threshold
+        Minutes.
+    weights
+        Per-origin weight the figures count.
+    cases
+        The central case first, then the drive-time and assumed-hours cases.
+    band
+        The drive-time band (0.1 for ±10%).
+    """
+
+    threshold: float
+    weights: np.ndarray = field(repr=False)
+    cases: tuple[RangeCase, ...]
+    band: float = DRIVE_TIME_BAND
+
+    @property
+    def population(self) -> float:
+        """Total weight."""
+        return float(self.weights.sum())
+
+    def people(self, case: RangeCase) -> float:
+        """Weight beyond the threshold in ``case``."""
+        return float(self.weights[case.beyond(self.threshold)].sum())
+
+    def share(self, case: RangeCase) -> float:
+        """Share of the weight beyond the threshold in ``case`` (nan with no weight)."""
+        total = self.population
+        return self.people(case) / total if total > 0 else float("nan")
+
+    @property
+    def central(self) -> RangeCase:
+        """The register's hours and the modelled drive times."""
+        return self.cases[0]
+
+    @property
+    def people_beyond(self) -> tuple[float, float, float]:
+        """(central, low, high) weight beyond the threshold."""
+        values = [self.people(c) for c in self.cases]
+        return values[0], min(values), max(values)
+
+    @property
+    def share_beyond(self) -> tuple[float, float, float]:
+        """(central, low, high) share beyond the threshold."""
+        central, low, high = self.people_beyond
+        total = self.population
+        if total <= 0:
+            return (float("nan"),) * 3
+        return central / total, low / total, high / total
+
+    @property
+    def mean_minutes(self) -> tuple[float, float, float]:
+        """(central, low, high) weighted mean minutes over people who reach a service."""
+        values = [c.mean_minutes(self.weights) for c in self.cases]
+        finite = [v for v in values if np.isfinite(v)]
+        if not finite:
+            return (float("nan"),) * 3
+        return values[0], min(finite), max(finite)
+
+    def moves_most(self, kind: str | None = None) -> RangeCase | None:
+        """The case (of ``kind``, or any) farthest from the central figure, if any moves."""
+        central = self.people(self.central)
+        pool = [c for c in self.cases[1:] if kind is None or c.kind == kind]
+        if not pool:
+            return None
+        best = max(pool, key=lambda c: abs(self.people(c) - central))
+        return best if abs(self.people(best) - central) > 0 else None
+
+    def by_group(self, groups: Iterable[Any]) -> pd.DataFrame:
+        """Per group (e.g. council area): ``people_beyond``, ``_low`` and ``_high``.
+
+        Each group's low and high are the envelope of the same cases over its origins.
+        """
+        codes = np.asarray(list(groups), dtype=object)
+        per_case = pd.DataFrame(
+            {
+                i: pd.Series(np.where(c.beyond(self.threshold), self.weights, 0.0))
+                .groupby(codes)
+                .sum()
+                for i, c in enumerate(self.cases)
+            }
+        )
+        return pd.DataFrame(
+            {
+                "people_beyond": per_case[0],
+                "people_beyond_low": per_case.min(axis=1),
+                "people_beyond_high": per_case.max(axis=1),
+            }
+        )
+
+    def text(self, digits: int = 1) -> str:
+        """The share as a page writes it: ``"1.9% (0.1–7.6%)"``."""
+        central, low, high = self.share_beyond
+        if not np.isfinite(central):
+            return "no one counted"
+
+        def pct(value: float) -> str:
+            return f"{100 * value:.{digits}f}"
+
+        if round(100 * low, digits) == round(100 * high, digits):
+            return f"{pct(central)}%"
+        return f"{pct(central)}% ({pct(low)}–{pct(high)}%)"
+
+    def explain(self, digits: int = 1, limit: int = 3) -> str:
+        """One sentence: the drive-time band, then the assumed hours that move it (most first).
+
+        At most ``limit`` assumed-hours cases are named; the rest are counted.
+        """
+        parts = []
+        drive = [c for c in self.cases if c.kind == "drive"]
+        if drive:
+            shares = sorted(100 * self.share(c) for c in drive)
+            parts.append(
+                f"with drive times {self.band:.0%} shorter or longer: "
+                f"{shares[0]:.{digits}f}–{shares[-1]:.{digits}f}%"
+            )
+        central = self.people(self.central)
+        moving = sorted(
+            (c for c in self.cases if c.kind == "hours" and self.people(c) != central),
+            key=lambda c: -abs(self.people(c) - central),
+        )
+        if moving:
+            listed = "; ".join(
+                f"{c.label}: {100 * self.share(c):.{digits}f}%" for c in moving[:limit]
+            )
+            more = len(moving) - limit
+            parts.append(
+                "assumed opening hours, the one that moves it most first: "
+                + listed
+                + (f"; and {more} more" if more > 0 else "")
+            )
+        elif any(c.kind == "hours" for c in self.cases):
+            parts.append("no assumed opening hours change it at this hour")
+        else:
+            parts.append("no service it rests on has assumed opening hours")
+        return "; ".join(parts)
+
+    def summary(self) -> dict[str, float]:
+        """Central, low and high people and share beyond, and mean minutes, for a table."""
+        people, people_low, people_high = self.people_beyond
+        share, share_low, share_high = self.share_beyond
+        mean, mean_low, mean_high = self.mean_minutes
+        return {
+            "population": self.population,
+            "people_beyond": people,
+            "people_beyond_low": people_low,
+            "people_beyond_high": people_high,
+            "share_beyond": share,
+            "share_beyond_low": share_low,
+            "share_beyond_high": share_high,
+            "mean_minutes": mean,
+            "mean_minutes_low": mean_low,
+            "mean_minutes_high": mean_high,
+        }
+
+
+def headline_range(
+    engine: Any,
+    category: str,
+    at: Any,
+    *,
+    weights: np.ndarray,
+    threshold: float,
+    assumed: Iterable[str],
+    names: Mapping[str, str] | None = None,
+    age_band: str | None = None,
+    exclude: Iterable[str] = (),
+    extra_services: Iterable[str] = (),
+    hours_override: Mapping[str, str] | None = None,
+    band: float = DRIVE_TIME_BAND,
+) -> HeadlineRange:
+    """The share beyond ``threshold`` at ``at`` with its drive-time and assumed-hours cases.
+
+    Parameters
+    ----------
+    engine
+        A :class:`mapping.routing.engine.TravelEngine`.
+    category, at, age_band
+        What is measured and when (``at``: a datetime or a time the engine reads).
+    weights
+        Per-origin weight.
+    threshold
+        Minutes.
+    assumed
+        Ids of services whose hours are assumed (:func:`assumed_hours_ids`).
+    names
+        ``{service id: name}`` for the sentences (ids when missing).
+    exclude, extra_services, hours_override
+        A scenario's changes, as :meth:`TravelEngine.nearest` takes them.
+    band
+        Relative drive-time band (0.1: ±10%).
+
+    Returns
+    -------
+    HeadlineRange
+    """
+    base: dict[str, Any] = {
+        "age_band": age_band,
+        "exclude": list(exclude),
+        "extra_services": list(extra_services),
+        "hours_override": dict(hours_override or {}),
+    }
+    names = dict(names or {})
+    weights = np.asarray(weights, dtype=np.float64)
+    central = engine.nearest(category, at, **base)
+    minutes = np.asarray(central.minutes, dtype=np.float64)
+    cases = [
+        RangeCase("as the register and network say", "central", None, minutes),
+        RangeCase(f"drive times {band:.0%} shorter", "drive", None, minutes, 1.0 - band),
+        RangeCase(f"drive times {band:.0%} longer", "drive", None, minutes, 1.0 + band),
+    ]
+    open_now = set(central.candidates)
+    # Services of the category that could count at all (any hour), in register order.
+    anytime = engine.nearest(category, None, **base).candidates
+    assumed = set(assumed)
+    for sid in anytime:
+        if sid not in assumed or sid in base["extra_services"]:
+            continue
+        name = names.get(sid, sid)
+        if sid in open_now:
+            flipped = engine.nearest(category, at, **{**base, "exclude": [*base["exclude"], sid]})
+            label = f"if {name} were closed at this hour"
+        else:
+            overrides = {**base["hours_override"], sid: "24/7"}
+            flipped = engine.nearest(category, at, **{**base, "hours_override": overrides})
+            label = f"if {name} were open at this hour"
+        cases.append(RangeCase(label, "hours", sid, np.asarray(flipped.minutes, dtype=np.float64)))
+    return HeadlineRange(float(threshold), weights, tuple(cases), band)
+
+
+def range_columns(prefix: str, central: float, low: float, high: float) -> dict[str, float]:
+    """``{prefix: central, prefix_low: low, prefix_high: high}`` for a table row."""
+    return {prefix: central, f"{prefix}_low": low, f"{prefix}_high": high}
+
+
+def format_range(central: float, low: float, high: float, fmt: Any = None) -> str:
+    """``"central (low–high)"`` with ``fmt`` (default: people), or just central if equal."""
+    fmt = fmt or formats.people
+    a, b, c = fmt(central), fmt(low), fmt(high)
+    return a if b == c else f"{a} ({b}–{c})"
+
+
+def week_bounds(
+    engine: Any,
+    category: str,
+    *,
+    weights: np.ndarray,
+    threshold: float,
+    assumed: Iterable[str],
+    age_band: str | None = None,
+    exclude: Iterable[str] = (),
+    extra_services: Iterable[str] = (),
+    hours_override: Mapping[str, str] | None = None,
+    band: float = DRIVE_TIME_BAND,
+) -> pd.DataFrame:
+    """Low and high weight beyond ``threshold`` in each hour of the week.
+
+    The same one-at-a-time cases as :func:`headline_range`, hour by hour: drive times
+    ``±band``, and each assumed-hours service that could serve these people flipped (open
+    where the register has it closed, closed where open). ``weights`` may be zero outside
+    an area. Each distinct set of open services is computed once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        168 rows: ``hour_of_week``, ``people_beyond_low``, ``people_beyond_high``,
+        ``share_beyond_low``, ``share_beyond_high``.
+    """
+    from mapping.analysis.week import HourKey, minutes_for_key, open_sets
+
+    weights = np.asarray(weights, dtype=np.float64)
+    filters: dict[str, Any] = {
+        "age_band": age_band,
+        "exclude": list(exclude),
+        "extra_services": list(extra_services),
+    }
+    sets = open_sets(engine, category, hours_override=hours_override, **filters)
+    anytime = engine.nearest(category, None, **filters).candidates
+    flips = [sid for sid in anytime if sid in set(assumed) and sid not in filters["extra_services"]]
+    order = {sid: i for i, sid in enumerate(engine.service_ids)}
+    cache: dict[Any, np.ndarray] = {}
+    total = float(weights.sum())
+
+    def beyond(minutes: np.ndarray, factor: float = 1.0) -> float:
+        return float(weights[~(minutes * factor <= threshold)].sum())
+
+    bounds: dict[Any, tuple[float, float]] = {}
+    for key in sets.distinct:
+        minutes = minutes_for_key(engine, key, cache)
+        values = [beyond(minutes, f) for f in (1.0, 1.0 - band, 1.0 + band)]
+        for sid in flips:
+            services = set(key.services) ^ {sid}
+            flipped = HourKey(tuple(sorted(services, key=order.__getitem__)), key.profile)
+            values.append(beyond(minutes_for_key(engine, flipped, cache)))
+        bounds[key] = (min(values), max(values))
+    low = np.array([bounds[k][0] for k in sets.keys])
+    high = np.array([bounds[k][1] for k in sets.keys])
+    share = (lambda v: v / total) if total > 0 else (lambda v: v * np.nan)
+    return pd.DataFrame(
+        {
+            "hour_of_week": np.arange(len(sets.keys)),
+            "people_beyond_low": low,
+            "people_beyond_high": high,
+            "share_beyond_low": share(low),
+            "share_beyond_high": share(high),
+        }
+    )
