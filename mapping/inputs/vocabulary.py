@@ -137,3 +137,13 @@ WEIGHT_SHORT_NAMES: dict[str, str] = {
 def weight_short(weight: str) -> str:
     """``women_16_plus`` -> ``women 16+`` (table headings)."""
     return WEIGHT_SHORT_NAMES.get(weight, weight)
+
+
+#: Units a register's ``capacity_value`` may be counted in (``capacity_unit``), with what
+#: each one counts. A benchmark names the unit it compares (``data/benchmarks.toml``).
+CAPACITY_UNITS: dict[str, str] = {
+    "bed spaces": "beds or rooms for one adult each (e.g. safe-house rooms)",
+    "family places": "refuge units for one woman and her children (Council of Europe)",
+    "FTE advocates": "full-time-equivalent advocate posts (IDVA, ISVA and the like)",
+    "annual cases": "people supported, or examinations made, in a year",
+}
