@@ -109,6 +109,10 @@ def _need() -> pd.DataFrame:
     )
 
 
+NONE4 = (None, None, None, None)
+SARC_CASES = (None, None, 950.0, "annual cases")
+
+
 def _register() -> pd.DataFrame:
     # id, name, category, district, areas_served, crime type, family places, advocate FTE,
     # capacity_value, capacity_unit
@@ -120,12 +124,9 @@ def _register() -> pd.DataFrame:
         ("i2", "County IDVA", "idva", None, "Lancashire", "domestic_abuse", None, None, None, None),
         ("i3", "East IDVA", "idva", "E1", "E1", "domestic_abuse", None, None, 2.0, "FTE advocates"),
         ("s1", "East Rape Crisis", "isva", "E1", "E1", "sexual_violence", None, None, None, None),
-        ("s3", "West SV counselling", "counselling", "E2", "E2", "sexual_violence")
-        + (None, None, None, None),
-        ("s2", "West DA counselling", "counselling", "E2", "E2", "domestic_abuse")
-        + (None, None, None, None),
-        ("sarc", "Force SARC", "sarc", "E2", "Lancashire", "sexual_violence")
-        + (None, None, 950.0, "annual cases"),
+        ("s3", "West SV counselling", "counselling", "E2", "E2", "sexual_violence", *NONE4),
+        ("s2", "West DA counselling", "counselling", "E2", "E2", "domestic_abuse", *NONE4),
+        ("sarc", "Force SARC", "sarc", "E2", "Lancashire", "sexual_violence", *SARC_CASES),
     ]
     frame = pd.DataFrame(
         rows,
@@ -306,6 +307,7 @@ def test_capacity_for_lancashire_on_the_real_register(sources: Sources, built_da
     assert not (idva["known_units"] == 0).any()
     # No record is named a rape crisis centre: none counted, the others listed.
     assert force.loc["sexual_violence_support", "known_units"] == 0
-    assert "Lancashire Victim Services ISVA service" in (
-        force.loc["sexual_violence_support", "not_classified"]
+    assert (
+        "Lancashire Victim Services ISVA service"
+        in (force.loc["sexual_violence_support", "not_classified"])
     )
