@@ -192,8 +192,10 @@ def need_report_html(pack: NeedPack | None) -> str:
                 [
                     ("service_type", "Service", _generic),
                     ("benchmark_units", "Benchmark units", formats.number),
-                    ("known_units", "Known units", _generic),
-                    ("known_status", "Known", _generic),
+                    ("benchmark_range", "Range", _generic),
+                    ("capacity", "Known capacity", _generic),
+                    ("counts", "Counts", _generic),
+                    ("scope", "Scope", _generic),
                     ("benchmark", "Benchmark", _generic),
                     ("source", "Source", _generic),
                 ],
