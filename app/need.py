@@ -238,8 +238,10 @@ def render() -> None:
         st.error(f"The need layer is not available, so this page cannot show it: {exc}")
         return
     st.info(
-        "Weights: figures can count residents (Census 2021), women aged 16+ (ONS mid-2024) "
-        f"or police-recorded violence and sexual offences. {RECORDED_VIOLENCE_CAVEAT}"
+        "Weights: figures can count residents (Census 2021), women aged 16+ (ONS mid-2024), "
+        "police-recorded violence and sexual offences (offences recorded in each area, "
+        "January–April 2024), or residents of the most crime-deprived fifth of LSOAs "
+        f"(IoD 2025 crime domain: where victims live). {RECORDED_VIOLENCE_CAVEAT}"
     )
     _equity_section()
     _capacity_section()

@@ -681,6 +681,7 @@ WEIGHT_PHRASES: dict[str, str] = {
     "residents": "Lancashire's population",
     "women_16_plus": "Lancashire's women aged 16 and over",
     "recorded_violence_sexual": "Lancashire's police-recorded violence and sexual offences",
+    "crime_deprived_residents": "Lancashire's residents of high-crime areas (IoD 2025)",
 }
 
 

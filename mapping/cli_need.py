@@ -43,7 +43,10 @@ WeightOption = Annotated[
     typer.Option(
         "--weight",
         help="What the figures count: residents (Census 2021, default), women_16_plus "
-        "(ONS mid-2024) or recorded_violence_sexual (police.uk, a proxy for need).",
+        "(ONS mid-2024), recorded_violence_sexual (offences recorded in each area, "
+        "January-April 2024, police.uk: a proxy for need) or crime_deprived_residents "
+        "(residents of the most crime-deprived fifth of LSOAs, IoD 2025 crime domain: "
+        "where victims live).",
     ),
 ]
 OutOption = Annotated[

@@ -755,7 +755,12 @@ def test_the_need_layer_equity_and_capacity_are_exported(out: Path, study: Study
     night = deciles[(deciles["slot"] == "Sat 02:00") & (deciles["weight"] == "residents")]
     assert list(night["imd_decile"]) == list(range(1, 11))
     assert night["population"].sum() == pytest.approx(1_531_079)
-    assert set(deciles["weight"]) == {"residents", "women_16_plus", "recorded_violence_sexual"}
+    assert set(deciles["weight"]) == {
+        "residents",
+        "women_16_plus",
+        "recorded_violence_sexual",
+        "crime_deprived_residents",
+    }
     capacity = pd.read_csv(out / "capacity.csv")
     assert capacity["source"].notna().all()
     assert "Lancashire" in set(capacity["area_name"])
