@@ -149,7 +149,7 @@ def _equity_section() -> None:
 def _capacity_section() -> None:
     st.subheader("Capacity against published benchmarks")
     denominator = st.radio(
-        "Sexual-violence support benchmark",
+        "Rape crisis benchmark",
         list(_SV_DENOMINATORS),
         format_func=_SV_DENOMINATORS.get,
         horizontal=True,
