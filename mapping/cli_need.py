@@ -242,10 +242,11 @@ def capacity(
         list[str] | None,
         typer.Option(
             "--denominator",
-            help="Denominator of the sexual-violence support benchmark: women_all_ages "
-            "(Council of Europe, 1 centre per 200,000 women: default) or residents (the "
-            "Istanbul Convention explanatory report's 'inhabitants'). Also "
-            "BENCHMARK=DENOMINATOR for another benchmark's choices (repeatable).",
+            help="Denominator of the rape crisis benchmark (sexual_violence_support): "
+            "women_all_ages (Council of Europe, 1 centre per 200,000 women: default) or "
+            "residents (the Istanbul Convention explanatory report's 'inhabitants'). Also "
+            "BENCHMARK=DENOMINATOR for another benchmark's choices, e.g. sarc=residents "
+            "(repeatable).",
         ),
     ] = None,
     services: ServicesOption = None,
@@ -254,7 +255,11 @@ def capacity(
     data_dir: DataDirOption = None,
     network: NetworkOption = "offline",
 ) -> None:
-    """Capacity against published benchmarks per council area, CSP and Lancashire."""
+    """Capacity against published benchmarks per council area, CSP and Lancashire.
+
+    Each area's capacity is said in words: a known number with its source, covered by a
+    service based elsewhere (named), or unknown (saying which figure is missing).
+    """
     chosen: dict[str, str] = {}
     for value in denominator or []:
         bench, _, name = value.rpartition("=")

@@ -131,7 +131,8 @@ def _matching_records(register: pd.DataFrame, bench: Benchmark) -> pd.DataFrame:
     records = register[register["category"].isin(bench.categories)].copy()
     if bench.crime_type is not None:
         wanted = bench.crime_type
-        records = records[records["crime_types"].map(lambda c: wanted in _as_tuple(c))]
+        keep = records["crime_types"].map(lambda c: wanted in _as_tuple(c)).astype(bool)
+        records = records.loc[keep]  # .loc: an empty mask must not select columns
     records["_district"] = records["district"].map(_text)
     if "what_if" in records:
         records = records[~records["what_if"].fillna(False).astype(bool)]

@@ -256,6 +256,14 @@ def test_rape_crisis_and_sexual_assault_centres_count_only_their_kind() -> None:
     assert set(row["source"]) and row["source"].str.len().min() > 10
 
 
+def test_a_register_without_sarcs_counts_none_and_says_so() -> None:
+    register = _register()
+    row = _rows(register[register["category"] != "sarc"])
+    force = row.loc[("sarc", "police_force_area", "P1")]
+    assert (force["known_units"], force["capacity_state"]) == (0, "counted")
+    assert row.loc[("sarc", "district", "E1"), "covered_by"] == ""
+
+
 def test_capacity_table_with_the_inhabitants_denominator() -> None:
     rape = _rows(denominators={"sexual_violence_support": "residents"}).loc[
         "sexual_violence_support"
