@@ -26,8 +26,8 @@ _SV_DENOMINATORS = {
 _SERVICE_NAMES = {
     "refuge": "Refuge (family places)",
     "idva": "Independent domestic violence advisers (FTE)",
-    "sexual_violence_support": "Rape crisis / sexual-violence support (centres)",
-    "sarc": "Sexual Assault Referral Centres",
+    "sexual_violence_support": "Rape crisis centres (Council of Europe: 1 per 200,000 women)",
+    "sarc": "Sexual assault centres (Council of Europe: 1 per 400,000 women)",
 }
 
 
@@ -149,7 +149,7 @@ def _equity_section() -> None:
 def _capacity_section() -> None:
     st.subheader("Capacity against published benchmarks")
     denominator = st.radio(
-        "Sexual-violence support benchmark",
+        "Rape crisis benchmark",
         list(_SV_DENOMINATORS),
         format_func=_SV_DENOMINATORS.get,
         horizontal=True,
@@ -162,8 +162,10 @@ def _capacity_section() -> None:
     table = _capacity(study, app_state.study_key(), denominator)
     st.caption(
         "Known capacity comes only from the register (refuge family places, advocate FTE, "
-        "each with its source): 'unknown' is never estimated, and a partly known figure is "
-        "a lower bound. Hover over a column heading for the benchmark's source and wording."
+        "each with its source): 'unknown' is never estimated or shown as 0, an area served "
+        "by a service based elsewhere names it, and a partly known figure is a lower bound. "
+        "Centres are counted only when the record is of the benchmark's kind. Hover over a "
+        "column heading for the benchmark's source and wording."
     )
     for service_type, group in table.groupby("service_type", sort=False):
         first = group.iloc[0]
@@ -172,9 +174,13 @@ def _capacity_section() -> None:
             {
                 "Area": rows["area_name"],
                 "Needed (benchmark)": rows["benchmark_units"],
-                "Known": rows["known_units"],
-                "Capacity known?": rows["known_status"],
-                "Counted in": rows["unit"],
+                "Range": [
+                    "" if lo == hi else f"{lo:.1f}–{hi:.1f}"
+                    for lo, hi in zip(
+                        rows["benchmark_units_low"], rows["benchmark_units_high"], strict=True
+                    )
+                ],
+                "Known capacity": rows["capacity"],
                 "Note": rows["note"],
             }
         )
@@ -182,7 +188,18 @@ def _capacity_section() -> None:
             f"{first['benchmark']}. Denominator: {first['denominator_label']}. Source: "
             f"{first['source']} Wording ({first['wording_status']}): {first['wording']}"
         )
-        st.markdown(f"**{_SERVICE_NAMES.get(str(service_type), service_type)}**")
+        st.markdown(
+            f"**{_SERVICE_NAMES.get(str(service_type), service_type)}**: counts "
+            f"{first['counts']}; scope: {first['scope']}."
+        )
+        force = group[group["area_level"] == "police_force_area"]
+        for _, area in force.iterrows():
+            if area["benchmark_range"]:
+                st.caption(f"{area['area_name']} needs {area['benchmark_range']}.")
+            if area["not_classified"]:
+                st.caption(
+                    f"Not classified as {area['counts']}, so not counted: {area['not_classified']}."
+                )
         st.dataframe(
             shown,
             hide_index=True,
@@ -190,9 +207,10 @@ def _capacity_section() -> None:
             key=f"need_capacity_{service_type}",
             column_config={
                 "Needed (benchmark)": st.column_config.NumberColumn(format="%.1f", help=source),
-                "Known": st.column_config.NumberColumn(
-                    format="%g",
-                    help="From the register; empty when no record gives a figure. Sources: "
+                "Known capacity": st.column_config.TextColumn(
+                    help="From the register, in words: a known number with its source, "
+                    "covered by a service based elsewhere (named), or unknown (saying which "
+                    "figure is missing); unknown is never shown as 0. Sources: "
                     + (
                         "; ".join(s for s in group["capacity_sources"].dropna().unique() if s)
                         or "none recorded"
@@ -201,10 +219,12 @@ def _capacity_section() -> None:
             },
         )
     ratio, note = _refuge_access(study, app_state.study_key())
-    st.info(
-        f"Refuge access at county scale: {ratio:.2f} known family places per 10,000 "
-        f"residents. {note}"
+    known = (
+        f"{ratio:.2f} known family places per 10,000 residents"
+        if ratio == ratio
+        else "unknown (no refuge gives its family places)"
     )
+    st.info(f"Refuge access at county scale: {known}. {note}")
     widgets.download_buttons(table, "capacity", "need_capacity_download")
 
 
@@ -218,8 +238,10 @@ def render() -> None:
         st.error(f"The need layer is not available, so this page cannot show it: {exc}")
         return
     st.info(
-        "Weights: figures can count residents (Census 2021), women aged 16+ (ONS mid-2024) "
-        f"or police-recorded violence and sexual offences. {RECORDED_VIOLENCE_CAVEAT}"
+        "Weights: figures can count residents (Census 2021), women aged 16+ (ONS mid-2024), "
+        "police-recorded violence and sexual offences (offences recorded in each area, "
+        "January–April 2024), or residents of the most crime-deprived fifth of LSOAs "
+        f"(IoD 2025 crime domain: where victims live). {RECORDED_VIOLENCE_CAVEAT}"
     )
     _equity_section()
     _capacity_section()

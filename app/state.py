@@ -680,7 +680,10 @@ def _share(share: float) -> str:
 WEIGHT_PHRASES: dict[str, str] = {
     "residents": "Lancashire's population",
     "women_16_plus": "Lancashire's women aged 16 and over",
-    "recorded_violence_sexual": "Lancashire's police-recorded violence and sexual offences",
+    "recorded_violence_sexual": (
+        "the violence and sexual offences recorded in Lancashire's areas, January–April 2024"
+    ),
+    "crime_deprived_residents": "Lancashire's residents of high-crime areas (IoD 2025)",
     "no_car_households": "Lancashire's households with no car or van",
 }
 

@@ -96,6 +96,7 @@ WEIGHT_SHORT: dict[str, str] = {
     "women_16_plus": "Women 16+",
     "recorded_violence_sexual": "Recorded violence and sexual offences",
     "no_car_households": "Households with no car",
+    "crime_deprived_residents": "Residents of high-crime areas (IoD 2025)",
 }
 
 
@@ -107,9 +108,11 @@ def weight_select(key: str, label: str = "Count") -> str:
         options,
         format_func=lambda w: f"{WEIGHT_SHORT[w]}: {WEIGHTS[w]}",
         key=key,
-        help="Residents (Census 2021) by default; women aged 16+ (ONS mid-2024) or "
-        "police-recorded violence and sexual offences (a proxy for need, not a count of "
-        "victims) weigh each LSOA by that instead.",
+        help="Residents (Census 2021) by default; women aged 16+ (ONS mid-2024), "
+        "police-recorded violence and sexual offences (where offences were recorded, "
+        "January–April 2024: a proxy for need, not a count of victims) or residents of "
+        "the most crime-deprived fifth of LSOAs (IoD 2025 crime domain: where victims "
+        "live) weigh each LSOA by that instead.",
     )
 
 

@@ -44,8 +44,10 @@ WeightOption = Annotated[
     typer.Option(
         "--weight",
         help="What the figures count: residents (Census 2021, default), women_16_plus "
-        "(ONS mid-2024), recorded_violence_sexual (police.uk, a proxy for need) or "
-        "no_car_households (Census 2021 TS045).",
+        "(ONS mid-2024), recorded_violence_sexual (offences recorded in each area, "
+        "January-April 2024, police.uk: a proxy for need) or crime_deprived_residents "
+        "(residents of the most crime-deprived fifth of LSOAs, IoD 2025 crime domain: "
+        "where victims live) or no_car_households (Census 2021 TS045).",
     ),
 ]
 OutOption = Annotated[
@@ -254,10 +256,11 @@ def capacity(
         list[str] | None,
         typer.Option(
             "--denominator",
-            help="Denominator of the sexual-violence support benchmark: women_all_ages "
-            "(Council of Europe, 1 centre per 200,000 women: default) or residents (the "
-            "Istanbul Convention explanatory report's 'inhabitants'). Also "
-            "BENCHMARK=DENOMINATOR for another benchmark's choices (repeatable).",
+            help="Denominator of the rape crisis benchmark (sexual_violence_support): "
+            "women_all_ages (Council of Europe, 1 centre per 200,000 women: default) or "
+            "residents (the Istanbul Convention explanatory report's 'inhabitants'). Also "
+            "BENCHMARK=DENOMINATOR for another benchmark's choices, e.g. sarc=residents "
+            "(repeatable).",
         ),
     ] = None,
     services: ServicesOption = None,
@@ -266,7 +269,11 @@ def capacity(
     data_dir: DataDirOption = None,
     network: NetworkOption = "offline",
 ) -> None:
-    """Capacity against published benchmarks per council area, CSP and Lancashire."""
+    """Capacity against published benchmarks per council area, CSP and Lancashire.
+
+    Each area's capacity is said in words: a known number with its source, covered by a
+    service based elsewhere (named), or unknown (saying which figure is missing).
+    """
     chosen: dict[str, str] = {}
     for value in denominator or []:
         bench, _, name = value.rpartition("=")
@@ -279,13 +286,21 @@ def capacity(
     for bench, group in table.groupby("service_type", sort=False):
         row = group.iloc[0]
         typer.echo(
-            f"{bench}: {row['benchmark']}. Denominator: {row['denominator_label']}. "
-            f"Source: {row['source']}"
+            f"{bench}: counts {row['counts']}; scope: {row['scope']}. {row['benchmark']}. "
+            f"Denominator: {row['denominator_label']}. Source: {row['source']}"
         )
+        force = group[group["area_level"] == "police_force_area"]
+        for _, area in force.iterrows():
+            if area["not_classified"]:
+                typer.echo(
+                    f"  {area['area_name']}: not classified as {area['counts']}, so not "
+                    f"counted: {area['not_classified']}."
+                )
     typer.echo(
-        "Known units come only from the register (capacity_family_places, advocate_fte, "
-        "each with its source); 'unknown' is never estimated. Refuge demand is regional: "
-        "judge refuge against the Lancashire row."
+        "Known units come only from the register (capacity_value in the benchmark's unit, "
+        "capacity_family_places, advocate_fte; each with its source); 'unknown' is never "
+        "estimated and never 0, and an area covered by a service based elsewhere says so. "
+        "Refuge demand is regional: judge refuge against the Lancashire row."
     )
     _write(table, out)
 
@@ -311,15 +326,29 @@ def access(
     study = _study(services, scenario, sources, data_dir, network)
     result = study.access(category, weight=weight, catchment_minutes=catchment)
     table = result.table
-    by_area = table.groupby("lad_name")[["per_10000_2sfca", "per_10000_e2sfca"]].mean()
     typer.echo(f"{category}: known capacity per 10,000 {WEIGHTS[weight]} (mean of LSOAs)")
-    typer.echo(by_area.round(3).to_string())
+    if not result.capacity_known:
+        typer.echo(
+            f"Capacity unknown: no {category} service in the register gives its capacity, "
+            "so access cannot be computed (shown as unknown, not 0)."
+        )
+    else:
+        by_area = table.groupby("lad_name")[["per_10000_2sfca", "per_10000_e2sfca"]].mean()
+        typer.echo(by_area.round(3).to_string())
     scale = (
         "county scale (one county-wide ratio)"
         if result.catchment_minutes is None
         else f"catchment {result.catchment_minutes:g} minutes"
     )
-    typer.echo(f"Scale: {scale}. Decay: {result.decay}.")
+    typer.echo(
+        f"Scale: {scale}. Decay: {result.decay}. Services used: {result.sites_used}; "
+        f"left out: {len(result.left_out)}."
+    )
+    reasons: dict[str, list[str]] = {}
+    for site, why in result.left_out:
+        reasons.setdefault(why, []).append(site)
+    for why, sites in reasons.items():
+        typer.echo(f"  left out, {why}: {len(sites)} ({', '.join(sites)})")
     if result.note:
         typer.echo(result.note)
     _write(table, out)
@@ -333,12 +362,37 @@ def register_need_commands(app: typer.Typer) -> None:
 
 
 def _format_capacity(table: pd.DataFrame) -> str:
-    """Council areas and Lancashire, per benchmark: units needed against units known."""
+    """Council areas and Lancashire, per benchmark: units needed against capacity in words."""
     shown = table[table["area_level"] != "csp"]
-    out = shown[["area_name", "service_type"]].copy()
-    # Blank where the benchmark is set per police force area (NaN here).
-    out["needed"] = shown["benchmark_units"].map(formats.number)
-    out["known"] = shown["known_units"].map(lambda v: "unknown" if v != v else f"{v:g}")
-    out["status"] = shown["known_status"]
-    out["unit"] = shown["unit"]
-    return out.to_string(index=False)
+    lines = []
+    for service, group in shown.groupby("service_type", sort=False):
+        first = group.iloc[0]
+        lines.append(f"{service}: {first['counts']} ({first['unit']}), scope: {first['scope']}")
+        needed = [
+            _needed(c, lo, hi)
+            for c, lo, hi in zip(
+                group["benchmark_units"],
+                group["benchmark_units_low"],
+                group["benchmark_units_high"],
+                strict=True,
+            )
+        ]
+        name_width = max(len(str(n)) for n in group["area_name"])
+        need_width = max(len("needed"), *(len(n) for n in needed))
+        lines.append(f"  {'area':<{name_width}}  {'needed':<{need_width}}  known capacity")
+        for name, need, words in zip(group["area_name"], needed, group["capacity"], strict=True):
+            lines.append(f"  {name:<{name_width}}  {need:<{need_width}}  {words}")
+        if first["benchmark_range"]:
+            force = group[group["area_level"] == "police_force_area"]
+            for _, row in force.iterrows():
+                lines.append(f"  {row['area_name']} needs {row['benchmark_range']}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def _needed(central: float, low: float, high: float) -> str:
+    if central != central:
+        return ""
+    if low == high:
+        return formats.number(central)
+    return f"{formats.number(central)} ({formats.number(low)}-{formats.number(high)})"

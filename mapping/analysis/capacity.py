@@ -3,10 +3,13 @@
 :func:`capacity_table`
     Per council area, per Community Safety Partnership and for Lancashire (its police
     force area): the units each benchmark of ``data/benchmarks.toml`` says the area
-    needs, against the units the register knows. Known capacity comes only from the
-    register's ``capacity_family_places`` and ``advocate_fte`` (each with its source);
-    where a record gives none, the capacity is **unknown** and reported so, never
-    estimated. Centres (rape crisis, SARC) are counted from register records.
+    needs (with its range), against what the register knows, as a state
+    (:data:`CAPACITY_STATES`): a known number with its source, "covered by a service
+    based elsewhere" (named), or "unknown" (saying which figure is missing). Known
+    capacity comes only from the register's ``capacity_value`` in the benchmark's
+    ``capacity_unit``, or ``capacity_family_places`` / ``advocate_fte`` (each with its
+    source); nothing is estimated and unknown is never 0. Centres (rape crisis, sexual
+    assault centres) are counted from register records of the benchmark's kind only.
 
 :func:`floating_catchment`
     Supply-to-demand ratios per LSOA with PySAL's ``access`` package: the two-step
@@ -35,9 +38,11 @@ from access import Access, weights
 
 from mapping.errors import ServiceMapError
 from mapping.inputs.benchmarks import DENOMINATORS, Benchmark
+from mapping.inputs.capacity_checks import UNIT_FIELDS
 
 __all__ = [
     "CAPACITY_COLUMNS",
+    "CAPACITY_STATES",
     "COUNTY_SCALE_NOTE",
     "E2SFCA_ZONE_WEIGHTS",
     "FcaResult",
@@ -46,9 +51,11 @@ __all__ = [
     "denominator_label",
     "floating_catchment",
     "lsoa_travel_costs",
+    "record_capacity",
 ]
 
-#: Columns of :func:`capacity_table`, in order.
+#: Columns of :func:`capacity_table`, in order (new columns go at the end, so readers of
+#: older exports keep working).
 CAPACITY_COLUMNS: tuple[str, ...] = (
     "area_level",
     "area_code",
@@ -69,7 +76,26 @@ CAPACITY_COLUMNS: tuple[str, ...] = (
     "wording_status",
     "capacity_sources",
     "note",
+    "benchmark_units_low",
+    "benchmark_units_high",
+    "capacity_state",
+    "capacity",
+    "covered_by",
+    "not_classified",
+    "counts",
+    "scope",
+    "benchmark_range",
 )
+
+#: ``capacity_state`` values: what an area's known capacity is, in words.
+CAPACITY_STATES: dict[str, str] = {
+    "known": "a known number, with its source",
+    "partly known": "a lower bound: some records give no figure",
+    "counted": "records of the right kind counted from the register",
+    "covered elsewhere": "no service of its own; covered by a service based elsewhere (named)",
+    "unknown": "records exist but none gives the figure (named)",
+    "none recorded": "the register records no such service here or serving here",
+}
 
 #: Luo and Qi's (2009) E2SFCA zone weights, nearest zone first.
 E2SFCA_ZONE_WEIGHTS: tuple[float, float, float] = (1.0, 0.68, 0.22)
@@ -105,11 +131,43 @@ def _matching_records(register: pd.DataFrame, bench: Benchmark) -> pd.DataFrame:
     records = register[register["category"].isin(bench.categories)].copy()
     if bench.crime_type is not None:
         wanted = bench.crime_type
-        records = records[records["crime_types"].map(lambda c: wanted in _as_tuple(c))]
+        keep = records["crime_types"].map(lambda c: wanted in _as_tuple(c)).astype(bool)
+        records = records.loc[keep]  # .loc: an empty mask must not select columns
     records["_district"] = records["district"].map(_text)
     if "what_if" in records:
         records = records[~records["what_if"].fillna(False).astype(bool)]
+    names = (records["name"] if "name" in records else records["id"]).map(_text)
+    providers = records["provider"].map(_text) if "provider" in records else names.map(lambda _: "")
+    records["_name"] = names
+    records["_of_kind"] = [bench.of_kind(n, p) for n, p in zip(names, providers, strict=True)]
+    records["_value"], records["_source"] = record_capacity(records, bench.capacity_unit)
     return records
+
+
+def record_capacity(records: pd.DataFrame, unit: str | None) -> tuple[list[float], list[str]]:
+    """Each record's figure in ``unit`` and its source: NaN and "" when it gives none.
+
+    The figure is ``capacity_value`` when ``capacity_unit`` is ``unit``, else the original
+    column for that unit (``capacity_family_places``, ``advocate_fte``), else unknown.
+    """
+    values, sources = [], []
+    legacy = UNIT_FIELDS.get(unit or "")
+    for _, rec in records.iterrows():
+        value, source = float("nan"), ""
+        if unit is not None and _text(rec.get("capacity_unit")) == unit:
+            value = _number(rec.get("capacity_value"))
+            source = _text(rec.get("capacity_source"))
+        if legacy is not None and np.isnan(value):
+            value = _number(rec.get(legacy))
+            source = _text(rec.get(f"{legacy}_source"))
+        values.append(value)
+        sources.append(source if not np.isnan(value) else "")
+    return values, sources
+
+
+def _number(value: Any) -> float:
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return float(number) if pd.notna(number) else float("nan")
 
 
 def _county_wide(records: pd.DataFrame, lad_codes: set[str]) -> pd.Series:
@@ -120,32 +178,65 @@ def _county_wide(records: pd.DataFrame, lad_codes: set[str]) -> pd.Series:
     )
 
 
-def _known(group: pd.DataFrame, bench: Benchmark) -> tuple[float, str, int, int, str]:
-    """(known units, status, records, records with capacity, capacity sources)."""
-    if bench.known_capacity_field is None:
-        # Centres are counted: each register record is one centre or service.
-        return float(len(group)), "counted from the register", len(group), len(group), ""
-    values = pd.to_numeric(group[bench.known_capacity_field], errors="coerce")
-    with_value = group[values.notna()]
-    source_column = f"{bench.known_capacity_field}_source"
-    sources = (
-        "; ".join(dict.fromkeys(_text(s) for s in with_value[source_column] if _text(s)))
-        if source_column in group
-        else ""
-    )
+def _serving(records: pd.DataFrame, members: set[str]) -> pd.DataFrame:
+    """Records based outside ``members`` whose ``areas_served`` include part of them."""
+    served = records["areas_served"].map(lambda a: set(_as_tuple(a)))
+    covers = served.map(lambda s: bool(s & _AREAS_BEYOND) or bool(s & members))
+    return records[covers & ~records["_district"].isin(members)]
+
+
+def _names(records: pd.DataFrame) -> str:
+    return "; ".join(dict.fromkeys(_text(n) for n in records["_name"]))
+
+
+@dataclass(frozen=True)
+class _Cell:
+    known: float
+    state: str
+    status: str
+    words: str
+    records: int
+    with_capacity: int
+    sources: str = ""
+
+
+def _cell(group: pd.DataFrame, elsewhere: pd.DataFrame, bench: Benchmark) -> _Cell:
+    """One area's known capacity as a state, never a 0 standing in for unknown."""
+    unit = bench.unit
+    if bench.capacity_unit is None:
+        kind = group[group["_of_kind"]]
+        unsure = group[~group["_of_kind"]]
+        if kind.empty and not elsewhere[elsewhere["_of_kind"]].empty:
+            served = _names(elsewhere[elsewhere["_of_kind"]])
+            words = f"none based here; covered by a service based elsewhere: {served}"
+            return _Cell(np.nan, "covered elsewhere", _ELSEWHERE, words, 0, 0)
+        words = f"{len(kind)} counted ({bench.counts})"
+        if len(unsure):
+            words += f"; {len(unsure)} record(s) not classified, not counted: {_names(unsure)}"
+        status = "counted from the register"
+        return _Cell(float(len(kind)), "counted", status, words, len(kind), len(kind))
     if group.empty:
-        return 0.0, "none recorded", 0, 0, ""
-    if values.notna().all():
-        return float(values.sum()), "known", len(group), len(group), sources
-    if values.notna().any():
-        return (
-            float(values.sum()),
-            "partly known (lower bound)",
-            len(group),
-            len(with_value),
-            sources,
-        )
-    return float("nan"), "unknown", len(group), 0, ""
+        if not elsewhere.empty:
+            words = f"covered by a service based elsewhere: {_names(elsewhere)}"
+            return _Cell(np.nan, "covered elsewhere", _ELSEWHERE, words, 0, 0)
+        return _Cell(0.0, "none recorded", "none recorded", f"no {bench.counts} recorded", 0, 0)
+    values = group["_value"].astype(float)
+    known = group[values.notna()]
+    sources = "; ".join(dict.fromkeys(s for s in known["_source"] if s))
+    missing = group[values.isna()]
+    lacking = f"no {bench.capacity_unit} figure for {_names(missing)}"
+    if missing.empty:
+        words = f"{values.sum():g} {unit} (source: {sources})"
+        return _Cell(float(values.sum()), "known", "known", words, len(group), len(group), sources)
+    if len(known):
+        words = f"at least {values.sum():g} {unit} (source: {sources}); {lacking}"
+        status = "partly known (lower bound)"
+        total = float(values.sum())
+        return _Cell(total, "partly known", status, words, len(group), len(known), sources)
+    return _Cell(np.nan, "unknown", "unknown", f"unknown: {lacking}", len(group), 0)
+
+
+_ELSEWHERE = "covered by a service based elsewhere"
 
 
 def capacity_table(
@@ -175,12 +266,17 @@ def capacity_table(
     -------
     pandas.DataFrame
         Columns :data:`CAPACITY_COLUMNS`: one row per benchmark and area, ``area_level``
-        ``district`` (14), ``csp`` and ``police_force_area`` (Lancashire).
-        ``known_units`` is NaN when ``known_status`` is ``unknown``; a ``partly known``
-        figure is a lower bound. District and CSP rows count only records filed under
-        them (``county_wide_records`` says how many county-wide records also serve
-        them). The SARC benchmark is set per police force area: its district and CSP
-        rows have no ``benchmark_units``.
+        ``district`` (14), ``csp`` and ``police_force_area`` (Lancashire). Each area's
+        ``capacity_state`` is one of :data:`CAPACITY_STATES` and ``capacity`` says it in
+        words (the figure with its source; the services based elsewhere that cover the
+        area; or which figure is missing). ``known_units`` is NaN when the state is
+        ``unknown`` or ``covered elsewhere``, never 0; a ``partly known`` figure is a lower
+        bound. District and CSP rows count only records filed under them; records based
+        elsewhere that serve them are named in ``covered_by`` (``county_wide_records``
+        counts those with no site). Counted benchmarks count only records of the kind
+        (``counts``); records of the categories the tool cannot classify are named in
+        ``not_classified``. ``benchmark_units_low`` and ``_high`` give the benchmark's
+        range where the literature gives one (else both equal ``benchmark_units``).
     """
     chosen = dict(denominators or {})
     unknown = sorted(set(chosen) - set(benchmarks))
@@ -207,11 +303,13 @@ def capacity_table(
             whole_force = level == "police_force_area"
             filed = records[records["_district"].isin(members)]
             group = pd.concat([filed, county_wide]) if whole_force else filed
-            known, status, n_records, n_known, sources = _known(group, bench)
+            elsewhere = records.iloc[0:0] if whole_force else _serving(records, members)
+            cell = _cell(group, elsewhere, bench)
             note = ""
             if bench.per_area is not None:
                 denominator_value = 1.0 if whole_force else float("nan")
                 units = bench.units_needed(1) if whole_force else float("nan")
+                low, high = units, units
                 if not whole_force:
                     note = "The benchmark is set per police force area, not per council area."
             else:
@@ -219,16 +317,19 @@ def capacity_table(
                     need.loc[need["lad_code"].isin(members), bench.denominator].sum()
                 )
                 units = bench.units_needed(denominator_value)
-            if not whole_force and len(county_wide) and bench.known_capacity_field:
+                low, high = bench.units_range(denominator_value)
+            if not whole_force and len(elsewhere) and cell.state != "covered elsewhere":
                 note = (
-                    f"{len(county_wide)} county-wide record(s) also serve this area; their "
-                    "capacity is counted for Lancashire only, so this figure is a lower bound."
+                    f"Also served by {len(elsewhere)} service(s) based elsewhere "
+                    f"({_names(elsewhere)}): their capacity is not counted here, so this "
+                    "figure is a lower bound."
                 )
             if bench.scale == "county" and not whole_force:
                 note = (
                     "Refuge places serve the whole county (most women in refuge come from "
                     "another local authority): an area's own figure is context, not a gap."
                 )
+            unsure = group[~group["_of_kind"]]
             rows.append(
                 {
                     "area_level": level,
@@ -236,11 +337,11 @@ def capacity_table(
                     "area_name": name,
                     "service_type": bench.service_type,
                     "benchmark_units": units,
-                    "known_units": known,
-                    "known_status": status,
+                    "known_units": cell.known,
+                    "known_status": cell.status,
                     "unit": bench.unit,
-                    "records": n_records,
-                    "records_with_capacity": n_known,
+                    "records": cell.records,
+                    "records_with_capacity": cell.with_capacity,
                     "county_wide_records": 0 if whole_force else len(county_wide),
                     "denominator": bench.denominator,
                     "denominator_value": denominator_value,
@@ -248,8 +349,17 @@ def capacity_table(
                     "source": bench.source,
                     "wording": bench.wording,
                     "wording_status": bench.wording_status,
-                    "capacity_sources": sources,
+                    "capacity_sources": cell.sources,
                     "note": note,
+                    "benchmark_units_low": low,
+                    "benchmark_units_high": high,
+                    "capacity_state": cell.state,
+                    "capacity": cell.words,
+                    "covered_by": _names(elsewhere) if len(elsewhere) else "",
+                    "not_classified": _names(unsure) if len(unsure) else "",
+                    "counts": bench.counts,
+                    "scope": bench.scope,
+                    "benchmark_range": bench.describe_range(denominator_value),
                 }
             )
     table = pd.DataFrame(rows, columns=list(CAPACITY_COLUMNS))
@@ -269,8 +379,9 @@ class FcaResult:
     ----------
     table
         One row per LSOA: ``lsoa21_code``, ``demand``, ``ratio_2sfca`` and
-        ``ratio_e2sfca`` (units of supply per unit of demand; 0 where no site is in
-        reach), and ``per_10000_2sfca``, ``per_10000_e2sfca`` (the same per 10,000).
+        ``ratio_e2sfca`` (units of supply per unit of demand; 0 where no site with a
+        known capacity is in reach; NaN, unknown, when no site has a known capacity),
+        and ``per_10000_2sfca``, ``per_10000_e2sfca`` (the same per 10,000).
     catchment_minutes
         The catchment (``None``: unlimited, county scale).
     decay
@@ -278,9 +389,15 @@ class FcaResult:
     scale
         ``"local catchments"`` or ``"county"``.
     sites_unknown_capacity
-        Sites left out because their capacity is unknown: the ratios are lower bounds.
+        Sites left out because their capacity is unknown: the ratios are lower bounds
+        (or unknown, when no site has a capacity).
     note
         What the numbers mean, for the output.
+    sites_used
+        Sites with a known capacity that the ratios use.
+    left_out
+        ``(site id, why)`` for every site left out: "capacity unknown", or no site to
+        drive to (county-wide or confidential records).
     """
 
     table: pd.DataFrame
@@ -289,6 +406,13 @@ class FcaResult:
     scale: str
     sites_unknown_capacity: tuple[str, ...] = field(default=())
     note: str = ""
+    sites_used: int = 0
+    left_out: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def capacity_known(self) -> bool:
+        """Whether any site had a known capacity (else every ratio is unknown)."""
+        return self.sites_used > 0
 
 
 def _zone_weights(catchment: float) -> Any:
@@ -342,7 +466,11 @@ def floating_catchment(
     supply = supply[supply["capacity"].notna()]
     costs = costs[np.isfinite(costs["minutes"].astype(float))]
     table = demand[["lsoa21_code", "demand"]].drop_duplicates("lsoa21_code").copy()
-    if supply.empty or costs.empty:
+    if supply.empty:
+        # No site with a known capacity: the ratio is unknown, not 0.
+        for column in ("ratio_2sfca", "ratio_e2sfca"):
+            table[column] = np.nan
+    elif costs.empty:
         for column in ("ratio_2sfca", "ratio_e2sfca"):
             table[column] = 0.0
     else:
@@ -379,7 +507,13 @@ def floating_catchment(
             "weighted 1, 0.68 and 0.22 (Luo and Qi 2009); 2SFCA: no decay"
         )
     note = ""
-    if unknown:
+    if unknown and supply.empty:
+        note = (
+            f"Capacity is unknown: none of the {len(unknown)} site(s) ({', '.join(unknown)}) "
+            "gives a figure in the register, so no access ratio can be computed. The "
+            "ratios are unknown (empty), not 0."
+        )
+    elif unknown:
         note = (
             f"Capacity unknown for {len(unknown)} site(s) ({', '.join(unknown)}): they are "
             "left out, so the ratios are lower bounds."
@@ -391,6 +525,8 @@ def floating_catchment(
         scale="local catchments" if catchment_minutes is not None else "county",
         sites_unknown_capacity=unknown,
         note=note,
+        sites_used=len(supply),
+        left_out=tuple((site, "capacity unknown") for site in unknown),
     )
 
 
@@ -416,6 +552,8 @@ def county_access(demand: pd.DataFrame, supply: pd.DataFrame) -> FcaResult:
         scale="county",
         sites_unknown_capacity=result.sites_unknown_capacity,
         note=note,
+        sites_used=result.sites_used,
+        left_out=result.left_out,
     )
 
 

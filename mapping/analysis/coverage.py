@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from mapping import geography
+from mapping.analysis.age_split import AgeSplit, split_by_age
 from mapping.analysis.ranges import HeadlineRange
 from mapping.analysis.summary import _AREA_KEY, DEFAULT_THRESHOLDS, TOTAL_CODE, AreaLevel, summarise
 from mapping.errors import ServiceMapError
@@ -343,7 +344,7 @@ class CoverageModel:
         category: str | Sequence[str] | None = "sarc",
         at: str | TimeSlot | None = "Tue 10:00",
         *,
-        age_band: str | None = None,
+        age_band: str | tuple[int, int | None] | None = None,
         crime_type: str | None = None,
         mode: str = "drive",
     ) -> Any:
@@ -362,6 +363,49 @@ class CoverageModel:
             extra_services=list(self.changes.added_ids),
             hours_override=dict(self.changes.hours),
             profile=profile,
+        )
+
+    def by_age(
+        self,
+        category: str | Sequence[str] | None,
+        slot: TimeSlot | None,
+        values: np.ndarray,
+        weight: str,
+        age_band: str | None = None,
+        crime_type: str | None = None,
+        mode: str = "drive",
+    ) -> AgeSplit:
+        """Nearest open service per origin, split by age where the services' ages differ.
+
+        With an ``age_band`` (or services that all see every age) this is
+        :meth:`nearest` for the origins as they are; for everybody it is
+        :func:`mapping.analysis.age_split.split_by_age` over the category's services,
+        ages taken from the register (a 16+ SARC is no child's nearest SARC).
+        """
+        if age_band is not None:
+            result = self.nearest(
+                category, slot, age_band=age_band, crime_type=crime_type, mode=mode
+            )
+            return AgeSplit(
+                self.origins,
+                np.asarray(result.minutes, float),
+                np.asarray(result.service_id, dtype=object),
+                np.asarray(result.provider_area, dtype=object),
+                np.asarray(values, float),
+                ((0, None),),
+            )
+        register = self.effective_register()
+        wanted = [category] if isinstance(category, str) else category
+        services = register if wanted is None else register[register["category"].isin(wanted)]
+        services = services[~services["id"].isin(self.changes.closed)]
+        return split_by_age(
+            self.origins,
+            services[["id", "min_age", "max_age"]],
+            values,
+            weight,
+            lambda span: self.nearest(
+                category, slot, age_band=span, crime_type=crime_type, mode=mode
+            ),
         )
 
     def origin_minutes(
@@ -473,14 +517,14 @@ class CoverageModel:
             raise ServiceMapError(f"unknown area level {by!r}: use lsoa, ward or district")
         values = self.weights(weight, age_band)
         slot = resolve_slot(at) if at is not None else None
-        result = self.nearest(category, slot, age_band=age_band, crime_type=crime_type, mode=mode)
+        result = self.by_age(category, slot, values, weight, age_band, crime_type, mode=mode)
         table = summarise(
-            self.origins,
+            result.origins,
             result.minutes,
             result.service_id,
             result.provider_area,
             by=by,
-            weights=values,
+            weights=result.weights,
             thresholds=thresholds,
             names=self.area_names(by),
             total_row=total_row,
@@ -559,7 +603,7 @@ class CoverageModel:
         ``_45`` (:data:`WALK_THRESHOLDS`), with a ``mode`` column.
         """
         thresholds = (60, 90) if mode == "drive" else mode_thresholds(mode)
-        weights = self.weights(weight)
+        base_weights = self.weights(weight)
         services = self.engine.services.set_index("id")
         # The effective register, so a what-if SARC is classed by where it stands.
         register = self.effective_register().set_index("id")
@@ -567,12 +611,14 @@ class CoverageModel:
         resolved = [resolve_slot(s) for s in slots]
         first_mean: pd.Series | None = None
         for slot in resolved:
-            result = self.nearest("sarc", slot, mode=mode)
+            # Each age group against the SARCs that see it (the register's ages).
+            result = self.by_age("sarc", slot, base_weights, weight, mode=mode)
+            weights = result.weights
             ids = pd.Series(result.service_id, dtype=object)
             groups = {sid: _sarc_group(sid, services, register) for sid in ids.dropna().unique()}
             group = ids.map(groups).astype(object).fillna("none").to_numpy(dtype=object)
             table = summarise(
-                self.origins,
+                result.origins,
                 result.minutes,
                 result.service_id,
                 result.provider_area,
@@ -582,7 +628,7 @@ class CoverageModel:
                 names=self.area_names("district"),
             )
             table = table.set_index("area_code")
-            codes = self.origins["lad_code"].to_numpy()
+            codes = result.origins["lad_code"].to_numpy()
             for label in ("preston", "manchester", "cumbria", "other"):
                 hit = np.where(group == label, weights, 0.0)
                 per_area = pd.Series(hit).groupby(codes).sum()
@@ -600,10 +646,15 @@ class CoverageModel:
             if mode == "drive":
                 # Low and high (docs/ranges.md): each area's envelope of the same cases.
                 spread = self.beyond_range("sarc", slot, weight=weight)
-                bounds = spread.by_group(codes)
+                bounds = spread.by_group(self.origins["lad_code"].to_numpy())
                 bounds.loc[TOTAL_CODE] = spread.people_beyond
-                table["population_over_60_low"] = bounds["people_beyond_low"].reindex(table.index)
-                table["population_over_60_high"] = bounds["people_beyond_high"].reindex(table.index)
+                # The cases are of everybody together; the central figure splits people by
+                # age, so the envelope is widened to hold it.
+                central = table["population_over_60"]
+                low = bounds["people_beyond_low"].reindex(table.index)
+                high = bounds["people_beyond_high"].reindex(table.index)
+                table["population_over_60_low"] = np.fmin(low, central)
+                table["population_over_60_high"] = np.fmax(high, central)
             if first_mean is None:
                 first_mean = table["mean_minutes"]
             table["minutes_added"] = table["mean_minutes"] - first_mean.reindex(table.index)

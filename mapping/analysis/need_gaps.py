@@ -190,6 +190,8 @@ def capacity_gap_records(
             f"Benchmark: {row['benchmark']} ({row['source']} Wording "
             f'{row["wording_status"]}: "{row["wording"]}")'
         )
+        if row.get("capacity_state") == "covered elsewhere":
+            continue  # served by a service based elsewhere: its capacity is not split by area
         if status == "unknown":
             if not whole_force:
                 continue  # an area with unknown capacity says nothing the county row does not
@@ -217,6 +219,11 @@ def capacity_gap_records(
             f"{area['area_name']} has {known:,.1f} known {unit} against a benchmark of "
             f"{needed:,.1f}: {shortfall:,.1f} short. {context}"
         )
+        if row.get("not_classified"):
+            evidence += (
+                f" Records the tool cannot classify as {row.get('counts', unit)} are not "
+                f"counted: {row['not_classified']}."
+            )
         if status.startswith("partly"):
             severity = cap_severity(severity, p["incomplete_max_severity"])
             evidence += (

@@ -24,6 +24,7 @@ from mapping.analysis.capacity import (
     denominator_label,
     floating_catchment,
     lsoa_travel_costs,
+    record_capacity,
 )
 from mapping.analysis.equity import EquityResult, decile_to_quintile, equity
 from mapping.errors import ServiceMapError
@@ -45,11 +46,12 @@ __all__ = [
     "equity_for",
 ]
 
-#: Categories whose capacity the register can give (``data/benchmarks.toml``'s
-#: ``known_capacity_field``), and how: refuge by family places, IDVA by advocate FTE.
+#: Categories whose capacity the register can give, and in which unit of
+#: :data:`~mapping.inputs.vocabulary.CAPACITY_UNITS`: refuge by family places, IDVA by
+#: advocate FTE (``capacity_value`` in that unit, or the original columns).
 ACCESS_CATEGORIES: dict[str, str] = {
-    "refuge": "capacity_family_places",
-    "idva": "advocate_fte",
+    "refuge": "family places",
+    "idva": "FTE advocates",
 }
 
 #: Default catchment for the local 2SFCA: the 60 minutes the gap rules and equity use
@@ -213,15 +215,12 @@ def access_for(
         )
     if not catchment_minutes > 0:
         raise ServiceMapError(f"the catchment must be positive minutes, got {catchment_minutes!r}")
-    field = ACCESS_CATEGORIES[category]
     demand = _demand(need, weight)
     register = model.effective_register()
-    records = register[register["category"] == category]
+    records = register[register["category"] == category].copy()
+    values, _ = record_capacity(records, ACCESS_CATEGORIES[category])
     supply = pd.DataFrame(
-        {
-            "site_id": records["id"].astype(str).to_numpy(),
-            "capacity": pd.to_numeric(records[field], errors="coerce").to_numpy(float),
-        }
+        {"site_id": records["id"].astype(str).to_numpy(), "capacity": np.asarray(values, float)}
     )
     if category == "refuge":
         result = county_access(demand, supply)
@@ -242,8 +241,14 @@ def access_for(
                 f"{len(off_network)} record(s) with no site to drive to (county-wide or "
                 "confidential) are left out."
             )
+            if not result.capacity_known and off_network["capacity"].notna().any():
+                extra += " Their capacity is known but cannot be placed in a catchment."
             note = " ".join(part for part in (result.note, extra) if part)
-            result = dataclasses.replace(result, note=note)
+            why = tuple(
+                (str(site), "no site to drive to (county-wide or confidential)")
+                for site in off_network["site_id"]
+            )
+            result = dataclasses.replace(result, note=note, left_out=result.left_out + why)
     unique = need.drop_duplicates("lsoa21_code")
     names = unique.set_index(unique["lsoa21_code"].astype(str))
     table = result.table.copy()

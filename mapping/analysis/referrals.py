@@ -69,7 +69,7 @@ def _capacity(
     """(benchmark text, referrals a year the known capacity takes; NaN when unknown)."""
     records = register[register["id"].isin(referral.service_ids)]
     for bench in benchmarks.values():
-        if bench.known_capacity_field != "advocate_fte":
+        if bench.capacity_unit != "FTE advocates":
             continue  # only advocate posts have a referrals-per-year benchmark
         covered = records[records["category"].isin(bench.categories)]
         if covered.empty:
@@ -83,7 +83,14 @@ def _capacity(
                 f"{what}; not comparable: the figure covers other kinds of service too",
                 float("nan"),
             )
-        fte = pd.to_numeric(covered[bench.known_capacity_field], errors="coerce")
+        # FTE from the register: advocate_fte, else a capacity_value in FTE advocates.
+        fte = pd.Series(float("nan"), index=covered.index)
+        if "advocate_fte" in covered:
+            fte = pd.to_numeric(covered["advocate_fte"], errors="coerce")
+        if "capacity_value" in covered and "capacity_unit" in covered:
+            in_fte = covered["capacity_unit"] == bench.capacity_unit
+            stated = pd.to_numeric(covered["capacity_value"].where(in_fte), errors="coerce")
+            fte = fte.fillna(stated)
         if referral.measure != "referrals" or fte.isna().any():
             return f"{what}; the FTE is not published", float("nan")
         return f"{what}; {fte.sum():g} FTE known", float(fte.sum() * bench.cases_per_unit)

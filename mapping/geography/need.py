@@ -28,6 +28,10 @@ the checksums of its raw inputs and of the built Census population (see
 ``ruc21_code``, ``ruc21_name``, ``rural_urban``
     The ONS 2021 Rural Urban Classification of the LSOA (``rural_urban``: Urban/Rural).
 
+:func:`load_need` adds ``crime_deprived_residents`` (not stored): residents of LSOAs in
+the most crime-deprived fifth of England on the IoD 2025 crime domain, a need weight by
+where victims live (see :func:`crime_deprived_residents`).
+
 The recorded-crime columns are a **proxy** for need, never a measure of it: see
 :data:`RECORDED_VIOLENCE_CAVEAT`, which every table and page using them should carry.
 
@@ -46,11 +50,12 @@ import pandas as pd
 from mapping import geography
 from mapping.errors import ServiceMapError
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, POLICE_MONTHS, Sources
-from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS
+from mapping.inputs.vocabulary import CRIME_DEPRIVED_DECILES, RECORDED_VIOLENCE_CAVEAT, WEIGHTS
 from mapping.store import build_artifact, default_data_dir, read_meta
 
 __all__ = [
     "COLUMNS",
+    "CRIME_DEPRIVED",
     "EXPECTED_NO_CAR_HOUSEHOLDS",
     "EXPECTED_WOMEN_16_PLUS",
     "NEED_SOURCES",
@@ -60,6 +65,7 @@ __all__ = [
     "NeedError",
     "NeedPaths",
     "build",
+    "crime_deprived_residents",
     "lancashire_check",
     "load_need",
     "origin_values",
@@ -131,6 +137,8 @@ _INTEGER_COLUMNS = (
     "households",
     "no_car_households",
 )
+#: The derived weight column :func:`load_need` adds.
+CRIME_DEPRIVED = "crime_deprived_residents"
 _FLOAT_COLUMNS = ("imd_score", "crime_score", "recorded_violence_sexual_annualised")
 _WOMEN_16_PLUS_BANDS = ("F16-29", "F30-44", "F45-64", "F65+")
 
@@ -350,6 +358,7 @@ def load_need(data_dir: Path | None = None, *, geometry: bool = True) -> gpd.Geo
         table[column] = numbers.astype("int64") if column in _INTEGER_COLUMNS else numbers
     if table["lsoa21_code"].duplicated().any():
         raise NeedError(f"{path}: damaged need layer, repeated LSOA codes. {rebuild}")
+    table[CRIME_DEPRIVED] = crime_deprived_residents(table)
     if not geometry:
         return gpd.GeoDataFrame(table)
     lsoas = geography.load_lsoas(data_dir)[["lsoa21_code", "geometry"]]
@@ -357,7 +366,27 @@ def load_need(data_dir: Path | None = None, *, geometry: bool = True) -> gpd.Geo
     if joined.geometry.isna().any():
         code = joined.loc[joined.geometry.isna(), "lsoa21_code"].iloc[0]
         raise NeedError(f"{path}: LSOA {code} is not in the built boundaries. {rebuild}")
-    return gpd.GeoDataFrame(joined[[*COLUMNS, "geometry"]], geometry="geometry", crs=lsoas.crs)
+    return gpd.GeoDataFrame(
+        joined[[*COLUMNS, CRIME_DEPRIVED, "geometry"]], geometry="geometry", crs=lsoas.crs
+    )
+
+
+def crime_deprived_residents(table: pd.DataFrame) -> pd.Series:
+    """Residents of LSOAs in the IoD 2025 crime-domain deciles of ``CRIME_DEPRIVED_DECILES``.
+
+    The crime domain measures the risk of personal and material victimisation where
+    people live (recorded crime rates by victims' area, MHCLG), unlike police.uk's
+    counts of where offences were recorded. Residents elsewhere count 0.
+
+    Examples
+    --------
+    >>> crime_deprived_residents(pd.DataFrame({"residents": [100, 50], "crime_decile": [2, 3]}))
+    0    100
+    1      0
+    Name: crime_deprived_residents, dtype: int64
+    """
+    high = table["crime_decile"].isin(CRIME_DEPRIVED_DECILES)
+    return table["residents"].where(high, 0).astype("int64").rename(CRIME_DEPRIVED)
 
 
 # ---- weights over origins -----------------------------------------------------------

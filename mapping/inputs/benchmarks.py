@@ -2,8 +2,12 @@
 
 Each benchmark says how many units of a service (refuge family places, FTE advocates,
 centres) an area needs, with its source, its wording and whether that wording is quoted
-or paraphrased. :func:`load_benchmarks` checks the file with pydantic and reports every
-mistake as ``file:benchmark:field: problem``, like the gap rules.
+or paraphrased. It also names the kind of provision it counts (``counts``: categories of
+the register plus a documented ``qualifier``, and the ``qualifier_terms`` a record's name
+or provider must carry to be of that kind), the cases it is about (``scope``, e.g.
+"high-risk cases only") and, where the literature gives one, a range
+(``rate_range``, ``cases_per_unit_range``). :func:`load_benchmarks` checks the file
+with pydantic and reports every mistake as ``file:benchmark:field: problem``, like the gap rules.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mapping.errors import ServiceMapError
-from mapping.inputs.vocabulary import CATEGORIES, CRIME_TYPES
+from mapping.inputs.vocabulary import CAPACITY_UNITS, CATEGORIES, CRIME_TYPES
 from mapping.store import repo_root
 
 __all__ = [
@@ -51,7 +55,14 @@ class Benchmark(BaseModel):
 
     The units an area needs are ``denominator / per * rate / cases_per_unit`` (for
     IDVAs: women 16+ / 10,000 * 40 Marac cases / 100 cases per FTE), or ``rate`` per
-    police force area when ``per_area`` is set.
+    police force area when ``per_area`` is set. With ``rate_range`` or
+    ``cases_per_unit_range`` the need is also a range (:meth:`units_range`): the lowest
+    rate over the highest caseload to the highest rate over the lowest caseload.
+
+    Known units are counted in ``capacity_unit`` (a register figure in that unit), or,
+    when it is empty, as one unit per register record of the right kind: a record of
+    ``categories`` (with ``crime_type``) whose name or provider contains one of
+    ``qualifier_terms`` (any record of the categories when there are none).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -62,8 +73,15 @@ class Benchmark(BaseModel):
     unit: str = Field(min_length=1)
     categories: tuple[str, ...] = Field(min_length=1)
     crime_type: str | None = None
-    known_capacity_field: Literal["capacity_family_places", "advocate_fte"] | None = None
+    counts: str = Field(min_length=5)
+    qualifier: str = Field(min_length=5)
+    qualifier_terms: tuple[str, ...] = ()
+    scope: str = Field(min_length=5)
+    capacity_unit: str | None = None
     rate: float = Field(gt=0)
+    rate_range: tuple[float, float] | None = None
+    cases_per_unit_range: tuple[float, float] | None = None
+    range_source: str | None = None
     per: float | None = Field(default=None, gt=0)
     per_area: Literal["police_force_area"] | None = None
     denominator: Denominator
@@ -90,6 +108,22 @@ class Benchmark(BaseModel):
             raise ValueError(f"unknown crime type {value!r}; known: {', '.join(CRIME_TYPES)}")
         return value
 
+    @field_validator("capacity_unit")
+    @classmethod
+    def _known_unit(cls, value: str | None) -> str | None:
+        if value is not None and value not in CAPACITY_UNITS:
+            raise ValueError(f"unknown capacity unit {value!r}; known: {', '.join(CAPACITY_UNITS)}")
+        return value
+
+    @field_validator("rate_range", "cases_per_unit_range")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not (
+            all(math.isfinite(v) and v > 0 for v in value) and value[0] <= value[1]
+        ):
+            raise ValueError("give [low, high]: two positive finite numbers, low first")
+        return value
+
     @field_validator("rate", "per", "cases_per_unit")
     @classmethod
     def _finite(cls, value: float | None) -> float | None:
@@ -107,6 +141,15 @@ class Benchmark(BaseModel):
             raise ValueError("denominator 'police_force_area' needs `per_area`, not `per`")
         if self.denominator not in self.denominator_choices:
             raise ValueError("denominator must be one of denominator_choices")
+        ranged = self.rate_range is not None or self.cases_per_unit_range is not None
+        if ranged and not self.range_source:
+            raise ValueError("a range needs its range_source (where the low and high come from)")
+        for name, span, central in (
+            ("rate", self.rate_range, self.rate),
+            ("cases_per_unit", self.cases_per_unit_range, self.cases_per_unit),
+        ):
+            if span is not None and not span[0] <= central <= span[1]:
+                raise ValueError(f"{name} {central:g} lies outside its range {list(span)}")
         return self
 
     def units_needed(self, denominator_value: float) -> float:
@@ -118,6 +161,48 @@ class Benchmark(BaseModel):
             return self.rate * denominator_value
         assert self.per is not None
         return denominator_value / self.per * self.rate / self.cases_per_unit
+
+    def units_range(self, denominator_value: float) -> tuple[float, float]:
+        """(low, high) units needed: the lowest rate over the highest caseload, and back.
+
+        Without a range both are :meth:`units_needed`.
+        """
+        if self.per_area is not None or self.per is None:
+            central = self.units_needed(denominator_value)
+            return central, central
+        rates = self.rate_range or (self.rate, self.rate)
+        loads = self.cases_per_unit_range or (self.cases_per_unit, self.cases_per_unit)
+        base = denominator_value / self.per
+        return base * rates[0] / loads[1], base * rates[1] / loads[0]
+
+    def describe_range(self, denominator_value: float) -> str:
+        """The need at each end of the range, in words ("" without a range).
+
+        E.g. "26.7 to 52.2 FTE advocates: 26.7 at 40 cases per 10,000 and 100 cases per
+        FTE advocate; 31.3 at 47 and 100; 44.4 at 40 and 60; 52.2 at 47 and 60".
+        """
+        if self.per is None or (self.rate_range is None and self.cases_per_unit_range is None):
+            return ""
+        if not math.isfinite(denominator_value):
+            return ""
+        rates = self.rate_range or (self.rate, self.rate)
+        loads = self.cases_per_unit_range or (self.cases_per_unit, self.cases_per_unit)
+        low, high = self.units_range(denominator_value)
+        base = denominator_value / self.per
+        corners = [
+            f"{base * rate / load:.1f} at {rate:g} cases per {self.per:,.0f} and {load:g} cases "
+            f"per {self.unit.rstrip('s')}"
+            for rate in dict.fromkeys(rates)
+            for load in dict.fromkeys(reversed(loads))
+        ]
+        return f"{low:.1f} to {high:.1f} {self.unit}: " + "; ".join(corners)
+
+    def of_kind(self, name: str, provider: str) -> bool:
+        """Whether a record of the benchmark's categories is of the kind it counts."""
+        if not self.qualifier_terms:
+            return True
+        text = f"{name} {provider}".casefold()
+        return any(term.casefold() in text for term in self.qualifier_terms)
 
     def with_denominator(self, denominator: str) -> Benchmark:
         """This benchmark against another of its ``denominator_choices``.
@@ -141,7 +226,18 @@ class Benchmark(BaseModel):
         rule = f"{self.rate:g} per {self.per:,.0f} {DENOMINATORS[self.denominator]}"
         if self.cases_per_unit != 1:
             rule += f", {self.cases_per_unit:g} cases a year per {self.unit.rstrip('s')}"
+        if self.rate_range is not None or self.cases_per_unit_range is not None:
+            rates = self.rate_range or (self.rate, self.rate)
+            loads = self.cases_per_unit_range or (self.cases_per_unit, self.cases_per_unit)
+            rule += (
+                f" (range: {_span(rates)} per {self.per:,.0f}, {_span(loads)} cases per "
+                f"{self.unit.rstrip('s')})"
+            )
         return f"{self.unit}: {rule}"
+
+
+def _span(pair: tuple[float, float]) -> str:
+    return f"{pair[0]:g}" if pair[0] == pair[1] else f"{pair[0]:g}-{pair[1]:g}"
 
 
 def default_benchmarks_path() -> Path:

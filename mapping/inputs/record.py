@@ -22,6 +22,7 @@ from mapping.inputs.files import parse_decimal
 from mapping.inputs.postcodes import normalise_postcode
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES
 from mapping.inputs.vocabulary import (
+    CAPACITY_UNITS,
     CATEGORIES,
     CONFIDENCE_LEVELS,
     CRIME_TYPES,
@@ -286,6 +287,28 @@ def _v_capacity(value: Any) -> int | None:
     return int(text)
 
 
+def _v_capacity_value(value: Any) -> float | None:
+    text = _text(value)
+    if text is None:
+        return None  # unknown: never read as 0
+    number = parse_decimal(text)
+    if number is None or number < 0 or number > 1_000_000:
+        raise _bad(f"capacity_value {text!r} is not a number from 0 to 1,000,000")
+    return number
+
+
+def _v_capacity_unit(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    if text not in CAPACITY_UNITS:
+        raise _bad(
+            f"unknown capacity_unit {text!r}; use one of: {', '.join(CAPACITY_UNITS)} "
+            "(see data/README.md)"
+        )
+    return text
+
+
 class ServiceRecord(BaseModel):
     """One register record, parsed from the CSV's text cells.
 
@@ -326,6 +349,9 @@ class ServiceRecord(BaseModel):
     advocate_fte: Annotated[float | None, BeforeValidator(_v_fte)] = None
     advocate_fte_source: Annotated[str | None, BeforeValidator(_text)] = None
     confidence: Annotated[str | None, BeforeValidator(_v_confidence)] = None
+    capacity_value: Annotated[float | None, BeforeValidator(_v_capacity_value)] = None
+    capacity_unit: Annotated[str | None, BeforeValidator(_v_capacity_unit)] = None
+    capacity_source: Annotated[str | None, BeforeValidator(_text)] = None
 
 
 #: ``district`` values for sites outside Lancashire's 14 council areas.

@@ -49,6 +49,12 @@ import shapely
 from pydantic import ValidationError
 
 from mapping.errors import Problem, ServiceMapError
+from mapping.inputs.capacity_checks import (
+    ADVOCATE_CATEGORIES,
+    CAPACITY_FIELDS,
+    CAPACITY_VALUE_COLUMNS,
+    check_capacity,
+)
 from mapping.inputs.files import CsvReadError, csv_rows, decode_csv
 from mapping.inputs.freshness import stale_mask
 from mapping.inputs.land import points_at_sea
@@ -121,6 +127,9 @@ COLUMNS: tuple[str, ...] = (
     "advocate_fte",
     "advocate_fte_source",
     "confidence",
+    "capacity_value",
+    "capacity_unit",
+    "capacity_source",
 )
 #: Columns a register may leave out of its header: known capacity and its source, and
 #: ``confidence`` (validated row by row when present, derived from the rule when not).
@@ -129,22 +138,8 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "advocate_fte",
     "advocate_fte_source",
     "confidence",
+    *CAPACITY_VALUE_COLUMNS,
 )
-#: Categories whose staff are advocates, the only ones that may carry ``advocate_fte``.
-ADVOCATE_CATEGORIES: tuple[str, ...] = (
-    "idva",
-    "isva",
-    "da_outreach",
-    "stalking",
-    "young_people",
-    "multi_crime_hub",
-)
-#: Known-capacity fields and the column that must give each one's source.
-CAPACITY_FIELDS: dict[str, str] = {
-    "capacity_family_places": "capacity_family_places_source",
-    "advocate_fte": "advocate_fte_source",
-}
-
 _POINT_PRECISIONS = ("postcode", "street", "town")
 #: (min lon, min lat, max lon, max lat): northern England, wider than the study area so
 #: the Leeds and York SARCs fit; a register point outside it is misplaced.
@@ -354,7 +349,7 @@ def _check_records(parsed: _Parsed, today: date) -> None:
                 add(line, "lon", f"point outside the register extent (lon {lon0}…{lon1})")
             if not lat0 <= rec.lat <= lat1:  # type: ignore[operator]
                 add(line, "lat", f"point outside the register extent (lat {lat0}…{lat1})")
-        _check_capacity(line, rec, ok, add)
+        check_capacity(line, rec, ok, add)
         _check_confidence(line, rec, ok, add)
 
 
@@ -381,24 +376,6 @@ def _check_confidence(line: int, rec: ServiceRecord, ok: Any, add: Any) -> None:
             f"confidence {rec.confidence!r} is below the rule's {ceiling!r}: say why "
             "in notes (mention 'confidence' or 'CONFLICT')",
         )
-
-
-def _check_capacity(line: int, rec: ServiceRecord, ok: Any, add: Any) -> None:
-    """Known capacity: on the right kind of record, and never without its source."""
-    if rec.capacity_family_places is not None and ok("category") and rec.category != "refuge":
-        add(line, "capacity_family_places", "family places are recorded for refuges only")
-    if rec.advocate_fte is not None and ok("category") and rec.category not in ADVOCATE_CATEGORIES:
-        add(
-            line,
-            "advocate_fte",
-            f"advocate FTE is recorded for {', '.join(ADVOCATE_CATEGORIES)} only",
-        )
-    for name, source in CAPACITY_FIELDS.items():
-        value, cited = getattr(rec, name), getattr(rec, source)
-        if value is not None and cited is None and ok(name):
-            add(line, source, f"{name} needs its source: say where the figure comes from")
-        if value is None and cited is not None and ok(name):
-            add(line, source, f"{source} is given but {name} is empty")
 
 
 def _check_postcodes(parsed: _Parsed, sources: Sources | None, check: bool | None) -> None:
@@ -543,8 +520,9 @@ def load_register(
     geopandas.GeoDataFrame
         One row per record in file order, with the register's columns parsed:
         ``areas_served``, ``sexes`` and ``crime_types`` as tuples of str; ages and
-        ``capacity_family_places`` as nullable ``Int64``; ``advocate_fte`` as float (NaN
-        when unknown), each with its ``*_source`` text; ``confidential`` as bool;
+        ``capacity_family_places`` as nullable ``Int64``; ``advocate_fte`` and
+        ``capacity_value`` as float (NaN when unknown), each with its ``*_source`` text
+        (and ``capacity_unit``); ``confidential`` as bool;
         ``verified_on`` as ``datetime64``; ``lat``/``lon`` as float (NaN when absent);
         text as pandas' string dtype, empty cells missing (NA). ``provider_area`` is
         ``"Lancashire"`` for a site in a Lancashire council area or a Lancashire-wide
@@ -591,7 +569,8 @@ def load_register(
     geometry[located] = shapely.points(easting, northing)
     for name in ("min_age", "max_age", "self_referral_min_age", "capacity_family_places"):
         frame[name] = pd.array(frame[name].tolist(), dtype="Int64")
-    frame["advocate_fte"] = pd.to_numeric(frame["advocate_fte"], errors="coerce").astype(float)
+    for name in ("advocate_fte", "capacity_value"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     frame["confidential"] = frame["confidential"].astype(bool)
     frame["verified_on"] = pd.to_datetime(frame["verified_on"])
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=ANALYSIS_CRS)

@@ -7,6 +7,7 @@ tuple of its values in order for the modules that list or loop over them.
 
 from __future__ import annotations
 
+import calendar
 from typing import Any, Literal, get_args
 
 import pandas as pd
@@ -76,23 +77,45 @@ SEXES: tuple[str, ...] = get_args(Sex)
 LANCASHIRE = "Lancashire"
 
 
+def _months(first: str, last: str) -> str:
+    """``("2024-01", "2024-04")`` -> ``"January–April 2024"``."""
+    names = list(calendar.month_name)[1:]
+    (y0, m0), (y1, m1) = first.split("-"), last.split("-")
+    start = names[int(m0) - 1] + ("" if y0 == y1 else f" {y0}")
+    return f"{start}–{names[int(m1) - 1]} {y1}"
+
+
+#: Where and when the recorded-crime weight was counted, said beside it everywhere.
+RECORDED_VIOLENCE_WHERE = (
+    "violence and sexual offences recorded by the police in this area, "
+    f"{_months(POLICE_MONTHS[0], POLICE_MONTHS[-1])} (four months, not scaled to a year; "
+    "the need layer's recorded_violence_sexual_annualised column is ×3 to a year)"
+)
+
 #: Said wherever recorded violence is used as a weight or a measure.
 RECORDED_VIOLENCE_CAVEAT = (
     "Recorded violence and sexual offences are a proxy for need, not a count of victims: "
-    "police.uk publishes no domestic-abuse flag, anonymises each location to a nearby "
-    "snap point, counts only crime reported to the police, and covers "
-    f"{POLICE_MONTHS[0]} to {POLICE_MONTHS[-1]} only (annualised figures assume the "
-    "other months are alike)."
+    "they count offences where they were recorded (town centres hold many), not where "
+    "victims live; police.uk publishes no domestic-abuse flag, anonymises each location "
+    "to a nearby snap point, counts only crime reported to the police, and covers "
+    f"{POLICE_MONTHS[0]} to {POLICE_MONTHS[-1]} only (annualised figures, ×3, assume the "
+    "other months are alike). For where victims live, use the IoD 2025 crime-domain "
+    "weight (crime_deprived_residents)."
 )
 
+#: The IoD 2025 crime-domain deciles whose residents the ``crime_deprived_residents``
+#: weight counts (1 = the most crime-deprived tenth of LSOAs in England).
+CRIME_DEPRIVED_DECILES: tuple[int, ...] = (1, 2)
 
 #: The weights a coverage, SARC or equity figure can use, with what each one counts.
 WEIGHTS: dict[str, str] = {
     "residents": "usual residents (Census 2021)",
     "women_16_plus": "women aged 16 and over (ONS mid-2024 population estimates)",
-    "recorded_violence_sexual": (
-        "police-recorded violence and sexual offences, "
-        f"{POLICE_MONTHS[0]} to {POLICE_MONTHS[-1]} (data.police.uk; a proxy for need)"
+    "recorded_violence_sexual": (f"{RECORDED_VIOLENCE_WHERE} (data.police.uk; a proxy for need)"),
+    "crime_deprived_residents": (
+        "residents (Census 2021) of LSOAs in the most crime-deprived fifth of England "
+        "(IoD 2025 crime domain, deciles 1-2: a measure of where victims live, not "
+        "where offences are recorded)"
     ),
     "no_car_households": "households with no car or van (Census 2021 TS045)",
 }
@@ -133,9 +156,20 @@ WEIGHT_SHORT_NAMES: dict[str, str] = {
     "women_16_plus": "women 16+",
     "recorded_violence_sexual": "recorded V&SO",
     "no_car_households": "no-car households",
+    "crime_deprived_residents": "residents, high crime (IoD)",
 }
 
 
 def weight_short(weight: str) -> str:
     """``women_16_plus`` -> ``women 16+`` (table headings)."""
     return WEIGHT_SHORT_NAMES.get(weight, weight)
+
+
+#: Units a register's ``capacity_value`` may be counted in (``capacity_unit``), with what
+#: each one counts. A benchmark names the unit it compares (``data/benchmarks.toml``).
+CAPACITY_UNITS: dict[str, str] = {
+    "bed spaces": "beds or rooms for one adult each (e.g. safe-house rooms)",
+    "family places": "refuge units for one woman and her children (Council of Europe)",
+    "FTE advocates": "full-time-equivalent advocate posts (IDVA, ISVA and the like)",
+    "annual cases": "people supported, or examinations made, in a year",
+}

@@ -161,16 +161,22 @@ def need_pack(study: CoverageModel, slots: list[TimeSlot], notes: list[str]) -> 
         "estimates; police-recorded 'Violence and sexual offences' from data.police.uk; "
         "Community Safety Partnerships from the ONS council area to CSP lookup.",
         f"Recorded violence (weight recorded_violence_sexual): {RECORDED_VIOLENCE_CAVEAT}",
-        "Weights: residents (Census 2021), women_16_plus, recorded_violence_sexual or "
-        "no_car_households (Census 2021 TS045), each spread over an LSOA's origins in the "
-        "same shares as its residents. Rural/urban: ONS 2021 Rural Urban Classification.",
+        "Weights: residents (Census 2021), women_16_plus, recorded_violence_sexual "
+        "(offences recorded in the area, January-April 2024, four months) or "
+        "crime_deprived_residents (residents of LSOAs in IoD 2025 crime-domain deciles "
+        "1-2: where victims live), each spread over an LSOA's origins in the same shares "
+        "as its residents; no_car_households (Census 2021 TS045) likewise. Rural/urban: "
+        "ONS 2021 Rural Urban Classification.",
         *pack.without_car.method,
         "Equity: weighted mean and 90th-percentile minutes and the share beyond the "
         "threshold by IMD decile and quintile; Theil's T of LSOA mean minutes split "
         "between and within deciles (PySAL inequality).",
-        "Capacity: benchmark units from data/benchmarks.toml (each with its source and "
-        "wording) against units the register records; 'unknown' is never estimated. "
-        + COUNTY_SCALE_NOTE,
+        "Capacity: benchmark units from data/benchmarks.toml (each with its source, "
+        "wording, what it counts, its scope and, where published, its range) against the "
+        "register, as a state in words: a known number with its source, covered by a "
+        "service based elsewhere (named), or unknown (saying which figure is missing); "
+        "'unknown' is never estimated or 0. Centres count only records of the kind; "
+        "records the tool cannot classify are listed. " + COUNTY_SCALE_NOTE,
     ]
     return pack
 
@@ -206,8 +212,10 @@ def need_report_html(pack: NeedPack | None) -> str:
                 [
                     ("service_type", "Service", _generic),
                     ("benchmark_units", "Benchmark units", formats.number),
-                    ("known_units", "Known units", _generic),
-                    ("known_status", "Known", _generic),
+                    ("benchmark_range", "Range", _generic),
+                    ("capacity", "Known capacity", _generic),
+                    ("counts", "Counts", _generic),
+                    ("scope", "Scope", _generic),
                     ("benchmark", "Benchmark", _generic),
                     ("source", "Source", _generic),
                 ],

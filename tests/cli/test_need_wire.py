@@ -208,6 +208,20 @@ def test_cli_capacity_covers_every_council_area_and_lancashire(
     per_type = table[table["area_level"] == "district"].groupby("service_type")["area_code"]
     assert per_type.nunique().eq(COUNCIL_AREAS).all()
     assert "women of all ages" in stdout  # the sexual-violence denominator, said
+    # Issue 20: no bare 0 where the county-wide IDVA service covers an area; the state
+    # is in words, in the output and in the table.
+    idva = [line for line in stdout.splitlines() if "FTE advocates" in line or "idva" in line]
+    burnley = next(line for line in stdout.splitlines() if line.strip().startswith("Burnley"))
+    assert "covered by a service based elsewhere: Lancashire Victim Services IDVA" in burnley
+    assert idva and not any(line.rstrip().endswith(" 0") for line in idva)
+    districts = table[(table["service_type"] == "idva") & (table["area_level"] == "district")]
+    assert not (districts["known_units"] == 0).any()
+    assert districts["capacity"].str.startswith(("covered by", "unknown")).all()
+    # Rape crisis and sexual assault centres side by side, each counting its own kind;
+    # the IDVA need as a range with both Marac rates.
+    assert "rape crisis centres" in stdout and "sexual assault referral centres" in stdout
+    assert "not classified as rape crisis centres, so not counted" in stdout
+    assert "at 40 cases per 10,000" in stdout and "at 47 cases per 10,000" in stdout
     code, stdout, err = run_cli(["capacity", "--denominator", "residents", "--out", str(out)])
     assert code == 0, err
     sv = pd.read_csv(out).query("service_type == 'sexual_violence_support'")
@@ -229,6 +243,15 @@ def test_cli_access_says_refuge_is_county_scale(built_data: Path, run_cli: RunCl
     code, stdout, err = run_cli(["access", "--category", "refuge"])
     assert code == 0, err
     assert "county scale" in stdout
+
+
+def test_cli_access_says_idva_capacity_is_unknown_not_zero(
+    built_data: Path, run_cli: RunCli
+) -> None:
+    code, stdout, err = run_cli(["access", "--category", "idva"])
+    assert code == 0, err
+    assert "Capacity unknown" in stdout and "0.0" not in stdout
+    assert "Services used: 0;" in stdout and "left out, capacity unknown:" in stdout
 
 
 def test_data_check_checks_the_need_layer(built_data: Path, run_cli: RunCli) -> None:

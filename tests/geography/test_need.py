@@ -43,6 +43,16 @@ def test_need_layer_reproduces_the_published_totals(need_data: Path) -> None:
     assert meta["recorded_violence_sexual"] == int(four_months.sum())
 
 
+def test_crime_domain_weight_counts_residents_of_the_most_crime_deprived_fifth(
+    need_data: Path,
+) -> None:
+    table = load_need(need_data, geometry=False)
+    high = table["crime_decile"] <= 2
+    assert table["crime_deprived_residents"].sum() == table.loc[high, "residents"].sum()
+    assert (table.loc[~high, "crime_deprived_residents"] == 0).all()
+    assert 0 < table["crime_deprived_residents"].sum() < table["residents"].sum()
+
+
 def test_recorded_violence_counts_match_the_police_files(need_data: Path, sources: Sources) -> None:
     crimes = sources.read_police_street()
     violent = crimes[crimes["crime_type"] == "Violence and sexual offences"]
@@ -96,7 +106,7 @@ def test_spread_weight_shares_an_lsoa_as_residents_are_shared() -> None:
 def test_weights_spread_over_real_origins_keep_every_lsoa_total(need_data: Path) -> None:
     origins = geography.load_origins(need_data)
     table = load_need(need_data, geometry=False)
-    for weight in ("women_16_plus", "recorded_violence_sexual"):
+    for weight in ("women_16_plus", "recorded_violence_sexual", "crime_deprived_residents"):
         spread = spread_weight(origins, table, weight)
         per_lsoa = spread.groupby(origins["lsoa21_code"]).sum()
         expected = table.set_index("lsoa21_code")[weight].reindex(per_lsoa.index)

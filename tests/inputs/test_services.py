@@ -780,6 +780,73 @@ def test_capacity_source_columns_are_optional_but_a_figure_still_needs_one(
     assert loaded["advocate_fte"].isna().all()  # no source gives an FTE yet: unknown
 
 
+def test_capacity_value_needs_a_unit_from_the_list_and_a_source(
+    tmp_path: Path, sources: Sources
+) -> None:
+    edits = {
+        "idva-harv-accrington": {"capacity_value": "3.5", "capacity_unit": "FTE advocates"},
+        "idva-wish-centre-blackburn": {"capacity_value": "2", "capacity_source": "x.org"},
+        "isva-lvs-lancashire": {
+            "capacity_value": "4",
+            "capacity_unit": "posts",
+            "capacity_source": "y",
+        },
+        "refuge-chorley": {"capacity_unit": "family places"},  # no value
+        "hub-lvs-preston": {
+            "capacity_value": "6",
+            "capacity_unit": "family places",
+            "capacity_source": "z",
+        },
+        "refuge-burnley-safenet": {
+            "capacity_value": "a dozen",
+            "capacity_unit": "family places",
+            "capacity_source": "z",
+        },
+        "refuge-lancaster-safenet": {
+            "capacity_value": "20",
+            "capacity_unit": "family places",
+            "capacity_source": "z",
+        },  # already in capacity_family_places
+        "sarc-preston-safe-centre": {
+            "capacity_value": "400",
+            "capacity_unit": "annual cases",
+            "capacity_source": "an annual report",
+        },  # valid
+    }
+    path = _register_with_edits(tmp_path, edits, COLUMNS)
+    lines = {row["id"]: n + 2 for n, row in enumerate(_raw_rows())}
+    problems = validate_register(path, sources)
+    found = {(p.row, p.field) for p in problems}
+    assert found == {
+        (lines["idva-harv-accrington"], "capacity_source"),
+        (lines["idva-wish-centre-blackburn"], "capacity_unit"),
+        (lines["isva-lvs-lancashire"], "capacity_unit"),
+        (lines["refuge-chorley"], "capacity_unit"),
+        (lines["hub-lvs-preston"], "capacity_unit"),
+        (lines["refuge-burnley-safenet"], "capacity_value"),
+        (lines["refuge-lancaster-safenet"], "capacity_value"),
+    }
+    unit = next(p for p in problems if p.row == lines["isva-lvs-lancashire"])
+    assert "unknown capacity_unit 'posts'" in unit.message and "FTE advocates" in unit.message
+    assert all(p.file == str(path) for p in problems)
+
+
+def test_a_register_without_the_capacity_value_columns_is_valid(
+    tmp_path: Path, sources: Sources
+) -> None:
+    columns = tuple(c for c in COLUMNS if not c.startswith("capacity_value"))
+    columns = tuple(c for c in columns if c not in ("capacity_unit", "capacity_source"))
+    path = _register_with_edits(tmp_path, {}, columns)
+    assert validate_register(path, sources) == []
+    loaded = load_register(path, sources).set_index("id")
+    assert loaded["capacity_value"].isna().all()  # unknown, not 0
+    # The committed register gives Saint Mary's published 950 examinations a year.
+    committed = load_register(REGISTER, sources).set_index("id")
+    saint_marys = committed.loc["sarc-manchester-saint-marys"]
+    assert (saint_marys["capacity_value"], saint_marys["capacity_unit"]) == (950, "annual cases")
+    assert "GMCA decision notice" in saint_marys["capacity_source"]
+
+
 def test_stale_mask_and_the_gap_evidence_follow_one_rule() -> None:
     """Issue 9: verified 2025-01-31 is stale on 2026-02-28, and is 13 months old, not 12."""
     from datetime import date, timedelta

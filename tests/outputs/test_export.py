@@ -764,6 +764,7 @@ def test_the_need_layer_equity_and_capacity_are_exported(out: Path, study: Study
         "women_16_plus",
         "recorded_violence_sexual",
         "no_car_households",
+        "crime_deprived_residents",
     }
     assert layer["no_car_households"].sum() == 144_676
     rural = pd.read_csv(out / "equity_by_rural_urban.csv")

@@ -76,18 +76,24 @@ def _benchmark_help(app: AppTest) -> list[str]:
 def test_need_page_capacity_per_area_with_its_source_on_hover(built_data: Path) -> None:
     app = _open("app/need.py")
     tables = [d.value for d in app.dataframe if "Needed (benchmark)" in d.value.columns]
-    assert len(tables) == 4  # refuge, IDVA, sexual-violence support, SARC
+    assert len(tables) == 4  # refuge, IDVA, rape crisis, sexual assault centres
     for table in tables:
         assert len(table) == 15 and "Lancashire" in set(table["Area"])
     helps = _benchmark_help(app)
     assert any("SafeLives" in h for h in helps)
     assert any("Home Office" in h for h in helps)
     assert all("Source:" in h for h in helps)
-    assert any("women of all ages" in h for h in helps)
+    # Rape crisis (1 per 200,000 women) and sexual assault centres (1 per 400,000 women).
+    assert sum("women of all ages" in h for h in helps) == 2
     assert any("county scale" in i.value for i in app.info)
+    # Capacity in words: the county-wide IDVA service covers areas, never a bare 0.
+    idva = next(t for t in tables if t["Known capacity"].str.contains("FTE advocates").any())
+    assert idva["Known capacity"].str.contains("covered by a service based elsewhere").any()
+    assert not idva["Known capacity"].isin(["0", "0.0"]).any()
+    assert idva["Range"].str.contains("–").all()  # 40 to 47 Marac cases, 60 to 100 per FTE
     app.radio(key="need_sv_denominator").set_value("residents").run()
     _ok(app)
-    assert not any("women of all ages" in h for h in _benchmark_help(app))
+    assert sum("women of all ages" in h for h in _benchmark_help(app)) == 1
 
 
 def test_map_sarc_and_coverage_pages_take_a_weight(built_data: Path) -> None:
