@@ -19,8 +19,10 @@ from scipy.spatial import cKDTree
 
 __all__ = ["PROFILES", "RoadNetwork"]
 
-#: Speed profiles: ``free_flow`` (night, uncongested) and ``daytime`` (typical weekday).
-PROFILES: tuple[str, ...] = ("free_flow", "daytime")
+#: Speed profiles: ``free_flow`` (night, uncongested), ``daytime`` (weekday inter-peak),
+#: ``weekday_peak`` and ``weekend_day`` (v3; which hours take which:
+#: :func:`mapping.network.profiles.profile_for`).
+PROFILES: tuple[str, ...] = ("free_flow", "daytime", "weekday_peak", "weekend_day")
 
 #: Bumped whenever the saved layout changes, so old caches are rebuilt, never misread.
 FORMAT_VERSION = 1
