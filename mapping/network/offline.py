@@ -35,7 +35,7 @@ from mapping.network.major_roads import (
 from mapping.network.params import OfflineParams, mph_to_mps
 from mapping.study_area import study_area_bbox_27700
 
-__all__ = ["OFFLINE_INPUTS", "build_offline"]
+__all__ = ["OFFLINE_INPUTS", "build_offline", "empty_gap_rule"]
 
 #: Source files the offline model reads (their checksums key the cache).
 OFFLINE_INPUTS: tuple[str, ...] = ("codepoint", "motorways", "lad", "mrdb", "mrdb_shx", "mrdb_prj")
@@ -110,6 +110,40 @@ def _tidal_core(
     core = frame.difference(land).buffer(-width_m / 2.0)
     shapely.prepare(core)
     return core
+
+
+def empty_gap_rule(
+    tree: cKDTree,
+    a: np.ndarray,
+    b: np.ndarray,
+    land: shapely.Geometry | None,
+    params: OfflineParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which links a→b the empty-gap rule drops, and which it keeps because they are on land.
+
+    A link with a point farther than ``empty_gap_m`` from every postcode (tested at seven
+    points; only links longer than twice the gap can have one) crosses land or water
+    where nobody lives. v3 drops it only where the gap may be water: a link lying wholly
+    inside ``land`` (the ONS boundaries, clipped to the coastline) and no longer than
+    ``land_gap_max_m`` is kept, as a road over empty moor. Without ``land`` every such
+    link is dropped (the v2 rule).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Boolean masks: dropped, and kept on land.
+    """
+    straight = np.hypot(*(b - a).T)
+    gap = params.empty_gap_m
+    empty = np.zeros(len(a), dtype=bool)
+    long_ = np.flatnonzero(straight > 2 * gap)
+    empty[long_] = _largest_gap(tree, a[long_], b[long_]) > gap
+    on_land = np.zeros(len(a), dtype=bool)
+    cand = np.flatnonzero(empty & (straight <= params.land_gap_max_m))
+    if len(cand) and land is not None:
+        segments = shapely.linestrings(np.stack([a[cand], b[cand]], axis=1))
+        on_land[cand] = shapely.contains(land, segments)
+    return empty & ~on_land, on_land
 
 
 def _reattach(
@@ -226,17 +260,8 @@ def build_offline(
     # dropped unless it lies wholly on known land (v3): moor roads are kept, up to
     # land_gap_max_m, while water (sea, estuaries, and anywhere outside the
     # Lancashire boundaries, where the coastline is not held) still cuts it.
-    gap = params.empty_gap_m
-    empty = np.zeros(len(links), dtype=bool)
-    long_ = np.flatnonzero(straight > 2 * gap)
-    empty[long_] = _largest_gap(tree, a[long_], b[long_]) > gap
     land = _land(sources) if pcs.lancashire.any() else None
-    on_land = np.zeros(len(links), dtype=bool)
-    cand = np.flatnonzero(empty & (straight <= params.land_gap_max_m))
-    if len(cand) and land is not None:
-        segments = shapely.linestrings(np.stack([a[cand], b[cand]], axis=1))
-        on_land[cand] = shapely.contains(land, segments)
-    empty &= ~on_land
+    empty, on_land = empty_gap_rule(tree, a, b, land, params)
     # Rule 2: no local link across tidal water wider than tidal_width_m, for links
     # between two Lancashire postcodes (where the ONS coastline is known).
     tidal = np.zeros(len(links), dtype=bool)
