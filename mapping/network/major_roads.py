@@ -295,20 +295,26 @@ def a_road_layer(
         pc_tree, p_a[open_], p_b[open_], link_len[open_], params
     )
     s_piece = open_[s_piece]
-    split = n_junctions + n_cut + np.arange(len(s_piece))
-    split_xy = p_a[s_piece] + (p_b - p_a)[s_piece] * s_frac[:, None]
-    node_xy = np.vstack([node_xy, split_xy])
+    # Nearest point at a piece's end: joined at that node; inside it: a new node.
+    at_end = np.where(s_frac <= 1e-6, pieces[s_piece, 0], pieces[s_piece, 1])
+    inside = (s_frac > 1e-6) & (s_frac < 1.0 - 1e-6)
+    cut_at = s_piece[inside]
+    split = n_junctions + n_cut + np.arange(len(cut_at))
+    f = s_frac[inside]
+    node_xy = np.vstack([node_xy, p_a[cut_at] + (p_b - p_a)[cut_at] * f[:, None]])
     pieces = np.vstack(
         [
             pieces,
-            np.stack([pieces[s_piece, 0], split], axis=1),
-            np.stack([split, pieces[s_piece, 1]], axis=1),
+            np.stack([pieces[cut_at, 0], split], axis=1),
+            np.stack([split, pieces[cut_at, 1]], axis=1),
         ]
     )
     piece_length = np.concatenate(
-        [piece_length, piece_length[s_piece] * s_frac, piece_length[s_piece] * (1 - s_frac)]
+        [piece_length, piece_length[cut_at] * f, piece_length[cut_at] * (1 - f)]
     )
-    built_up = np.concatenate([built_up, built_up[s_piece], built_up[s_piece]])
+    built_up = np.concatenate([built_up, built_up[cut_at], built_up[cut_at]])
+    settlement_node = at_end.copy()
+    settlement_node[inside] = split
 
     # Joins at junctions.
     k = min(params.junction_links, len(pc_xy))
@@ -326,7 +332,7 @@ def a_road_layer(
         join_a.append(n_junctions + np.flatnonzero(use))
         join_pc.append(n_near[use])
         join_len.append(d_cut[use])
-    join_a.append(split)
+    join_a.append(settlement_node)
     join_pc.append(s_pc)
     join_len.append(s_dist)
     return ARoads(
@@ -340,7 +346,7 @@ def a_road_layer(
         join_length_m=np.concatenate(join_len) * params.circuity,
         n_links=len(a),
         n_motorway_links=int(is_motorway.sum()),
-        n_settlement_joins=len(split),
+        n_settlement_joins=len(settlement_node),
     )
 
 

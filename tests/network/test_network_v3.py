@@ -89,29 +89,33 @@ def _village(centre: tuple[float, float], n: int, spread: float = 60.0) -> np.nd
 
 
 def test_a_village_beside_a_winding_roads_line_is_joined_at_its_nearest_point() -> None:
-    # A 4 km link, cut into 8 pieces; a village of 12 postcodes 700 m off its middle (the
-    # road bends through it: a straight line between junctions stands off by up to 0.2
-    # of its length); a farm 300 m off at 3,500 m.
-    village = _village((2000.0, 700.0), 12)
+    # A 4 km link, cut into 8 pieces; a village of 12 postcodes 700 m off its 2,100 m mark
+    # (the road bends through it: a straight line between junctions stands off by up to
+    # 0.2 of its length); a farm 300 m off at 3,500 m.
+    village = _village((2100.0, 700.0), 12)
     farm = np.array([[3500.0, 300.0]])
     pc = np.vstack([village, farm])
     tree = cKDTree(pc)
     ends = np.array([[[0.0, 0.0], [4000.0, 0.0]]])
     layer = a_road_layer(ends, np.array([False]), pc, tree, PARAMS, PER_POSTCODE)
-    split = np.arange(layer.n_junctions + 7, len(layer.node_xy))
-    assert layer.n_settlement_joins == len(split) > 0
-    joined = np.isin(layer.join_a, split)
+    joined = layer.join_a >= layer.n_junctions  # joins off the junctions
+    assert joined.sum() == layer.n_settlement_joins > 0
     assert set(layer.join_pc[joined]) <= set(range(len(village)))  # never the farm
-    # The shortest join: the village's nearest postcode (2000, 640) to the point of the
-    # road's line straight below it, 640 m x the 1.2 circuity.
+    # The shortest join: the village's nearest postcode (2100, 640) to a new node splitting
+    # the 2,000-2,500 m piece straight below it, 640 m x the 1.2 circuity.
     best = np.argmin(np.where(joined, layer.join_length_m, np.inf))
-    assert layer.node_xy[layer.join_a[best]] == pytest.approx([2000.0, 0.0])
+    assert layer.join_a[best] == 2 + 7  # the first node after the junctions and cuts
+    assert layer.node_xy[layer.join_a[best]] == pytest.approx([2100.0, 0.0])
     assert layer.join_length_m[best] == pytest.approx(640.0 * PARAMS.circuity)
-    # The split pieces add up to the piece they split.
-    n_base = 8
-    assert len(layer.pieces) == n_base + 2 * len(split)
-    # v2 joined it nowhere: the cut points' 1 km² circles hold no postcode within 564 m.
-    assert not np.isin(layer.join_a, np.arange(layer.n_junctions, layer.n_junctions + 7)).any()
+    # The split piece's halves add up to it: 100 m and 400 m of road.
+    halves = layer.piece_length_m[np.any(layer.pieces == 2 + 7, axis=1)]
+    assert sorted(halves) == pytest.approx(np.array([100.0, 400.0]) * PARAMS.main_road_circuity)
+    # Pieces whose nearest point is their end are joined at that cut node: no new node.
+    assert len(layer.node_xy) == 2 + 7 + 1
+    # v2 joined it nowhere: no cut point's 1 km² circle is built up (the farm's one
+    # postcode is 37.7 residents per km², the village is beyond 564 m of every cut).
+    counts = tree.query_ball_point(layer.node_xy[2:9], r=PARAMS.density_radius_m)
+    assert max(len(hits) for hits in counts) * PER_POSTCODE < PARAMS.suburban_density
 
 
 def test_settlement_joins_need_a_settlement_and_stay_within_reach() -> None:
