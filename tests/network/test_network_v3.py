@@ -125,7 +125,7 @@ def test_settlement_joins_need_a_settlement_and_stay_within_reach() -> None:
     # Reach: 0.25 x a 1 km link is 250 m (the a_road_join_m floor): 360 m is too far.
     assert len(settlement_joins(tree, a, b, np.array([1000.0]), PARAMS)[0]) == 0
     # On a 2 km link the reach is 500 m: joined at the foot of the nearest postcode.
-    piece, frac, node, dist = settlement_joins(tree, a, b, np.array([2000.0]), PARAMS)
+    piece, frac, _node, dist = settlement_joins(tree, a, b, np.array([2000.0]), PARAMS)
     assert piece.tolist() == [0] and frac[0] == pytest.approx(0.5)
     assert dist[0] == pytest.approx(360.0)
     few = OfflineParams(settlement_postcodes=13)  # 12 postcodes: a hamlet, not joined
@@ -136,12 +136,13 @@ def test_settlement_joins_need_a_settlement_and_stay_within_reach() -> None:
 
 
 def test_profile_ratios_follow_the_cited_and_inferred_figures() -> None:
-    assert netparams.PEAK_RATIO_LOCAL == pytest.approx(24.4 / netparams.LOCAL_A_FREE_FLOW_MPH)
+    assert pytest.approx(24.4 / netparams.LOCAL_A_FREE_FLOW_MPH) == netparams.PEAK_RATIO_LOCAL
     assert netparams.PEAK_RATIO_SRN == netparams.DAYTIME_RATIO_SRN  # inferred: no SRN figure
     # Weekend day, inferred: half the all-period delay per mile.
     weekend_s_per_mile = 3600 / netparams.LOCAL_A_FREE_FLOW_MPH + 43.2 / 2
-    assert netparams.WEEKEND_RATIO_LOCAL * netparams.LOCAL_A_FREE_FLOW_MPH == pytest.approx(
-        3600 / weekend_s_per_mile
+    assert (
+        pytest.approx(3600 / weekend_s_per_mile)
+        == netparams.WEEKEND_RATIO_LOCAL * netparams.LOCAL_A_FREE_FLOW_MPH
     )
     local = [netparams.PROFILE_RATIOS[p][0] for p in ("weekday_peak", "daytime", "weekend_day")]
     assert local == sorted(local) and local[-1] < 1.0
