@@ -187,3 +187,14 @@ def test_the_build_records_the_rules(offline: RoadNetwork) -> None:
         assert key in params
     assert meta["kept_empty_gap_on_land"] > 0 and meta["a_road_settlement_joins"] > 0
     assert set(meta["speeds_mph"]) == set(netparams.PROFILE_RATIOS)
+
+
+def test_a_new_rule_version_makes_the_cached_network_stale(
+    offline: RoadNetwork, sources: Sources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build record holds the rules' version: bumping it rebuilds, never reuses."""
+    import mapping.network as network
+
+    assert network.offline_network_is_fresh(sources)
+    monkeypatch.setattr(network, "OFFLINE_MODEL_VERSION", 2)  # a v2 build record
+    assert not network.offline_network_is_fresh(sources)
