@@ -198,3 +198,21 @@ def test_a_new_rule_version_makes_the_cached_network_stale(
     assert network.offline_network_is_fresh(sources)
     monkeypatch.setattr(network, "OFFLINE_MODEL_VERSION", 2)  # a v2 build record
     assert not network.offline_network_is_fresh(sources)
+
+
+def test_a_network_with_only_a_daytime_profile_drives_peak_and_weekend_at_it() -> None:
+    """A network built before v3 (or by hand) keeps working at every time of the week."""
+    xy = np.array([[0.0, 0.0], [100.0, 0.0]])
+    seconds = {"free_flow": np.array([10.0, 10.0]), "daytime": np.array([14.0, 14.0])}
+    net = RoadNetwork.from_edges(
+        xy,
+        np.array([0, 1]),
+        np.array([1, 0]),
+        np.array([100.0, 100.0]),
+        seconds,
+        np.array(["urban", "urban"]),
+        source="offline",
+    )
+    assert set(net.seconds) == {"free_flow", "daytime", "weekday_peak", "weekend_day"}
+    assert net.seconds["weekday_peak"] is net.seconds["daytime"]
+    assert net.seconds["weekend_day"] is net.seconds["daytime"]
