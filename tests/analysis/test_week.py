@@ -110,8 +110,10 @@ def test_week_profile_by_hand() -> None:
     night = rows.loc["Sat 02:00"]
     assert night["profile"] == "free_flow" and night["people_beyond"] == 1000
     assert night["mean_minutes"] == pytest.approx(1000 * 50 / 1010)
-    # Three keys: near open (daytime), near closed by day, near closed at night.
-    assert frame.attrs["computations"] == 3
+    # Five keys (network v3's profiles; this network drives the weekday peak and the
+    # weekend day at its daytime seconds): near open at daytime and at the weekday peak,
+    # near closed at the weekday peak, on the weekend day and at night.
+    assert frame.attrs["computations"] == 5
     # Weekday hours 09-16 are the only good ones: 5 days x 8 hours.
     assert (frame["people_beyond"] == 0).sum() == 40
     assert list(frame.columns)[:4] == ["hour_of_week", "day", "hour", "time"]
