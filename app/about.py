@@ -56,9 +56,10 @@ def _network() -> None:
         "(local roads joined between neighbouring postcodes, lengths times a circuity of "
         "1.2) as minor roads, the real motorways of OS Open Roads and the real 'A' roads "
         "of the DfT Major Road Database (service areas are not exits). Speeds follow DfT "
-        "road-traffic statistics by road class and settlement density; daytime "
-        "(07:00-19:00, every day) "
-        "divides them by DfT's daytime-to-free-flow ratios, night uses free-flow speeds."
+        "road-traffic statistics by road class and settlement density; the weekday peak "
+        "(07:00-10:00, 16:00-19:00), the weekday inter-peak (10:00-16:00) and the weekend "
+        "day (07:00-19:00) divide them by DfT-based ratios of average to free-flow speed "
+        "(the weekend ratio is inferred), night uses free-flow speeds."
     )
     speeds = meta.get("speeds_mph") or meta.get("params", {}).get("speeds_mph") or {}
     if speeds:
@@ -68,7 +69,12 @@ def _network() -> None:
         )
         table = pd.DataFrame(profiles).rename_axis("road class").reset_index()
         table = table.rename(
-            columns={"free_flow": "night: free flow (mph)", "daytime": "daytime (mph)"}
+            columns={
+                "free_flow": "night: free flow (mph)",
+                "daytime": "weekday inter-peak (mph)",
+                "weekday_peak": "weekday peak (mph)",
+                "weekend_day": "weekend day (mph)",
+            }
         )
         st.dataframe(table.round(1), hide_index=True)
     params = meta.get("params", {})
@@ -77,7 +83,8 @@ def _network() -> None:
         f"{params.get('daytime_ratio_motorway', float('nan')):.3f}, other roads "
         f"{params.get('daytime_ratio_local', float('nan')):.3f}; circuity "
         f"{params.get('circuity', float('nan'))}. Network: {study.engine.network.n_nodes:,} "
-        f"nodes, {study.engine.network.n_edges:,} links. Daytime is 07:00-19:00 every day."
+        f"nodes, {study.engine.network.n_edges:,} links. Weekday peaks 07:00-10:00 and "
+        "16:00-19:00, inter-peak 10:00-16:00, weekend day 07:00-19:00."
     )
 
 

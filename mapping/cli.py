@@ -277,10 +277,14 @@ def network_info(
         typer.echo("note: the inputs could not be checked (sources or OSM file not found)")
     if checks:
         from mapping.inputs.sources import locate_sources
-        from mapping.network.validate import before_after, run_checks
+        from mapping.network.validate import before_after, rule_table, run_checks, run_rule_checks
 
-        typer.echo("public journey checks, v1 model (before 'A' roads) → this network:")
-        for line in before_after(run_checks(net, locate_sources(sources))):
+        located = locate_sources(sources)
+        typer.echo("public journey checks, v2 network (before issue 22) → this network:")
+        for line in before_after(run_checks(net, located)):
+            typer.echo(line)
+        typer.echo("build-rule checks (v3), v2 network → this network:")
+        for line in rule_table(run_rule_checks(net, located)):
             typer.echo(line)
 
 
@@ -295,7 +299,11 @@ def network_export(
         ),
     ],
     profile: Annotated[
-        str, typer.Option("--profile", help="Speed profile for travel_time: free_flow or daytime.")
+        str,
+        typer.Option(
+            "--profile",
+            help="Speed profile for travel_time: free_flow, daytime, weekday_peak or weekend_day.",
+        ),
     ] = "free_flow",
     source: NetworkSourceOption = "offline",
     sources: SourcesOption = None,

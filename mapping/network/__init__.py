@@ -58,7 +58,7 @@ __all__ = [
 NETWORK_SOURCES: tuple[str, ...] = ("offline", "osm")
 
 #: Bumped when the offline model's algorithm changes (part of the cache key).
-OFFLINE_MODEL_VERSION = 2
+OFFLINE_MODEL_VERSION = 3
 
 SourcesArg = Sources | str | os.PathLike[str] | None
 

@@ -17,10 +17,16 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-__all__ = ["PROFILES", "RoadNetwork"]
+__all__ = ["PROFILES", "PROFILE_FALLBACK", "RoadNetwork"]
 
-#: Speed profiles: ``free_flow`` (night, uncongested) and ``daytime`` (typical weekday).
-PROFILES: tuple[str, ...] = ("free_flow", "daytime")
+#: Speed profiles: ``free_flow`` (night, uncongested), ``daytime`` (weekday inter-peak),
+#: ``weekday_peak`` and ``weekend_day`` (v3; which hours take which:
+#: :func:`mapping.network.profiles.profile_for`).
+PROFILES: tuple[str, ...] = ("free_flow", "daytime", "weekday_peak", "weekend_day")
+
+#: A network holding only ``free_flow`` and ``daytime`` (built before v3, or made by hand)
+#: drives these profiles at the one named, as v2 drove every day's 07:00-19:00.
+PROFILE_FALLBACK: dict[str, str] = {"weekday_peak": "daytime", "weekend_day": "daytime"}
 
 #: Bumped whenever the saved layout changes, so old caches are rebuilt, never misread.
 FORMAT_VERSION = 1
@@ -60,6 +66,11 @@ class RoadNetwork:
     source: str
     meta: dict[str, Any] = field(default_factory=dict)
     snappable: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        for profile, base in PROFILE_FALLBACK.items():
+            if profile not in self.seconds and base in self.seconds:
+                self.seconds[profile] = self.seconds[base]  # the same matrix, no copy
 
     @property
     def n_nodes(self) -> int:

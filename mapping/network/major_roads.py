@@ -8,7 +8,9 @@ This module
   network already uses, with their real geometry), so every other link is an 'A' road;
 * cuts each 'A'-road link into pieces of at most ``a_road_step_m`` along its line, so
   that the road can be joined to the settlements it passes through and driven at the
-  built-up speed where it runs through one;
+  built-up speed where addresses line it (v3: from the postcodes along the piece, not the
+  density of the 1 km² around it, so bypasses run at the rural speed);
+* joins each settlement beside an 'A' road to it at the road's nearest point (v3);
 * finds the motorway link ends that are service areas rather than junctions.
 
 The rules and every figure are described, with citations, in ``docs/network.md``.
@@ -28,7 +30,14 @@ from scipy.spatial import cKDTree
 from mapping.inputs.sources import SourceError, Sources
 from mapping.network.params import OfflineParams
 
-__all__ = ["ARoads", "a_road_layer", "read_major_roads", "service_area_ends"]
+__all__ = [
+    "ARoads",
+    "a_road_layer",
+    "frontage_per_km",
+    "read_major_roads",
+    "service_area_ends",
+    "settlement_joins",
+]
 
 #: Points along a Major Road Database link at which its distance to a motorway is measured.
 _MATCH_SAMPLES = np.linspace(0.0, 1.0, 9)
@@ -114,6 +123,7 @@ class ARoads:
     join_length_m: np.ndarray
     n_links: int  # 'A'-road links read
     n_motorway_links: int  # Major Road Database links matched to the motorways
+    n_settlement_joins: int = 0  # joins of settlements at the road's nearest point (v3)
 
 
 def _density(
@@ -124,6 +134,82 @@ def _density(
         return np.zeros(0)
     counts = tree.query_ball_point(points, r=params.density_radius_m, return_length=True)
     return counts * per_postcode / (np.pi * params.density_radius_m**2 / 1e6)
+
+
+def _point_segment_distance(
+    q: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from each point ``q`` to the segment ``a``-``b`` (row-wise) and its fraction."""
+    ab = b - a
+    denom = np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-9)
+    t = np.clip(np.einsum("ij,ij->i", q - a, ab) / denom, 0.0, 1.0)
+    return np.hypot(*(q - (a + t[:, None] * ab)).T), t
+
+
+def _near_segments(
+    tree: cKDTree, a: np.ndarray, b: np.ndarray, reach: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every (segment, point) pair within ``reach`` of the segment, with distance and fraction."""
+    if len(a) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0), np.zeros(0)
+    half = np.hypot(*(b - a).T) / 2.0
+    hits = tree.query_ball_point((a + b) / 2.0, r=half + reach)
+    seg = np.repeat(np.arange(len(a)), [len(h) for h in hits])
+    pt = np.fromiter((i for h in hits for i in h), dtype=np.int64, count=len(seg))
+    dist, frac = _point_segment_distance(tree.data[pt], a[seg], b[seg])
+    ok = dist <= reach[seg]
+    return seg[ok], pt[ok], dist[ok], frac[ok]
+
+
+def frontage_per_km(
+    tree: cKDTree, a: np.ndarray, b: np.ndarray, radius_m: float, min_length_m: float = 250.0
+) -> np.ndarray:
+    """Postcode nodes within ``radius_m`` of each segment a→b, per km of the segment.
+
+    A short segment counts as ``min_length_m`` long, so that one house beside a 50 m
+    piece does not make it a street.
+    """
+    seg, _, _, _ = _near_segments(tree, a, b, np.full(len(a), radius_m))
+    count = np.bincount(seg, minlength=len(a)).astype(float)
+    return count / (np.maximum(np.hypot(*(b - a).T), min_length_m) / 1000.0)
+
+
+def settlement_joins(
+    tree: cKDTree,
+    a: np.ndarray,
+    b: np.ndarray,
+    link_length_m: np.ndarray,
+    params: OfflineParams,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Join each settlement beside an 'A'-road piece a→b to the piece's nearest point.
+
+    A postcode node is part of a settlement when at least ``settlement_postcodes``
+    postcode nodes lie within ``a_road_join_m`` of it (a village street, not a farm). A
+    piece is joined to the settlement node nearest to it when that node lies within
+    ``settlement_bulge`` times the length of the piece's whole link (the stand-off of a
+    straight junction-to-junction line from a road 1.11 times longer, as for the
+    motorway match), at least ``a_road_join_m`` and at most ``settlement_reach_m``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Piece index, fraction along the piece of its nearest point, postcode node and
+        straight distance, one row per joined piece.
+    """
+    reach = np.clip(
+        params.settlement_bulge * link_length_m, params.a_road_join_m, params.settlement_reach_m
+    )
+    seg, pt, dist, frac = _near_segments(tree, a, b, reach)
+    near, back = np.unique(pt, return_inverse=True)
+    counts = tree.query_ball_point(tree.data[near], r=params.a_road_join_m, return_length=True)
+    ok = (counts >= params.settlement_postcodes)[back.ravel()]
+    seg, pt, dist, frac = seg[ok], pt[ok], dist[ok], frac[ok]
+    order = np.lexsort((dist, seg))
+    seg, pt, dist, frac = seg[order], pt[order], dist[order], frac[order]
+    first = np.ones(len(seg), dtype=bool)
+    first[1:] = seg[1:] != seg[:-1]
+    return seg[first], frac[first], pt[first], dist[first]
 
 
 def a_road_layer(
@@ -143,9 +229,14 @@ def a_road_layer(
     * every cut point whose 1 km² circle is built up (at least ``suburban_density``
       inhabitants per km², the urban-cluster density of DEGURBA) is joined to its
       nearest postcode node within ``a_road_join_m``: the road passes through that
-      settlement. In open country an 'A' road has no joins between its junctions.
+      settlement. In open country an 'A' road has no joins between its junctions;
+    * every settlement beside a piece is joined to it at the piece's nearest point
+      (:func:`settlement_joins`): a new node splits the piece there.
 
-    The builder then drops any join that crosses tidal water (the estuary rule).
+    A piece is built up (driven at the built-up speed) when at least
+    ``frontage_per_km`` postcode nodes per km lie within ``frontage_radius_m`` of it:
+    addresses line it. The builder then drops any join that crosses tidal water (the
+    estuary rule).
     """
     a_ends = ends[~is_motorway]
     if len(a_ends) == 0:
@@ -180,9 +271,10 @@ def a_road_layer(
     cut_xy = a[link_of_cut] + (b - a)[link_of_cut] * frac[:, None]
     node_xy = np.vstack([junction_xy, cut_xy])
     # Pieces: junction a -> cut 1 -> ... -> cut k-1 -> junction b.
-    tails, heads = [], []
+    tails, heads, piece_link = [], [], []
     for k in np.unique(n_pieces):
         links = np.flatnonzero(n_pieces == k)
+        piece_link.append(np.repeat(links, k))
         chain = np.empty((len(links), k + 1), dtype=np.int64)
         chain[:, 0] = inverse[links, 0]
         chain[:, -1] = inverse[links, 1]
@@ -193,7 +285,36 @@ def a_road_layer(
     pieces = np.stack([np.concatenate(tails), np.concatenate(heads)], axis=1)
     p_a, p_b = node_xy[pieces[:, 0]], node_xy[pieces[:, 1]]
     piece_length = np.hypot(*(p_b - p_a).T) * params.main_road_circuity
-    built_up = _density(pc_tree, (p_a + p_b) / 2.0, params, per_postcode) >= params.suburban_density
+    frontage = frontage_per_km(pc_tree, p_a, p_b, params.frontage_radius_m)
+    built_up = frontage >= params.frontage_per_km
+    # Settlements beside a piece that no address lines (a built-up piece is in a town,
+    # joined at its cut points): a new node at the piece's nearest point splits it.
+    link_len = length[np.concatenate(piece_link)]
+    open_ = np.flatnonzero(~built_up)
+    s_piece, s_frac, s_pc, s_dist = settlement_joins(
+        pc_tree, p_a[open_], p_b[open_], link_len[open_], params
+    )
+    s_piece = open_[s_piece]
+    # Nearest point at a piece's end: joined at that node; inside it: a new node.
+    at_end = np.where(s_frac <= 1e-6, pieces[s_piece, 0], pieces[s_piece, 1])
+    inside = (s_frac > 1e-6) & (s_frac < 1.0 - 1e-6)
+    cut_at = s_piece[inside]
+    split = n_junctions + n_cut + np.arange(len(cut_at))
+    f = s_frac[inside]
+    node_xy = np.vstack([node_xy, p_a[cut_at] + (p_b - p_a)[cut_at] * f[:, None]])
+    pieces = np.vstack(
+        [
+            pieces,
+            np.stack([pieces[cut_at, 0], split], axis=1),
+            np.stack([split, pieces[cut_at, 1]], axis=1),
+        ]
+    )
+    piece_length = np.concatenate(
+        [piece_length, piece_length[cut_at] * f, piece_length[cut_at] * (1 - f)]
+    )
+    built_up = np.concatenate([built_up, built_up[cut_at], built_up[cut_at]])
+    settlement_node = at_end.copy()
+    settlement_node[inside] = split
 
     # Joins at junctions.
     k = min(params.junction_links, len(pc_xy))
@@ -211,6 +332,9 @@ def a_road_layer(
         join_a.append(n_junctions + np.flatnonzero(use))
         join_pc.append(n_near[use])
         join_len.append(d_cut[use])
+    join_a.append(settlement_node)
+    join_pc.append(s_pc)
+    join_len.append(s_dist)
     return ARoads(
         node_xy=node_xy,
         n_junctions=n_junctions,
@@ -222,6 +346,7 @@ def a_road_layer(
         join_length_m=np.concatenate(join_len) * params.circuity,
         n_links=len(a),
         n_motorway_links=int(is_motorway.sum()),
+        n_settlement_joins=len(settlement_node),
     )
 
 

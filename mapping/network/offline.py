@@ -35,7 +35,7 @@ from mapping.network.major_roads import (
 from mapping.network.params import OfflineParams, mph_to_mps
 from mapping.study_area import study_area_bbox_27700
 
-__all__ = ["OFFLINE_INPUTS", "build_offline"]
+__all__ = ["OFFLINE_INPUTS", "build_offline", "empty_gap_rule"]
 
 #: Source files the offline model reads (their checksums key the cache).
 OFFLINE_INPUTS: tuple[str, ...] = ("codepoint", "motorways", "lad", "mrdb", "mrdb_shx", "mrdb_prj")
@@ -87,7 +87,17 @@ def _largest_gap(tree: cKDTree, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return gaps
 
 
-def _tidal_core(sources: Sources, width_m: float) -> shapely.Geometry:
+def _land(sources: Sources) -> shapely.Geometry:
+    """The land of the 14 Lancashire council areas (ONS, clipped to mean high water)."""
+    lad = sources.read_lad().to_crs(27700)
+    land = shapely.coverage_union_all(lad.geometry.values)
+    shapely.prepare(land)
+    return land
+
+
+def _tidal_core(
+    sources: Sources, width_m: float, land: shapely.Geometry | None = None
+) -> shapely.Geometry:
     """Tidal water wider than ``width_m`` around Lancashire, as one (prepared) geometry.
 
     The ONS boundaries are clipped to the coastline (mean high water), so everything
@@ -95,12 +105,45 @@ def _tidal_core(sources: Sources, width_m: float) -> shapely.Geometry:
     outside by half the width keeps only channels wider than ``width_m``: a link between
     two points on land crosses such a channel exactly when it meets the shrunk region.
     """
-    lad = sources.read_lad().to_crs(27700)
-    land = shapely.coverage_union_all(lad.geometry.values)
+    land = _land(sources) if land is None else land
     frame = shapely.box(*land.buffer(width_m * 2).bounds)
     core = frame.difference(land).buffer(-width_m / 2.0)
     shapely.prepare(core)
     return core
+
+
+def empty_gap_rule(
+    tree: cKDTree,
+    a: np.ndarray,
+    b: np.ndarray,
+    land: shapely.Geometry | None,
+    params: OfflineParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which links a→b the empty-gap rule drops, and which it keeps because they are on land.
+
+    A link with a point farther than ``empty_gap_m`` from every postcode (tested at seven
+    points; only links longer than twice the gap can have one) crosses land or water
+    where nobody lives. v3 drops it only where the gap may be water: a link lying wholly
+    inside ``land`` (the ONS boundaries, clipped to the coastline) and no longer than
+    ``land_gap_max_m`` is kept, as a road over empty moor. Without ``land`` every such
+    link is dropped (the v2 rule).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Boolean masks: dropped, and kept on land.
+    """
+    straight = np.hypot(*(b - a).T)
+    gap = params.empty_gap_m
+    empty = np.zeros(len(a), dtype=bool)
+    long_ = np.flatnonzero(straight > 2 * gap)
+    empty[long_] = _largest_gap(tree, a[long_], b[long_]) > gap
+    on_land = np.zeros(len(a), dtype=bool)
+    cand = np.flatnonzero(empty & (straight <= params.land_gap_max_m))
+    if len(cand) and land is not None:
+        segments = shapely.linestrings(np.stack([a[cand], b[cand]], axis=1))
+        on_land[cand] = shapely.contains(land, segments)
+    return empty & ~on_land, on_land
 
 
 def _reattach(
@@ -213,11 +256,12 @@ def build_offline(
     step("triangulation")
 
     # Rule 1: a link passing farther than empty_gap_m from every postcode crosses
-    # uninhabited land or water. Only links longer than twice the gap can do so.
-    gap = params.empty_gap_m
-    empty = np.zeros(len(links), dtype=bool)
-    long_ = np.flatnonzero(straight > 2 * gap)
-    empty[long_] = _largest_gap(tree, a[long_], b[long_]) > gap
+    # uninhabited land or water. Only links longer than twice the gap can do so. It is
+    # dropped unless it lies wholly on known land (v3): moor roads are kept, up to
+    # land_gap_max_m, while water (sea, estuaries, and anywhere outside the
+    # Lancashire boundaries, where the coastline is not held) still cuts it.
+    land = _land(sources) if pcs.lancashire.any() else None
+    empty, on_land = empty_gap_rule(tree, a, b, land, params)
     # Rule 2: no local link across tidal water wider than tidal_width_m, for links
     # between two Lancashire postcodes (where the ONS coastline is known).
     tidal = np.zeros(len(links), dtype=bool)
@@ -227,7 +271,7 @@ def build_offline(
         & pcs.lancashire[links[:, 0]]
         & pcs.lancashire[links[:, 1]]
     )
-    core = _tidal_core(sources, params.tidal_width_m) if pcs.lancashire.any() else None
+    core = _tidal_core(sources, params.tidal_width_m, land) if land is not None else None
     if len(cand) and core is not None:
         segments = shapely.linestrings(np.stack([a[cand], b[cand]], axis=1))
         tidal[cand] = shapely.intersects(core, segments)
@@ -326,11 +370,12 @@ def build_offline(
     if np.isnan(mps).any():
         missing = sorted(set(und_class[np.isnan(mps)]))
         raise ServiceMapError(f"offline model parameters give no speed for {missing}")
-    ratio = np.where(
-        und_class == "motorway", params.daytime_ratio_motorway, params.daytime_ratio_local
-    )
+    is_motorway = und_class == "motorway"
     free = und_len / mps
-    day = und_len / (mps * ratio)
+    seconds = {
+        profile: np.tile(free / np.where(is_motorway, motorway, local), 2)
+        for profile, (local, motorway) in params.profile_ratios().items()
+    }
     tail = np.concatenate([und_tail, und_head])
     head = np.concatenate([und_head, und_tail])
     node_xy = np.vstack([pcs.xy, mw_xy, aroads.node_xy])
@@ -341,7 +386,7 @@ def build_offline(
         tail,
         head,
         np.concatenate([und_len, und_len]),
-        {"free_flow": np.concatenate([free, free]), "daytime": np.concatenate([day, day])},
+        seconds,
         np.concatenate([und_class, und_class]),
         source="offline",
         snappable=snappable,
@@ -364,7 +409,7 @@ def build_offline(
 
     classes, class_counts = np.unique(net.highway, return_counts=True)
     net.meta = {
-        "model": "offline v2: Code-Point Open postcodes (Delaunay) + OS Open Roads motorways"
+        "model": "offline v3: Code-Point Open postcodes (Delaunay) + OS Open Roads motorways"
         " + DfT Major Road Database 'A' roads",
         "params": params.as_dict(),
         "bbox_27700": [float(v) for v in bbox],
@@ -374,6 +419,7 @@ def build_offline(
         "lancashire_postcode_nodes_outside_main_component": lost_lancs,
         "delaunay_links": len(links),
         "dropped_empty_gap": int(empty.sum()),
+        "kept_empty_gap_on_land": int(on_land.sum()),
         "dropped_tidal": int(tidal.sum()),
         "clusters_before_reattach": int(n_clusters),
         "reattached_links": len(readd),
@@ -388,6 +434,8 @@ def build_offline(
         "a_road_pieces": len(aroads.pieces),
         "a_road_joins": int((~across).sum()),
         "a_road_joins_dropped_tidal": int(across.sum()),
+        "a_road_settlement_joins": aroads.n_settlement_joins,
+        "a_road_pieces_built_up": int(aroads.piece_built_up.sum()),
         "junction_links": len(j_tail_a),
         "components_dropped": int(n_scc - 1),
         "nodes_dropped": int((~in_main).sum()),
@@ -397,12 +445,11 @@ def build_offline(
             "suburban": params.suburban_density / per_postcode,
         },
         "speeds_mph": {
-            "free_flow": dict(params.speeds_mph),
-            "daytime": {
-                c: v
-                * (params.daytime_ratio_motorway if c == "motorway" else params.daytime_ratio_local)
+            profile: {
+                c: v * (motorway if c == "motorway" else local)
                 for c, v in params.speeds_mph.items()
-            },
+            }
+            for profile, (local, motorway) in params.profile_ratios().items()
         },
         "build_seconds": round(time.perf_counter() - started, 2),
         "step_seconds": step_seconds,

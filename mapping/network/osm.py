@@ -29,6 +29,7 @@ from mapping.network.params import (
     DAYTIME_RATIO_SRN,
     OSM_HWY_SPEEDS_MPH,
     OSM_SRN_CLASSES,
+    PROFILE_RATIOS,
     mph_to_kph,
 )
 
@@ -47,6 +48,7 @@ OSM_PARAMS: dict[str, object] = {
     "fallback_mph": BUILT_UP_LIMIT_MPH,
     "daytime_ratio_local": DAYTIME_RATIO_LOCAL,
     "daytime_ratio_srn": DAYTIME_RATIO_SRN,
+    "profile_ratios": {k: list(v) for k, v in PROFILE_RATIOS.items()},
     "srn_classes": sorted(OSM_SRN_CLASSES),
 }
 
@@ -201,7 +203,10 @@ def graph_to_network(graph: nx.MultiDiGraph, *, meta: dict | None = None) -> Roa
         raise ServiceMapError("the OpenStreetMap data holds no drivable road segment")
     tail, head, length, free, highway = (np.array(c) for c in zip(*rows, strict=True))
     srn = np.isin(highway, sorted(OSM_SRN_CLASSES))
-    day = free / np.where(srn, DAYTIME_RATIO_SRN, DAYTIME_RATIO_LOCAL)
+    seconds = {
+        profile: free / np.where(srn, on_srn, local)
+        for profile, (local, on_srn) in PROFILE_RATIOS.items()
+    }
     street = np.zeros(len(osm_ids), dtype=bool)
     motorway = np.isin(highway, ["motorway", "motorway_link"])
     street[tail[~motorway]] = True
@@ -211,7 +216,7 @@ def graph_to_network(graph: nx.MultiDiGraph, *, meta: dict | None = None) -> Roa
         tail,
         head,
         length,
-        {"free_flow": free, "daytime": day},
+        seconds,
         highway,
         source="osm",
         snappable=street,

@@ -39,6 +39,11 @@ CIRCUITY
     1.21-1.23. Ballou, Rahardja and Sakai (2002), "Selected country circuity factors for
     road travel distance estimation", Transportation Research Part A 36(9), tabulate
     national factors of the same order for Europe.
+DfT-CGN-2014
+    Department for Transport, *Congestion on local 'A' roads, England: April to June
+    2014* (statistical release, 14 August 2014): in the year ending June 2014 the
+    average speed on local 'A' roads in England during the weekday morning peak
+    (07:00-10:00) was 24.4 mph.
 DfT-SPE-2019-MEANS
     The same DfT release (2019) gives the average car speeds under free-flow conditions:
     69 mph on motorways, 50 mph on national speed limit (60 mph) single carriageways and
@@ -81,8 +86,13 @@ __all__ = [
     "MINOR_ROAD_MPH",
     "MPH",
     "OSM_HWY_SPEEDS_MPH",
+    "PEAK_RATIO_LOCAL",
+    "PEAK_RATIO_SRN",
+    "PROFILE_RATIOS",
     "SRN_AVG_MPH",
     "SRN_FREE_FLOW_MPH",
+    "WEEKEND_RATIO_LOCAL",
+    "WEEKEND_RATIO_SRN",
     "OfflineParams",
     "mph_to_kph",
     "mph_to_mps",
@@ -122,6 +132,27 @@ LOCAL_A_FREE_FLOW_MPH = 3600.0 / (3600.0 / LOCAL_A_AVG_MPH - LOCAL_A_DELAY_S_PER
 DAYTIME_RATIO_SRN = SRN_AVG_MPH / SRN_FREE_FLOW_MPH
 #: Daytime / free-flow speed ratio on local roads: 25.4 / 36.5 = 0.696.
 DAYTIME_RATIO_LOCAL = LOCAL_A_AVG_MPH / LOCAL_A_FREE_FLOW_MPH
+
+# ---- speed profiles by day type and hour (v3) -------------------------------------------
+
+#: Local 'A' roads, weekday morning peak (07:00-10:00) average speed, England, year ending
+#: June 2014 (DfT-CGN-2014).
+LOCAL_A_PEAK_MPH = 24.4
+#: Weekday-peak / free-flow speed ratio on local roads: 24.4 / 36.5 = 0.668.
+PEAK_RATIO_LOCAL = LOCAL_A_PEAK_MPH / LOCAL_A_FREE_FLOW_MPH
+#: Weekday-peak ratio on motorways: **inferred** (no SRN figure by period was found), the
+#: SRN all-period ratio 0.845.
+PEAK_RATIO_SRN = DAYTIME_RATIO_SRN
+#: Weekend-day ratios: **inferred**, no published average speed for weekend daytime was
+#: found. Half the all-period delay: local 3600 / (3600/36.5 + 43.2/2) = 29.9 mph (0.820),
+#: motorways 3600 / (3600/69.8 + 9.4/2) = 64.0 mph (0.917). docs/network.md shows how the
+#: headline figures move between this and the weekday ratio.
+WEEKEND_RATIO_LOCAL = (
+    3600.0 / (3600.0 / LOCAL_A_FREE_FLOW_MPH + LOCAL_A_DELAY_S_PER_MILE / 2.0)
+) / LOCAL_A_FREE_FLOW_MPH
+WEEKEND_RATIO_SRN = (
+    3600.0 / (3600.0 / SRN_FREE_FLOW_MPH + SRN_DELAY_S_PER_MILE / 2.0)
+) / SRN_FREE_FLOW_MPH
 
 # ---- national limits (LIMITS, DfT-SPE-2019) -------------------------------------------
 
@@ -186,6 +217,15 @@ OSM_HWY_SPEEDS_MPH: dict[str, float] = {
 OSM_SRN_CLASSES: frozenset[str] = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
 
 
+#: (local, motorway-or-SRN) speed / free-flow speed of every speed profile (defaults).
+PROFILE_RATIOS: dict[str, tuple[float, float]] = {
+    "free_flow": (1.0, 1.0),
+    "daytime": (DAYTIME_RATIO_LOCAL, DAYTIME_RATIO_SRN),
+    "weekday_peak": (PEAK_RATIO_LOCAL, PEAK_RATIO_SRN),
+    "weekend_day": (WEEKEND_RATIO_LOCAL, WEEKEND_RATIO_SRN),
+}
+
+
 @dataclass(frozen=True)
 class OfflineParams:
     """Parameters of the offline network model (all part of the cache key).
@@ -204,7 +244,12 @@ class OfflineParams:
         DfT-TT-2019); ``link`` (slip road or 'A'-road junction to the nearest streets) is
         driven as a built-up street.
     daytime_ratio_local, daytime_ratio_motorway
-        Daytime speed / free-flow speed (DfT-TT-2019): 0.696 and 0.845.
+        Daytime (weekday inter-peak) speed / free-flow speed (DfT-TT-2019, all-period
+        averages): 0.696 and 0.845.
+    peak_ratio_local, peak_ratio_motorway, weekend_ratio_local, weekend_ratio_motorway
+        The same for the weekday peaks (local 0.668 from DfT-CGN-2014; motorway
+        inferred 0.845) and weekend days (inferred: half the all-period delay, 0.820 and
+        0.917).
     circuity
         Road distance per straight-line metre on local links (CIRCUITY).
     urban_density, suburban_density
@@ -254,6 +299,23 @@ class OfflineParams:
         service area and is not joined to the local roads. Design values, checked
         against the seven service areas and three minor-road junctions named in
         docs/network.md.
+    frontage_radius_m, frontage_per_km
+        An 'A'-road piece is built up (``a_road_built_up``) when at least
+        ``frontage_per_km`` postcode nodes per km of it lie within ``frontage_radius_m``
+        of its line: addresses line it (v3). 6 per km is where, on the study area, the
+        pieces in urban centres (1,500+ inhabitants per km²) that fall below it (4.4 %:
+        the bypasses and dual carriageways) and the rural pieces (under 300) that reach
+        it (1.0 %) balance best; docs/network.md gives the table.
+    land_gap_max_m
+        The empty-gap rule drops a link only where the gap may be water: a link lying
+        wholly on the land of the ONS boundaries (Lancashire, clipped to the coastline)
+        is kept up to this length even across empty moor (v3; design value, see
+        docs/network.md).
+    settlement_postcodes, settlement_bulge, settlement_reach_m
+        A postcode node with at least ``settlement_postcodes`` postcode nodes within
+        ``a_road_join_m`` is in a settlement; a settlement within ``settlement_bulge``
+        times its link's length of an 'A'-road piece (between ``a_road_join_m`` and
+        ``settlement_reach_m``) is joined to the piece's nearest point (v3).
     bbox_27700
         Extent ``(minx, miny, maxx, maxy)``; ``None`` for the whole study area.
     """
@@ -271,6 +333,10 @@ class OfflineParams:
     )
     daytime_ratio_local: float = DAYTIME_RATIO_LOCAL
     daytime_ratio_motorway: float = DAYTIME_RATIO_SRN
+    peak_ratio_local: float = PEAK_RATIO_LOCAL
+    peak_ratio_motorway: float = PEAK_RATIO_SRN
+    weekend_ratio_local: float = WEEKEND_RATIO_LOCAL
+    weekend_ratio_motorway: float = WEEKEND_RATIO_SRN
     circuity: float = CIRCUITY
     urban_density: float = 1500.0
     suburban_density: float = 300.0
@@ -291,7 +357,22 @@ class OfflineParams:
     service_site_m: float = 250.0
     service_area_m: float = 500.0
     service_max_postcodes: int = 4
+    frontage_radius_m: float = 100.0
+    frontage_per_km: float = 6.0
+    land_gap_max_m: float = 4000.0
+    settlement_postcodes: int = 10
+    settlement_bulge: float = 0.25
+    settlement_reach_m: float = 1000.0
     bbox_27700: tuple[float, float, float, float] | None = None
+
+    def profile_ratios(self) -> dict[str, tuple[float, float]]:
+        """(local, motorway) speed / free-flow speed of every speed profile."""
+        return {
+            "free_flow": (1.0, 1.0),
+            "daytime": (self.daytime_ratio_local, self.daytime_ratio_motorway),
+            "weekday_peak": (self.peak_ratio_local, self.peak_ratio_motorway),
+            "weekend_day": (self.weekend_ratio_local, self.weekend_ratio_motorway),
+        }
 
     def as_dict(self) -> dict[str, Any]:
         """Return the parameters as plain JSON-able values (for the cache key)."""

@@ -110,8 +110,10 @@ def test_week_profile_by_hand() -> None:
     night = rows.loc["Sat 02:00"]
     assert night["profile"] == "free_flow" and night["people_beyond"] == 1000
     assert night["mean_minutes"] == pytest.approx(1000 * 50 / 1010)
-    # Three keys: near open (daytime), near closed by day, near closed at night.
-    assert frame.attrs["computations"] == 3
+    # Five keys (network v3's profiles; this network drives the weekday peak and the
+    # weekend day at its daytime seconds): near open at daytime and at the weekday peak,
+    # near closed at the weekday peak, on the weekend day and at night.
+    assert frame.attrs["computations"] == 5
     # Weekday hours 09-16 are the only good ones: 5 days x 8 hours.
     assert (frame["people_beyond"] == 0).sum() == 40
     assert list(frame.columns)[:4] == ["hour_of_week", "day", "hour", "time"]
@@ -176,19 +178,23 @@ def study_engine(study) -> TravelEngine:
 
 def test_real_week_reproduces_the_sarc_table(study_engine: TravelEngine, study) -> None:
     """Issue 12 quoted 485,937 (Sat 14:00) and 42,760 (Sat 02:00) residents beyond 60 min
-    on the v1 network; with the 'A' roads (issue 10) they are 453,317 and 29,496. The week
-    profile must agree with the SARC table hour for hour."""
+    on the v1 network; with the 'A' roads (issue 10) they were 453,317 and 29,496; on
+    network v3 (issue 22: its rules, and the weekend-day profile) 150,980 and 23,656. The
+    week profile must agree with the SARC table hour for hour."""
     weights = study_engine.origins["population"].to_numpy(float)
     frame = week_profile(study_engine, "sarc", weights=weights, threshold=60).set_index("time")
     table = study.sarc_access(["weekend day", "weekend night"]).set_index(["area_code", "slot"])
     for slot in ("Sat 14:00", "Sat 02:00"):
         expected = table.loc[("TOTAL", slot), "population_over_60"]
         assert frame.loc[slot, "people_beyond"] == pytest.approx(expected, rel=1e-9)
-    assert round(frame.loc["Sat 14:00", "people_beyond"]) == 453_317
-    assert round(frame.loc["Sat 02:00", "people_beyond"]) == 29_496
-    assert frame.attrs["computations"] == 3
+    assert round(frame.loc["Sat 14:00", "people_beyond"]) == 150_980
+    assert round(frame.loc["Sat 02:00", "people_beyond"]) == 23_656
+    # One search set per (profile, open services) pair: v3's four profiles make five.
+    assert frame.attrs["computations"] == 5
+    # The weekday peak hours the Preston SARC is closed are now the worst (v2: Saturday
+    # 14:00, driven at weekday speeds).
     assert describe_worst_hour(frame.reset_index()).startswith(
-        "the worst hour is Saturday 14:00: 453,000 residents more than 60 minutes from an open SARC"
+        "the worst hour is Monday 07:00: 408,000 residents more than 60 minutes from an open SARC"
     )
 
 

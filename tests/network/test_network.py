@@ -16,6 +16,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from mapping.errors import ServiceMapError
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, Sources
 from mapping.network import (
+    PROFILES,
     OfflineParams,
     RoadNetwork,
     build_network,
@@ -203,12 +204,18 @@ def test_osm_cache_is_reused_and_checked(tmp_path: Path) -> None:
     ("when", "expected"),
     [
         (datetime(2025, 6, 7, 2, 0), "free_flow"),  # Saturday 02:00
-        (datetime(2025, 6, 7, 11, 0), "daytime"),  # Saturday 11:00
-        (datetime(2025, 6, 10, 10, 0), "daytime"),  # Tuesday 10:00
-        (datetime(2025, 6, 10, 7, 0), "daytime"),
+        (datetime(2025, 6, 7, 11, 0), "weekend_day"),  # Saturday 11:00
+        (datetime(2025, 6, 8, 18, 59), "weekend_day"),  # Sunday 18:59
+        (datetime(2025, 6, 8, 19, 0), "free_flow"),  # Sunday 19:00
+        (datetime(2025, 6, 10, 10, 0), "daytime"),  # Tuesday 10:00: inter-peak
+        (datetime(2025, 6, 10, 15, 59), "daytime"),
+        (datetime(2025, 6, 10, 16, 0), "weekday_peak"),  # evening peak
+        (datetime(2025, 6, 10, 7, 0), "weekday_peak"),  # morning peak
+        (datetime(2025, 6, 10, 9, 59), "weekday_peak"),
         (datetime(2025, 6, 10, 6, 59), "free_flow"),
         (datetime(2025, 6, 10, 19, 0), "free_flow"),
-        (datetime(2025, 7, 1, 6, 30, tzinfo=UTC), "daytime"),  # 07:30 BST
+        (datetime(2025, 7, 1, 6, 30, tzinfo=UTC), "weekday_peak"),  # Tuesday 07:30 BST
+        (datetime(2025, 7, 1, 9, 30, tzinfo=UTC), "daytime"),  # Tuesday 10:30 BST
         (datetime(2025, 1, 7, 6, 30, tzinfo=UTC), "free_flow"),  # 06:30 GMT
     ],
 )
@@ -337,6 +344,22 @@ def test_offline_daytime_is_slower_everywhere(offline: RoadNetwork) -> None:
     motorway = offline.highway == "motorway"
     assert np.allclose(ratio[motorway], netparams.DAYTIME_RATIO_SRN)
     assert np.allclose(ratio[~motorway], netparams.DAYTIME_RATIO_LOCAL)
+
+
+def test_offline_profiles_follow_their_ratios(offline: RoadNetwork) -> None:
+    """Every profile is free flow divided by its (local, motorway) ratio, edge by edge."""
+    assert tuple(offline.seconds) == PROFILES
+    free = offline.seconds["free_flow"].data
+    motorway = offline.highway == "motorway"
+    for profile, (local, on_motorway) in netparams.PROFILE_RATIOS.items():
+        ratio = free / offline.seconds[profile].data
+        assert np.allclose(ratio[motorway], on_motorway)
+        assert np.allclose(ratio[~motorway], local)
+    # Slowest to fastest: weekday peak, inter-peak, weekend day, night.
+    seconds = {p: offline.seconds[p].data for p in PROFILES}
+    assert np.all(seconds["weekday_peak"] >= seconds["daytime"] - 1e-9)
+    assert np.all(seconds["daytime"] > seconds["weekend_day"])
+    assert np.all(seconds["weekend_day"] > seconds["free_flow"])
 
 
 def test_snapping_far_from_any_road_raises(offline: RoadNetwork) -> None:

@@ -22,7 +22,7 @@ from mapping.network.major_roads import (
 )
 from mapping.network.offline import _tidal_core
 from mapping.network.params import OfflineParams
-from mapping.network.validate import CHECKS, check_points
+from mapping.network.validate import CHECKS, RULE_CHECKS, check_points
 
 PARAMS = OfflineParams()
 
@@ -92,13 +92,19 @@ def test_a_road_is_cut_joined_in_the_village_it_passes_and_not_in_open_country()
     ends = np.array([[[0.0, 0.0], [3000.0, 0.0]]])
     per_postcode = 37.7  # residents per postcode (Census 2021 / Code-Point Open)
     layer = a_road_layer(ends, np.array([False]), pc_xy, tree, PARAMS, per_postcode)
-    assert layer.n_junctions == 2 and len(layer.node_xy) == 2 + 5  # cut every 500 m
-    assert np.allclose(layer.piece_length_m, 500.0 * PARAMS.main_road_circuity)
-    # The village: 30 postcodes x 37.7 over 1 km² is 1,131 per km², built up (>= 300).
+    # Cut every 500 m (5 cut points); the two settlement joins (v3) fall on cut points.
+    assert layer.n_junctions == 2 and len(layer.node_xy) == 2 + 5
+    assert np.allclose(layer.piece_length_m[:6], 500.0 * PARAMS.main_road_circuity)
+    # The village lines the pieces either side of the 1,000 m mark: about half its 30
+    # postcodes lie within 100 m of each, 30 per km or more (>= 6 per km: built up).
     built_up_pieces = layer.node_xy[layer.pieces[layer.piece_built_up]].mean(axis=1)[:, 0]
     assert set(np.round(built_up_pieces)) == {750.0, 1250.0}
     cut_joins = layer.join_a[layer.join_a >= layer.n_junctions]
-    assert sorted(layer.node_xy[cut_joins][:, 0]) == [1000.0]  # only the cut in the village
+    # The cut in the village (density rule), and the village joined at the nearest point
+    # of each open piece within 750 m (0.25 x the 3 km link): their ends at 500 and 1,500
+    # m. The farm (one postcode) is no settlement.
+    assert sorted(layer.node_xy[cut_joins][:, 0]) == [500.0, 1000.0, 1500.0]
+    assert layer.n_settlement_joins == 2
     # Junctions join their 3 nearest postcodes within 2 km: the west end reaches the village.
     west = layer.join_pc[layer.join_a == 0]
     assert len(west) == 3 and np.all(west < len(village))
@@ -288,7 +294,7 @@ def test_the_cache_key_holds_the_major_road_files_and_the_new_parameters(
         "dft-major-roads/2018-MRDB-minimal.shx",
         "dft-major-roads/2018-MRDB-minimal.prj",
     } <= set(inputs["checksums"])
-    assert inputs["model_version"] == 2
+    assert inputs["model_version"] == 3
     changed = _offline_inputs(sources, OfflineParams(a_road_step_m=400.0))
     assert changed["params"] != inputs["params"]
 
@@ -297,8 +303,11 @@ def test_network_info_checks_prints_the_before_and_after_table(run_cli) -> None:
     code, out, _ = run_cli(["network", "info", "--checks"])
     assert code == 0
     lines = [line for line in out.splitlines() if line.startswith("| ")]
-    assert lines[0].startswith("| journey | straight mi | road mi v1 → v2")
-    assert len(lines) == 1 + len(CHECKS)  # the header and one row per journey
+    assert lines[0].startswith("| journey | straight mi | road mi v2 → v3")
+    rules = lines.index(next(line for line in lines if line.startswith("| journey | rule")))
+    assert rules == 1 + len(CHECKS)  # the header and one row per journey, then the rules
+    assert len(lines) == rules + 1 + len(RULE_CHECKS)
+    assert all(line.endswith("| yes |") for line in lines[rules + 1 :])
     penrith = next(line for line in lines if line.startswith("| Penrith"))
     assert "| 66.9 → " in penrith and "68 miles away in Preston" in penrith
     assert "a_road 50.0" in out and "motorway_service_area_ends: 24" in out
