@@ -33,7 +33,6 @@ import re
 import secrets
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -231,14 +230,7 @@ def export_all(
 
     steps = len(categories) * len(_LEVELS) + 8
     bar = _progress(steps, progress)
-    tmp = Path(
-        tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=_TMP_SUFFIX, dir=out.parent)
-    )
-    # mkdtemp makes the folder private (0700); the export is for sharing, so give it the
-    # mode any folder the user makes would have (0777 less their umask).
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
+    tmp = _make_build_folder(out)
     try:
         report = ExportReport(out_dir=out, generated_at=now_utc())
         tables, context, extras = _collect(
@@ -292,6 +284,25 @@ def export_all(
     report.notes = context.notes
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _make_build_folder(out: Path) -> Path:
+    """Create the hidden folder beside ``out`` that the export is built in.
+
+    Not :func:`tempfile.mkdtemp`, which makes the folder private (0700): the export is
+    for sharing, so the folder is made with mode 0777 and the kernel applies the user's
+    umask, as for any folder they make. The process umask is never read or changed
+    (``os.umask`` is process-wide and would race with other threads creating files).
+    """
+    for _ in range(100):
+        name = f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}"
+        tmp = out.parent / name
+        try:
+            tmp.mkdir(mode=0o777)
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"could not make a build folder beside {out}")
 
 
 class _NoBar:
