@@ -537,7 +537,9 @@ def _map_payload(cache_key: tuple[Any, ...], _build: Callable[[], Any]) -> dict[
     Mirrors ``streamlit_folium.st_folium`` (0.27) up to its component call: render the
     figure, take its HTML, header and Leaflet script, and the CSS/JS links it needs.
     ``None`` when this streamlit-folium lacks those helpers (then the caller uses
-    ``st_folium`` itself).
+    ``st_folium`` itself). st_folium has no public way to take a map rendered once, so
+    streamlit-folium is pinned <0.28 and tests/test_contracts.py checks that st_folium
+    still calls its component with the arguments :func:`show_map` passes.
     """
     import branca
     import folium

@@ -521,6 +521,8 @@ def _build_model(problem: SiteProblem, add: int, method: str, fixed: np.ndarray)
         model = PMedian.from_cost_matrix(
             cost, weights, p_facilities=add + 1, predefined_facilities_arr=fixed
         )
+        # cli_assgn_vars is not among spopt's documented attributes: spopt is pinned <0.8
+        # and tests/test_contracts.py checks what it holds.
         for i, j in zip(*np.nonzero(dominated), strict=True):
             model.cli_assgn_vars[i][j + 1].upBound = 0
         return model
