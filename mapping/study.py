@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mapping.analysis.coverage import CoverageModel, RegisterChanges
+from mapping.analysis.coverage import CoverageModel
 from mapping.analysis.summary import AreaLevel
 from mapping.errors import Problem, ServiceMapError
 from mapping.inputs.scenario_file import Scenario, load_scenario
@@ -76,7 +76,6 @@ class Study(CoverageModel):
     """
 
     scenario: Scenario | None = None
-    _need: gpd.GeoDataFrame | None = None
 
     def __repr__(self) -> str:
         routable = len(self.engine.service_ids)
@@ -120,11 +119,10 @@ class Study(CoverageModel):
             Naming ``need/lsoa_need.csv`` when it is missing or damaged. Every other
             method works without it.
         """
-        if self._need is None:
-            from mapping.geography.need import load_need
+        from mapping.geography.need import load_need
 
-            self._need = load_need(self.data_dir)
-        return self._need
+        need: gpd.GeoDataFrame = self._data.get("need", lambda: load_need(self.data_dir))
+        return need
 
     def need_weights(self, weight: str) -> np.ndarray:
         """Per-origin need weight, spread over each LSOA's origins as residents are."""
@@ -192,12 +190,6 @@ class Study(CoverageModel):
             catchment_minutes=catchment_minutes,
             at=at,
         )
-
-    def with_changes(self, changes: RegisterChanges) -> Study:
-        """A what-if view (see :meth:`CoverageModel.with_changes`) sharing the need layer."""
-        view = super().with_changes(changes)
-        view._need = self._need
-        return view
 
     # ---- what-ifs -----------------------------------------------------------------
 
@@ -525,7 +517,7 @@ class Study(CoverageModel):
             self.engine.network, register=frame, origins=self.origins, data_dir=self.data_dir
         )
         study = Study(engine, self.origins, frame, data_dir=self.data_dir)
-        study._need = self._need  # the need layer does not depend on the register
+        study._data = self._data  # area names and the need layer do not depend on it
         return study
 
     @staticmethod

@@ -17,6 +17,7 @@ RANKS: dict[str, int] = {
     "study_area": 0,
     "formats": 0,
     "safety": 0,
+    "caching": 0,
     "inputs": 1,
     "geography": 2,
     "network": 2,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mapping.caching import Cache
 from mapping.inputs.sources import Sources
 from mapping.study_area import to_lonlat
 
@@ -36,20 +37,22 @@ def _postcode_area(postcode: str) -> str:
 
 # Code-Point areas already read, keyed by the zip's identity: validation runs often
 # (tests, the app) and always needs the same few areas.
-_AREA_CACHE: dict[tuple[str, int, int, str], pd.DataFrame] = {}
+_AREA_CACHE: Cache[tuple[str, int, int, str], pd.DataFrame] = Cache(maxsize=32)
 
 
 def _read_area(sources: Sources, area: str) -> pd.DataFrame:
     path = sources.path("codepoint")
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size, area)
-    if key not in _AREA_CACHE:
+
+    def read() -> pd.DataFrame:
         table = sources.read_codepoint(areas=[area])
         table = table.assign(postcode=table["postcode"].map(_canonical_or_none))
-        _AREA_CACHE[key] = table.dropna(subset=["postcode"]).set_index("postcode")[
+        return table.dropna(subset=["postcode"]).set_index("postcode")[
             ["easting", "northing", "district_code"]
         ]
-    return _AREA_CACHE[key]
+
+    return _AREA_CACHE.get(key, read)
 
 
 def _canonical_or_none(text: Any) -> str | None:
