@@ -25,7 +25,8 @@ shared base engine's vectors); the study it came from is never changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ import pandas as pd
 from mapping.analysis.coverage import CoverageModel
 from mapping.analysis.summary import AreaLevel
 from mapping.errors import Problem, ServiceMapError
-from mapping.inputs.scenario_file import Scenario, load_scenario
+from mapping.inputs.scenario_file import Scenario, load_scenario, parse_scenario
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -54,11 +55,30 @@ if TYPE_CHECKING:
 
 __all__ = ["Study"]
 
-ScenarioLike = Scenario | str | Path
+#: A scenario, the path of a scenario file, or a dict in a scenario file's structure.
+ScenarioLike = Scenario | str | os.PathLike[str] | Mapping[str, Any]
 
 
 def _as_scenario(scenario: ScenarioLike) -> Scenario:
-    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    """The scenario, read from its file or built from its dict (validated either way).
+
+    Raises
+    ------
+    ServiceMapError
+        For anything else (a clear message, not a raw ``TypeError``), or a scenario
+        file or dict with problems (each listed).
+    """
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | os.PathLike):
+        return load_scenario(Path(scenario))
+    if isinstance(scenario, Mapping):
+        return parse_scenario(scenario, "scenario (a dict)")
+    raise ServiceMapError(
+        "a scenario is a mapping.Scenario, the path of a .toml or .json scenario file, or a "
+        'dict in that file\'s structure ({"name": ..., "change": [...]}), '
+        f"not {type(scenario).__name__}"
+    )
 
 
 class Study(CoverageModel):

@@ -377,7 +377,15 @@ class TravelEngine:
         if isinstance(category, str):
             category = (category,)
         if category is not None:
+            wrong = ServiceMapError(
+                "category must be a service category such as 'sarc', a list of them "
+                f"or None (every category), not {category!r}"
+            )
+            if not isinstance(category, Iterable):
+                raise wrong
             category = tuple(category)
+            if not all(isinstance(c, str) for c in category):
+                raise wrong
             # A category of the vocabulary with no services in this register is a finding
             # (nobody is reached), not an error; only a word outside it is a mistake.
             unknown = [
