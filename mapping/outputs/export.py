@@ -85,6 +85,7 @@ __all__ = [
     "HEADLINE_SLOTS",
     "ExportReport",
     "ExportedFile",
+    "check_export_folder",
     "export_all",
 ]
 
@@ -325,6 +326,21 @@ def _progress(total: int, show: bool) -> Any:
 
 
 def _check_target(out: Path) -> None:
+    check_export_folder(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+
+def check_export_folder(out: Path) -> None:
+    """Refuse an export target that is a file or a non-empty folder of other files.
+
+    Called by :func:`export_all`, and by the ``export`` command before its slow load.
+
+    Raises
+    ------
+    ServiceMapError
+        Naming the path.
+    """
+    out = Path(out).expanduser().resolve()
     if out.exists() and not out.is_dir():
         raise ServiceMapError(f"{out}: exists and is not a folder; choose a folder to export to")
     if out.is_dir() and any(out.iterdir()) and not _is_previous_export(out):
@@ -332,7 +348,6 @@ def _check_target(out: Path) -> None:
             f"{out}: folder is not empty and holds no previous export (manifest.json); "
             "choose a new or empty folder so no unrelated file is replaced"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _is_previous_export(folder: Path) -> bool:
