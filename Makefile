@@ -52,7 +52,7 @@ lint: $(STAMP)
 # tests and the AppTest modules (tests/conftest.py). `make test PYTEST_WORKERS=0` runs in one process.
 PYTEST_WORKERS ?= auto
 
-# The data the tests read is built first, as `make app` builds it (about 10 s on a fresh
+# The data the tests read is built first, as `make app` builds it (about 40 s on a fresh
 # clone, nothing when fresh): otherwise one worker builds it while the other waits.
 test: lint
 	$(BIN)/service-map data build
