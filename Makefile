@@ -43,10 +43,14 @@ data: $(APP_STAMP)
 app: data
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
+# mypy: the package (pyproject's `files`), then the app. app.py and the app/ package share
+# a name, so they are checked in two runs (one would report a duplicate module).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy app
+	$(BIN)/mypy app.py
 
 # On every core (pytest-xdist): a module's tests stay on one worker, and so do the browser
 # tests and the AppTest modules (tests/conftest.py). `make test PYTEST_WORKERS=0` runs in one process.

@@ -47,6 +47,7 @@ import pandas as pd
 import streamlit as st
 
 from mapping import ATTRIBUTION, __version__, formats, geography
+from mapping.analysis.summary import AreaLevel
 from mapping.errors import ServiceMapError
 from mapping.inputs.sources import SOURCES_ENV, Sources, locate_sources
 from mapping.inputs.when import TimeSlot, resolve_slot
@@ -359,7 +360,7 @@ def _coverage(
     key: str,
     category: str | None,
     at: str,
-    by: str,
+    by: AreaLevel,
     age_band: str | None,
     thresholds: tuple[float, ...],
     weight: str = "residents",
@@ -372,7 +373,7 @@ def _coverage(
 def coverage_table(
     category: str | None,
     at: str,
-    by: str = "district",
+    by: AreaLevel = "district",
     age_band: str | None = None,
     thresholds: Sequence[float] = (15, 30, 45, 60, 90),
     weight: str = "residents",
@@ -433,7 +434,7 @@ def _comparison(
     scenario_key: str,
     category: str | None,
     slots: tuple[str, ...],
-    by: str,
+    by: AreaLevel,
     threshold: float,
     age_band: str | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -454,7 +455,7 @@ def scenario_comparison(
     *,
     category: str | None,
     slots: Sequence[str],
-    by: str,
+    by: AreaLevel,
     threshold: float,
     age_band: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

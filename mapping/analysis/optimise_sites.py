@@ -47,7 +47,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -417,7 +417,6 @@ class SitesPlan:
     threshold: float
     times_label: str
     new_hours: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sites(self) -> pd.DataFrame:

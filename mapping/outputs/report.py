@@ -7,7 +7,7 @@ import html
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,9 +19,6 @@ from mapping.caching import Cache
 from mapping.outputs.layers import slot_key
 from mapping.outputs.pack import ExportContext
 from mapping.safety import neutralise_formula
-
-if TYPE_CHECKING:
-    pass
 
 #: The report's page: autoescaped Jinja2 (issue 9), values escaped where they land.
 _TEMPLATES = Environment(

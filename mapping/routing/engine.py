@@ -580,6 +580,3 @@ class TravelEngine:
         index = np.where(better, row, result.service_index)
         minutes = np.where(better, vec, result.minutes)
         return self._result(q, index, minutes, (*result.candidates, sid))
-
-
-# ---- the matrix command -------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -12,10 +12,6 @@ from scipy.sparse.csgraph import dijkstra
 from mapping.errors import ServiceMapError
 from mapping.network.graph import RoadNetwork
 from mapping.network.snap import snap
-
-if TYPE_CHECKING:
-    pass
-
 
 # Keep each block of dijkstra output under ~64 MB: rows × nodes × 8 bytes.
 BLOCK_BYTES = 64 * 2**20
