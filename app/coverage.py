@@ -8,12 +8,12 @@ import streamlit as st
 from app import state as app_state
 from app import tables, widgets
 from mapping import formats
-from mapping.analysis.summary import DEFAULT_THRESHOLDS, population_by_minutes
+from mapping.analysis.summary import DEFAULT_THRESHOLDS, AreaLevel, population_by_minutes
 from mapping.outputs.maps import CATEGORY_LABELS
 
 #: Viridis from light (short) to dark (long), grey for "no open service", as on the map.
 _BAND_COLOURS = [*formats.minute_classes().colours, formats.NO_DATA_COLOUR]
-_LEVELS = {"district": "Council area", "ward": "Ward", "lsoa": "LSOA"}
+_LEVELS: dict[AreaLevel, str] = {"district": "Council area", "ward": "Ward", "lsoa": "LSOA"}
 
 
 def render() -> None:
@@ -30,7 +30,7 @@ def render() -> None:
         by = st.radio(
             "Areas",
             list(_LEVELS),
-            format_func=_LEVELS.get,
+            format_func=_LEVELS.__getitem__,
             horizontal=True,
             key="cov_level",
         )

@@ -107,7 +107,7 @@ def _change_forms(register: pd.DataFrame) -> None:
     )
     with hours_tab, st.form("sc_hours_form", clear_on_submit=False):
         service = st.selectbox(
-            "Service", list(options), format_func=options.get, key="sc_hours_service"
+            "Service", list(options), format_func=options.__getitem__, key="sc_hours_service"
         )
         current = register.loc[register["id"] == service, "opening_hours"]
         hours = st.text_input(
@@ -123,7 +123,7 @@ def _change_forms(register: pd.DataFrame) -> None:
             _append({"kind": "hours", "service": service, "opening_hours": "24/7"})
     with close_tab, st.form("sc_close_form"):
         service = st.selectbox(
-            "Service", list(options), format_func=options.get, key="sc_close_service"
+            "Service", list(options), format_func=options.__getitem__, key="sc_close_service"
         )
         if st.form_submit_button("Add this change"):
             _append({"kind": "close", "service": service})

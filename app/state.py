@@ -47,6 +47,7 @@ import pandas as pd
 import streamlit as st
 
 from mapping import ATTRIBUTION, __version__, formats, geography
+from mapping.analysis.summary import AreaLevel
 from mapping.errors import ServiceMapError
 from mapping.inputs.sources import SOURCES_ENV, Sources, locate_sources
 from mapping.inputs.when import TimeSlot, resolve_slot
@@ -359,7 +360,7 @@ def _coverage(
     key: str,
     category: str | None,
     at: str,
-    by: str,
+    by: AreaLevel,
     age_band: str | None,
     thresholds: tuple[float, ...],
     weight: str = "residents",
@@ -372,7 +373,7 @@ def _coverage(
 def coverage_table(
     category: str | None,
     at: str,
-    by: str = "district",
+    by: AreaLevel = "district",
     age_band: str | None = None,
     thresholds: Sequence[float] = (15, 30, 45, 60, 90),
     weight: str = "residents",
@@ -433,7 +434,7 @@ def _comparison(
     scenario_key: str,
     category: str | None,
     slots: tuple[str, ...],
-    by: str,
+    by: AreaLevel,
     threshold: float,
     age_band: str | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -454,7 +455,7 @@ def scenario_comparison(
     *,
     category: str | None,
     slots: Sequence[str],
-    by: str,
+    by: AreaLevel,
     threshold: float,
     age_band: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -537,7 +538,9 @@ def _map_payload(cache_key: tuple[Any, ...], _build: Callable[[], Any]) -> dict[
     Mirrors ``streamlit_folium.st_folium`` (0.27) up to its component call: render the
     figure, take its HTML, header and Leaflet script, and the CSS/JS links it needs.
     ``None`` when this streamlit-folium lacks those helpers (then the caller uses
-    ``st_folium`` itself).
+    ``st_folium`` itself). st_folium has no public way to take a map rendered once, so
+    streamlit-folium is pinned <0.28 and tests/test_contracts.py checks that st_folium
+    still calls its component with the arguments :func:`show_map` passes.
     """
     import branca
     import folium

@@ -92,6 +92,11 @@ if TYPE_CHECKING:
     from mapping.study import Study
 
 
+def __dir__() -> list[str]:
+    """The module's names and its public names imported on first use (``Study`` too)."""
+    return sorted(set(globals()) | set(__all__))
+
+
 def __getattr__(name: str) -> Any:
     if name in _MODULES:
         return import_module(f"mapping.{name}")

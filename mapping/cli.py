@@ -565,7 +565,10 @@ def export(
     network: NetworkOption = "offline",
 ) -> None:
     """Export tables (CSV, XLSX), GIS layers (GeoPackage, GeoParquet) and an HTML report."""
+    from mapping.outputs.export import check_export_folder
+
     _guard_out(out, "export", [_register(services), scenario], data_dir)
+    check_export_folder(out)  # before the slow load, not after it
     _check_scenario_file(scenario)
     plan = None
     if scenario is not None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mapping import formats
-from mapping.cli_options import ModeOption
+from mapping.cli_options import ModeOption, ScenarioOption
 from mapping.errors import ServiceMapError
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ def week_command(
         Path | None,
         typer.Option("--services", help="Services register CSV (default: data/services.csv)."),
     ] = None,
+    scenario: ScenarioOption = None,
     sources: Annotated[
         Path | None, typer.Option("--sources", help="Folder of raw public files.", file_okay=False)
     ] = None,
@@ -74,10 +75,17 @@ def week_command(
         minutes = 30.0 if mode == "walk" else 60.0
     if out is not None and out.suffix.lower() != ".csv":
         raise ServiceMapError(f"{out}: the week table is written as .csv")
+    plan = None
+    if scenario is not None:
+        from mapping.inputs.scenario_file import load_scenario
+
+        plan = load_scenario(scenario)  # a malformed file fails before the slow load
     typer.echo("Loading data, register and road network…", err=True)
     study = Study.load(
         data_dir=data_dir, sources=sources, services=services, network=network, progress=True
     )
+    if plan is not None:
+        study = study.with_scenario(plan, sources=sources)
     if category not in set(study.register["category"]):
         known = ", ".join(sorted(set(study.register["category"])))
         raise ServiceMapError(f"--category {category!r} is not known; known: {known}")

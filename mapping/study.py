@@ -27,7 +27,8 @@ shared base engine's vectors); the study it came from is never changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,10 +36,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mapping.analysis.coverage import CoverageModel, RegisterChanges
+from mapping.analysis.coverage import CoverageModel
 from mapping.analysis.summary import AreaLevel
 from mapping.errors import Problem, ServiceMapError
-from mapping.inputs.scenario_file import Scenario, load_scenario
+from mapping.inputs.scenario_file import Scenario, load_scenario, parse_scenario
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -58,17 +59,38 @@ if TYPE_CHECKING:
 
 __all__ = ["Study"]
 
-ScenarioLike = Scenario | str | Path
+#: A scenario, the path of a scenario file, or a dict in a scenario file's structure.
+ScenarioLike = Scenario | str | os.PathLike[str] | Mapping[str, Any]
 #: How each weight's people are named in a sentence.
 WEIGHT_PEOPLE = {
     "residents": "residents",
     "women_16_plus": "women aged 16+",
     "recorded_violence_sexual": "recorded offences",
+    "no_car_households": "households with no car",
+    "crime_deprived_residents": "residents of high-crime areas",
 }
 
 
 def _as_scenario(scenario: ScenarioLike) -> Scenario:
-    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    """The scenario, read from its file or built from its dict (validated either way).
+
+    Raises
+    ------
+    ServiceMapError
+        For anything else (a clear message, not a raw ``TypeError``), or a scenario
+        file or dict with problems (each listed).
+    """
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | os.PathLike):
+        return load_scenario(Path(scenario))
+    if isinstance(scenario, Mapping):
+        return parse_scenario(scenario, "scenario (a dict)")
+    raise ServiceMapError(
+        "a scenario is a mapping.Scenario, the path of a .toml or .json scenario file, or a "
+        'dict in that file\'s structure ({"name": ..., "change": [...]}), '
+        f"not {type(scenario).__name__}"
+    )
 
 
 class Study(CoverageModel):
@@ -86,7 +108,6 @@ class Study(CoverageModel):
     """
 
     scenario: Scenario | None = None
-    _need: gpd.GeoDataFrame | None = None
 
     def __repr__(self) -> str:
         routable = len(self.engine.service_ids)
@@ -130,11 +151,10 @@ class Study(CoverageModel):
             Naming ``need/lsoa_need.csv`` when it is missing or damaged. Every other
             method works without it.
         """
-        if self._need is None:
-            from mapping.geography.need import load_need
+        from mapping.geography.need import load_need
 
-            self._need = load_need(self.data_dir)
-        return self._need
+        need: gpd.GeoDataFrame = self._data.get("need", lambda: load_need(self.data_dir))
+        return need
 
     def need_weights(self, weight: str) -> np.ndarray:
         """Per-origin need weight, spread over each LSOA's origins as residents are."""
@@ -224,12 +244,6 @@ class Study(CoverageModel):
             catchment_minutes=catchment_minutes,
             at=at,
         )
-
-    def with_changes(self, changes: RegisterChanges) -> Study:
-        """A what-if view (see :meth:`CoverageModel.with_changes`) sharing the need layer."""
-        view = super().with_changes(changes)
-        view._need = self._need
-        return view
 
     # ---- what-ifs -----------------------------------------------------------------
 
@@ -646,7 +660,7 @@ class Study(CoverageModel):
             self.engine.network, register=frame, origins=self.origins, data_dir=self.data_dir
         )
         study = Study(engine, self.origins, frame, data_dir=self.data_dir)
-        study._need = self._need  # the need layer does not depend on the register
+        study._data = self._data  # area names and the need layer do not depend on it
         return study
 
     @staticmethod

@@ -41,7 +41,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     loadscope keeps a module's tests on one worker, so its module-scoped fixtures (a
     server, an executed notebook, a loaded workbook) are made once. pytest-xdist's own
     ``loadgroup`` marks cannot be used: xdist 3.8 tags a group by rewriting the item's
-    ``_nodeid``, which pytest 9 no longer reads.
+    ``_nodeid``, which pytest 9 no longer reads. ``_split_scope`` is private to
+    pytest-xdist: it is pinned <3.9 and tests/test_contracts.py checks it.
     """
     if config.getvalue("dist") != "loadscope":
         return None

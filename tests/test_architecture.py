@@ -17,6 +17,7 @@ RANKS: dict[str, int] = {
     "study_area": 0,
     "formats": 0,
     "safety": 0,
+    "caching": 0,
     "inputs": 1,
     "geography": 2,
     "network": 2,
@@ -99,3 +100,14 @@ def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
     module.write_text("from mapping.analysis.coverage import CoverageModel\n")
     ((_line, imported),) = _imports(module)
     assert _part(imported) == "analysis" and RANKS["analysis"] > RANKS["inputs"]
+
+
+def test_the_architecture_doc_names_the_base_parts() -> None:
+    """docs/architecture.md's base layer is the parts ranked lowest here (issue 23)."""
+    import re
+
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    row = re.search(r"^\| base \(([^)]*)\)", doc, flags=re.MULTILINE)
+    assert row is not None
+    named = set(re.findall(r"`(\w+)`", row.group(1)))
+    assert named == {part for part, rank in RANKS.items() if rank == 0}

@@ -114,7 +114,9 @@ def test_the_baseline_gap_register_is_evaluated_once_a_day(
         return real(which, *args, **kwargs)
 
     monkeypatch.setattr(gaps_module, "evaluate", counted)
-    monkeypatch.setattr(study, "_gaps", None)
+    from mapping.caching import Cache
+
+    monkeypatch.setattr(study, "_gaps", Cache(maxsize=1))
     first = study.default_gaps()
     second = study.default_gaps()
     assert len(calls) == 1 and first.equals(second) and first is not second

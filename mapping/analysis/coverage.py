@@ -43,6 +43,7 @@ from mapping import geography
 from mapping.analysis.age_split import AgeSplit, split_by_age
 from mapping.analysis.ranges import HeadlineRange
 from mapping.analysis.summary import _AREA_KEY, DEFAULT_THRESHOLDS, TOTAL_CODE, AreaLevel, summarise
+from mapping.caching import Cache
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
 from mapping.inputs.when import TimeSlot, resolve_slot
@@ -151,8 +152,12 @@ class CoverageModel:
         self.data_dir = data_dir
         self.services_path = services_path
         self.changes = changes or RegisterChanges()
-        self._names: dict[str, dict[str, str]] | None = None
-        self._gaps: tuple[date, pd.DataFrame] | None = None
+        #: Data read on first use (area names, the need layer): the same for every
+        #: what-if view of this study, so its views share it. Locked: the app's
+        #: sessions ask from several threads at once.
+        self._data: Cache[str, Any] = Cache(maxsize=8)
+        #: The default gap register, by day; a view's own (it depends on the changes).
+        self._gaps: Cache[date, pd.DataFrame] = Cache(maxsize=1)
 
     # ---- construction -----------------------------------------------------------
 
@@ -226,7 +231,7 @@ class CoverageModel:
             services_path=self.services_path,
             changes=changes,
         )
-        view._names = self._names
+        view._data = self._data
         return view
 
     def default_gaps(self) -> pd.DataFrame:
@@ -237,10 +242,7 @@ class CoverageModel:
         """
         from mapping.analysis.gaps import evaluate
 
-        today = date.today()
-        if self._gaps is None or self._gaps[0] != today:
-            self._gaps = (today, evaluate(self))
-        return self._gaps[1].copy()
+        return self._gaps.get(date.today(), lambda: evaluate(self)).copy()
 
     # ---- facts ------------------------------------------------------------------
 
@@ -278,16 +280,19 @@ class CoverageModel:
 
     def area_names(self, by: AreaLevel) -> dict[str, str]:
         """``{code: name}`` for LSOAs, wards or council areas."""
-        if self._names is None:
+
+        def read() -> dict[str, dict[str, str]]:
             lsoas = geography.load_lsoas(self.data_dir)
             wards = geography.load_wards(self.data_dir)
             areas = geography.load_council_areas(self.data_dir)
-            self._names = {
+            return {
                 "lsoa": dict(zip(lsoas["lsoa21_code"], lsoas["lsoa21_name"], strict=True)),
                 "ward": dict(zip(wards["ward_code"], wards["ward_name"], strict=True)),
                 "district": dict(zip(areas["lad_code"], areas["lad_name"], strict=True)),
             }
-        return self._names[by]
+
+        names: dict[str, dict[str, str]] = self._data.get("area names", read)
+        return names[by]
 
     def weights(self, weight: str = "residents", age_band: str | None = None) -> np.ndarray:
         """Per-origin weight: eligible residents, or a need weight spread over the origins.

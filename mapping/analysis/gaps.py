@@ -2,13 +2,13 @@
 
 Rules are read from a TOML file (default ``data/gap_rules.toml``) whose thresholds and
 severity bands are parameters, each with a one-line description and the source of its
-benchmark. :func:`evaluate` applies them to a :class:`mapping.analysis.coverage.Study` and
-returns one row per gap::
+benchmark. :func:`evaluate` applies them to a :class:`mapping.Study` (or any
+:class:`mapping.analysis.coverage.CoverageModel`) and returns one row per gap::
 
-    from mapping.analysis.coverage import CoverageModel
+    import mapping
     from mapping.analysis.gaps import evaluate
 
-    register = evaluate(CoverageModel.load())
+    register = evaluate(mapping.Study.load())  # as mapping.Study.gaps() does
 
 Every figure comes from the CoverageModel (its effective register, so what-if changes flow
 through, and its population-weighted coverage); nothing is hard-coded. The rules:
@@ -61,12 +61,6 @@ __all__ = [
 # ---- parameter checks ------------------------------------------------------------
 # Each check returns the normalised value or raises ValueError with the message shown
 # after "file:rule:field: ".
-
-
-# ---- evaluation context ----------------------------------------------------------
-
-
-# ---- rules -----------------------------------------------------------------------
 
 
 # ---- evaluation ------------------------------------------------------------------

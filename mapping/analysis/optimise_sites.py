@@ -44,13 +44,10 @@ Default candidates
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -339,25 +336,6 @@ def _pmedian_rows(problem: SiteProblem) -> tuple[np.ndarray, np.ndarray]:
     return np.vstack(costs), np.concatenate(weights)
 
 
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence the solver's banner, which HiGHS prints from C whatever ``msg`` says."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no file descriptor 1 (embedded interpreters): nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def _solver(name: str, time_limit: float, method: str = "mclp") -> Any:
     import pulp
 
@@ -439,7 +417,6 @@ class SitesPlan:
     threshold: float
     times_label: str
     new_hours: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sites(self) -> pd.DataFrame:
@@ -543,6 +520,8 @@ def _build_model(problem: SiteProblem, add: int, method: str, fixed: np.ndarray)
         model = PMedian.from_cost_matrix(
             cost, weights, p_facilities=add + 1, predefined_facilities_arr=fixed
         )
+        # cli_assgn_vars is not among spopt's documented attributes: spopt is pinned <0.8
+        # and tests/test_contracts.py checks what it holds.
         for i, j in zip(*np.nonzero(dominated), strict=True):
             model.cli_assgn_vars[i][j + 1].upBound = 0
         return model
@@ -591,8 +570,10 @@ def optimise_sites(
         warnings.simplefilter("ignore", DeprecationWarning)
         model = _build_model(problem, int(add), method, fixed)
     try:
-        with _quiet_stdout():
-            model.solve(_solver(solver, time_limit, method), results=False)
+        # Quiet through the solvers' own options (msg=False). HiGHS still writes its
+        # two-line banner once per process when its first instance is made, before any
+        # option can be set (ERGO-Code/HiGHS#1932); the process's streams are not touched.
+        model.solve(_solver(solver, time_limit, method), results=False)
     except RuntimeError as exc:  # spopt: the model is not solved
         raise ServiceMapError(f"the {method} model was not solved: {exc}") from None
     seconds = time.perf_counter() - started

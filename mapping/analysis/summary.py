@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from mapping.errors import ServiceMapError
 from mapping.formats import NO_SERVICE, MinuteClasses
 
 #: Drive-time thresholds (minutes) reported by default. No official "SARC within N
@@ -115,6 +116,28 @@ def _top_service(
     return service, provider
 
 
+def checked_thresholds(thresholds: object) -> tuple[float, ...]:
+    """Drive-time thresholds as a tuple of positive minutes, or a clear error.
+
+    Raises
+    ------
+    ServiceMapError
+        For a string, a single number, or anything that is not positive minutes.
+    """
+    message = f"thresholds must be positive minutes such as (30, 45, 60), not {thresholds!r}"
+    if isinstance(thresholds, str | bytes) or not isinstance(thresholds, Iterable):
+        raise ServiceMapError(message)
+    values = tuple(thresholds)
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+            raise ServiceMapError(message)
+        if not value > 0:
+            raise ServiceMapError(message)
+    if not values:
+        raise ServiceMapError(message)
+    return tuple(float(v) for v in values)
+
+
 def summarise(
     origins: pd.DataFrame,
     minutes: np.ndarray,
@@ -159,6 +182,7 @@ def summarise(
         of the eligible population) and ``nearest_provider_area``.
     """
     key = _AREA_KEY[by]
+    thresholds = checked_thresholds(thresholds)
     minutes = np.asarray(minutes, dtype=float)
     weights = np.asarray(weights, dtype=float)
     reached = np.isfinite(minutes)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from mapping.errors import ServiceMapError
 from mapping.inputs.tables import column_index, data_rows, parse_number, read_table
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass

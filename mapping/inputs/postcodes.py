@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mapping.caching import Cache
 from mapping.inputs.sources import Sources
 from mapping.study_area import to_lonlat
 
@@ -36,20 +37,25 @@ def _postcode_area(postcode: str) -> str:
 
 # Code-Point areas already read, keyed by the zip's identity: validation runs often
 # (tests, the app) and always needs the same few areas.
-_AREA_CACHE: dict[tuple[str, int, int, str], pd.DataFrame] = {}
+_AREA_CACHE: Cache[tuple[str, int, int, str], pd.DataFrame] = Cache(maxsize=32)
 
 
 def _read_area(sources: Sources, area: str) -> pd.DataFrame:
     path = sources.path("codepoint")
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size, area)
-    if key not in _AREA_CACHE:
+
+    def read() -> pd.DataFrame:
+        # Indexed by the postcode without spaces, upper case: one vectorised pass over
+        # the area's tens of thousands of units instead of a regular expression each
+        # (the register's check reads four areas on every start).
         table = sources.read_codepoint(areas=[area])
-        table = table.assign(postcode=table["postcode"].map(_canonical_or_none))
-        _AREA_CACHE[key] = table.dropna(subset=["postcode"]).set_index("postcode")[
+        compact = table["postcode"].astype(str).str.replace(" ", "", regex=False).str.upper()
+        return table.assign(compact=compact).set_index("compact")[
             ["easting", "northing", "district_code"]
         ]
-    return _AREA_CACHE[key]
+
+    return _AREA_CACHE.get(key, read)
 
 
 def _canonical_or_none(text: Any) -> str | None:
@@ -82,10 +88,12 @@ def lookup_postcodes(postcodes: Iterable[str], sources: Sources) -> pd.DataFrame
         If the Code-Point zip is missing or unreadable.
     """
     wanted = sorted({pc for pc in map(_canonical_or_none, postcodes) if pc is not None})
+    canonical = {pc.replace(" ", ""): pc for pc in wanted}
     frames = []
     for area in sorted({_postcode_area(pc) for pc in wanted}):
         table = _read_area(sources, area)
-        frames.append(table.loc[table.index.intersection(wanted)])
+        rows = table.loc[table.index.intersection(list(canonical))]
+        frames.append(rows.set_axis(rows.index.map(canonical), axis=0))
     if frames:
         found = pd.concat(frames)
     else:

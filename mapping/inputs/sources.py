@@ -287,14 +287,6 @@ class Sources:
         except (ValueError, OSError) as exc:
             raise SourceError(f"{path}: unreadable census table ({exc})") from exc
 
-    def read_iod(self) -> pd.DataFrame:
-        """Read the English Indices of Deprivation 2019 by LSOA 2011."""
-        path = self.path("iod")
-        try:
-            return pd.read_csv(path)
-        except (ValueError, OSError) as exc:
-            raise SourceError(f"{path}: unreadable deprivation table ({exc})") from exc
-
     def read_iod2025(self) -> pd.DataFrame:
         """Read IoD 2025 scores, ranks and deciles by LSOA 2021 (IMD and seven domains).
 

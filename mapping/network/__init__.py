@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mapping.caching import Cache
 from mapping.errors import ServiceMapError
 from mapping.inputs.sources import SourceError, Sources, locate_sources
 from mapping.network.export import save_graphml, to_networkx
@@ -123,9 +124,8 @@ _REBUILD = "Rebuild it with `service-map network build --force`."
 #: Networks read in this process, by (cache file, size, modification time): a study
 #: loaded again, or on another register, shares the network object, and with it the
 #: drive-time vectors already searched on it (``mapping.routing.vectors``).
-_READ: dict[tuple[str, int, int], RoadNetwork] = {}
-#: Networks kept at most (a whole-county network is about 100 MB in memory).
-_READ_MAX = 2
+#: At most two (a whole-county network is about 100 MB in memory).
+_READ: Cache[tuple[str, int, int], RoadNetwork] = Cache(maxsize=2)
 
 
 def _load_cached(dest: Path) -> RoadNetwork:
@@ -136,21 +136,18 @@ def _load_cached(dest: Path) -> RoadNetwork:
     require_intact(dest, _REBUILD)
     stat = dest.stat()
     key = (str(dest.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key in _READ:
-        _READ[key] = _READ.pop(key)  # the most recently used last
-        return _READ[key]
-    try:
-        network = RoadNetwork.load(dest)
-    except Exception as exc:  # matches its record yet unreadable: say so, by name
-        raise ServiceMapError(
-            f"{dest}: the cached network cannot be read ({exc}). {_REBUILD}"
-        ) from exc
-    for older in [k for k in _READ if k[0] == key[0]]:
-        del _READ[older]  # an earlier version of this file
-    _READ[key] = network
-    while len(_READ) > _READ_MAX:  # the least recently used goes
-        del _READ[next(iter(_READ))]
-    return network
+
+    def read() -> RoadNetwork:
+        try:
+            network = RoadNetwork.load(dest)
+        except Exception as exc:  # matches its record yet unreadable: say so, by name
+            raise ServiceMapError(
+                f"{dest}: the cached network cannot be read ({exc}). {_REBUILD}"
+            ) from exc
+        _READ.discard(lambda k: k[0] == key[0])  # an earlier version of this file
+        return network
+
+    return _READ.get(key, read)
 
 
 def check_networks(data_dir: str | os.PathLike[str] | None = None) -> tuple[list[str], list[str]]:

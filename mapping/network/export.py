@@ -5,13 +5,15 @@ from __future__ import annotations
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
-from tqdm.auto import tqdm
 
 from mapping.network.graph import PROFILES, RoadNetwork
 from mapping.study_area import ANALYSIS_CRS, to_lonlat
+
+if TYPE_CHECKING:  # networkx takes a second to import: only exports need it
+    import networkx as nx
 
 __all__ = ["estimate_graphml_bytes", "save_graphml", "to_networkx"]
 
@@ -44,6 +46,9 @@ def to_networkx(
         plus ``lon``, ``lat``; edges ``length`` (m), ``travel_time`` (s), ``speed_kph``
         and ``highway``. Node ids are the network's node indices.
     """
+    import networkx as nx
+    from tqdm.auto import tqdm
+
     if profile not in network.seconds:
         raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(network.seconds)}")
     graph = nx.MultiDiGraph(crs=ANALYSIS_CRS, source=network.source, profile=profile)
@@ -83,6 +88,7 @@ def estimate_graphml_bytes(
     then all its nodes with half and all of its edges. The differences give the bytes per
     node and per edge (and the fixed header), which are scaled to the whole network.
     """
+    import networkx as nx
     import osmnx as ox
 
     n_edges = network.n_edges
@@ -132,6 +138,7 @@ def save_graphml(
         The file written.
     """
     import osmnx as ox
+    from tqdm.auto import tqdm
 
     from mapping.store import atomic_path
 

@@ -52,7 +52,8 @@ OSM_PARAMS: dict[str, object] = {
     "srn_classes": sorted(OSM_SRN_CLASSES),
 }
 
-# The exclusions of osmnx's "drive" network type (osmnx._overpass._get_network_filter).
+# The exclusions of osmnx's "drive" network type. osmnx keeps its filter private, so it is
+# copied here (osmnx pinned <2.2); tests/test_contracts.py compares the two.
 _NOT_FOR_CARS = frozenset(
     [
         "abandoned",

@@ -33,7 +33,6 @@ import re
 import secrets
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -86,6 +85,7 @@ __all__ = [
     "HEADLINE_SLOTS",
     "ExportReport",
     "ExportedFile",
+    "check_export_folder",
     "export_all",
 ]
 
@@ -107,18 +107,6 @@ HEADLINE_SLOTS: tuple[str, str] = ("weekday daytime", "weekend night")
 _LEVELS: tuple[AreaLevel, ...] = ("district", "ward", "lsoa")
 _TMP_SUFFIX = ".exporting"
 _OLD_SUFFIX = ".replaced"
-
-# ---- formula safety -----------------------------------------------------------------
-
-
-# ---- single tables ------------------------------------------------------------------
-
-
-# ---- XLSX ---------------------------------------------------------------------------
-
-
-# ---- export report ------------------------------------------------------------------
-
 
 # ---- the export ---------------------------------------------------------------------
 
@@ -231,14 +219,7 @@ def export_all(
 
     steps = len(categories) * len(_LEVELS) + 8
     bar = _progress(steps, progress)
-    tmp = Path(
-        tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=_TMP_SUFFIX, dir=out.parent)
-    )
-    # mkdtemp makes the folder private (0700); the export is for sharing, so give it the
-    # mode any folder the user makes would have (0777 less their umask).
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
+    tmp = _make_build_folder(out)
     try:
         report = ExportReport(out_dir=out, generated_at=now_utc())
         tables, context, extras = _collect(
@@ -294,6 +275,25 @@ def export_all(
     return report
 
 
+def _make_build_folder(out: Path) -> Path:
+    """Create the hidden folder beside ``out`` that the export is built in.
+
+    Not :func:`tempfile.mkdtemp`, which makes the folder private (0700): the export is
+    for sharing, so the folder is made with mode 0777 and the kernel applies the user's
+    umask, as for any folder they make. The process umask is never read or changed
+    (``os.umask`` is process-wide and would race with other threads creating files).
+    """
+    for _ in range(100):
+        name = f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}"
+        tmp = out.parent / name
+        try:
+            tmp.mkdir(mode=0o777)
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"could not make a build folder beside {out}")
+
+
 class _NoBar:
     def update(self, n: int = 1) -> None:
         """Do nothing."""
@@ -314,6 +314,21 @@ def _progress(total: int, show: bool) -> Any:
 
 
 def _check_target(out: Path) -> None:
+    check_export_folder(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+
+def check_export_folder(out: Path) -> None:
+    """Refuse an export target that is a file or a non-empty folder of other files.
+
+    Called by :func:`export_all`, and by the ``export`` command before its slow load.
+
+    Raises
+    ------
+    ServiceMapError
+        Naming the path.
+    """
+    out = Path(out).expanduser().resolve()
     if out.exists() and not out.is_dir():
         raise ServiceMapError(f"{out}: exists and is not a folder; choose a folder to export to")
     if out.is_dir() and any(out.iterdir()) and not _is_previous_export(out):
@@ -321,7 +336,6 @@ def _check_target(out: Path) -> None:
             f"{out}: folder is not empty and holds no previous export (manifest.json); "
             "choose a new or empty folder so no unrelated file is replaced"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _is_previous_export(folder: Path) -> bool:
@@ -623,15 +637,3 @@ def _scenario_tables(
             )
         )
     return info, tables
-
-
-# ---- GIS layers ---------------------------------------------------------------------
-
-
-# ---- provenance ---------------------------------------------------------------------
-
-
-# ---- README, manifest ---------------------------------------------------------------
-
-
-# ---- HTML report --------------------------------------------------------------------

@@ -6,9 +6,8 @@ import functools
 import html
 import math
 import re
-import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,12 +15,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from mapping import ATTRIBUTION, __version__, formats
+from mapping.caching import Cache
 from mapping.outputs.layers import slot_key
 from mapping.outputs.pack import ExportContext
 from mapping.safety import neutralise_formula
-
-if TYPE_CHECKING:
-    pass
 
 #: The report's page: autoescaped Jinja2 (issue 9), values escaped where they land.
 _TEMPLATES = Environment(
@@ -124,8 +121,7 @@ def minutes_shading(minutes: pd.Series, classes: formats.MinuteClasses) -> pd.Da
 
 #: The report map's LSOA shapes, by a digest of the names and polygons (the same for
 #: every export of one boundaries file): simplified and made GeoJSON once per process.
-_SHAPES: dict[str, Any] = {}
-_SHAPES_LOCK = threading.Lock()
+_SHAPES: Cache[str, Any] = Cache(maxsize=2)
 
 
 def _lsoa_shapes(lsoas: Any) -> Any:
@@ -145,21 +141,16 @@ def _lsoa_shapes(lsoas: Any) -> Any:
     digest = hashlib.blake2b(digest_size=16)
     digest.update("\n".join(lsoas["lsoa21_name"].astype(str)).encode("utf-8"))
     digest.update(b"".join(shapely.to_wkb(lsoas.geometry.to_numpy())))
-    key = digest.hexdigest()
-    with _SHAPES_LOCK:
-        known = _SHAPES.get(key)
-    if known is None:
+
+    def simplify() -> Any:
         simplified = lsoas[["lsoa21_name", "geometry"]].copy()
         simplified["lsoa21_name"] = simplified["lsoa21_name"].astype(str).map(html.escape)
         simplified["geometry"] = lsoas.geometry.simplify(40, preserve_topology=True)
         simplified = simplified.to_crs(MAP_CRS)
         simplified["geometry"] = shapely.set_precision(simplified.geometry.values, 1e-5)
-        known = maps.Shapes.from_frame(simplified)
-        with _SHAPES_LOCK:
-            while len(_SHAPES) >= 2:
-                del _SHAPES[next(iter(_SHAPES))]
-            _SHAPES[key] = known
-    return known
+        return maps.Shapes.from_frame(simplified)
+
+    return _SHAPES.get(digest.hexdigest(), simplify)
 
 
 def _report_map(extras: dict[str, Any]) -> str:

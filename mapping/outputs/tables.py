@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,9 +17,6 @@ from mapping import ATTRIBUTION, __version__, formats
 from mapping.errors import ServiceMapError
 from mapping.safety import neutralise_formula, safe_frame
 from mapping.store import atomic_path
-
-if TYPE_CHECKING:
-    pass
 
 
 def tabular(df: pd.DataFrame) -> pd.DataFrame:

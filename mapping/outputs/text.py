@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,9 +10,6 @@ import pandas as pd
 from mapping import formats
 from mapping.analysis.scenarios import Comparison
 from mapping.inputs.scenario_file import Change
-
-if TYPE_CHECKING:
-    pass
 
 
 def format_comparison(comparison: Comparison) -> str:

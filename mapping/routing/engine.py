@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from mapping.caching import Cache
 from mapping.errors import ServiceMapError
 from mapping.inputs.hours import is_open
 from mapping.inputs.vocabulary import CATEGORIES
@@ -84,19 +85,9 @@ __all__ = [
 ]
 
 
-# ---- low-level shortest paths -------------------------------------------------------
-
-
-# ---- origin-destination matrix ------------------------------------------------------
-
-
-# ---- services table -----------------------------------------------------------------
-
-
-# ---- queries and results ------------------------------------------------------------
-
-
-# ---- the engine ---------------------------------------------------------------------
+#: (opening hours, moment) answers each engine keeps (a week of slots for every
+#: distinct opening-hours expression of a register fits many times over).
+OPEN_CACHE_SIZE = 65_536
 
 
 class TravelEngine:
@@ -163,10 +154,11 @@ class TravelEngine:
         self._root: TravelEngine | None = None
         self._n_shared = 0
         self._n_own = 0
-        self._reversed: dict[str, sp.csr_matrix] = {}
+        self._reversed: Cache[str, sp.csr_matrix] = Cache(maxsize=8)
         self._minutes: dict[str, np.ndarray] = {}
         self._done: dict[str, np.ndarray] = {}
-        self._open_cache: dict[tuple[str, datetime], bool] = {}
+        # Each engine and each view its own (a view's hours never enter the base's).
+        self._open_cache: Cache[tuple[str, datetime], bool] = Cache(maxsize=OPEN_CACHE_SIZE)
         self._rows: list[dict[str, Any]] = []
         self._index: dict[str, int] = {}
         self._services_frame: pd.DataFrame | None = None
@@ -278,13 +270,11 @@ class TravelEngine:
     # -- the per-service vectors ------------------------------------------------------
 
     def _reversed_graph(self, profile: str) -> sp.csr_matrix:
-        graph = self._reversed.get(profile)
-        if graph is None:
-            # Travel is to the service: searching backwards from it on the transpose
-            # gives, in one pass, the time from every node to that service.
-            graph = as_search_graph(profile_matrix(self.network, profile).T)
-            self._reversed[profile] = graph
-        return graph
+        # Travel is to the service: searching backwards from it on the transpose
+        # gives, in one pass, the time from every node to that service.
+        return self._reversed.get(
+            profile, lambda: as_search_graph(profile_matrix(self.network, profile).T)
+        )
 
     def _ensure(self, rows: np.ndarray, profile: str) -> None:
         """Compute (once) the minutes vectors of the given service rows for ``profile``."""
@@ -295,8 +285,8 @@ class TravelEngine:
         own = rows[rows >= self._n_shared] - self._n_shared
         if own.size == 0:
             return
+        graph = self.root._reversed_graph(profile)  # the base's, under its cache's lock
         with self._lock:
-            graph = self.root._reversed_graph(profile)
             if profile not in self._minutes:
                 shape = (self._n_own, self.n_origins)
                 self._minutes[profile] = np.full(shape, np.nan, np.float32)
@@ -367,12 +357,7 @@ class TravelEngine:
         if not expr.strip():
             # No stated hours: like an "unknown" state, never promised as open.
             return False
-        key = (expr, at)
-        cached = self._open_cache.get(key)
-        if cached is None:
-            cached = bool(is_open(expr, at))
-            self._open_cache[key] = cached
-        return cached
+        return self._open_cache.get((expr, at), lambda: bool(is_open(expr, at)))
 
     def query(
         self,
@@ -392,7 +377,15 @@ class TravelEngine:
         if isinstance(category, str):
             category = (category,)
         if category is not None:
+            wrong = ServiceMapError(
+                "category must be a service category such as 'sarc', a list of them "
+                f"or None (every category), not {category!r}"
+            )
+            if not isinstance(category, Iterable):
+                raise wrong
             category = tuple(category)
+            if not all(isinstance(c, str) for c in category):
+                raise wrong
             # A category of the vocabulary with no services in this register is a finding
             # (nobody is reached), not an error; only a word outside it is a mistake.
             unknown = [
@@ -587,6 +580,3 @@ class TravelEngine:
         index = np.where(better, row, result.service_index)
         minutes = np.where(better, vec, result.minutes)
         return self._result(q, index, minutes, (*result.candidates, sid))
-
-
-# ---- the matrix command -------------------------------------------------------------

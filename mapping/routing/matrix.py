@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,10 +27,6 @@ from mapping.routing.paths import (
 )
 from mapping.routing.records import DEFAULT_PROFILE
 from mapping.safety import safe_frame
-
-if TYPE_CHECKING:
-    pass
-
 
 #: Exit code of ``service-map matrix`` when the output was written but some input rows
 #: were skipped (0: every row used; 1: nothing written; 2: command-line usage error).

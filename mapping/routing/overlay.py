@@ -4,7 +4,9 @@ A view (:meth:`TravelEngine.with_sites`) is a shallow copy of the base engine th
 shares the base's network, origin snapping, reversed graphs and per-service vectors
 (read-only: the base computes them, once, for every view) and owns only the what-if
 sites' rows and vectors. App sessions and notebooks can hold as many views as they like
-without locks: nothing shared is ever written by a view.
+without locks: a view never writes into its base. The base's shared vectors and
+reversed graphs are filled by the base itself, under its own locks; a view's
+opening-hours answers and its sites' vectors are its own.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mapping.caching import Cache
 from mapping.errors import ServiceMapError
 from mapping.routing.paths import off_network_reason, snap_arrays, snap_points
 from mapping.routing.records import age_bound, crime_tuple
@@ -35,6 +38,8 @@ def derive_view(root: TravelEngine, sites: Iterable[Mapping[str, Any]]) -> Trave
     view._n_shared = root._n_own
     view._minutes = {}
     view._done = {}
+    # The view's own opening-hours answers: its sites' hours never enter the base's.
+    view._open_cache = Cache(maxsize=root._open_cache.maxsize)
     view._services_frame = None
     view._known_categories = set(root._known_categories)
     view._lock = threading.RLock()

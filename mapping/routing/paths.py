@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,10 +13,6 @@ from mapping.errors import ServiceMapError
 from mapping.network.graph import RoadNetwork
 from mapping.network.snap import snap
 from mapping.network.walking import WALK_PROFILE, walk_seconds
-
-if TYPE_CHECKING:
-    pass
-
 
 # Keep each block of dijkstra output under ~64 MB: rows × nodes × 8 bytes.
 BLOCK_BYTES = 64 * 2**20

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,9 +17,6 @@ from mapping.routing.eligibility import AgeRule
 
 #: Profile used when a query names no time: typical daytime speeds (slower, cautious).
 DEFAULT_PROFILE = "daytime"
-
-if TYPE_CHECKING:
-    pass
 
 
 SERVICE_COLUMNS = (

@@ -89,3 +89,25 @@ def test_week_command(tmp_path: Path, run_cli, built_data) -> None:
         "mean_minutes",
     ]
     assert {"people_beyond_low", "people_beyond_high"} <= set(table.columns)
+
+
+def test_week_command_takes_a_scenario(tmp_path: Path, run_cli, study) -> None:
+    """``week --scenario`` (issue 23): with every SARC closed, everyone is beyond, every hour."""
+    ids = sorted(study.register.loc[study.register["category"] == "sarc", "id"])
+    scenario = tmp_path / "close.toml"
+    scenario.write_text(
+        'name = "close every SARC"\n'
+        + "".join(f'[[change]]\nkind = "close"\nservice = "{i}"\n' for i in ids),
+        encoding="utf-8",
+    )
+    out = tmp_path / "week.csv"
+    args = ["week", "--category", "sarc", "--scenario", str(scenario), "--out", str(out)]
+    code, _, err = run_cli(args)
+    assert code == 0, err
+    table = pd.read_csv(out)
+    assert len(table) == 168 and (table["n_open"] == 0).all()
+    assert np.allclose(table["people_beyond"], table["population"])
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n[[change]]\nkind = "nope"\n', encoding="utf-8")
+    code, _, err = run_cli(["week", "--category", "sarc", "--scenario", str(bad)])
+    assert code == 1 and "bad.toml" in err and "Loading" not in err and "Traceback" not in err
