@@ -133,10 +133,10 @@ def _open_hours(expression: str) -> list[bool]:
 
 
 def night_hours() -> list[int]:
-    """Hours of the week outside the daytime speed profile (19:00-07:00)."""
+    """Hours of the week at night: the free-flow speed profile (19:00-07:00)."""
     from mapping.network import profile_for
 
-    return [h for h, when in enumerate(hour_times()) if profile_for(when) != "daytime"]
+    return [h for h, when in enumerate(hour_times()) if profile_for(when) == "free_flow"]
 
 
 def extension_options(study: Any, category: str) -> list[AppraisalOption]:
