@@ -46,12 +46,17 @@ MinutesOption = Annotated[
 WeightOption = Annotated[str, typer.Option("--weight", help=_WEIGHT_HELP)]
 
 
-def _check_out(out: Path) -> None:
-    """Refuse a bad output name before the slow load."""
-    if out.suffix.lower() not in (".toml", ".json"):
-        raise ServiceMapError(f"{out}: a scenario file must end in .toml or .json")
-    if out.exists() and out.is_dir():
-        raise ServiceMapError(f"{out}: is a folder; give a scenario file name")
+def _check_out(out: Path, reads: list[Path | None], data_dir: Path | None) -> None:
+    """Refuse a bad output name before the slow load (:mod:`mapping.outputs.paths`).
+
+    Never an input, the register, generated data, a project file or a sidecar; an
+    existing file only when it is a scenario this command wrote before.
+    """
+    from mapping.inputs.register import default_register_path
+    from mapping.outputs.paths import check_output_path
+
+    registers = [reads[0] or default_register_path(), *reads[1:]]
+    check_output_path(out, "optimised_scenario", reads=registers, data_dir=data_dir)
 
 
 def _weight_choice(weight: str) -> tuple[str, str | None, str]:
@@ -154,7 +159,7 @@ def optimise_hours_command(
     from mapping.inputs.hours import validate_hours
     from mapping.inputs.scenario_file import HoursChange, Scenario, save_scenario
 
-    _check_out(out)
+    _check_out(out, [services, demand], data_dir)
     _check_weight(weight)
     demand_values = read_demand(demand) if demand is not None else None
     if against is not None and (bad_hours := validate_hours(against)):
@@ -299,7 +304,7 @@ def optimise_sites_command(
     from mapping.inputs.hours import parse_when, validate_hours
     from mapping.inputs.scenario_file import save_scenario
 
-    _check_out(out)
+    _check_out(out, [services, candidates], data_dir)
     _check_weight(weight)
     if method not in ("mclp", "pmedian"):
         raise ServiceMapError(f"--method must be mclp or pmedian, not {method!r}")

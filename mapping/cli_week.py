@@ -58,11 +58,15 @@ def week_command(
 ) -> None:
     """Which hour of the week is worst? Share of residents beyond the threshold, by hour."""
     from mapping.analysis.week import describe_worst_hour
-    from mapping.outputs.tables import write_csv
+    from mapping.inputs.register import default_register_path
+    from mapping.outputs.paths import check_output_path
+    from mapping.outputs.tables import write_table
     from mapping.study import Study
 
-    if out is not None and out.suffix.lower() != ".csv":
-        raise ServiceMapError(f"{out}: the week table is written as .csv")
+    if out is not None:  # before any work: never an input, data/ or a project file
+        check_output_path(
+            out, "week", reads=[services or default_register_path()], data_dir=data_dir
+        )
     typer.echo("Loading data, register and road network…", err=True)
     study = Study.load(
         data_dir=data_dir, sources=sources, services=services, network=network, progress=True
@@ -88,5 +92,5 @@ def week_command(
         cells = " ".join("  -" if v != v else f"{v:3.0f}" for v in row.to_numpy(float))
         typer.echo(f"{day!s:<10} {cells}")
     if out is not None:
-        write_csv(frame, out)
+        write_table(frame, out)  # atomic, with its README beside it
         typer.echo(f"wrote {out}")
