@@ -305,6 +305,10 @@ def optimise_sites_command(
     from mapping.inputs.scenario_file import save_scenario
 
     _check_out(out, [services, candidates], data_dir)
+    from mapping.inputs.vocabulary import siting_refusal
+
+    if (refusal := siting_refusal(category)) is not None:
+        raise ServiceMapError(f"--category {category}: {refusal}")
     _check_weight(weight)
     if method not in ("mclp", "pmedian"):
         raise ServiceMapError(f"--method must be mclp or pmedian, not {method!r}")

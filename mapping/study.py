@@ -434,7 +434,10 @@ class Study(CoverageModel):
         choices with :func:`mapping.analysis.optimise_sites.evaluate_sites`).
         """
         from mapping.analysis.optimise_sites import build_problem, optimise_sites
+        from mapping.inputs.vocabulary import siting_refusal
 
+        if (refusal := siting_refusal(category)) is not None:
+            raise ServiceMapError(refusal)
         if method not in ("mclp", "pmedian"):
             raise ServiceMapError(f"method must be mclp or pmedian, not {method!r}")
         if candidates is None:

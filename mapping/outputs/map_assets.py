@@ -159,8 +159,10 @@ class OfflineMap(folium.Map):
         remote = remote_assets(self)
         if remote:
             raise ValueError(
-                "this map would load from the internet: " + "; ".join(remote) + ". Use "
-                "mapping.outputs.map_assets.OfflineMarkerCluster and DivIcon markers."
+                "this map would load from the internet or run its text as script: "
+                + "; ".join(remote)
+                + ". Use mapping.outputs.map_assets.OfflineMarkerCluster, DivIcon markers "
+                "and ScriptTooltip."
             )
         # Shown until the map's last script removes it: if Leaflet or a layer fails, the
         # page says so instead of showing an empty frame.
@@ -258,6 +260,11 @@ def remote_assets(fmap: folium.Map) -> list[str]:
         for name, url in assets:
             if not str(url).startswith("data:"):
                 problems.append(f"{kind} loads {name} from {url}")
+        if isinstance(element, folium.Tooltip):
+            problems.append(
+                f"{kind} pastes its text into a JavaScript template literal "
+                "(use mapping.outputs.script_text.ScriptTooltip)"
+            )
         if isinstance(element, folium.Popup):
             problems.append(f"{kind} needs jQuery (use mapping.outputs.markers.HtmlPopup)")
         if isinstance(element, folium.Icon):
