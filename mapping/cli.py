@@ -398,9 +398,11 @@ def sarc(
 ) -> None:
     """Where is each council area's nearest open SARC, in hours and out of hours?"""
     from mapping.cli_need import check_weight, weight_note
+    from mapping.inputs.limits import check_times
     from mapping.inputs.when import resolve_slot
 
     # Check the times and the weight before the slow load, so a typo fails at once.
+    check_times(at)
     slots = [resolve_slot(s) for s in at or ["weekday daytime", "weekend night"]]
     check_weight(weight)
     _guard_out(out, "sarc", [_register(services), scenario], data_dir)
@@ -446,12 +448,17 @@ def scenario_command(
 ) -> None:
     """What if? Compare a scenario with the baseline per council area and time slot."""
     from mapping.cli_need import check_weight, weight_note
+    from mapping.inputs.limits import check_times
     from mapping.inputs.register import default_register_path
     from mapping.inputs.scenario_file import load_scenario
+    from mapping.inputs.when import resolve_slot
     from mapping.outputs.text import format_comparison
     from mapping.store import sha256_file
 
     check_weight(weight)
+    check_times(at)
+    for slot in at or ():
+        resolve_slot(slot)  # a bad or out-of-range time fails before the slow load
     register_path = services or default_register_path()
     _guard_out(out, "scenario", [file, register_path], data_dir)
     _check_scenario_file(file)

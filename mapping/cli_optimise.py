@@ -302,6 +302,7 @@ def optimise_sites_command(
     """Where should new sites go? MCLP or p-median over candidate sites, as a scenario."""
     from mapping.inputs.candidates import read_points
     from mapping.inputs.hours import parse_when, validate_hours
+    from mapping.inputs.limits import check_candidates, check_times
     from mapping.inputs.scenario_file import save_scenario
 
     _check_out(out, [services, candidates], data_dir)
@@ -316,9 +317,12 @@ def optimise_sites_command(
         raise ServiceMapError(f"--solver must be highs or cbc, not {solver!r}")
     if bad_hours := validate_hours(hours):
         raise ServiceMapError(f"--hours: {bad_hours}")
+    check_times(at)
     for when in at or ():
         parse_when(when)  # a typo fails before the slow load
     points = read_points(candidates, sources=sources) if candidates is not None else None
+    if points is not None:
+        check_candidates(len(points), candidates or "candidates")
     study = _load(services, sources, data_dir, network)
     if category not in set(study.register["category"]):
         known = ", ".join(sorted(set(study.register["category"])))
