@@ -576,7 +576,15 @@ def main(argv: list[str] | None = None) -> None:
         Arguments (default: ``sys.argv[1:]``); tests pass them directly.
     """
     # Turn SIGTERM into an ordinary exit so atomic writers remove their temporary files.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # The exit can land inside a C extension that mangles it (pandas' CSV parser turns it
+    # into a TypeError): whatever then arrives is reported as the stop it is.
+    terminated: list[int] = []
+
+    def _stop(signum: int, _frame: object) -> None:
+        terminated.append(signum)
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         app(args=argv, prog_name="service-map")
     except ServiceMapError as exc:
@@ -597,6 +605,13 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(1)
     except Exception as exc:
+        if terminated:
+            typer.echo(
+                "error: stopped by a termination signal (SIGTERM); files already built are "
+                "kept, and the step that was running left nothing behind",
+                err=True,
+            )
+            sys.exit(143)
         # A bug rather than bad input: still no traceback unless asked for one.
         if os.environ.get("SERVICE_MAP_DEBUG"):
             raise

@@ -331,9 +331,15 @@ def check_output_path(
         if read is None:
             continue
         source = Path(read).expanduser()
-        if target == source.resolve() or _same_file(target, source):
+        try:
+            resolved = source.resolve()
+        except (OSError, RuntimeError) as exc:  # a loop of symbolic links
+            raise ServiceMapError(
+                f"{source}: cannot resolve this input ({exc}); it names no file"
+            ) from exc
+        if target == resolved or _same_file(target, source):
             raise _fail(given, f"refusing to write over {source}, which this command reads")
-        if spec.folder and _is_within(source.resolve(), target):
+        if spec.folder and _is_within(resolved, target):
             raise _fail(given, f"refusing to replace a folder holding {source}, which is read")
     if not spec.folder and target.suffix.lower() == ".csv":
         readme = target.with_name(f"{target.stem}.README.txt")
