@@ -46,7 +46,7 @@ from branca.element import MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
-from mapping.outputs.verbatim import Verbatim, verbatim_scripts
+from mapping.outputs.verbatim import Verbatim, VerbatimMacro, verbatim_tree
 
 __all__ = [
     "ASSET_PACKAGES",
@@ -144,7 +144,7 @@ class _LocalAssets:
         return [(name, asset_uri(name)) for name in self.names]
 
 
-class OfflineMap(folium.Map):
+class OfflineMap(folium.Map, VerbatimMacro):
     """A :class:`folium.Map` whose scripts and stylesheets are local (Leaflet only)."""
 
     default_js = _LocalAssets("leaflet")
@@ -171,8 +171,8 @@ class OfflineMap(folium.Map):
         self._children.pop("view_once_sized", None)
         self.add_child(_ViewOnceSized(self), name="view_once_sized")
         self.add_child(_MapDrawn(), name="map_drawn")  # last, after every layer
-        with verbatim_scripts():
-            return super().render(**kwargs)
+        verbatim_tree(self)
+        return super().render(**kwargs)
 
 
 class _ViewOnceSized(MacroElement):
