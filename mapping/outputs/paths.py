@@ -248,6 +248,8 @@ def _check_project_and_sidecars(given: Path, target: Path) -> None:
             "is the name of a sidecar this tool writes beside a table or a built file "
             "(README, build record or temporary file); choose another name",
         )
+    if not ((root / "pyproject.toml").is_file() and (root / "mapping").is_dir()):
+        return  # not run from a checkout: there are no project files to protect
     for folder in PROJECT_FOLDERS:
         if _is_within(target, root / folder):
             raise _fail(given, f"refusing to write inside the project folder {root / folder}")
