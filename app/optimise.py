@@ -12,6 +12,7 @@ Either result opens on the Scenarios page as a what-if.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import altair as alt
@@ -26,9 +27,11 @@ from app.week import heat_map
 from mapping import formats
 from mapping.analysis.week import describe_worst_hour, hour_label
 from mapping.inputs.scenario_file import HoursChange, Scenario
+from mapping.inputs.vocabulary import siting_refusal
 from mapping.inputs.when import NAMED_SLOTS
 from mapping.outputs import maps
 from mapping.outputs.maps import CATEGORY_LABELS
+from mapping.outputs.script_text import ScriptTooltip
 
 #: Where the Scenarios page keeps its scenario (see app/scenarios.py).
 _SCENARIO_KEYS = ("sc_name", "sc_description", "sc_changes")
@@ -144,14 +147,15 @@ def _site_map(sites: pd.DataFrame, hubs: list[str]) -> folium.Map:
     fmap = maps.base_map()
     for _, site in sites.iterrows():
         # A circle, not an icon marker: icons would load a font from the internet.
-        folium.CircleMarker(
+        marker = folium.CircleMarker(
             [float(site["lat"]), float(site["lon"])],
             radius=9,
             color="#b2182b",
             fill=True,
             fill_opacity=0.9,
-            tooltip=f"Chosen: {site['name']}",
         ).add_to(fmap)
+        # The name is escaped for HTML, then for the map's script (never folium.Tooltip).
+        ScriptTooltip(html.escape(f"Chosen: {site['name']}")).add_to(marker)
     return fmap
 
 
@@ -183,6 +187,9 @@ def _sites_tab() -> None:
             threshold = widgets.threshold_select("opt_site_threshold")
     label = CATEGORY_LABELS.get(category, category)
     with answer:
+        if (refusal := siting_refusal(category)) is not None:
+            st.warning(refusal[0].upper() + refusal[1:])
+            return
         question = (category, add, threshold, at, method)
         if st.button("Find the best sites", key="opt_site_go", type="primary"):
             st.session_state["opt_site_question"] = question

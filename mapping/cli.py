@@ -419,9 +419,11 @@ def sarc(
     from mapping.analysis.without_car import mode_note
     from mapping.cli_need import check_weight, weight_note
     from mapping.cli_walk import check_mode
+    from mapping.inputs.limits import check_times
     from mapping.inputs.when import resolve_slot
 
     # Check the times and the weight before the slow load, so a typo fails at once.
+    check_times(at)
     slots = [resolve_slot(s) for s in at or ["weekday daytime", "weekend night"]]
     check_weight(weight)
     check_mode(mode)
@@ -475,12 +477,17 @@ def scenario_command(
 ) -> None:
     """What if? Compare a scenario with the baseline per council area and time slot."""
     from mapping.cli_need import check_weight, weight_note
+    from mapping.inputs.limits import check_times
     from mapping.inputs.register import default_register_path
     from mapping.inputs.scenario_file import load_scenario
+    from mapping.inputs.when import resolve_slot
     from mapping.outputs.text import format_comparison
     from mapping.store import sha256_file
 
     check_weight(weight)
+    check_times(at)
+    for slot in at or ():
+        resolve_slot(slot)  # a bad or out-of-range time fails before the slow load
     register_path = services or default_register_path()
     _guard_out(out, "scenario", [file, register_path], data_dir)
     _check_scenario_file(file)
@@ -603,7 +610,15 @@ def main(argv: list[str] | None = None) -> None:
         Arguments (default: ``sys.argv[1:]``); tests pass them directly.
     """
     # Turn SIGTERM into an ordinary exit so atomic writers remove their temporary files.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # The exit can land inside a C extension that mangles it (pandas' CSV parser turns it
+    # into a TypeError): whatever then arrives is reported as the stop it is.
+    terminated: list[int] = []
+
+    def _stop(signum: int, _frame: object) -> None:
+        terminated.append(signum)
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         app(args=argv, prog_name="service-map")
     except ServiceMapError as exc:
@@ -624,6 +639,13 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(1)
     except Exception as exc:
+        if terminated:
+            typer.echo(
+                "error: stopped by a termination signal (SIGTERM); files already built are "
+                "kept, and the step that was running left nothing behind",
+                err=True,
+            )
+            sys.exit(143)
         # A bug rather than bad input: still no traceback unless asked for one.
         if os.environ.get("SERVICE_MAP_DEBUG"):
             raise

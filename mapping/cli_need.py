@@ -77,57 +77,22 @@ def weight_note(weight: str) -> str:
 # ---- where a table may be written ---------------------------------------------------------
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
-
-
-def _header(path: Path) -> list[str]:
-    import pandas as pd
-
-    try:
-        if path.suffix.lower() == ".csv":
-            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
-        return [str(c) for c in pd.read_excel(path, nrows=0).columns]
-    except Exception:  # not a table we can read: certainly not one of ours
-        return []
-
-
 def guard_table_out(
-    out: Path | None, kind: str, columns: tuple[str, ...], data_dir: Path | None
+    out: Path | None, kind: str, reads: list[Path | None], data_dir: Path | None
 ) -> None:
-    """Refuse a bad ``--out`` before any work.
+    """Refuse a bad ``--out`` before any work: :func:`mapping.outputs.paths.check_output_path`.
 
-    The name must end in ``.csv`` or ``.xlsx``; it may not be a folder, lie under the
-    generated-data folder or the register's folder (``data/``), or replace an existing
-    file that is not a previous table of this ``kind`` (its header has ``columns``).
+    Never an input (the register, the scenario), the generated data, a project file or a
+    sidecar; an existing table (or its ``README.txt``) only when it is a previous
+    ``kind`` table this tool wrote.
     """
     if out is None:
         return
     from mapping.inputs.register import default_register_path
-    from mapping.store import default_data_dir
+    from mapping.outputs.paths import check_output_path
 
-    target = out.expanduser().resolve()
-    if target.suffix.lower() not in (".csv", ".xlsx"):
-        raise ServiceMapError(f"{out}: write the {kind} table to a name ending in .csv or .xlsx")
-    for folder in {Path(data_dir or default_data_dir()), default_register_path().parent}:
-        if _inside(target, folder):
-            raise ServiceMapError(
-                f"{out}: refusing to write inside the data folder {folder} (it holds the "
-                "register and the built data); choose another place"
-            )
-    if target.is_dir():
-        raise ServiceMapError(f"{out}: is a folder; give a file name ending in .csv or .xlsx")
-    if target.exists() and not set(columns) <= set(_header(target)):
-        raise ServiceMapError(
-            f"{out}: exists and is not a previous {kind} table; choose another name so it "
-            "is not replaced"
-        )
-    if not target.parent.is_dir():
-        raise ServiceMapError(f"{out}: folder {target.parent} does not exist")
+    registers = [reads[0] or default_register_path(), *reads[1:]]
+    check_output_path(out, kind, reads=registers, data_dir=data_dir)
 
 
 def _write(table: pd.DataFrame, out: Path | None) -> None:
@@ -222,7 +187,7 @@ def equity(
     slot = resolve_slot(at)
     if not minutes > 0:
         raise ServiceMapError(f"--minutes must be positive, got {minutes:g}")
-    guard_table_out(out, "equity", ("imd_decile", "population", "mean_minutes"), data_dir)
+    guard_table_out(out, "equity", [services, scenario], data_dir)
     study = _study(services, scenario, sources, data_dir, network)
     result = study.equity(category, slot, minutes, weight, mode=mode)
     how = "on foot" if mode == "walk" else "by car"
@@ -278,7 +243,7 @@ def capacity(
     for value in denominator or []:
         bench, _, name = value.rpartition("=")
         chosen[bench.strip() or "sexual_violence_support"] = name.strip()
-    guard_table_out(out, "capacity", ("area_code", "service_type", "benchmark_units"), data_dir)
+    guard_table_out(out, "capacity", [services, scenario], data_dir)
     study = _study(services, scenario, sources, data_dir, network)
     table = study.capacity(denominators=chosen)
     typer.echo(_format_capacity(table))
@@ -322,7 +287,7 @@ def access(
 ) -> None:
     """Capacity-aware access per LSOA (2SFCA and enhanced 2SFCA, PySAL access)."""
     check_weight(weight)
-    guard_table_out(out, "access", ("lsoa21_code", "ratio_2sfca"), data_dir)
+    guard_table_out(out, "access", [services, scenario], data_dir)
     study = _study(services, scenario, sources, data_dir, network)
     result = study.access(category, weight=weight, catchment_minutes=catchment)
     table = result.table

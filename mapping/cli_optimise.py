@@ -46,12 +46,17 @@ MinutesOption = Annotated[
 WeightOption = Annotated[str, typer.Option("--weight", help=_WEIGHT_HELP)]
 
 
-def _check_out(out: Path) -> None:
-    """Refuse a bad output name before the slow load."""
-    if out.suffix.lower() not in (".toml", ".json"):
-        raise ServiceMapError(f"{out}: a scenario file must end in .toml or .json")
-    if out.exists() and out.is_dir():
-        raise ServiceMapError(f"{out}: is a folder; give a scenario file name")
+def _check_out(out: Path, reads: list[Path | None], data_dir: Path | None) -> None:
+    """Refuse a bad output name before the slow load (:mod:`mapping.outputs.paths`).
+
+    Never an input, the register, generated data, a project file or a sidecar; an
+    existing file only when it is a scenario this command wrote before.
+    """
+    from mapping.inputs.register import default_register_path
+    from mapping.outputs.paths import check_output_path
+
+    registers = [reads[0] or default_register_path(), *reads[1:]]
+    check_output_path(out, "optimised_scenario", reads=registers, data_dir=data_dir)
 
 
 def _weight_choice(weight: str) -> tuple[str, str | None, str]:
@@ -172,7 +177,7 @@ def optimise_hours_command(
     from mapping.inputs.hours import validate_hours
     from mapping.inputs.scenario_file import HoursChange, Scenario, save_scenario
 
-    _check_out(out)
+    _check_out(out, [services, demand], data_dir)
     _check_weight(weight)
     if objective not in OBJECTIVES:
         raise ServiceMapError(f"--objective must be minutes or coverage, not {objective!r}")
@@ -339,9 +344,14 @@ def optimise_sites_command(
     """Where should new sites go? MCLP or p-median over candidate sites, as a scenario."""
     from mapping.inputs.candidates import read_points
     from mapping.inputs.hours import parse_when, validate_hours
+    from mapping.inputs.limits import check_candidates, check_times
     from mapping.inputs.scenario_file import save_scenario
 
-    _check_out(out)
+    _check_out(out, [services, candidates], data_dir)
+    from mapping.inputs.vocabulary import siting_refusal
+
+    if (refusal := siting_refusal(category)) is not None:
+        raise ServiceMapError(f"--category {category}: {refusal}")
     _check_weight(weight)
     if method not in ("mclp", "pmedian"):
         raise ServiceMapError(f"--method must be mclp or pmedian, not {method!r}")
@@ -349,9 +359,12 @@ def optimise_sites_command(
         raise ServiceMapError(f"--solver must be highs or cbc, not {solver!r}")
     if bad_hours := validate_hours(hours):
         raise ServiceMapError(f"--hours: {bad_hours}")
+    check_times(at)
     for when in at or ():
         parse_when(when)  # a typo fails before the slow load
     points = read_points(candidates, sources=sources) if candidates is not None else None
+    if points is not None:
+        check_candidates(len(points), candidates or "candidates")
     study = _load(services, sources, data_dir, network)
     if category not in set(study.register["category"]):
         known = ", ".join(sorted(set(study.register["category"])))

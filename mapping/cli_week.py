@@ -67,14 +67,17 @@ def week_command(
     from mapping.analysis.coverage import mode_profile
     from mapping.analysis.week import describe_worst_hour
     from mapping.analysis.without_car import mode_note
-    from mapping.outputs.tables import write_csv
+    from mapping.inputs.register import default_register_path
+    from mapping.outputs.paths import check_output_path
+    from mapping.outputs.tables import write_table
     from mapping.study import Study
 
     mode_profile(mode)  # an unknown mode fails before the slow load
     if minutes is None:
         minutes = 30.0 if mode == "walk" else 60.0
-    if out is not None and out.suffix.lower() != ".csv":
-        raise ServiceMapError(f"{out}: the week table is written as .csv")
+    if out is not None:  # before any work: never an input, data/ or a project file
+        reads = [services or default_register_path(), *([scenario] if scenario else [])]
+        check_output_path(out, "week", reads=reads, data_dir=data_dir)
     plan = None
     if scenario is not None:
         from mapping.inputs.scenario_file import load_scenario
@@ -116,5 +119,5 @@ def week_command(
         typer.echo(f"{day!s:<10} {cells}")
     typer.echo(mode_note(mode))
     if out is not None:
-        write_csv(frame, out)
+        write_table(frame, out)  # atomic, with its README beside it
         typer.echo(f"wrote {out}")

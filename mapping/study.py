@@ -521,11 +521,17 @@ class Study(CoverageModel):
         choices with :func:`mapping.analysis.optimise_sites.evaluate_sites`).
         """
         from mapping.analysis.optimise_sites import build_problem, optimise_sites
+        from mapping.inputs.limits import check_candidates, check_times
+        from mapping.inputs.vocabulary import siting_refusal
 
+        if (refusal := siting_refusal(category)) is not None:
+            raise ServiceMapError(refusal)
         if method not in ("mclp", "pmedian"):
             raise ServiceMapError(f"method must be mclp or pmedian, not {method!r}")
+        check_times(list(at) if at is not None else None, "at")
         if candidates is None:
             candidates = self.candidate_sites()
+        check_candidates(len(candidates), "candidates", n_origins=len(self.origins))
         problem = build_problem(
             self.engine,
             category,

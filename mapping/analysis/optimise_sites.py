@@ -200,6 +200,10 @@ def build_problem(
         Eligibility and a scenario's changes, as for
         :func:`mapping.analysis.week.open_sets`.
     """
+    from mapping.inputs.vocabulary import siting_refusal
+
+    if (refusal := siting_refusal(category)) is not None:
+        raise ServiceMapError(refusal)
     from mapping.inputs.hours import HoursError, is_open, parse_when, validate_hours
 
     started = time.perf_counter()

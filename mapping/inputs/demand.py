@@ -20,12 +20,14 @@ message`` (the header is row 1).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
 from mapping.errors import ServiceMapError
 from mapping.inputs.hours import REFERENCE_WEEK_START, HoursError, parse_when
+from mapping.inputs.limits import MAX_DEMAND_PER_HOUR
 from mapping.inputs.tables import column_index, data_rows, parse_number, read_table
 
 __all__ = ["DEMAND_COLUMNS", "read_demand", "uniform_demand"]
@@ -98,6 +100,12 @@ def read_demand(path: str | Path) -> np.ndarray:
         value = parse_number(value_text)
         if value is None or value < 0:
             problems.append(f"{path}:{row}:demand: {value_text!r} is not a non-negative number")
+            continue
+        if not math.isfinite(value) or value > MAX_DEMAND_PER_HOUR:
+            problems.append(
+                f"{path}:{row}:demand: {value_text!r} is out of range: give a finite number "
+                f"from 0 to {MAX_DEMAND_PER_HOUR:,.0f} (only the shape of demand matters)"
+            )
             continue
         h = int((when - REFERENCE_WEEK_START).total_seconds() // 3600)
         if h in first_row:

@@ -13,11 +13,13 @@ to convert (the line), the nesting depth
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
 import os
 import re
+import stat
 import sys
 import tomllib
 from pathlib import Path
@@ -35,11 +37,13 @@ __all__ = [
     "CsvReadError",
     "csv_rows",
     "decode_csv",
+    "lone_surrogate",
     "nesting_depth",
     "parse_decimal",
     "read_csv_table",
     "read_document",
     "read_scenario_document",
+    "regular_file_problem",
 ]
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -67,10 +71,63 @@ def nesting_depth(value: Any) -> int:
     return deepest
 
 
+def lone_surrogate(value: Any) -> str | None:
+    """Where ``value`` holds text with a lone surrogate (``"\\ud800"``), or ``None``.
+
+    JSON's ``\\uXXXX`` escapes can spell half of a UTF-16 pair, which Python keeps as a
+    lone surrogate: not a character, so it cannot be printed, saved or shown. Returns
+    the place (``name``, ``change 1.name``) of the first one found.
+    """
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return where or "the text"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                place = f"{where}.{key}" if where else str(key)
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return place
+                stack.append((child, place))
+        elif isinstance(item, list):
+            stack.extend((child, f"{where} {n}") for n, child in enumerate(item, start=1))
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def regular_file_problem(path: Path, what: str) -> str | None:
+    """Why ``path`` cannot be read as a ``what`` file, or ``None`` when it is a regular file.
+
+    A named pipe would block the reader forever and a device never ends, so anything
+    but a regular file (after following links) is refused; a link loop is named too.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return f"{path}: no such {what} file"
+    except NotADirectoryError:
+        return f"{path}: a parent in the path is a file, not a folder"
+    except PermissionError:
+        return f"{path}: permission denied reading the {what} file"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{path}: a loop of symbolic links; it names no file"
+        return f"{path}: cannot read the {what} file ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return f"{path}: is a folder, not a {what} file"
+    if not stat.S_ISREG(mode):
+        kind = "a named pipe" if stat.S_ISFIFO(mode) else "a device or socket"
+        return f"{path}: is {kind}, not a regular file; give the {what} file itself"
+    return None
+
+
 def _read_bytes(path: Path, what: str, max_bytes: int) -> bytes:
     try:
-        if path.is_dir():
-            raise ServiceMapError(f"{path}: is a folder, not a {what} file")
+        if (problem := regular_file_problem(path, what)) is not None:
+            raise ServiceMapError(problem)
         size = path.stat().st_size
         check_upload_size(size, str(path), max_bytes)
         with open(path, "rb") as handle:
@@ -174,6 +231,11 @@ def read_document(
         )
     if not isinstance(data, dict):
         raise ServiceMapError(f"{path}: expected a table/object at the top level")
+    if (where := lone_surrogate(data)) is not None:
+        raise ServiceMapError(
+            f"{path}:{where}: holds a lone surrogate (a \\ud800-\\udfff escape that is half "
+            "of a character); write the character itself"
+        )
     return data
 
 
@@ -365,6 +427,8 @@ def read_csv_table(
         over the size ``csv`` allows is named by its column).
     """
     path = Path(path)
+    if os.path.lexists(path) and (unreadable := regular_file_problem(path, "CSV")) is not None:
+        raise ServiceMapError(unreadable)
     try:
         payload = path.read_bytes()
     except FileNotFoundError:

@@ -16,6 +16,7 @@ from mapping.inputs.register import (
     _read_rows,
     _read_text,
     default_register_path,
+    validate_register,
 )
 from mapping.inputs.sources import Sources, locate_sources
 from mapping.store import atomic_write_text
@@ -67,12 +68,21 @@ def geocode_register(
     missing = [c for c in needed if c not in header]
     if missing:
         raise RegisterError(path, [Problem(str(path), 0, "-", f"missing column(s): {missing}")])
+    # The rest of the register must be valid too (ids unique, every column, coordinates
+    # in range): geocoding fills points, it never writes back a broken register. A
+    # postcode-located record may still lack its point: that is what is filled here.
+    invalid = [
+        p
+        for p in validate_register(path, sources, check_postcodes=False)
+        if not (p.field in ("lat", "lon") and "needs lat and lon" in p.message)
+    ]
     col = {name: header.index(name) for name in needed}
     targets: list[tuple[int, list[str], str]] = []
-    problems: list[Problem] = []
+    problems: list[Problem] = list(invalid)  # reported with the postcodes' problems
     for line, row in rows[1:]:
         if len(row) != len(header):
-            problems.append(Problem(str(path), line, "-", "wrong number of fields"))
+            if not any(p.row == line for p in invalid):
+                problems.append(Problem(str(path), line, "-", "wrong number of fields"))
             continue
         if row[col["location_precision"]].strip() != "postcode":
             continue
@@ -91,7 +101,7 @@ def geocode_register(
                 Problem(str(path), line, "postcode", f"{postcode} is not in OS Code-Point Open")
             )
     if problems:
-        raise RegisterError(path, problems)
+        raise RegisterError(path, sorted(problems, key=lambda p: p.row))
     changed = 0
     for _, row, postcode in targets:
         lat, lon = f"{found.at[postcode, 'lat']:.6f}", f"{found.at[postcode, 'lon']:.6f}"

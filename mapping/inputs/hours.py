@@ -164,6 +164,10 @@ def parse_when(text: str | datetime) -> datetime:
         return _naive_local(datetime.fromisoformat(text.strip()))
     except ValueError:
         raise _when_error(text) from None
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UK time
+        raise HoursError(
+            f"{text!r} is outside the dates this tool can place (years 1 to 9999 in UK time)"
+        ) from None
 
 
 def format_when(dt: datetime) -> str:

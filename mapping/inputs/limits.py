@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sized
 from pathlib import Path
 
 from mapping.errors import ServiceMapError
 
 __all__ = [
+    "CANDIDATE_BYTES_PER_PAIR",
     "MATRIX_BYTES_PER_PAIR",
     "MATRIX_MEMORY_SHARE",
+    "MAX_AT_TIMES",
+    "MAX_CANDIDATES",
     "MAX_CSV_CELL_CHARS",
+    "MAX_DEMAND_PER_HOUR",
     "MAX_DOCUMENT_BYTES",
     "MAX_NESTING_DEPTH",
     "MAX_SCENARIO_CHANGES",
     "MAX_UPLOAD_BYTES",
     "available_memory_bytes",
+    "check_candidates",
     "check_matrix_size",
     "check_scenario_size",
+    "check_times",
     "check_upload_size",
     "estimate_matrix_bytes",
 ]
@@ -160,4 +167,81 @@ def check_upload_size(n_bytes: int, name: str, limit: int = MAX_UPLOAD_BYTES) ->
     if n_bytes > limit:
         raise ServiceMapError(
             f"{name}: {_size(n_bytes)} is larger than the {_size(limit)} allowed for this file"
+        )
+
+
+#: Most candidate sites one site optimisation may weigh. 2,000 candidates took 4.1 GB
+#: and 441 s and 50,000 grew to 20.6 GB before the kernel stopped it (issue 19); time
+#: and memory grow with the candidates, so 500 is about 1 GB and two minutes.
+MAX_CANDIDATES = 500
+
+#: Memory one origin-candidate pair needs in the site optimiser: 4.1 GB for 2,000
+#: candidates x 39,387 origins is about 52 bytes a pair (issue 19).
+CANDIDATE_BYTES_PER_PAIR = 56
+
+#: Most times (``--at``) one command may ask for: every hour of the week. 2,016 values
+#: ran 676 s (issue 19).
+MAX_AT_TIMES = 168
+
+#: Largest demand of one hour in a demand file (any unit). Demand is rescaled to a mean
+#: of 1 per hour, so only its shape matters; 1e308 an hour overflowed the total.
+MAX_DEMAND_PER_HOUR = 1e12
+
+
+def check_candidates(
+    n_candidates: int,
+    source: str | os.PathLike[str] = "candidates",
+    *,
+    n_origins: int | None = None,
+    available: int | None = None,
+) -> None:
+    """Refuse more than :data:`MAX_CANDIDATES` candidate sites, or more than memory allows.
+
+    Parameters
+    ----------
+    n_candidates
+        Candidate sites read.
+    source
+        The candidates file (or description), named in the message.
+    n_origins
+        Origins of the study, for the memory estimate (``None``: rows only).
+    available
+        Memory available in bytes (default: :func:`available_memory_bytes`).
+
+    Raises
+    ------
+    ServiceMapError
+        Naming the source, the count and the limit, or the estimate and the memory.
+    """
+    if n_candidates > MAX_CANDIDATES:
+        raise ServiceMapError(
+            f"{source}: {n_candidates:,} candidate sites; the site optimiser weighs at most "
+            f"{MAX_CANDIDATES:,} (2,000 took 4 GB and over 7 minutes). Keep the likeliest "
+            "sites, or run it for each part of the county."
+        )
+    if n_origins is None:
+        return
+    needed = int(n_candidates) * int(n_origins) * CANDIDATE_BYTES_PER_PAIR
+    budget = (available_memory_bytes() if available is None else available) * MATRIX_MEMORY_SHARE
+    if needed > budget:
+        raise ServiceMapError(
+            f"{source}: {n_candidates:,} candidate sites x {n_origins:,} origins would need "
+            f"about {_size(needed)} of memory; {_size(budget)} may be used now "
+            f"({MATRIX_MEMORY_SHARE:.0%} of what is free). Give fewer candidates."
+        )
+
+
+def check_times(times: Sized | None, option: str = "--at") -> None:
+    """Refuse more than :data:`MAX_AT_TIMES` times in one request.
+
+    Raises
+    ------
+    ServiceMapError
+        Naming the option, the count and the limit.
+    """
+    count = 0 if times is None else len(times)
+    if count > MAX_AT_TIMES:
+        raise ServiceMapError(
+            f"{option}: {count:,} times given; at most {MAX_AT_TIMES} (every hour of the "
+            "week) are computed in one run. Leave --at out to use every hour of the week."
         )

@@ -280,12 +280,14 @@ class Sources:
         """Read Census 2021 usual residents by LSOA and age band (long format)."""
         path = self.path("census")
         try:
-            return pd.read_csv(
+            table = pd.read_csv(
                 path,
                 dtype={"lsoa21_code": "string", "lsoa21_name": "string", "age_group": "string"},
             )
         except (ValueError, OSError) as exc:
             raise SourceError(f"{path}: unreadable census table ({exc})") from exc
+        _require_columns(table, path, ["lsoa21_code", "age_group", "usual_residents"])
+        return table
 
     def read_iod2025(self) -> pd.DataFrame:
         """Read IoD 2025 scores, ranks and deciles by LSOA 2021 (IMD and seven domains).

@@ -150,6 +150,24 @@ def is_confidential(records: Any) -> Any:
     )
 
 
+def siting_refusal(category: str) -> str | None:
+    """Why new sites of ``category`` cannot be placed by the optimiser (``None``: they can).
+
+    Refuges and safe houses are confidential: their addresses are never published and
+    this tool shows them only as counts per council area. A site optimiser answers with
+    points (a postcode or a town centre), so it is refused for these categories.
+    """
+    if category not in CONFIDENTIAL_CATEGORIES:
+        return None
+    words = category.replace("_", " ")
+    return (
+        f"new {words} sites are not placed by the optimiser: {words}s are confidential "
+        "(their addresses are never published, and this tool shows them only as counts "
+        "per council area), while the optimiser answers with points such as a postcode or "
+        "a town centre. Plan them with the council areas' counts instead."
+    )
+
+
 #: Short names of the weights, for table headings.
 WEIGHT_SHORT_NAMES: dict[str, str] = {
     "residents": "residents",

@@ -41,6 +41,7 @@ from jinja2 import Template
 
 from mapping.errors import ServiceMapError
 from mapping.outputs.map_assets import figure_of
+from mapping.outputs.script_text import js_literal
 from mapping.outputs.verbatim import Verbatim
 from mapping.study_area import MAP_CRS
 
@@ -101,7 +102,7 @@ def _feature_collection(geometries: np.ndarray, properties: list[dict[str, Any]]
         {"type": "Feature", "properties": props, "geometry": json.loads(text)}
         for text, props in zip(shapely.to_geojson(geometries), properties, strict=True)
     ]
-    return json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"))
+    return js_literal({"type": "FeatureCollection", "features": features})
 
 
 def build_basemap(
@@ -152,7 +153,7 @@ def build_basemap(
     return OfflineBasemap(
         land=_feature_collection(_rounded(land_4326), [{}]),
         roads=_feature_collection(roads, [{"kind": k} for k in kinds]),
-        places=json.dumps(places, ensure_ascii=False, separators=(",", ":")),
+        places=js_literal(places),
         drawn_from=", ".join(parts),
     )
 
@@ -295,9 +296,8 @@ class TilesOrOfflineBase(MacroElement):
             "online": TILES_NOTE,
             "offline": offline,
         }
-        # Inside a <script>: "</" must not appear literally in the JSON.
-        self.texts_js = json.dumps(texts).replace("</", "<\\/")
-        self.base_js = self.base_js.replace("</", "<\\/")
+        # Inside a <script>: every text encoded for it (mapping.outputs.script_text).
+        self.texts_js = js_literal(texts)
 
     def render(self, **kwargs: Any) -> Any:
         """Add the styles of the note and the place names to the page, then render."""

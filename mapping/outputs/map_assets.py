@@ -46,7 +46,7 @@ from branca.element import MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
-from mapping.outputs.verbatim import Verbatim, verbatim_scripts
+from mapping.outputs.verbatim import Verbatim, VerbatimMacro, verbatim_tree
 
 __all__ = [
     "ASSET_PACKAGES",
@@ -144,7 +144,7 @@ class _LocalAssets:
         return [(name, asset_uri(name)) for name in self.names]
 
 
-class OfflineMap(folium.Map):
+class OfflineMap(folium.Map, VerbatimMacro):
     """A :class:`folium.Map` whose scripts and stylesheets are local (Leaflet only)."""
 
     default_js = _LocalAssets("leaflet")
@@ -159,8 +159,10 @@ class OfflineMap(folium.Map):
         remote = remote_assets(self)
         if remote:
             raise ValueError(
-                "this map would load from the internet: " + "; ".join(remote) + ". Use "
-                "mapping.outputs.map_assets.OfflineMarkerCluster and DivIcon markers."
+                "this map would load from the internet or run its text as script: "
+                + "; ".join(remote)
+                + ". Use mapping.outputs.map_assets.OfflineMarkerCluster, DivIcon markers "
+                "and ScriptTooltip."
             )
         # Shown until the map's last script removes it: if Leaflet or a layer fails, the
         # page says so instead of showing an empty frame.
@@ -169,8 +171,8 @@ class OfflineMap(folium.Map):
         self._children.pop("view_once_sized", None)
         self.add_child(_ViewOnceSized(self), name="view_once_sized")
         self.add_child(_MapDrawn(), name="map_drawn")  # last, after every layer
-        with verbatim_scripts():
-            return super().render(**kwargs)
+        verbatim_tree(self)
+        return super().render(**kwargs)
 
 
 class _ViewOnceSized(MacroElement):
@@ -258,6 +260,11 @@ def remote_assets(fmap: folium.Map) -> list[str]:
         for name, url in assets:
             if not str(url).startswith("data:"):
                 problems.append(f"{kind} loads {name} from {url}")
+        if isinstance(element, folium.Tooltip):
+            problems.append(
+                f"{kind} pastes its text into a JavaScript template literal "
+                "(use mapping.outputs.script_text.ScriptTooltip)"
+            )
         if isinstance(element, folium.Popup):
             problems.append(f"{kind} needs jQuery (use mapping.outputs.markers.HtmlPopup)")
         if isinstance(element, folium.Icon):

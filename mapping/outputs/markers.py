@@ -13,7 +13,6 @@ whose HTML is built here with every text escaped.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from mapping.outputs.map_assets import figure_of
+from mapping.outputs.script_text import js_literal
 from mapping.outputs.verbatim import Verbatim
 
 __all__ = [
@@ -155,7 +155,7 @@ class HtmlPopup(MacroElement):
         super().__init__()
         self._name = "HtmlPopup"
         self.max_width = int(max_width)
-        self.content_js = json.dumps(content).replace("</", "<\\/")
+        self.content_js = js_literal(str(content))
 
 
 class KeyControl(MacroElement):
@@ -174,7 +174,7 @@ class KeyControl(MacroElement):
 {% macro script(this, kwargs) %}
 (function () {
   var Key = L.Control.extend({
-    options: {position: {{ this.position|tojson }}},
+    options: {position: {{ this.position_js }}},
     onAdd: function () {
       var div = L.DomUtil.create('div', 'map-key');
       div.innerHTML = {{ this.content_js }};
@@ -192,7 +192,8 @@ class KeyControl(MacroElement):
         super().__init__()
         self._name = "KeyControl"
         self.position = position
-        self.content_js = json.dumps(content).replace("</", "<\\/")
+        self.position_js = js_literal(position)
+        self.content_js = js_literal(str(content))
 
     def render(self, **kwargs: Any) -> Any:
         """Add the key styles to the page header (once), then render."""

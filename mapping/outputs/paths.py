@@ -110,7 +110,33 @@ OUTPUT_KINDS: dict[str, OutputKind] = {
     ),
     "graphml": OutputKind("GraphML network", (".graphml",), marker=b"<graphml"),
     "export": OutputKind("export folder", (), folder=True),
+    "week": OutputKind(
+        "week table", (".csv",), columns=("hour_of_week", "day", "hour", "share_beyond")
+    ),
+    "equity": OutputKind(
+        "equity table", (".csv", ".xlsx"), columns=("imd_decile", "population", "mean_minutes")
+    ),
+    "capacity": OutputKind(
+        "capacity table",
+        (".csv", ".xlsx"),
+        columns=("area_code", "service_type", "benchmark_units"),
+    ),
+    "access": OutputKind("access table", (".csv", ".xlsx"), columns=("lsoa21_code", "ratio_2sfca")),
+    # What ``service-map optimise`` writes: a scenario whose description names it.
+    "optimised_scenario": OutputKind(
+        "scenario written by service-map optimise",
+        (".toml", ".json"),
+        marker=b"service-map optimise",
+    ),
 }
+
+#: Folders of the checkout that hold the project itself (code, tests, documents,
+#: benchmarks): ``--out`` never writes in them.
+PROJECT_FOLDERS = ("mapping", "app", "tests", "docs", "benchmarks", "notebooks", ".git", ".ci")
+#: Files at the top of the checkout that are the project's own.
+PROJECT_FILES = ("pyproject.toml", "README.md", "Makefile", "app.py", "LICENSE", ".gitignore")
+#: Sidecars this tool writes beside its files: never an ``--out`` of their own.
+SIDECAR_ENDINGS = (".readme.txt", ".meta.json", ".partial")
 
 
 def _fail(path: Path, message: str) -> ServiceMapError:
@@ -216,6 +242,33 @@ def _check_writable(path: Path, anchor: Path) -> None:
         raise _fail(path, f"cannot write in {anchor}: the disk is full ({free:,} bytes free)")
 
 
+def _check_project_and_sidecars(given: Path, target: Path) -> None:
+    """Refuse the project's own files (``pyproject.toml``, code, tests) and sidecars."""
+    from mapping.store import repo_root
+
+    root = repo_root().resolve()
+    lowered = target.name.lower()
+    if any(lowered.endswith(end) for end in SIDECAR_ENDINGS) or ".partial" in lowered:
+        raise _fail(
+            given,
+            "is the name of a sidecar this tool writes beside a table or a built file "
+            "(README, build record or temporary file); choose another name",
+        )
+    if not ((root / "pyproject.toml").is_file() and (root / "mapping").is_dir()):
+        return  # not run from a checkout: there are no project files to protect
+    for folder in PROJECT_FOLDERS:
+        if _is_within(target, root / folder):
+            raise _fail(given, f"refusing to write inside the project folder {root / folder}")
+    if target.parent == root and (
+        target.name in PROJECT_FILES or target.suffix.lower() in (".py", ".md", ".cfg", ".lock")
+    ):
+        raise _fail(
+            given,
+            f"refusing to write over {target.name}, a file of the project itself; "
+            "choose another name",
+        )
+
+
 def check_output_path(
     path: str | os.PathLike[str],
     kind: str,
@@ -270,6 +323,7 @@ def check_output_path(
     except (OSError, RuntimeError) as exc:  # a symlink loop
         raise _fail(given, f"cannot resolve the path ({exc})") from exc
 
+    _check_project_and_sidecars(given, target)
     # The folder named by --data-dir and the default one (which holds the register).
     data_dirs = {default_data_dir().resolve(), (repo_root() / "data").resolve()}
     if data_dir is not None:
@@ -285,9 +339,15 @@ def check_output_path(
         if read is None:
             continue
         source = Path(read).expanduser()
-        if target == source.resolve() or _same_file(target, source):
+        try:
+            resolved = source.resolve()
+        except (OSError, RuntimeError) as exc:  # a loop of symbolic links
+            raise ServiceMapError(
+                f"{source}: cannot resolve this input ({exc}); it names no file"
+            ) from exc
+        if target == resolved or _same_file(target, source):
             raise _fail(given, f"refusing to write over {source}, which this command reads")
-        if spec.folder and _is_within(source.resolve(), target):
+        if spec.folder and _is_within(resolved, target):
             raise _fail(given, f"refusing to replace a folder holding {source}, which is read")
     if not spec.folder and target.suffix.lower() == ".csv":
         readme = target.with_name(f"{target.stem}.README.txt")

@@ -20,6 +20,7 @@ from mapping.inputs.hours import is_open
 from mapping.inputs.vocabulary import is_confidential
 from mapping.outputs import markers
 from mapping.outputs.map_assets import OfflineMarkerCluster, figure_of
+from mapping.outputs.script_text import ScriptTooltip
 from mapping.study_area import MAP_CRS
 
 __all__ = [
@@ -226,9 +227,9 @@ def add_services(
         status = "" if state is None else (f" (open {when})" if state else f" (closed {when})")
         marker = folium.Marker(
             location=(row.geometry.y, row.geometry.x),
-            tooltip=html.escape(f"{row['name']}{status}"),
             icon=markers.service_icon(colour, is_open=state is not False),
         ).add_to(target)
+        ScriptTooltip(html.escape(f"{row['name']}{status}")).add_to(marker)
         headline = html.escape(status.strip(" ()").capitalize())
         markers.HtmlPopup((f"<b>{headline}</b><br>" if status else "") + _popup_html(row)).add_to(
             marker
@@ -306,10 +307,10 @@ def add_scenario_sites(
                 row = row.iloc[0]
             marker = folium.Marker(
                 location=(row.geometry.y, row.geometry.x),
-                tooltip=html.escape(f"{label}: {row['name']}"),
                 icon=markers.symbol_icon(colour, symbol),
                 z_index_offset=1000,
             ).add_to(layer)
+            ScriptTooltip(html.escape(f"{label}: {row['name']}")).add_to(marker)
             markers.HtmlPopup(f"<b>{html.escape(label)}</b><br>" + _popup_html(row)).add_to(marker)
     layer.add_to(fmap)
     figure_of(fmap).header.add_child(markers.marker_css(), name="marker_css")
@@ -318,11 +319,8 @@ def add_scenario_sites(
 
 def add_point_marker(fmap: folium.Map, lat: float, lon: float, label: str) -> folium.Marker:
     """Mark one point the user chose (e.g. where a what-if site would go)."""
-    marker = folium.Marker(
-        location=(lat, lon),
-        tooltip=html.escape(label),
-        icon=markers.symbol_icon("lightgreen", "+"),
-    )
+    marker = folium.Marker(location=(lat, lon), icon=markers.symbol_icon("lightgreen", "+"))
+    ScriptTooltip(html.escape(label)).add_to(marker)
     marker.add_to(fmap)
     figure_of(fmap).header.add_child(markers.marker_css(), name="marker_css")
     return marker

@@ -10,7 +10,7 @@ from mapping.inputs.scenario_file import load_scenario
 def test_bad_options_fail_before_loading(tmp_path: Path, run_cli) -> None:
     base = ["optimise", "hours", "--service", "sarc-preston-safe-centre", "--extra-hours", "4"]
     code, _, err = run_cli([*base, "--out", str(tmp_path / "plan.txt")])
-    assert code == 1 and "must end in .toml or .json" in err
+    assert code == 1 and "ending in .toml or .json" in err
     code, _, err = run_cli([*base, "--out", str(tmp_path / "p.toml"), "--weight", "women"])
     assert code == 1 and "--weight 'women' is not known" in err
     bad = tmp_path / "demand.csv"

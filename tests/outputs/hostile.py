@@ -22,7 +22,12 @@ EVIL_REFUGE_NAME = "@SUM(A1)"
 EVIL_REFUGE = "refuge-chorley"
 #: Would change the page title and raise an alert if any path inserted it as HTML: put
 #: before the name of every other SARC and as the provider of every SARC.
-PAYLOAD = "<img src=x onerror=\"document.title='pwned';alert(1)\">SAFE<script>alert(2)</script>"
+PAYLOAD = (
+    "<img src=x onerror=\"document.title='pwned';alert(1)\">SAFE<script>alert(2)</script>"
+    + "${alert(3)}`;alert(4);`\u2028"
+)
+#: The part of :data:`PAYLOAD` aimed at a JavaScript template literal (issue 19).
+TEMPLATE_LITERAL = "${alert(3)}`;alert(4);`"
 #: A Jinja expression: ``TEMPLATE_RAN`` wherever a map or page evaluated it as a template.
 TEMPLATE = "{{ 191919 * 1000 }}"
 TEMPLATE_RAN = "191919000"

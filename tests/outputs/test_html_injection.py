@@ -7,7 +7,7 @@ from typing import Any
 
 import offline_browser
 import pytest
-from hostile import TEMPLATE, TEMPLATE_RAN
+from hostile import TEMPLATE, TEMPLATE_LITERAL, TEMPLATE_RAN
 
 pytestmark = pytest.mark.skipif(
     not offline_browser.CHROMIUM.exists(), reason=offline_browser.SKIP_REASON
@@ -26,7 +26,9 @@ def test_html_in_names_is_shown_as_text_in_the_report(report: Path) -> None:
     assert "<script>alert(2)</script>" not in text
     with offline_browser.offline_page({"width": 1300, "height": 1400}) as (page, _blocked):
         dialogs: list[str] = []
+        errors: list[str] = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(report.as_uri())
         title = page.title()
         page.locator("iframe.map").scroll_into_view_if_needed()
@@ -41,6 +43,16 @@ def test_html_in_names_is_shown_as_text_in_the_report(report: Path) -> None:
         page.wait_for_timeout(500)
         body = page.inner_text("body")
         frame_title = frame.evaluate("() => document.title")
+        # The map drew (its last script removed the "could not be drawn" note) ...
+        fallback = frame.evaluate("() => document.querySelectorAll('.map-fallback').length")
+        # ... and each marker's tooltip holds its name as text (issue 19: a backtick
+        # or ${...} in a name ran, or broke the map's script).
+        tooltips = frame.evaluate(
+            "() => { const out = []; for (const k of Object.keys(window)) { try {"
+            " const v = window[k]; if (v && v.getTooltip && v.getTooltip()) {"
+            " out.push(String(v.getTooltip().getContent())); } } catch (e) {} }"
+            " return out.join('\\n'); }"
+        )
         # What the popups hold (Leaflet shows one popup at a time).
         popups = frame.evaluate(
             "() => { const out = []; for (const k of Object.keys(window)) { try {"
@@ -48,7 +60,9 @@ def test_html_in_names_is_shown_as_text_in_the_report(report: Path) -> None:
             " out.push(String(v.getPopup().getContent())); } } catch (e) {} }"
             " return out.join('\\n'); }"
         )
-    assert dialogs == []
+    assert dialogs == [] and errors == []
+    assert fallback == 0
+    assert TEMPLATE_LITERAL in tooltips
     assert title == "Lancashire victim services: drive-time coverage"
     assert frame_title != "pwned"
     assert "onerror=" in body  # the name is there, as visible text

@@ -19,6 +19,7 @@ from mapping.inputs import register as services
 from mapping.inputs.hours import is_open
 from mapping.outputs import basemap, map_assets, maps, markers
 from mapping.outputs.captions import service_caption
+from mapping.outputs.script_text import js_literal
 
 EVIL = '<img src=x onerror="alert(1)">'
 
@@ -63,7 +64,8 @@ def test_a_full_map_loads_nothing_from_the_internet(built_data: Path) -> None:
     # and plain links (attribution), never something the page loads.
     assert not re.findall(r'(?:src|href)="https?://', page)
     assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
-    assert re.findall(r"https?://[^\"' )]+", page) == [basemap.TILES_URL]
+    # (Texts in the scripts are js_literal strings: braces are \u escapes there.)
+    assert re.findall(r"https?://[^\"' )]+", _unescaped(page)) == [basemap.TILES_URL]
 
 
 def test_a_map_that_would_use_a_cdn_refuses_to_render() -> None:
@@ -109,6 +111,11 @@ def test_a_map_laid_out_late_opens_on_its_first_view() -> None:
     assert "map.setView([54.0, -2.6], 7, {animate: false})" in plain.get_root().render()
 
 
+def _unescaped(page: str) -> str:
+    """The page with the ``\\uXXXX`` escapes of its script strings read back."""
+    return re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m.group(1), 16)), page)
+
+
 # ---- basemap --------------------------------------------------------------------------
 
 
@@ -146,7 +153,7 @@ def test_offline_basemap_is_land_roads_and_ward_names() -> None:
     # The browser writes names with textContent; in the page "</" is never literal.
     page = maps.base_map(basemap=base).get_root().render()
     assert "label.textContent = p[2]" in page
-    assert "Fleetwood & <Pharos>" in page and "</Pharos>" not in page
+    assert js_literal("Fleetwood & <Pharos>") in page and "</Pharos>" not in page
 
 
 def test_a_roads_are_the_trunk_and_primary_edges_of_a_network() -> None:
@@ -227,8 +234,11 @@ def test_register_and_user_text_is_escaped_on_the_map(built_data: Path) -> None:
     maps.add_services(fmap, services.public_view(evil), name=EVIL, open_at="Sat 02:00")
     maps.add_scenario_sites(fmap, evil, added=list(evil["id"][evil["category"] == "sarc"]))
     maps.add_point_marker(fmap, 53.8, -2.6, EVIL)
-    page = fmap.get_root().render()
-    # Escaped once (not twice) wherever it goes: tooltips, popups, labels, layer names.
+    raw = fmap.get_root().render()
+    assert EVIL not in raw
+    # Escaped once (not twice) wherever it goes: tooltips, popups, labels, layer names
+    # (read through the script's \u escapes of mapping.outputs.script_text).
+    page = _unescaped(raw)
     assert EVIL not in page and EVIL.replace('"', '\\"') not in page
     assert "&lt;img src=x onerror=" in page
     assert "&amp;lt;img" not in page

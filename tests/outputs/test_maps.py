@@ -79,8 +79,8 @@ def test_a_confidential_record_with_a_point_is_still_not_drawn(built_data: Path)
 
 def test_popups_say_how_firm_each_service_is(rendered: tuple[str, object]) -> None:
     page, register = rendered
-    # Popups are bound as JSON strings, which escape "</" as "<\\/".
-    page = page.replace("<\\/", "</")
+    # Popups are bound as js_literal strings, whose "<", ">", "'" are \\u escapes.
+    page = re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m.group(1), 16)), page)
     popups = [p for p in re.findall(r"<div style='min-width:220px'>.*?</div>", page)]
     located = register[register.geometry.notna() & ~register["confidential"]]
     assert len(popups) == len(located)
