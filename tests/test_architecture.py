@@ -29,6 +29,7 @@ RANKS: dict[str, int] = {
     "cli_optimise": 7,
     "cli_week": 7,
     "cli_walk": 7,
+    "cli_network": 7,
     "cli_pathways": 7,
     "cli_appraise": 7,
     "cli": 8,  # registers the sub-apps of the layer below (cli_optimise, cli_week, ...)
