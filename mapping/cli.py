@@ -410,6 +410,9 @@ def sarc(
     from mapping.outputs.text import format_sarc_table
 
     typer.echo(format_sarc_table(table))
+    # The same account (and words) as the app's Map, Gaps and Week pages and the report.
+    for slot in slots:
+        typer.echo(study.out_of_hours("sarc", slot, threshold=60, weight=weight).sentence())
     typer.echo(f"Network: {study.network_source}. {weight_note(weight)}")
     if out is not None:
         _write_table(table, out)
