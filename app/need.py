@@ -10,8 +10,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app import no_site, url_state, widgets
 from app import state as app_state
-from app import widgets
 from mapping import formats
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS
@@ -19,7 +19,7 @@ from mapping.outputs.maps import CATEGORY_LABELS
 from mapping.study import Study
 
 #: Sexual-violence support benchmark denominators offered, in words.
-_SV_DENOMINATORS = {
+SV_DENOMINATORS = _SV_DENOMINATORS = {
     "women_all_ages": "per 200,000 women (Council of Europe minimum standards)",
     "residents": "per 200,000 inhabitants (Istanbul Convention explanatory report)",
 }
@@ -75,6 +75,8 @@ def _equity_section() -> None:
         minutes = widgets.threshold_select("need_threshold")
     with controls[3]:
         weight = widgets.weight_select("need_weight")
+    if no_site.show(category):  # no "100% against 100%", no empty chart
+        return
     study = app_state.current_study()
     deciles, quintiles, meaning, theil = _equity(
         study, app_state.study_key(), category, at, float(minutes), weight
@@ -221,8 +223,11 @@ def render() -> None:
         "Weights: figures can count residents (Census 2021), women aged 16+ (ONS mid-2024) "
         f"or police-recorded violence and sexual offences. {RECORDED_VIOLENCE_CAVEAT}"
     )
+    controls_in_address = url_state.page_controls("need")
+    url_state.restore(controls_in_address)
     _equity_section()
     _capacity_section()
+    url_state.remember(controls_in_address)
     st.caption("; ".join(f"{name}: {label}" for name, label in WEIGHTS.items()))
 
 
