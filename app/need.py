@@ -165,7 +165,7 @@ def _capacity_section() -> None:
     st.caption(
         "Known capacity comes only from the register (refuge family places, advocate FTE, "
         "each with its source): 'unknown' is never estimated, and a partly known figure is "
-        "a lower bound. Hover over a column heading for the benchmark's source and wording."
+        "a lower bound. Each benchmark's source and wording is under its table."
     )
     for service_type, group in table.groupby("service_type", sort=False):
         first = group.iloc[0]
@@ -202,6 +202,8 @@ def _capacity_section() -> None:
                 ),
             },
         )
+        # In words too: a phone or a printout has no hover.
+        st.caption(f"Benchmark: {source}")
     ratio, note = _refuge_access(study, app_state.study_key())
     st.info(
         f"Refuge access at county scale: {ratio:.2f} known family places per 10,000 "
@@ -228,7 +230,10 @@ def render() -> None:
     _equity_section()
     _capacity_section()
     url_state.remember(controls_in_address)
-    st.caption("; ".join(f"{name}: {label}" for name, label in WEIGHTS.items()))
+    # Names people read ("Women 16+"), not the codes ("women_16_plus").
+    st.caption(
+        "; ".join(f"{widgets.WEIGHT_SHORT[name]}: {label}" for name, label in WEIGHTS.items())
+    )
 
 
 if __name__ == "__main__":

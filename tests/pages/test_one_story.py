@@ -165,3 +165,10 @@ def test_every_gaps_filter_with_no_rows_is_a_message(study: Study) -> None:
             tried += 1
         app.multiselect(key="gaps_severity").set_value([]).run()
     assert tried > 0
+
+
+def test_need_page_says_sources_in_words_and_no_codes(built_data: Path) -> None:
+    app = _open("app/need.py")
+    captions = [c.value for c in app.caption]
+    assert any(c.startswith("Benchmark: ") and "Source:" in c for c in captions)
+    assert not any("women_16_plus" in c for c in captions)
