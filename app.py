@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from app import state as app_state
+from app import url_state
 
 st.set_page_config(
     page_title="Lancashire victim-service coverage",
@@ -83,4 +84,5 @@ st.title("Lancashire victim-service coverage")
 with app_state.guard():
     # Every page needs the study: load it here so the first run shows its progress once.
     app_state.current_study()
+    url_state.enter(page.url_path)  # a page arrived at takes its kept (or linked) settings
     page.run()

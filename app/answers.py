@@ -12,12 +12,20 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app import no_site, queries, widgets
 from app import state as app_state
-from app import widgets
 from mapping import formats
+from mapping.analysis.out_of_hours import HourAccount
 from mapping.outputs.maps import CATEGORY_LABELS
 
-__all__ = ["headline", "people_table", "ranked_areas", "routable", "ward_council_areas"]
+__all__ = [
+    "headline",
+    "out_of_hours",
+    "people_table",
+    "ranked_areas",
+    "routable",
+    "ward_council_areas",
+]
 
 
 def routable(category: str) -> bool:
@@ -39,13 +47,9 @@ def headline(
     label = CATEGORY_LABELS.get(category, category)
     when = app_state.describe_slot(at)
     when = when[0].upper() + when[1:]
-    if not routable(category):
-        reason = (
-            "refuges and safe houses have confidential addresses (counted per council area only)"
-            if category == "refuge"
-            else "it is reached by telephone or outreach"
-        )
-        widgets.headline(f"{label} has no site to drive to: {reason}, so no drive time applies.")
+    if no_site.show(
+        category, headline=True
+    ):  # the reason in words, with the count of such services
         return
     table = app_state.coverage_table(category, at, "district", age_band, (threshold,), weight)
     row = table[table["area_code"] == "TOTAL"].iloc[0]
@@ -177,3 +181,26 @@ def ranked_areas(
                 width="stretch",
                 column_config=_config(threshold),
             )
+
+
+def out_of_hours(
+    category: str, at: str, age_band: str | None, threshold: int, weight: str = "residents"
+) -> HourAccount | None:
+    """Who an in-area service serves, who each cross-border one does, who none (one account).
+
+    The same figures and words as the Gaps rule, the Week page, ``service-map sarc`` and
+    the report (:meth:`mapping.Study.out_of_hours`). ``None`` for a category without a site.
+    """
+    if not routable(category):
+        return None
+    account = queries.out_of_hours(category, at, threshold, weight, age_band)
+    st.markdown(account.sentence(), help=_ACCOUNT_HELP)
+    return account
+
+
+_ACCOUNT_HELP = (
+    "Each resident counts once, at the nearest service of this kind that is open then and "
+    "would see them. In-area services are those the register places in the study area; "
+    "every other is over the border. The Gaps, Week and About pages, the command line and "
+    "the export report use the same figures."
+)

@@ -6,7 +6,7 @@ import altair as alt
 import streamlit as st
 
 from app import state as app_state
-from app import tables, widgets
+from app import tables, url_state, widgets
 from mapping import formats
 from mapping.analysis.summary import DEFAULT_THRESHOLDS, AreaLevel, population_by_minutes
 from mapping.outputs.maps import CATEGORY_LABELS
@@ -14,11 +14,14 @@ from mapping.outputs.maps import CATEGORY_LABELS
 #: Viridis from light (short) to dark (long), grey for "no open service", as on the map.
 _BAND_COLOURS = [*formats.minute_classes().colours, formats.NO_DATA_COLOUR]
 _LEVELS: dict[AreaLevel, str] = {"district": "Council area", "ward": "Ward", "lsoa": "LSOA"}
+LEVELS = _LEVELS
 
 
 def render() -> None:
     """Draw the page."""
     st.header("Coverage by area")
+    controls_in_address = url_state.page_controls("coverage")
+    url_state.restore(controls_in_address)
     controls = st.columns(6)
     with controls[0]:
         category = widgets.category_select("cov_category")
@@ -38,6 +41,7 @@ def render() -> None:
         threshold = widgets.threshold_select("cov_threshold")
     with controls[5]:
         weight = widgets.weight_select("cov_weight")
+    url_state.remember(controls_in_address)
     age_band = widgets.weight_and_age(weight, age_band)
 
     thresholds = (15, 30, 45, 60, 90, threshold)

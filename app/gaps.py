@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import state as app_state
-from app import tables, widgets
+from app import tables, url_state, widgets
 
 _SEVERITY_ORDER = ("high", "medium", "low")
 
@@ -25,6 +25,8 @@ def render() -> None:
         st.success("No gaps found with the current rules.")
         return
 
+    controls_in_address = url_state.page_controls("gaps")
+    url_state.restore(controls_in_address)
     filters = st.columns(3)
     with filters[0]:
         rules = st.multiselect(
@@ -45,6 +47,7 @@ def render() -> None:
         severities = st.multiselect(
             "Severity", present, key="gaps_severity", placeholder="All severities"
         )
+    url_state.remember(controls_in_address)
     shown = register
     if rules:
         shown = shown[shown["rule_title"].isin(rules)]
@@ -59,6 +62,9 @@ def render() -> None:
     for column, severity in zip(metrics[1:], _SEVERITY_ORDER, strict=True):
         column.metric(f"{severity.capitalize()} severity", int(counts.get(severity, 0)))
 
+    if shown.empty:  # a filter can leave nothing: say so, draw no empty table or download
+        st.info("No gap matches these filters: clear one to see more.")
+        return
     names = app_state.current_service_names()
     tables.shown(
         tables.for_people(

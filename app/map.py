@@ -6,15 +6,20 @@ and at Saturday 02:00? The sentence above the map comes from ``Study.sarc_access
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import streamlit as st
 
-from app import answers, widgets
+from app import answers, url_state, widgets
 from app import state as app_state
+from mapping.analysis.out_of_hours import HourAccount
 from mapping.inputs.register import public_view
 from mapping.inputs.when import resolve_slot
 from mapping.outputs import maps
 from mapping.outputs.captions import service_caption
 from mapping.outputs.maps import CATEGORY_LABELS
+from mapping.study_area import MAP_CRS
 
 
 def render() -> None:
@@ -22,6 +27,8 @@ def render() -> None:
     st.header("Drive time to the nearest open service")
     # The answer comes first (on a phone, above the controls); the controls fill it in.
     answer = st.container()
+    controls_in_address = url_state.page_controls("map")
+    url_state.restore(controls_in_address)
     with st.expander("Service, time, age group and threshold", expanded=True):
         controls = st.columns(5)
         with controls[0]:
@@ -34,9 +41,11 @@ def render() -> None:
             threshold = widgets.threshold_select("map_threshold")
         with controls[4]:
             weight = widgets.weight_select("map_weight")
+    url_state.remember(controls_in_address)
     age_band = widgets.weight_and_age(weight, age_band)
     with answer:
         answers.headline(category, at, age_band, threshold, weight)
+        account = answers.out_of_hours(category, at, age_band, threshold, weight)
         answers.ranked_areas(category, at, age_band, threshold, weight)
 
     study = app_state.current_study()
@@ -49,16 +58,19 @@ def render() -> None:
 
     label = CATEGORY_LABELS.get(category, category)
 
+    sited = answers.routable(category)
+
     def build() -> object:
         fmap = maps.base_map()
-        maps.add_minutes_choropleth(
-            fmap,
-            app_state.display_shapes("lsoa"),
-            lsoa,
-            threshold,
-            service_names=app_state.service_names(register),
-            title=f"Drive to the nearest open {label.split(' (')[0]}",
-        )
+        if sited:  # no drive minutes (and no empty shading) for services without a site
+            maps.add_minutes_choropleth(
+                fmap,
+                app_state.display_shapes("lsoa"),
+                lsoa,
+                threshold,
+                service_names=app_state.service_names(register),
+                title=f"Drive to the nearest open {label.split(' (')[0]}",
+            )
         maps.add_council_areas(fmap, areas, district, threshold, services=register)
         maps.add_area_labels(fmap, areas)
         # Refuge shading would hide the choropleth: on for refuges only, else in the list.
@@ -74,6 +86,8 @@ def render() -> None:
             when=app_state.describe_slot(at),
         )
         maps.add_layer_control(fmap)
+        if account is not None:  # the first view shows every service the answer names
+            fmap.fit_bounds(view_bounds(areas, register, account))
         return fmap
 
     # Built and rendered once per query for every session (issue 8: 20 people opening the
@@ -86,22 +100,33 @@ def render() -> None:
     )
     confidential = int(register["confidential"].sum())
     widgets.weight_caption(weight)
-    st.caption(
+    shading = (
         f"Shading: population-weighted mean drive minutes per LSOA to the nearest {label} "
         f"open {app_state.describe_slot(at)} ({resolve_slot(at).at}) and open to "
         f"{widgets.age_label(age_band).lower()}. "
+        if sited
+        else f"No shading: {label} has no site to drive to. "
+    )
+    st.caption(
+        shading
         + service_caption(register, category, label, app_state.describe_slot(at))
         + f" Sites outside Lancashire are drawn too. {confidential} refuges and safe houses "
         "are confidential: they appear only as a count per council area (layer 'Refuges and "
         "safe houses', and the council-area tooltips), never as a point. Minutes are "
         f"modelled drive times on the {study.network_source} road network. "
-        + widgets.evidence_caption(category)
+        + (widgets.evidence_caption(category) if sited else "")
     )
-    if category in ("refuge", "helpline"):
-        st.info(
-            f"{label} records have no public site to drive to (confidential addresses or "
-            "telephone lines), so no drive time is computed for them."
-        )
+
+
+def view_bounds(areas: Any, register: Any, account: HourAccount) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` around the council areas and the named services."""
+    named = [s.service_id for s in (*account.in_area, *account.cross_border)]
+    shown = register[register["id"].isin(named) & register.geometry.notna()]
+    frames = [areas.to_crs(MAP_CRS)]
+    if len(shown):
+        frames.append(shown.to_crs(MAP_CRS))
+    west, south, east, north = np.array([f.total_bounds for f in frames]).T
+    return [[float(south.min()), float(west.min())], [float(north.max()), float(east.max())]]
 
 
 if __name__ == "__main__":

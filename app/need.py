@@ -10,8 +10,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app import no_site, url_state, widgets
 from app import state as app_state
-from app import widgets
 from mapping import formats
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS
@@ -19,7 +19,7 @@ from mapping.outputs.maps import CATEGORY_LABELS
 from mapping.study import Study
 
 #: Sexual-violence support benchmark denominators offered, in words.
-_SV_DENOMINATORS = {
+SV_DENOMINATORS = _SV_DENOMINATORS = {
     "women_all_ages": "per 200,000 women (Council of Europe minimum standards)",
     "residents": "per 200,000 inhabitants (Istanbul Convention explanatory report)",
 }
@@ -75,6 +75,8 @@ def _equity_section() -> None:
         minutes = widgets.threshold_select("need_threshold")
     with controls[3]:
         weight = widgets.weight_select("need_weight")
+    if no_site.show(category):  # no "100% against 100%", no empty chart
+        return
     study = app_state.current_study()
     deciles, quintiles, meaning, theil = _equity(
         study, app_state.study_key(), category, at, float(minutes), weight
@@ -164,8 +166,8 @@ def _capacity_section() -> None:
         "Known capacity comes only from the register (refuge family places, advocate FTE, "
         "each with its source): 'unknown' is never estimated or shown as 0, an area served "
         "by a service based elsewhere names it, and a partly known figure is a lower bound. "
-        "Centres are counted only when the record is of the benchmark's kind. Hover over a "
-        "column heading for the benchmark's source and wording."
+        "Centres are counted only when the record is of the benchmark's kind. Each "
+        "benchmark's source and wording is under its table."
     )
     for service_type, group in table.groupby("service_type", sort=False):
         first = group.iloc[0]
@@ -218,6 +220,8 @@ def _capacity_section() -> None:
                 ),
             },
         )
+        # In words too: a phone or a printout has no hover.
+        st.caption(f"Benchmark: {source}")
     ratio, note = _refuge_access(study, app_state.study_key())
     known = (
         f"{ratio:.2f} known family places per 10,000 residents"
@@ -243,9 +247,15 @@ def render() -> None:
         "January–April 2024), or residents of the most crime-deprived fifth of LSOAs "
         f"(IoD 2025 crime domain: where victims live). {RECORDED_VIOLENCE_CAVEAT}"
     )
+    controls_in_address = url_state.page_controls("need")
+    url_state.restore(controls_in_address)
     _equity_section()
     _capacity_section()
-    st.caption("; ".join(f"{name}: {label}" for name, label in WEIGHTS.items()))
+    url_state.remember(controls_in_address)
+    # Names people read ("Women 16+"), not the codes ("women_16_plus").
+    st.caption(
+        "; ".join(f"{widgets.WEIGHT_SHORT[name]}: {label}" for name, label in WEIGHTS.items())
+    )
 
 
 if __name__ == "__main__":

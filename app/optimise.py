@@ -35,12 +35,46 @@ from mapping.outputs.script_text import ScriptTooltip
 
 #: Where the Scenarios page keeps its scenario (see app/scenarios.py).
 _SCENARIO_KEYS = ("sc_name", "sc_description", "sc_changes")
+_PENDING = "opt_pending_scenario"  # a plan waiting for "replace it?"
 _METHODS = {"mclp": "Most people within reach", "pmedian": "Shortest average drive"}
 _OBJECTIVES = {"minutes": "Minutes saved", "coverage": "Residents within the threshold"}
 
 
 def open_on_scenarios(scenario: Scenario) -> None:
-    """Make ``scenario`` this session's scenario and go to the Scenarios page."""
+    """Make ``scenario`` this session's scenario and go to the Scenarios page.
+
+    A different scenario already being built is replaced only once the user says so.
+    """
+    current = st.session_state.get("sc_changes") or []
+    new = [c.model_dump(exclude_none=True) for c in scenario.changes]
+    if current and current != new:
+        st.session_state[_PENDING] = queries.scenario_to_json(scenario)
+        st.rerun()  # the page then asks first (:func:`_confirm_replace`)
+    _replace(scenario)
+
+
+def _confirm_replace() -> None:
+    """Ask before a plan replaces the scenario being built (when one is waiting)."""
+    pending = st.session_state.get(_PENDING)
+    if not pending:
+        return
+    current = st.session_state.get("sc_changes") or []
+    name = st.session_state.get("sc_name") or "unnamed"
+    st.warning(
+        f"The Scenarios page holds your scenario **{name}** ({len(current)} change"
+        f"{'s' if len(current) != 1 else ''}). Opening this plan replaces it; save it there "
+        "first (TOML or JSON) to keep it."
+    )
+    left, right, _ = st.columns([1, 1, 3])
+    if left.button("Replace it", key="opt_replace_yes", type="primary"):
+        st.session_state.pop(_PENDING, None)
+        _replace(queries.scenario_from_json(pending))
+    if right.button("Keep mine", key="opt_replace_no"):
+        st.session_state.pop(_PENDING, None)
+        st.rerun()
+
+
+def _replace(scenario: Scenario) -> None:
     st.session_state["sc_name"] = scenario.name
     st.session_state["sc_description"] = scenario.description
     st.session_state["sc_changes"] = [c.model_dump(exclude_none=True) for c in scenario.changes]
@@ -333,6 +367,7 @@ def _appraisal_section() -> None:
 def render() -> None:
     """Draw the page."""
     st.header("Optimise: where and when to invest")
+    _confirm_replace()
     _appraisal_section()
     hours_tab, sites_tab = st.tabs(["Extra opening hours", "New sites"])
     with hours_tab:

@@ -14,12 +14,13 @@ import pandas as pd
 import streamlit as st
 
 from app import state as app_state
+from mapping.analysis.out_of_hours import HourAccount, HourChange
 from mapping.study import Study
 
 if TYPE_CHECKING:
     from mapping.inputs.scenario_file import Scenario
 
-__all__ = ["week_profile"]
+__all__ = ["hour_change", "out_of_hours", "week_profile"]
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -46,6 +47,47 @@ def week_profile(
     return _week(
         app_state.current_study(), app_state.study_key(), category, float(threshold), age_band, area
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _account(
+    _study: Study, key: str, question: tuple[Any, ...], start: str | None
+) -> HourAccount | HourChange:
+    category, at, threshold, weight, age_band, area = question
+    options = {"threshold": threshold, "weight": weight, "age_band": age_band, "area": area}
+    if start is None:
+        return _study.out_of_hours(category, at, **options)
+    return _study.hour_change(category, start, at, **options)
+
+
+def out_of_hours(
+    category: str,
+    at: str,
+    threshold: float = 60,
+    weight: str = "residents",
+    age_band: str | None = None,
+    area: str | None = None,
+) -> HourAccount:
+    """:meth:`Study.out_of_hours` (the one account every page shows), cached."""
+    question = (category, at, float(threshold), weight, age_band, area or None)
+    answer = _account(app_state.current_study(), app_state.study_key(), question, None)
+    assert isinstance(answer, HourAccount)
+    return answer
+
+
+def hour_change(
+    category: str,
+    start: str,
+    end: str,
+    threshold: float = 60,
+    age_band: str | None = None,
+    area: str | None = None,
+) -> HourChange:
+    """:meth:`Study.hour_change` from ``start`` to ``end``, cached."""
+    question = (category, end, float(threshold), "residents", age_band, area or None)
+    answer = _account(app_state.current_study(), app_state.study_key(), question, start)
+    assert isinstance(answer, HourChange)
+    return answer
 
 
 def area_choices() -> dict[str, str]:

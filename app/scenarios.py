@@ -381,6 +381,10 @@ def _gaps(scenario: Any) -> None:
 def render() -> None:
     """Draw the page."""
     st.header("Scenarios: what if a service changed?")
+    st.caption(
+        "Your scenario stays while you move between pages; reloading the page (or a new "
+        "tab) starts a new session without it, so save it (TOML or JSON) to keep it."
+    )
     from mapping.analysis import scenarios
 
     _init_state()

@@ -60,7 +60,9 @@ def _upload() -> None:
     st.caption(
         "Upload a CSV in the register's format (see data/README.md). It is checked first; "
         "it replaces the register only if it is valid and you confirm, and only for you, in "
-        "this browser session. The published register file is never changed by the app."
+        "this browser session. The published register file is never changed by the app. "
+        "Moving between pages keeps it; reloading the page (or a new tab) starts a new "
+        "session without it."
     )
     uploaded = st.file_uploader("Replacement register (CSV)", type=["csv"], key=_UPLOAD_KEY)
     if uploaded is None:

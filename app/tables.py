@@ -259,7 +259,8 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
         # The naming column stays in view while the figures scroll sideways on a phone.
         # Long names (services) at most "medium" (200 px): pinned, they would fill a
         # phone's width; short ones (areas) keep their own, narrower width.
-        longest = int(frame[frame.columns[0]].astype(str).str.len().max() or 0)
+        # No rows (a filter that leaves none): no names to measure, the default width.
+        longest = int(frame[frame.columns[0]].astype(str).str.len().max()) if len(frame) else 0
         config[frame.columns[0]] = st.column_config.Column(
             frame.columns[0], pinned=True, width="medium" if longest > 24 else None
         )

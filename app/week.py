@@ -6,8 +6,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app import queries, widgets
-from mapping.analysis.week import DAY_NAMES, describe_worst_hour
+from app import no_site, queries, url_state, widgets
+from mapping.analysis.week import DAY_NAMES, describe_worst_hour, worst_hour
+from mapping.inputs.when import resolve_slot
 from mapping.outputs.maps import CATEGORY_LABELS
 
 #: What the download keeps (machine-readable) and what people see (plain English).
@@ -52,10 +53,26 @@ def heat_map(frame: pd.DataFrame, value: str, title: str, fmt: str) -> alt.Chart
     )
 
 
+def explain(
+    frame: pd.DataFrame, category: str, threshold: int, age_band: str | None, area: str
+) -> None:
+    """Saturday 02:00 in the one account (as the Map and Gaps say it), and the worst hour
+    against it: how much of the difference comes from opening hours and from road speeds."""
+    night = resolve_slot("weekend night").at
+    account = queries.out_of_hours(category, night, threshold, "residents", age_band, area)
+    st.markdown(account.sentence())
+    worst = str(frame["time"].iloc[worst_hour(frame)[0]])
+    if worst != night:
+        change = queries.hour_change(category, night, worst, threshold, age_band, area)
+        st.markdown(change.sentence())
+
+
 def render() -> None:
     """Draw the page: the worst hour in words, then the heat maps, then the controls."""
     st.header("The whole week: when is access worst?")
     answer = st.container()
+    controls_in_address = url_state.page_controls("week")
+    url_state.restore(controls_in_address)
     with st.expander("Service, area, age group and threshold", expanded=True):
         columns = st.columns(4)
         with columns[0]:
@@ -70,6 +87,10 @@ def render() -> None:
             age_band = widgets.age_select("week_age")
         with columns[3]:
             threshold = widgets.threshold_select("week_threshold")
+    url_state.remember(controls_in_address)
+    with answer:
+        if no_site.show(category):  # no worst hour, no heat map, no table for them
+            return
     frame = queries.week_profile(category, threshold, age_band, area or None)
     people = "residents" if age_band is None else widgets.age_label(age_band).lower()
     people = people if age_band is None else f"residents {people}"
@@ -81,16 +102,21 @@ def render() -> None:
             return
         sentence = describe_worst_hour(frame, people=people)
         widgets.headline(f"{sentence[0].upper()}{sentence[1:]}{where}.")
+        explain(frame, category, threshold, age_band, area)
         share = heat_map(frame, "share_beyond", f"Share beyond {threshold} minutes", ".0%")
         st.altair_chart(share, width="stretch")
-        mean = heat_map(frame, "mean_minutes", "Average drive (minutes)", ".0f")
-        st.altair_chart(mean, width="stretch")
+        if frame["mean_minutes"].notna().any():
+            mean = heat_map(frame, "mean_minutes", "Average drive (minutes)", ".0f")
+            st.altair_chart(mean, width="stretch")
+        else:
+            st.info(f"No {label} that {people} can use is open in any hour: no drive times.")
         st.caption(
             f"Each square is one hour of a week with no public holiday: the share of "
             f"{people}{where} more than {threshold} minutes' drive from an open {label} "
             "that would see them, and their average drive to the nearest one. An hour "
             "counts a service open at its first minute. Daytime traffic 07:00-19:00, free "
             f"flow otherwise. {frame.attrs['computations']} distinct hours computed."
+            + no_site.note(category)
         )
     st.subheader("Hour by hour")
     shown = frame[list(_SHOWN)].rename(columns=_SHOWN).copy()

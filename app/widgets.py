@@ -18,6 +18,8 @@ from mapping.outputs.maps import CATEGORY_LABELS
 THRESHOLDS: tuple[int, ...] = (10, 15, 20, 30, 45, 60, 75, 90, 120)
 _CUSTOM = "another day and hour…"
 _EVERYBODY = "everybody"
+#: The slot and age options beside the named ones (the address can hold them).
+CUSTOM_SLOT, EVERYBODY = _CUSTOM, _EVERYBODY
 _DAYS = tuple(app_state.DAY_NAMES)
 
 

@@ -310,6 +310,9 @@ def sarc(
                 f"{slot.at} ({slot.name}): {spread.text()} beyond 60 minutes of an open SARC; "
                 f"{spread.explain()}."
             )
+        # The same account (and words) as the app's Map, Gaps and Week pages and the report.
+        for slot in slots:
+            typer.echo(study.out_of_hours("sarc", slot, threshold=60, weight=weight).sentence())
     typer.echo(f"Network: {study.network_source}. {mode_note(mode)} {weight_note(weight)}")
     if out is not None:
         _write_table(table, out)

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from mapping.analysis.equity import EquityResult
     from mapping.analysis.optimise_hours import HoursPlan
     from mapping.analysis.optimise_sites import SiteProblem, SitesPlan
+    from mapping.analysis.out_of_hours import HourAccount, HourChange
     from mapping.analysis.pathway_study import PathwayResult
     from mapping.analysis.scenarios import Comparison
     from mapping.inputs.evidence import EvidenceBasis
@@ -403,6 +404,55 @@ class Study(CoverageModel):
         for column in bounds.columns.drop("hour_of_week"):
             frame[column] = bounds[column].to_numpy()
         return frame
+
+    def out_of_hours(
+        self,
+        category: str = "sarc",
+        at: str | TimeSlot = "weekend night",
+        *,
+        threshold: float = 60,
+        weight: str = "residents",
+        age_band: str | None = None,
+        area: str | None = None,
+    ) -> HourAccount:
+        """Who an in-area service serves at ``at``, who each cross-border one does, who none.
+
+        ``area`` (a council-area code) counts only its residents. See
+        :mod:`mapping.analysis.out_of_hours`: the Map, Gaps, Week, the CLI and the report
+        all read this one account.
+        """
+        from mapping.analysis.out_of_hours import hour_account
+
+        return hour_account(
+            self, category, at, **self._account_options(threshold, weight, age_band, area)
+        )
+
+    def hour_change(
+        self,
+        category: str,
+        start: str | TimeSlot,
+        end: str | TimeSlot,
+        *,
+        threshold: float = 60,
+        weight: str = "residents",
+        age_band: str | None = None,
+        area: str | None = None,
+    ) -> HourChange:
+        """The accounts at ``start`` and ``end``: the change split into hours and speeds."""
+        from mapping.analysis.out_of_hours import change_between
+
+        options = self._account_options(threshold, weight, age_band, area)
+        return change_between(self, category, start, end, **options)
+
+    def _account_options(
+        self, threshold: float, weight: str, age_band: str | None, area: str | None
+    ) -> dict[str, Any]:
+        mask = None
+        if area is not None:
+            mask = self.origins["lad_code"].to_numpy() == area
+            if not mask.any():
+                raise ServiceMapError(f"area {area!r} is not a council-area code of the study")
+        return {"threshold": threshold, "weight": weight, "age_band": age_band, "origin_mask": mask}
 
     # ---- where and when to invest -------------------------------------------------
 

@@ -22,6 +22,7 @@ from mapping.analysis.gap_records import (
     located,
     serves_lancashire,
 )
+from mapping.analysis.out_of_hours import HourAccount, hour_account
 from mapping.analysis.summary import TOTAL_CODE
 from mapping.inputs.freshness import stale_mask, verification_age
 from mapping.inputs.hours import is_open
@@ -244,15 +245,14 @@ def _no_out_of_hours(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
                 f"No {category_label} serving Lancashire is open at any of the out-of-hours "
                 f"times checked ({times}): {listed}."
             ]
-        elsewhere = register[
-            (register["category"] == category) & ~serving & open_then & located(register)
-        ]
-        if not elsewhere.empty:
-            parts.append(
-                "Open then but serving other areas: "
-                + ", ".join(ctx.named(s) for s in elsewhere["id"])
-                + "."
-            )
+        # Residents still reach services over the border then: the same account as the
+        # Map, Week, the CLI and the report, and the people it leaves beyond the limit.
+        population = total
+        accounts = _accounts(ctx, category, slots, p["minutes"])
+        if accounts:
+            parts.append("Over-the-border services count where they are the nearest open one:")
+            parts += [account.sentence() for account in accounts]
+            population = max(account.people_beyond for account in accounts)
         if not related.empty:
             parts.append(
                 "Helplines are not counted (a phone line is not a site); open then: "
@@ -270,13 +270,22 @@ def _no_out_of_hours(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
                 area_code=LANCASHIRE_CODE,
                 area_name=LANCASHIRE,
                 severity=severity,
-                population=total,
+                population=population,
                 evidence=" ".join(parts),
                 services=records["id"],
                 slot="; ".join(slot.at for slot in slots),
             )
         )
     return rows
+
+
+def _accounts(
+    ctx: GapContext, category: str, slots: Sequence[TimeSlot], minutes: float
+) -> list[HourAccount]:
+    """The account at each slot (:meth:`Study.out_of_hours`; none for a category with no site)."""
+    if not (ctx.study.engine.services["category"] == category).any():
+        return []
+    return [hour_account(ctx.study, category, slot, threshold=minutes) for slot in slots]
 
 
 def _age_text(band: str) -> str:

@@ -50,6 +50,7 @@ __all__ = [
     "open_sets",
     "service_label",
     "week_profile",
+    "worst_hour",
 ]
 
 #: Hours in a week; hour ``h`` starts ``h`` hours after Monday 00:00.
@@ -311,6 +312,21 @@ def week_profile(
     return frame
 
 
+def worst_hour(frame: pd.DataFrame, *, prefer: Iterable[str] | None = None) -> tuple[int, int]:
+    """The row of the worst hour of a :func:`week_profile` frame, and how many tie with it.
+
+    Ties go to the times in ``prefer`` (default :data:`TIE_PREFERENCE`), else the earliest.
+    """
+    if frame.empty:
+        raise ServiceMapError("the week profile is empty")
+    worst = frame["people_beyond"].to_numpy(float)
+    tied = np.flatnonzero(np.isclose(worst, worst.max(), rtol=0, atol=0.5))
+    prefer = TIE_PREFERENCE if prefer is None else tuple(prefer)
+    times = frame["time"].to_numpy(dtype=object)
+    preferred = [i for t in prefer for i in tied if times[i] == t]
+    return int(preferred[0] if preferred else tied[0]), int(tied.size - 1)
+
+
 def describe_worst_hour(
     frame: pd.DataFrame,
     *,
@@ -338,17 +354,10 @@ def describe_worst_hour(
         ``"the worst hour is Saturday 14:00: 486,000 residents more than 60 minutes from
         an open SARC"``, with how many other hours are as bad when there are any.
     """
-    if frame.empty:
-        raise ServiceMapError("the week profile is empty")
     threshold = float(frame.attrs.get("threshold", np.nan))
     label = what or service_label(str(frame.attrs.get("category", "service")))
+    top, alike = worst_hour(frame, prefer=prefer)
     worst = frame["people_beyond"].to_numpy(float)
-    tied = np.flatnonzero(np.isclose(worst, worst.max(), rtol=0, atol=0.5))
-    prefer = TIE_PREFERENCE if prefer is None else tuple(prefer)
-    times = frame["time"].to_numpy(dtype=object)
-    preferred = [i for t in prefer for i in tied if times[i] == t]
-    top = int(preferred[0] if preferred else tied[0])
-    alike = tied.size - 1
     on_foot = " on foot" if (frame["profile"] == "walk").all() else ""
     sentence = (
         f"the worst hour is {hour_label(int(frame['hour_of_week'].iloc[top]), long=True)}: "

@@ -196,13 +196,13 @@ def parse_hours(expr: str) -> opening_hours.OpeningHours:
         raise HoursError("opening hours are empty: give e.g. 'Mo-Fr 09:00-17:00' or '24/7'")
     try:
         return opening_hours.OpeningHours(expr, country=COUNTRY)
-    except (getattr(opening_hours, "ParserError", SyntaxError), SyntaxError, ValueError) as exc:
-        # The parser's message is a multi-line caret diagram: keep its last line.
-        detail = [line.strip(" =") for line in str(exc).splitlines() if line.strip()]
-        hint = detail[-1] if detail else "invalid syntax"
+    except (getattr(opening_hours, "ParserError", SyntaxError), SyntaxError, ValueError):
+        # The parser's own message is a caret diagram in its grammar's words ("expected
+        # weeknum"): say what to write instead, with examples (no link: the app is offline).
         raise HoursError(
-            f"{expr!r} is not valid opening_hours syntax ({hint}); "
-            "see https://wiki.openstreetmap.org/wiki/Key:opening_hours"
+            f"{expr!r} is not valid opening_hours syntax: write days then times, e.g. "
+            "'Mo-Fr 09:00-17:00', 'Mo-Fr 09:00-17:00; Sa 10:00-14:00' or '24/7' (days: Mo Tu "
+            "We Th Fr Sa Su; times: 24-hour HH:MM)"
         ) from None
 
 

@@ -280,6 +280,7 @@ class NoOutOfHoursRule(RuleModel):
         "counselling",
     )
     slots: Slots = _named("weekday night", "weekend night", "weekend day")
+    minutes: PositiveNumber = 60
     include_helplines: Flag = False
     lancashire_only: Flag = True
     severity: CategoryBands  # type: ignore[assignment]

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from mapping.analysis.out_of_hours import hour_account
 from mapping.analysis.summary import DEFAULT_THRESHOLDS, AreaLevel
 from mapping.errors import ServiceMapError
 from mapping.inputs.when import NAMED_SLOTS, TimeSlot, resolve_slot
@@ -532,6 +533,7 @@ def _collect(
         "sarc": sarc,
         "headline_sarc": headline_sarc,
         "headline": headline,
+        "accounts": [hour_account(study, "sarc", slot) for slot in headline],  # as the app's
         "gaps": gaps,
         "coverage": coverage,
         "register": register,

@@ -98,6 +98,8 @@ def _headline_html(extras: dict[str, Any]) -> str:
             f"People with no open SARC within reach: {people(n['population_unreached'])} at "
             f"{night.at}, {people(d['population_unreached'])} at {day.at}."
         )
+    # Who is served by whom: the same account and words as the app and `service-map sarc`.
+    points += [account.sentence() for account in extras.get("accounts", ())]
     return "<ul class='headline'>" + "".join(f"<li>{_esc(p)}</li>" for p in points) + "</ul>"
 
 

@@ -254,7 +254,7 @@ def _add_services_key(
     if chosen is not None and len(chosen) == 1:
         colour = CATEGORY_STYLE.get(chosen[0], ("gray", ""))[0]
     rows: list[tuple[str, str]] = []
-    if timed:
+    if timed and states:  # no "open (0) closed (0)" for a category with no site drawn
         n_open = sum(1 for s in states if s)
         rows.append((markers.badge_swatch(colour, is_open=True), f"open {when} ({n_open})".strip()))
         rows.append(

@@ -104,6 +104,13 @@ def test_invalid_expressions_give_a_message(expr):
         is_open(expr, "Mon 10:00")
 
 
+def test_invalid_hours_say_what_to_write_in_plain_words():
+    message = validate_hours("Mo-Fx 09:00-17:00")
+    assert message is not None and "'Mo-Fr 09:00-17:00'" in message and "24/7" in message
+    # Neither the parser's grammar words nor a link to an online page.
+    assert "expected" not in message and "http" not in message
+
+
 def test_parser_is_cached():
     assert parse_hours(OFFICE) is parse_hours(OFFICE)
 

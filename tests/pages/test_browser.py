@@ -107,7 +107,9 @@ def _assert_map_drawn(page: object, name: str) -> None:
     seen = drawn(element.content_frame())
     # The 945 LSOAs (shaded) and the 14 council areas, projected and drawn.
     assert seen["polygons"] >= 945, f"{name}: {seen}"
-    assert seen["pixels"] > 50_000, f"{name}: {seen}"
+    # The Map's first view also takes in the SARCs over the border that its answer names
+    # (issue 21), so Lancashire fills less of it than a county-only view: 20,000, not 50,000.
+    assert seen["pixels"] > 20_000, f"{name}: {seen}"
     assert seen["fallback"] == 0, f"{name}: the 'map could not be drawn' message is shown"
     assert seen["note"].startswith("Basemap: offline"), f"{name}: {seen}"
 
