@@ -86,8 +86,13 @@ def appraise_command(
 
     if weight not in WEIGHTS:
         raise ServiceMapError(f"unknown weight {weight!r}: use one of {', '.join(WEIGHTS)}")
-    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
-        raise ServiceMapError(f"{out}: the table is written as .csv or .xlsx")
+    if out is not None:  # before any work: never an input, data/ or a project file
+        from mapping.inputs.register import default_register_path
+        from mapping.outputs.paths import check_output_path
+
+        check_output_path(
+            out, "appraisal", reads=[services or default_register_path()], data_dir=data_dir
+        )
     typer.echo("Loading data, register and road network…", err=True)
     study = Study.load(
         data_dir=data_dir, sources=sources, services=services, network=network, progress=True

@@ -149,9 +149,11 @@ def services_export(
     from mapping.inputs.register import default_register_path, load_register
     from mapping.inputs.routes import load_routes
     from mapping.outputs.oruk import export_oruk
+    from mapping.outputs.paths import check_output_path
 
     _check_format(fmt)
     path = services or default_register_path()
+    check_output_path(out, "oruk", reads=[path])
     register = load_register(path, check_postcodes=False)  # refuses an invalid register
     known = set(register["id"].astype(str))
     routes = [r for r in load_routes() if r.service_id in known]
@@ -175,8 +177,11 @@ def services_import(
     """Read an ORUK/HSDS 3.0 directory as a register; report problems and dropped fields."""
     from mapping.errors import ServiceMapError
     from mapping.inputs.oruk import read_oruk
+    from mapping.outputs.paths import check_output_path
 
     _check_format(fmt)
+    if out is not None:  # before any work: never the input, data/ or a project file
+        check_output_path(out, "register", reads=[file])
     result = read_oruk(file)
     for dropped in result.dropped:
         typer.echo(f"dropped: {dropped}")

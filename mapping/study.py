@@ -36,21 +36,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mapping.analysis.coverage import CoverageModel
 from mapping.analysis.summary import AreaLevel
 from mapping.errors import Problem, ServiceMapError
 from mapping.inputs.scenario_file import Scenario, load_scenario, parse_scenario
+from mapping.study_invest import InvestQueries
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from mapping.analysis.appraise import Appraisal, AppraisalOption
     from mapping.analysis.capacity import FcaResult
     from mapping.analysis.equity import EquityResult
-    from mapping.analysis.optimise_hours import HoursPlan
-    from mapping.analysis.optimise_sites import SiteProblem, SitesPlan
     from mapping.analysis.out_of_hours import HourAccount, HourChange
-    from mapping.analysis.pathway_study import PathwayResult
     from mapping.analysis.scenarios import Comparison
     from mapping.inputs.evidence import EvidenceBasis
     from mapping.inputs.rules import GapRule
@@ -62,14 +58,6 @@ __all__ = ["Study"]
 
 #: A scenario, the path of a scenario file, or a dict in a scenario file's structure.
 ScenarioLike = Scenario | str | os.PathLike[str] | Mapping[str, Any]
-#: How each weight's people are named in a sentence.
-WEIGHT_PEOPLE = {
-    "residents": "residents",
-    "women_16_plus": "women aged 16+",
-    "recorded_violence_sexual": "recorded offences",
-    "no_car_households": "households with no car",
-    "crime_deprived_residents": "residents of high-crime areas",
-}
 
 
 def _as_scenario(scenario: ScenarioLike) -> Scenario:
@@ -94,13 +82,15 @@ def _as_scenario(scenario: ScenarioLike) -> Scenario:
     )
 
 
-class Study(CoverageModel):
+class Study(InvestQueries):
     """The study area, its services and their drive times: the whole analysis API.
 
     Build it with :meth:`Study.load`. Coverage queries (:meth:`coverage`,
     :meth:`sarc_access`, :meth:`origin_minutes`, :meth:`compare_slots`, :meth:`nearest`)
-    come from :class:`~mapping.analysis.coverage.CoverageModel`; gaps, what-ifs and
-    exports are methods here.
+    come from :class:`~mapping.analysis.coverage.CoverageModel`; where and when to invest
+    (optimisers, appraisal) and referral pathways from
+    :class:`~mapping.study_invest.InvestQueries`; gaps, what-ifs and exports are methods
+    here.
 
     Attributes
     ----------
@@ -363,47 +353,18 @@ class Study(CoverageModel):
             with ``people_beyond_low`` / ``_high`` and ``share_beyond_low`` / ``_high``
             (:func:`mapping.analysis.ranges.week_bounds`) after the central columns.
         """
-        from mapping.analysis.coverage import mode_profile
-        from mapping.analysis.week import week_profile
+        from mapping.analysis.week_study import study_week_profile
 
-        profile = mode_profile(mode)
-        if threshold is None:
-            threshold = 30.0 if mode == "walk" else 60.0
-        mask = None
-        if area is not None:
-            column = {"district": "lad_code", "ward": "ward_code", "lsoa": "lsoa21_code"}[by]
-            mask = self.origins[column].to_numpy() == area
-            if not mask.any():
-                raise ServiceMapError(f"area {area!r} is not a {by} code of the study area")
-        from mapping.analysis.ranges import assumed_hours_ids, week_bounds
-
-        filters = self._change_filters()
-        frame = week_profile(
-            self.engine,
+        return study_week_profile(
+            self,
             category,
-            weights=self.eligible_weights(age_band),
             threshold=threshold,
-            origin_mask=mask,
             age_band=age_band,
-            profile=profile,
-            **filters,
+            area=area,
+            by=by,
+            mode=mode,
+            filters=self._change_filters(),
         )
-        if mode != "drive":
-            return frame  # the range is of drive times (docs/ranges.md)
-        # Low and high beside each hour (docs/ranges.md), after the central columns.
-        weights = self.eligible_weights(age_band)
-        bounds = week_bounds(
-            self.engine,
-            category,
-            weights=weights if mask is None else np.where(mask, weights, 0.0),
-            threshold=threshold,
-            assumed=assumed_hours_ids(self.effective_register()) - set(self.changes.hours),
-            age_band=age_band,
-            **filters,
-        )
-        for column in bounds.columns.drop("hour_of_week"):
-            frame[column] = bounds[column].to_numpy()
-        return frame
 
     def out_of_hours(
         self,
@@ -453,205 +414,6 @@ class Study(CoverageModel):
             if not mask.any():
                 raise ServiceMapError(f"area {area!r} is not a council-area code of the study")
         return {"threshold": threshold, "weight": weight, "age_band": age_band, "origin_mask": mask}
-
-    # ---- where and when to invest -------------------------------------------------
-
-    def _change_filters(self) -> dict[str, Any]:
-        """This view's scenario changes as the analysis kernels take them."""
-        return {
-            "exclude": sorted(self.changes.closed),
-            "extra_services": list(self.changes.added_ids),
-            "hours_override": dict(self.changes.hours),
-        }
-
-    def optimise_hours(
-        self,
-        service: str,
-        extra_hours: int,
-        *,
-        threshold: float = 60,
-        min_block: int = 1,
-        age_band: str | None = None,
-        objective: str = "minutes",
-        demand: np.ndarray | None = None,
-    ) -> HoursPlan:
-        """The best ``extra_hours`` a week to add to ``service`` (docs/optimise.md).
-
-        See :func:`mapping.analysis.optimise_hours.optimise_hours`; weights are the
-        residents (of ``age_band``) and this view's scenario changes apply. ``objective``
-        is ``minutes`` (resident-minutes saved, the default) or ``coverage``
-        (resident-hours within ``threshold``).
-        """
-        from mapping.analysis.optimise_hours import optimise_hours
-
-        return optimise_hours(
-            self.engine,
-            service,
-            extra_hours,
-            weights=self.eligible_weights(age_band),
-            threshold=threshold,
-            min_block=min_block,
-            age_band=age_band,
-            objective=objective,
-            demand=demand,
-            **self._change_filters(),
-        )
-
-    def evening_hours(
-        self, plan: HoursPlan, *, start: int = 16, age_band: str | None = None
-    ) -> tuple[str, float]:
-        """The obvious alternative to ``plan``: the same budget spent on evenings.
-
-        The first ``plan.budget`` closed hours from ``start``:00 to midnight, Monday
-        first, added to the service's hours. Returns the opening hours and the plan's
-        objective with them (resident-hours within the threshold, or resident-minutes:
-        comparable to ``plan.plan_total``).
-        """
-        from mapping.analysis.hours_expression import merge_hours
-        from mapping.analysis.optimise_hours import covered_weight_hours, week_weight_minutes
-
-        gains = plan.gains
-        evenings = [h for h in range(len(gains.available)) if h % 24 >= start]
-        chosen = [h for h in evenings if gains.available[h]][: plan.budget]
-        hours = merge_hours(plan.current_hours, chosen)
-        filters = self._change_filters()
-        filters["hours_override"] = {**filters["hours_override"], gains.service_id: hours}
-        weights = self.eligible_weights(age_band)
-        if gains.objective == "minutes":
-            total = week_weight_minutes(
-                self.engine, gains.category, weights=weights, age_band=age_band, **filters
-            )
-            return hours, total
-        covered = covered_weight_hours(
-            self.engine,
-            gains.category,
-            weights=weights,
-            threshold=gains.threshold,
-            age_band=age_band,
-            **filters,
-        )
-        return hours, covered
-
-    def candidate_sites(self) -> pd.DataFrame:
-        """Default candidates for new sites: the centres of towns of 5,000+ residents.
-
-        See :func:`mapping.analysis.towns.settlement_candidates`.
-        """
-        from mapping import geography
-        from mapping.analysis.towns import settlement_candidates
-
-        return settlement_candidates(
-            self.origins,
-            geography.load_postcodes(self.data_dir),
-            ward_names=self.area_names("ward"),
-            area_names=self.area_names("district"),
-        )
-
-    def optimise_sites(
-        self,
-        category: str,
-        add: int,
-        *,
-        threshold: float = 60,
-        at: Sequence[str] | None = None,
-        method: str = "mclp",
-        candidates: pd.DataFrame | None = None,
-        time_limit: float = 120.0,
-        weight: str = "residents",
-        age_band: str | None = None,
-        new_hours: str = "24/7",
-        solver: str = "highs",
-    ) -> tuple[SitesPlan, SiteProblem]:
-        """The best ``add`` new sites of ``category`` (open ``new_hours``) among candidates.
-
-        Candidates default to the centres of towns of 5,000+ residents
-        (:func:`mapping.analysis.towns.settlement_candidates`). People are counted by
-        :meth:`weights` (``weight``, ``age_band``); the age band also limits the existing
-        services to those open to it. Returns the plan and the problem (to score other
-        choices with :func:`mapping.analysis.optimise_sites.evaluate_sites`).
-        """
-        from mapping.analysis.optimise_sites import build_problem, optimise_sites
-        from mapping.inputs.limits import check_candidates, check_times
-        from mapping.inputs.vocabulary import siting_refusal
-
-        if (refusal := siting_refusal(category)) is not None:
-            raise ServiceMapError(refusal)
-        if method not in ("mclp", "pmedian"):
-            raise ServiceMapError(f"method must be mclp or pmedian, not {method!r}")
-        check_times(list(at) if at is not None else None, "at")
-        if candidates is None:
-            candidates = self.candidate_sites()
-        check_candidates(len(candidates), "candidates", n_origins=len(self.origins))
-        problem = build_problem(
-            self.engine,
-            category,
-            candidates,
-            origins_xy=self.origins[["easting", "northing"]].to_numpy(float),
-            weights=self.weights(weight, age_band),
-            groups=self.origins["lsoa21_code"].to_numpy(),
-            threshold=threshold,
-            at=at,
-            new_hours=new_hours,
-            age_band=age_band,
-            **self._change_filters(),
-        )
-        plan = optimise_sites(
-            problem,
-            add,
-            method="pmedian" if method == "pmedian" else "mclp",
-            solver=solver,
-            time_limit=time_limit,
-            new_hours=new_hours,
-        )
-        return plan, problem
-
-    # ---- referral pathways ----------------------------------------------------------
-
-    def pathways(self, need: str, age: int, at: str | TimeSlot, home: str) -> PathwayResult:
-        """Every way in for a victim: entry route -> service (-> onward service).
-
-        ``need`` is a label or id from ``data/needs.toml`` ("adult, recent rape"), ``home``
-        a postcode or LSOA code; each step says whether it is open ``at`` that time, and
-        every service with a site has its drive minutes from the home LSOA's origin
-        (:mod:`mapping.analysis.pathway_study`).
-        """
-        from mapping.analysis.pathway_study import victim_pathways
-
-        return victim_pathways(self, need, age, at, home)
-
-    def appraise(
-        self,
-        options: Sequence[AppraisalOption] | None = None,
-        *,
-        category: str = "sarc",
-        extra_hours: int = 56,
-        threshold: float = 60,
-        weight: str = "residents",
-    ) -> Appraisal:
-        """Options side by side on the same measures, each with its range (docs/optimise.md).
-
-        Without ``options``: :func:`mapping.analysis.appraise_options.default_options`
-        (each in-area service 24/7 and at night, the optimiser's best ``extra_hours``, the
-        best new site, and the hours with the site). See
-        :func:`mapping.analysis.appraise.appraise` for the measures.
-        """
-        from mapping.analysis.appraise import appraise
-        from mapping.analysis.appraise_options import default_options
-
-        notes: tuple[str, ...] = ()
-        if options is None:
-            options, notes = default_options(
-                self, category, extra_hours=extra_hours, threshold=threshold, weight=weight
-            )
-        return appraise(
-            self,
-            options,
-            category=category,
-            threshold=threshold,
-            weight=weight,
-            who=WEIGHT_PEOPLE.get(weight, weight),
-            notes=notes,
-        )
 
     # ---- gaps and exports ---------------------------------------------------------
 

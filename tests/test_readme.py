@@ -69,7 +69,7 @@ def test_the_readme_names_the_commands_that_take_a_scenario() -> None:
     text = _section("Command line")
     sentence = re.search(r"The analysis commands \(([^)]*)\) also take `--scenario FILE`", text)
     assert sentence is not None
-    named = set(re.findall(r"`([a-z ]+)`", sentence.group(1)))
+    named = set(re.findall(r"`([a-z -]+)`", sentence.group(1)))
     assert named == {name for name, options in CLI.items() if "--scenario" in options}
     # and every command that reads the register takes --services
     assert named <= {name for name, options in CLI.items() if "--services" in options}

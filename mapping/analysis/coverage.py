@@ -399,6 +399,13 @@ class CoverageModel:
                 np.asarray(values, float),
                 ((0, None),),
             )
+        if not (category is None or isinstance(category, str)) and not (
+            isinstance(category, Iterable) and all(isinstance(c, str) for c in category)
+        ):
+            raise ServiceMapError(
+                "category must be a service category such as 'sarc', a list of them "
+                f"or None (every category), not {category!r}"
+            )
         register = self.effective_register()
         wanted = [category] if isinstance(category, str) else category
         services = register if wanted is None else register[register["category"].isin(wanted)]

@@ -108,6 +108,11 @@ OUTPUT_KINDS: dict[str, OutputKind] = {
     "without-car": OutputKind(
         "without-car table", (".csv", ".xlsx"), columns=("area_level", "no_car_beyond")
     ),
+    "appraisal": OutputKind(
+        "options appraisal", (".csv", ".xlsx"), columns=("option", "kind", "extra_hours")
+    ),
+    "register": OutputKind("register", (".csv",), columns=("id", "category", "name")),
+    "oruk": OutputKind("Open Referral UK folder", (), folder=True),
     "graphml": OutputKind("GraphML network", (".graphml",), marker=b"<graphml"),
     "export": OutputKind("export folder", (), folder=True),
     "week": OutputKind(
