@@ -393,28 +393,52 @@ def hour_account(
     people_word
         Who the weights count, for sentences (default from ``weight``).
     """
+    from mapping.analysis.age_split import age_groups, split_by_age
+
     slot = resolve_slot(at)
     weights = np.asarray(model.weights(weight, age_band), dtype=float)
-    if origin_mask is not None:
-        weights = np.where(np.asarray(origin_mask, dtype=bool), weights, 0.0)
-    result = model.engine.nearest(
-        category,
-        slot.at,
-        age_band=age_band,
-        exclude=sorted(model.changes.closed),
-        extra_services=list(model.changes.added_ids),
-        hours_override=dict(model.changes.hours),
-        profile=profile,
-    )
     register = model.effective_register()
+    profiles: list[str] = []
+
+    def nearest(span: Any) -> Any:
+        result = model.engine.nearest(
+            category,
+            slot.at,
+            age_band=age_band if span is None else span,
+            exclude=sorted(model.changes.closed),
+            extra_services=list(model.changes.added_ids),
+            hours_override=dict(model.changes.hours),
+            profile=profile,
+        )
+        profiles.append(result.query.profile)
+        return result
+
+    services = register[register["category"] == category]
+    services = services[~services["id"].isin(model.changes.closed)]
+    ages = ["id", "min_age", "max_age"]
+    if age_band is None and set(ages) <= set(services) and len(age_groups(services[ages])) > 1:
+        # Everybody, split by age where the services' ages differ, as the SARC and
+        # coverage tables are (a 16+ SARC is no child's nearest SARC).
+        split = split_by_age(model.origins, services[ages], weights, weight, nearest)
+        repeat = len(split.groups)
+        service_id, minutes = split.service_id, split.minutes
+        provider_area, weights = split.provider_area, split.weights
+    else:
+        result = nearest(None)
+        repeat = 1
+        service_id, minutes = result.service_id, result.minutes
+        provider_area = result.provider_area
+    if origin_mask is not None:
+        mask = np.tile(np.asarray(origin_mask, dtype=bool), repeat)
+        weights = np.where(mask, weights, 0.0)
     names = dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True))
     return account_from_nearest(
         category,
         slot,
-        result.query.profile,
-        service_id=result.service_id,
-        minutes=result.minutes,
-        provider_area=result.provider_area,
+        profiles[0],
+        service_id=service_id,
+        minutes=minutes,
+        provider_area=provider_area,
         weights=weights,
         threshold=threshold,
         names=names,

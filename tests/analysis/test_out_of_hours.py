@@ -83,7 +83,10 @@ def test_the_change_is_split_into_hours_and_speeds() -> None:
     assert (change.start.people_beyond, change.end.people_beyond) == (0, 1000)
     assert change.from_hours == 0 and change.from_speeds == 1000
     assert "+0 from opening hours" in change.sentence()
-    assert "+1,000 from road speeds (daytime road speeds instead of free flow)" in change.sentence()
+    assert (
+        "+1,000 from road speeds (weekend day road speeds instead of free flow)"
+        in change.sentence()
+    )
     # Tue 10:00 -> Sat 14:00: both daytime; "near" closes, so all 1,000 are from hours.
     change = change_between(model, "sarc", "Tue 10:00", "Sat 14:00", threshold=60)
     assert change.from_hours == 1000 and change.from_speeds == 0
