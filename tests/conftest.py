@@ -24,7 +24,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 #: study and answers per process, so one worker loads them once).
 XDIST_GROUPS: dict[str, tuple[str, ...]] = {
     "browser": (
-        "tests/pages/test_browser.py::",
+        "tests/pages/test_browser",  # test_browser.py and test_browser_*.py
+        "tests/pages/test_pathways_browser.py::",
+        "tests/outputs/test_script_text.py::",
         "tests/outputs/test_html_injection.py::",
         "tests/outputs/test_export.py::test_html_report_draws_its_map_from_a_file_with_no_network",
     ),
