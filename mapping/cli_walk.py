@@ -73,7 +73,7 @@ def coverage(
         typer.Option(
             "--weight",
             help="What the figures count: residents (default), women_16_plus, "
-            "recorded_violence_sexual or no_car_households.",
+            "recorded_violence_sexual, crime_deprived_residents or no_car_households.",
         ),
     ] = "residents",
     out: OutOption = None,

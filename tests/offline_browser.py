@@ -111,6 +111,27 @@ def is_local(url: str) -> bool:
 
 
 @contextmanager
+def default_app_server(data_dir: Path, log_name: str) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port, on the default data; always stopped.
+
+    ``data_dir`` is the built data folder (the tests' ``built_data``); the server's log
+    goes to ``test-artifacts/<log_name>``.
+    """
+    from mapping.inputs.sources import SOURCES_ENV, locate_sources
+    from mapping.store import DATA_DIR_ENV
+
+    root = Path(__file__).resolve().parents[1]
+    artifacts = root / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    env = dict(os.environ)
+    env[DATA_DIR_ENV] = str(data_dir)
+    env[SOURCES_ENV] = str(locate_sources().root)
+    log = artifacts / log_name
+    with streamlit_server(root / "app.py", cwd=root, log=log, env=env) as (url, _):
+        yield url
+
+
+@contextmanager
 def offline_page(viewport: dict[str, int]) -> Iterator[tuple[Any, list[tuple[str, str]]]]:
     """A Chromium page whose non-local requests are aborted, and ``(kind, url)`` of each."""
     from playwright.sync_api import sync_playwright

@@ -19,7 +19,6 @@ installs it, so CI runs this test).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,19 +30,17 @@ from offline_browser import (
     MAP_FRAME,
     SKIP_REASON,
     code_or_styles,
+    default_app_server,
     drawn,
     drawn_charts,
     map_id,
     not_tiles,
     offline_page,
     settled,
-    streamlit_server,
     wait_for_new_map,
 )
 
 from mapping.inputs.register import load_register
-from mapping.inputs.sources import SOURCES_ENV, locate_sources
-from mapping.store import DATA_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -55,12 +52,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 @pytest.fixture(scope="module")
 def server(built_data: Path) -> Iterator[str]:
     """``streamlit run app.py`` on a free port, on the default data; always stopped."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    env = dict(os.environ)
-    env[DATA_DIR_ENV] = str(built_data)
-    env[SOURCES_ENV] = str(locate_sources().root)
-    log = ARTIFACTS / "streamlit-server.log"
-    with streamlit_server(ROOT / "app.py", cwd=ROOT, log=log, env=env) as (url, _):
+    with default_app_server(built_data, "streamlit-server.log") as url:
         yield url
 
 

@@ -11,7 +11,6 @@ runs. Skipped only when ``/usr/bin/chromium`` is absent.
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,14 +19,12 @@ from offline_browser import (
     CHROMIUM,
     MAP_FRAME,
     SKIP_REASON,
+    default_app_server,
     drawn,
     offline_page,
-    streamlit_server,
 )
 
 from mapping.inputs.register import default_register_path
-from mapping.inputs.sources import SOURCES_ENV, locate_sources
-from mapping.store import DATA_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -41,12 +38,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 @pytest.fixture(scope="module")
 def server(built_data: Path) -> Iterator[str]:
     """``streamlit run app.py`` on a free port, on the default data; always stopped."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    env = dict(os.environ)
-    env[DATA_DIR_ENV] = str(built_data)
-    env[SOURCES_ENV] = str(locate_sources().root)
-    log = ARTIFACTS / "streamlit-server-hostile.log"
-    with streamlit_server(ROOT / "app.py", cwd=ROOT, log=log, env=env) as (url, _):
+    with default_app_server(built_data, "streamlit-server-hostile.log") as url:
         yield url
 
 

@@ -11,7 +11,6 @@ Skipped, with the reason, only when ``/usr/bin/chromium`` is absent.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +18,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from offline_browser import CHROMIUM, SKIP_REASON, offline_page, settled, streamlit_server
+from offline_browser import CHROMIUM, SKIP_REASON, default_app_server, offline_page, settled
 
-from mapping.inputs.sources import SOURCES_ENV, locate_sources
 from mapping.inputs.vocabulary import CATEGORIES
-from mapping.store import DATA_DIR_ENV
 from mapping.study import Study
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,12 +34,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 @pytest.fixture(scope="module")
 def server(built_data: Path) -> Iterator[str]:
     """``streamlit run app.py`` on a free port, on the default data; always stopped."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    env = dict(os.environ)
-    env[DATA_DIR_ENV] = str(built_data)
-    env[SOURCES_ENV] = str(locate_sources().root)
-    log = ARTIFACTS / "streamlit-server-story.log"
-    with streamlit_server(ROOT / "app.py", cwd=ROOT, log=log, env=env) as (url, _):
+    with default_app_server(built_data, "streamlit-server-story.log") as url:
         yield url
 
 

@@ -9,7 +9,6 @@ saves a screenshot under ``test-artifacts/``.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +18,12 @@ from offline_browser import (
     CHROMIUM,
     SKIP_REASON,
     code_or_styles,
+    default_app_server,
     offline_page,
     settled,
-    streamlit_server,
 )
 
 from mapping.analysis.without_car import LIMITATION
-from mapping.inputs.sources import SOURCES_ENV, locate_sources
-from mapping.store import DATA_DIR_ENV
 from mapping.study import Study
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,12 +36,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 @pytest.fixture(scope="module")
 def server(built_data: Path) -> Iterator[str]:
     """``streamlit run app.py`` on a free port, on the default data; always stopped."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    env = dict(os.environ)
-    env[DATA_DIR_ENV] = str(built_data)
-    env[SOURCES_ENV] = str(locate_sources().root)
-    log = ARTIFACTS / "streamlit-server-without-car.log"
-    with streamlit_server(ROOT / "app.py", cwd=ROOT, log=log, env=env) as (url, _):
+    with default_app_server(built_data, "streamlit-server-without-car.log") as url:
         yield url
 
 

@@ -7,7 +7,6 @@ when ``/usr/bin/chromium`` is absent.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,13 +15,10 @@ from offline_browser import (
     CHROMIUM,
     SKIP_REASON,
     code_or_styles,
+    default_app_server,
     offline_page,
     settled,
-    streamlit_server,
 )
-
-from mapping.inputs.sources import SOURCES_ENV, locate_sources
-from mapping.store import DATA_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -33,12 +29,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 
 @pytest.fixture(scope="module")
 def server(built_data: Path) -> Iterator[str]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    env = dict(os.environ)
-    env[DATA_DIR_ENV] = str(built_data)
-    env[SOURCES_ENV] = str(locate_sources().root)
-    log = ARTIFACTS / "streamlit-server-pathways.log"
-    with streamlit_server(ROOT / "app.py", cwd=ROOT, log=log, env=env) as (url, _):
+    """``streamlit run app.py`` on a free port, on the default data; always stopped."""
+    with default_app_server(built_data, "streamlit-server-pathways.log") as url:
         yield url
 
 
