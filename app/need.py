@@ -85,6 +85,12 @@ def _equity_section() -> None:
     who = widgets.WEIGHT_SHORT[weight]
     label = CATEGORY_LABELS.get(category, category)
     st.subheader(f"Drive minutes to the nearest open {label} by deprivation")
+    if deciles["mean_minutes"].isna().all():  # nothing open: no minutes, no empty chart
+        st.info(
+            f"No {label} is open at {at}, so nobody has a drive time to compare by "
+            "deprivation. Choose another time to see the minutes."
+        )
+        return
     chart = (
         alt.Chart(deciles)
         .mark_bar()

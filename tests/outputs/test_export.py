@@ -745,7 +745,8 @@ def test_html_report_draws_its_map_from_a_file_with_no_network(out: Path) -> Non
     assert seen["fallback"] == 0  # the "map could not be drawn" message was removed
     assert seen["note"].startswith("Basemap: offline")
     # Only the map tiles were asked of the network: every script and style is in the file.
-    assert blocked and offline_browser.not_tiles(blocked) == []
+    # (On a busy machine the tile requests may not have come yet; none may be anything else.)
+    assert offline_browser.not_tiles(blocked) == []
 
 
 def test_the_need_layer_equity_and_capacity_are_exported(out: Path, study: Study) -> None:
