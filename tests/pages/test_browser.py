@@ -78,9 +78,25 @@ def _open(page: Any, server: str, path: str) -> None:
 
 
 def _choose_slot(page: object, label: str) -> None:
+    """Pick ``label`` in the Time slot box, as a person would: open it, click the option.
+
+    A rerun of the page can close an open list before the option is clicked (the box is
+    drawn again), so the list is opened again, up to three times.
+    """
     box = page.locator("[data-testid='stSelectbox']").filter(has_text="Time slot")  # type: ignore[attr-defined]
-    box.first.click()
-    page.get_by_role("option", name=label).click()  # type: ignore[attr-defined]
+    option = page.get_by_role("option", name=label)  # type: ignore[attr-defined]
+    for attempt in range(3):
+        settled(page, TIMEOUT_MS)
+        box.first.click()
+        try:
+            option.first.wait_for(timeout=10_000)
+        except Exception:  # the list closed or never opened: open it again
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")  # type: ignore[attr-defined]
+            continue
+        option.first.click()
+        return
 
 
 def _wait_for_map(page: object) -> object:
