@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from app import answers, url_state, widgets
+from app import answers, map_view, url_state, widgets
 from app import state as app_state
 from mapping.analysis.out_of_hours import HourAccount
 from mapping.inputs.register import public_view
@@ -92,7 +92,7 @@ def render() -> None:
 
     # Built and rendered once per query for every session (issue 8: 20 people opening the
     # app at once each built the same 1.5 MB map); the study key keeps uploads apart.
-    app_state.show_map(
+    map_view.show_map(
         build,
         ("map", category, at, age_band, threshold, weight),
         key="coverage_map",

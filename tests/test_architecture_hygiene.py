@@ -40,10 +40,10 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     # streamlit-folium has no public call that takes a map rendered once for every session
     # (st_folium re-renders the 1.5 MB map on every run, issue 8). Pinned <0.28;
     # tests/test_contracts.py fails loudly when st_folium changes.
-    ("app/state.py", "streamlit_folium", "_component_func"): "pinned, contract test",
-    ("app/state.py", "streamlit_folium", "_get_html"): "pinned, contract test",
-    ("app/state.py", "streamlit_folium", "_get_header"): "pinned, contract test",
-    ("app/state.py", "streamlit_folium", "_get_map_string"): "pinned, contract test",
+    ("app/map_view.py", "streamlit_folium", "_component_func"): "pinned, contract test",
+    ("app/map_view.py", "streamlit_folium", "_get_html"): "pinned, contract test",
+    ("app/map_view.py", "streamlit_folium", "_get_header"): "pinned, contract test",
+    ("app/map_view.py", "streamlit_folium", "_get_map_string"): "pinned, contract test",
     # pytest-xdist has no public hook to group tests of several modules on one worker
     # (its xdist_group mark rewrites a private node id pytest 9 no longer reads). Pinned
     # <3.9; tests/test_contracts.py fails loudly when the scheduler changes.

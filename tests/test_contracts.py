@@ -66,7 +66,7 @@ def _call_keywords(tree: ast.AST, name: str) -> set[str]:
 
 
 def test_streamlit_folium_component_call_is_the_one_mirrored() -> None:
-    """app/state.py sends a map rendered once to ``_component_func`` (streamlit-folium <0.28).
+    """app/map_view.py sends a map rendered once to ``_component_func`` (streamlit-folium <0.28).
 
     ``st_folium`` renders the map again on every run; the app renders it once per query
     for every session (issue 8) and calls the component as ``st_folium`` does. Checked
@@ -89,7 +89,7 @@ def test_streamlit_folium_component_call_is_the_one_mirrored() -> None:
     theirs = _call_keywords(
         ast.parse(textwrap.dedent(inspect.getsource(sf.st_folium))), "_component_func"
     )
-    ours = _call_keywords(ast.parse((ROOT / "app" / "state.py").read_text()), "_component_func")
+    ours = _call_keywords(ast.parse((ROOT / "app" / "map_view.py").read_text()), "_component_func")
     assert ours == theirs
 
 
