@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mapping.analysis.capacity import record_capacity
 from mapping.inputs.benchmarks import Benchmark
 from mapping.inputs.referrals import Referral
 
@@ -83,14 +84,9 @@ def _capacity(
                 f"{what}; not comparable: the figure covers other kinds of service too",
                 float("nan"),
             )
-        # FTE from the register: advocate_fte, else a capacity_value in FTE advocates.
-        fte = pd.Series(float("nan"), index=covered.index)
-        if "advocate_fte" in covered:
-            fte = pd.to_numeric(covered["advocate_fte"], errors="coerce")
-        if "capacity_value" in covered and "capacity_unit" in covered:
-            in_fte = covered["capacity_unit"] == bench.capacity_unit
-            stated = pd.to_numeric(covered["capacity_value"].where(in_fte), errors="coerce")
-            fte = fte.fillna(stated)
+        # FTE as the capacity table reads it (capacity_value in FTE advocates, else
+        # advocate_fte): one reading of the register for both.
+        fte = pd.Series(record_capacity(covered, bench.capacity_unit)[0], index=covered.index)
         if referral.measure != "referrals" or fte.isna().any():
             return f"{what}; the FTE is not published", float("nan")
         return f"{what}; {fte.sum():g} FTE known", float(fte.sum() * bench.cases_per_unit)
