@@ -46,10 +46,11 @@ def study_week_profile(
             raise ServiceMapError(f"area {area!r} is not a {by} code of the study area")
     from mapping.analysis.ranges import assumed_hours_ids, week_bounds
 
+    weights = model.eligible_weights(age_band)
     frame = week_profile(
         model.engine,
         category,
-        weights=model.eligible_weights(age_band),
+        weights=weights,
         threshold=threshold,
         origin_mask=mask,
         age_band=age_band,
@@ -59,7 +60,6 @@ def study_week_profile(
     if mode != "drive":
         return frame  # the range is of drive times (docs/ranges.md)
     # Low and high beside each hour (docs/ranges.md), after the central columns.
-    weights = model.eligible_weights(age_band)
     bounds = week_bounds(
         model.engine,
         category,
