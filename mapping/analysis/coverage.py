@@ -48,6 +48,7 @@ from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
 from mapping.inputs.when import TimeSlot, resolve_slot
 from mapping.network.walking import MODES, WALK_PROFILE, WALK_THRESHOLDS
+from mapping.routing.engine import category_tuple
 
 __all__ = [
     "SARC_COLUMNS",
@@ -399,15 +400,8 @@ class CoverageModel:
                 np.asarray(values, float),
                 ((0, None),),
             )
-        if not (category is None or isinstance(category, str)) and not (
-            isinstance(category, Iterable) and all(isinstance(c, str) for c in category)
-        ):
-            raise ServiceMapError(
-                "category must be a service category such as 'sarc', a list of them "
-                f"or None (every category), not {category!r}"
-            )
+        wanted = category_tuple(category)  # a wrong type is a clear error, as in the engine
         register = self.effective_register()
-        wanted = [category] if isinstance(category, str) else category
         services = register if wanted is None else register[register["category"].isin(wanted)]
         services = services[~services["id"].isin(self.changes.closed)]
         return split_by_age(

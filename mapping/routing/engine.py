@@ -82,12 +82,34 @@ __all__ = [
     "NearestResult",
     "Query",
     "TravelEngine",
+    "category_tuple",
 ]
 
 
 #: (opening hours, moment) answers each engine keeps (a week of slots for every
 #: distinct opening-hours expression of a register fits many times over).
 OPEN_CACHE_SIZE = 65_536
+
+
+def category_tuple(category: Any) -> tuple[str, ...] | None:
+    """A query's categories as a tuple of words (``None``: every category).
+
+    Raises
+    ------
+    ServiceMapError
+        When ``category`` is not a word, an iterable of words or ``None``.
+    """
+    if category is None:
+        return None
+    if isinstance(category, str):
+        return (category,)
+    words = tuple(category) if isinstance(category, Iterable) else None
+    if words is None or not all(isinstance(c, str) for c in words):
+        raise ServiceMapError(
+            "category must be a service category such as 'sarc', a list of them "
+            f"or None (every category), not {category!r}"
+        )
+    return words
 
 
 class TravelEngine:
@@ -374,18 +396,8 @@ class TravelEngine:
         profile: str | None = None,
     ) -> Query:
         """Validate and normalise query arguments (see :meth:`nearest`)."""
-        if isinstance(category, str):
-            category = (category,)
+        category = category_tuple(category)
         if category is not None:
-            wrong = ServiceMapError(
-                "category must be a service category such as 'sarc', a list of them "
-                f"or None (every category), not {category!r}"
-            )
-            if not isinstance(category, Iterable):
-                raise wrong
-            category = tuple(category)
-            if not all(isinstance(c, str) for c in category):
-                raise wrong
             # A category of the vocabulary with no services in this register is a finding
             # (nobody is reached), not an error; only a word outside it is a mistake.
             unknown = [
