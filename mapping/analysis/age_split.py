@@ -9,6 +9,11 @@ gets its own nearest eligible service (:func:`mapping.routing.eligibility.serves
 the engine's rule). The groups' rows are stacked, each carrying its share of the
 origin's population and weight, so the usual summaries (:func:`summarise`) count each
 group against the services open to it.
+
+Kernels that work on the engine's per-origin arrays (the week, the ranges, both
+optimisers) take the same groups as :class:`AgePart` objects (:func:`age_parts`): each
+group's age band (the engine's eligibility filter) and its share of the weight; they run
+once per part and add the parts' figures up.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import pandas as pd
 from mapping.inputs.vocabulary import AGE_BANDS
 from mapping.routing.eligibility import serves_ages
 
-__all__ = ["AgeSplit", "age_groups", "split_by_age"]
+__all__ = ["AgePart", "AgeSplit", "age_groups", "age_parts", "split_by_age", "stack_parts"]
 
 #: Weights with no people under 16 (their whole weight is in the 16+ bands).
 _ADULT_WEIGHTS = frozenset({"women_16_plus"})
@@ -43,6 +48,41 @@ class AgeSplit:
     provider_area: np.ndarray
     weights: np.ndarray
     groups: tuple[tuple[int, int | None], ...]
+
+
+@dataclass(frozen=True)
+class AgePart:
+    """One age group of every origin: the band the engine filters by, and its people.
+
+    Attributes
+    ----------
+    band
+        The engine's ``age_band`` for the group: a Census band key, an ``(min, max)``
+        pair, or ``None`` (everybody, when the services see every age alike).
+    weights
+        Per origin: the group's share of the weight.
+    population
+        Per origin: the group's residents.
+    """
+
+    band: str | tuple[int, int | None] | None
+    weights: np.ndarray
+    population: np.ndarray
+
+    @property
+    def label(self) -> str:
+        """``"0-15"``, ``"16+"`` (``"all"`` for everybody; the key for a Census band)."""
+        if self.band is None:
+            return "all"
+        if isinstance(self.band, str):
+            return self.band
+        low, high = self.band
+        return f"{low}+" if high is None else f"{low}-{high}"
+
+
+def stack_parts(parts: tuple[AgePart, ...] | list[AgePart], values: Any) -> np.ndarray:
+    """Per-origin ``values`` repeated once per part (the stacked rows' order)."""
+    return np.tile(np.asarray(values), len(parts))
 
 
 def age_groups(services: pd.DataFrame) -> list[tuple[str, ...]]:
@@ -79,7 +119,7 @@ def split_by_age(
     services: pd.DataFrame,
     weights: np.ndarray,
     weight: str,
-    nearest: Callable[[tuple[int, int | None] | None], Any],
+    nearest: Callable[[Any], Any],
 ) -> AgeSplit:
     """Stack each age group's nearest service, population and weight.
 
@@ -103,8 +143,8 @@ def split_by_age(
     -------
     AgeSplit
     """
-    groups = age_groups(services)
-    if len(groups) <= 1:
+    parts = age_parts(origins, services, weights, weight)
+    if parts[0].band is None:
         result = nearest(None)
         return AgeSplit(
             origins,
@@ -114,33 +154,61 @@ def split_by_age(
             np.asarray(weights, float),
             ((0, None),),
         )
-    counted = [b for b in AGE_BANDS if weight not in _ADULT_WEIGHTS or AGE_BANDS[b][0] >= 16]
-    people = origins[list(AGE_BANDS)].to_numpy(float)
-    counted_people = origins[counted].to_numpy(float).sum(axis=1)
-    frames, minutes, ids, areas, parts, spans = [], [], [], [], [], []
-    for bands in groups:
-        span = (AGE_BANDS[bands[0]][0], AGE_BANDS[bands[-1]][1])
-        columns = [list(AGE_BANDS).index(b) for b in bands]
-        group_people = people[:, columns].sum(axis=1)
-        in_weight = origins[[b for b in bands if b in counted]].to_numpy(float).sum(axis=1)
-        share = np.divide(
-            in_weight, counted_people, out=np.zeros(len(origins)), where=counted_people > 0
-        )
-        result = nearest(span)
+    frames, minutes, ids, areas = [], [], [], []
+    for part in parts:
+        result = nearest(part.band)
         frame = origins.copy()
-        frame["population"] = group_people
-        frame["age_group"] = f"{span[0]}+" if span[1] is None else f"{span[0]}-{span[1]}"
+        frame["population"] = part.population
+        frame["age_group"] = part.label
         frames.append(frame)
         minutes.append(np.asarray(result.minutes, float))
         ids.append(np.asarray(result.service_id, dtype=object))
         areas.append(np.asarray(result.provider_area, dtype=object))
-        parts.append(np.asarray(weights, float) * share)
-        spans.append(span)
+    parts_weights = [p.weights for p in parts]
+    spans = tuple(p.band for p in parts if isinstance(p.band, tuple))
     return AgeSplit(
         pd.concat(frames, ignore_index=True),
         np.concatenate(minutes),
         np.concatenate(ids),
         np.concatenate(areas),
-        np.concatenate(parts),
-        tuple(spans),
+        np.concatenate(parts_weights),
+        spans,
     )
+
+
+def age_parts(
+    origins: pd.DataFrame, services: pd.DataFrame, weights: np.ndarray, weight: str
+) -> tuple[AgePart, ...]:
+    """The age groups of :func:`age_groups` as :class:`AgePart` objects.
+
+    Parameters
+    ----------
+    origins
+        Origins with ``population`` and the Census age-band columns.
+    services
+        The category's services (``id``, ``min_age``, ``max_age``).
+    weights, weight
+        Per-origin weight and its name, as :func:`split_by_age` takes them.
+
+    Returns
+    -------
+    tuple of AgePart
+        One part with band ``None`` (everybody, the whole weight) when every service
+        sees every age alike; otherwise one per group, ``(min, max)`` ages as the band.
+    """
+    weights = np.asarray(weights, float)
+    groups = age_groups(services)
+    if len(groups) <= 1:
+        return (AgePart(None, weights, origins["population"].to_numpy(float)),)
+    counted = [b for b in AGE_BANDS if weight not in _ADULT_WEIGHTS or AGE_BANDS[b][0] >= 16]
+    counted_people = origins[counted].to_numpy(float).sum(axis=1)
+    parts = []
+    for bands in groups:
+        span = (AGE_BANDS[bands[0]][0], AGE_BANDS[bands[-1]][1])
+        in_weight = origins[[b for b in bands if b in counted]].to_numpy(float).sum(axis=1)
+        share = np.divide(
+            in_weight, counted_people, out=np.zeros(len(origins)), where=counted_people > 0
+        )
+        people = origins[list(bands)].to_numpy(float).sum(axis=1)
+        parts.append(AgePart(span, weights * share, people))
+    return tuple(parts)

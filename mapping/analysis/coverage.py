@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from mapping import geography
-from mapping.analysis.age_split import AgeSplit, split_by_age
+from mapping.analysis.age_split import AgePart, AgeSplit, age_parts, split_by_age
 from mapping.analysis.ranges import HeadlineRange
 from mapping.analysis.summary import _AREA_KEY, DEFAULT_THRESHOLDS, TOTAL_CODE, AreaLevel, summarise
 from mapping.caching import Cache
@@ -400,19 +400,40 @@ class CoverageModel:
                 np.asarray(values, float),
                 ((0, None),),
             )
-        wanted = category_tuple(category)  # a wrong type is a clear error, as in the engine
-        register = self.effective_register()
-        services = register if wanted is None else register[register["category"].isin(wanted)]
-        services = services[~services["id"].isin(self.changes.closed)]
         return split_by_age(
             self.origins,
-            services[["id", "min_age", "max_age"]],
+            self._age_limits(category),
             values,
             weight,
             lambda span: self.nearest(
                 category, slot, age_band=span, crime_type=crime_type, mode=mode
             ),
         )
+
+    def _age_limits(self, category: str | Sequence[str] | None) -> pd.DataFrame:
+        """``id``, ``min_age``, ``max_age`` of the category's services (this view's)."""
+        wanted = category_tuple(category)  # a wrong type is a clear error, as in the engine
+        register = self.effective_register()
+        services = register if wanted is None else register[register["category"].isin(wanted)]
+        services = services[~services["id"].isin(self.changes.closed)]
+        return services[["id", "min_age", "max_age"]]
+
+    def age_parts(
+        self,
+        category: str | Sequence[str] | None,
+        values: np.ndarray,
+        weight: str = "residents",
+        age_band: str | None = None,
+    ) -> tuple[AgePart, ...]:
+        """The age groups :meth:`by_age` splits people into, for the per-origin kernels.
+
+        One part (``age_band``, or everybody) when an age band is asked for or the
+        category's services all see every age; see :func:`~mapping.analysis.age_split.age_parts`.
+        """
+        if age_band is not None:
+            people = self.eligible_weights(age_band)
+            return (AgePart(age_band, np.asarray(values, float), people),)
+        return age_parts(self.origins, self._age_limits(category), values, weight)
 
     def origin_minutes(
         self,
@@ -427,12 +448,17 @@ class CoverageModel:
         """Per-origin nearest service, minutes (by ``mode``), provider area and weight.
 
         ``eligible_population`` holds the chosen ``weight`` (eligible residents by
-        default); the ``weight`` column names it.
+        default); the ``weight`` column names it. Where the category's services differ
+        in the ages they see (and no ``age_band`` is asked for) there is one row per
+        origin and age group (:meth:`by_age`), each counted against the services open
+        to it, so sums over the rows count children only against services that see them.
         """
         values = self.weights(weight, age_band)  # a bad weight fails before routing
-        result = self.nearest(category, at, age_band=age_band, crime_type=crime_type, mode=mode)
-        frame = self.origins[["origin_id", "lsoa21_code", "ward_code", "lad_code"]].copy()
-        frame["eligible_population"] = values
+        slot = resolve_slot(at) if at is not None else None
+        result = self.by_age(category, slot, values, weight, age_band, crime_type, mode=mode)
+        keys = ["origin_id", "lsoa21_code", "ward_code", "lad_code"]
+        frame = result.origins[keys].reset_index(drop=True)
+        frame["eligible_population"] = result.weights
         frame["weight"] = weight
         frame["service_id"] = result.service_id
         frame["minutes"] = np.where(np.isfinite(result.minutes), result.minutes, np.nan)
@@ -450,25 +476,13 @@ class CoverageModel:
     ) -> HeadlineRange:
         """People beyond ``threshold`` at ``at`` with low and high values (docs/ranges.md).
 
-        The cases: drive times ±10%, and each service with assumed hours flipped open or
-        closed at that hour. See :func:`mapping.analysis.ranges.headline_range`.
+        Each age group is counted against the services that see it, as in
+        :meth:`by_age`; see :func:`mapping.analysis.ranges.beyond_range`.
         """
-        from mapping.analysis.ranges import assumed_hours_ids, headline_range
+        from mapping.analysis.ranges import beyond_range
 
-        register = self.effective_register()
-        return headline_range(
-            self.engine,
-            category,
-            resolve_slot(at).at,
-            weights=self.weights(weight, age_band),
-            threshold=threshold,
-            # Hours this view sets (a what-if) are a choice, not an assumption.
-            assumed=assumed_hours_ids(register) - set(self.changes.hours),
-            names=dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True)),
-            age_band=age_band,
-            exclude=sorted(self.changes.closed),
-            extra_services=list(self.changes.added_ids),
-            hours_override=dict(self.changes.hours),
+        return beyond_range(
+            self, category, at, threshold=threshold, weight=weight, age_band=age_band
         )
 
     def coverage(

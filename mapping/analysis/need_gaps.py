@@ -41,7 +41,7 @@ from mapping.analysis.gap_records import (
     label,
 )
 from mapping.errors import ServiceMapError
-from mapping.geography.need import load_need, origin_values, spread_weight
+from mapping.geography.need import load_need, origin_values
 from mapping.inputs.benchmarks import load_benchmarks
 from mapping.inputs.rules import GapRule
 from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS
@@ -139,13 +139,19 @@ def _equity_gap(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
     except ServiceMapError as exc:
         return _not_evaluated(rule, exc)
     origins = ctx.study.origins
-    weights = spread_weight(origins, need, p["weight"]).to_numpy(float)
     deciles = origin_values(origins, need, "imd_decile").to_numpy()
     rows = []
     for category in p["categories"]:
         for slot in p["slots"]:
-            minutes = ctx.study.origin_minutes(category, slot)["minutes"].to_numpy(float)
-            result = equity(minutes, weights, deciles, threshold=p["minutes"], weight=p["weight"])
+            # One row per origin and age group where the services' ages differ.
+            frame = ctx.study.origin_minutes(category, slot, weight=p["weight"])
+            result = equity(
+                frame["minutes"].to_numpy(float),
+                frame["eligible_population"].to_numpy(float),
+                np.tile(deciles, len(frame) // len(origins)),
+                threshold=p["minutes"],
+                weight=p["weight"],
+            )
             rows.extend(
                 equity_gap_records(
                     ctx, rule, by_quintile=result.by_quintile, category=category, slot=slot
@@ -330,7 +336,7 @@ def _need_hot_spots(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         return _not_evaluated(rule, exc)
     slot = p["slot"]
     frame = ctx.study.origin_minutes(list(p["categories"]), slot)
-    weight = ctx.study.origins["population"].to_numpy(float)
+    weight = frame["eligible_population"].to_numpy(float)
     minutes = frame["minutes"].to_numpy(float)
     minutes = np.where(np.isnan(minutes), np.inf, minutes)
     per = pd.DataFrame({"lsoa": frame["lsoa21_code"].astype(str), "m": minutes, "w": weight})

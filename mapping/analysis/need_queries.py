@@ -82,15 +82,18 @@ def equity_for(
     if not minutes > 0:
         raise ServiceMapError(f"the threshold must be positive minutes, got {minutes!r}")
     slot = resolve_slot(at) if at is not None else None
+    # One row per origin and age group: children against the services that see them.
     frame = model.origin_minutes(category, slot, age_band=age_band, weight=weight, mode=mode)
+    repeat = len(frame) // len(model.origins)
     deciles = origin_values(model.origins, need, "imd_decile").to_numpy()
     classes = None
     if "rural_urban" in need:
         classes = origin_values(model.origins, need, "rural_urban").to_numpy(dtype=object)
+        classes = np.tile(classes, repeat)
     result = equity(
         frame["minutes"].to_numpy(float),
         frame["eligible_population"].to_numpy(float),
-        deciles,
+        np.tile(deciles, repeat),
         threshold=minutes,
         lsoa=frame["lsoa21_code"].to_numpy(),
         weight=weight,

@@ -22,25 +22,34 @@ Lancashire SAFE Centre were open at this hour: 0.0%"). Each case is one nearest-
 query over the engine's cached minute vectors, so a range costs a few milliseconds.
 
 Functions take the engine and plain arrays (as :mod:`mapping.analysis.week` does); a
-:class:`mapping.Study` passes its own scenario changes.
+:class:`mapping.Study` passes its own scenario changes. Where the services differ in the
+ages they see (a 16+ SARC), each age group (:class:`~mapping.analysis.age_split.AgePart`)
+is counted against the services open to it in every case, as the central figure is
+(:func:`beyond_range`): a case's figure is the sum over the groups.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from mapping import formats
+from mapping.analysis.age_split import AgePart
+
+if TYPE_CHECKING:
+    from mapping.analysis.coverage import CoverageModel
+    from mapping.inputs.when import TimeSlot
 
 __all__ = [
     "DRIVE_TIME_BAND",
     "HeadlineRange",
     "RangeCase",
     "assumed_hours_ids",
+    "beyond_range",
     "headline_range",
 ]
 
@@ -109,12 +118,16 @@ class HeadlineRange:
         The central case first, then the drive-time and assumed-hours cases.
     band
         The drive-time band (0.1 for ±10%).
+    parts
+        Age groups stacked in ``weights`` and each case's ``minutes`` (one block of
+        rows per group, origins in engine order in each; 1 without an age split).
     """
 
     threshold: float
     weights: np.ndarray = field(repr=False)
     cases: tuple[RangeCase, ...]
     band: float = DRIVE_TIME_BAND
+    parts: int = 1
 
     @property
     def population(self) -> float:
@@ -172,8 +185,12 @@ class HeadlineRange:
         """Per group (e.g. council area): ``people_beyond``, ``_low`` and ``_high``.
 
         Each group's low and high are the envelope of the same cases over its origins.
+        ``groups`` has one code per origin (or per stacked row); each age group's rows
+        of an origin fall in the origin's group.
         """
         codes = np.asarray(list(groups), dtype=object)
+        if len(codes) * self.parts == len(self.weights):
+            codes = np.tile(codes, self.parts)
         per_case = pd.DataFrame(
             {
                 i: pd.Series(np.where(c.beyond(self.threshold), self.weights, 0.0))
@@ -270,6 +287,7 @@ def headline_range(
     extra_services: Iterable[str] = (),
     hours_override: Mapping[str, str] | None = None,
     band: float = DRIVE_TIME_BAND,
+    parts: Sequence[AgePart] | None = None,
 ) -> HeadlineRange:
     """The share beyond ``threshold`` at ``at`` with its drive-time and assumed-hours cases.
 
@@ -291,43 +309,92 @@ def headline_range(
         A scenario's changes, as :meth:`TravelEngine.nearest` takes them.
     band
         Relative drive-time band (0.1: ±10%).
+    parts
+        Age groups (:meth:`CoverageModel.age_parts`): each group's weight is counted
+        against the services of its band, in every case; ``None``: one group of
+        ``weights`` and ``age_band``. ``weights`` and ``age_band`` are then unused.
 
     Returns
     -------
     HeadlineRange
     """
+    if parts is None:
+        parts = (AgePart(age_band, np.asarray(weights, dtype=np.float64), np.asarray(weights)),)
     base: dict[str, Any] = {
-        "age_band": age_band,
         "exclude": list(exclude),
         "extra_services": list(extra_services),
         "hours_override": dict(hours_override or {}),
     }
     names = dict(names or {})
-    weights = np.asarray(weights, dtype=np.float64)
-    central = engine.nearest(category, at, **base)
-    minutes = np.asarray(central.minutes, dtype=np.float64)
+    weights = np.concatenate([np.asarray(p.weights, dtype=np.float64) for p in parts])
+
+    def nearest(when: Any, **changes: Any) -> tuple[np.ndarray, list[str]]:
+        """Stacked minutes over the groups, and the services any group counts."""
+        minutes, candidates = [], []
+        for part in parts:
+            result = engine.nearest(category, when, age_band=part.band, **{**base, **changes})
+            minutes.append(np.asarray(result.minutes, dtype=np.float64))
+            candidates += [c for c in result.candidates if c not in candidates]
+        return np.concatenate(minutes), candidates
+
+    minutes, open_now_ids = nearest(at)
     cases = [
         RangeCase("as the register and network say", "central", None, minutes),
         RangeCase(f"drive times {band:.0%} shorter", "drive", None, minutes, 1.0 - band),
         RangeCase(f"drive times {band:.0%} longer", "drive", None, minutes, 1.0 + band),
     ]
-    open_now = set(central.candidates)
+    open_now = set(open_now_ids)
     # Services of the category that could count at all (any hour), in register order.
-    anytime = engine.nearest(category, None, **base).candidates
+    _, anytime = nearest(None)
     assumed = set(assumed)
     for sid in anytime:
         if sid not in assumed or sid in base["extra_services"]:
             continue
         name = names.get(sid, sid)
         if sid in open_now:
-            flipped = engine.nearest(category, at, **{**base, "exclude": [*base["exclude"], sid]})
+            flipped, _ = nearest(at, exclude=[*base["exclude"], sid])
             label = f"if {name} were closed at this hour"
         else:
-            overrides = {**base["hours_override"], sid: "24/7"}
-            flipped = engine.nearest(category, at, **{**base, "hours_override": overrides})
+            flipped, _ = nearest(at, hours_override={**base["hours_override"], sid: "24/7"})
             label = f"if {name} were open at this hour"
-        cases.append(RangeCase(label, "hours", sid, np.asarray(flipped.minutes, dtype=np.float64)))
-    return HeadlineRange(float(threshold), weights, tuple(cases), band)
+        cases.append(RangeCase(label, "hours", sid, flipped))
+    return HeadlineRange(float(threshold), weights, tuple(cases), band, parts=len(parts))
+
+
+def beyond_range(
+    model: CoverageModel,
+    category: str = "sarc",
+    at: str | TimeSlot = "Sat 02:00",
+    *,
+    threshold: float = 60,
+    weight: str = "residents",
+    age_band: str | None = None,
+) -> HeadlineRange:
+    """A study's headline range, split by age as its central figure is.
+
+    :func:`headline_range` with the model's scenario changes, its assumed hours (less
+    the hours the view itself sets: a what-if's hours are a choice) and its age groups
+    (:meth:`CoverageModel.age_parts`): children are counted only against the services
+    that see them in every case, so the central figure is the one the coverage and SARC
+    tables give and the low and high hold it (docs/ranges.md).
+    """
+    from mapping.inputs.when import resolve_slot
+
+    register = model.effective_register()
+    weights = model.weights(weight, age_band)
+    return headline_range(
+        model.engine,
+        category,
+        resolve_slot(at).at,
+        weights=weights,
+        threshold=threshold,
+        assumed=assumed_hours_ids(register) - set(model.changes.hours),
+        names=dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True)),
+        exclude=sorted(model.changes.closed),
+        extra_services=list(model.changes.added_ids),
+        hours_override=dict(model.changes.hours),
+        parts=model.age_parts(category, weights, weight, age_band),
+    )
 
 
 def range_columns(prefix: str, central: float, low: float, high: float) -> dict[str, float]:
@@ -354,13 +421,16 @@ def week_bounds(
     extra_services: Iterable[str] = (),
     hours_override: Mapping[str, str] | None = None,
     band: float = DRIVE_TIME_BAND,
+    parts: Sequence[AgePart] | None = None,
 ) -> pd.DataFrame:
     """Low and high weight beyond ``threshold`` in each hour of the week.
 
     The same one-at-a-time cases as :func:`headline_range`, hour by hour: drive times
     ``±band``, and each assumed-hours service that could serve these people flipped (open
     where the register has it closed, closed where open). ``weights`` may be zero outside
-    an area. Each distinct set of open services is computed once.
+    an area. Each distinct set of open services is computed once. With ``parts`` (age
+    groups; ``weights`` and ``age_band`` then unused) each case adds up the groups, a
+    service flipped only for the groups it sees.
 
     Returns
     -------
@@ -370,37 +440,56 @@ def week_bounds(
     """
     from mapping.analysis.week import HourKey, minutes_for_key, open_sets
 
-    weights = np.asarray(weights, dtype=np.float64)
-    filters: dict[str, Any] = {
-        "age_band": age_band,
-        "exclude": list(exclude),
-        "extra_services": list(extra_services),
-    }
-    sets = open_sets(engine, category, hours_override=hours_override, **filters)
-    anytime = engine.nearest(category, None, **filters).candidates
-    flips = [sid for sid in anytime if sid in set(assumed) and sid not in filters["extra_services"]]
+    if parts is None:
+        parts = (AgePart(age_band, np.asarray(weights, dtype=np.float64), np.asarray(weights)),)
+    filters: dict[str, Any] = {"exclude": list(exclude), "extra_services": list(extra_services)}
+    keys, seen, flips = [], [], []
+    for part in parts:
+        keys.append(
+            open_sets(
+                engine, category, age_band=part.band, hours_override=hours_override, **filters
+            ).keys
+        )
+        anytime = engine.nearest(category, None, age_band=part.band, **filters).candidates
+        seen.append(set(anytime))
+        flips += [
+            sid
+            for sid in anytime
+            if sid in set(assumed) and sid not in filters["extra_services"] and sid not in flips
+        ]
     order = {sid: i for i, sid in enumerate(engine.service_ids)}
     cache: dict[Any, np.ndarray] = {}
-    total = float(weights.sum())
+    total = float(sum(np.asarray(p.weights, dtype=np.float64).sum() for p in parts))
 
-    def beyond(minutes: np.ndarray, factor: float = 1.0) -> float:
-        return float(weights[~(minutes * factor <= threshold)].sum())
+    def beyond(p: int, key: HourKey, factor: float = 1.0) -> float:
+        minutes = minutes_for_key(engine, key, cache)
+        return float(parts[p].weights[~(minutes * factor <= threshold)].sum())
+
+    def flipped(key: HourKey, sid: str) -> HourKey:
+        services = set(key.services) ^ {sid}
+        return HourKey(tuple(sorted(services, key=order.__getitem__)), key.profile)
 
     bounds: dict[Any, tuple[float, float]] = {}
-    for key in sets.distinct:
-        minutes = minutes_for_key(engine, key, cache)
-        values = [beyond(minutes, f) for f in (1.0, 1.0 - band, 1.0 + band)]
+    hours = list(zip(*keys, strict=True))
+    for hour in dict.fromkeys(hours):
+        values = [
+            sum(beyond(p, key, f) for p, key in enumerate(hour))
+            for f in (1.0, 1.0 - band, 1.0 + band)
+        ]
         for sid in flips:
-            services = set(key.services) ^ {sid}
-            flipped = HourKey(tuple(sorted(services, key=order.__getitem__)), key.profile)
-            values.append(beyond(minutes_for_key(engine, flipped, cache)))
-        bounds[key] = (min(values), max(values))
-    low = np.array([bounds[k][0] for k in sets.keys])
-    high = np.array([bounds[k][1] for k in sets.keys])
+            values.append(
+                sum(
+                    beyond(p, flipped(key, sid) if sid in seen[p] else key)
+                    for p, key in enumerate(hour)
+                )
+            )
+        bounds[hour] = (min(values), max(values))
+    low = np.array([bounds[k][0] for k in hours])
+    high = np.array([bounds[k][1] for k in hours])
     share = (lambda v: v / total) if total > 0 else (lambda v: v * np.nan)
     return pd.DataFrame(
         {
-            "hour_of_week": np.arange(len(sets.keys)),
+            "hour_of_week": np.arange(len(hours)),
             "people_beyond_low": low,
             "people_beyond_high": high,
             "share_beyond_low": share(low),

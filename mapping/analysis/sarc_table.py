@@ -72,17 +72,14 @@ def sarc_access_table(
             )
         table[f"population_over_{thresholds[-1]}"] = table[f"population_beyond_{thresholds[-1]}"]
         if mode == "drive":
-            # Low and high (docs/ranges.md): each area's envelope of the same cases.
+            # Low and high (docs/ranges.md): each area's envelope of the same cases, each
+            # case split by age as the table is, so the central figure is the range's own.
             spread = model.beyond_range("sarc", slot, weight=weight)
             bounds = spread.by_group(model.origins["lad_code"].to_numpy())
             bounds.loc[TOTAL_CODE] = spread.people_beyond
-            # The cases are of everybody together; the central figure splits people by
-            # age, so the envelope is widened to hold it.
-            central = table["population_over_60"]
-            low = bounds["people_beyond_low"].reindex(table.index)
-            high = bounds["people_beyond_high"].reindex(table.index)
-            table["population_over_60_low"] = np.fmin(low, central)
-            table["population_over_60_high"] = np.fmax(high, central)
+            for column, end in (("", ""), ("_low", "_low"), ("_high", "_high")):
+                people = bounds[f"people_beyond{end}"].reindex(table.index)
+                table[f"population_over_60{column}"] = people
         if first_mean is None:
             first_mean = table["mean_minutes"]
         table["minutes_added"] = table["mean_minutes"] - first_mean.reindex(table.index)

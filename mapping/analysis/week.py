@@ -23,7 +23,7 @@ scenario changes) calls them with its own ``exclude`` / ``extra_services`` /
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from mapping import formats
+from mapping.analysis.age_split import AgePart
 from mapping.errors import ServiceMapError
 from mapping.inputs.hours import REFERENCE_WEEK_START
 from mapping.inputs.when import NAMED_SLOTS
@@ -226,6 +227,7 @@ def week_profile(
     extra_services: Iterable[str] = (),
     hours_override: Mapping[str, str] | None = None,
     profile: str | None = None,
+    parts: Sequence[AgePart] | None = None,
 ) -> pd.DataFrame:
     """Access to ``category`` in each of the 168 hours of the week.
 
@@ -243,6 +245,11 @@ def week_profile(
         Boolean per origin: restrict the figures to these origins (a council area).
     age_band, crime_type, exclude, extra_services, hours_override, profile
         As for :func:`open_sets` (``profile="walk"``: walking minutes every hour).
+    parts
+        Age groups (:class:`~mapping.analysis.age_split.AgePart`): each group's weight
+        is counted against the services open to its band and the groups are added up
+        (``open_services`` lists what any group counts); ``weights`` and ``age_band``
+        are then unused. ``None``: one group, ``weights`` of ``age_band``.
 
     Returns
     -------
@@ -256,59 +263,75 @@ def week_profile(
         ``frame.attrs`` holds ``threshold``, ``category`` and ``computations`` (the
         number of distinct open-set-and-profile keys actually computed).
     """
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.shape != (engine.n_origins,):
-        raise ServiceMapError(
-            f"weights: expected one value per origin ({engine.n_origins}), got {weights.shape}"
-        )
-    if origin_mask is not None:
-        mask = np.asarray(origin_mask, dtype=bool)
-        if mask.shape != weights.shape:
-            raise ServiceMapError("origin_mask: expected one value per origin")
-        weights = np.where(mask, weights, 0.0)
-    sets = open_sets(
-        engine,
-        category,
-        age_band=age_band,
-        crime_type=crime_type,
-        exclude=exclude,
-        extra_services=extra_services,
-        hours_override=hours_override,
-        profile=profile,
-    )
-    total = float(weights.sum())
-    summaries: dict[HourKey, tuple[float, float, float]] = {}
-    for key in sets.distinct:
-        minutes = minutes_for_key(engine, key)
-        reached = np.isfinite(minutes)
-        within = float(weights[minutes <= threshold].sum())
-        reached_weight = float(weights[reached].sum())
-        mean = np.nan
-        if reached_weight > 0:
-            mean = float((weights[reached] * minutes[reached]).sum() / reached_weight)
-        summaries[key] = (total - within, total - reached_weight, mean)
+    if parts is None:
+        parts = (AgePart(age_band, np.asarray(weights, dtype=np.float64), np.asarray(weights)),)
+    mask = None if origin_mask is None else np.asarray(origin_mask, dtype=bool)
+    part_weights = []
+    for part in parts:
+        w = np.asarray(part.weights, dtype=np.float64)
+        if w.shape != (engine.n_origins,):
+            raise ServiceMapError(
+                f"weights: expected one value per origin ({engine.n_origins}), got {w.shape}"
+            )
+        if mask is not None:
+            if mask.shape != w.shape:
+                raise ServiceMapError("origin_mask: expected one value per origin")
+            w = np.where(mask, w, 0.0)
+        part_weights.append(w)
+    keys = [
+        open_sets(
+            engine,
+            category,
+            age_band=part.band,
+            crime_type=crime_type,
+            exclude=exclude,
+            extra_services=extra_services,
+            hours_override=hours_override,
+            profile=profile,
+        ).keys
+        for part in parts
+    ]
+    total = float(sum(w.sum() for w in part_weights))
+    # Per group and key: weight within the threshold, reached, and weighted minutes.
+    summaries: dict[tuple[int, HourKey], tuple[float, float, float]] = {}
+    for p, part_keys in enumerate(keys):
+        w = part_weights[p]
+        for key in dict.fromkeys(part_keys):
+            minutes = minutes_for_key(engine, key)
+            reached = np.isfinite(minutes)
+            summaries[p, key] = (
+                float(w[minutes <= threshold].sum()),
+                float(w[reached].sum()),
+                float((w[reached] * minutes[reached]).sum()),
+            )
+    order = {sid: i for i, sid in enumerate(engine.service_ids)}
     rows = []
-    for h, key in enumerate(sets.keys):
-        beyond, unreached, mean = summaries[key]
-        day, hour = divmod(h, 24)
+    for h, hour in enumerate(zip(*keys, strict=True)):
+        within, reached_weight, weighted = (
+            sum(values) for values in zip(*(summaries[p, k] for p, k in enumerate(hour)))
+        )
+        services = sorted({s for key in hour for s in key.services}, key=order.__getitem__)
+        day, hour_of_day = divmod(h, 24)
+        beyond = total - within
         rows.append(
             {
                 "hour_of_week": h,
                 "day": DAY_NAMES[day],
-                "hour": hour,
+                "hour": hour_of_day,
                 "time": hour_label(h),
-                "profile": key.profile,
-                "open_services": ";".join(key.services),
-                "n_open": len(key.services),
+                "profile": hour[0].profile,
+                "open_services": ";".join(services),
+                "n_open": len(services),
                 "population": total,
                 "people_beyond": beyond,
                 "share_beyond": beyond / total if total > 0 else np.nan,
-                "people_unreached": unreached,
-                "mean_minutes": mean,
+                "people_unreached": total - reached_weight,
+                "mean_minutes": weighted / reached_weight if reached_weight > 0 else np.nan,
             }
         )
     frame = pd.DataFrame(rows, columns=list(WEEK_COLUMNS))
-    frame.attrs.update(threshold=float(threshold), category=category, computations=len(summaries))
+    computed = len({key for _, key in summaries})
+    frame.attrs.update(threshold=float(threshold), category=category, computations=computed)
     return frame
 
 

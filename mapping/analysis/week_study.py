@@ -6,6 +6,7 @@ façade under the module cap).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,26 +48,31 @@ def study_week_profile(
     from mapping.analysis.ranges import assumed_hours_ids, week_bounds
 
     weights = model.eligible_weights(age_band)
+    # Each age group against the services that see it (the register's ages), as the
+    # coverage and SARC tables count them.
+    parts = model.age_parts(category, weights, "residents", age_band)
     frame = week_profile(
         model.engine,
         category,
         weights=weights,
         threshold=threshold,
         origin_mask=mask,
-        age_band=age_band,
         profile=profile,
+        parts=parts,
         **filters,
     )
     if mode != "drive":
         return frame  # the range is of drive times (docs/ranges.md)
     # Low and high beside each hour (docs/ranges.md), after the central columns.
+    if mask is not None:
+        parts = tuple(replace(p, weights=np.where(mask, p.weights, 0.0)) for p in parts)
     bounds = week_bounds(
         model.engine,
         category,
-        weights=weights if mask is None else np.where(mask, weights, 0.0),
+        weights=weights,
         threshold=threshold,
         assumed=assumed_hours_ids(model.effective_register()) - set(model.changes.hours),
-        age_band=age_band,
+        parts=parts,
         **filters,
     )
     for column in bounds.columns.drop("hour_of_week"):

@@ -115,9 +115,10 @@ class _FakeStudy:
             }
         )
 
-    def origin_minutes(self, category: Any, slot: Any) -> pd.DataFrame:
+    def origin_minutes(self, category: Any, slot: Any, weight: str = "residents") -> pd.DataFrame:
         frame = self.origins[["lsoa21_code"]].copy()
         frame["minutes"] = self._minutes
+        frame["eligible_population"] = self.need()[weight].to_numpy(float)
         return frame
 
 
