@@ -186,6 +186,8 @@ def optimise_hours_command(
         raise ServiceMapError(f"--against: {bad_hours}")
     study = _load(services, sources, data_dir, network)
     weights, age_band, people = _weights(study, weight)
+    # Children only against the services that see them (the register's ages).
+    parts = study.service_age_parts(service, weights, _weight_choice(weight)[0], age_band)
     plan = optimise_hours(
         study.engine,
         service,
@@ -196,6 +198,7 @@ def optimise_hours_command(
         min_block=min_block,
         age_band=age_band,
         objective=objective,
+        parts=parts,
     )
     by_minutes = objective == "minutes"
     unit = _minutes_unit(people) if by_minutes else _hours_unit(people)
@@ -234,6 +237,7 @@ def optimise_hours_command(
             "demand": demand_values,
             "age_band": age_band,
             "hours_override": {service: against},
+            "parts": parts,
         }
         if by_minutes:
             other = week_weight_minutes(study.engine, plan.gains.category, **week_kwargs)
@@ -267,6 +271,7 @@ def optimise_hours_command(
             demand=demand_values,
             age_band=age_band,
             hours_override={service: plan.opening_hours},
+            parts=parts,
         )
         typer.echo(
             f"check: the week evaluated with the plan's hours gives {formats.people(checked)} "
@@ -398,6 +403,7 @@ def optimise_sites_command(
         age_band=age_band,
         new_hours=hours,
         solver=solver,
+        new_ages=(min_age, max_age),
     )
     one_time = at is not None and len(at) == 1
     if method == "mclp":

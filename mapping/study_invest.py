@@ -17,6 +17,7 @@ from mapping.analysis.coverage import CoverageModel
 from mapping.errors import ServiceMapError
 
 if TYPE_CHECKING:
+    from mapping.analysis.age_split import AgePart
     from mapping.analysis.appraise import Appraisal, AppraisalOption
     from mapping.analysis.optimise_hours import HoursPlan
     from mapping.analysis.optimise_sites import SiteProblem, SitesPlan
@@ -68,18 +69,38 @@ class InvestQueries(CoverageModel):
         """
         from mapping.analysis.optimise_hours import optimise_hours
 
+        weights = self.eligible_weights(age_band)
         return optimise_hours(
             self.engine,
             service,
             extra_hours,
-            weights=self.eligible_weights(age_band),
+            weights=weights,
             threshold=threshold,
             min_block=min_block,
             age_band=age_band,
             objective=objective,
             demand=demand,
+            parts=self.service_age_parts(service, weights, age_band=age_band),
             **self._change_filters(),
         )
+
+    def service_age_parts(
+        self,
+        service: str,
+        weights: np.ndarray,
+        weight: str = "residents",
+        age_band: str | None = None,
+    ) -> tuple[AgePart, ...] | None:
+        """:meth:`age_parts` of ``service``'s category, for the hours optimiser.
+
+        Children are measured only against services that see them. ``None`` for a
+        service the engine does not know (the optimiser then says why).
+        """
+        services = self.engine.services
+        category = services.loc[services["id"] == service, "category"]
+        if category.empty:
+            return None
+        return self.age_parts(str(category.iloc[0]), weights, weight, age_band)
 
     def evening_hours(
         self, plan: HoursPlan, *, start: int = 16, age_band: str | None = None
@@ -101,6 +122,7 @@ class InvestQueries(CoverageModel):
         filters = self._change_filters()
         filters["hours_override"] = {**filters["hours_override"], gains.service_id: hours}
         weights = self.eligible_weights(age_band)
+        filters["parts"] = self.service_age_parts(gains.service_id, weights, age_band=age_band)
         if gains.objective == "minutes":
             total = week_weight_minutes(
                 self.engine, gains.category, weights=weights, age_band=age_band, **filters
@@ -145,14 +167,18 @@ class InvestQueries(CoverageModel):
         age_band: str | None = None,
         new_hours: str = "24/7",
         solver: str = "highs",
+        new_ages: tuple[int | None, int | None] = (None, None),
     ) -> tuple[SitesPlan, SiteProblem]:
         """The best ``add`` new sites of ``category`` (open ``new_hours``) among candidates.
 
         Candidates default to the centres of towns of 5,000+ residents
         (:func:`mapping.analysis.towns.settlement_candidates`). People are counted by
         :meth:`weights` (``weight``, ``age_band``); the age band also limits the existing
-        services to those open to it. Returns the plan and the problem (to score other
-        choices with :func:`mapping.analysis.optimise_sites.evaluate_sites`).
+        services to those open to it. Without one, each age group is measured against
+        the services that see it (the register's ages) and the new sites count for the
+        groups their ``new_ages`` (``min_age``, ``max_age``; ``None``: no limit) see.
+        Returns the plan and the problem (to score other choices with
+        :func:`mapping.analysis.optimise_sites.evaluate_sites`).
         """
         from mapping.analysis.optimise_sites import build_problem, optimise_sites
         from mapping.inputs.limits import check_candidates, check_times
@@ -166,17 +192,20 @@ class InvestQueries(CoverageModel):
         if candidates is None:
             candidates = self.candidate_sites()
         check_candidates(len(candidates), "candidates", n_origins=len(self.origins))
+        weights = self.weights(weight, age_band)
         problem = build_problem(
             self.engine,
             category,
             candidates,
             origins_xy=self.origins[["easting", "northing"]].to_numpy(float),
-            weights=self.weights(weight, age_band),
+            weights=weights,
             groups=self.origins["lsoa21_code"].to_numpy(),
             threshold=threshold,
             at=at,
             new_hours=new_hours,
             age_band=age_band,
+            parts=self.age_parts(category, weights, weight, age_band),
+            new_ages=new_ages,
             **self._change_filters(),
         )
         plan = optimise_sites(

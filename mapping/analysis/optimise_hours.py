@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mapping.analysis.age_split import AgePart
 from mapping.analysis.hour_blocks import best_blocks, cyclic_runs
 from mapping.analysis.hours_expression import hours_rules, merge_hours
 from mapping.analysis.week import (
@@ -159,6 +160,7 @@ def hour_gains(
     extra_services: Iterable[str] = (),
     hours_override: Mapping[str, str] | None = None,
     objective: str = "coverage",
+    parts: Sequence[AgePart] | None = None,
 ) -> HourGains:
     """The gain of opening ``service_id`` in each hour of the week.
 
@@ -181,6 +183,11 @@ def hour_gains(
     objective
         ``coverage`` (weight within the threshold) or ``minutes`` (weighted minutes
         saved); see the module notes.
+    parts
+        Age groups (:class:`~mapping.analysis.age_split.AgePart`; ``weights`` and
+        ``age_band`` then unused): each group is measured against the services open to
+        its band, the service counts only for the groups it sees, and the groups' values
+        are added up. ``None``: one group, ``weights`` of ``age_band``.
 
     Raises
     ------
@@ -192,59 +199,71 @@ def hour_gains(
         raise ServiceMapError(f"objective must be minutes or coverage, not {objective!r}")
     row = _service_row(engine, service_id)
     category = str(row["category"])
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.shape != (engine.n_origins,):
-        raise ServiceMapError(
-            f"weights: expected one value per origin ({engine.n_origins}), got {weights.shape}"
-        )
+    if parts is None:
+        parts = (AgePart(age_band, np.asarray(weights, dtype=np.float64), np.asarray(weights)),)
+    for part in parts:
+        shape = np.shape(part.weights)
+        if shape != (engine.n_origins,):
+            raise ServiceMapError(
+                f"weights: expected one value per origin ({engine.n_origins}), got {shape}"
+            )
     demand = np.ones(HOURS_IN_WEEK) if demand is None else np.asarray(demand, dtype=np.float64)
     if demand.shape != (HOURS_IN_WEEK,):
         raise ServiceMapError(f"demand: expected {HOURS_IN_WEEK} values, got {demand.shape}")
     filters: dict[str, Any] = {
-        "age_band": age_band,
         "crime_type": crime_type,
         "exclude": list(exclude),
         "extra_services": list(extra_services),
     }
-    today = open_sets(engine, category, hours_override=hours_override, **filters)
-    # The same week with the service open around the clock: its eligibility decides
-    # whether it can count at all.
-    opened = open_sets(
-        engine,
-        category,
-        hours_override={**dict(hours_override or {}), service_id: "24/7"},
-        **filters,
-    )
     if service_id in filters["exclude"]:
         raise ServiceMapError(f"service {service_id!r} is closed in this scenario")
-    if not any(service_id in key.services for key in opened.keys):
+    today, eligible = [], []
+    for part in parts:
+        today.append(
+            open_sets(
+                engine, category, age_band=part.band, hours_override=hours_override, **filters
+            ).keys
+        )
+        # The same week with the service open around the clock: its eligibility for the
+        # group decides whether it can count for it at all.
+        opened = open_sets(
+            engine,
+            category,
+            age_band=part.band,
+            hours_override={**dict(hours_override or {}), service_id: "24/7"},
+            **filters,
+        )
+        eligible.append(any(service_id in key.services for key in opened.keys))
+    if not any(eligible):
         raise ServiceMapError(
             f"service {service_id!r} is not eligible under the chosen age band or crime type"
         )
-    available = np.array([service_id not in key.services for key in today.keys])
+    seen = today[eligible.index(True)]
+    available = np.array([service_id not in key.services for key in seen])
     if not available.any():
         raise ServiceMapError(f"service {service_id!r} is open in every hour of the week already")
     cache: dict[HourKey, np.ndarray] = {}
     own: dict[str, np.ndarray] = {}
     covered = np.zeros(HOURS_IN_WEEK)
     gain = np.zeros(HOURS_IN_WEEK)
-    summary: dict[HourKey, tuple[float, float]] = {}
-    for h, key in enumerate(today.keys):
-        if key not in summary:
-            base = minutes_for_key(engine, key, cache)
-            value = _objective_value(weights, base, threshold, objective)
-            before = after = value
-            if service_id not in key.services:
-                if key.profile not in own:
-                    vector = engine.minutes_to([service_id], key.profile)[0]
-                    own[key.profile] = np.asarray(vector, dtype=np.float64)
-                opened_minutes = np.minimum(base, own[key.profile])
-                after = _objective_value(weights, opened_minutes, threshold, objective)
-            summary[key] = (before, after)
-        before, after = summary[key]
-        covered[h] = before
-        change = after - before if objective == "coverage" else before - after
-        gain[h] = change * demand[h] if available[h] else 0.0
+    summary: dict[tuple[int, HourKey], tuple[float, float]] = {}
+    for p, part in enumerate(parts):
+        w = np.asarray(part.weights, dtype=np.float64)
+        for h, key in enumerate(today[p]):
+            if (p, key) not in summary:
+                base = minutes_for_key(engine, key, cache)
+                before = after = _objective_value(w, base, threshold, objective)
+                if eligible[p] and service_id not in key.services:
+                    if key.profile not in own:
+                        vector = engine.minutes_to([service_id], key.profile)[0]
+                        own[key.profile] = np.asarray(vector, dtype=np.float64)
+                    opened_minutes = np.minimum(base, own[key.profile])
+                    after = _objective_value(w, opened_minutes, threshold, objective)
+                summary[p, key] = (before, after)
+            before, after = summary[p, key]
+            covered[h] += before
+            change = after - before if objective == "coverage" else before - after
+            gain[h] += change * demand[h] if available[h] else 0.0
     return HourGains(
         service_id=service_id,
         category=category,
@@ -253,8 +272,8 @@ def hour_gains(
         gain=gain,
         available=available,
         demand=demand,
-        profile=tuple(key.profile for key in today.keys),
-        computations=len(summary),
+        profile=tuple(key.profile for key in today[0]),
+        computations=len({key for _, key in summary}),
         objective=objective,
     )
 

@@ -54,6 +54,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from mapping.analysis.age_split import AgePart
 from mapping.analysis.week import (
     HourKey,
     hour_times,
@@ -61,6 +62,7 @@ from mapping.analysis.week import (
     open_sets,
 )
 from mapping.errors import ServiceMapError
+from mapping.routing.eligibility import serves_ages
 
 __all__ = [
     "DEFAULT_TIME_LIMIT_S",
@@ -118,6 +120,8 @@ class _Block:
     key: HourKey
     new_open: bool
     hours: float
+    #: Each age group's key (one: ``(key,)``); ``key`` is the first group's.
+    part_keys: tuple[HourKey, ...] = ()
 
 
 @dataclass
@@ -129,7 +133,7 @@ class SiteProblem:
     candidates
         The candidate sites (``name``, ``easting``, ``northing``, ...).
     weights
-        Per-origin weight.
+        Per demand row: the origins, once per age group (engine order in each).
     threshold
         Minutes.
     blocks
@@ -177,6 +181,8 @@ def build_problem(
     exclude: Iterable[str] = (),
     extra_services: Iterable[str] = (),
     hours_override: Mapping[str, str] | None = None,
+    parts: Sequence[AgePart] | None = None,
+    new_ages: tuple[int | None, int | None] = (None, None),
 ) -> SiteProblem:
     """Compute the blocks of time, baseline minutes and candidate minutes.
 
@@ -199,6 +205,12 @@ def build_problem(
     age_band, exclude, extra_services, hours_override
         Eligibility and a scenario's changes, as for
         :func:`mapping.analysis.week.open_sets`.
+    parts
+        Age groups (:class:`~mapping.analysis.age_split.AgePart`; ``weights`` and
+        ``age_band`` then unused). The demand rows are the origins once per group, each
+        group's baseline the nearest open existing service that sees it, and a new site
+        counts for a group only if ``new_ages`` (its ``min_age``, ``max_age``) see it.
+        ``None``: one group, ``weights`` of ``age_band``.
     """
     from mapping.inputs.vocabulary import siting_refusal
 
@@ -212,54 +224,61 @@ def build_problem(
         raise HoursError(problem)
     if candidates.empty:
         raise ServiceMapError("no candidate sites")
+    if parts is None:
+        parts = (AgePart(age_band, np.asarray(weights, dtype=float), np.asarray(weights)),)
     filters: dict[str, Any] = {
-        "age_band": age_band,
         "exclude": list(exclude),
         "extra_services": list(extra_services),
         "hours_override": dict(hours_override or {}),
     }
+    per_part: list[list[HourKey]] = []
+    for part in parts:
+        if at is None:
+            per_part.append(list(open_sets(engine, category, age_band=part.band, **filters).keys))
+            continue
+        keys = []
+        for when in (parse_when(t) for t in at):
+            query = engine.query(category, when, part.band, None, **filters)
+            rows = engine.eligible_rows(query)
+            keys.append(HourKey(tuple(engine.service_ids[i] for i in rows), query.profile))
+        per_part.append(keys)
     if at is None:
         times = hour_times()
-        keys = list(open_sets(engine, category, **filters).keys)
         label = "the whole week"
     else:
         times = [parse_when(t) for t in at]
         if not times:
             raise ServiceMapError("give at least one time (--at)")
-        keys = []
-        for when in times:
-            query = engine.query(
-                category,
-                when,
-                filters["age_band"],
-                None,
-                exclude=filters["exclude"],
-                extra_services=filters["extra_services"],
-                hours_override=filters["hours_override"],
-            )
-            rows = engine.eligible_rows(query)
-            keys.append(HourKey(tuple(engine.service_ids[i] for i in rows), query.profile))
         label = ", ".join(str(t) for t in at)
-    counts: dict[tuple[HourKey, bool], float] = {}
-    for key, when in zip(keys, times, strict=True):
-        state = (key, bool(is_open(new_hours, when)))
+    counts: dict[tuple[tuple[HourKey, ...], bool], float] = {}
+    for hour, when in zip(zip(*per_part, strict=True), times, strict=True):
+        state = (tuple(hour), bool(is_open(new_hours, when)))
         counts[state] = counts.get(state, 0.0) + 1.0
-    blocks = [_Block(key, new_open, hours) for (key, new_open), hours in counts.items()]
+    blocks = [_Block(keys[0], new_open, hours, keys) for (keys, new_open), hours in counts.items()]
     cache: dict[HourKey, np.ndarray] = {}
-    baseline = [minutes_for_key(engine, block.key, cache) for block in blocks]
+    baseline = [
+        np.concatenate([minutes_for_key(engine, key, cache) for key in block.part_keys])
+        for block in blocks
+    ]
     xy = candidates[["easting", "northing"]].to_numpy(float)
-    minutes = {
-        profile: candidate_minutes(engine.network, origins_xy, xy, profile)
-        for profile in sorted({b.key.profile for b in blocks if b.new_open})
-    }
+    # A new site counts for the groups whose ages it sees (inf minutes for the others).
+    sees = [part.band is None or bool(serves_ages(*new_ages, part.band)) for part in parts]
+    minutes = {}
+    for profile in sorted({b.key.profile for b in blocks if b.new_open}):
+        one = candidate_minutes(engine.network, origins_xy, xy, profile)
+        minutes[profile] = np.vstack([one if ok else np.full_like(one, np.inf) for ok in sees])
+    stacked = np.concatenate([np.asarray(p.weights, dtype=float) for p in parts])
+    codes = np.asarray(groups).astype(str)
+    if len(parts) > 1:  # p-median demand units: an LSOA's people of one age group
+        codes = np.concatenate([np.char.add(codes, f"|{p.label}") for p in parts])
     return SiteProblem(
         candidates=candidates.reset_index(drop=True),
-        weights=np.asarray(weights, dtype=float),
+        weights=stacked,
         threshold=float(threshold),
         blocks=blocks,
         baseline=baseline,
         minutes=minutes,
-        groups=np.asarray(groups),
+        groups=codes,
         times_label=label,
         build_seconds=time.perf_counter() - started,
     )

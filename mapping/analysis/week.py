@@ -307,9 +307,8 @@ def week_profile(
     order = {sid: i for i, sid in enumerate(engine.service_ids)}
     rows = []
     for h, hour in enumerate(zip(*keys, strict=True)):
-        within, reached_weight, weighted = (
-            sum(values) for values in zip(*(summaries[p, k] for p, k in enumerate(hour)))
-        )
+        sums = np.sum([summaries[p, k] for p, k in enumerate(hour)], axis=0)
+        within, reached_weight, weighted = (float(v) for v in sums)
         services = sorted({s for key in hour for s in key.services}, key=order.__getitem__)
         day, hour_of_day = divmod(h, 24)
         beyond = total - within

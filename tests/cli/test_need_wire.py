@@ -56,9 +56,10 @@ def test_sarc_access_by_women_16_plus_names_its_weight_and_changes_shares(study:
     assert "women aged 16 and over" in women["weight_label"].iloc[0]
     assert total_w["share_nearest_manchester"] != total_r["share_nearest_manchester"]
     assert total_w["population_over_60"] < total_r["population_over_60"]
-    # The share is a direct weighted count over the origins.
-    minutes = study.origin_minutes("sarc", "Sat 02:00")["minutes"].to_numpy(float)
-    weights = study.weights("women_16_plus")
+    # The share is a direct weighted count over the origins (and their age groups).
+    frame = study.origin_minutes("sarc", "Sat 02:00", weight="women_16_plus")
+    minutes = frame["minutes"].to_numpy(float)
+    weights = frame["eligible_population"].to_numpy(float)
     beyond = weights[~(minutes <= 60)].sum()
     assert total_w["population_over_60"] == pytest.approx(beyond)
 
@@ -81,10 +82,15 @@ def test_coverage_and_compare_carry_the_weight(study: Study) -> None:
 
 def test_study_equity_matches_a_direct_computation(study: Study) -> None:
     result = study.equity("sarc", "Sat 02:00", 60, "women_16_plus")
-    minutes = study.origin_minutes("sarc", "Sat 02:00")["minutes"].to_numpy(float)
+    # By hand: one row per origin and age group, each against the SARCs that see it.
+    frame = study.origin_minutes("sarc", "Sat 02:00", weight="women_16_plus")
     deciles = origin_values(study.origins, study.need(), "imd_decile").to_numpy()
     direct = equity(
-        minutes, study.weights("women_16_plus"), deciles, threshold=60, weight="women_16_plus"
+        frame["minutes"].to_numpy(float),
+        frame["eligible_population"].to_numpy(float),
+        np.tile(deciles, len(frame) // len(study.origins)),
+        threshold=60,
+        weight="women_16_plus",
     )
     mine = result.by_decile.set_index("imd_decile")
     theirs = direct.by_decile.set_index("imd_decile")
