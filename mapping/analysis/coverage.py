@@ -41,7 +41,7 @@ import pandas as pd
 
 from mapping import geography
 from mapping.analysis.age_split import AgePart, AgeSplit, age_parts, split_by_age
-from mapping.analysis.ranges import HeadlineRange
+from mapping.analysis.ranges import beyond_range
 from mapping.analysis.summary import _AREA_KEY, DEFAULT_THRESHOLDS, TOTAL_CODE, AreaLevel, summarise
 from mapping.caching import Cache
 from mapping.errors import ServiceMapError
@@ -465,25 +465,9 @@ class CoverageModel:
         frame["provider_area"] = result.provider_area
         return frame
 
-    def beyond_range(
-        self,
-        category: str = "sarc",
-        at: str | TimeSlot = "Sat 02:00",
-        *,
-        threshold: float = 60,
-        weight: str = "residents",
-        age_band: str | None = None,
-    ) -> HeadlineRange:
-        """People beyond ``threshold`` at ``at`` with low and high values (docs/ranges.md).
-
-        Each age group is counted against the services that see it, as in
-        :meth:`by_age`; see :func:`mapping.analysis.ranges.beyond_range`.
-        """
-        from mapping.analysis.ranges import beyond_range
-
-        return beyond_range(
-            self, category, at, threshold=threshold, weight=weight, age_band=age_band
-        )
+    #: People beyond a threshold with low and high values, split by age as the tables
+    #: are (docs/ranges.md): :func:`mapping.analysis.ranges.beyond_range`.
+    beyond_range = beyond_range
 
     def coverage(
         self,
