@@ -550,11 +550,13 @@ def _week_profile(study: CoverageModel, category: str) -> pd.DataFrame:
     """The week table of ``category`` for this view (its scenario changes applied)."""
     from mapping.analysis.week import week_profile
 
+    weights = study.eligible_weights(None)
     return week_profile(
         study.engine,
         category,
-        weights=study.eligible_weights(None),
+        weights=weights,
         threshold=60,
+        parts=study.age_parts(category, weights),  # children against SARCs that see them
         exclude=sorted(study.changes.closed),
         extra_services=list(study.changes.added_ids),
         hours_override=dict(study.changes.hours),

@@ -99,3 +99,14 @@ def test_sarc_table_range_holds_its_central_figure(study, weight: str) -> None: 
     coverage = study.coverage("sarc", "Sat 02:00", thresholds=(60,), weight=weight)
     beyond = coverage.set_index("area_code")["population_beyond_60"].reindex(night.index)
     np.testing.assert_allclose(night["population_over_60"], beyond, rtol=1e-9, atol=1e-6)
+
+
+def test_the_export_week_is_the_study_week(study) -> None:  # type: ignore[no-untyped-def]
+    from mapping.analysis.week import WEEK_COLUMNS
+    from mapping.outputs.export import _week_profile
+
+    exported = _week_profile(study, "sarc")
+    assert list(exported.columns) == list(WEEK_COLUMNS)
+    central = study.week_profile("sarc", threshold=60)[list(WEEK_COLUMNS)]
+    np.testing.assert_allclose(exported["people_beyond"], central["people_beyond"])
+    assert exported["open_services"].tolist() == central["open_services"].tolist()
