@@ -186,30 +186,41 @@ def extension_options(study: Any, category: str) -> list[AppraisalOption]:
 
 
 def week_figures(
-    view: Any, category: str, weights: np.ndarray, threshold: float, factor: float = 1.0
+    view: Any,
+    category: str,
+    weights: np.ndarray,
+    threshold: float,
+    factor: float = 1.0,
+    weight: str = "residents",
 ) -> dict[str, float]:
     """Whole-week figures of a study view, drive times times ``factor``.
 
     ``week_beyond``: weight beyond ``threshold`` averaged over the 168 hours;
     ``mean_minutes`` and ``p90_minutes`` over every hour and every person who reaches an
     open service (weighted by weight times hours); ``weight_minutes``: weighted minutes
-    summed over the week, people with none in reach counting ``UNREACHED_MINUTES``.
+    summed over the week, people with none in reach counting ``UNREACHED_MINUTES``. Each
+    age group (``weight`` shared as :meth:`CoverageModel.age_parts` shares it) counts
+    against the services that see it.
     """
     from mapping.analysis.summary import weighted_quantiles
 
     changes = view.changes
-    sets = open_sets(
-        view.engine,
-        category,
-        exclude=sorted(changes.closed),
-        extra_services=list(changes.added_ids),
-        hours_override=dict(changes.hours),
-    )
     cache: dict[Any, np.ndarray] = {}
     beyond = total = reached_w = reached_m = 0.0
     stacks: list[np.ndarray] = []
     stack_w: list[np.ndarray] = []
-    for key in sets.distinct:
+    blocks = []
+    for part in view.age_parts(category, weights, weight):
+        sets = open_sets(
+            view.engine,
+            category,
+            age_band=part.band,
+            exclude=sorted(changes.closed),
+            extra_services=list(changes.added_ids),
+            hours_override=dict(changes.hours),
+        )
+        blocks += [(part.weights, sets, key) for key in sets.distinct]
+    for weights, sets, key in blocks:
         hours = float(len(sets.hours_of(key)))
         minutes = minutes_for_key(view.engine, key, cache) * factor
         reach = np.isfinite(minutes)
@@ -252,7 +263,7 @@ def measure(
         out[label], out[f"{label}_low"], out[f"{label}_high"] = spread.people_beyond
     weights = view.weights(weight)
     factors = (1.0 - DRIVE_TIME_BAND, 1.0, 1.0 + DRIVE_TIME_BAND)
-    figures = [week_figures(view, category, weights, threshold, f) for f in factors]
+    figures = [week_figures(view, category, weights, threshold, f, weight) for f in factors]
     short, central, long = figures
     for name in ("week_beyond", "mean_minutes", "p90_minutes"):
         out[name], out[f"{name}_low"], out[f"{name}_high"] = (

@@ -267,3 +267,13 @@ def test_the_site_optimiser_counts_children_against_the_services_that_see_them()
     # One nearest service per origin: everybody is covered already.
     flat = build_problem(engine, "sarc", candidates, **{**common, "weights": np.full(2, 100.0)})
     assert evaluate_sites(flat, []).covered == pytest.approx(200)
+
+
+def test_the_appraisal_week_counts_children_against_the_services_that_see_them() -> None:
+    from mapping.analysis.appraise import week_figures
+
+    # Every hour: L1's 20 children beyond 45 minutes (60 at night, 90 by day); L2's at
+    # 30 or 45 minutes are within. One nearest service per origin would say nobody.
+    model = _model()
+    figures = week_figures(model, "sarc", model.eligible_weights(None), threshold=45)
+    assert figures["week_beyond"] == pytest.approx(20)

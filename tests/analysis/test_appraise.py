@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mapping.analysis.age_split import AgePart
 from mapping.analysis.appraise import APPRAISAL_COLUMNS, night_hours, week_figures
 from mapping.analysis.appraise_options import saturation_note
 from mapping.analysis.coverage import RegisterChanges
@@ -21,11 +22,14 @@ from tests.analysis.test_optimise_hours import WEIGHTS, small_engine
 
 
 class _View:
-    """The two things week_figures needs of a study view: an engine and its changes."""
+    """What week_figures needs of a study view: an engine, its changes, its age groups."""
 
     def __init__(self) -> None:
         self.engine = small_engine()
         self.changes = RegisterChanges()
+
+    def age_parts(self, category: str, weights: np.ndarray, weight: str) -> tuple[AgePart, ...]:
+        return (AgePart(None, weights, weights),)  # every service sees every age
 
 
 def test_night_hours_are_the_free_flow_hours() -> None:
