@@ -77,9 +77,9 @@ def sarc_access_table(
             spread = model.beyond_range("sarc", slot, weight=weight)
             bounds = spread.by_group(model.origins["lad_code"].to_numpy())
             bounds.loc[TOTAL_CODE] = spread.people_beyond
-            for column, end in (("", ""), ("_low", "_low"), ("_high", "_high")):
+            for end in ("", "_low", "_high"):
                 people = bounds[f"people_beyond{end}"].reindex(table.index)
-                table[f"population_over_60{column}"] = people
+                table[f"population_over_60{end}"] = people
         if first_mean is None:
             first_mean = table["mean_minutes"]
         table["minutes_added"] = table["mean_minutes"] - first_mean.reindex(table.index)
