@@ -52,7 +52,7 @@ _CSS = (
     ".map-attribution{font-size:10px;line-height:13px}"
     ".map-attribution>summary{cursor:pointer}"
     ".map-attribution div{margin-top:2px}"
-    ".leaflet-tooltip.kept-inside{white-space:normal;width:max-content}"
+    ".leaflet-tooltip.kept-inside{white-space:normal;width:max-content;box-sizing:border-box}"
     ".leaflet-tooltip.kept-inside:before{display:none}"
     "</style>"
 )
