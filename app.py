@@ -21,6 +21,24 @@ st.set_page_config(
 )
 
 _PAGES = Path(__file__).parent / "app"
+#: Streamlit's own sidebar menu folds itself away after a tap on a phone; its page links
+#: (``st.page_link``, used here so that every page has a deep link) do not. Below
+#: Streamlit's ``md`` breakpoint (768 px), where the sidebar covers the page, a tap on a
+#: link presses the sidebar's own collapse button. A constant script: no text in it
+#: comes from a user.
+_CLOSE_SIDEBAR_ON_NAVIGATION = """<script>
+(function () {
+  if (window.closeSidebarOnNavigation) { return; }
+  window.closeSidebarOnNavigation = true;
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest(
+      '[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]');
+    if (!link || window.innerWidth > 768) { return; }
+    var button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (button) { button.click(); }
+  }, true);
+})();
+</script>"""
 
 pages = [
     st.Page(_PAGES / "map.py", title="Map", icon=":material/map:", url_path="map"),
@@ -79,8 +97,11 @@ with st.sidebar:
     for line in app_state.attribution_lines():
         st.caption(line)
     st.caption(f"lancashire-service-map {app_state.software_version()}")
+    # On a narrow screen the sidebar lies over the page: a tapped link closes it.
+    st.html(_CLOSE_SIDEBAR_ON_NAVIGATION, unsafe_allow_javascript=True)
 
-st.title("Lancashire victim-service coverage")
+# One title per page: the page's own header (the app's name is the browser tab's title
+# and heads the sidebar), so a phone's first screen is not half titles.
 with app_state.guard():
     # Every page needs the study: load it here so the first run shows its progress once.
     app_state.current_study()

@@ -28,6 +28,7 @@ XDIST_GROUPS: dict[str, tuple[str, ...]] = {
         # came after the whole tour (test_browser.py), and passes alone.
         "tests/pages/test_a_hostile_browser.py::",
         "tests/pages/test_browser",  # test_browser.py and test_browser_*.py
+        "tests/pages/test_browser_map_layout.py::",  # the map at 390 and 1280 px
         "tests/pages/test_pathways_browser.py::",
         "tests/outputs/test_script_text.py::",
         "tests/outputs/test_html_injection.py::",

@@ -305,7 +305,6 @@ class TilesOrOfflineBase(MacroElement):
             Verbatim(
                 "<style>.basemap-note{background:rgba(255,255,255,0.85);padding:1px 5px;"
                 "font-size:11px;color:#333;max-width:360px}"
-                ".leaflet-bottom.leaflet-left{margin-bottom:16px}"
                 ".offline-place span{font-size:10px;color:#555;white-space:nowrap;"
                 "text-shadow:0 0 2px #fff,0 0 2px #fff;display:inline-block;"
                 "transform:translate(-50%,-50%)}</style>"

@@ -168,6 +168,11 @@ class OfflineMap(folium.Map, VerbatimMacro):
         # page says so instead of showing an empty frame.
         figure_of(self).html.add_child(Verbatim(FALLBACK_HTML), name="map_fallback")
         self._children.pop("map_drawn", None)
+        # The map's key (mapping.outputs.map_key) after every layer: it places itself
+        # where it covers the fewest markers, so they must be drawn first.
+        key = self._children.pop("map_key", None)
+        if key is not None:
+            self.add_child(key, name="map_key")
         self._children.pop("view_once_sized", None)
         self.add_child(_ViewOnceSized(self), name="view_once_sized")
         self.add_child(_MapDrawn(), name="map_drawn")  # last, after every layer

@@ -34,8 +34,10 @@ from folium.utilities import JsCode
 
 from mapping import ATTRIBUTION, formats
 from mapping.formats import NO_DATA_COLOUR, STANDARD_LIMITS, minute_classes, viridis
+from mapping.outputs import markers
 from mapping.outputs.basemap import OfflineBasemap, TilesOrOfflineBase, default_basemap
 from mapping.outputs.map_assets import OfflineMap, figure_of
+from mapping.outputs.map_key import map_key
 from mapping.outputs.service_layers import (
     CATEGORY_LABELS,
     CATEGORY_STYLE,
@@ -92,8 +94,8 @@ _LANCASHIRE_BOUNDS = [[53.48, -3.09], [54.24, -2.04]]
 _DECIMALS = 4
 
 
-def _attribution() -> str:
-    return " | ".join(html.escape(line) for line in ATTRIBUTION)
+#: The attribution's short form, always on the map (the full statements open from it).
+SHORT_ATTRIBUTION = "Data © Crown copyright, © Royal Mail 2025 (OS, ONS); OGL v3.0"
 
 
 def base_map(zoom_start: int = 9, basemap: OfflineBasemap | None = None) -> folium.Map:
@@ -113,13 +115,11 @@ def base_map(zoom_start: int = 9, basemap: OfflineBasemap | None = None) -> foli
     )
     TilesOrOfflineBase(basemap if basemap is not None else default_basemap()).add_to(fmap)
     fmap.fit_bounds(_LANCASHIRE_BOUNDS)
-    # The OS, Royal Mail and ONS attribution travels with every map we draw.
-    figure_of(fmap).html.add_child(
-        Verbatim(
-            '<div style="position:fixed;bottom:2px;left:60px;z-index:9999;font-size:10px;'
-            f'background:rgba(255,255,255,0.8);padding:1px 4px;">{_attribution()}</div>'
-        )
-    )
+    # The OS, Royal Mail and ONS attribution travels with every map we draw: short on a
+    # phone, in full when opened (and opened on a wide map).
+    key = map_key(fmap)
+    key.attribution = ATTRIBUTION
+    key.short_attribution = SHORT_ATTRIBUTION
     return fmap
 
 
@@ -241,21 +241,12 @@ def minute_colours(n_classes: int) -> list[str]:
     return viridis(n_classes)
 
 
-def _legend(title: str, entries: Sequence[tuple[str, str]], note: str = "") -> Verbatim:
-    """A fixed legend box (bottom right) with one swatch per class."""
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:12px;margin-right:5px;'
-        f'vertical-align:middle;border:1px solid #777;background:{colour}"></span>'
-        f"{html.escape(label)}</div>"
-        for colour, label in entries
-    )
-    extra = f'<div style="margin-top:3px;color:#444">{html.escape(note)}</div>' if note else ""
-    return Verbatim(
-        '<div class="minutes-legend" style="position:fixed;bottom:24px;right:10px;'
-        "z-index:9999;background:rgba(255,255,255,0.92);padding:6px 8px;font-size:12px;"
-        'line-height:16px;border:1px solid #999;border-radius:4px;max-width:230px">'
-        f"<b>{html.escape(title)}</b>{rows}{extra}</div>"
-    )
+def _legend(
+    fmap: folium.Map, title: str, entries: Sequence[tuple[str, str]], note: str = ""
+) -> None:
+    """Add a legend (one swatch per class) to the map's key."""
+    rows = [(markers.swatch(colour), label) for colour, label in entries]
+    markers.KeyControl(markers.key_html(title, rows, note)).add_to(fmap)
 
 
 # ---- formatting ---------------------------------------------------------------------
@@ -466,9 +457,7 @@ def add_minutes_choropleth(
     layer.add_to(fmap)
     entries = classes.legend(highlight=float(threshold))
     entries.append((NO_DATA_COLOUR, "no eligible open service"))
-    figure_of(fmap).html.add_child(
-        _legend(f"{title} (minutes)", entries, "Population-weighted mean per area")
-    )
+    _legend(fmap, f"{title} (minutes)", entries, "Population-weighted mean per area")
     return layer
 
 
@@ -551,12 +540,11 @@ def add_difference_choropleth(
         "10–20 min shorter",
         "over 20 min shorter",
     ]
-    figure_of(fmap).html.add_child(
-        _legend(
-            "Scenario against baseline (minutes)",
-            list(zip(DIFFERENCE_COLOURS, labels, strict=True)),
-            "Change in population-weighted mean drive",
-        )
+    _legend(
+        fmap,
+        "Scenario against baseline (minutes)",
+        list(zip(DIFFERENCE_COLOURS, labels, strict=True)),
+        "Change in population-weighted mean drive",
     )
     return layer
 

@@ -6,21 +6,20 @@ so open and closed differ in shape as well as colour (readable in greyscale and 
 the common colour-vision deficiencies). Scenario marks (added, closed, re-timed) are
 badges carrying a symbol.
 
-Keys are Leaflet controls (they stack in their corner of the map instead of overlapping)
-whose HTML is built here with every text escaped.
+Keys are sections of the map's one key (:mod:`mapping.outputs.map_key`), whose HTML is
+built here with every text escaped.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any
 
 import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-from mapping.outputs.map_assets import figure_of
+from mapping.outputs.map_key import map_key
 from mapping.outputs.script_text import js_literal
 from mapping.outputs.verbatim import Verbatim
 
@@ -64,11 +63,6 @@ _CSS = (
     ".svc-closed{background:#fff !important;border:2px dashed;box-shadow:0 0 0 1px #777;"
     "color:#555}"
     ".svc-symbol{width:22px;height:22px;font-size:13px;line-height:18px}"
-    ".map-key{background:rgba(255,255,255,0.92);padding:5px 8px;font:12px/16px sans-serif;"
-    "border:1px solid #999;border-radius:4px;max-width:260px}"
-    ".map-key .svc-mark{display:inline-block;vertical-align:middle;margin-right:5px}"
-    ".map-key .swatch{display:inline-block;width:14px;height:12px;margin-right:5px;"
-    "vertical-align:middle;border:1px solid #777}"
     "</style>"
 )
 
@@ -158,44 +152,19 @@ class HtmlPopup(MacroElement):
         self.content_js = js_literal(str(content))
 
 
-class KeyControl(MacroElement):
-    """A key (legend) as a Leaflet control, so keys in one corner stack, never overlap.
+class KeyControl:
+    """A key (legend): one section of the map's one key (:class:`~mapping.outputs.map_key.MapKey`).
 
     Parameters
     ----------
     content
         The key's HTML, built by :func:`key_html` (texts already escaped).
-    position
-        A Leaflet corner: ``bottomleft``, ``bottomright``, ``topleft``, ``topright``.
     """
 
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-(function () {
-  var Key = L.Control.extend({
-    options: {position: {{ this.position_js }}},
-    onAdd: function () {
-      var div = L.DomUtil.create('div', 'map-key');
-      div.innerHTML = {{ this.content_js }};
-      L.DomEvent.disableClickPropagation(div);
-      return div;
-    }
-  });
-  new Key().addTo({{ this._parent.get_name() }});
-})();
-{% endmacro %}
-"""
-    )
+    def __init__(self, content: str) -> None:
+        self.content = str(content)
 
-    def __init__(self, content: str, position: str = "bottomleft") -> None:
-        super().__init__()
-        self._name = "KeyControl"
-        self.position = position
-        self.position_js = js_literal(position)
-        self.content_js = js_literal(str(content))
-
-    def render(self, **kwargs: Any) -> Any:
-        """Add the key styles to the page header (once), then render."""
-        figure_of(self).header.add_child(marker_css(), name="marker_css")
-        return super().render(**kwargs)
+    def add_to(self, fmap: folium.Map) -> KeyControl:
+        """Add this key as a section of ``fmap``'s key."""
+        map_key(fmap).sections.append(self.content)
+        return self

@@ -191,7 +191,7 @@ def _report_map(extras: dict[str, Any]) -> str:
     rows = [(markers.swatch(colour), label) for colour, label in classes.legend()]
     rows.append((markers.swatch(formats.NO_DATA_COLOUR), "no open SARC"))
     legend = markers.key_html("Drive minutes to the nearest open SARC", rows)
-    markers.KeyControl(legend, "bottomright").add_to(fmap)
+    markers.KeyControl(legend).add_to(fmap)
     areas = extras["areas"].copy()
     areas["geometry"] = areas.geometry.simplify(40, preserve_topology=True)
     maps.add_council_areas(fmap, areas)

@@ -274,7 +274,7 @@ def _add_services_key(
         title = "Services"
         if chosen is not None and len(chosen) == 1:
             title = CATEGORY_LABELS.get(chosen[0], chosen[0]).split(" (")[0]
-        markers.KeyControl(markers.key_html(title, rows, note), "bottomleft").add_to(fmap)
+        markers.KeyControl(markers.key_html(title, rows, note)).add_to(fmap)
 
 
 def add_scenario_sites(
@@ -368,5 +368,5 @@ def add_confidential_districts(
     if not show:
         label += ": switch on in the layer list"
     rows = [(markers.swatch("rgba(86,180,233,0.45)", "#0072B2", dashed=True), label)]
-    markers.KeyControl(markers.key_html("Refuges and safe houses", rows), "bottomleft").add_to(fmap)
+    markers.KeyControl(markers.key_html("Refuges and safe houses", rows)).add_to(fmap)
     return layer

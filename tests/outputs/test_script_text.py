@@ -86,7 +86,7 @@ def _page(built_data: Path) -> str:
         changed=list(located["id"][2:3]),
     )
     maps.add_point_marker(fmap, 53.8, -2.6, HOSTILE)
-    KeyControl(key_html(HOSTILE, [("", HOSTILE)], note=HOSTILE), "topright").add_to(fmap)
+    KeyControl(key_html(HOSTILE, [("", HOSTILE)], note=HOSTILE)).add_to(fmap)
     ScriptTooltip(html.escape(HOSTILE)).add_to(folium.CircleMarker([53.9, -2.5]).add_to(fmap))
     maps.add_layer_control(fmap)
     page = fmap.get_root().render()

@@ -80,7 +80,8 @@ def test_every_page_runs_and_shows_the_attribution(built_data: Path, page: str) 
     captions = " ".join(c.value for c in app.sidebar.caption)
     for publisher in ("Contains OS data", "Royal Mail", "National Statistics", "Licence v3.0"):
         assert publisher in captions
-    assert app.title[0].value == "Lancashire victim-service coverage"
+    # One title per page (issue 21): the page's header, no app-wide title above it.
+    assert len(app.title) == 0 and len(app.header) == 1
 
 
 def test_map_opens_on_the_sarc_headline(study: Study) -> None:
