@@ -12,8 +12,8 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+from app import kept, tables, widgets
 from app import state as app_state
-from app import tables, widgets
 from mapping.errors import ServiceMapError
 from mapping.inputs.limits import check_upload_size
 from mapping.inputs.register import COLUMNS, default_register_path, public_view, stale_mask
@@ -63,8 +63,7 @@ def _upload() -> None:
         "Upload a CSV in the register's format (see data/README.md). It is checked first; "
         "it replaces the register only if it is valid and you confirm, and only for you, in "
         "this browser session. The published register file is never changed by the app. "
-        "Moving between pages keeps it; reloading the page (or a new tab) starts a new "
-        "session without it."
+        f"Moving between pages keeps it; {kept.survives_reload()}"
     )
     uploaded = st.file_uploader("Replacement register (CSV)", type=["csv"], key=_UPLOAD_KEY)
     if uploaded is None:
