@@ -11,8 +11,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from app import kept, url_state
 from app import state as app_state
-from app import url_state
 
 st.set_page_config(
     page_title="Lancashire victim-service coverage",
@@ -77,6 +77,8 @@ pages = [
 # every page, the Map included, has a working deep link.
 home = st.Page(_PAGES / "map.py", title="Map", icon=":material/map:", url_path="home", default=True)
 page = st.navigation([home, *pages], position="hidden")
+with app_state.guard():
+    kept.start()  # this tab's token in the address; a reload gets its upload and scenario back
 
 with st.sidebar:
     for entry_page in pages:
@@ -106,4 +108,7 @@ with app_state.guard():
     # Every page needs the study: load it here so the first run shows its progress once.
     app_state.current_study()
     url_state.enter(page.url_path)  # a page arrived at takes its kept (or linked) settings
-    page.run()
+    try:
+        page.run()
+    finally:
+        kept.keep()  # also when the page stops or reruns early

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app import scenario_results, widgets
+from app import kept, scenario_results, widgets
 from app import state as app_state
 from mapping.errors import ServiceMapError
 from mapping.inputs.limits import MAX_SCENARIO_CHANGES, check_scenario_size
@@ -382,8 +382,8 @@ def render() -> None:
     """Draw the page."""
     st.header("Scenarios: what if a service changed?")
     st.caption(
-        "Your scenario stays while you move between pages; reloading the page (or a new "
-        "tab) starts a new session without it, so save it (TOML or JSON) to keep it."
+        f"Your scenario stays while you move between pages; {kept.survives_reload()} "
+        "Save it (TOML or JSON) to keep it."
     )
     from mapping.analysis import scenarios
 

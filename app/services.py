@@ -12,13 +12,15 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+from app import kept, tables, widgets
 from app import state as app_state
-from app import tables, widgets
 from mapping.errors import ServiceMapError
 from mapping.inputs.limits import check_upload_size
 from mapping.inputs.register import COLUMNS, default_register_path, public_view, stale_mask
 
 _UPLOAD_KEY = "register_upload"
+#: ``st.session_state`` key of the confirmation shown once, on the run after a switch.
+_CONFIRMED = "register_confirmed"
 _COLUMNS = [*COLUMNS, "provider_area"]
 
 
@@ -61,8 +63,7 @@ def _upload() -> None:
         "Upload a CSV in the register's format (see data/README.md). It is checked first; "
         "it replaces the register only if it is valid and you confirm, and only for you, in "
         "this browser session. The published register file is never changed by the app. "
-        "Moving between pages keeps it; reloading the page (or a new tab) starts a new "
-        "session without it."
+        f"Moving between pages keeps it; {kept.survives_reload()}"
     )
     uploaded = st.file_uploader("Replacement register (CSV)", type=["csv"], key=_UPLOAD_KEY)
     if uploaded is None:
@@ -90,13 +91,20 @@ def _upload() -> None:
     if st.button(f"Use {uploaded.name} for this session", type="primary", key="register_use"):
         with st.spinner("Routing the new register's services…"):
             entry = app_state.use_session_register(content, uploaded.name)
-        st.success(f"This session now uses {entry.name} ({entry.records} records).")
+        # Said on the next run, not here: st.rerun() drops what this run has not yet
+        # sent to the browser, so a message written just before it may never show.
+        st.session_state[_CONFIRMED] = (
+            f"This session now uses {entry.name} ({entry.records} records)."
+        )
         st.rerun()
 
 
 def render() -> None:
     """Draw the page."""
     st.header("Services register")
+    confirmed = st.session_state.pop(_CONFIRMED, None)
+    if isinstance(confirmed, str):
+        st.success(confirmed)
     entry = app_state.session_register()
     if entry is not None:
         st.info(f"This session uses your uploaded register {entry.name}.")

@@ -18,7 +18,8 @@ Once per query (``st.cache_data``)
 Per session (``st.session_state``)
     An uploaded replacement register (after validation and confirmation) and the
     scenario being built. Sessions never see each other's uploads or scenarios, and the
-    committed ``data/services.csv`` is never written.
+    committed ``data/services.csv`` is never written. :mod:`app.kept` keeps both for a
+    reload of the page, in the same browser only.
 
 The raw sources folder comes from ``streamlit run app.py -- --sources DIR`` or the
 ``SERVICE_MAP_SOURCES`` environment variable (then ``../shared/data``), as for the CLI.
@@ -231,6 +232,7 @@ class SessionRegister:
     sha256: str
     records: int
     study: Study
+    content: bytes = field(default=b"", repr=False)  # kept for a reload (app.kept)
 
 
 def session_register() -> SessionRegister | None:
@@ -339,7 +341,7 @@ def use_session_register(content: bytes, display_name: str) -> SessionRegister:
     digest = hashlib.sha256(content).hexdigest()
     study = _upload_study(digest, content, sources_option())
     entry = SessionRegister(
-        name=display_name, sha256=digest, records=len(study.register), study=study
+        name=display_name, sha256=digest, records=len(study.register), study=study, content=content
     )
     st.session_state[SESSION_REGISTER] = entry
     return entry

@@ -24,8 +24,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 #: study and answers per process, so one worker loads them once).
 XDIST_GROUPS: dict[str, tuple[str, ...]] = {
     "browser": (
-        # The hostile register first among the app's browser tests: it timed out when it
-        # came after the whole tour (test_browser.py), and passes alone.
+        # The hostile register first among the app's browser tests (its timeouts were
+        # not the order: the Services page dropped its confirmation, issue 19).
         "tests/pages/test_a_hostile_browser.py::",
         "tests/pages/test_browser",  # test_browser.py and test_browser_*.py
         "tests/pages/test_browser_map_layout.py::",  # the map at 390 and 1280 px

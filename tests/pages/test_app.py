@@ -351,6 +351,9 @@ def test_valid_upload_needs_confirmation_and_stays_in_its_session(built_data: Pa
     assert "session_register" not in app.session_state  # not before confirming
     app.button(key="register_use").click().run()
     _ok(app)
+    # The confirmation outlives the rerun that follows it (issue 19: it was written just
+    # before st.rerun(), which drops what the browser has not yet been sent).
+    assert any("This session now uses smaller.csv" in s.value for s in app.success)
     table = _table(app, "Verified on")
     assert dropped not in set(table["Name"])
     assert any("smaller.csv" in c.value for c in app.sidebar.caption)
