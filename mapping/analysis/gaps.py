@@ -58,11 +58,6 @@ __all__ = [
 ]
 
 
-# ---- parameter checks ------------------------------------------------------------
-# Each check returns the normalised value or raises ValueError with the message shown
-# after "file:rule:field: ".
-
-
 # ---- evaluation ------------------------------------------------------------------
 
 
@@ -83,7 +78,7 @@ def evaluate(
     Parameters
     ----------
     study
-        A :class:`mapping.analysis.coverage.Study`; its effective register is used, so what-if
+        A :class:`mapping.Study`; its effective register is used, so what-if
         changes (:meth:`CoverageModel.with_changes`, scenarios) flow through.
     rules
         Rules from :func:`load_rules`, or a rules file (default: ``data/gap_rules.toml``).
