@@ -47,9 +47,9 @@ def place_values(source: str) -> list[tuple[int, str]]:
     kinds = {tokenize.NAME, tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
     found = []
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type in kinds and token.start[0] not in docstrings:
-            if PLACES.search(token.string):
-                found.append((token.start[0], token.string))
+        wanted = token.type in kinds and token.start[0] not in docstrings
+        if wanted and PLACES.search(token.string):
+            found.append((token.start[0], token.string))
     return found
 
 
