@@ -173,6 +173,7 @@ def equity(
     network: NetworkOption = "offline",
 ) -> None:
     """Minutes by IMD 2025 decile and quintile (Theil's T), and by rural/urban class."""
+    from mapping.analysis.coverage import default_threshold
     from mapping.analysis.without_car import mode_note
     from mapping.cli_walk import check_mode
     from mapping.inputs.vocabulary import CATEGORIES
@@ -181,7 +182,7 @@ def equity(
     check_weight(weight)
     check_mode(mode)
     if minutes is None:
-        minutes = 30.0 if mode == "walk" else 60.0
+        minutes = default_threshold(mode)
     if category not in CATEGORIES:
         raise ServiceMapError(f"unknown category {category!r}: use {', '.join(CATEGORIES)}")
     slot = resolve_slot(at)

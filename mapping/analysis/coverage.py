@@ -55,6 +55,7 @@ __all__ = [
     "SARC_COLUMNS",
     "CoverageModel",
     "RegisterChanges",
+    "default_threshold",
     "mode_profile",
     "mode_thresholds",
 ]
@@ -94,6 +95,12 @@ def mode_thresholds(mode: str) -> tuple[int, ...]:
     """The thresholds reported by default: 15/30/45/60/90 minutes by car, 15/30/45 on foot."""
     mode_profile(mode)
     return WALK_THRESHOLDS if mode == "walk" else DEFAULT_THRESHOLDS
+
+
+def default_threshold(mode: str) -> float:
+    """The one threshold a single-threshold answer uses by default: 60 min by car, 30 on foot."""
+    mode_profile(mode)
+    return 30.0 if mode == "walk" else 60.0
 
 
 @dataclass(frozen=True)
