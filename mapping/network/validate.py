@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -145,20 +146,24 @@ def run_checks(
     return rows
 
 
+def _markdown(header: str, lines: Iterable[str]) -> list[str]:
+    """A Markdown table: its header row, the rule under it, then ``lines``."""
+    return [header, "|---|---|---|---|---|---|", *lines]
+
+
 def before_after(rows: list[dict[str, object]]) -> list[str]:
     """Format ``run_checks`` rows beside the v2 network's results as Markdown table lines."""
-    lines = [
+    nan3 = (float("nan"),) * 3
+    return _markdown(
         "| journey | straight mi | road mi v2 → v3 | night min v2 → v3 | day min v2 → v3 | fact |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        miles, night, day = V2_RESULTS.get(str(row["journey"]), (float("nan"),) * 3)
-        lines.append(
+        (
             f"| {row['journey']} | {row['straight_miles']} | {miles} → {row['road_miles']} "
             f"| {night} → {row['free_flow_min']} | {day} → {row['daytime_min']} "
             f"| {row['fact'] or 'no published time found'} |"
-        )
-    return lines
+            for row in rows
+            for miles, night, day in [V2_RESULTS.get(str(row["journey"]), nan3)]
+        ),
+    )
 
 
 def route_classes(
@@ -235,16 +240,15 @@ def run_rule_checks(
 
 def rule_table(rows: list[dict[str, object]]) -> list[str]:
     """Format ``run_rule_checks`` rows beside the v2 network's as Markdown table lines."""
-    lines = [
+    nan3 = (float("nan"),) * 3
+    return _markdown(
         "| journey | rule | measure (limit) v2 → v3 | night min v2 → v3 | day min v2 → v3 "
         "| holds |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        before, night, day = V2_RULE_RESULTS.get(str(row["journey"]), (float("nan"),) * 3)
-        lines.append(
+        (
             f"| {row['journey']} | {row['rule']} | {row['measure']} (≤ {row['limit']:g}) "
             f"{before:g} → {row['value']} | {night} → {row['free_flow_min']} "
             f"| {day} → {row['daytime_min']} | {'yes' if row['passes'] else 'NO'} |"
-        )
-    return lines
+            for row in rows
+            for before, night, day in [V2_RULE_RESULTS.get(str(row["journey"]), nan3)]
+        ),
+    )
