@@ -69,17 +69,15 @@ GtfsOption = Annotated[
 CategoryOption = Annotated[
     str, typer.Option("--category", help="Service category (default: sarc).")
 ]
-WeightOption = Annotated[
-    str,
-    typer.Option(
-        "--weight",
-        help="What the figures count: residents (Census 2021, default), women_16_plus "
-        "(ONS mid-2024), recorded_violence_sexual (offences recorded in each area, "
-        "January-April 2024, police.uk: a proxy for need) or crime_deprived_residents "
-        "(residents of the most crime-deprived fifth of LSOAs, IoD 2025 crime domain: "
-        "where victims live) or no_car_households (Census 2021 TS045).",
-    ),
-]
+#: What ``--weight`` may count.
+_WEIGHT_HELP = (
+    "What the figures count: residents (Census 2021, default), women_16_plus "
+    "(ONS mid-2024), recorded_violence_sexual (offences recorded in each area, "
+    "January-April 2024, police.uk: a proxy for need) or crime_deprived_residents "
+    "(residents of the most crime-deprived fifth of LSOAs, IoD 2025 crime domain: "
+    "where victims live) or no_car_households (Census 2021 TS045)."
+)
+WeightOption = Annotated[str, typer.Option("--weight", help=_WEIGHT_HELP)]
 OutOption = Annotated[
     Path | None,
     typer.Option(
