@@ -44,10 +44,9 @@ from typing import Any
 
 import pandas as pd
 
-from mapping.analysis.gap_records import COLUMNS, GapContext
-from mapping.analysis.gap_rules import EVALUATORS
-from mapping.analysis.need_gaps import NEED_EVALUATORS
-from mapping.analysis.pathway_gaps import PATHWAY_EVALUATORS
+# The rule modules register their evaluators (gap_records.evaluates) when imported.
+from mapping.analysis import gap_rules, need_gaps, pathway_gaps  # noqa: F401
+from mapping.analysis.gap_records import COLUMNS, GapContext, evaluator_for
 from mapping.inputs.rules import SEVERITIES, GapRule, load_rules
 from mapping.inputs.vocabulary import AGE_BANDS
 
@@ -108,10 +107,8 @@ def evaluate(
     )
     records: list[dict[str, Any]] = []
     for rule in rules:
-        if rule.enabled:
-            records.extend(
-                {**EVALUATORS, **NEED_EVALUATORS, **PATHWAY_EVALUATORS}[rule.id](ctx, rule)
-            )
+        if rule.model.enabled:
+            records.extend(evaluator_for(rule)(ctx, rule))
     if not records:
         return _empty_register()
     table = pd.DataFrame.from_records(records, columns=list(COLUMNS))
