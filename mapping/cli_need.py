@@ -14,12 +14,15 @@ import typer
 
 from mapping import formats
 from mapping.cli_options import (
+    CategoryOption,
     DataDirOption,
     ModeOption,
     NetworkOption,
+    OutOption,
     ScenarioOption,
     ServicesOption,
     SourcesOption,
+    WeightOption,
 )
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS, weight_short
@@ -37,26 +40,6 @@ __all__ = [
     "register_need_commands",
     "weight_note",
     "weight_short",
-]
-
-WeightOption = Annotated[
-    str,
-    typer.Option(
-        "--weight",
-        help="What the figures count: residents (Census 2021, default), women_16_plus "
-        "(ONS mid-2024), recorded_violence_sexual (offences recorded in each area, "
-        "January-April 2024, police.uk: a proxy for need) or crime_deprived_residents "
-        "(residents of the most crime-deprived fifth of LSOAs, IoD 2025 crime domain: "
-        "where victims live) or no_car_households (Census 2021 TS045).",
-    ),
-]
-OutOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--out",
-        help="Also write the table (.csv or .xlsx). An existing file is replaced only by "
-        "a table of the same kind; never anything under the data folder.",
-    ),
 ]
 
 
@@ -153,9 +136,7 @@ def _study(
 
 
 def equity(
-    category: Annotated[
-        str, typer.Option("--category", help="Service category (default: sarc).")
-    ] = "sarc",
+    category: CategoryOption = "sarc",
     at: Annotated[
         str, typer.Option("--at", help="Time of week, e.g. 'Sat 02:00' or 'weekend night'.")
     ] = "Sat 02:00",
@@ -173,6 +154,7 @@ def equity(
     network: NetworkOption = "offline",
 ) -> None:
     """Minutes by IMD 2025 decile and quintile (Theil's T), and by rural/urban class."""
+    from mapping.analysis.coverage import default_threshold
     from mapping.analysis.without_car import mode_note
     from mapping.cli_walk import check_mode
     from mapping.inputs.vocabulary import CATEGORIES
@@ -181,7 +163,7 @@ def equity(
     check_weight(weight)
     check_mode(mode)
     if minutes is None:
-        minutes = 30.0 if mode == "walk" else 60.0
+        minutes = default_threshold(mode)
     if category not in CATEGORIES:
         raise ServiceMapError(f"unknown category {category!r}: use {', '.join(CATEGORIES)}")
     slot = resolve_slot(at)

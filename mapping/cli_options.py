@@ -12,13 +12,16 @@ from typing import Annotated
 import typer
 
 __all__ = [
+    "CategoryOption",
     "DataDirOption",
     "GtfsOption",
     "ModeOption",
     "NetworkOption",
+    "OutOption",
     "ScenarioOption",
     "ServicesOption",
     "SourcesOption",
+    "WeightOption",
 ]
 
 SourcesOption = Annotated[
@@ -61,5 +64,25 @@ GtfsOption = Annotated[
         help="A GTFS public-transport feed. Not supported yet: says so and exits "
         "(see docs/transit.md).",
         dir_okay=False,
+    ),
+]
+CategoryOption = Annotated[
+    str, typer.Option("--category", help="Service category (default: sarc).")
+]
+#: What ``--weight`` may count.
+_WEIGHT_HELP = (
+    "What the figures count: residents (Census 2021, default), women_16_plus "
+    "(ONS mid-2024), recorded_violence_sexual (offences recorded in each area, "
+    "January-April 2024, police.uk: a proxy for need) or crime_deprived_residents "
+    "(residents of the most crime-deprived fifth of LSOAs, IoD 2025 crime domain: "
+    "where victims live) or no_car_households (Census 2021 TS045)."
+)
+WeightOption = Annotated[str, typer.Option("--weight", help=_WEIGHT_HELP)]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Also write the table (.csv or .xlsx). An existing file is replaced only by "
+        "a table of the same kind; never anything under the data folder.",
     ),
 ]

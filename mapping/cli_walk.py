@@ -16,13 +16,16 @@ import typer
 
 from mapping import formats
 from mapping.cli_options import (
+    CategoryOption,
     DataDirOption,
     GtfsOption,
     ModeOption,
     NetworkOption,
+    OutOption,
     ScenarioOption,
     ServicesOption,
     SourcesOption,
+    WeightOption,
 )
 from mapping.errors import ServiceMapError
 
@@ -32,15 +35,6 @@ if TYPE_CHECKING:
     from mapping.study import Study
 
 __all__ = ["check_mode", "register_walk_commands"]
-
-OutOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--out",
-        help="Also write the table (.csv or .xlsx). An existing file is replaced only by "
-        "a table of the same kind; never anything under the data folder.",
-    ),
-]
 
 
 def check_mode(mode: str) -> None:
@@ -60,22 +54,13 @@ def _format_coverage(table: pd.DataFrame) -> str:
 
 
 def coverage(
-    category: Annotated[
-        str, typer.Option("--category", help="Service category (default: sarc).")
-    ] = "sarc",
+    category: CategoryOption = "sarc",
     at: Annotated[
         str, typer.Option("--at", help="Time of week, e.g. 'Tue 10:00' or 'weekend night'.")
     ] = "Tue 10:00",
     by: Annotated[str, typer.Option("--by", help="district (default), ward or lsoa.")] = "district",
     mode: ModeOption = "drive",
-    weight: Annotated[
-        str,
-        typer.Option(
-            "--weight",
-            help="What the figures count: residents (default), women_16_plus, "
-            "recorded_violence_sexual, crime_deprived_residents or no_car_households.",
-        ),
-    ] = "residents",
+    weight: WeightOption = "residents",
     out: OutOption = None,
     gtfs: GtfsOption = None,
     services: ServicesOption = None,
@@ -108,9 +93,7 @@ def coverage(
 
 
 def without_car(
-    category: Annotated[
-        str, typer.Option("--category", help="Service category (default: sarc).")
-    ] = "sarc",
+    category: CategoryOption = "sarc",
     at: Annotated[
         str, typer.Option("--at", help="Time of week: which services are open (default Tue 10:00).")
     ] = "Tue 10:00",

@@ -64,7 +64,7 @@ def week_command(
     ] = "offline",
 ) -> None:
     """Which hour of the week is worst? Share of residents beyond the threshold, by hour."""
-    from mapping.analysis.coverage import mode_profile
+    from mapping.analysis.coverage import default_threshold, mode_profile
     from mapping.analysis.week import describe_worst_hour
     from mapping.analysis.without_car import mode_note
     from mapping.inputs.register import default_register_path
@@ -74,7 +74,7 @@ def week_command(
 
     mode_profile(mode)  # an unknown mode fails before the slow load
     if minutes is None:
-        minutes = 30.0 if mode == "walk" else 60.0
+        minutes = default_threshold(mode)
     if out is not None:  # before any work: never an input, data/ or a project file
         reads = [services or default_register_path(), *([scenario] if scenario else [])]
         check_output_path(out, "week", reads=reads, data_dir=data_dir)

@@ -45,7 +45,8 @@ from mapping.analysis.ranges import beyond_range
 from mapping.analysis.summary import _AREA_KEY, DEFAULT_THRESHOLDS, TOTAL_CODE, AreaLevel, summarise
 from mapping.caching import Cache
 from mapping.errors import ServiceMapError
-from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
+from mapping.inputs.area import study_area
+from mapping.inputs.vocabulary import AGE_BANDS, LANCASHIRE, WEIGHTS
 from mapping.inputs.when import TimeSlot, resolve_slot
 from mapping.network.walking import MODES, WALK_PROFILE, WALK_THRESHOLDS
 from mapping.routing.engine import category_tuple
@@ -54,6 +55,7 @@ __all__ = [
     "SARC_COLUMNS",
     "CoverageModel",
     "RegisterChanges",
+    "default_threshold",
     "mode_profile",
     "mode_thresholds",
 ]
@@ -67,10 +69,7 @@ SARC_COLUMNS: tuple[str, ...] = (
     "weight",
     "weight_label",
     "population",
-    "share_nearest_preston",
-    "share_nearest_manchester",
-    "share_nearest_cumbria",
-    "share_nearest_other",
+    *(f"share_nearest_{key}" for key in study_area().sarc_group_keys),
     "share_nearest_outside_lancashire",
     "mean_minutes",
     "median_minutes",
@@ -96,6 +95,12 @@ def mode_thresholds(mode: str) -> tuple[int, ...]:
     """The thresholds reported by default: 15/30/45/60/90 minutes by car, 15/30/45 on foot."""
     mode_profile(mode)
     return WALK_THRESHOLDS if mode == "walk" else DEFAULT_THRESHOLDS
+
+
+def default_threshold(mode: str) -> float:
+    """The one threshold a single-threshold answer uses by default: 60 min by car, 30 on foot."""
+    mode_profile(mode)
+    return 30.0 if mode == "walk" else 60.0
 
 
 @dataclass(frozen=True)
@@ -594,10 +599,11 @@ class CoverageModel:
         """The SARC question: where is each council area's nearest open SARC, per slot?
 
         One row per council area and slot, and a Lancashire ``TOTAL`` row per slot:
-        ``share_nearest_preston`` (a Lancashire SARC in Preston),
-        ``share_nearest_manchester``, ``share_nearest_cumbria``, ``share_nearest_other``
-        (any other: Merseyside, Yorkshire, a what-if site elsewhere in Lancashire) — these
-        four sum to 1 over the population that can reach an open SARC — with
+        ``share_nearest_<group>`` for each SARC group of the study area's settings
+        (``study_area.toml``: for Lancashire ``preston``, ``manchester``, ``cumbria``)
+        and ``share_nearest_other`` (any other: Merseyside, Yorkshire, a what-if site
+        elsewhere in the area) — these sum to 1 over the population that can reach an
+        open SARC — with
         ``share_nearest_outside_lancashire``, mean/median/p90 minutes, ``minutes_added``
         against the first slot, and ``population_over_60`` / ``population_over_90``.
         ``population`` and every share are of ``weight`` (residents by default; or
@@ -623,5 +629,5 @@ def _site_spec(record: Mapping[str, Any]) -> dict[str, Any]:
         "min_age": record.get("min_age"),
         "max_age": record.get("max_age"),
         "crime_types": tuple(record.get("crime_types") or ("all",)),
-        "provider_area": record.get("provider_area", "Lancashire"),
+        "provider_area": record.get("provider_area", LANCASHIRE),
     }

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ import shapely
 
 from mapping.analysis.summary import TOTAL_CODE
 from mapping.inputs.register import LANCASHIRE_LAD_CODES
-from mapping.inputs.rules import SEVERITIES, GapRule
+from mapping.inputs.rules import SEVERITIES, GapRule, RuleModel
 from mapping.inputs.vocabulary import LANCASHIRE
 
 #: Columns of the gap register, in order.
@@ -176,7 +176,7 @@ def gap_record(
     return {
         "gap_id": f"{rule.id}:{key}",
         "rule_id": rule.id,
-        "rule_title": rule.title,
+        "rule_title": rule.model.title,
         "area_level": area_level,
         "area_code": area_code,
         "area_name": area_name,
@@ -192,3 +192,35 @@ def area_fields(ctx: GapContext, code: str) -> dict[str, str]:
     if code == TOTAL_CODE:
         return {"area_level": "lancashire", "area_code": LANCASHIRE_CODE, "area_name": LANCASHIRE}
     return {"area_level": "district", "area_code": code, "area_name": ctx.area_name(code)}
+
+
+_M = TypeVar("_M", bound=RuleModel)
+#: A rule's evaluator: the gap records it finds.
+Evaluator = Callable[[GapContext, GapRule[_M]], list[dict[str, Any]]]
+
+#: The one registry of rule kinds: each rule model (inputs/rules.py ``RULE_MODELS``)
+#: and the function that evaluates it, registered beside that function by
+#: :func:`evaluates`.
+_EVALUATORS: dict[type[RuleModel], Evaluator[Any]] = {}
+
+
+def evaluates(model: type[_M]) -> Callable[[Evaluator[_M]], Evaluator[_M]]:
+    """Register the decorated function as the evaluator of ``model``'s rules."""
+
+    def register(function: Evaluator[_M]) -> Evaluator[_M]:
+        if model in _EVALUATORS:
+            raise ValueError(f"{model.__name__} already has an evaluator")
+        _EVALUATORS[model] = function
+        return function
+
+    return register
+
+
+def evaluator_for(rule: GapRule[Any]) -> Evaluator[Any]:
+    """The evaluator registered for the rule's model."""
+    return _EVALUATORS[type(rule.model)]
+
+
+def evaluated_models() -> frozenset[type[RuleModel]]:
+    """Every rule model with an evaluator."""
+    return frozenset(_EVALUATORS)

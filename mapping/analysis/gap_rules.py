@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -17,6 +17,7 @@ from mapping.analysis.gap_records import (
     band_of,
     cap_severity,
     clean_text,
+    evaluates,
     gap_record,
     label,
     located,
@@ -26,17 +27,27 @@ from mapping.analysis.out_of_hours import HourAccount, hour_account
 from mapping.analysis.summary import TOTAL_CODE
 from mapping.inputs.freshness import stale_mask, verification_age
 from mapping.inputs.hours import is_open
-from mapping.inputs.rules import GapRule
+from mapping.inputs.rules import (
+    GapRule,
+    NoDaBaseRule,
+    NoOutOfHoursRule,
+    NoRefugeRule,
+    RefugeCapacityRule,
+    SarcTravelRule,
+    StaleRecordRule,
+    YoungPeopleRule,
+)
 from mapping.inputs.vocabulary import AGE_BANDS, LANCASHIRE
 from mapping.inputs.when import TimeSlot
 from mapping.routing.eligibility import serves_ages
 
 
-def _sarc_travel(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
-    p = rule.params
-    limit, also = p["minutes"], p["also_minutes"]
+@evaluates(SarcTravelRule)
+def _sarc_travel(ctx: GapContext, rule: GapRule[SarcTravelRule]) -> list[dict[str, Any]]:
+    p = rule.model
+    limit, also = p.minutes, p.also_minutes
     rows = []
-    for slot in p["slots"]:
+    for slot in p.slots:
         table = ctx.study.coverage("sarc", slot, "district", thresholds=sorted({limit, also}))
         for row in table.to_dict("records"):
             eligible = float(row["eligible_population"])
@@ -44,7 +55,7 @@ def _sarc_travel(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
                 continue
             beyond = eligible * (1 - row[f"share_within_{formats.compact(limit)}"])
             beyond_also = eligible * (1 - row[f"share_within_{formats.compact(also)}"])
-            if round(beyond) < max(p["min_population"], 1):
+            if round(beyond) < max(p.min_population, 1):
                 continue
             share = beyond / eligible
             nearest = clean_text(row["nearest_service"])
@@ -88,17 +99,18 @@ def _area_slot_gap(
     )
 
 
-def _no_da_base(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
-    p = rule.params
+@evaluates(NoDaBaseRule)
+def _no_da_base(ctx: GapContext, rule: GapRule[NoDaBaseRule]) -> list[dict[str, Any]]:
+    p = rule.model
     register = ctx.register
-    categories = p["categories"]
+    categories = p.categories
     in_scope = register["category"].isin(categories)
     bases = register[in_scope & located(register)]
     based_in = set(bases["district"].map(clean_text))
     county_wide = register[
         in_scope & ~located(register) & register["areas_served"].map(serves_lancashire)
     ]
-    slot, limit = p["slot"], p["minutes"]
+    slot, limit = p.slot, p.minutes
     table = ctx.study.coverage(
         list(categories), slot, "district", thresholds=(limit,), total_row=False
     ).set_index("area_code")
@@ -154,8 +166,9 @@ def _no_da_base(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
     return rows
 
 
-def _no_refuge(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
-    per_place = rule.params["population_per_place"]
+@evaluates(NoRefugeRule)
+def _no_refuge(ctx: GapContext, rule: GapRule[NoRefugeRule]) -> list[dict[str, Any]]:
+    per_place = rule.model.population_per_place
     refuges = ctx.register[ctx.register["category"] == "refuge"]
     districts = refuges["district"].map(clean_text)
     served = refuges["areas_served"].map(as_tuple)
@@ -209,13 +222,14 @@ def _crimes_overlap(helpline_crimes: Any, category_crimes: set[str]) -> bool:
     return "all" in crimes or "all" in category_crimes or bool(crimes & category_crimes)
 
 
-def _no_out_of_hours(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
-    p = rule.params
-    slots = p["slots"]
+@evaluates(NoOutOfHoursRule)
+def _no_out_of_hours(ctx: GapContext, rule: GapRule[NoOutOfHoursRule]) -> list[dict[str, Any]]:
+    p = rule.model
+    slots = p.slots
     register = ctx.register
     serving = (
         register["areas_served"].map(serves_lancashire)
-        if p["lancashire_only"]
+        if p.lancashire_only
         else pd.Series(True, index=register.index)
     )
     open_then = _out_of_hours_open(register, slots)
@@ -223,7 +237,7 @@ def _no_out_of_hours(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
     times = ", ".join(slot.at for slot in slots)
     total = float(ctx.population[ctx.areas].sum())
     rows = []
-    for category in p["categories"]:
+    for category in p.categories:
         records = register[(register["category"] == category) & serving]
         if (open_then[records.index]).any():
             continue
@@ -231,7 +245,7 @@ def _no_out_of_hours(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         related = helplines[
             helplines["crime_types"].map(lambda v, cs=crimes: _crimes_overlap(v, cs))
         ]
-        if p["include_helplines"] and not related.empty:
+        if p.include_helplines and not related.empty:
             continue  # a related helpline open out of hours counts as provision here
         category_label = label(category)
         if records.empty:
@@ -248,7 +262,7 @@ def _no_out_of_hours(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
         # Residents still reach services over the border then: the same account as the
         # Map, Week, the CLI and the report, and the people it leaves beyond the limit.
         population = total
-        accounts = _accounts(ctx, category, slots, p["minutes"])
+        accounts = _accounts(ctx, category, slots, p.minutes)
         if accounts:
             parts.append("Over-the-border services count where they are the nearest open one:")
             parts += [account.sentence() for account in accounts]
@@ -299,19 +313,20 @@ def _eligible_for(register: pd.DataFrame, band: str) -> pd.Series:
     return pd.Series(ok, index=register.index)
 
 
-def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
-    p = rule.params
-    band, limit, categories = p["age_band"], p["minutes"], list(p["categories"])
+@evaluates(YoungPeopleRule)
+def _young_people(ctx: GapContext, rule: GapRule[YoungPeopleRule]) -> list[dict[str, Any]]:
+    p = rule.model
+    band, limit, categories = p.age_band, p.minutes, list(p.categories)
     ages = _age_text(band)
     rows = []
-    for slot in p["slots"]:
+    for slot in p.slots:
         table = ctx.study.coverage(categories, slot, "district", age_band=band, thresholds=(limit,))
         for row in table.to_dict("records"):
             eligible = float(row["eligible_population"])
             if eligible <= 0:
                 continue
             beyond = eligible * (1 - row[f"share_within_{formats.compact(limit)}"])
-            if round(beyond) < max(p["min_population"], 1):
+            if round(beyond) < max(p.min_population, 1):
                 continue
             share = beyond / eligible
             nearest = clean_text(row["nearest_service"])
@@ -327,13 +342,13 @@ def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
             )
             rows.append(_area_slot_gap(ctx, rule, row, slot, share, beyond, evidence, nearest))
     register = ctx.register
-    kinds = register["category"].isin(p["local_categories"]) & _eligible_for(register, band)
+    kinds = register["category"].isin(p.local_categories) & _eligible_for(register, band)
     local = register[kinds & located(register)]
     county_wide = register[
         kinds & ~located(register) & register["areas_served"].map(serves_lancashire)
     ]
     based_in = set(local["district"].map(clean_text))
-    wanted = " or ".join(label(c) for c in p["local_categories"])
+    wanted = " or ".join(label(c) for c in p.local_categories)
     for code in ctx.areas:
         if code in based_in:
             continue
@@ -357,7 +372,7 @@ def _young_people(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
                 rule,
                 f"{code}:no_local_service",
                 **area_fields(ctx, code),
-                severity=p["no_local_service_severity"],
+                severity=p.no_local_service_severity,
                 population=children,
                 evidence=evidence,
                 services=county_wide["id"],
@@ -375,9 +390,10 @@ def _age_range(low: Any, high: Any) -> str:
     return f"up to {hi}" if hi else "all"
 
 
-def _refuge_capacity(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
-    p = rule.params
-    per_place = p["population_per_place"]
+@evaluates(RefugeCapacityRule)
+def _refuge_capacity(ctx: GapContext, rule: GapRule[RefugeCapacityRule]) -> list[dict[str, Any]]:
+    p = rule.model
+    per_place = p.population_per_place
     refuges = ctx.register[ctx.register["category"] == "refuge"].copy()
     refuges["_district"] = refuges["district"].map(clean_text)
     refuges = refuges[refuges["_district"].isin(ctx.areas)]
@@ -407,7 +423,7 @@ def _refuge_capacity(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
             "capacity."
         )
         if not unknown.empty:
-            severity = cap_severity(severity, p["incomplete_max_severity"])
+            severity = cap_severity(severity, p.incomplete_max_severity)
             evidence += (
                 f" Capacity is unknown for {len(unknown)} refuge record(s) "
                 f"({', '.join(map(str, unknown['name']))}), so {places:,.0f} is a lower bound "
@@ -441,10 +457,11 @@ def _confidence_text(record: Mapping[Any, Any]) -> str:
     return f" Confidence: {level}{why}."
 
 
-def _stale_record(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
-    p = rule.params
-    as_of = ctx.as_of or p["as_of"] or date.today()
-    limit = p["max_age_months"]
+@evaluates(StaleRecordRule)
+def _stale_record(ctx: GapContext, rule: GapRule[StaleRecordRule]) -> list[dict[str, Any]]:
+    p = rule.model
+    as_of = ctx.as_of or p.as_of or date.today()
+    limit = p.max_age_months
     register = ctx.register
     if "what_if" in register:
         register = register[~register["what_if"].fillna(False).astype(bool)]
@@ -484,15 +501,3 @@ def _stale_record(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
             )
         )
     return rows
-
-
-#: The function that evaluates each rule, by rule id.
-EVALUATORS: dict[str, Callable[[GapContext, GapRule], list[dict[str, Any]]]] = {
-    "sarc_travel": _sarc_travel,
-    "no_da_base": _no_da_base,
-    "no_refuge": _no_refuge,
-    "no_out_of_hours": _no_out_of_hours,
-    "young_people": _young_people,
-    "refuge_capacity": _refuge_capacity,
-    "stale_record": _stale_record,
-}

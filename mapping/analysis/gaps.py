@@ -44,10 +44,9 @@ from typing import Any
 
 import pandas as pd
 
-from mapping.analysis.gap_records import COLUMNS, GapContext
-from mapping.analysis.gap_rules import EVALUATORS
-from mapping.analysis.need_gaps import NEED_EVALUATORS
-from mapping.analysis.pathway_gaps import PATHWAY_EVALUATORS
+# The rule modules register their evaluators (gap_records.evaluates) when imported.
+from mapping.analysis import gap_rules, need_gaps, pathway_gaps  # noqa: F401
+from mapping.analysis.gap_records import COLUMNS, GapContext, evaluator_for
 from mapping.inputs.rules import SEVERITIES, GapRule, load_rules
 from mapping.inputs.vocabulary import AGE_BANDS
 
@@ -56,11 +55,6 @@ __all__ = [
     "evaluate",
     "summarise_gaps",
 ]
-
-
-# ---- parameter checks ------------------------------------------------------------
-# Each check returns the normalised value or raises ValueError with the message shown
-# after "file:rule:field: ".
 
 
 # ---- evaluation ------------------------------------------------------------------
@@ -83,7 +77,7 @@ def evaluate(
     Parameters
     ----------
     study
-        A :class:`mapping.analysis.coverage.Study`; its effective register is used, so what-if
+        A :class:`mapping.Study`; its effective register is used, so what-if
         changes (:meth:`CoverageModel.with_changes`, scenarios) flow through.
     rules
         Rules from :func:`load_rules`, or a rules file (default: ``data/gap_rules.toml``).
@@ -113,10 +107,8 @@ def evaluate(
     )
     records: list[dict[str, Any]] = []
     for rule in rules:
-        if rule.enabled:
-            records.extend(
-                {**EVALUATORS, **NEED_EVALUATORS, **PATHWAY_EVALUATORS}[rule.id](ctx, rule)
-            )
+        if rule.model.enabled:
+            records.extend(evaluator_for(rule)(ctx, rule))
     if not records:
         return _empty_register()
     table = pd.DataFrame.from_records(records, columns=list(COLUMNS))

@@ -23,7 +23,7 @@ saying it was not evaluated and why, so the rest of the gap register still stand
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -37,17 +37,22 @@ from mapping.analysis.gap_records import (
     area_fields,
     band_of,
     cap_severity,
+    evaluates,
     gap_record,
     label,
 )
 from mapping.errors import ServiceMapError
 from mapping.geography.need import load_need, origin_values
 from mapping.inputs.benchmarks import load_benchmarks
-from mapping.inputs.rules import GapRule
+from mapping.inputs.rules import (
+    CapacityBelowBenchmarkRule,
+    EquityGapRule,
+    GapRule,
+    NeedHotSpotsRule,
+)
 from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS
 
 __all__ = [
-    "NEED_EVALUATORS",
     "capacity_gap_records",
     "equity_gap_records",
     "hot_spot_records",
@@ -89,7 +94,7 @@ def _lancashire(ctx: GapContext) -> dict[str, str]:
 
 def equity_gap_records(
     ctx: GapContext,
-    rule: GapRule,
+    rule: GapRule[EquityGapRule],
     *,
     by_quintile: pd.DataFrame,
     category: str,
@@ -99,25 +104,25 @@ def equity_gap_records(
 
     ``by_quintile`` is :attr:`mapping.analysis.equity.EquityResult.by_quintile`.
     """
-    p = rule.params
+    p = rule.model
     rows = {int(r["imd_quintile"]): r for r in by_quintile.to_dict("records")}
     most, least = rows[1], rows[5]
     if most["population"] <= 0 or least["population"] <= 0:
         return []
     gap = float(most["share_beyond_threshold"] - least["share_beyond_threshold"])
-    if gap <= p["min_difference"]:
+    if gap <= p.min_difference:
         return []
-    weight = WEIGHTS[p["weight"]]
+    weight = WEIGHTS[p.weight]
     evidence = (
         f"At {slot.at} ({slot.name}), {formats.share(most['share_beyond_threshold'])} of "
         f"{weight} in the most deprived fifth of LSOAs (IMD 2025 deciles 1-2) are more than "
-        f"{formats.compact(p['minutes'])} minutes from an open {label(category)}, against "
+        f"{formats.compact(p.minutes)} minutes from an open {label(category)}, against "
         f"{formats.share(least['share_beyond_threshold'])} in the least deprived fifth (deciles "
-        f"9-10): {gap * 100:.1f} percentage points worse (limit {p['min_difference'] * 100:g}). "
+        f"9-10): {gap * 100:.1f} percentage points worse (limit {p.min_difference * 100:g}). "
         f"Mean minutes {formats.minutes(most['mean_minutes'], digits=0, missing='none')} "
         f"against {formats.minutes(least['mean_minutes'], digits=0, missing='none')}."
     )
-    if p["weight"] == "recorded_violence_sexual":
+    if p.weight == "recorded_violence_sexual":
         evidence += " " + RECORDED_VIOLENCE_CAVEAT
     return [
         gap_record(
@@ -132,8 +137,9 @@ def equity_gap_records(
     ]
 
 
-def _equity_gap(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
-    p = rule.params
+@evaluates(EquityGapRule)
+def _equity_gap(ctx: GapContext, rule: GapRule[EquityGapRule]) -> list[dict[str, Any]]:
+    p = rule.model
     try:
         need = _need(ctx)
     except ServiceMapError as exc:
@@ -141,16 +147,16 @@ def _equity_gap(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
     origins = ctx.study.origins
     deciles = origin_values(origins, need, "imd_decile").to_numpy()
     rows = []
-    for category in p["categories"]:
-        for slot in p["slots"]:
+    for category in p.categories:
+        for slot in p.slots:
             # One row per origin and age group where the services' ages differ.
-            frame = ctx.study.origin_minutes(category, slot, weight=p["weight"])
+            frame = ctx.study.origin_minutes(category, slot, weight=p.weight)
             result = equity(
                 frame["minutes"].to_numpy(float),
                 frame["eligible_population"].to_numpy(float),
                 np.tile(deciles, len(frame) // len(origins)),
-                threshold=p["minutes"],
-                weight=p["weight"],
+                threshold=p.minutes,
+                weight=p.weight,
             )
             rows.extend(
                 equity_gap_records(
@@ -164,23 +170,23 @@ def _equity_gap(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
 
 
 def capacity_gap_records(
-    ctx: GapContext, rule: GapRule, *, capacity: pd.DataFrame
+    ctx: GapContext, rule: GapRule[CapacityBelowBenchmarkRule], *, capacity: pd.DataFrame
 ) -> list[dict[str, Any]]:
     """Gap records from a :func:`mapping.analysis.capacity.capacity_table`."""
-    p = rule.params
+    p = rule.model
     rows = []
-    table = capacity[capacity["service_type"].isin(p["service_types"])]
+    table = capacity[capacity["service_type"].isin(p.service_types)]
     for row in table.to_dict("records"):
         whole_force = row["area_level"] == "police_force_area"
         county_scale = row["service_type"] == "refuge"
         if row["area_level"] == "csp" or (county_scale and not whole_force):
             continue  # CSPs repeat the council areas here; refuge demand is county-wide
-        if row["area_level"] == "district" and not p["per_council_area"]:
+        if row["area_level"] == "district" and not p.per_council_area:
             continue
         needed = float(row["benchmark_units"])
         if not np.isfinite(needed) or needed <= 0:
             continue
-        if not whole_force and needed < p["min_benchmark_units"]:
+        if not whole_force and needed < p.min_benchmark_units:
             continue  # an area needing less than one unit cannot be a whole unit short
         area = (
             _lancashire(ctx)
@@ -206,7 +212,7 @@ def capacity_gap_records(
                     rule,
                     f"{row['service_type']}:{area['area_code']}:unknown",
                     **area,
-                    severity=p["unknown_severity"],
+                    severity=p.unknown_severity,
                     population=None,
                     evidence=(
                         f"{area['area_name']} would need {needed:,.1f} {unit}; the register "
@@ -231,13 +237,13 @@ def capacity_gap_records(
                 f"counted: {row['not_classified']}."
             )
         if status.startswith("partly"):
-            severity = cap_severity(severity, p["incomplete_max_severity"])
+            severity = cap_severity(severity, p.incomplete_max_severity)
             evidence += (
                 f" Only {row['records_with_capacity']} of {row['records']} record(s) give a "
                 "capacity: the known figure is a lower bound and the shortfall an upper bound."
             )
         if row["county_wide_records"]:
-            severity = cap_severity(severity, p["incomplete_max_severity"])
+            severity = cap_severity(severity, p.incomplete_max_severity)
             evidence += (
                 f" {row['county_wide_records']} county-wide record(s) also serve the area; "
                 "their capacity is counted for Lancashire only, so the area's known figure is "
@@ -256,15 +262,18 @@ def capacity_gap_records(
     return rows
 
 
-def _capacity_below_benchmark(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
-    p = rule.params
+@evaluates(CapacityBelowBenchmarkRule)
+def _capacity_below_benchmark(
+    ctx: GapContext, rule: GapRule[CapacityBelowBenchmarkRule]
+) -> list[dict[str, Any]]:
+    p = rule.model
     try:
         need = _need(ctx)
         capacity = capacity_table(
             ctx.register,
             need,
             load_benchmarks(),
-            denominators={"sexual_violence_support": p["sexual_violence_denominator"]},
+            denominators={"sexual_violence_support": p.sexual_violence_denominator},
         )
     except ServiceMapError as exc:
         return _not_evaluated(rule, exc)
@@ -276,7 +285,7 @@ def _capacity_below_benchmark(ctx: GapContext, rule: GapRule) -> list[dict[str, 
 
 def hot_spot_records(
     ctx: GapContext,
-    rule: GapRule,
+    rule: GapRule[NeedHotSpotsRule],
     *,
     need: pd.DataFrame,
     lsoa_minutes: Mapping[str, float],
@@ -287,16 +296,16 @@ def hot_spot_records(
     ``lsoa_minutes`` maps LSOA code to its residents' mean minutes to the nearest open
     service of the rule's categories (``inf``: none in reach).
     """
-    p = rule.params
+    p = rule.model
     counts = need.set_index("lsoa21_code")["recorded_violence_sexual"].astype(float)
     # The top tenth of LSOAs by count; ties at the cut-off are all included.
-    cut = float(np.quantile(counts.to_numpy(), 1 - p["top_share"], method="higher"))
-    hot = counts[(counts >= cut) & (counts >= p["min_recorded"])]
+    cut = float(np.quantile(counts.to_numpy(), 1 - p.top_share, method="higher"))
+    hot = counts[(counts >= cut) & (counts >= p.min_recorded)]
     rows = []
     names = need.set_index("lsoa21_code")
     for code, count in hot.sort_values(ascending=False).items():
         minutes = float(lsoa_minutes.get(str(code), np.inf))
-        if minutes <= p["minutes"]:
+        if minutes <= p.minutes:
             continue
         residents = float(names.loc[code, "residents"])
         far = formats.minutes(
@@ -304,12 +313,12 @@ def hot_spot_records(
         )
         evidence = (
             f"{names.loc[code, 'lsoa21_name']} ({names.loc[code, 'lad_name']}) is in the top "
-            f"{p['top_share']:.0%} of Lancashire LSOAs for police-recorded violence and sexual "
+            f"{p.top_share:.0%} of Lancashire LSOAs for police-recorded violence and sexual "
             f"offences ({formats.people(count)} recorded, {int(cut)} or more puts an LSOA in "
             "the top "
             f"tenth); its residents are on average {far} from an open "
-            f"{' or '.join(label(c) for c in p['categories'])} at {slot.at} (limit "
-            f"{formats.compact(p['minutes'])}). {RECORDED_VIOLENCE_CAVEAT}"
+            f"{' or '.join(label(c) for c in p.categories)} at {slot.at} (limit "
+            f"{formats.compact(p.minutes)}). {RECORDED_VIOLENCE_CAVEAT}"
         )
         severity = "high" if not np.isfinite(minutes) else band_of(minutes, rule.severity)
         rows.append(
@@ -328,14 +337,15 @@ def hot_spot_records(
     return rows
 
 
-def _need_hot_spots(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
-    p = rule.params
+@evaluates(NeedHotSpotsRule)
+def _need_hot_spots(ctx: GapContext, rule: GapRule[NeedHotSpotsRule]) -> list[dict[str, Any]]:
+    p = rule.model
     try:
         need = _need(ctx)
     except ServiceMapError as exc:
         return _not_evaluated(rule, exc)
-    slot = p["slot"]
-    frame = ctx.study.origin_minutes(list(p["categories"]), slot)
+    slot = p.slot
+    frame = ctx.study.origin_minutes(list(p.categories), slot)
     weight = frame["eligible_population"].to_numpy(float)
     minutes = frame["minutes"].to_numpy(float)
     minutes = np.where(np.isnan(minutes), np.inf, minutes)
@@ -345,11 +355,3 @@ def _need_hot_spots(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
     with np.errstate(invalid="ignore"):
         lsoa_minutes = {str(k): float(v) for k, v in (sums["wm"] / sums["w"]).items()}
     return hot_spot_records(ctx, rule, need=need, lsoa_minutes=lsoa_minutes, slot=slot)
-
-
-#: The function that evaluates each need rule, by rule id (parameters: inputs/rules.py).
-NEED_EVALUATORS: dict[str, Callable[[GapContext, GapRule], list[dict[str, Any]]]] = {
-    "equity_gap": _equity_gap,
-    "capacity_below_benchmark": _capacity_below_benchmark,
-    "need_hot_spots": _need_hot_spots,
-}

@@ -78,7 +78,9 @@ def equity_for(
     ``minutes`` defaults to 60 by car and 30 on foot (``mode="walk"``).
     """
     if minutes is None:
-        minutes = 30.0 if mode == "walk" else 60.0
+        from mapping.analysis.coverage import default_threshold
+
+        minutes = default_threshold(mode)
     if not minutes > 0:
         raise ServiceMapError(f"the threshold must be positive minutes, got {minutes!r}")
     slot = resolve_slot(at) if at is not None else None

@@ -1,7 +1,7 @@
 """Gap rules about referral pathways (routes, needs and published referral volumes).
 
 Shaped like the rules of :mod:`mapping.analysis.gap_rules` and registered in
-:func:`mapping.analysis.gaps.evaluate` through :data:`PATHWAY_EVALUATORS`, so
+:func:`mapping.analysis.gaps.evaluate` through their :func:`evaluates` registration, so
 ``data/gap_rules.toml`` configures them like the others:
 
 ``pathway_police_only``
@@ -24,7 +24,6 @@ Routes and volumes come from the study when it offers them (``referral_routes``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,7 @@ from mapping.analysis.gap_records import (
     GapContext,
     area_fields,
     band_of,
+    evaluates,
     gap_record,
     label,
     serves_lancashire,
@@ -44,10 +44,16 @@ from mapping.inputs.benchmarks import load_benchmarks
 from mapping.inputs.needs import Need, find_need, load_needs
 from mapping.inputs.referrals import Referral, load_referrals
 from mapping.inputs.routes import Route, load_routes
-from mapping.inputs.rules import GapRule
+from mapping.inputs.rules import (
+    GapRule,
+    PathwayPoliceOnlyRule,
+    ReferralVolumeRule,
+    SelfReferralAgeBarRule,
+    SinglePointOfFailureRule,
+)
 from mapping.inputs.when import moment_of
 
-__all__ = ["PATHWAY_EVALUATORS"]
+__all__: list[str] = []
 
 
 def _routes(ctx: GapContext) -> list[Route]:
@@ -67,16 +73,18 @@ def _referrals(ctx: GapContext) -> list[Referral]:
     return load_referrals(service_ids=set(ctx.register["id"].astype(str)))
 
 
-def _needs(rule: GapRule) -> list[Need]:
+def _needs(rule: GapRule[PathwayPoliceOnlyRule | SinglePointOfFailureRule]) -> list[Need]:
     every = load_needs()
-    wanted = rule.params.get("needs") or ()
+    wanted = rule.model.needs
     return [find_need(n, every) for n in wanted] if wanted else every
 
 
-def _scope(ctx: GapContext, rule: GapRule) -> pd.DataFrame:
+def _scope(
+    ctx: GapContext, rule: GapRule[PathwayPoliceOnlyRule | SinglePointOfFailureRule]
+) -> pd.DataFrame:
     """The services that count as ways in: those serving Lancashire, if the rule says so."""
     register = ctx.register
-    if rule.params.get("lancashire_only", False):
+    if rule.model.lancashire_only:
         register = register[register["areas_served"].map(serves_lancashire)]
     return register
 
@@ -88,12 +96,13 @@ def _lancashire(ctx: GapContext) -> dict[str, str]:
 # ---- no route open without the police -------------------------------------------------
 
 
-def _police_only(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
+@evaluates(PathwayPoliceOnlyRule)
+def _police_only(ctx: GapContext, rule: GapRule[PathwayPoliceOnlyRule]) -> list[dict[str, Any]]:
     routes = _routes(ctx)
     scope = _scope(ctx, rule)
     records: list[dict[str, Any]] = []
     for need in _needs(rule):
-        for slot in rule.params["slots"]:
+        for slot in rule.model.slots:
             found = find_pathways(scope, routes, need, need.default_age, moment_of(slot))
             open_paths = [p for p in found if p.open]
             if any(p.route != "police" for p in open_paths):
@@ -151,7 +160,8 @@ def _open_elsewhere(
 # ---- self-referral barred by age ------------------------------------------------------------
 
 
-def _age_bar(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
+@evaluates(SelfReferralAgeBarRule)
+def _age_bar(ctx: GapContext, rule: GapRule[SelfReferralAgeBarRule]) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     by_id = {str(r["id"]): r for r in ctx.register.to_dict("records")}
     for route in _routes(ctx):
@@ -195,7 +205,8 @@ def _age_bar(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
 # ---- single point of failure --------------------------------------------------------------
 
 
-def _single_point(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
+@evaluates(SinglePointOfFailureRule)
+def _single_point(ctx: GapContext, rule: GapRule[SinglePointOfFailureRule]) -> list[dict[str, Any]]:
     routes = _routes(ctx)
     scope = _scope(ctx, rule)
     records: list[dict[str, Any]] = []
@@ -235,12 +246,13 @@ def _any_time(register: pd.DataFrame, routes: list[Route], need: Need) -> list[P
 # ---- referral volume above the benchmark ------------------------------------------------------
 
 
-def _volume(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
+@evaluates(ReferralVolumeRule)
+def _volume(ctx: GapContext, rule: GapRule[ReferralVolumeRule]) -> list[dict[str, Any]]:
     table = volume_table(_referrals(ctx), ctx.register, load_benchmarks())
     ratio = pd.to_numeric(table["ratio"], errors="coerce").to_numpy(dtype=float)
     records: list[dict[str, Any]] = []
     for row, value in zip(table.to_dict("records"), ratio, strict=True):
-        if not np.isfinite(value) or value < rule.params["min_ratio"]:
+        if not np.isfinite(value) or value < rule.model.min_ratio:
             continue
         ids = row["service_ids"].split(";")
         evidence = (
@@ -260,12 +272,3 @@ def _volume(ctx: GapContext, rule: GapRule) -> list[dict[str, Any]]:
             )
         )
     return records
-
-
-#: The evaluators of the pathway rules, by rule id.
-PATHWAY_EVALUATORS: dict[str, Callable[[GapContext, GapRule], list[dict[str, Any]]]] = {
-    "pathway_police_only": _police_only,
-    "self_referral_age_bar": _age_bar,
-    "single_point_of_failure": _single_point,
-    "referral_volume_above_benchmark": _volume,
-}

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mapping.analysis.summary import TOTAL_CODE, summarise
+from mapping.inputs.area import study_area
 from mapping.inputs.vocabulary import WEIGHTS
 from mapping.inputs.when import TimeSlot, resolve_slot
 
@@ -59,7 +60,7 @@ def sarc_access_table(
         )
         table = table.set_index("area_code")
         codes = result.origins["lad_code"].to_numpy()
-        for label in ("preston", "manchester", "cumbria", "other"):
+        for label in study_area().sarc_group_keys:
             hit = np.where(group == label, weights, 0.0)
             per_area = pd.Series(hit).groupby(codes).sum()
             per_area[TOTAL_CODE] = hit.sum()
@@ -101,15 +102,9 @@ def sarc_access_table(
 
 
 def _sarc_group(service_id: Any, services: pd.DataFrame, register: pd.DataFrame) -> str:
-    """Classify a SARC as preston / manchester / cumbria / other (``none``: no SARC)."""
+    """The SARC's group in the study area's settings (``none``: no SARC)."""
     if service_id is None:
         return "none"
     area = services.at[service_id, "provider_area"] if service_id in services.index else None
-    if area == "Greater Manchester":
-        return "manchester"
-    if area == "Cumbria":
-        return "cumbria"
     district = register.at[service_id, "district"] if service_id in register.index else None
-    if area == "Lancashire" and district == "E07000123":  # Preston
-        return "preston"
-    return "other"
+    return study_area().sarc_group(area, district)

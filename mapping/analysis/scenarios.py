@@ -24,7 +24,7 @@ register, so the committed ``data/services.csv`` is never edited to ask "what if
     service = "sarc-manchester-saint-marys"
 
 :func:`apply_scenario` turns it into :class:`mapping.analysis.coverage.RegisterChanges` and a
-what-if view of a :class:`~mapping.analysis.coverage.Study` (the baseline study, its register and
+what-if view of a :class:`~mapping.Study` (the baseline study, its register and
 the register file are never modified); :func:`compare` puts the baseline and the
 scenario side by side per council area and time slot.
 
@@ -231,7 +231,7 @@ def apply_scenario(
     Parameters
     ----------
     study
-        A :class:`mapping.analysis.coverage.Study` (possibly itself a what-if view: its changes
+        A :class:`mapping.Study` (possibly itself a what-if view: its changes
         are kept and the scenario's added on top).
     scenario
         The scenario.

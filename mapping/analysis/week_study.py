@@ -33,12 +33,12 @@ def study_week_profile(
     filters: dict[str, Any],
 ) -> pd.DataFrame:
     """See :meth:`mapping.Study.week_profile`; ``filters`` are the view's changes."""
-    from mapping.analysis.coverage import mode_profile
+    from mapping.analysis.coverage import default_threshold, mode_profile
     from mapping.analysis.week import week_profile
 
     profile = mode_profile(mode)
     if threshold is None:
-        threshold = 30.0 if mode == "walk" else 60.0
+        threshold = default_threshold(mode)
     mask = None
     if area is not None:
         column = {"district": "lad_code", "ward": "ward_code", "lsoa": "lsoa21_code"}[by]

@@ -4,24 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: The 14 council areas of the Lancashire police force area: the 12 districts of
-#: Lancashire County Council and the unitaries Blackburn with Darwen and Blackpool.
-LANCASHIRE_LAD_CODES: tuple[str, ...] = (
-    "E06000008",  # Blackburn with Darwen
-    "E06000009",  # Blackpool
-    "E07000117",  # Burnley
-    "E07000118",  # Chorley
-    "E07000119",  # Fylde
-    "E07000120",  # Hyndburn
-    "E07000121",  # Lancaster
-    "E07000122",  # Pendle
-    "E07000123",  # Preston
-    "E07000124",  # Ribble Valley
-    "E07000125",  # Rossendale
-    "E07000126",  # South Ribble
-    "E07000127",  # West Lancashire
-    "E07000128",  # Wyre
-)
+from mapping.inputs.area import study_area
+
+#: The council areas of the study area (``study_area.toml``): for Lancashire, the 14 of
+#: the police force area.
+LANCASHIRE_LAD_CODES: tuple[str, ...] = study_area().district_codes
 
 
 #: Months of police.uk street-level crime in the mirror (January to April 2024).

@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from mapping.inputs import hours
+from mapping.inputs.area import study_area
 from mapping.inputs.files import parse_decimal
 from mapping.inputs.postcodes import normalise_postcode
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES
@@ -141,8 +142,8 @@ def _v_district(value: Any) -> str | None:
         return None
     if text not in LANCASHIRE_LAD_CODES and text not in OUTSIDE_DISTRICTS:
         raise _bad(
-            f"invalid district {text!r}: use a Lancashire council-area code "
-            f"(E06000008, E06000009, E07000117…E07000128) or one of: "
+            f"invalid district {text!r}: use a {LANCASHIRE} council-area code "
+            f"({', '.join(LANCASHIRE_LAD_CODES)}) or one of: "
             f"{', '.join(OUTSIDE_DISTRICTS)}"
         )
     return text
@@ -354,23 +355,14 @@ class ServiceRecord(BaseModel):
     capacity_source: Annotated[str | None, BeforeValidator(_text)] = None
 
 
-#: ``district`` values for sites outside Lancashire's 14 council areas.
-OUTSIDE_DISTRICTS: tuple[str, ...] = (
-    "Greater Manchester",
-    "Cumbria",
-    "Merseyside",
-    "West Yorkshire",
-    "North Yorkshire",
-)
+#: ``district`` values for sites outside the study area (``study_area.toml``).
+OUTSIDE_DISTRICTS: tuple[str, ...] = study_area().neighbour_districts
 
 
-#: Named areas allowed in ``areas_served`` besides Lancashire's LAD codes.
+#: Named areas allowed in ``areas_served`` besides the study area's LAD codes.
 AREA_NAMES: tuple[str, ...] = (
     LANCASHIRE,
-    "England and Wales",
-    "England",
-    "Cheshire",
-    "York",
+    *study_area().other_areas_served,
     *OUTSIDE_DISTRICTS,
 )
 

@@ -7,10 +7,10 @@ bands a model too); a problem reads ``file:rule:field: message``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -37,32 +37,37 @@ from mapping.store import repo_root
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
 
 
+#: A rule's model (one of :data:`RULE_MODELS`).
+M = TypeVar("M", bound="RuleModel", covariant=True)
+
+
 @dataclass(frozen=True)
-class GapRule:
-    """One rule as read from the rules file, with its parameters checked.
+class GapRule(Generic[M]):
+    """One rule as read from the rules file: its id and its validated model.
 
     Attributes
     ----------
     id
-        Rule id (a key of :data:`RULE_IDS`), e.g. ``"sarc_travel"``.
-    title, description, source
-        Short title, one-line description and the source of its threshold.
-    params
-        Parameters, defaults filled in (slots as :class:`TimeSlot`).
-    severity
-        Severity bands: ``high`` and ``medium`` thresholds (or category lists) and the
-        ``measure`` they apply to.
-    enabled
-        ``False`` skips the rule.
+        Rule id (a key of :data:`RULE_MODELS`), e.g. ``"sarc_travel"``.
+    model
+        The rule's table as its pydantic model (:data:`RULE_MODELS`), defaults filled
+        in (slots as :class:`TimeSlot`): title, description, source, enabled, severity
+        bands and the rule's own parameters, which the evaluators read as typed fields.
     """
 
     id: str
-    title: str
-    description: str
-    source: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    severity: Mapping[str, Any] = field(default_factory=dict)
-    enabled: bool = True
+    model: M
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The rule's own parameters (every field but the common ones), by name."""
+        return {k: v for k, v in dict(self.model).items() if k not in _META_KEYS}
+
+    @property
+    def severity(self) -> dict[str, Any]:
+        """Severity bands: ``high`` and ``medium`` thresholds (or category lists) and the
+        ``measure`` they apply to."""
+        return dict(self.model.severity)
 
 
 # ---- field types: pydantic checks the value, the annotation carries the message ----------
@@ -447,16 +452,7 @@ def _parse_rule(rule_id: str, table: Any, shown: str) -> tuple[GapRule | None, l
             field_name, message = _field_problem(model, error)
             problems.append(f"{where}:{field_name}: {message}")
         return None, problems
-    values = dict(checked)
-    return GapRule(
-        id=rule_id,
-        title=checked.title,
-        description=checked.description,
-        source=checked.source,
-        params={k: v for k, v in values.items() if k not in _META_KEYS},
-        severity=dict(checked.severity),
-        enabled=checked.enabled,
-    ), []
+    return GapRule(id=rule_id, model=checked), []
 
 
 def load_rules(path: Path | str | None = None) -> list[GapRule]:

@@ -12,6 +12,7 @@ from typing import Any, Literal, get_args
 
 import pandas as pd
 
+from mapping.inputs.area import study_area
 from mapping.inputs.sources import POLICE_MONTHS
 
 #: Census 2021 age bands (the column names used here).
@@ -73,8 +74,9 @@ Sex = Literal["all", "female", "male"]
 SEXES: tuple[str, ...] = get_args(Sex)
 
 
-#: ``provider_area`` / ``areas_served`` value for the county as a whole.
-LANCASHIRE = "Lancashire"
+#: ``provider_area`` / ``areas_served`` value for the study area as a whole
+#: (``study_area.toml``).
+LANCASHIRE = study_area().name
 
 
 def _months(first: str, last: str) -> str:

@@ -13,7 +13,9 @@ citations, in ``docs/network.md``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,9 +26,11 @@ from scipy.spatial import Delaunay, cKDTree
 from tqdm.auto import tqdm
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.area import study_area
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, Sources
 from mapping.network.graph import RoadNetwork
 from mapping.network.major_roads import (
+    ARoads,
     a_road_layer,
     motorway_link_mask,
     read_major_roads,
@@ -40,9 +44,9 @@ __all__ = ["OFFLINE_INPUTS", "build_offline", "empty_gap_rule"]
 #: Source files the offline model reads (their checksums key the cache).
 OFFLINE_INPUTS: tuple[str, ...] = ("codepoint", "motorways", "lad", "mrdb", "mrdb_shx", "mrdb_prj")
 
-#: Code-Point Open 2025.2 postcode units in the 14 Lancashire council areas: with the
-#: Census 2021 residents it converts postcodes per km² into inhabitants per km².
-LANCASHIRE_POSTCODES = 40_564
+#: Code-Point Open postcode units in the study area's council areas (``study_area.toml``):
+#: with the Census 2021 residents it converts postcodes per km² into inhabitants per km².
+LANCASHIRE_POSTCODES = study_area().postcode_units
 
 #: Samples along a long link at which the distance to the nearest postcode is measured.
 _GAP_SAMPLES = np.arange(1, 8) / 8.0
@@ -209,47 +213,47 @@ def _motorways(
     return node_xy, links, lengths, (degree == 1) & inside, lines
 
 
-def build_offline(
-    sources: Sources, params: OfflineParams | None = None, *, progress: bool = False
-) -> RoadNetwork:
-    """Build the offline road network for the study area (or ``params.bbox_27700``).
+@dataclass
+class _LocalRoads:
+    """The local roads: Delaunay links between postcodes after the two gap rules."""
 
-    Parameters
-    ----------
-    sources
-        The located raw sources (Code-Point Open, OS Open Roads motorways, ONS LADs).
-    params
-        Model parameters; the cited defaults when omitted.
-    progress
-        Show a tqdm progress bar of the build steps.
+    links: np.ndarray  # every Delaunay link (m, 2)
+    keep: np.ndarray  # links kept (the gap rules, then cut-off clusters reattached)
+    length_m: np.ndarray  # kept links' road length
+    road_class: np.ndarray  # kept links' density class
+    empty: np.ndarray  # dropped by the empty-gap rule
+    on_land: np.ndarray  # kept by the empty-gap rule as wholly on land
+    tidal: np.ndarray  # dropped across tidal water
+    n_clusters: int  # clusters before reattaching
+    n_readded: int  # dropped links added back
+    core: shapely.Geometry | None  # tidal water (None without the area's coastline)
 
-    Returns
-    -------
-    RoadNetwork
-        One strongly connected network: postcode nodes first, then motorway nodes.
-    """
-    params = params or OfflineParams()
-    started = time.perf_counter()
-    bbox: tuple[float, float, float, float] = (
-        params.bbox_27700 if params.bbox_27700 is not None else study_area_bbox_27700()
-    )
-    steps = tqdm(total=8, desc="offline network", disable=not progress, unit="step")
 
-    step_seconds: dict[str, float] = {}
-    last = [started]
+@dataclass
+class _Joins:
+    """Links joining the layers: motorway junctions and 'A'-road joins to local roads."""
 
-    def step(label: str) -> None:
-        now = time.perf_counter()
-        step_seconds[label] = round(now - last[0], 2)
-        last[0] = now
-        steps.set_postfix_str(label)
-        steps.update(1)
+    tail: np.ndarray
+    head: np.ndarray
+    length_m: np.ndarray
+    junctions: np.ndarray  # motorway nodes that are junctions
+    service_ends: np.ndarray  # motorway nodes that are service-area ends
+    across: np.ndarray  # 'A'-road joins dropped across tidal water
 
-    pcs = _read_postcodes(sources, bbox)
-    n_pc = len(pcs.xy)
-    tree = cKDTree(pcs.xy)
-    step("postcodes")
 
+def _per_postcode(params: OfflineParams) -> float:
+    """Residents per postcode unit of the study area (postcodes into inhabitants)."""
+    return params.residents / LANCASHIRE_POSTCODES
+
+
+def _local_roads(
+    sources: Sources,
+    pcs: _Postcodes,
+    tree: cKDTree,
+    params: OfflineParams,
+    step: Callable[[str], None],
+) -> _LocalRoads:
+    """Triangulate the postcodes, apply the gap rules and class each link by density."""
     links = _delaunay_links(pcs.xy)
     a, b = pcs.xy[links[:, 0]], pcs.xy[links[:, 1]]
     straight = np.hypot(*(b - a).T)
@@ -258,12 +262,12 @@ def build_offline(
     # Rule 1: a link passing farther than empty_gap_m from every postcode crosses
     # uninhabited land or water. Only links longer than twice the gap can do so. It is
     # dropped unless it lies wholly on known land (v3): moor roads are kept, up to
-    # land_gap_max_m, while water (sea, estuaries, and anywhere outside the
-    # Lancashire boundaries, where the coastline is not held) still cuts it.
+    # land_gap_max_m, while water (sea, estuaries, and anywhere outside the study
+    # area's boundaries, where the coastline is not held) still cuts it.
     land = _land(sources) if pcs.lancashire.any() else None
     empty, on_land = empty_gap_rule(tree, a, b, land, params)
     # Rule 2: no local link across tidal water wider than tidal_width_m, for links
-    # between two Lancashire postcodes (where the ONS coastline is known).
+    # between two postcodes of the area (where the ONS coastline is known).
     tidal = np.zeros(len(links), dtype=bool)
     cand = np.flatnonzero(
         ~empty
@@ -278,39 +282,49 @@ def build_offline(
     dropped = empty | tidal
     # Reattach cut-off clusters, preferring a dry gap to a tidal crossing.
     weight = straight[dropped] + np.where(tidal[dropped], 1e7, 0.0)
-    readd, n_clusters = _reattach(n_pc, links[~dropped], links[dropped], weight)
+    readd, n_clusters = _reattach(len(pcs.xy), links[~dropped], links[dropped], weight)
     keep = ~dropped
     keep[np.flatnonzero(dropped)[readd]] = True
     step("gap rules")
 
     # Density class of each link: inhabitants per km² around its two ends (DEGURBA).
-    per_postcode = params.residents / LANCASHIRE_POSTCODES
     area_km2 = np.pi * params.density_radius_m**2 / 1e6
     counts = tree.query_ball_point(pcs.xy, r=params.density_radius_m, return_length=True)
-    density = counts * per_postcode / area_km2
+    density = counts * _per_postcode(params) / area_km2
     local = links[keep]
     link_density = (density[local[:, 0]] + density[local[:, 1]]) / 2.0
-    local_class = np.where(
+    road_class = np.where(
         link_density >= params.urban_density,
         "urban",
         np.where(link_density >= params.suburban_density, "suburban", "rural"),
     )
-    local_len = straight[keep] * params.circuity
     step("speeds")
+    return _LocalRoads(
+        links=links,
+        keep=keep,
+        length_m=straight[keep] * params.circuity,
+        road_class=road_class,
+        empty=empty,
+        on_land=on_land,
+        tidal=tidal,
+        n_clusters=int(n_clusters),
+        n_readded=len(readd),
+        core=core,
+    )
 
-    mw_xy, mw_links, mw_len, is_junction, mw_lines = _motorways(sources, bbox)
-    n_mw = len(mw_xy)
-    mw_links = mw_links + n_pc
-    step("motorways")
 
-    # 'A' roads from the DfT Major Road Database: motorway links matched to OS Open
-    # Roads are dropped (the OS geometry is kept), the rest become the 'A'-road layer.
-    mrdb = read_major_roads(sources, bbox)
-    is_mw_link = motorway_link_mask(mrdb, mw_lines, params)
-    aroads = a_road_layer(mrdb, is_mw_link, pcs.xy, tree, params, per_postcode)
-    a_off = n_pc + n_mw
+def _joins(
+    mw_xy: np.ndarray,
+    is_junction: np.ndarray,
+    aroads: ARoads,
+    pcs: _Postcodes,
+    tree: cKDTree,
+    core: shapely.Geometry | None,
+    params: OfflineParams,
+) -> _Joins:
+    """Join the motorways and 'A' roads to the local roads (and to each other)."""
+    n_pc, a_off = len(pcs.xy), len(pcs.xy) + len(mw_xy)
     a_junction_xy = aroads.node_xy[: aroads.n_junctions]
-
     # Motorway junctions: dangling link ends, except at service areas.
     ends = np.flatnonzero(is_junction)
     services = service_area_ends(mw_xy[ends], a_junction_xy, tree, params)
@@ -345,100 +359,118 @@ def build_offline(
     j_tail.append(aroads.join_a[~across] + a_off)
     j_head.append(aroads.join_pc[~across])
     j_len.append(aroads.join_length_m[~across])
-    j_tail_a = np.concatenate(j_tail).astype(np.int64) if j_tail else np.zeros(0, np.int64)
-    j_head_a = np.concatenate(j_head).astype(np.int64) if j_head else np.zeros(0, np.int64)
-    j_len_a = np.concatenate(j_len) if j_len else np.zeros(0)
-    a_pieces = aroads.pieces + a_off
-    a_class = np.where(aroads.piece_built_up, "a_road_built_up", "a_road")
-    step("'A' roads")
-
-    # Undirected links become two directed edges (no one-way data offline).
-    und_tail = np.concatenate([local[:, 0], mw_links[:, 0], a_pieces[:, 0], j_tail_a])
-    und_head = np.concatenate([local[:, 1], mw_links[:, 1], a_pieces[:, 1], j_head_a])
-    und_len = np.concatenate([local_len, mw_len, aroads.piece_length_m, j_len_a])
-    und_class = np.concatenate(
-        [
-            local_class,
-            np.full(len(mw_links), "motorway"),
-            a_class,
-            np.full(len(j_tail_a), "link"),
-        ]
+    return _Joins(
+        tail=np.concatenate(j_tail).astype(np.int64),
+        head=np.concatenate(j_head).astype(np.int64),
+        length_m=np.concatenate(j_len),
+        junctions=junctions,
+        service_ends=ends[services],
+        across=across,
     )
-    mps = np.full(len(und_class), np.nan)
+
+
+def _directed_network(
+    node_xy: np.ndarray,
+    n_pc: int,
+    tail: np.ndarray,
+    head: np.ndarray,
+    length_m: np.ndarray,
+    road_class: np.ndarray,
+    params: OfflineParams,
+) -> RoadNetwork:
+    """The network of the undirected links, each as two directed edges (no one-way data
+    offline), timed per profile at each class's speed."""
+    mps = np.full(len(road_class), np.nan)
     for name, mph in params.speeds_mph.items():
-        mps[und_class == name] = mph_to_mps(mph)
+        mps[road_class == name] = mph_to_mps(mph)
     if np.isnan(mps).any():
-        missing = sorted(set(und_class[np.isnan(mps)]))
+        missing = sorted(set(road_class[np.isnan(mps)]))
         raise ServiceMapError(f"offline model parameters give no speed for {missing}")
-    is_motorway = und_class == "motorway"
-    free = und_len / mps
+    is_motorway = road_class == "motorway"
+    free = length_m / mps
     seconds = {
         profile: np.tile(free / np.where(is_motorway, motorway, local), 2)
         for profile, (local, motorway) in params.profile_ratios().items()
     }
-    tail = np.concatenate([und_tail, und_head])
-    head = np.concatenate([und_head, und_tail])
-    node_xy = np.vstack([pcs.xy, mw_xy, aroads.node_xy])
     snappable = np.zeros(len(node_xy), dtype=bool)
     snappable[:n_pc] = True
-    net = RoadNetwork.from_edges(
+    return RoadNetwork.from_edges(
         node_xy,
-        tail,
-        head,
-        np.concatenate([und_len, und_len]),
+        np.concatenate([tail, head]),
+        np.concatenate([head, tail]),
+        np.concatenate([length_m, length_m]),
         seconds,
-        np.concatenate([und_class, und_class]),
+        np.concatenate([road_class, road_class]),
         source="offline",
         snappable=snappable,
     )
-    step("graph")
 
-    # Keep the largest strongly connected component; report what falls outside it.
+
+def _main_component(net: RoadNetwork, in_area: np.ndarray) -> tuple[RoadNetwork, int, int, int]:
+    """Keep the largest strongly connected component: the network, the components
+    dropped, the nodes dropped and the area's postcode nodes among them."""
     n_scc, label = connected_components(
         net.seconds["free_flow"], directed=True, connection="strong"
     )
-    main = np.argmax(np.bincount(label))
-    in_main = label == main
-    lancs_nodes = np.zeros(len(node_xy), dtype=bool)
-    lancs_nodes[:n_pc] = pcs.lancashire
-    lost_lancs = int((lancs_nodes & ~in_main).sum())
+    in_main = label == np.argmax(np.bincount(label))
+    area_nodes = np.zeros(len(label), dtype=bool)
+    area_nodes[: len(in_area)] = in_area
+    lost_area = int((area_nodes & ~in_main).sum())
     if n_scc > 1:
         net = net.subgraph(in_main)
-    step("components")
-    steps.close()
+    return net, int(n_scc - 1), int((~in_main).sum()), lost_area
 
-    classes, class_counts = np.unique(net.highway, return_counts=True)
-    net.meta = {
+
+def _build_record(
+    params: OfflineParams,
+    bbox: tuple[float, float, float, float],
+    pcs: _Postcodes,
+    roads: _LocalRoads,
+    joins: _Joins,
+    aroads: ARoads,
+    *,
+    highway: np.ndarray,
+    motorway_links: int,
+    service_ends_xy: np.ndarray,
+    mrdb_links: int,
+    dropped: tuple[int, int, int],
+    seconds: tuple[float, dict[str, float]],
+) -> dict[str, Any]:
+    """The build record (``RoadNetwork.meta``): the model, its parameters and counts."""
+    components_dropped, nodes_dropped, lost_area = dropped
+    classes, class_counts = np.unique(highway, return_counts=True)
+    per_postcode = _per_postcode(params)
+    return {
         "model": "offline v3: Code-Point Open postcodes (Delaunay) + OS Open Roads motorways"
         " + DfT Major Road Database 'A' roads",
         "params": params.as_dict(),
         "bbox_27700": [float(v) for v in bbox],
         "postcode_units": pcs.n_units,
-        "postcode_nodes": int(n_pc),
+        "postcode_nodes": len(pcs.xy),
         "lancashire_postcode_nodes": int(pcs.lancashire.sum()),
-        "lancashire_postcode_nodes_outside_main_component": lost_lancs,
-        "delaunay_links": len(links),
-        "dropped_empty_gap": int(empty.sum()),
-        "kept_empty_gap_on_land": int(on_land.sum()),
-        "dropped_tidal": int(tidal.sum()),
-        "clusters_before_reattach": int(n_clusters),
-        "reattached_links": len(readd),
-        "motorway_links": len(mw_links),
-        "motorway_junctions": len(junctions),
-        "motorway_service_area_ends": int(services.sum()),
-        "service_area_ends_xy": [[float(v) for v in xy] for xy in mw_xy[ends[services]]],
-        "mrdb_links": len(mrdb),
+        "lancashire_postcode_nodes_outside_main_component": lost_area,
+        "delaunay_links": len(roads.links),
+        "dropped_empty_gap": int(roads.empty.sum()),
+        "kept_empty_gap_on_land": int(roads.on_land.sum()),
+        "dropped_tidal": int(roads.tidal.sum()),
+        "clusters_before_reattach": roads.n_clusters,
+        "reattached_links": roads.n_readded,
+        "motorway_links": motorway_links,
+        "motorway_junctions": len(joins.junctions),
+        "motorway_service_area_ends": len(joins.service_ends),
+        "service_area_ends_xy": [[float(v) for v in xy] for xy in service_ends_xy],
+        "mrdb_links": mrdb_links,
         "mrdb_motorway_links": aroads.n_motorway_links,
         "a_road_links": aroads.n_links,
         "a_road_junctions": aroads.n_junctions,
         "a_road_pieces": len(aroads.pieces),
-        "a_road_joins": int((~across).sum()),
-        "a_road_joins_dropped_tidal": int(across.sum()),
+        "a_road_joins": int((~joins.across).sum()),
+        "a_road_joins_dropped_tidal": int(joins.across.sum()),
         "a_road_settlement_joins": aroads.n_settlement_joins,
         "a_road_pieces_built_up": int(aroads.piece_built_up.sum()),
-        "junction_links": len(j_tail_a),
-        "components_dropped": int(n_scc - 1),
-        "nodes_dropped": int((~in_main).sum()),
+        "junction_links": len(joins.tail),
+        "components_dropped": components_dropped,
+        "nodes_dropped": nodes_dropped,
         "edges_by_class": {str(c): int(n) for c, n in zip(classes, class_counts, strict=True)},
         "density_thresholds_postcodes_per_km2": {
             "urban": params.urban_density / per_postcode,
@@ -451,9 +483,101 @@ def build_offline(
             }
             for profile, (local, motorway) in params.profile_ratios().items()
         },
-        "build_seconds": round(time.perf_counter() - started, 2),
-        "step_seconds": step_seconds,
+        "build_seconds": seconds[0],
+        "step_seconds": seconds[1],
     }
+
+
+def build_offline(
+    sources: Sources, params: OfflineParams | None = None, *, progress: bool = False
+) -> RoadNetwork:
+    """Build the offline road network for the study area (or ``params.bbox_27700``).
+
+    Parameters
+    ----------
+    sources
+        The located raw sources (Code-Point Open, OS Open Roads motorways, ONS LADs).
+    params
+        Model parameters; the cited defaults when omitted.
+    progress
+        Show a tqdm progress bar of the build steps.
+
+    Returns
+    -------
+    RoadNetwork
+        One strongly connected network: postcode nodes first, then motorway nodes.
+    """
+    params = params or OfflineParams()
+    started = time.perf_counter()
+    bbox: tuple[float, float, float, float] = (
+        params.bbox_27700 if params.bbox_27700 is not None else study_area_bbox_27700()
+    )
+    steps = tqdm(total=8, desc="offline network", disable=not progress, unit="step")
+    step_seconds: dict[str, float] = {}
+    last = [started]
+
+    def step(label: str) -> None:
+        now = time.perf_counter()
+        step_seconds[label] = round(now - last[0], 2)
+        last[0] = now
+        steps.set_postfix_str(label)
+        steps.update(1)
+
+    pcs = _read_postcodes(sources, bbox)
+    n_pc = len(pcs.xy)
+    tree = cKDTree(pcs.xy)
+    step("postcodes")
+    roads = _local_roads(sources, pcs, tree, params, step)
+
+    mw_xy, mw_links, mw_len, is_junction, mw_lines = _motorways(sources, bbox)
+    mw_links = mw_links + n_pc
+    step("motorways")
+
+    # 'A' roads from the DfT Major Road Database: motorway links matched to OS Open
+    # Roads are dropped (the OS geometry is kept), the rest become the 'A'-road layer.
+    mrdb = read_major_roads(sources, bbox)
+    is_mw_link = motorway_link_mask(mrdb, mw_lines, params)
+    aroads = a_road_layer(mrdb, is_mw_link, pcs.xy, tree, params, _per_postcode(params))
+    joins = _joins(mw_xy, is_junction, aroads, pcs, tree, roads.core, params)
+    a_pieces = aroads.pieces + n_pc + len(mw_xy)
+    step("'A' roads")
+
+    local = roads.links[roads.keep]
+    net = _directed_network(
+        np.vstack([pcs.xy, mw_xy, aroads.node_xy]),
+        n_pc,
+        np.concatenate([local[:, 0], mw_links[:, 0], a_pieces[:, 0], joins.tail]),
+        np.concatenate([local[:, 1], mw_links[:, 1], a_pieces[:, 1], joins.head]),
+        np.concatenate([roads.length_m, mw_len, aroads.piece_length_m, joins.length_m]),
+        np.concatenate(
+            [
+                roads.road_class,
+                np.full(len(mw_links), "motorway"),
+                np.where(aroads.piece_built_up, "a_road_built_up", "a_road"),
+                np.full(len(joins.tail), "link"),
+            ]
+        ),
+        params,
+    )
+    step("graph")
+    net, components_dropped, nodes_dropped, lost_area = _main_component(net, pcs.lancashire)
+    step("components")
+    steps.close()
+
+    net.meta = _build_record(
+        params,
+        bbox,
+        pcs,
+        roads,
+        joins,
+        aroads,
+        highway=net.highway,
+        motorway_links=len(mw_links),
+        service_ends_xy=mw_xy[joins.service_ends],
+        mrdb_links=len(mrdb),
+        dropped=(components_dropped, nodes_dropped, lost_area),
+        seconds=(round(time.perf_counter() - started, 2), step_seconds),
+    )
     return net
 
 

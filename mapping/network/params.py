@@ -72,6 +72,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mapping.inputs.area import study_area
+
 __all__ = [
     "ACCESS_SPEED_MPH",
     "A_ROAD_BUILT_UP_MPH",
@@ -194,8 +196,9 @@ MAIN_ROAD_CIRCUITY = MAJOR_ROAD_MILES_2018 / MRDB_2018_STRAIGHT_MILES
 #: Road distance / straight-line distance (CIRCUITY).
 CIRCUITY = 1.2
 
-#: Census 2021 usual residents of the 14 Lancashire council areas (CENSUS-2021).
-LANCASHIRE_RESIDENTS_2021 = 1_531_079
+#: Census 2021 usual residents of the study area's council areas (CENSUS-2021), from
+#: ``study_area.toml``.
+LANCASHIRE_RESIDENTS_2021 = study_area().residents_2021
 
 #: Default speeds per OSM ``highway`` class (mph) where a way has no ``maxspeed`` tag,
 #: from the national limits (LIMITS): motorways 70, other classified roads 60 (single

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
 
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
@@ -40,86 +44,6 @@ class Check:
     fact: str
 
 
-#: Town-centre coordinates are those of the project's reference file (about ±1 km).
-CHECKS: tuple[Check, ...] = (
-    Check(
-        "Penrith → Royal Preston Hospital",
-        (-2.752, 54.664),
-        "PR2 9HT",
-        'before Dec 2015 the nearest SARC for north Cumbria was "68 miles away in Preston" '
-        "(ITV Border)",
-    ),
-    Check(
-        "Royal Preston Hospital → Saint Mary's, Manchester",
-        "PR2 9HT",
-        "M13 9WL",
-        "the two SARCs a Lancashire resident is most often referred between",
-    ),
-    Check("Blackpool → Preston (town centres)", (-3.036, 53.818), (-2.699, 53.759), ""),
-    Check("Lancaster → Penrith (town centres)", (-2.801, 54.047), (-2.752, 54.664), ""),
-    Check(
-        "Lytham (FY8 5LA) → Southport (PR8 1AA)",
-        "FY8 5LA",
-        "PR8 1AA",
-        "no road crosses the Ribble estuary below Preston",
-    ),
-    Check(
-        "Knott End (FY6 0AA) → Fleetwood (FY7 6AA)",
-        "FY6 0AA",
-        "FY7 6AA",
-        "only a foot ferry crosses the Wyre mouth: by road over Shard Bridge",
-    ),
-    Check(
-        "Morecambe (LA4 4AA) → Grange (LA11 6AA)",
-        "LA4 4AA",
-        "LA11 6AA",
-        "no road crosses Morecambe Bay: by road round by the A6/A590",
-    ),
-    Check(
-        "Burnley → Saint Mary's, Manchester",
-        (-2.241, 53.789),
-        "M13 9WL",
-        "the East Lancashire SARC route (M65/A56/M66 or the A671/A6068)",
-    ),
-    Check(
-        "Nelson → Royal Preston Hospital",
-        (-2.218, 53.835),
-        "PR2 9HT",
-        "East Lancashire to the Preston SARC (M65/M6 or the A59/A6068)",
-    ),
-)
-
-#: The same checks on the v1 offline model (postcode links at density speeds and OS
-#: motorways only, commit e795a93), for the before/after table of docs/network.md:
-#: road miles, minutes free flow (night), minutes daytime.
-V1_RESULTS: dict[str, tuple[float, float, float]] = {
-    "Penrith → Royal Preston Hospital": (66.9, 59.8, 71.8),
-    "Royal Preston Hospital → Saint Mary's, Manchester": (38.9, 38.2, 47.3),
-    "Blackpool → Preston (town centres)": (18.3, 23.7, 31.5),
-    "Lancaster → Penrith (town centres)": (48.4, 45.6, 55.8),
-    "Lytham (FY8 5LA) → Southport (PR8 1AA)": (27.7, 48.4, 69.7),
-    "Knott End (FY6 0AA) → Fleetwood (FY7 6AA)": (13.0, 23.2, 33.4),
-    "Morecambe (LA4 4AA) → Grange (LA11 6AA)": (29.8, 41.1, 56.5),
-    "Burnley → Saint Mary's, Manchester": (27.8, 42.7, 57.9),
-    "Nelson → Royal Preston Hospital": (31.4, 29.2, 35.5),
-}
-
-
-#: The same checks on the v2 network (commit 377638d, before issue 22's rules), as
-#: ``V1_RESULTS``: road miles, minutes free flow (night), minutes daytime (Tue 10:00).
-V2_RESULTS: dict[str, tuple[float, float, float]] = {
-    "Penrith → Royal Preston Hospital": (66.9, 59.8, 71.7),
-    "Royal Preston Hospital → Saint Mary's, Manchester": (38.7, 37.8, 46.8),
-    "Blackpool → Preston (town centres)": (18.1, 23.0, 30.5),
-    "Lancaster → Penrith (town centres)": (48.2, 44.8, 54.6),
-    "Lytham (FY8 5LA) → Southport (PR8 1AA)": (26.4, 44.7, 64.3),
-    "Knott End (FY6 0AA) → Fleetwood (FY7 6AA)": (13.6, 23.4, 33.7),
-    "Morecambe (LA4 4AA) → Grange (LA11 6AA)": (29.9, 37.8, 51.9),
-    "Burnley → Saint Mary's, Manchester": (26.7, 40.4, 55.8),
-    "Nelson → Royal Preston Hospital": (31.3, 29.1, 35.3),
-}
-
-
 @dataclass(frozen=True)
 class RuleCheck:
     """A journey that shows one build rule at work, and the bound it must meet.
@@ -139,46 +63,50 @@ class RuleCheck:
     fact: str
 
 
-#: One journey per v3 rule; each fails on the v2 network (``V2_RULE_RESULTS``).
-RULE_CHECKS: tuple[RuleCheck, ...] = (
-    RuleCheck(
-        "Clitheroe → Saint Mary's, Manchester",
-        (-2.392, 53.871),
-        "M13 9WL",
-        "built-up from the addresses along the road",
-        "built_up_share",
-        0.5,
-        "the A59 Clitheroe bypass and the A56 Accrington-Edenfield have no "
-        "houses along them: most of the 'A'-road miles are open road",
-    ),
-    RuleCheck(
-        "Slaidburn → Lancaster (town centre)",
-        (-2.442, 53.966),
-        (-2.801, 54.047),
-        "empty-gap rule only over water",
-        "road_miles",
-        30.0,
-        "by the Trough of Bowland or Cross of Greet roads, not round by the A59 and M6 "
-        "(over 45 miles)",
-    ),
-    RuleCheck(
-        "Belmont → Bolton (town centre)",
-        (-2.497, 53.640),
-        (-2.429, 53.578),
-        "settlements joined to their 'A' road",
-        "reach_a_road_m",
-        1500.0,
-        "Belmont lies on the A675 (whose straight junction-to-junction line passes about "
-        "700 m east of the village): a journey joins it there, not at the next junction",
-    ),
-)
+def _place(value: Any) -> str | tuple[float, float]:
+    return value if isinstance(value, str) else (float(value[0]), float(value[1]))
 
+
+def _results(rows: list[dict[str, Any]], key: str) -> dict[str, tuple[float, float, float]]:
+    return {
+        r["name"]: (float(r[key][0]), float(r[key][1]), float(r[key][2])) for r in rows if key in r
+    }
+
+
+def _read_checks() -> dict[str, Any]:
+    """The journey checks of ``checks.toml`` (data shipped with the package)."""
+    text = resources.files("mapping.network").joinpath("checks.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+_RAW = _read_checks()
+
+#: The journey checks (``checks.toml``).
+CHECKS: tuple[Check, ...] = tuple(
+    Check(c["name"], _place(c["origin"]), _place(c["dest"]), c["fact"]) for c in _RAW["check"]
+)
+#: The same checks on the v1 offline model (postcode links at density speeds and OS
+#: motorways only, commit e795a93), for the before/after table of docs/network.md:
+#: road miles, minutes free flow (night), minutes daytime.
+V1_RESULTS = _results(_RAW["check"], "v1")
+#: The same checks on the v2 network (commit 377638d, before issue 22's rules), as
+#: ``V1_RESULTS``: road miles, minutes free flow (night), minutes daytime (Tue 10:00).
+V2_RESULTS = _results(_RAW["check"], "v2")
+#: One journey per v3 rule; each fails on the v2 network (``V2_RULE_RESULTS``).
+RULE_CHECKS: tuple[RuleCheck, ...] = tuple(
+    RuleCheck(
+        c["name"],
+        _place(c["origin"]),
+        _place(c["dest"]),
+        c["rule"],
+        c["measure"],
+        float(c["limit"]),
+        c["fact"],
+    )
+    for c in _RAW["rule_check"]
+)
 #: The rule checks on the v2 network: measure, minutes free flow, minutes daytime.
-V2_RULE_RESULTS: dict[str, tuple[float, float, float]] = {
-    "Clitheroe → Saint Mary's, Manchester": (0.67, 51.2, 69.1),
-    "Slaidburn → Lancaster (town centre)": (52.2, 73.4, 100.8),
-    "Belmont → Bolton (town centre)": (3319.0, 11.9, 17.0),
-}
+V2_RULE_RESULTS = _results(_RAW["rule_check"], "v2")
 
 
 def check_points(sources: Sources, checks: tuple[Check, ...] = CHECKS) -> dict[str, np.ndarray]:
@@ -218,20 +146,24 @@ def run_checks(
     return rows
 
 
+def _markdown(header: str, lines: Iterable[str]) -> list[str]:
+    """A Markdown table: its header row, the rule under it, then ``lines``."""
+    return [header, "|---|---|---|---|---|---|", *lines]
+
+
 def before_after(rows: list[dict[str, object]]) -> list[str]:
     """Format ``run_checks`` rows beside the v2 network's results as Markdown table lines."""
-    lines = [
+    nan3 = (float("nan"),) * 3
+    return _markdown(
         "| journey | straight mi | road mi v2 → v3 | night min v2 → v3 | day min v2 → v3 | fact |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        miles, night, day = V2_RESULTS.get(str(row["journey"]), (float("nan"),) * 3)
-        lines.append(
+        (
             f"| {row['journey']} | {row['straight_miles']} | {miles} → {row['road_miles']} "
             f"| {night} → {row['free_flow_min']} | {day} → {row['daytime_min']} "
             f"| {row['fact'] or 'no published time found'} |"
-        )
-    return lines
+            for row in rows
+            for miles, night, day in [V2_RESULTS.get(str(row["journey"]), nan3)]
+        ),
+    )
 
 
 def route_classes(
@@ -308,16 +240,15 @@ def run_rule_checks(
 
 def rule_table(rows: list[dict[str, object]]) -> list[str]:
     """Format ``run_rule_checks`` rows beside the v2 network's as Markdown table lines."""
-    lines = [
+    nan3 = (float("nan"),) * 3
+    return _markdown(
         "| journey | rule | measure (limit) v2 → v3 | night min v2 → v3 | day min v2 → v3 "
         "| holds |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        before, night, day = V2_RULE_RESULTS.get(str(row["journey"]), (float("nan"),) * 3)
-        lines.append(
+        (
             f"| {row['journey']} | {row['rule']} | {row['measure']} (≤ {row['limit']:g}) "
             f"{before:g} → {row['value']} | {night} → {row['free_flow_min']} "
             f"| {day} → {row['daytime_min']} | {'yes' if row['passes'] else 'NO'} |"
-        )
-    return lines
+            for row in rows
+            for before, night, day in [V2_RULE_RESULTS.get(str(row["journey"]), nan3)]
+        ),
+    )

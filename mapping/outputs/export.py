@@ -43,9 +43,10 @@ import pandas as pd
 from mapping.analysis.out_of_hours import hour_account
 from mapping.analysis.summary import DEFAULT_THRESHOLDS, AreaLevel
 from mapping.errors import ServiceMapError
+from mapping.inputs.area import study_area
 from mapping.inputs.when import NAMED_SLOTS, TimeSlot, resolve_slot
 from mapping.outputs.layers import assert_public, build_layers, slot_profile, write_layers
-from mapping.outputs.need_pack import need_pack, need_report_html
+from mapping.outputs.need_pack import need_pack, need_report_section
 from mapping.outputs.pack import (
     GENERATOR,
     ExportContext,
@@ -423,8 +424,9 @@ def _collect(
         PackTable(
             "sarc_access",
             "sarc_access",
-            "Nearest open SARC per council area and slot: where it is (Preston, "
-            "Manchester, Cumbria, other), drive minutes, people beyond 60/90 minutes",
+            "Nearest open SARC per council area and slot: where it is ("
+            + ", ".join(study_area().sarc_group_labels.values())
+            + "), drive minutes, people beyond 60/90 minutes",
             sarc,
         )
     )
@@ -541,7 +543,7 @@ def _collect(
         "layers": layers,
         "scenario_tables": [t for t in tables if t.name.startswith("scenario_")],
         "scenario_name": scenario_info.get("name"),
-        "need_html": need_report_html(need),
+        "need_section": need_report_section(need),
     }
     return tables, context, extras
 

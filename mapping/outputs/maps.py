@@ -395,7 +395,7 @@ def add_minutes_choropleth(
         :func:`display_shapes` returns) with ``code_column`` and ``name_column``; a
         ``lad_name`` column is shown in the tooltip when present.
     table
-        :meth:`mapping.analysis.coverage.Study.coverage` output at the same area level.
+        :meth:`mapping.Study.coverage` output at the same area level.
     threshold
         The user's threshold: a class limit, and the ``share_within`` shown.
     service_names

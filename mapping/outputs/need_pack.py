@@ -5,7 +5,7 @@
 ``need_lsoa`` (LSOAs with IMD 2025 decile, women 16+, recorded violence as a proxy and the
 Community Safety Partnership) and the method notes (sources and caveats) the README
 repeats. Without a need layer it returns nothing and a note saying why, so the rest of
-the export still stands. :func:`need_report_html` renders the report's short "Need and
+the export still stands. :func:`need_report_section` gives the report's short "Need and
 equity" section, escaped like the rest of the report.
 """
 
@@ -18,18 +18,20 @@ import geopandas as gpd
 import pandas as pd
 
 from mapping import formats
+from mapping.analysis.without_car import LIMITATION
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS
 from mapping.inputs.when import TimeSlot
 from mapping.outputs.pack import PackTable
-from mapping.outputs.report import _esc, _generic, _html_table, _pct
-from mapping.outputs.without_car_pack import WithoutCarPack, without_car_html, without_car_pack
+from mapping.outputs.report import Table, _generic, _pct, report_table
+from mapping.outputs.without_car_pack import WithoutCarPack, without_car_pack
+from mapping.safety import neutralise_formula
 
 if TYPE_CHECKING:
     from mapping.analysis.coverage import CoverageModel
     from mapping.analysis.equity import TheilSplit
 
-__all__ = ["LAYER_COLUMNS", "NeedPack", "need_pack", "need_report_html"]
+__all__ = ["LAYER_COLUMNS", "NeedPack", "NeedSection", "need_pack", "need_report_section"]
 
 #: Columns of the ``need_lsoa`` GIS layer (with its geometry).
 LAYER_COLUMNS: tuple[str, ...] = (
@@ -181,12 +183,26 @@ def need_pack(study: CoverageModel, slots: list[TimeSlot], notes: list[str]) -> 
     return pack
 
 
-def need_report_html(pack: NeedPack | None) -> str:
-    """The report's "Need and equity" section (empty without a need layer)."""
+@dataclass(frozen=True)
+class NeedSection:
+    """The report's "Need and equity" section as text and tables (the template's
+    ``need_section`` macro lays it out and escapes it)."""
+
+    equity: Table
+    equity_threshold: float
+    theil: tuple[str, ...]
+    capacity: Table | None
+    without_car: tuple[str, ...]
+    without_car_limitation: str
+    caveat: str
+
+
+def need_report_section(pack: NeedPack | None) -> NeedSection | None:
+    """The report's "Need and equity" section (``None`` without a need layer)."""
     if pack is None or pack.equity is None:
-        return ""
+        return None
     residents = pack.equity[pack.equity["weight"] == "residents"]
-    equity_table = _html_table(
+    equity_table = report_table(
         residents,
         [
             ("slot", "Slot", _generic),
@@ -197,39 +213,34 @@ def need_report_html(pack: NeedPack | None) -> str:
             ("share_beyond_threshold", f"Beyond {EQUITY_THRESHOLD:g} minutes", _pct),
         ],
     )
-    theil = "".join(
-        f"<li>{_esc(slot)}: {_esc(split.meaning)}</li>"
+    theil = tuple(
+        f"{neutralise_formula(slot)}: {neutralise_formula(split.meaning)}"
         for slot, split in pack.theil
         if split is not None
     )
-    capacity_html = ""
+    capacity_table = None
     if pack.capacity is not None:
         rows = pack.capacity[pack.capacity["area_level"] == "police_force_area"]
-        capacity_html = (
-            "<h3>Capacity against benchmarks (Lancashire)</h3>"
-            + _html_table(
-                rows,
-                [
-                    ("service_type", "Service", _generic),
-                    ("benchmark_units", "Benchmark units", formats.number),
-                    ("benchmark_range", "Range", _generic),
-                    ("capacity", "Known capacity", _generic),
-                    ("counts", "Counts", _generic),
-                    ("scope", "Scope", _generic),
-                    ("benchmark", "Benchmark", _generic),
-                    ("source", "Source", _generic),
-                ],
-            )
-            + "<p>Per council area and CSP: the <code>capacity</code> table.</p>"
+        capacity_table = report_table(
+            rows,
+            [
+                ("service_type", "Service", _generic),
+                ("benchmark_units", "Benchmark units", formats.number),
+                ("benchmark_range", "Range", _generic),
+                ("capacity", "Known capacity", _generic),
+                ("counts", "Counts", _generic),
+                ("scope", "Scope", _generic),
+                ("benchmark", "Benchmark", _generic),
+                ("source", "Source", _generic),
+            ],
         )
-    return (
-        "<h2>Need and equity</h2>"
-        "<p>Drive minutes to the nearest open SARC by IMD 2025 decile (residents). The "
-        "tables <code>equity_by_decile</code> and <code>equity_by_quintile</code> also "
-        "weight by women aged 16+ and by recorded violence and sexual offences.</p>"
-        f"<div class='scroll'>{equity_table}</div>"
-        f"<ul>{theil}</ul>"
-        f"{capacity_html}"
-        f"{without_car_html(pack.without_car)}"
-        f"<p class='meta'>{_esc(RECORDED_VIOLENCE_CAVEAT)}</p>"
+    walk = pack.without_car
+    return NeedSection(
+        equity=equity_table,
+        equity_threshold=EQUITY_THRESHOLD,
+        theil=theil,
+        capacity=capacity_table,
+        without_car=tuple(walk.sentences) if walk is not None else (),
+        without_car_limitation=LIMITATION,
+        caveat=RECORDED_VIOLENCE_CAVEAT,
     )

@@ -41,6 +41,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mapping.errors import ServiceMapError
+from mapping.inputs.area import study_area
+
+#: The SARC table's first group column (the study area's own SARC).
+_FIRST_SARC_GROUP = f"share_nearest_{study_area().sarc_group_keys[0]}"
 
 __all__ = [
     "OUTPUT_KINDS",
@@ -89,7 +93,7 @@ OUTPUT_KINDS: dict[str, OutputKind] = {
     "sarc": OutputKind(
         "SARC table",
         (".csv", ".xlsx"),
-        columns=("area_name", "slot", "share_nearest_preston", "minutes_added"),
+        columns=("area_name", "slot", _FIRST_SARC_GROUP, "minutes_added"),
     ),
     "gaps": OutputKind(
         "gap register", (".csv", ".xlsx"), columns=("gap_id", "rule_id", "severity", "evidence")

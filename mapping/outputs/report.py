@@ -7,15 +7,17 @@ import html
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 
 from mapping import ATTRIBUTION, __version__, formats
 from mapping.caching import Cache
+from mapping.inputs.area import study_area
+from mapping.inputs.vocabulary import LANCASHIRE
 from mapping.outputs.layers import slot_key
 from mapping.outputs.pack import ExportContext
 from mapping.safety import neutralise_formula
@@ -26,10 +28,6 @@ _TEMPLATES = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
     keep_trailing_newline=True,
 )
-
-
-def _esc(value: Any) -> str:
-    return html.escape(str(neutralise_formula(value)), quote=True)
 
 
 #: The report gives shares to one decimal (terminal tables round to whole percents).
@@ -46,24 +44,52 @@ def _generic(value: Any) -> str:
     return str(value)
 
 
-def _html_table(
+@dataclass(frozen=True)
+class TableRow:
+    """One row of a report table: its cells as text, and whether it is a total."""
+
+    cells: tuple[str, ...]
+    total: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A report table as text only: the template's ``table`` macro writes (and
+    autoescapes) it, so no HTML is built here."""
+
+    head: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+
+
+def report_table(
     frame: pd.DataFrame,
     columns: Sequence[tuple[str, str, Callable[[Any], str]]],
     *,
     emphasise: Callable[[pd.Series], bool] | None = None,
-) -> str:
+) -> Table:
+    """The cells of ``frame``'s ``columns`` (column, heading, formatter) as text.
+
+    Text from the data is neutralised against spreadsheet formulas (a pasted cell stays
+    text); numbers this package formatted (``"-3.2"``) are not.
+    """
+
     def cell(value: Any, fmt: Callable[[Any], str]) -> str:
         text = fmt(value)
-        # Text from the data is neutralised; numbers we formatted ("-3.2") are not.
-        return _esc(text) if isinstance(value, str) else html.escape(text, quote=True)
+        return str(neutralise_formula(text)) if isinstance(value, str) else text
 
-    head = "".join(f"<th>{_esc(label)}</th>" for _, label, _ in columns)
-    body = []
-    for _, row in frame.iterrows():
-        cells = "".join(f"<td>{cell(row[col], fmt)}</td>" for col, _, fmt in columns)
-        attr = ' class="total"' if emphasise is not None and emphasise(row) else ""
-        body.append(f"<tr{attr}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    rows = tuple(
+        TableRow(
+            cells=tuple(cell(row[col], fmt) for col, _, fmt in columns),
+            total=emphasise is not None and bool(emphasise(row)),
+        )
+        for _, row in frame.iterrows()
+    )
+    return Table(head=tuple(str(neutralise_formula(label)) for _, label, _ in columns), rows=rows)
+
+
+def every_column(frame: pd.DataFrame) -> Table:
+    """``frame`` whole, each column headed by its name (the gap and scenario tables)."""
+    return report_table(frame, [(c, str(c), _generic) for c in frame.columns])
 
 
 def _spread(row: pd.Series) -> str:
@@ -75,17 +101,18 @@ def _spread(row: pd.Series) -> str:
     return central if low == high else f"{central} ({low}–{high})"
 
 
-def _headline_html(extras: dict[str, Any]) -> str:
+def _headline(extras: dict[str, Any]) -> list[str]:
+    """The headline's points, in words."""
     table = extras["headline_sarc"]
     totals = table[table["area_code"] == "TOTAL"].set_index("slot")
     day, night = extras["headline"]
     if day.at not in totals.index or night.at not in totals.index:
-        return ""
+        return []
     d, n = totals.loc[day.at], totals.loc[night.at]
     people, minutes = formats.people, formats.minutes
     points = [
         f"At {night.at} ({night.name}) {_pct(n['share_nearest_outside_lancashire'])} of "
-        f"Lancashire's population have their nearest open SARC outside the county, against "
+        f"{LANCASHIRE}'s population have their nearest open SARC outside the county, against "
         f"{_pct(d['share_nearest_outside_lancashire'])} at {day.at} ({day.name}).",
         f"{_spread(n)} people are more than 60 minutes' drive from an open SARC at "
         f"{night.at}, against {_spread(d)} at {day.at} (low and high: drive times 10% "
@@ -100,7 +127,7 @@ def _headline_html(extras: dict[str, Any]) -> str:
         )
     # Who is served by whom: the same account and words as the app and `service-map sarc`.
     points += [account.sentence() for account in extras.get("accounts", ())]
-    return "<ul class='headline'>" + "".join(f"<li>{_esc(p)}</li>" for p in points) + "</ul>"
+    return [str(neutralise_formula(p)) for p in points]
 
 
 def _service_names(register: pd.DataFrame) -> dict[str, str]:
@@ -202,38 +229,32 @@ def _report_map(extras: dict[str, Any]) -> str:
     return fmap.get_root().render()
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5rem auto;
-max-width:1200px;padding:0 1rem;color:#222;line-height:1.45}
-h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;font-size:.82rem;margin:.5rem 0}
-th,td{border:1px solid #ccc;padding:.2rem .4rem;text-align:left;vertical-align:top}
-th{background:#f2f2f2}tr.total td{font-weight:bold;background:#fafafa}
-.map{width:100%;height:620px;border:1px solid #ccc}
-.meta{color:#555}.attribution{font-size:.8rem;color:#444;border-top:1px solid #ccc;
-margin-top:2rem;padding-top:.5rem}.headline li{margin:.3rem 0}
-.scroll{max-height:32rem;overflow:auto}
-"""
+def _sarc_group_columns() -> list[tuple[str, str, Callable[[Any], str]]]:
+    """The SARC table's group columns, headed by the study area's group labels."""
+    labels = study_area().sarc_group_labels
+    columns: list[tuple[str, str, Callable[[Any], str]]] = []
+    for i, (key, label) in enumerate(labels.items()):
+        heading = f"Nearest: {label}" if i == 0 else label[:1].upper() + label[1:]
+        columns.append((f"share_nearest_{key}", heading, _pct))
+    return columns
 
 
 def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
+    """The report page: the template lays out and escapes every value and table."""
     names = _service_names(extras["register"])
     sarc = extras["sarc"].copy()
     sarc["nearest_service_name"] = sarc["nearest_service"].map(
         lambda sid: names.get(str(sid), str(sid)) if isinstance(sid, str) else ""
     )
-    sarc_table = _html_table(
+    sarc_table = report_table(
         sarc,
         [
             ("area_name", "Council area", _generic),
             ("slot", "Slot", _generic),
             ("slot_name", "", _generic),
             ("population", "Population", formats.people),
-            ("share_nearest_preston", "Nearest: Preston", _pct),
-            ("share_nearest_manchester", "Manchester", _pct),
-            ("share_nearest_cumbria", "Cumbria", _pct),
-            ("share_nearest_other", "Other", _pct),
-            ("share_nearest_outside_lancashire", "Outside Lancashire", _pct),
+            *_sarc_group_columns(),
+            ("share_nearest_outside_lancashire", f"Outside {LANCASHIRE}", _pct),
             ("mean_minutes", "Mean min", formats.minutes),
             ("minutes_added", "Minutes added vs first slot", formats.minutes),
             ("population_over_60", "People > 60 min", formats.people),
@@ -249,7 +270,7 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
     glance_frame = pd.concat(glance, ignore_index=True)
     beyond = next(c for c in glance_frame.columns if c.startswith("population_beyond_"))
     within = [c for c in glance_frame.columns if re.fullmatch(r"share_within_[\d.]+", c)]
-    glance_table = _html_table(
+    glance_table = report_table(
         glance_frame,
         [
             ("category", "Category", _generic),
@@ -265,38 +286,26 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
                 f"People beyond {beyond.removeprefix('population_beyond_')} min",
                 formats.people,
             ),
-            ("share_nearest_outside_lancashire", "Nearest outside Lancashire", _pct),
+            ("share_nearest_outside_lancashire", f"Nearest outside {LANCASHIRE}", _pct),
         ],
     )
     gaps = extras["gaps"]
-    if gaps.empty:
-        gaps_html = "<p>No gaps found by the rules.</p>"
-    else:
-        gaps_html = (
-            "<div class='scroll'>"
-            + _html_table(gaps, [(c, str(c), _generic) for c in gaps.columns])
-            + "</div>"
-        )
     scenario_tables = [
-        (
-            table.description,
-            Markup(_html_table(table.frame, [(c, str(c), _generic) for c in table.frame.columns])),
-        )
-        for table in extras["scenario_tables"]
+        (table.description, every_column(table.frame)) for table in extras["scenario_tables"]
     ]
     return _TEMPLATES.get_template("report.html.j2").render(
-        title="Lancashire victim services: drive-time coverage",
+        title=f"{LANCASHIRE} victim services: drive-time coverage",
+        area=LANCASHIRE,
         version=__version__,
-        css=Markup(_CSS),
         generated_at=context.generated_at,
         network_source=context.network_source,
-        headline=Markup(_headline_html(extras)),
+        headline=_headline(extras),
         # The map page goes into srcdoc: autoescaping escapes it as an attribute value.
         map_doc=_report_map(extras),
-        sarc_table=Markup(sarc_table),
-        glance_table=Markup(glance_table),
-        gaps_html=Markup(gaps_html),
-        need_html=Markup(extras.get("need_html", "")),
+        sarc_table=sarc_table,
+        glance_table=glance_table,
+        gaps_table=None if gaps.empty else every_column(gaps),
+        need=extras.get("need_section"),
         scenario_name=extras["scenario_name"] if scenario_tables else "",
         scenario_tables=scenario_tables,
         method=list(context.method),

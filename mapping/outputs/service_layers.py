@@ -17,7 +17,7 @@ import pandas as pd
 
 from mapping.errors import ServiceMapError
 from mapping.inputs.hours import is_open
-from mapping.inputs.vocabulary import is_confidential
+from mapping.inputs.vocabulary import LANCASHIRE, is_confidential
 from mapping.outputs import markers
 from mapping.outputs.map_assets import OfflineMarkerCluster, figure_of
 from mapping.outputs.script_text import ScriptTooltip
@@ -93,8 +93,8 @@ def _popup_html(row: pd.Series) -> str:
     ages = _age_text(row.get("min_age"), row.get("max_age"))
     where = row.get("provider_area")
     outside = (
-        f"<i>Outside Lancashire: {html.escape(str(where))}</i><br>"
-        if isinstance(where, str) and where and where != "Lancashire"
+        f"<i>Outside {html.escape(LANCASHIRE)}: {html.escape(str(where))}</i><br>"
+        if isinstance(where, str) and where and where != LANCASHIRE
         else ""
     )
     return (

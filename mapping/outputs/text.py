@@ -132,8 +132,11 @@ def format_sarc_table(table: pd.DataFrame) -> str:
 
     The population columns are headed by what they count (the table's ``weight``).
     """
+    from mapping.inputs.area import study_area
     from mapping.inputs.vocabulary import weight_short
 
+    labels = study_area().sarc_group_labels
+    groups = {f"share_nearest_{key}": label for key, label in labels.items()}
     shown = table.copy()
     for column in [c for c in shown.columns if c.startswith("share_")]:
         shown[column] = shown[column].map(formats.percent)
@@ -146,20 +149,14 @@ def format_sarc_table(table: pd.DataFrame) -> str:
         "area_name",
         "slot",
         "population",
-        "share_nearest_preston",
-        "share_nearest_manchester",
-        "share_nearest_cumbria",
-        "share_nearest_other",
+        *groups,
         "mean_minutes",
         "minutes_added",
         *over,
     ]
     headers = {
         "area_name": "council area",
-        "share_nearest_preston": "Preston",
-        "share_nearest_manchester": "Manchester",
-        "share_nearest_cumbria": "Cumbria",
-        "share_nearest_other": "other",
+        **groups,
         "mean_minutes": "mean min",
         "minutes_added": "+min",
     }

@@ -3,8 +3,9 @@
 :func:`without_car_pack` adds the table ``without_car_sarc``: for each headline slot,
 the households with no car (Census 2021 TS045) farther than a 30-minute walk from every
 open SARC, by council area and ward, each row carrying the limitation (by foot only:
-buses and trains are not modelled). :func:`without_car_html` is the report's short
-section, with the same limitation beside the figures.
+buses and trains are not modelled). The report's short
+section (the template's ``need_section``) gives the sentences with the same limitation
+beside them.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ from mapping.errors import ServiceMapError
 from mapping.inputs.when import TimeSlot
 from mapping.network.walking import WALK_SPEED_KMH
 from mapping.outputs.pack import PackTable
-from mapping.outputs.report import _esc
 
 if TYPE_CHECKING:
     from mapping.analysis.coverage import CoverageModel
 
-__all__ = ["WithoutCarPack", "without_car_html", "without_car_pack"]
+__all__ = ["WithoutCarPack", "without_car_pack"]
 
 #: The category of the pack's table (the headline question of the tool).
 CATEGORY = "sarc"
@@ -69,16 +69,3 @@ def without_car_pack(
         f"Census 2021 TS045, spread over each LSOA's origins as residents are. {LIMITATION}.",
     ]
     return pack
-
-
-def without_car_html(pack: WithoutCarPack | None) -> str:
-    """The report's "Without a car" section (empty when nothing was computed)."""
-    if pack is None or not pack.sentences:
-        return ""
-    items = "".join(f"<li>{_esc(sentence)}</li>" for sentence in pack.sentences)
-    return (
-        "<h3>Without a car</h3>"
-        f"<ul>{items}</ul>"
-        "<p>By council area and ward: the <code>without_car_sarc</code> table.</p>"
-        f"<p class='meta'>Limitation: {_esc(LIMITATION)}.</p>"
-    )

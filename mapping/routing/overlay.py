@@ -20,6 +20,7 @@ import numpy as np
 
 from mapping.caching import Cache
 from mapping.errors import ServiceMapError
+from mapping.inputs.vocabulary import LANCASHIRE
 from mapping.routing.paths import off_network_reason, snap_arrays, snap_points
 from mapping.routing.records import age_bound, crime_tuple
 
@@ -61,7 +62,7 @@ def add_site(
     min_age: int | None = None,
     max_age: int | None = None,
     crime_types: Sequence[str] | str = ("all",),
-    provider_area: str = "Lancashire",
+    provider_area: str = LANCASHIRE,
     **_ignored: Any,
 ) -> str:
     """Add a what-if service; its minutes cost one search per profile when first used.

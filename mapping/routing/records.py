@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mapping.errors import ServiceMapError
-from mapping.inputs.vocabulary import is_confidential
+from mapping.inputs.vocabulary import LANCASHIRE, is_confidential
 from mapping.routing.eligibility import AgeRule
 
 #: Profile used when a query names no time: typical daytime speeds (slower, cautious).
@@ -86,7 +86,7 @@ def service_records(services: pd.DataFrame) -> list[dict[str, Any]]:
                 "min_age": age_bound(row.get("min_age"), -np.inf),
                 "max_age": age_bound(row.get("max_age"), np.inf),
                 "crime_types": crime_tuple(row.get("crime_types")),
-                "provider_area": _text(row.get("provider_area"), "Lancashire"),
+                "provider_area": _text(row.get("provider_area"), LANCASHIRE),
                 "confidential": bool(is_confidential(row)),
                 "xy": xy,
             }

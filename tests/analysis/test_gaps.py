@@ -36,7 +36,7 @@ def gaps(study: Study, rules: list[GapRule]) -> pd.DataFrame:
 
 def _rule(rules: list[GapRule], rule_id: str, **params: object) -> GapRule:
     rule = next(r for r in rules if r.id == rule_id)
-    return dataclasses.replace(rule, params={**rule.params, **params}) if params else rule
+    return dataclasses.replace(rule, model=rule.model.model_copy(update=params)) if params else rule
 
 
 def _with_register(study: Study, register: pd.DataFrame) -> Study:
@@ -55,12 +55,12 @@ def test_the_rules_file_loads_with_every_rule_documented(rules: list[GapRule]) -
     assert default_rules_path().name == "gap_rules.toml"
     assert [r.id for r in rules] == list(RULE_IDS)
     for rule in rules:
-        assert rule.title and rule.description and rule.source
+        assert rule.model.title and rule.model.description and rule.model.source
         assert rule.severity["measure"]
     sarc = _rule(rules, "sarc_travel")
     assert sarc.params["minutes"] == 60 and sarc.params["also_minutes"] == 90
     assert "Sat 02:00" in [slot.at for slot in sarc.params["slots"]]
-    assert "no official" in sarc.source.lower()
+    assert "no official" in sarc.model.source.lower()
     assert _rule(rules, "no_out_of_hours").params["include_helplines"] is False
     assert _rule(rules, "stale_record").params["max_age_months"] == 12
 

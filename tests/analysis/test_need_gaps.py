@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mapping.analysis import gaps, need_gaps  # noqa: F401  (gaps: every rule module registered)
 from mapping.analysis.gap_records import GapContext as _Context
+from mapping.analysis.gap_records import evaluator_for
 from mapping.analysis.need_gaps import (
-    NEED_EVALUATORS,
     capacity_gap_records,
     equity_gap_records,
     hot_spot_records,
@@ -38,13 +39,18 @@ def _ctx(study: Any = None, register: pd.DataFrame | None = None) -> _Context:
 
 def _rule(rule_id: str, **params: Any) -> GapRule:
     rule = RULES[rule_id]
-    return replace(rule, params={**rule.params, **params})
+    return replace(rule, model=rule.model.model_copy(update=params))
+
+
+NEED_RULES = ("equity_gap", "capacity_below_benchmark", "need_hot_spots")
 
 
 def test_need_rules_are_registered_in_file_order() -> None:
     # the need rules, then the referral-pathway rules (mapping.analysis.pathway_gaps)
-    assert RULE_IDS[-7:-4] == tuple(NEED_EVALUATORS)
-    assert [r for r in RULES if r in NEED_EVALUATORS] == list(NEED_EVALUATORS)
+    assert RULE_IDS[-7:-4] == NEED_RULES
+    assert [r for r in RULES if evaluator_for(RULES[r]).__module__ == need_gaps.__name__] == list(
+        NEED_RULES
+    )
 
 
 # ---- equity gap -------------------------------------------------------------------------
@@ -125,7 +131,7 @@ class _FakeStudy:
 def test_equity_gap_rule_end_to_end_on_a_fake_study() -> None:
     # A 70 min, B 20 min (most deprived fifth: half beyond 60), C 10 min (none beyond).
     rule = _rule("equity_gap", slots=(SLOT,), categories=("sarc",))
-    records = NEED_EVALUATORS["equity_gap"](_ctx(_FakeStudy([70.0, 20.0, 10.0])), rule)
+    records = evaluator_for(RULES["equity_gap"])(_ctx(_FakeStudy([70.0, 20.0, 10.0])), rule)
     assert [r["severity"] for r in records] == ["high"]  # 50 points
     assert records[0]["population_affected"] == 100
 
@@ -225,7 +231,7 @@ def test_hot_spots_are_top_decile_lsoas_beyond_the_threshold() -> None:
 def test_hot_spot_rule_end_to_end_on_a_fake_study() -> None:
     # A has the most recorded offences (top tenth of three LSOAs = A) and is 40 min away.
     rule = _rule("need_hot_spots", slot=SLOT, minutes=30)
-    records = NEED_EVALUATORS["need_hot_spots"](_ctx(_FakeStudy([40.0, 50.0, 5.0])), rule)
+    records = evaluator_for(RULES["need_hot_spots"])(_ctx(_FakeStudy([40.0, 50.0, 5.0])), rule)
     assert [r["area_code"] for r in records] == ["A"]
 
 
@@ -235,7 +241,7 @@ def test_missing_need_layer_gives_one_not_evaluated_record() -> None:
             raise ServiceMapError("data/need/lsoa_need.csv: need layer not built yet")
 
     rule = _rule("need_hot_spots", slot=SLOT)
-    (record,) = NEED_EVALUATORS["need_hot_spots"](_ctx(_NoNeed([1.0, 1.0, 1.0])), rule)
+    (record,) = evaluator_for(RULES["need_hot_spots"])(_ctx(_NoNeed([1.0, 1.0, 1.0])), rule)
     assert record["severity"] == "low" and "lsoa_need.csv" in record["evidence"]
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from mapping.analysis.gap_records import GapContext
-from mapping.analysis.pathway_gaps import PATHWAY_EVALUATORS
+from mapping.analysis import pathway_gaps  # noqa: F401  (registers the pathway rules)
+from mapping.analysis.gap_records import GapContext, evaluator_for
 from mapping.inputs.referrals import Referral
 from mapping.inputs.routes import Route
 from mapping.inputs.rules import GapRule, load_rules
@@ -67,11 +67,11 @@ def _run(rule: GapRule, services: list[dict], routes: list[Route], volumes: Any 
         population=pd.Series(dtype=float),
         age_population=pd.DataFrame(),
     )
-    return PATHWAY_EVALUATORS[rule.id](ctx, rule)
+    return evaluator_for(rule)(ctx, rule)
 
 
 def _with(rule: GapRule, **params: Any) -> GapRule:
-    return dataclasses.replace(rule, params={**rule.params, **params})
+    return dataclasses.replace(rule, model=rule.model.model_copy(update=params))
 
 
 SARCS = [

@@ -19,7 +19,7 @@ from mapping.analysis.equity import equity
 from mapping.errors import ServiceMapError
 from mapping.geography.need import EXPECTED_WOMEN_16_PLUS, NeedError, origin_values
 from mapping.inputs.when import resolve_slot
-from mapping.outputs.need_pack import need_pack, need_report_html
+from mapping.outputs.need_pack import need_pack, need_report_section
 from mapping.study import Study
 
 RunCli = Callable[[list[str]], tuple[int, str, str]]
@@ -140,7 +140,7 @@ def test_a_missing_or_damaged_need_layer_names_the_file_and_the_rest_works(
     assert len(alone.sarc_access(["weekend night"])) == COUNCIL_AREAS + 1
     notes: list[str] = []
     empty = need_pack(alone, [resolve_slot("weekend night")], notes)
-    assert not empty.tables and not empty.layers and need_report_html(empty) == ""
+    assert not empty.tables and not empty.layers and need_report_section(empty) is None
     assert "not exported" in notes[0] and "lsoa_need.csv" in notes[0]
     (tmp_path / "data" / "need").mkdir()
     (tmp_path / "data" / "need" / "lsoa_need.csv").write_text("lsoa21_code\nx\n")
