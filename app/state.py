@@ -363,9 +363,10 @@ def _coverage(
     age_band: str | None,
     thresholds: tuple[float, ...],
     weight: str = "residents",
+    ranges: bool = False,
 ) -> pd.DataFrame:
     return _study.coverage(
-        category, at, by, age_band=age_band, thresholds=thresholds, weight=weight
+        category, at, by, age_band=age_band, thresholds=thresholds, weight=weight, ranges=ranges
     )
 
 
@@ -376,10 +377,15 @@ def coverage_table(
     age_band: str | None = None,
     thresholds: Sequence[float] = (15, 30, 45, 60, 90),
     weight: str = "residents",
+    ranges: bool = False,
 ) -> pd.DataFrame:
-    """:meth:`Study.coverage` of this session's study, cached per query."""
+    """:meth:`Study.coverage` of this session's study, cached per query.
+
+    ``ranges``: with each share's and the weight beyond's ``_low`` and ``_high`` columns.
+    """
     thresholds = tuple(sorted({float(t) for t in thresholds}))
-    return _coverage(current_study(), study_key(), category, at, by, age_band, thresholds, weight)
+    study = current_study()
+    return _coverage(study, study_key(), category, at, by, age_band, thresholds, weight, ranges)
 
 
 @st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
