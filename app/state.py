@@ -50,6 +50,7 @@ from mapping import ATTRIBUTION, __version__, formats, geography
 from mapping.analysis.summary import AreaLevel
 from mapping.errors import ServiceMapError
 from mapping.inputs.sources import SOURCES_ENV, Sources, locate_sources
+from mapping.inputs.vocabulary import RECORDED_VIOLENCE_PERIOD
 from mapping.inputs.when import TimeSlot, resolve_slot
 from mapping.outputs import maps
 from mapping.store import default_data_dir
@@ -595,7 +596,8 @@ WEIGHT_PHRASES: dict[str, str] = {
     "residents": "Lancashire's population",
     "women_16_plus": "Lancashire's women aged 16 and over",
     "recorded_violence_sexual": (
-        "the violence and sexual offences recorded in Lancashire's areas, January–April 2024"
+        "the violence and sexual offences recorded in Lancashire's areas "
+        f"({RECORDED_VIOLENCE_PERIOD})"
     ),
     "crime_deprived_residents": "Lancashire's residents of high-crime areas (IoD 2025)",
     "no_car_households": "Lancashire's households with no car or van",
