@@ -59,15 +59,28 @@ def add_coverage_ranges(
     thresholds = list(dict.fromkeys(float(t) for t in thresholds))
     out = table.copy()
     eligible = out["eligible_population"].to_numpy(float)
+    # Areas as integer codes once: grouping the origins' code strings again for every
+    # case and threshold cost most of a table.
+    area, labels = pd.factorize(np.asarray(codes, dtype=object))
+    rows = pd.Index(labels).get_indexer(out["area_code"])
+    known = rows >= 0
+    weights = np.asarray(spread.weights, dtype=float)
     beyond: dict[str, np.ndarray] = {}
     for t in thresholds:
-        at_t = spread.at_threshold(t)
-        bounds = at_t.by_group(codes)
-        bounds.loc[TOTAL_CODE] = at_t.people_beyond
-        for end in ("low", "high"):
-            beyond[f"{t:g}_{end}"] = (
-                out["area_code"].map(bounds[f"people_beyond_{end}"]).to_numpy(float)
-            )
+        # Per case: weight beyond t per area (the last column: Lancashire).
+        per_case = np.array(
+            [
+                np.append(
+                    np.bincount(area, np.where(c.beyond(t), weights, 0.0), len(labels)),
+                    weights[c.beyond(t)].sum(),
+                )
+                for c in spread.cases
+            ]
+        )
+        for end, values in (("low", per_case.min(axis=0)), ("high", per_case.max(axis=0))):
+            column = np.where(known, values[np.where(known, rows, 0)], np.nan)
+            column[(out["area_code"] == TOTAL_CODE).to_numpy()] = values[-1]
+            beyond[f"{t:g}_{end}"] = column
     with np.errstate(invalid="ignore", divide="ignore"):
         positive = np.where(eligible > 0, eligible, np.nan)
         for t in thresholds:
