@@ -17,7 +17,7 @@ import pandas as pd
 from mapping.analysis.ranges import HeadlineRange
 from mapping.analysis.summary import TOTAL_CODE
 
-__all__ = ["add_coverage_ranges", "range_column_names", "ranges_last"]
+__all__ = ["add_coverage_ranges", "range_column_names", "ranges_last", "worst_hour_range"]
 
 
 def range_column_names(thresholds: Sequence[float]) -> list[str]:
@@ -100,3 +100,21 @@ def ranges_last(frame: pd.DataFrame, thresholds: Sequence[float]) -> pd.DataFram
     """
     spread = [c for c in range_column_names(thresholds) if c in frame.columns]
     return frame[[c for c in frame.columns if c not in spread] + spread]
+
+
+def worst_hour_range(frame: pd.DataFrame) -> tuple[float, float, float] | None:
+    """The worst hour's share beyond with its low and high, from a week profile.
+
+    ``frame``: :meth:`mapping.Study.week_profile` (``people_beyond``, ``share_beyond``
+    and their ``_low``/``_high``). Hours tied with the worst (within half a person) give
+    the widest range. ``None`` when the profile carries no range (walking).
+    """
+    if "share_beyond_low" not in frame or frame.empty:
+        return None
+    people = frame["people_beyond"].to_numpy(float)
+    worst = frame[people >= people.max() - 0.5]
+    return (
+        float(worst["share_beyond"].max()),
+        float(worst["share_beyond_low"].min()),
+        float(worst["share_beyond_high"].max()),
+    )

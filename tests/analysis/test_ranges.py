@@ -214,3 +214,19 @@ def test_coverage_range_columns_are_hand_worked() -> None:
         "minutes_band",
         *range_column_names((42,)),
     ]
+
+
+def test_worst_hour_range_takes_the_tied_hours_widest() -> None:
+    from mapping.analysis.range_tables import worst_hour_range
+
+    frame = pd.DataFrame(
+        {
+            "people_beyond": [10.0, 500.0, 499.8, 300.0],
+            "share_beyond": [0.01, 0.50, 0.4998, 0.30],
+            "share_beyond_low": [0.0, 0.40, 0.35, 0.20],
+            "share_beyond_high": [0.02, 0.60, 0.70, 0.90],
+        }
+    )
+    # Hours 1 and 2 tie within half a person: 50% (35–70%); hour 3's 90% is not the worst.
+    assert worst_hour_range(frame) == pytest.approx((0.50, 0.35, 0.70))
+    assert worst_hour_range(frame.drop(columns=["share_beyond_low"])) is None
