@@ -28,7 +28,7 @@ Functions take the engine and plain arrays (as :mod:`mapping.analysis.week` does
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -115,10 +115,6 @@ class HeadlineRange:
     weights: np.ndarray = field(repr=False)
     cases: tuple[RangeCase, ...]
     band: float = DRIVE_TIME_BAND
-
-    def at_threshold(self, threshold: float) -> HeadlineRange:
-        """The same cases counted against another threshold (nothing is routed again)."""
-        return replace(self, threshold=float(threshold))
 
     @property
     def population(self) -> float:
