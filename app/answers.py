@@ -95,11 +95,14 @@ def headline(
         formats.percent(row["share_nearest_outside_lancashire"]),
     )
     columns[3].metric("No open service they can use", formats.people(row["population_unreached"]))
-    _range_line(category, at, age_band, threshold, weight)
+    range_line(category, at, age_band, threshold, weight)
 
 
-def _range_line(category: str, at: str, age_band: str | None, threshold: int, weight: str) -> None:
-    """The share beyond the threshold with its low and high values (docs/ranges.md)."""
+def range_line(category: str, at: str, age_band: str | None, threshold: int, weight: str) -> None:
+    """The share beyond the threshold with its low and high values (docs/ranges.md).
+
+    Written as the headline is ("1.9% (0.1–7.6%)"), with the assumption that moves it most.
+    """
     from app import queries
 
     spread = queries.beyond_range(category, at, threshold, weight, age_band)

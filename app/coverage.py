@@ -5,8 +5,8 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
+from app import answers, tables, url_state, widgets
 from app import state as app_state
-from app import tables, url_state, widgets
 from mapping import formats
 from mapping.analysis.summary import DEFAULT_THRESHOLDS, AreaLevel, population_by_minutes
 from mapping.outputs.maps import CATEGORY_LABELS
@@ -45,8 +45,10 @@ def render() -> None:
     age_band = widgets.weight_and_age(weight, age_band)
 
     thresholds = (15, 30, 45, 60, 90, threshold)
-    table = app_state.coverage_table(category, at, by, age_band, thresholds, weight)
+    table = app_state.coverage_table(category, at, by, age_band, thresholds, weight, ranges=True)
     label = CATEGORY_LABELS.get(category, category)
+    # The headline with its range and the assumption that moves it most, as on the map.
+    answers.range_line(category, at, age_band, threshold, weight)
     st.caption(
         f"{len(table) - 1} areas and a Lancashire total. Nearest {label} open "
         f"{app_state.describe_slot(at)} and open to {widgets.age_label(age_band).lower()}; "
@@ -58,15 +60,24 @@ def render() -> None:
     if weight == "recorded_violence_sexual":
         st.caption(widgets.RECORDED_VIOLENCE_CAVEAT)
     names = app_state.current_service_names()
+    within, beyond = f"share_within_{threshold:g}", f"population_beyond_{max(thresholds):g}"
+    shown = (within, f"{within}_low", f"{within}_high", beyond, f"{beyond}_low", f"{beyond}_high")
+    other_ranges = [c for c in table if c.endswith(("_low", "_high")) and c not in shown]
     tables.shown(
         tables.for_people(
             table,
             who=widgets.WEIGHT_SHORT[weight],
             service_names=names,
-            first=(f"share_within_{threshold:g}", f"population_beyond_{max(thresholds):g}"),
+            first=shown,
+            drop=other_ranges,
             headings={"area_name": _LEVELS[by]},
         ),
         key="coverage_table",
+    )
+    st.caption(
+        "Low and high: drive times 10% shorter or longer, and each service whose opening "
+        "hours are assumed (not published) open or closed at this hour, one at a time "
+        "(docs/ranges.md); the download has them for every threshold."
     )
     stem = f"coverage_{category}_{by}_{at.replace(' ', '_').replace(':', '')}"
     if age_band:

@@ -319,6 +319,10 @@ def appraisal_table(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
             "Resident-minutes saved a week": [
                 _range(r, "minutes_saved") for _, r in table.iterrows()
             ],
+            # docs/ranges.md: drive times ±10%, or an assumed-hours service open or closed
+            "What moves the average hour most": table.get(
+                "week_beyond_moves_most", pd.Series("", index=table.index)
+            ).replace("", "nothing"),
         }
     )
 

@@ -51,6 +51,7 @@ from mapping import ATTRIBUTION, __version__, formats, geography
 from mapping.analysis.summary import AreaLevel
 from mapping.errors import ServiceMapError
 from mapping.inputs.sources import SOURCES_ENV, Sources, locate_sources
+from mapping.inputs.vocabulary import RECORDED_VIOLENCE_PERIOD
 from mapping.inputs.when import TimeSlot, resolve_slot
 from mapping.outputs import maps
 from mapping.store import default_data_dir
@@ -365,9 +366,10 @@ def _coverage(
     age_band: str | None,
     thresholds: tuple[float, ...],
     weight: str = "residents",
+    ranges: bool = False,
 ) -> pd.DataFrame:
     return _study.coverage(
-        category, at, by, age_band=age_band, thresholds=thresholds, weight=weight
+        category, at, by, age_band=age_band, thresholds=thresholds, weight=weight, ranges=ranges
     )
 
 
@@ -378,10 +380,15 @@ def coverage_table(
     age_band: str | None = None,
     thresholds: Sequence[float] = (15, 30, 45, 60, 90),
     weight: str = "residents",
+    ranges: bool = False,
 ) -> pd.DataFrame:
-    """:meth:`Study.coverage` of this session's study, cached per query."""
+    """:meth:`Study.coverage` of this session's study, cached per query.
+
+    ``ranges``: with each share's and the weight beyond's ``_low`` and ``_high`` columns.
+    """
     thresholds = tuple(sorted({float(t) for t in thresholds}))
-    return _coverage(current_study(), study_key(), category, at, by, age_band, thresholds, weight)
+    study = current_study()
+    return _coverage(study, study_key(), category, at, by, age_band, thresholds, weight, ranges)
 
 
 @st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
@@ -591,7 +598,8 @@ WEIGHT_PHRASES: dict[str, str] = {
     "residents": "Lancashire's population",
     "women_16_plus": "Lancashire's women aged 16 and over",
     "recorded_violence_sexual": (
-        "the violence and sexual offences recorded in Lancashire's areas, January–April 2024"
+        "the violence and sexual offences recorded in Lancashire's areas "
+        f"({RECORDED_VIOLENCE_PERIOD})"
     ),
     "crime_deprived_residents": "Lancashire's residents of high-crime areas (IoD 2025)",
     "no_car_households": "Lancashire's households with no car or van",

@@ -104,10 +104,14 @@ _PEOPLE = re.compile(
     r"^(?:(baseline|scenario)_)?population(?:_(beyond|over|within|newly_within)_(\d+(?:\.\d+)?))?$"
 )
 _SHARE_WITHIN = re.compile(r"^share_within_(\d+(?:\.\d+)?)$")
+#: Suffixes of a range's low and high columns (docs/ranges.md).
+_ENDS = ("_low", "_high")
 
 
 def kind(column: str) -> Kind:
     """How a column's figures are rounded: whole people, percentages or minutes."""
+    if column.endswith(_ENDS):  # a low or high value is rounded as its central one is
+        return kind(column.rsplit("_", 1)[0])
     if column in ("population_unreached", "population_affected") or _PEOPLE.match(column):
         return "people"
     if column.endswith("_population") or column.startswith("population_affected_"):
@@ -123,6 +127,9 @@ def heading(column: str, who: str = "Residents") -> str:
     """The plain-English heading of a package column (``who``: what the figures count)."""
     if column in HEADINGS:
         return HEADINGS[column]
+    if column.endswith(_ENDS):  # "Share within 60 min (low)" (docs/ranges.md)
+        stem, end = column.rsplit("_", 1)
+        return f"{heading(stem, who)} ({end})"
     if column == "population":
         return who
     if column == "eligible_population":

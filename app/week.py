@@ -7,6 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from app import no_site, queries, url_state, widgets
+from mapping import formats
+from mapping.analysis.range_tables import worst_hour_range
+from mapping.analysis.ranges import format_range
 from mapping.analysis.week import DAY_NAMES, describe_worst_hour, worst_hour
 from mapping.inputs.when import resolve_slot
 from mapping.outputs.maps import CATEGORY_LABELS
@@ -102,6 +105,15 @@ def render() -> None:
             return
         sentence = describe_worst_hour(frame, people=people)
         widgets.headline(f"{sentence[0].upper()}{sentence[1:]}{where}.")
+        spread = worst_hour_range(frame)
+        if spread is not None:  # docs/ranges.md
+            central, low, high = spread
+            st.markdown(
+                f"In that hour, {format_range(central, low, high, formats.percent)} are beyond "
+                f"{threshold} minutes: low and high with drive times 10% shorter or longer "
+                "and each service whose opening hours are assumed open or closed, one at a "
+                "time."
+            )
         explain(frame, category, threshold, age_band, area)
         share = heat_map(frame, "share_beyond", f"Share beyond {threshold} minutes", ".0%")
         st.altair_chart(share, width="stretch")

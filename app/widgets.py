@@ -10,7 +10,13 @@ import pandas as pd
 import streamlit as st
 
 from app import state as app_state
-from mapping.inputs.vocabulary import AGE_BANDS, CATEGORIES, RECORDED_VIOLENCE_CAVEAT, WEIGHTS
+from mapping.inputs.vocabulary import (
+    AGE_BANDS,
+    CATEGORIES,
+    RECORDED_VIOLENCE_CAVEAT,
+    RECORDED_VIOLENCE_WHERE,
+    WEIGHTS,
+)
 from mapping.inputs.when import NAMED_SLOTS
 from mapping.outputs.maps import CATEGORY_LABELS
 
@@ -96,7 +102,7 @@ def age_select(key: str, label: str = "Age group") -> str | None:
 WEIGHT_SHORT: dict[str, str] = {
     "residents": "Residents",
     "women_16_plus": "Women 16+",
-    "recorded_violence_sexual": "Recorded violence and sexual offences",
+    "recorded_violence_sexual": "Recorded violence and sexual offences a year",
     "no_car_households": "Households with no car",
     "crime_deprived_residents": "Residents of high-crime areas (IoD 2025)",
 }
@@ -111,8 +117,8 @@ def weight_select(key: str, label: str = "Count") -> str:
         format_func=lambda w: f"{WEIGHT_SHORT[w]}: {WEIGHTS[w]}",
         key=key,
         help="Residents (Census 2021) by default; women aged 16+ (ONS mid-2024), "
-        "police-recorded violence and sexual offences (where offences were recorded, "
-        "January–April 2024: a proxy for need, not a count of victims) or residents of "
+        f"police-recorded violence and sexual offences ({RECORDED_VIOLENCE_WHERE}: where "
+        "offences were recorded, a proxy for need, not a count of victims) or residents of "
         "the most crime-deprived fifth of LSOAs (IoD 2025 crime domain: where victims "
         "live) weigh each LSOA by that instead.",
     )

@@ -22,6 +22,17 @@ if TYPE_CHECKING:
 __all__ = ["appraise_command", "format_appraisal"]
 
 
+#: Each measure and how the "moves it most" line names it.
+_MOVES = (
+    ("night_beyond", "Sat 02:00"),
+    ("weekend_day_beyond", "Sat 14:00"),
+    ("week_beyond", "average hour"),
+    ("mean_minutes", "mean"),
+    ("p90_minutes", "90th percentile"),
+    ("minutes_saved", "saved"),
+)
+
+
 def _spread(row: object, name: str, fmt: object = formats.people) -> str:
     central, low, high = (row[f"{name}{end}"] for end in ("", "_low", "_high"))  # type: ignore[index]
     a, b, c = fmt(central), fmt(low), fmt(high)  # type: ignore[operator]
@@ -47,6 +58,13 @@ def format_appraisal(appraisal: Appraisal) -> str:
             f"90th percentile {_spread(row, 'p90_minutes', formats.minutes)} min, "
             f"weight-minutes saved {_spread(row, 'minutes_saved')}"
         )
+        moves = [
+            f"{words}: {row[f'{name}_moves_most']}"
+            for name, words in _MOVES
+            if row.get(f"{name}_moves_most")
+        ]
+        if moves:
+            lines.append("  moves it most: " + "; ".join(moves))
         if row["sentence"]:
             lines.append(f"  {row['sentence']}")
     lines += [f"Note: {note}." for note in appraisal.notes]
@@ -67,7 +85,10 @@ def appraise_command(
     weight: Annotated[
         str,
         typer.Option(
-            "--weight", help="residents (default), women_16_plus or recorded_violence_sexual."
+            "--weight",
+            help="residents (default), women_16_plus, recorded_violence_sexual (offences "
+            "recorded in the area, January–April 2024, ×3 to a year) or "
+            "crime_deprived_residents (IoD 2025 crime domain: where victims live).",
         ),
     ] = "residents",
     out: Annotated[

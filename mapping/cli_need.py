@@ -120,6 +120,15 @@ def _format_decile_table(table: pd.DataFrame, key: str) -> str:
     out["90th pct min"] = table["p90_minutes"].map(formats.minutes)
     beyond = f"beyond {table['threshold_minutes'].iloc[0]:g} min"
     out[beyond] = table["share_beyond_threshold"].map(formats.percent)
+    if "share_beyond_threshold_low" in table:  # with its range (docs/ranges.md)
+        from mapping.analysis.ranges import format_range
+
+        columns = [f"share_beyond_threshold{end}" for end in ("", "_low", "_high")]
+        out[f"{beyond} (low–high)"] = [
+            format_range(central, low, high, fmt=formats.percent)
+            for central, low, high in table[columns].itertuples(index=False)
+        ]
+        out = out.drop(columns=beyond)
     return out.to_string(index=False)
 
 
@@ -181,6 +190,11 @@ def equity(
     typer.echo("")
     typer.echo("By quintile (1 = deciles 1-2, most deprived):")
     typer.echo(_format_decile_table(result.by_quintile, "imd_quintile"))
+    if "share_beyond_threshold_low" in result.by_decile:
+        typer.echo(
+            "Low–high: drive times 10% shorter or longer, and each service whose opening "
+            "hours are assumed open or closed at this hour, one at a time (docs/ranges.md)."
+        )
     if result.theil is not None:
         t = result.theil
         typer.echo("")

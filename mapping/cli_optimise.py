@@ -33,7 +33,9 @@ optimise_app = typer.Typer(
 
 _WEIGHT_HELP = (
     "Who counts: 'residents' (default, Census 2021 usual residents), 'women_16_plus' or "
-    "'recorded_violence_sexual' (the need layer; recorded crime is a proxy for need), or "
+    "'recorded_violence_sexual' (violence and sexual offences recorded in the area, "
+    "January–April 2024, ×3 to a year: a proxy for need), 'crime_deprived_residents' "
+    "(IoD 2025 crime domain: where victims live), or "
     "a Census age band (age_0_15 ... age_65_plus; services must then be eligible for it)."
 )
 OutOption = Annotated[

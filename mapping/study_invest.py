@@ -30,7 +30,7 @@ __all__ = ["WEIGHT_PEOPLE", "InvestQueries"]
 WEIGHT_PEOPLE = {
     "residents": "residents",
     "women_16_plus": "women aged 16+",
-    "recorded_violence_sexual": "recorded offences",
+    "recorded_violence_sexual": "recorded offences a year",
     "no_car_households": "households with no car",
     "crime_deprived_residents": "residents of high-crime areas",
 }

@@ -20,8 +20,12 @@ is measured by :func:`measure`: the weight beyond the threshold at the weekend n
 (:mod:`mapping.analysis.ranges`: drive times ±10% and each assumed-hours service flipped;
 a service whose hours the option sets is no longer an assumption); and over the whole
 week (168 hours): the average weight beyond the threshold in an hour, the mean and 90th
-percentile minutes, and the weight-minutes saved against today, each with the drive-time
-band (low: drive times 10% shorter, high: 10% longer).
+percentile minutes, and the weight-minutes saved against today, each with its range from
+the same two sources (:func:`week_cases`): drive times 10% shorter or longer, and each
+service of the category whose hours are assumed open all week or closed all week, one at
+a time (at every hour this is the hour's flip of docs/ranges.md, or no change). Each
+measure's ``_moves_most`` column names the case that moves it farthest from the central
+figure.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import pandas as pd
 from mapping import formats
 from mapping.analysis.hours_expression import merge_hours
 from mapping.analysis.optimise_hours import UNREACHED_MINUTES
-from mapping.analysis.ranges import DRIVE_TIME_BAND
+from mapping.analysis.ranges import DRIVE_TIME_BAND, assumed_hours_ids
 from mapping.analysis.week import HOURS_IN_WEEK, hour_times, minutes_for_key, open_sets
 from mapping.inputs.scenario_file import HoursChange, Scenario
 from mapping.inputs.vocabulary import LANCASHIRE
@@ -50,6 +54,7 @@ __all__ = [
     "extension_options",
     "measure",
     "night_hours",
+    "week_cases",
     "week_figures",
 ]
 
@@ -77,6 +82,7 @@ APPRAISAL_COLUMNS: tuple[str, ...] = (
     "new_sites",
     *[f"{m}{end}" for m in _MEASURES for end in ("", "_low", "_high")],
     "sentence",
+    *[f"{m}_moves_most" for m in _MEASURES],
 )
 
 
@@ -185,6 +191,61 @@ def extension_options(study: Any, category: str) -> list[AppraisalOption]:
     return options
 
 
+@dataclass(frozen=True)
+class WeekCase:
+    """One case of a whole-week range: a drive-time factor or one service's hours.
+
+    Attributes
+    ----------
+    label
+        The assumption in words ("drive times 10% longer", "if X were open all week").
+    factor
+        Drive-time factor (1 for an hours case).
+    service_id
+        The service whose assumed hours the case replaces (``None``: a drive case).
+    open_all_week
+        The replacement: open 24/7 (``True``) or closed all week (``False``).
+    """
+
+    label: str
+    factor: float = 1.0
+    service_id: str | None = None
+    open_all_week: bool = False
+
+
+def week_cases(study: Any, category: str) -> list[WeekCase]:
+    """The drive-time band, then each assumed-hours service open all week and closed all week.
+
+    The services: those of ``category`` that could serve anyone at some hour (routable,
+    not closed by a what-if) whose ``hours_basis`` is not published
+    (:func:`mapping.analysis.ranges.assumed_hours_ids`) and whose hours no what-if sets.
+    A replacement equal to the register's hours (a 24/7 service "open all week") is
+    no case.
+    """
+    cases = [
+        WeekCase(f"drive times {DRIVE_TIME_BAND:.0%} shorter", 1.0 - DRIVE_TIME_BAND),
+        WeekCase(f"drive times {DRIVE_TIME_BAND:.0%} longer", 1.0 + DRIVE_TIME_BAND),
+    ]
+    changes = study.changes
+    register = study.effective_register()
+    assumed = assumed_hours_ids(register) - set(changes.hours)
+    names = dict(zip(register["id"].astype(str), register["name"].astype(str), strict=True))
+    anytime = study.engine.nearest(
+        category, None, exclude=sorted(changes.closed), extra_services=list(changes.added_ids)
+    ).candidates
+    hours = dict(zip(register["id"].astype(str), register["opening_hours"], strict=True))
+    for sid in anytime:
+        if sid not in assumed or sid in changes.added_ids:
+            continue
+        now = _open_hours(str(hours.get(sid) or ""))
+        name = names.get(sid, sid)
+        if not all(now):
+            cases.append(WeekCase(f"if {name} were open all week", 1.0, sid, True))
+        if any(now):
+            cases.append(WeekCase(f"if {name} were closed all week", 1.0, sid, False))
+    return cases
+
+
 def week_figures(
     view: Any,
     category: str,
@@ -192,6 +253,8 @@ def week_figures(
     threshold: float,
     factor: float = 1.0,
     weight: str = "residents",
+    case: WeekCase | None = None,
+    cache: dict[Any, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """Whole-week figures of a study view, drive times times ``factor``.
 
@@ -200,12 +263,20 @@ def week_figures(
     open service (weighted by weight times hours); ``weight_minutes``: weighted minutes
     summed over the week, people with none in reach counting ``UNREACHED_MINUTES``. Each
     age group (``weight`` shared as :meth:`CoverageModel.age_parts` shares it) counts
-    against the services that see it.
+    against the services that see it. ``case``: one service's hours replaced (open 24/7
+    or closed all week) on top of the view's changes. ``cache``: minute vectors by open
+    set, shared between calls on the same view.
     """
     from mapping.analysis.summary import weighted_quantiles
 
     changes = view.changes
-    cache: dict[Any, np.ndarray] = {}
+    closed, overrides = set(changes.closed), dict(changes.hours)
+    if case is not None and case.service_id is not None:
+        if case.open_all_week:
+            overrides[case.service_id] = "24/7"
+        else:
+            closed.add(case.service_id)
+    cache = {} if cache is None else cache
     beyond = total = reached_w = reached_m = 0.0
     stacks: list[np.ndarray] = []
     stack_w: list[np.ndarray] = []
@@ -215,9 +286,9 @@ def week_figures(
             view.engine,
             category,
             age_band=part.band,
-            exclude=sorted(changes.closed),
+            exclude=sorted(closed),
             extra_services=list(changes.added_ids),
-            hours_override=dict(changes.hours),
+            hours_override=overrides,
         )
         blocks += [(part.weights, sets, key) for key in sets.distinct]
     for weights, sets, key in blocks:
@@ -249,34 +320,55 @@ def measure(
     *,
     threshold: float,
     weight: str,
-    baseline_minutes: Sequence[float] | None = None,
-) -> tuple[dict[str, float], list[float]]:
-    """Every measure of one study view, with ``_low`` and ``_high`` (see the module notes).
+    baseline_minutes: dict[str, float] | None = None,
+    cases: Sequence[WeekCase] = (),
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Every measure of one study view, with ``_low``, ``_high`` and ``_moves_most``.
 
-    ``baseline_minutes``: today's weight-minutes at factors (0.9, 1, 1.1), for the
-    minutes saved (``None``: this view is today, nothing saved). Returns the measures
-    and this view's weight-minutes at those factors.
+    ``cases``: today's :func:`week_cases`; a case whose service this view closes or
+    whose hours it sets is not an assumption here, and counts as the central figure.
+    ``baseline_minutes``: today's weight-minutes per case label (``""``: central), for
+    the minutes saved (``None``: this view is today, nothing saved). Returns the
+    measures and this view's weight-minutes per case label.
     """
-    out: dict[str, float] = {}
+    out: dict[str, Any] = {}
     for label, slot in (("night_beyond", NIGHT), ("weekend_day_beyond", WEEKEND_DAY)):
         spread = view.beyond_range(category, slot, threshold=threshold, weight=weight)
         out[label], out[f"{label}_low"], out[f"{label}_high"] = spread.people_beyond
+        most = spread.moves_most()
+        out[f"{label}_moves_most"] = "" if most is None else most.label
     weights = view.weights(weight)
-    factors = (1.0 - DRIVE_TIME_BAND, 1.0, 1.0 + DRIVE_TIME_BAND)
-    figures = [week_figures(view, category, weights, threshold, f, weight) for f in factors]
-    short, central, long = figures
-    for name in ("week_beyond", "mean_minutes", "p90_minutes"):
-        out[name], out[f"{name}_low"], out[f"{name}_high"] = (
-            central[name],
-            short[name],
-            long[name],
-        )
-    own = [f["weight_minutes"] for f in figures]
-    base = own if baseline_minutes is None else list(baseline_minutes)
-    saved = [b - o for b, o in zip(base, own, strict=True)]
-    out["minutes_saved"] = saved[1]
-    out["minutes_saved_low"], out["minutes_saved_high"] = min(saved), max(saved)
+    cache: dict[Any, np.ndarray] = {}
+    central = week_figures(view, category, weights, threshold, weight=weight, cache=cache)
+    figures: dict[str, dict[str, float]] = {"": central}
+    set_here = set(view.changes.closed) | set(view.changes.hours)
+    for case in cases:
+        if case.service_id in set_here:
+            figures[case.label] = dict(central)
+        else:
+            figures[case.label] = week_figures(
+                view, category, weights, threshold, case.factor, weight, case, cache
+            )
+    own = {label: f["weight_minutes"] for label, f in figures.items()}
+    base = own if baseline_minutes is None else baseline_minutes
+    for label, f in figures.items():
+        f["minutes_saved"] = base[label] - own[label]
+    for name in ("week_beyond", "mean_minutes", "p90_minutes", "minutes_saved"):
+        values = {label: f[name] for label, f in figures.items()}
+        out[name], out[f"{name}_moves_most"] = values[""], _moves_most(values)
+        finite = [v for v in values.values() if np.isfinite(v)]
+        out[f"{name}_low"] = min(finite) if finite else float("nan")
+        out[f"{name}_high"] = max(finite) if finite else float("nan")
     return out, own
+
+
+def _moves_most(values: dict[str, float]) -> str:
+    """The label whose figure is farthest from the central one (``""``), or ``""``."""
+    central = values[""]
+    moved = {k: abs(v - central) for k, v in values.items() if k and np.isfinite(v)}
+    if not moved or not np.isfinite(central) or max(moved.values()) <= 1e-9:
+        return ""
+    return max(moved, key=moved.__getitem__)
 
 
 def _sentence(row: dict[str, Any], today: dict[str, Any], threshold: float, who: str) -> str:
@@ -318,7 +410,8 @@ def appraise(
     from mapping.analysis.scenarios import apply_scenario
 
     today_option = AppraisalOption("Today's services and hours", "today", Scenario("today"))
-    today, base_minutes = measure(study, category, threshold=threshold, weight=weight)
+    cases = week_cases(study, category)
+    today, base_minutes = measure(study, category, threshold=threshold, weight=weight, cases=cases)
     rows = []
     for option in (today_option, *options):
         if option.kind == "today":
@@ -326,7 +419,12 @@ def appraise(
         else:
             view = apply_scenario(study, option.scenario).study
             figures, _ = measure(
-                view, category, threshold=threshold, weight=weight, baseline_minutes=base_minutes
+                view,
+                category,
+                threshold=threshold,
+                weight=weight,
+                baseline_minutes=base_minutes,
+                cases=cases,
             )
         row: dict[str, Any] = {
             "option": option.name,

@@ -42,7 +42,7 @@ import pandas as pd
 from mapping import geography
 from mapping.analysis.age_split import AgePart, AgeSplit, age_parts, split_by_age
 from mapping.analysis.ranges import beyond_range
-from mapping.analysis.summary import _AREA_KEY, DEFAULT_THRESHOLDS, TOTAL_CODE, AreaLevel, summarise
+from mapping.analysis.summary import _AREA_KEY, DEFAULT_THRESHOLDS, AreaLevel, summarise
 from mapping.caching import Cache
 from mapping.errors import ServiceMapError
 from mapping.inputs.area import study_area
@@ -517,8 +517,10 @@ class CoverageModel:
         mode
             ``"drive"`` (default) or ``"walk"``; a walking table has a ``mode`` column.
         ranges
-            Append ``population_beyond_<max t>_low`` and ``_high`` (docs/ranges.md; one
-            category at one time, without ``crime_type``; driving only).
+            Append ``share_within_<t>_low``/``_high`` per threshold and
+            ``population_beyond_<max t>_low``/``_high`` after every other column
+            (docs/ranges.md, :func:`mapping.analysis.range_tables.add_coverage_ranges`;
+            one category at one time, without ``crime_type``; driving only).
         """
         if thresholds is None:
             thresholds = mode_thresholds(mode)
@@ -551,15 +553,13 @@ class CoverageModel:
             and slot is not None
             and crime_type is None
         ):
-            t = max(thresholds)
+            from mapping.analysis.range_tables import add_coverage_ranges
+
             spread = self.beyond_range(
-                category, slot, threshold=t, weight=weight, age_band=age_band
+                category, slot, threshold=max(thresholds), weight=weight, age_band=age_band
             )
-            bounds = spread.by_group(self.origins[_AREA_KEY[by]].to_numpy())
-            bounds.loc[TOTAL_CODE] = spread.people_beyond
-            for end in ("low", "high"):
-                values = table["area_code"].map(bounds[f"people_beyond_{end}"])
-                table[f"population_beyond_{t:g}_{end}"] = values.to_numpy(float)
+            codes = self.origins[_AREA_KEY[by]].to_numpy()
+            table = add_coverage_ranges(table, spread, codes, thresholds)
         return table
 
     def compare_slots(

@@ -31,7 +31,7 @@ from mapping.errors import ServiceMapError
 from mapping.geography.need import origin_values
 from mapping.inputs.benchmarks import load_benchmarks
 from mapping.inputs.hours import parse_when
-from mapping.inputs.vocabulary import WEIGHTS
+from mapping.inputs.vocabulary import WEIGHTS, weight_column
 from mapping.inputs.when import TimeSlot, resolve_slot
 from mapping.network.profiles import profile_for
 
@@ -178,7 +178,7 @@ def _demand(need: pd.DataFrame, weight: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "lsoa21_code": need["lsoa21_code"].astype(str).to_numpy(),
-            "demand": need[weight].astype(float).to_numpy(),
+            "demand": need[weight_column(weight)].astype(float).to_numpy(),
         }
     )
 

@@ -47,7 +47,7 @@ __all__ = [
 _PEOPLE_WORDS = {
     "residents": "residents",
     "women_16_plus": "women aged 16 and over",
-    "recorded_violence_sexual": "recorded violence and sexual offences",
+    "recorded_violence_sexual": "recorded violence and sexual offences a year",
 }
 
 

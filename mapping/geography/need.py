@@ -50,7 +50,12 @@ import pandas as pd
 from mapping import geography
 from mapping.errors import ServiceMapError
 from mapping.inputs.sources import LANCASHIRE_LAD_CODES, POLICE_MONTHS, Sources
-from mapping.inputs.vocabulary import CRIME_DEPRIVED_DECILES, RECORDED_VIOLENCE_CAVEAT, WEIGHTS
+from mapping.inputs.vocabulary import (
+    CRIME_DEPRIVED_DECILES,
+    RECORDED_VIOLENCE_CAVEAT,
+    WEIGHTS,
+    weight_column,
+)
 from mapping.store import build_artifact, default_data_dir, read_meta
 
 __all__ = [
@@ -408,7 +413,9 @@ def spread_weight(origins: pd.DataFrame, need: pd.DataFrame, weight: str) -> pd.
         The need layer (:func:`load_need`), or any table with ``lsoa21_code`` and the
         weight column.
     weight
-        One of :data:`WEIGHTS`. ``residents`` returns the origins' own ``population``.
+        One of :data:`WEIGHTS`. ``residents`` returns the origins' own ``population``;
+        ``recorded_violence_sexual`` reads ``recorded_violence_sexual_annualised`` (the
+        four-month count ×3 to a year, :data:`mapping.inputs.vocabulary.WEIGHT_COLUMNS`).
 
     Returns
     -------
@@ -424,7 +431,7 @@ def spread_weight(origins: pd.DataFrame, need: pd.DataFrame, weight: str) -> pd.
         raise ServiceMapError(f"unknown weight {weight!r}; choose one of {', '.join(WEIGHTS)}")
     if weight == "residents":
         return origins["population"].astype(float).rename(weight)
-    values = need.set_index(need["lsoa21_code"].astype(str))[weight].astype(float)
+    values = need.set_index(need["lsoa21_code"].astype(str))[weight_column(weight)].astype(float)
     codes = origins["lsoa21_code"].astype(str)
     lsoa_value = codes.map(values)
     if lsoa_value.isna().any():

@@ -87,12 +87,17 @@ def _months(first: str, last: str) -> str:
     return f"{start}–{names[int(m1) - 1]} {y1}"
 
 
-#: Where and when the recorded-crime weight was counted, said beside it everywhere.
-RECORDED_VIOLENCE_WHERE = (
-    "violence and sexual offences recorded by the police in this area, "
-    f"{_months(POLICE_MONTHS[0], POLICE_MONTHS[-1])} (four months, not scaled to a year; "
-    "the need layer's recorded_violence_sexual_annualised column is ×3 to a year)"
+#: The recorded-crime weight is the police.uk count for these months scaled to a year.
+RECORDED_VIOLENCE_SCALE = 12 / len(POLICE_MONTHS)
+
+#: When the recorded-crime weight was counted and how it is scaled ("January–April
+#: 2024, ×3 to a year"), the one wording every label uses.
+RECORDED_VIOLENCE_PERIOD = (
+    f"{_months(POLICE_MONTHS[0], POLICE_MONTHS[-1])}, ×{RECORDED_VIOLENCE_SCALE:g} to a year"
 )
+
+#: What the recorded-crime weight counts (the issue's wording).
+RECORDED_VIOLENCE_WHERE = f"offences recorded in this area, {RECORDED_VIOLENCE_PERIOD}"
 
 #: Said wherever recorded violence is used as a weight or a measure.
 RECORDED_VIOLENCE_CAVEAT = (
@@ -113,7 +118,10 @@ CRIME_DEPRIVED_DECILES: tuple[int, ...] = (1, 2)
 WEIGHTS: dict[str, str] = {
     "residents": "usual residents (Census 2021)",
     "women_16_plus": "women aged 16 and over (ONS mid-2024 population estimates)",
-    "recorded_violence_sexual": (f"{RECORDED_VIOLENCE_WHERE} (data.police.uk; a proxy for need)"),
+    "recorded_violence_sexual": (
+        f"violence and sexual offences: {RECORDED_VIOLENCE_WHERE} "
+        "(data.police.uk; a proxy for need)"
+    ),
     "crime_deprived_residents": (
         "residents (Census 2021) of LSOAs in the most crime-deprived fifth of England "
         "(IoD 2025 crime domain, deciles 1-2: a measure of where victims live, not "
@@ -121,6 +129,19 @@ WEIGHTS: dict[str, str] = {
     ),
     "no_car_households": "households with no car or van (Census 2021 TS045)",
 }
+
+
+#: The need-layer column a need weight reads, where it is not the weight's own name: the
+#: recorded-crime weight is the four-month count ×3 (``recorded_violence_sexual``
+#: itself stays the count, as the police files give it).
+WEIGHT_COLUMNS: dict[str, str] = {
+    "recorded_violence_sexual": "recorded_violence_sexual_annualised",
+}
+
+
+def weight_column(weight: str) -> str:
+    """The need-layer column that ``weight`` reads (:data:`WEIGHT_COLUMNS`)."""
+    return WEIGHT_COLUMNS.get(weight, weight)
 
 
 def _flag(value: Any) -> bool:
@@ -174,7 +195,7 @@ def siting_refusal(category: str) -> str | None:
 WEIGHT_SHORT_NAMES: dict[str, str] = {
     "residents": "residents",
     "women_16_plus": "women 16+",
-    "recorded_violence_sexual": "recorded V&SO",
+    "recorded_violence_sexual": "recorded V&SO a year",
     "no_car_households": "no-car households",
     "crime_deprived_residents": "residents, high crime (IoD)",
 }

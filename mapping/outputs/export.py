@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mapping.analysis.out_of_hours import hour_account
+from mapping.analysis.range_tables import ranges_last
 from mapping.analysis.summary import DEFAULT_THRESHOLDS, AreaLevel
 from mapping.errors import ServiceMapError
 from mapping.inputs.area import study_area
@@ -135,7 +136,8 @@ def export_all(
     Files written (``<cat>``: each category, ``<level>``: district, ward, lsoa):
 
     - ``coverage_<cat>_<level>.csv``: :meth:`CoverageModel.compare_slots` at every slot,
-      with ``minutes_band``, the class of ``mean_minutes`` the maps shade it with;
+      with ``minutes_band`` (the maps' class of ``mean_minutes``), then every other
+      column's ``_low``/``_high`` (docs/ranges.md);
     - ``sarc_access.csv``: :meth:`CoverageModel.sarc_access` at every slot;
     - ``week_profile_sarc.csv``: :func:`mapping.analysis.week.week_profile` of SARCs
       (168 hours, residents beyond 60 minutes);
@@ -448,11 +450,12 @@ def _collect(
         band = bands.get(category)
         for level in _LEVELS:
             frame = study.compare_slots(
-                category, slots, level, age_band=band, thresholds=thresholds
+                category, slots, level, age_band=band, thresholds=thresholds, ranges=True
             )
             frame.insert(2, "category", category)
             frame.insert(3, "age_band", age_label(band))
             add_minutes_band(frame)
+            frame = ranges_last(frame, thresholds)  # old readers keep working
             coverage[(category, level)] = frame
             tables.append(
                 PackTable(

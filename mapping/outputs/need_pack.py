@@ -20,7 +20,7 @@ import pandas as pd
 from mapping import formats
 from mapping.analysis.without_car import LIMITATION
 from mapping.errors import ServiceMapError
-from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, WEIGHTS
+from mapping.inputs.vocabulary import RECORDED_VIOLENCE_CAVEAT, RECORDED_VIOLENCE_WHERE, WEIGHTS
 from mapping.inputs.when import TimeSlot
 from mapping.outputs.pack import PackTable
 from mapping.outputs.report import Table, _generic, _pct, report_table
@@ -164,7 +164,7 @@ def need_pack(study: CoverageModel, slots: list[TimeSlot], notes: list[str]) -> 
         "Community Safety Partnerships from the ONS council area to CSP lookup.",
         f"Recorded violence (weight recorded_violence_sexual): {RECORDED_VIOLENCE_CAVEAT}",
         "Weights: residents (Census 2021), women_16_plus, recorded_violence_sexual "
-        "(offences recorded in the area, January-April 2024, four months) or "
+        f"({RECORDED_VIOLENCE_WHERE}) or "
         "crime_deprived_residents (residents of LSOAs in IoD 2025 crime-domain deciles "
         "1-2: where victims live), each spread over an LSOA's origins in the same shares "
         "as its residents; no_car_households (Census 2021 TS045) likewise. Rural/urban: "

@@ -128,3 +128,86 @@ def test_saturation_trade_says_what_the_shortest_drive_gives_up() -> None:
         "minutes; the covering plan (Village) has a mean of 25.0 minutes"
     )
     assert saturation_trade(covering, covering, 60, "residents") == ""
+
+
+class _RangeView:
+    """A study view on the line of tests/analysis/test_ranges.py: A (node 2, Mo-Fr
+    08:00-16:00, assumed hours) and B (node 7, 24/7, published); origins on nodes 0, 3,
+    4, 5 weighing 500, 300, 70, 40."""
+
+    def __init__(self, changes: RegisterChanges | None = None) -> None:
+        from tests.analysis.test_ranges import engine
+
+        self.engine = engine()
+        self.changes = changes or RegisterChanges()
+
+    def effective_register(self) -> pd.DataFrame:
+        from tests.analysis.test_ranges import REGISTER
+
+        return REGISTER.assign(opening_hours=["Mo-Fr 08:00-16:00", "24/7"])
+
+    def weights(self, weight: str) -> np.ndarray:
+        from tests.analysis.test_ranges import WEIGHTS as LINE_WEIGHTS
+
+        return LINE_WEIGHTS
+
+    def beyond_range(self, category: str, slot, *, threshold: float, weight: str):  # type: ignore[no-untyped-def]
+        from mapping.analysis.ranges import assumed_hours_ids, headline_range
+
+        register = self.effective_register()
+        return headline_range(
+            self.engine,
+            category,
+            slot.at,
+            weights=self.weights(weight),
+            threshold=threshold,
+            assumed=assumed_hours_ids(register) - set(self.changes.hours),
+            names=dict(zip(register["id"], register["name"], strict=True)),
+            exclude=sorted(self.changes.closed),
+            hours_override=dict(self.changes.hours),
+        )
+
+
+def test_whole_week_range_carries_the_assumed_hours_by_hand() -> None:
+    # Threshold 42. Hops to B: 7, 4, 3, 2; to A: 2, 1, 2, 3. 84 night hours (10 min a
+    # hop) and 84 day hours (15 min), A open in 40 of the day hours (Mo-Fr 08-16).
+    # Beyond 42 with B alone: night 500 (origin 0), day 870 (origins 0, 1, 2); with A
+    # open: nobody. Drive times x0.9: night 500, day 800; x1.1: night 800, day 870.
+    from mapping.analysis.appraise import measure, week_cases
+
+    view = _RangeView()
+    cases = week_cases(view, "sarc")
+    assert [c.label for c in cases] == [
+        "drive times 10% shorter",
+        "drive times 10% longer",
+        "if Service A were open all week",
+        "if Service A were closed all week",
+    ]
+    out, own = measure(view, "sarc", threshold=42, weight="residents", cases=cases)
+    central = (44 * 870 + 84 * 500) / 168
+    closed = (84 * 870 + 84 * 500) / 168
+    assert out["week_beyond"] == pytest.approx(central)
+    assert out["week_beyond_low"] == pytest.approx(0.0)  # A open all week
+    assert out["week_beyond_high"] == pytest.approx(closed)  # more than x1.1's 628.2
+    assert out["week_beyond_moves_most"] == "if Service A were open all week"
+    # Mean minutes: night 49,900/910 (B), day with A closed 74,850/910, A open 22,800/910.
+    mean = (84 * 49_900 + 44 * 74_850 + 40 * 22_800) / (168 * 910)
+    opened = (84 * 15_200 + 84 * 22_800) / (168 * 910)  # A open: 20, 10, 20, 20 at night
+    assert out["mean_minutes"] == pytest.approx(mean)
+    assert out["mean_minutes_low"] == pytest.approx(opened)
+    assert out["mean_minutes_high"] == pytest.approx((84 * 49_900 + 84 * 74_850) / (168 * 910))
+    assert out["minutes_saved"] == out["minutes_saved_low"] == out["minutes_saved_high"] == 0
+    assert out["night_beyond_moves_most"] == "if Service A were open at this hour"
+    # An option that sets A's hours makes them a choice: its A cases are its own central
+    # figure, and the minutes it saves are counted against today under the same case.
+    option = _RangeView(RegisterChanges(hours={"a": "24/7"}))
+    mine, _ = measure(
+        option, "sarc", threshold=42, weight="residents", baseline_minutes=own, cases=cases
+    )
+    assert mine["week_beyond"] == mine["week_beyond_low"] == mine["week_beyond_high"] == 0
+    assert mine["minutes_saved"] == pytest.approx(own[""] - own["if Service A were open all week"])
+    assert mine["minutes_saved_low"] == pytest.approx(0.0)  # if A were open all week anyway
+    assert mine["minutes_saved_high"] == pytest.approx(
+        own["if Service A were closed all week"] - own["if Service A were open all week"]
+    )
+    assert mine["minutes_saved_moves_most"] == "if Service A were open all week"

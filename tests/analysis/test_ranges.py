@@ -163,5 +163,70 @@ def test_real_coverage_table_ranges_match_the_sarc_table(study) -> None:  # type
         assert mine[f"population_beyond_60_{end}"].to_numpy() == pytest.approx(
             sarc.loc[mine.index, f"population_over_60_{end}"].to_numpy()
         )
+    for t in (30, 60):  # each share's range comes from the same cases, threshold by threshold
+        both = study.coverage("sarc", "Sat 02:00", "district", thresholds=(t, 60), ranges=True)
+        share = both[f"share_within_{t}"]
+        assert (both[f"share_within_{t}_low"] <= share + 1e-9).all()
+        assert (share <= both[f"share_within_{t}_high"] + 1e-9).all()
     # Without ranges=True the table is as before.
     assert "population_beyond_60_low" not in study.coverage("sarc", "Sat 02:00", thresholds=(60,))
+
+
+def test_coverage_range_columns_are_hand_worked() -> None:
+    # Areas x (origins 0, 1: 800) and y (origins 2, 3: 110); thresholds 30 and 42 at
+    # Saturday 02:00 (module notes). Beyond 30 per case: central 70, 40 -> x 800;
+    # shorter 63, 36 -> x 800; longer 77, 44, 33 -> x 800, y 70; A open -> nobody.
+    # Beyond 42: central and shorter x 500, longer x 800, A open nobody; y never.
+    from mapping.analysis.range_tables import (
+        add_coverage_ranges,
+        range_column_names,
+        ranges_last,
+    )
+
+    table = pd.DataFrame(
+        {"area_code": ["x", "y", "TOTAL"], "eligible_population": [800.0, 110.0, 910.0]}
+    )
+    out = add_coverage_ranges(table, spread("Sat 02:00"), np.array(["x", "x", "y", "y"]), (30, 42))
+    assert list(out.columns) == ["area_code", "eligible_population", *range_column_names((30, 42))]
+    assert range_column_names((30, 42)) == [
+        "share_within_30_low",
+        "share_within_30_high",
+        "share_within_42_low",
+        "share_within_42_high",
+        "population_beyond_42_low",
+        "population_beyond_42_high",
+    ]
+    rows = out.set_index("area_code")
+    assert rows["share_within_30_low"].tolist() == pytest.approx([0.0, 40 / 110, 40 / 910])
+    assert rows["share_within_30_high"].tolist() == pytest.approx([1.0, 1.0, 1.0])
+    assert rows["share_within_42_low"].tolist() == pytest.approx([0.0, 1.0, 110 / 910])
+    assert rows["share_within_42_high"].tolist() == pytest.approx([1.0, 1.0, 1.0])
+    assert rows["population_beyond_42_low"].tolist() == pytest.approx([0.0, 0.0, 0.0])
+    assert rows["population_beyond_42_high"].tolist() == pytest.approx([800.0, 0.0, 800.0])
+    # A repeated threshold adds its columns once; later columns go before the ranges.
+    again = add_coverage_ranges(
+        table, spread("Sat 02:00"), np.array(["x", "x", "y", "y"]), (42, 42)
+    )
+    again["minutes_band"] = "x"
+    assert list(ranges_last(again, (42, 42)).columns) == [
+        "area_code",
+        "eligible_population",
+        "minutes_band",
+        *range_column_names((42,)),
+    ]
+
+
+def test_worst_hour_range_takes_the_tied_hours_widest() -> None:
+    from mapping.analysis.range_tables import worst_hour_range
+
+    frame = pd.DataFrame(
+        {
+            "people_beyond": [10.0, 500.0, 499.8, 300.0],
+            "share_beyond": [0.01, 0.50, 0.4998, 0.30],
+            "share_beyond_low": [0.0, 0.40, 0.35, 0.20],
+            "share_beyond_high": [0.02, 0.60, 0.70, 0.90],
+        }
+    )
+    # Hours 1 and 2 tie within half a person: 50% (35–70%); hour 3's 90% is not the worst.
+    assert worst_hour_range(frame) == pytest.approx((0.50, 0.35, 0.70))
+    assert worst_hour_range(frame.drop(columns=["share_beyond_low"])) is None

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mapping import formats
 from mapping.analysis.equity import equity
+from mapping.analysis.ranges import format_range
 from mapping.errors import ServiceMapError
 from mapping.geography.need import EXPECTED_WOMEN_16_PLUS, NeedError, origin_values
 from mapping.inputs.when import resolve_slot
@@ -67,9 +69,11 @@ def test_sarc_access_by_women_16_plus_names_its_weight_and_changes_shares(study:
 def test_coverage_and_compare_carry_the_weight(study: Study) -> None:
     table = study.coverage("sarc", "Sat 02:00", weight="recorded_violence_sexual")
     total = table.set_index("area_code").loc["TOTAL"]
+    # The weight is a year's worth: the January-April 2024 count x3 (its label says so).
     assert total["eligible_population"] == pytest.approx(
-        study.need()["recorded_violence_sexual"].sum()
+        3 * study.need()["recorded_violence_sexual"].sum()
     )
+    assert "January–April 2024, ×3 to a year" in set(table["weight_label"]).pop()
     assert total["population"] == pytest.approx(RESIDENTS)  # residents stay residents
     assert set(table["weight"]) == {"recorded_violence_sexual"}
     slots = study.compare_slots(
@@ -171,6 +175,18 @@ def test_cli_equity_writes_ten_deciles_adding_up_to_the_census(
     assert table["population"].sum() == pytest.approx(RESIDENTS)
     assert "Theil's T" in stdout and "between IMD deciles" in stdout
     assert "By quintile" in stdout
+    # Each decile's share beyond with its range, as the table's _low and _high say.
+    assert "beyond 60 min (low–high)" in stdout and "docs/ranges.md" in stdout
+    first = table.iloc[0]
+    assert (
+        format_range(
+            first["share_beyond_threshold"],
+            first["share_beyond_threshold_low"],
+            first["share_beyond_threshold_high"],
+            fmt=formats.percent,
+        )
+        in stdout
+    )
     # Replacing a previous equity table is fine; other files and the data folder are not.
     assert run_cli(["equity", "--minutes", "45", "--out", str(out)])[0] == 0
     assert pd.read_csv(out)["threshold_minutes"].eq(45).all()
@@ -190,7 +206,8 @@ def test_cli_equity_by_recorded_violence_carries_the_caveat(
 ) -> None:
     code, stdout, err = run_cli(["equity", "--weight", "recorded_violence_sexual"])
     assert code == 0, err
-    assert "proxy for need" in stdout and "recorded V&SO" in stdout
+    assert "proxy for need" in stdout and "recorded V&SO a year" in stdout
+    assert "offences recorded in this area, January–April 2024, ×3 to a year" in stdout
 
 
 def test_cli_capacity_covers_every_council_area_and_lancashire(

@@ -97,6 +97,13 @@ def test_spread_weight_shares_an_lsoa_as_residents_are_shared() -> None:
     women = spread_weight(origins, table, "women_16_plus")
     assert women.tolist() == pytest.approx([80.0, 40.0, 30.0])
     assert spread_weight(origins, table, "residents").tolist() == [200.0, 100.0, 50.0]
+    # The recorded-crime weight is a year's worth: the four-month count (A 4, B 2) ×3.
+    crime = table.assign(
+        recorded_violence_sexual=[4, 2], recorded_violence_sexual_annualised=[12.0, 6.0]
+    )
+    assert spread_weight(origins, crime, "recorded_violence_sexual").tolist() == pytest.approx(
+        [8.0, 4.0, 6.0]
+    )
     with pytest.raises(ServiceMapError, match="unknown weight"):
         spread_weight(origins, table, "dogs")
     with pytest.raises(ServiceMapError, match="LSOA B"):
@@ -110,6 +117,8 @@ def test_weights_spread_over_real_origins_keep_every_lsoa_total(need_data: Path)
         spread = spread_weight(origins, table, weight)
         per_lsoa = spread.groupby(origins["lsoa21_code"]).sum()
         expected = table.set_index("lsoa21_code")[weight].reindex(per_lsoa.index)
+        if weight == "recorded_violence_sexual":  # the weight is the count ×3 to a year
+            expected = 3 * expected
         assert per_lsoa.to_numpy() == pytest.approx(expected.to_numpy())
     assert spread_weight(origins, table, "women_16_plus").sum() == pytest.approx(666_438)
     deciles = need.origin_values(origins, table, "imd_decile")

@@ -785,3 +785,25 @@ def test_the_need_layer_equity_and_capacity_are_exported(out: Path, study: Study
     assert "proxy for need" in readme and "Indices of Deprivation 2025" in readme
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "<h2>Need and equity</h2>" in page and "IMD decile" in page
+
+
+def test_coverage_tables_carry_low_and_high_after_the_central_columns(
+    out: Path, study: Study
+) -> None:
+    # docs/ranges.md: the central columns stay where they were; each share within a
+    # threshold and the weight beyond the largest gain _low and _high at the end.
+    table = pd.read_csv(out / "coverage_sarc_district.csv")
+    columns = list(table.columns)
+    spread = [c for c in columns if c.endswith(("_low", "_high"))]
+    assert spread and columns[-len(spread) :] == spread
+    central = [c for c in columns if c not in spread]
+    assert central.index("minutes_band") == central.index("mean_minutes") + 1
+    assert "population_beyond_90_low" in spread and "share_within_60_high" in spread
+    for column in [c for c in central if re.fullmatch(r"share_within_\d+", c)]:
+        assert (table[f"{column}_low"] <= table[column] + 1e-9).all()
+        assert (table[column] <= table[f"{column}_high"] + 1e-9).all()
+    night = table[(table["area_code"] == TOTAL_CODE) & (table["slot"] == "Sat 02:00")].iloc[0]
+    sarc = study.sarc_access(["Sat 02:00"]).set_index("area_code").loc[TOTAL_CODE]
+    assert 1 - night["share_within_60_high"] == pytest.approx(
+        sarc["population_over_60_low"] / sarc["population"]
+    )

@@ -202,6 +202,23 @@ def test_coverage_tables_by_level_with_downloads(built_data: Path) -> None:
     assert wards.columns[0] == "Ward" and wards["Ward"].iloc[-1] == "Lancashire"
 
 
+def test_coverage_page_gives_the_headline_and_table_with_their_ranges(study: Study) -> None:
+    # docs/ranges.md: the share beyond the threshold written "1.9% (0.1–7.6%)" with what
+    # moves it most, as the map's headline; the table's chosen share and the people
+    # beyond carry their low and high values, which bracket the central ones.
+    app = _open("app/coverage.py")
+    app.selectbox(key="cov_slot").set_value("weekend night").run()
+    _ok(app)
+    spread = study.beyond_range("sarc", "Sat 02:00", threshold=60)
+    line = f"**Residents beyond 60 minutes: {spread.text()}**: {plain(spread.explain())}."
+    assert line in [m.value for m in app.markdown]
+    table = _table(app, "Share within 60 min (low)")
+    assert "Share within 30 min (low)" not in table.columns  # the download has those
+    for stem in ("Share within 60 min", "Residents beyond 90 min"):
+        low, mid, high = (table[f"{stem}{end}"] for end in (" (low)", "", " (high)"))
+        assert (low <= mid).all() and (mid <= high).all(), stem
+
+
 def test_downloads_are_formula_safe(built_data: Path) -> None:
     from app import state as app_state
 

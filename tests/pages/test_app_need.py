@@ -109,7 +109,7 @@ def test_map_sarc_and_coverage_pages_take_a_weight(built_data: Path) -> None:
     sarc = _open("app/sarc.py")
     sarc.selectbox(key="sarc_weight").set_value("recorded_violence_sexual").run()
     _ok(sarc)
-    assert "Recorded violence and sexual offences" in sarc.dataframe[0].value.columns
+    assert "Recorded violence and sexual offences a year" in sarc.dataframe[0].value.columns
     assert _caveat_shown(sarc)
 
     coverage = _open("app/coverage.py")

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from mapping import formats
+from mapping.analysis.range_tables import worst_hour_range
+from mapping.analysis.ranges import format_range
 from mapping.analysis.week import describe_worst_hour
 from mapping.study import Study
 
@@ -29,8 +32,13 @@ def _ok(app: AppTest) -> None:
 
 def test_week_page_names_the_worst_hour(study: Study) -> None:
     app = _open("app/week.py")
-    sentence = describe_worst_hour(study.week_profile("sarc", threshold=60))
+    frame = study.week_profile("sarc", threshold=60)
+    sentence = describe_worst_hour(frame)
     assert app.subheader[0].value == sentence[0].upper() + sentence[1:] + "."
+    # The worst hour's share with its range (docs/ranges.md), as the profile gives it.
+    central, low, high = worst_hour_range(frame)  # type: ignore[misc]
+    spread = format_range(central, low, high, formats.percent)
+    assert any(m.value.startswith(f"In that hour, {spread} are beyond 60") for m in app.markdown)
     assert len(app.get("vega_lite_chart")) == 2
     table = next(d.value for d in app.dataframe if "Day" in d.value.columns)
     assert len(table) == 168 and table.columns[0] == "Day"
