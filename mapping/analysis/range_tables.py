@@ -46,7 +46,8 @@ def add_coverage_ranges(
     spread
         The headline range of the same query (any threshold: each is counted again).
     codes
-        Per origin of ``spread``: the area code of the table's level.
+        Per origin of ``spread`` (or per origin and age group): the area code of the
+        table's level.
     thresholds
         The table's thresholds.
 
@@ -61,7 +62,11 @@ def add_coverage_ranges(
     eligible = out["eligible_population"].to_numpy(float)
     # Areas as integer codes once: grouping the origins' code strings again for every
     # case and threshold cost most of a table.
-    area, labels = pd.factorize(np.asarray(codes, dtype=object))
+    codes = np.asarray(codes, dtype=object)
+    if len(codes) * spread.parts == len(spread.weights):
+        # One code per origin; the range holds one row per origin and age group.
+        codes = np.tile(codes, spread.parts)
+    area, labels = pd.factorize(codes)
     rows = pd.Index(labels).get_indexer(out["area_code"])
     known = rows >= 0
     weights = np.asarray(spread.weights, dtype=float)

@@ -151,6 +151,9 @@ class _RangeView:
 
         return LINE_WEIGHTS
 
+    def age_parts(self, category: str, weights: np.ndarray, weight: str) -> tuple[AgePart, ...]:
+        return (AgePart(None, weights, weights),)  # every service sees every age
+
     def beyond_range(self, category: str, slot, *, threshold: float, weight: str):  # type: ignore[no-untyped-def]
         from mapping.analysis.ranges import assumed_hours_ids, headline_range
 
