@@ -131,6 +131,22 @@ def default_app_server(data_dir: Path, log_name: str) -> Iterator[str]:
         yield url
 
 
+def app_server_fixture(log_name: str) -> Any:
+    """A module-scoped pytest fixture ``server``: :func:`default_app_server`'s URL.
+
+    In a test module: ``server = app_server_fixture("streamlit-server-x.log")``.
+    """
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def server(built_data: Path) -> Iterator[str]:
+        """``streamlit run app.py`` on a free port, on the default data; always stopped."""
+        with default_app_server(built_data, log_name) as url:
+            yield url
+
+    return server
+
+
 @contextmanager
 def offline_page(viewport: dict[str, int]) -> Iterator[tuple[Any, list[tuple[str, str]]]]:
     """A Chromium page whose non-local requests are aborted, and ``(kind, url)`` of each."""

@@ -11,7 +11,6 @@ runs. Skipped only when ``/usr/bin/chromium`` is absent.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from offline_browser import (
     CHROMIUM,
     MAP_FRAME,
     SKIP_REASON,
-    default_app_server,
+    app_server_fixture,
     drawn,
     offline_page,
 )
@@ -35,11 +34,7 @@ NAME = "${alert(2)}`;alert(3);`${window.__ran=1}</script>\u2028\"' "
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 
 
-@pytest.fixture(scope="module")
-def server(built_data: Path) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port, on the default data; always stopped."""
-    with default_app_server(built_data, "streamlit-server-hostile.log") as url:
-        yield url
+server = app_server_fixture("streamlit-server-hostile.log")
 
 
 def _hostile_register(path: Path) -> Path:

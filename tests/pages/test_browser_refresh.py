@@ -9,11 +9,10 @@ cookies) opening the very same address, token and all, finds neither. Skipped on
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from offline_browser import CHROMIUM, SKIP_REASON, default_app_server, offline_page, settled
+from offline_browser import CHROMIUM, SKIP_REASON, app_server_fixture, offline_page, settled
 
 from mapping.inputs.register import default_register_path
 
@@ -25,11 +24,7 @@ CHANGE = "(SARC (sexual assault referral centre)) at postcode BB11 1JH, open 24/
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 
 
-@pytest.fixture(scope="module")
-def server(built_data: Path) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port, on the default data; always stopped."""
-    with default_app_server(built_data, "streamlit-server-refresh.log") as url:
-        yield url
+server = app_server_fixture("streamlit-server-refresh.log")
 
 
 def _smaller_register(path: Path) -> tuple[Path, str]:
