@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app import scenario_results, widgets
+from app import scenario_results, url_state, widgets
 from app import state as app_state
 from mapping.errors import ServiceMapError
 from mapping.inputs.limits import MAX_SCENARIO_CHANGES, check_scenario_size
@@ -408,6 +408,8 @@ def render() -> None:
     _change_forms(register)
 
     st.subheader("Compare with the baseline")
+    controls_in_address = url_state.page_controls("scenarios")
+    url_state.restore(controls_in_address)
     controls = st.columns(3)
     with controls[0]:
         category = widgets.category_select("sc_category")
@@ -423,6 +425,8 @@ def render() -> None:
     with controls[2]:
         threshold = widgets.threshold_select("sc_threshold")
     slots = [resolve_slot(name).at for name in slot_names]
+    if st.session_state.get("sc_map_slot") not in slots:
+        st.session_state.pop("sc_map_slot", None)  # a slot no longer compared (or linked)
     map_slot = st.radio(
         "Slot shown on the map",
         slots,
@@ -430,6 +434,7 @@ def render() -> None:
         format_func=lambda at: widgets.slot_label(resolve_slot(at).name),
         key="sc_map_slot",
     )
+    url_state.remember(controls_in_address)
 
     figures = st.container()  # the message or the before/after figures, above the map
     scenario = None
