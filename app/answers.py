@@ -164,7 +164,12 @@ def ranked_areas(
     ranked = people_table(areas, threshold)
     st.markdown(f"**Council areas by {_who(age_band, weight)} beyond {threshold} minutes**")
     st.dataframe(
-        ranked, hide_index=True, width="stretch", column_config=_config(threshold), key="ranked"
+        ranked,
+        hide_index=True,
+        width="stretch",
+        column_config=_config(threshold),
+        key="ranked",
+        placeholder="none open",
     )
     wards = app_state.coverage_table(category, at, "ward", age_band, (threshold,), weight)
     wards = wards[wards["area_code"] != "TOTAL"]
@@ -180,6 +185,7 @@ def ranked_areas(
                 hide_index=True,
                 width="stretch",
                 column_config=_config(threshold),
+                placeholder="none open",
             )
 
 

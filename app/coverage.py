@@ -67,6 +67,7 @@ def render() -> None:
             headings={"area_name": _LEVELS[by]},
         ),
         key="coverage_table",
+        placeholder="none open",
     )
     stem = f"coverage_{category}_{by}_{at.replace(' ', '_').replace(':', '')}"
     if age_band:

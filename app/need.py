@@ -133,6 +133,7 @@ def _equity_section() -> None:
         hide_index=True,
         width="stretch",
         key="need_equity_table",
+        placeholder="none open",
         column_config={
             who: st.column_config.NumberColumn(format="%,.0f"),
             "Mean drive (minutes)": st.column_config.NumberColumn(format="%.1f"),

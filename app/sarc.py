@@ -72,6 +72,7 @@ def render() -> None:
             first=("share_nearest_outside_lancashire", "population_over_60", "mean_minutes"),
         ),
         key="sarc_table",
+        placeholder="none open",
     )
     widgets.weight_caption(weight)
     st.caption(

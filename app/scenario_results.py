@@ -151,7 +151,12 @@ def ranked_tables(scenario: object, category: str, slots: list[str], threshold: 
         "Change is after less before: negative means fewer people beyond reach."
     )
     st.dataframe(
-        areas, hide_index=True, width="stretch", column_config=_config(areas), key="sc_by_area"
+        areas,
+        hide_index=True,
+        width="stretch",
+        column_config=_config(areas),
+        key="sc_by_area",
+        placeholder="none open",
     )
     # The download keeps the package's columns and codes.
     widgets.download_buttons(by_area, "scenario_by_area", "sc_by_area_download")
@@ -166,9 +171,10 @@ def ranked_tables(scenario: object, category: str, slots: list[str], threshold: 
             width="stretch",
             column_config=_config(ranked),
             key="sc_by_ward",
+            placeholder="none open",
         )
 
 
 def gaps_table(gaps: pd.DataFrame) -> None:
     """Gap-register rows the scenario resolves, creates or changes, for people."""
-    tables.shown(tables.for_people(gaps), key="sc_gaps")
+    tables.shown(tables.for_people(gaps), key="sc_gaps", placeholder="not counted")

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app import scenario_results, url_state, widgets
+from app import scenario_results, tables, url_state, widgets
 from app import state as app_state
 from mapping.errors import ServiceMapError
 from mapping.inputs.limits import MAX_SCENARIO_CHANGES, check_scenario_size
@@ -92,11 +92,21 @@ def _load_controls(scenarios: Any) -> None:
 
 
 def _service_options(register: pd.DataFrame) -> dict[str, str]:
-    """``{id: "name (id)"}`` of the register's services, for the change forms."""
-    return {
-        str(row["id"]): f"{row['name']} ({row['id']})"
-        for _, row in register.sort_values("name").iterrows()
-    }
+    """``{id: name}`` of the register's services, for the change forms.
+
+    Names, not register ids; a name two records share is told apart by the service's
+    kind and council area ("Name (Refuge, Preston)").
+    """
+    rows = register.sort_values("name")
+    shared = rows["name"].duplicated(keep=False)
+    options = {}
+    for (_, row), twin in zip(rows.iterrows(), shared, strict=True):
+        text = str(row["name"])
+        if twin:
+            label = CATEGORY_LABELS.get(row["category"], str(row["category"]))
+            text += f" ({label}, {row.get('district') or 'no area'})"
+        options[str(row["id"])] = text
+    return options
 
 
 def _change_forms(register: pd.DataFrame) -> None:
@@ -162,6 +172,7 @@ def _change_forms(register: pd.DataFrame) -> None:
             crimes = st.multiselect(
                 "Crime types (empty: all)",
                 [c for c in CRIME_TYPES if c != "all"],
+                format_func=tables.words,
                 key="sc_add_crimes",
             )
             if st.form_submit_button("Add this site"):
