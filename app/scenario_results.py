@@ -50,7 +50,15 @@ def headline_figures(totals: pd.DataFrame, threshold: int) -> None:
             delta=None if change == 0 else formats.people(change, signed=True),
             delta_color="inverse",
         )
-        columns[2].metric("Change", change_words(change))
+        # The direction in the label, the number alone as the value: "512,840 fewer"
+        # would not fit a quarter of the page ("512,840 few…").
+        columns[2].metric(
+            "Change"
+            if change == 0
+            else f"{'Fewer' if change < 0 else 'More'} beyond {threshold} min",
+            "No change" if change == 0 else formats.people(abs(change)),
+            help=f"Change in residents beyond {threshold} min: {change_words(change)}.",
+        )
         saved = float(row["minutes_saved"]) if pd.notna(row["minutes_saved"]) else 0.0
         mean = row["scenario_mean_minutes"]
         columns[3].metric(
