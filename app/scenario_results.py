@@ -158,14 +158,7 @@ def ranked_tables(scenario: object, category: str, slots: list[str], threshold: 
         f"{changed} of {len(areas)} rows change the residents beyond {threshold} minutes. "
         "Change is after less before: negative means fewer people beyond reach."
     )
-    st.dataframe(
-        areas,
-        hide_index=True,
-        width="stretch",
-        column_config=_config(areas),
-        key="sc_by_area",
-        placeholder="none open",
-    )
+    _ranked_shown(areas, "sc_by_area")
     # The download keeps the package's columns and codes.
     widgets.download_buttons(by_area, "scenario_by_area", "sc_by_area_download")
     with st.expander("Wards, changed wards first"):
@@ -173,14 +166,19 @@ def ranked_tables(scenario: object, category: str, slots: list[str], threshold: 
             scenario, category=category, slots=slots, by="ward", threshold=threshold
         )
         ranked = ranked_changes(wards, threshold, "Ward", answers.ward_council_areas())
-        st.dataframe(
-            ranked,
-            hide_index=True,
-            width="stretch",
-            column_config=_config(ranked),
-            key="sc_by_ward",
-            placeholder="none open",
-        )
+        _ranked_shown(ranked, "sc_by_ward")
+
+
+def _ranked_shown(frame: pd.DataFrame, key: str) -> None:
+    """A ranked table on the page (an area with no open service reads "none open")."""
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config=_config(frame),
+        key=key,
+        placeholder="none open",
+    )
 
 
 def gaps_table(gaps: pd.DataFrame) -> None:
