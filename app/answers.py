@@ -87,12 +87,14 @@ def headline(
         "Average drive",
         mean,
         # No arrow for no change: "+0 min" in red would say things got worse.
-        delta=None if not added or at == "Tue 10:00" else f"{added:+d} min vs weekday daytime",
+        # Short enough for a quarter of the page ("+15 min vs weekday dayti…" was cut).
+        delta=None if not added or at == "Tue 10:00" else f"{added:+d} min vs weekday",
         delta_color="inverse",
     )
     columns[2].metric(
-        "Nearest open service outside Lancashire",
+        "Nearest is outside Lancashire",
         formats.percent(row["share_nearest_outside_lancashire"]),
+        help="Share whose nearest open service is outside Lancashire.",
     )
     columns[3].metric("No open service they can use", formats.people(row["population_unreached"]))
     range_line(category, at, age_band, threshold, weight)
@@ -167,7 +169,12 @@ def ranked_areas(
     ranked = people_table(areas, threshold)
     st.markdown(f"**Council areas by {_who(age_band, weight)} beyond {threshold} minutes**")
     st.dataframe(
-        ranked, hide_index=True, width="stretch", column_config=_config(threshold), key="ranked"
+        ranked,
+        hide_index=True,
+        width="stretch",
+        column_config=_config(threshold),
+        key="ranked",
+        placeholder="none open",
     )
     wards = app_state.coverage_table(category, at, "ward", age_band, (threshold,), weight)
     wards = wards[wards["area_code"] != "TOTAL"]
@@ -183,6 +190,7 @@ def ranked_areas(
                 hide_index=True,
                 width="stretch",
                 column_config=_config(threshold),
+                placeholder="none open",
             )
 
 

@@ -73,6 +73,7 @@ def render() -> None:
             headings={"area_name": _LEVELS[by]},
         ),
         key="coverage_table",
+        placeholder="none open",
     )
     st.caption(
         "Low and high: drive times 10% shorter or longer, and each service whose opening "

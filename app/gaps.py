@@ -75,6 +75,7 @@ def render() -> None:
             keep=("slot",),
         ),
         key="gaps_table",
+        placeholder="not counted",  # rules about records or capacity count no people
         column_config={"Evidence": st.column_config.TextColumn("Evidence", width="large")},
     )
     widgets.download_buttons(shown.reset_index(drop=True), "gap_register", "gaps_download")

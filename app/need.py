@@ -133,15 +133,16 @@ def _equity_section() -> None:
         hide_index=True,
         width="stretch",
         key="need_equity_table",
+        placeholder="none open",
         column_config={
-            who: st.column_config.NumberColumn(format="%.0f"),
+            who: st.column_config.NumberColumn(format="%,.0f"),
             "Mean drive (minutes)": st.column_config.NumberColumn(format="%.1f"),
             "90th percentile drive (minutes)": st.column_config.NumberColumn(format="%.1f"),
             f"Share more than {minutes} minutes away": st.column_config.NumberColumn(
                 format="percent"
             ),
             f"Number more than {minutes} minutes away": st.column_config.NumberColumn(
-                format="%.0f"
+                format="%,.0f"
             ),
         },
     )

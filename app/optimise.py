@@ -21,10 +21,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app import queries, widgets
+from app import queries, url_state, widgets
 from app import state as app_state
 from app.week import heat_map
 from mapping import formats
+from mapping.analysis.optimise_hours import SHIFT_HOURS
 from mapping.analysis.week import describe_worst_hour, hour_label
 from mapping.inputs.scenario_file import HoursChange, Scenario
 from mapping.inputs.vocabulary import siting_refusal
@@ -38,6 +39,15 @@ _SCENARIO_KEYS = ("sc_name", "sc_description", "sc_changes")
 _PENDING = "opt_pending_scenario"  # a plan waiting for "replace it?"
 _METHODS = {"mclp": "Most people within reach", "pmedian": "Shortest average drive"}
 _OBJECTIVES = {"minutes": "Minutes saved", "coverage": "Residents within the threshold"}
+#: The units in words, on the page (a phone or a printout has no tooltip).
+_RESIDENT_HOURS = (
+    "A resident-hour is one resident within the threshold of an open service for one hour "
+    "of the week (1,000 resident-hours are 1,000 residents for one hour, or 100 for ten)."
+)
+_UNITS = (
+    "A resident-minute saved is one resident's drive to the nearest open service made one "
+    f"minute shorter in one hour of the week. {_RESIDENT_HOURS}"
+)
 
 
 def open_on_scenarios(scenario: Scenario) -> None:
@@ -101,7 +111,15 @@ def _hours_tab() -> None:
         with columns[2]:
             threshold = widgets.threshold_select("opt_threshold")
         min_block = int(
-            columns[3].number_input("Shortest shift (hours)", 1, 12, 1, step=1, key="opt_block")
+            columns[3].number_input(
+                "Shortest shift (hours)",
+                1,
+                12,
+                SHIFT_HOURS,
+                step=1,
+                key="opt_block",
+                help="Hours are added as whole shifts at least this long (1: any hours).",
+            )
         )
         objective: str = columns[4].radio(
             "Value an hour by",
@@ -152,6 +170,7 @@ def _hours_tab() -> None:
             help=f"The same budget spent on evenings: {result['evening_hours']}",
         )
         figures[2].metric("The plan's advantage", formats.signed_people(gain - evening_gain))
+        st.caption(_UNITS)
         week = queries.scenario_week(scenario, result["category"], threshold)
         sentence = describe_worst_hour(week)
         st.markdown(f"With the plan, {sentence}.")
@@ -244,6 +263,8 @@ def _sites_tab() -> None:
             f"{formats.signed_people(plan.covered - base.covered)} {unit} "
             f"within {threshold} minutes over {result['times']}."
         )
+        if at == "week":
+            st.caption(_RESIDENT_HOURS)
         if result.get("saturation"):
             st.info(result["saturation"][0].upper() + result["saturation"][1:] + ".")
         figures = st.columns(3)
@@ -274,7 +295,16 @@ def _sites_tab() -> None:
             )
             .round(0)
         )
-        st.dataframe(shown, hide_index=True, width="stretch")
+        st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            placeholder="none",
+            column_config={
+                column: st.column_config.NumberColumn(format="%,.0f")
+                for column in shown.columns[1:]
+            },
+        )
         st_folium(
             _site_map(result["sites"], result["hub_names"]),
             height=380,
@@ -371,6 +401,8 @@ def _appraisal_section() -> None:
 def render() -> None:
     """Draw the page."""
     st.header("Optimise: where and when to invest")
+    controls_in_address = url_state.page_controls("optimise")
+    url_state.restore(controls_in_address)
     _confirm_replace()
     _appraisal_section()
     hours_tab, sites_tab = st.tabs(["Extra opening hours", "New sites"])
@@ -378,6 +410,7 @@ def render() -> None:
         _hours_tab()
     with sites_tab:
         _sites_tab()
+    url_state.remember(controls_in_address)
 
 
 if __name__ == "__main__":

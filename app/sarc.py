@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state as app_state
-from app import tables, widgets
+from app import tables, url_state, widgets
 from mapping import formats
 from mapping.analysis.summary import population_by_minutes
 from mapping.inputs.when import NAMED_SLOTS, resolve_slot
@@ -38,9 +38,12 @@ def render() -> None:
     st.header("SARC access: the nearest open Sexual Assault Referral Centre")
     # The answer comes first (on a phone, above the controls); the controls fill it in.
     answer = st.container()
+    controls_in_address = url_state.page_controls("sarc")
+    url_state.restore(controls_in_address)
     with st.expander("Time slots and what to count", expanded=True):
         slots = _slots()
         weight = widgets.weight_select("sarc_weight")
+    url_state.remember(controls_in_address)
     if not slots:
         answer.info("Choose at least one time slot.")
         return
@@ -69,6 +72,7 @@ def render() -> None:
             first=("share_nearest_outside_lancashire", "population_over_60", "mean_minutes"),
         ),
         key="sarc_table",
+        placeholder="none open",
     )
     widgets.weight_caption(weight)
     st.caption(

@@ -50,7 +50,15 @@ def headline_figures(totals: pd.DataFrame, threshold: int) -> None:
             delta=None if change == 0 else formats.people(change, signed=True),
             delta_color="inverse",
         )
-        columns[2].metric("Change", change_words(change))
+        # The direction in the label, the number alone as the value: "512,840 fewer"
+        # would not fit a quarter of the page ("512,840 few…").
+        columns[2].metric(
+            "Change"
+            if change == 0
+            else f"{'Fewer' if change < 0 else 'More'} beyond {threshold} min",
+            "No change" if change == 0 else formats.people(abs(change)),
+            help=f"Change in residents beyond {threshold} min: {change_words(change)}.",
+        )
         saved = float(row["minutes_saved"]) if pd.notna(row["minutes_saved"]) else 0.0
         mean = row["scenario_mean_minutes"]
         columns[3].metric(
@@ -150,9 +158,7 @@ def ranked_tables(scenario: object, category: str, slots: list[str], threshold: 
         f"{changed} of {len(areas)} rows change the residents beyond {threshold} minutes. "
         "Change is after less before: negative means fewer people beyond reach."
     )
-    st.dataframe(
-        areas, hide_index=True, width="stretch", column_config=_config(areas), key="sc_by_area"
-    )
+    _ranked_shown(areas, "sc_by_area")
     # The download keeps the package's columns and codes.
     widgets.download_buttons(by_area, "scenario_by_area", "sc_by_area_download")
     with st.expander("Wards, changed wards first"):
@@ -160,15 +166,21 @@ def ranked_tables(scenario: object, category: str, slots: list[str], threshold: 
             scenario, category=category, slots=slots, by="ward", threshold=threshold
         )
         ranked = ranked_changes(wards, threshold, "Ward", answers.ward_council_areas())
-        st.dataframe(
-            ranked,
-            hide_index=True,
-            width="stretch",
-            column_config=_config(ranked),
-            key="sc_by_ward",
-        )
+        _ranked_shown(ranked, "sc_by_ward")
+
+
+def _ranked_shown(frame: pd.DataFrame, key: str) -> None:
+    """A ranked table on the page (an area with no open service reads "none open")."""
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config=_config(frame),
+        key=key,
+        placeholder="none open",
+    )
 
 
 def gaps_table(gaps: pd.DataFrame) -> None:
     """Gap-register rows the scenario resolves, creates or changes, for people."""
-    tables.shown(tables.for_people(gaps), key="sc_gaps")
+    tables.shown(tables.for_people(gaps), key="sc_gaps", placeholder="not counted")

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app import kept, scenario_results, widgets
+from app import kept, scenario_results, tables, url_state, widgets
 from app import state as app_state
 from mapping.errors import ServiceMapError
 from mapping.inputs.limits import MAX_SCENARIO_CHANGES, check_scenario_size
@@ -92,11 +92,21 @@ def _load_controls(scenarios: Any) -> None:
 
 
 def _service_options(register: pd.DataFrame) -> dict[str, str]:
-    """``{id: "name (id)"}`` of the register's services, for the change forms."""
-    return {
-        str(row["id"]): f"{row['name']} ({row['id']})"
-        for _, row in register.sort_values("name").iterrows()
-    }
+    """``{id: name}`` of the register's services, for the change forms.
+
+    Names, not register ids; a name two records share is told apart by the service's
+    kind and council area ("Name (Refuge, Preston)").
+    """
+    rows = register.sort_values("name")
+    shared = rows["name"].duplicated(keep=False)
+    options = {}
+    for (_, row), twin in zip(rows.iterrows(), shared, strict=True):
+        text = str(row["name"])
+        if twin:
+            label = CATEGORY_LABELS.get(row["category"], str(row["category"]))
+            text += f" ({label}, {row.get('district') or 'no area'})"
+        options[str(row["id"])] = text
+    return options
 
 
 def _change_forms(register: pd.DataFrame) -> None:
@@ -162,6 +172,7 @@ def _change_forms(register: pd.DataFrame) -> None:
             crimes = st.multiselect(
                 "Crime types (empty: all)",
                 [c for c in CRIME_TYPES if c != "all"],
+                format_func=tables.words,
                 key="sc_add_crimes",
             )
             if st.form_submit_button("Add this site"):
@@ -408,6 +419,8 @@ def render() -> None:
     _change_forms(register)
 
     st.subheader("Compare with the baseline")
+    controls_in_address = url_state.page_controls("scenarios")
+    url_state.restore(controls_in_address)
     controls = st.columns(3)
     with controls[0]:
         category = widgets.category_select("sc_category")
@@ -423,6 +436,8 @@ def render() -> None:
     with controls[2]:
         threshold = widgets.threshold_select("sc_threshold")
     slots = [resolve_slot(name).at for name in slot_names]
+    if st.session_state.get("sc_map_slot") not in slots:
+        st.session_state.pop("sc_map_slot", None)  # a slot no longer compared (or linked)
     map_slot = st.radio(
         "Slot shown on the map",
         slots,
@@ -430,6 +445,7 @@ def render() -> None:
         format_func=lambda at: widgets.slot_label(resolve_slot(at).name),
         key="sc_map_slot",
     )
+    url_state.remember(controls_in_address)
 
     figures = st.container()  # the message or the before/after figures, above the map
     scenario = None

@@ -22,11 +22,13 @@ from mapping.outputs.maps import CATEGORY_LABELS
 
 __all__ = [
     "HEADINGS",
+    "MISSING",
     "column_config",
     "for_people",
     "heading",
     "kind",
     "shown",
+    "words",
 ]
 
 Kind = Literal["people", "share", "minutes", "text", "other"]
@@ -104,14 +106,17 @@ _PEOPLE = re.compile(
     r"^(?:(baseline|scenario)_)?population(?:_(beyond|over|within|newly_within)_(\d+(?:\.\d+)?))?$"
 )
 _SHARE_WITHIN = re.compile(r"^share_within_(\d+(?:\.\d+)?)$")
-#: Suffixes of a range's low and high columns (docs/ranges.md).
-_ENDS = ("_low", "_high")
+
+
+#: A range's ends (``population_over_60_low``): rounded and headed as the measure.
+_ENDS = {"_low": "low", "_high": "high"}
 
 
 def kind(column: str) -> Kind:
     """How a column's figures are rounded: whole people, percentages or minutes."""
-    if column.endswith(_ENDS):  # a low or high value is rounded as its central one is
-        return kind(column.rsplit("_", 1)[0])
+    for end in _ENDS:
+        if column.endswith(end):
+            return kind(column.removesuffix(end))
     if column in ("population_unreached", "population_affected") or _PEOPLE.match(column):
         return "people"
     if column.endswith("_population") or column.startswith("population_affected_"):
@@ -127,9 +132,9 @@ def heading(column: str, who: str = "Residents") -> str:
     """The plain-English heading of a package column (``who``: what the figures count)."""
     if column in HEADINGS:
         return HEADINGS[column]
-    if column.endswith(_ENDS):  # "Share within 60 min (low)" (docs/ranges.md)
-        stem, end = column.rsplit("_", 1)
-        return f"{heading(stem, who)} ({end})"
+    for end, word in _ENDS.items():
+        if column.endswith(end) and column != end:
+            return f"{heading(column.removesuffix(end), who)}: {word}"
     if column == "population":
         return who
     if column == "eligible_population":
@@ -171,6 +176,11 @@ def _names(ids: Any, names: Mapping[str, str]) -> Any:
     if not isinstance(ids, str) or not ids:
         return ids
     return "; ".join(names.get(i.strip(), i.strip()) for i in ids.split(";"))
+
+
+def words(code: Any) -> Any:
+    """A register code in words: ``"sexual_violence"`` -> ``"sexual violence"``."""
+    return code.replace("_", " ") if isinstance(code, str) else code
 
 
 def _joined(value: Any) -> Any:
@@ -240,6 +250,8 @@ def for_people(
             frame[column] = values.map(lambda c: CATEGORY_LABELS.get(c, c))
         elif service_names is not None and column.endswith(("nearest_service", "services")):
             frame[column] = values.map(lambda ids: _names(ids, service_names))
+        elif column == "crime_types":
+            frame[column] = values.map(lambda codes: words(_joined(codes)))
         elif area_names is not None and column in ("district", "areas_served"):
             frame[column] = values.map(lambda codes: _names(_joined(codes), area_names))
         elif values.dtype == object:
@@ -281,11 +293,31 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
     return config
 
 
-def shown(frame: pd.DataFrame | Styler, *, key: str | None = None, **options: Any) -> None:
+#: What an empty cell says (Streamlit would write "None").
+MISSING = "not known"
+
+
+def shown(
+    frame: pd.DataFrame | Styler,
+    *,
+    key: str | None = None,
+    placeholder: str = MISSING,
+    **options: Any,
+) -> None:
     """Draw a :func:`for_people` table (or its Styler) with its formats.
 
-    ``options`` go to ``st.dataframe``; a ``column_config`` there adds to the formats.
+    A missing value reads ``placeholder`` in words ("not known", "not counted"), never
+    "None" or 0. ``options`` go to ``st.dataframe``; a ``column_config`` there adds to
+    the formats.
     """
     data = frame.data if isinstance(frame, Styler) else frame
     config = {**column_config(data), **options.pop("column_config", {})}
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, key=key, **options)
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config=config,
+        key=key,
+        placeholder=placeholder,
+        **options,
+    )

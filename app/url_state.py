@@ -50,18 +50,25 @@ class Control:
         address is applied). An address value is matched to an option by its text.
     many
         A multiselect: the parameter is repeated, one value per option chosen.
+
+    ``options=None`` is a text input: any one text is taken, and the page checks it
+    (a bad time of week in the SARC page's extra slot is the page's readable error).
     """
 
     key: str
-    options: Sequence[Any] | Callable[[], Sequence[Any]]
+    options: Sequence[Any] | Callable[[], Sequence[Any]] | None
     many: bool = False
 
     def allowed(self) -> list[Any]:
-        """The options, as a list."""
+        """The options, as a list (none for a text input)."""
+        if self.options is None:
+            return []
         return list(self.options() if callable(self.options) else self.options)
 
     def parse(self, texts: Sequence[str]) -> Any:
         """The widget value the address texts stand for (``_MISSING``: none valid)."""
+        if self.options is None:
+            return texts[0] if len(texts) == 1 else _MISSING
         by_text = {str(option): option for option in self.allowed()}
         values = [by_text[t] for t in texts if t in by_text]
         if self.many:
@@ -165,8 +172,62 @@ def _areas() -> list[str]:
     return list(area_choices())
 
 
+def _services() -> list[str]:
+    """The register's service ids (the Optimise page's hours tab chooses one)."""
+    from app.state import current_study
+
+    services = current_study().engine.services
+    if "what_if" in services:
+        services = services[~services["what_if"].astype(bool)]
+    return [str(i) for i in services["id"]]
+
+
+def _invest_controls() -> list[Control]:
+    """The Optimise page: the appraisal, the hours tab and the sites tab."""
+    from app import widgets
+    from mapping.inputs.vocabulary import CATEGORIES
+    from mapping.inputs.when import NAMED_SLOTS
+
+    return [
+        Control("opt_appraise_category", CATEGORIES),
+        Control("opt_appraise_hours", range(1, 85)),
+        Control("opt_appraise_threshold", widgets.THRESHOLDS),
+        Control("opt_service", _services),
+        Control("opt_extra", range(1, 85)),
+        Control("opt_threshold", widgets.THRESHOLDS),
+        Control("opt_block", range(1, 13)),
+        Control("opt_objective", ("minutes", "coverage")),
+        Control("opt_site_category", CATEGORIES),
+        Control("opt_site_k", range(1, 4)),
+        Control("opt_site_at", ["week", *(s.at for s in NAMED_SLOTS)]),
+        Control("opt_site_method", ("mclp", "pmedian")),
+        Control("opt_site_threshold", widgets.THRESHOLDS),
+    ]
+
+
 def page_controls(page: str) -> list[Control]:
-    """The controls of ``page`` (``map``, ``week``, ``need``, ``coverage``, ``gaps``)."""
+    """The controls of ``page`` (``map``, ``sarc``, ``week``, ``need``, ``coverage``,
+    ``gaps``, ``scenarios``, ``optimise``)."""
+    if page in ("sarc", "scenarios"):
+        from app import widgets
+        from mapping.inputs.vocabulary import CATEGORIES, WEIGHTS
+        from mapping.inputs.when import NAMED_SLOTS
+
+        names = [s.name for s in NAMED_SLOTS]
+        if page == "sarc":
+            return [
+                Control("sarc_slots", names, many=True),
+                Control("sarc_extra", None),
+                Control("sarc_weight", list(WEIGHTS)),
+            ]
+        return [
+            Control("sc_category", CATEGORIES),
+            Control("sc_slots", names, many=True),
+            Control("sc_threshold", widgets.THRESHOLDS),
+            Control("sc_map_slot", [s.at for s in NAMED_SLOTS]),
+        ]
+    if page == "optimise":
+        return _invest_controls()
     if page == "map":
         return _common("map")
     if page == "week":

@@ -143,6 +143,7 @@ def render() -> None:
             "Residents beyond the threshold": st.column_config.NumberColumn(format="%,.0f"),
         },
         key="week_table",
+        placeholder="none open",
     )
     stem = f"week_{category}_{threshold}" + (f"_{area}" if area else "")
     widgets.download_buttons(frame, stem, "week_download")

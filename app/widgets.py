@@ -114,7 +114,9 @@ def weight_select(key: str, label: str = "Count") -> str:
     return st.selectbox(
         label,
         options,
-        format_func=lambda w: f"{WEIGHT_SHORT[w]}: {WEIGHTS[w]}",
+        # The short name only: the long one would be cut in its box ("Residents: usual");
+        # the page says in full what the figures count (weight_caption).
+        format_func=WEIGHT_SHORT.__getitem__,
         key=key,
         help="Residents (Census 2021) by default; women aged 16+ (ONS mid-2024), "
         f"police-recorded violence and sexual offences ({RECORDED_VIOLENCE_WHERE}: where "

@@ -137,8 +137,13 @@ def optimise_hours_command(
     ] = None,
     min_block: Annotated[
         int,
-        typer.Option("--min-block", help="Add whole shifts of at least this many hours.", min=1),
-    ] = 1,
+        typer.Option(
+            "--min-block",
+            help="Add whole shifts of at least this many hours (1: any hours; a shift is "
+            "never longer than --extra-hours).",
+            min=1,
+        ),
+    ] = 4,
     against: Annotated[
         str | None,
         typer.Option(
@@ -226,9 +231,9 @@ def optimise_hours_command(
         f"with the plan: {formats.people(plan.plan_total)} {unit} "
         f"({formats.signed_people(change)}, {gain_share:+.2%})"
     )
-    if min_block > 1:
+    if plan.min_block > 1:
         shifts = ", ".join(f"{hour_label(s)} for {n} h" for s, n in plan.blocks)
-        typer.echo(f"shifts of at least {min_block} h: {shifts}")
+        typer.echo(f"shifts of at least {plan.min_block} h: {shifts}")
         typer.echo(
             f"cost of whole shifts: {formats.people(plan.block_cost)} {unit} "
             f"(free choice of hours: {formats.signed_people(plan.unconstrained_gain)})"

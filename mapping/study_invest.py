@@ -55,7 +55,7 @@ class InvestQueries(CoverageModel):
         extra_hours: int,
         *,
         threshold: float = 60,
-        min_block: int = 1,
+        min_block: int = 4,
         age_band: str | None = None,
         objective: str = "minutes",
         demand: np.ndarray | None = None,
@@ -65,7 +65,9 @@ class InvestQueries(CoverageModel):
         See :func:`mapping.analysis.optimise_hours.optimise_hours`; weights are the
         residents (of ``age_band``) and this view's scenario changes apply. ``objective``
         is ``minutes`` (resident-minutes saved, the default) or ``coverage``
-        (resident-hours within ``threshold``).
+        (resident-hours within ``threshold``). Hours are added as whole shifts of at
+        least ``min_block`` hours (default 4,
+        :data:`mapping.analysis.optimise_hours.SHIFT_HOURS`; ``1``: any hours).
         """
         from mapping.analysis.optimise_hours import optimise_hours
 

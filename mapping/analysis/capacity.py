@@ -447,8 +447,9 @@ def floating_catchment(
     demand
         ``lsoa21_code``, ``demand`` (the weight: residents, women 16+, ...).
     supply
-        ``site_id``, ``capacity`` (known units: family places, FTE, centres). Sites
-        with unknown (NaN) capacity are left out and named in the result.
+        ``site_id``, ``capacity`` (known units: family places, FTE, centres) and
+        optionally ``site_name`` (how the note names a site). Sites with unknown (NaN)
+        capacity are left out and named in the result.
     costs
         ``lsoa21_code``, ``site_id``, ``minutes`` (drive minutes, e.g. from
         :func:`lsoa_travel_costs`); pairs out of reach may be absent or ``inf``.
@@ -463,6 +464,12 @@ def floating_catchment(
     _check_inputs(demand, supply, costs)
     supply = supply.assign(capacity=pd.to_numeric(supply["capacity"], errors="coerce"))
     unknown = tuple(supply.loc[supply["capacity"].isna(), "site_id"].astype(str))
+    # The note names sites as people know them (an optional ``site_name``), not by id.
+    said = ", ".join(
+        supply.loc[supply["capacity"].isna(), "site_name" if "site_name" in supply else "site_id"]
+        .astype(str)
+        .tolist()
+    )
     supply = supply[supply["capacity"].notna()]
     costs = costs[np.isfinite(costs["minutes"].astype(float))]
     table = demand[["lsoa21_code", "demand"]].drop_duplicates("lsoa21_code").copy()
@@ -509,13 +516,13 @@ def floating_catchment(
     note = ""
     if unknown and supply.empty:
         note = (
-            f"Capacity is unknown: none of the {len(unknown)} site(s) ({', '.join(unknown)}) "
+            f"Capacity is unknown: none of the {len(unknown)} site(s) ({said}) "
             "gives a figure in the register, so no access ratio can be computed. The "
             "ratios are unknown (empty), not 0."
         )
     elif unknown:
         note = (
-            f"Capacity unknown for {len(unknown)} site(s) ({', '.join(unknown)}): they are "
+            f"Capacity unknown for {len(unknown)} site(s) ({said}): they are "
             "left out, so the ratios are lower bounds."
         )
     return FcaResult(

@@ -225,7 +225,11 @@ def access_for(
     records = register[register["category"] == category].copy()
     values, _ = record_capacity(records, ACCESS_CATEGORIES[category])
     supply = pd.DataFrame(
-        {"site_id": records["id"].astype(str).to_numpy(), "capacity": np.asarray(values, float)}
+        {
+            "site_id": records["id"].astype(str).to_numpy(),
+            "site_name": records["name"].astype(str).to_numpy(),
+            "capacity": np.asarray(values, float),
+        }
     )
     if category == "refuge":
         result = county_access(demand, supply)

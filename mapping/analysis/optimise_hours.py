@@ -32,6 +32,9 @@ Shifts
     :func:`best_blocks` solves it exactly by dynamic programming over the hours of the
     week (state: length of the current run, length of the run that began the week, hours
     used). The cost of the constraint is the unconstrained best minus the shift best.
+    The study, the command line and the app default to :data:`SHIFT_HOURS` (4 hours):
+    with any hours allowed, the Preston SARC's 8 extra hours come out as eight one-hour
+    stubs, which no rota staffs. A shift is never longer than the budget.
 
 Hours are whole hours, each represented by its first minute (as in
 :mod:`mapping.analysis.week`). The plan is written as OpenStreetMap ``opening_hours``
@@ -63,6 +66,7 @@ from mapping.errors import ServiceMapError
 
 __all__ = [
     "OBJECTIVES",
+    "SHIFT_HOURS",
     "UNREACHED_MINUTES",
     "HourGains",
     "HoursPlan",
@@ -76,6 +80,9 @@ __all__ = [
     "optimise_hours",
     "week_weight_minutes",
 ]
+
+#: The shortest shift the study, the CLI and the app add unless told otherwise (hours).
+SHIFT_HOURS = 4
 
 #: What an hour is worth: resident-minutes saved, or resident-hours within the threshold.
 OBJECTIVES: tuple[str, ...] = ("minutes", "coverage")
@@ -440,7 +447,8 @@ def optimise_hours(
     weights, threshold, demand
         As for :func:`hour_gains`.
     min_block
-        Shortest shift in hours (``1``: any hours).
+        Shortest shift in hours (``1``: any hours); a shift longer than the budget is
+        cut to the budget (a 2-hour budget buys one 2-hour shift).
     objective
         ``minutes`` (default: weighted minutes saved) or ``coverage`` (weight-hours
         within the threshold).
@@ -466,6 +474,7 @@ def optimise_hours(
         **filters,
     )
     free_chosen, free_gain = best_hours(gains.gain, gains.available, extra_hours)
+    min_block = min(int(min_block), int(extra_hours))
     if min_block > 1:
         chosen, _ = best_blocks(gains.gain, gains.available, extra_hours, min_block)
     else:

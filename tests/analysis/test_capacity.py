@@ -69,6 +69,11 @@ def test_lsoa_beyond_every_catchment_gets_zero_and_unknown_sites_are_named() -> 
     assert ratio["B"] == 0 and ratio["C"] == 0
     assert result.sites_unknown_capacity == ("S2",)
     assert "lower bounds" in result.note
+    # Named as people know them when the supply gives names (ids stay in the result).
+    named = supply.assign(site_name=["Site one", "Site two"])
+    result = floating_catchment(DEMAND, named, COSTS, catchment_minutes=15)
+    assert result.sites_unknown_capacity == ("S2",)
+    assert "(Site two)" in result.note and "S2" not in result.note
 
 
 def test_county_access_is_total_capacity_over_total_demand() -> None:

@@ -352,3 +352,27 @@ def test_minutes_objective_shifts_with_demand() -> None:
     assert plan.chosen == (152,)
     with pytest.raises(ServiceMapError, match="objective"):
         optimise_hours(engine, "target", 1, weights=WEIGHTS, objective="hours")
+
+
+def test_a_shift_is_never_longer_than_the_budget() -> None:
+    engine = small_engine()
+    kwargs = {"weights": WEIGHTS, "threshold": 25.0, "objective": "coverage"}
+    # A 2-hour budget with 4-hour shifts buys one 2-hour shift, not nothing.
+    capped = optimise_hours(engine, "target", 2, min_block=4, **kwargs)
+    assert capped.min_block == 2
+    two = optimise_hours(engine, "target", 2, min_block=2, **kwargs)
+    assert capped.gain == pytest.approx(two.gain)
+    assert len(capped.chosen) == 2 and capped.blocks == [(capped.chosen[0], 2)]
+
+
+def test_study_cli_and_app_default_to_four_hour_shifts() -> None:
+    import inspect
+
+    from mapping.analysis.optimise_hours import SHIFT_HOURS
+    from mapping.cli_optimise import optimise_hours_command
+    from mapping.study import Study
+
+    assert SHIFT_HOURS == 4
+    study_default = inspect.signature(Study.optimise_hours).parameters["min_block"].default
+    cli_default = inspect.signature(optimise_hours_command).parameters["min_block"].default
+    assert study_default == cli_default == SHIFT_HOURS

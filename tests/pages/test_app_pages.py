@@ -102,6 +102,11 @@ def test_optimise_hours_shows_the_plan_and_the_evening_alternative(study: Study)
     app = _open("app/optimise.py")
     plan = study.optimise_hours("sarc-preston-safe-centre", 8, threshold=60)
     _, evening = study.evening_hours(plan)
+    # Whole 4-hour shifts by default, not one-hour stubs (issue 21, item 7).
+    assert app.number_input(key="opt_block").value == 4
+    assert plan.min_block == 4 and all(length >= 4 for _, length in plan.blocks)
+    # What the units mean is on the page, not only in a tooltip.
+    assert any("A resident-minute saved is" in c.value for c in app.caption)
     # The default objective is resident-minutes saved (evenings: minutes they save).
     headline = next(s.value for s in app.subheader if s.value.startswith("Open "))
     assert f"+{plan.gain:,.0f} resident-minutes saved" in headline

@@ -180,7 +180,8 @@ def test_scenario_figures_and_areas_changed_first(study: Study) -> None:
     assert night.value == f"{after['Sat 02:00']:,.0f}" and night.delta == f"{-fewer:+,d}"
     assert night.proto.color == night.proto.MetricColor.GREEN
     assert night.proto.direction == night.proto.MetricDirection.DOWN
-    assert metrics[("Change", 1)].value == f"{fewer:,} fewer"
+    # The direction is in the label, so the figure fits its quarter of the page.
+    assert metrics[("Fewer beyond 60 min", 1)].value == f"{fewer:,}"
 
     for name in ("Council area", "Ward"):
         ranked = next(t.value for t in app.dataframe if t.value.columns[0] == name)
@@ -196,3 +197,36 @@ def test_scenario_figures_and_areas_changed_first(study: Study) -> None:
     assert len(areas) == 14 * 2  # two slots, no Lancashire total row
     # The download keeps the package's columns.
     assert {"Download CSV", "Download XLSX"} <= {b.label for b in app.download_button}
+
+
+def test_range_ends_are_people_with_plain_headings() -> None:
+    frame = tables.for_people(
+        pd.DataFrame({"population_over_60_low": [12.4], "population_over_60_high": [1234.6]})
+    )
+    assert list(frame.columns) == ["Residents over 60 min: low", "Residents over 60 min: high"]
+    assert frame.iloc[0].tolist() == [12, 1235]
+    assert tables.column_config(frame)["Residents over 60 min: high"] is not None
+    crimes = tables.for_people(pd.DataFrame({"crime_types": [("sexual_violence", "hate_crime")]}))
+    assert crimes.iloc[0, 0] == "sexual violence; hate crime"
+
+
+def test_missing_values_read_in_words_and_counts_have_separators(built_data: Path) -> None:
+    import json
+
+    gaps = _open("app/gaps.py")
+    table = next(d for d in gaps.dataframe if "Evidence" in d.value.columns)
+    assert table.value["People affected"].isna().any()  # rules that count no people
+    assert table.proto.placeholder == "not counted"  # not "None"
+    need = _open("app/need.py")
+    equity = next(d for d in need.dataframe if "IMD decile (1 = most deprived)" in d.value.columns)
+    formats = {
+        v.get("label", k): (v.get("type_config") or {}).get("format")
+        for k, v in json.loads(equity.proto.columns).items()
+    }
+    counts = [c for c in equity.value.columns if c == "Residents" or c.startswith("Number")]
+    assert counts and all("," in str(formats.get(c)) for c in counts), formats
+    assert "refuge-" not in " ".join(i.value for i in need.info)  # names, not register ids
+    scenarios = _open("app/scenarios.py")
+    labels = scenarios.selectbox(key="sc_hours_service").options
+    assert not any("(sarc-" in label or "(refuge-" in label for label in labels)
+    assert "sexual violence" in scenarios.multiselect(key="sc_add_crimes").options
