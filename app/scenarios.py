@@ -260,8 +260,13 @@ def _file_stem(name: str) -> str:
     return stem or "scenario"
 
 
-def _pack(scenario: Any, key: str) -> None:
-    """Export the scenario pack (every table, GIS layers and report.html) as a zip."""
+def _pack(scenario: Any, threshold: int) -> None:
+    """Export the scenario pack (every table, GIS layers and report.html) as a zip.
+
+    The pack compares the scenario at the threshold on screen; a new threshold needs a
+    new pack.
+    """
+    key = f"{scenario.fingerprint}:{threshold}"
     pack = st.session_state.get(_PACK)
     if pack is not None and pack[0] == key:
         st.download_button(
@@ -280,7 +285,7 @@ def _pack(scenario: Any, key: str) -> None:
             tempfile.TemporaryDirectory(prefix="service-map-pack-") as folder,
         ):
             out = Path(folder) / _file_stem(scenario.name)
-            app_state.current_study().export(out, scenario=scenario)
+            app_state.current_study().export(out, scenario=scenario, threshold=threshold)
             # The scenario itself travels with its results, to be loaded again.
             from mapping.inputs.scenario_file import save_scenario
 
@@ -468,7 +473,6 @@ def render() -> None:
     _gaps(scenario)
 
     st.subheader("Save and export")
-    key = scenario.fingerprint
     columns = st.columns(3)
     with columns[0]:
         st.download_button(
@@ -489,7 +493,7 @@ def render() -> None:
             on_click="ignore",
         )
     with columns[2]:
-        _pack(scenario, key)
+        _pack(scenario, threshold)
 
 
 if __name__ == "__main__":

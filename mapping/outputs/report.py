@@ -277,13 +277,21 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
             + _html_table(gaps, [(c, str(c), _generic) for c in gaps.columns])
             + "</div>"
         )
-    scenario_tables = [
-        (
-            table.description,
-            Markup(_html_table(table.frame, [(c, str(c), _generic) for c in table.frame.columns])),
-        )
-        for table in extras["scenario_tables"]
-    ]
+    section = extras.get("scenario")
+    scenario = (
+        None
+        if section is None
+        else {
+            "name": section.name,
+            "description": section.description,
+            "threshold": section.threshold,
+            "changes": section.changes,
+            "figures": section.figures,
+            "unchanged": section.unchanged,
+            # Built by mapping.outputs.scenario_report.people_html, each cell escaped.
+            "tables": [(caption, Markup(table)) for caption, table in section.tables],
+        }
+    )
     return _TEMPLATES.get_template("report.html.j2").render(
         title="Lancashire victim services: drive-time coverage",
         version=__version__,
@@ -297,8 +305,7 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
         glance_table=Markup(glance_table),
         gaps_html=Markup(gaps_html),
         need_html=Markup(extras.get("need_html", "")),
-        scenario_name=extras["scenario_name"] if scenario_tables else "",
-        scenario_tables=scenario_tables,
+        scenario=scenario,
         method=list(context.method),
         parameters=list(context.parameters),
         sources=list(context.sources),
