@@ -190,7 +190,7 @@ def test_coverage_tables_by_level_with_downloads(built_data: Path) -> None:
     assert len(districts) == 15  # 14 council areas and Lancashire
     assert "Share within 60 min" in districts.columns
     labels = {b.label for b in app.download_button}
-    assert {"Download CSV", "Download XLSX"} <= labels
+    assert {"Download for reading (XLSX)", "Download CSV", "Download XLSX"} <= labels
     app.radio(key="cov_level").set_value("lsoa").run()
     _ok(app)
     assert len(app.dataframe[0].value) == 946
@@ -397,12 +397,16 @@ def test_scenario_pack_is_a_zip_of_the_export(
     app = _open("app/scenarios.py")
     app.selectbox(key="sc_ex").set_value(ROOT / "data" / "scenarios" / "preston_sarc_24_7.toml")
     app.button(key="sc_load_example").click().run()
+    app.select_slider(key="sc_threshold").set_value(45).run()
     app.button(key="sc_pack_build").click().run()
     _ok(app)
     assert "Download the scenario pack (zip)" in {b.label for b in app.download_button}
     with zipfile.ZipFile(io.BytesIO(app.session_state["sc_pack"][1])) as archive:
-        names = {Path(name).name for name in archive.namelist()}
-    assert {"report.html", "scenario_by_area.csv", "manifest.json", "scenario.toml"} <= names
+        names = {Path(name).name: name for name in archive.namelist()}
+        report = archive.read(names["report.html"]).decode("utf-8")
+    assert {"report.html", "scenario_by_area.csv", "manifest.json", "scenario.toml"} <= set(names)
+    # The pack compares at the threshold on screen (45), not a fixed 60.
+    assert "more than 45 minutes&#39; drive from an open service with the scenario" in report
 
 
 def test_a_missing_sources_folder_is_a_message(
