@@ -321,11 +321,8 @@ def people_table(table: pd.DataFrame, vocabulary: Vocabulary | None = None) -> P
         People are whole numbers (nullable integers), shares whole percentages
         (0-100), minutes whole minutes; ``slot``/``slot_name`` become one "Time slot";
         categories are their labels; service ids are names; codes are left out.
-
-    Raises
-    ------
-    ValueError
-        If two columns would share a heading.
+        Two columns whose headings would be the same are told apart by their column
+        names in brackets.
     """
     vocabulary = vocabulary or Vocabulary()
     keep = vocabulary.keep
@@ -347,8 +344,10 @@ def people_table(table: pd.DataFrame, vocabulary: Vocabulary | None = None) -> P
     own = {"population": "Residents"} if "eligible_population" in frame else {}
     own.update(vocabulary.headings)
     renamed = {c: own.get(c) or heading(c, vocabulary.who) for c in ordered}
-    if len(set(renamed.values())) < len(renamed):
-        raise ValueError(f"two columns would share a heading: {sorted(renamed.values())}")
+    taken = list(renamed.values())
+    for column, text in renamed.items():
+        if taken.count(text) > 1:  # two columns, one heading: each says where it is from
+            renamed[column] = f"{text} ({column})"
     return PeopleTable(
         frame=frame.rename(columns=renamed),
         kinds={renamed[c]: kind(c) for c in ordered},

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from openpyxl import load_workbook
 
 from mapping import ATTRIBUTION
@@ -105,10 +104,13 @@ def test_heading_and_kind_patterns() -> None:
     assert kind("baseline_nearest_service") == "other"
 
 
-def test_two_columns_with_one_heading_are_refused() -> None:
-    table = pd.DataFrame({"area_name": ["a"], "Area": ["b"]})
-    with pytest.raises(ValueError, match="share a heading"):
-        people_table(table)
+def test_two_columns_with_one_heading_are_told_apart() -> None:
+    table = pd.DataFrame({"area_name": ["a"], "Area": ["b"], "population": [1.4]})
+    assert list(people_table(table).frame.columns) == [
+        "Area (area_name)",
+        "Area (Area)",
+        "Residents",
+    ]
 
 
 def test_glossary_names_each_heading_its_column_and_meaning() -> None:
