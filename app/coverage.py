@@ -10,6 +10,7 @@ from app import state as app_state
 from mapping import formats
 from mapping.analysis.summary import DEFAULT_THRESHOLDS, AreaLevel, population_by_minutes
 from mapping.outputs.maps import CATEGORY_LABELS
+from mapping.outputs.people import Vocabulary
 
 #: Viridis from light (short) to dark (long), grey for "no open service", as on the map.
 _BAND_COLOURS = [*formats.minute_classes().colours, formats.NO_DATA_COLOUR]
@@ -85,7 +86,17 @@ def render() -> None:
         stem += f"_{age_band}"
     if weight != "residents":
         stem += f"_{weight}"
-    widgets.download_buttons(table, stem, "coverage_download")
+    widgets.download_buttons(
+        table,
+        stem,
+        "coverage_download",
+        Vocabulary(
+            who=widgets.WEIGHT_SHORT[weight],
+            service_names=names,
+            first=(f"share_within_{threshold:g}", f"population_beyond_{max(thresholds):g}"),
+            headings={"area_name": _LEVELS[by]},
+        ),
+    )
 
     st.subheader("Distribution of drive minutes by council area")
     minutes = app_state.origin_minutes_table(category, at, age_band, weight)

@@ -17,6 +17,7 @@ from app import state as app_state
 from mapping import formats
 from mapping.analysis.scenarios import residents_beyond
 from mapping.analysis.summary import TOTAL_CODE
+from mapping.outputs.scenario_report import change_words
 
 __all__ = ["change_words", "gaps_table", "headline_figures", "ranked_changes", "ranked_tables"]
 
@@ -24,13 +25,6 @@ __all__ = ["change_words", "gaps_table", "headline_figures", "ranked_changes", "
 def _slot(row: pd.Series) -> str:
     name, at = str(row["slot_name"]), str(row["slot"])
     return at if name == at else f"{name[0].upper()}{name[1:]} ({at})"
-
-
-def change_words(change: int) -> str:
-    """``-12760`` -> ``"12,760 fewer"``; ``0`` -> ``"No change"``."""
-    if change == 0:
-        return "No change"
-    return f"{formats.people(abs(change))} {'fewer' if change < 0 else 'more'}"
 
 
 def headline_figures(totals: pd.DataFrame, threshold: int) -> None:

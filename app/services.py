@@ -17,6 +17,7 @@ from app import state as app_state
 from mapping.errors import ServiceMapError
 from mapping.inputs.limits import check_upload_size
 from mapping.inputs.register import COLUMNS, default_register_path, public_view, stale_mask
+from mapping.outputs.people import Vocabulary
 
 _UPLOAD_KEY = "register_upload"
 #: ``st.session_state`` key of the confirmation shown once, on the run after a switch.
@@ -142,11 +143,16 @@ def render() -> None:
         "for assumed hours or a town-level location, medium otherwise (data/README.md); "
         "where sources conflict, notes say so under 'CONFLICT'."
     )
-    people = tables.for_people(
-        table,
+    vocabulary = Vocabulary(
         area_names=app_state.current_study().area_names("district"),
         first=("category", "district", "opening_hours", "confidence", "verified_on", "stale"),
         drop=("provider_area",),
+    )
+    people = tables.for_people(
+        table,
+        area_names=vocabulary.area_names,
+        first=vocabulary.first,
+        drop=vocabulary.drop,
     )
     stale_heading = tables.heading("stale")
     styled = people.style.apply(
@@ -164,7 +170,7 @@ def render() -> None:
             verified: st.column_config.DateColumn(verified, format="YYYY-MM-DD"),
         },
     )
-    widgets.download_buttons(table, "services", "register_download")
+    widgets.download_buttons(table, "services", "register_download", vocabulary)
 
     st.subheader("Validation report")
     _validation_report()

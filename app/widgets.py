@@ -6,6 +6,9 @@ take (``"sarc"``, ``"Sat 02:00"``, ``"age_0_15"``, minutes).
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -19,6 +22,7 @@ from mapping.inputs.vocabulary import (
 )
 from mapping.inputs.when import NAMED_SLOTS
 from mapping.outputs.maps import CATEGORY_LABELS
+from mapping.outputs.people import Vocabulary, people_table, write_people_workbook
 
 #: Thresholds offered (minutes); the report thresholds plus a few in between.
 THRESHOLDS: tuple[int, ...] = (10, 15, 20, 30, 45, 60, 75, 90, 120)
@@ -175,13 +179,46 @@ def headline(text: str) -> None:
     st.subheader(text, anchor=False)
 
 
-def download_buttons(table: pd.DataFrame, stem: str, key: str) -> None:
-    """CSV and XLSX download buttons for a table (formula-safe, with the attribution).
+@st.cache_data(show_spinner=False, max_entries=64, ttl=app_state.CACHE_TTL_S)
+def _people_bytes(table: pd.DataFrame, stem: str, _vocabulary: Vocabulary, shape: str) -> bytes:
+    """The people's workbook of ``table`` (``shape``: the vocabulary, for the cache key)."""
+    with tempfile.TemporaryDirectory(prefix="service-map-download-") as folder:
+        path = Path(folder) / f"{stem}.xlsx"
+        title = stem.replace("_", " ").capitalize()
+        write_people_workbook(
+            people_table(table, _vocabulary), path, title=title, who=_vocabulary.who
+        )
+        return path.read_bytes()
 
-    The CSV comes zipped with its README (attribution and what the columns mean); the
-    XLSX carries the same in a README sheet.
+
+def download_buttons(
+    table: pd.DataFrame, stem: str, key: str, vocabulary: Vocabulary | None = None
+) -> None:
+    """Downloads of a table: for reading (XLSX), and the data itself (CSV, XLSX).
+
+    The version for reading is :func:`mapping.outputs.people.people_table` of the table
+    (plain headings, names instead of ids, whole people, whole percentages and minutes)
+    in a workbook whose README sheet is the glossary (each heading, its column in the
+    data version and what it means) with the attribution. The data version keeps the
+    package's column names, codes and full precision: the CSV comes zipped with its
+    README (attribution), the XLSX carries the same in a README sheet. Both are
+    formula-safe. ``vocabulary`` says who the figures count and names the ids (default:
+    residents, with this session's service names).
     """
-    left, right, _ = st.columns([1, 1, 3])
+    if vocabulary is None:
+        vocabulary = Vocabulary(service_names=app_state.current_service_names())
+    people, left, right, _ = st.columns([1.4, 1, 1, 1.6])
+    with people:
+        st.download_button(
+            "Download for reading (XLSX)",
+            _people_bytes(table, stem, vocabulary, repr(vocabulary)),
+            file_name=f"{stem}_for_reading.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"{key}_people",
+            on_click="ignore",
+            help="Plain headings, names instead of codes, whole numbers with separators, "
+            "and a glossary sheet.",
+        )
     with left:
         st.download_button(
             "Download CSV",
@@ -190,7 +227,8 @@ def download_buttons(table: pd.DataFrame, stem: str, key: str) -> None:
             mime="application/zip",
             key=f"{key}_csv",
             on_click="ignore",
-            help="The CSV zipped with its README: data sources and attribution.",
+            help="The data for analysis (codes, full precision): the CSV zipped with its "
+            "README (data sources and attribution).",
         )
     with right:
         st.download_button(
@@ -200,6 +238,7 @@ def download_buttons(table: pd.DataFrame, stem: str, key: str) -> None:
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"{key}_xlsx",
             on_click="ignore",
+            help="The data for analysis (codes, full precision) with a README sheet.",
         )
 
 

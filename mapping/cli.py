@@ -442,6 +442,12 @@ def export(
     sources: SourcesOption = None,
     data_dir: DataDirOption = None,
     network: NetworkOption = "offline",
+    minutes: Annotated[
+        float | None,
+        typer.Option(
+            "--minutes", min=0.1, help="Threshold of the scenario's comparison (default 60)."
+        ),
+    ] = None,
 ) -> None:
     """Export tables (CSV, XLSX), GIS layers (GeoPackage, GeoParquet) and an HTML report."""
     from mapping.outputs.export import check_export_folder
@@ -455,7 +461,7 @@ def export(
 
         plan = load_scenario(scenario)  # a malformed file fails before the slow load
     study = _load_study(services, None, sources, data_dir, network)
-    report = study.export(out, scenario=plan, sources=sources, progress=True)
+    report = study.export(out, scenario=plan, sources=sources, progress=True, threshold=minutes)
     for path in report.paths:
         typer.echo(path)
     for note in report.notes:

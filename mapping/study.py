@@ -434,12 +434,15 @@ class Study(InvestQueries):
         slots: Iterable[str | TimeSlot] | None = None,
         sources: Path | Sources | None = None,
         progress: bool = False,
+        threshold: float | None = None,
     ) -> ExportReport:
         """Write the export pack (tables, GIS layers, report) to the folder ``out``.
 
         ``categories`` and ``slots`` narrow the coverage tables (and a scenario's
         comparison) to those service categories and times; by default every category of
         the pack at every named slot (see :func:`mapping.outputs.export.export_all`).
+        ``threshold`` is the minutes of the scenario's comparison and of the report's
+        scenario section (the screen's; default 60).
         """
         from mapping.outputs.export import export_all
 
@@ -450,7 +453,13 @@ class Study(InvestQueries):
         if slots is not None:
             narrowed["slots"] = tuple(slots)
         return export_all(
-            self, Path(out), scenario=plan, sources=sources, progress=progress, **narrowed
+            self,
+            Path(out),
+            scenario=plan,
+            sources=sources,
+            progress=progress,
+            threshold=threshold,
+            **narrowed,
         )
 
     # ---- registers and boundaries -------------------------------------------------

@@ -67,6 +67,7 @@ from mapping.outputs.provenance import (
     source_facts,
 )
 from mapping.outputs.report import render_report
+from mapping.outputs.scenario_report import scenario_tables
 from mapping.outputs.tables import (
     add_minutes_band,
     now_utc,
@@ -125,6 +126,7 @@ def export_all(
     age_bands: Mapping[str, str | None] | None = None,
     sources: Sources | str | os.PathLike[str] | None = None,
     progress: bool = False,
+    threshold: float | None = None,
 ) -> ExportReport:
     """Write every table, a workbook, GIS layers and an HTML report into ``out_dir``.
 
@@ -182,6 +184,9 @@ def export_all(
         Raw sources folder for the data-source checksums (found when omitted).
     progress
         Show a progress bar on stderr.
+    threshold
+        Minutes of the scenario's comparison and of the report's scenario section (the
+        screen's threshold); default 60 when ``thresholds`` holds it, else their largest.
 
     Returns
     -------
@@ -218,6 +223,9 @@ def export_all(
     thresholds = tuple(thresholds)
     if not thresholds or any(not t > 0 for t in thresholds):
         raise ServiceMapError(f"thresholds must be positive minutes, got {thresholds!r}")
+    if threshold is not None and not threshold > 0:
+        raise ServiceMapError(f"threshold must be positive minutes, got {threshold!r}")
+    chosen = float(threshold or (60.0 if 60 in thresholds else max(thresholds)))
     _check_target(out)
     _remove_stale_temporaries(out)
 
@@ -227,7 +235,15 @@ def export_all(
     try:
         report = ExportReport(out_dir=out, generated_at=now_utc())
         tables, context, extras = _collect(
-            study, scenario, categories, slot_list, thresholds, bands, sources, report, bar
+            study,
+            scenario,
+            categories,
+            slot_list,
+            (thresholds, chosen),
+            bands,
+            sources,
+            report,
+            bar,
         )
         written: list[ExportedFile] = []
 
@@ -406,17 +422,21 @@ def _collect(
     scenario: Any,
     categories: tuple[str, ...],
     slots: list[TimeSlot],
-    thresholds: tuple[float, ...],
+    limits: tuple[tuple[float, ...], float],
     bands: dict[str, str | None],
     sources: Any,
     report: ExportReport,
     bar: Any,
 ) -> tuple[list[PackTable], ExportContext, dict[str, Any]]:
-    """Compute every table and the facts the README, report and manifest repeat."""
+    """Compute every table and the facts the README, report and manifest repeat.
+
+    ``limits``: the coverage tables' thresholds and the scenario comparison's one.
+    """
     from mapping import geography
     from mapping.inputs.record import rule_confidence
     from mapping.inputs.register import public_view
 
+    thresholds, threshold = limits
     notes: list[str] = []
     tables: list[PackTable] = []
     slot_text = ", ".join(f"{s.name} ({s.at})" for s in slots)
@@ -501,11 +521,12 @@ def _collect(
             )
         )
     scenario_info: dict[str, str] = {}
+    section = None
     if scenario is not None:
-        scenario_info, scenario_tables = _scenario_tables(
-            study, scenario, categories, slots, thresholds, bands, sources
+        scenario_info, compared, section = scenario_tables(
+            study, scenario, categories, slots, threshold, bands, sources
         )
-        tables.extend(scenario_tables)
+        tables.extend(compared)
     bar.update(1)
 
     headline = [resolve_slot(s) for s in HEADLINE_SLOTS]
@@ -546,6 +567,7 @@ def _collect(
         "layers": layers,
         "scenario_tables": [t for t in tables if t.name.startswith("scenario_")],
         "scenario_name": scenario_info.get("name"),
+        "scenario": section,
         "need_section": need_report_section(need),
     }
     return tables, context, extras
@@ -572,77 +594,3 @@ def _gap_register(study: CoverageModel) -> pd.DataFrame:
     # The study keeps its register of the default rules for the day (the app and a
     # scenario's comparison ask for the same one).
     return study.default_gaps()
-
-
-def _scenario_tables(
-    study: CoverageModel,
-    scenario: Any,
-    categories: tuple[str, ...],
-    slots: list[TimeSlot],
-    thresholds: tuple[float, ...],
-    bands: dict[str, str | None],
-    sources: Any,
-) -> tuple[dict[str, str], list[PackTable]]:
-    """Baseline against scenario for every category, by council area and slot."""
-    from mapping.analysis import scenarios
-
-    loaded = (
-        scenarios.load_scenario(Path(scenario))
-        if isinstance(scenario, str | os.PathLike)
-        else scenario
-    )
-    name = str(getattr(loaded, "name", None) or "scenario")
-    info = {
-        "name": name,
-        "description": str(getattr(loaded, "description", "") or ""),
-        "source": str(getattr(loaded, "source", "") or ""),
-    }
-    threshold = 60.0 if 60 in thresholds else float(max(thresholds))
-    by_area: list[pd.DataFrame] = []
-    totals: list[pd.DataFrame] = []
-    gaps = None
-    for i, category in enumerate(categories):
-        band = bands.get(category)
-        result = scenarios.compare(
-            study,
-            loaded,
-            category=category,
-            slots=slots,
-            by="district",
-            threshold=threshold,
-            age_band=band,
-            sources=sources,
-        )
-        for frame, into in ((result.by_area, by_area), (result.totals, totals)):
-            frame = frame.copy()
-            frame.insert(2, "category", category)
-            frame.insert(3, "age_band", age_label(band))
-            into.append(frame)
-        if i == 0:
-            gaps = result.gaps  # the same for every category: the register's gaps
-    slot_text = ", ".join(s.at for s in slots)
-    tables = [
-        PackTable(
-            "scenario_by_area",
-            "scenario_by_area",
-            f"Scenario {name!r} against baseline by council area, category and slot "
-            f"({slot_text}); within = {threshold:g} minutes",
-            pd.concat(by_area, ignore_index=True),
-        ),
-        PackTable(
-            "scenario_totals",
-            "scenario_totals",
-            f"Scenario {name!r} against baseline, Lancashire totals by category and slot",
-            pd.concat(totals, ignore_index=True),
-        ),
-    ]
-    if isinstance(gaps, pd.DataFrame):
-        tables.append(
-            PackTable(
-                "scenario_gaps",
-                "scenario_gaps",
-                f"Gaps the scenario {name!r} resolves, creates or changes",
-                gaps,
-            )
-        )
-    return info, tables

@@ -45,6 +45,7 @@ def parameters(
     if scenario:
         rows.append(("scenario description", scenario.get("description", "")))
         rows.append(("scenario file", scenario.get("source", "")))
+        rows.append(("scenario threshold (minutes)", scenario.get("threshold", "")))
     if not changes.is_empty:
         rows.append(
             (

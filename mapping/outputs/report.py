@@ -290,9 +290,7 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
         ],
     )
     gaps = extras["gaps"]
-    scenario_tables = [
-        (table.description, every_column(table.frame)) for table in extras["scenario_tables"]
-    ]
+    section = extras.get("scenario")
     return _TEMPLATES.get_template("report.html.j2").render(
         title=f"{LANCASHIRE} victim services: drive-time coverage",
         area=LANCASHIRE,
@@ -306,8 +304,7 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
         glance_table=glance_table,
         gaps_table=None if gaps.empty else every_column(gaps),
         need=extras.get("need_section"),
-        scenario_name=extras["scenario_name"] if scenario_tables else "",
-        scenario_tables=scenario_tables,
+        scenario=section,
         method=list(context.method),
         parameters=list(context.parameters),
         sources=list(context.sources),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -231,12 +231,15 @@ def write_workbook(
     readme_rows: Sequence[Sequence[Any]],
     path: Path,
     readme_first: bool,
+    column_formats: Mapping[str, str] | None = None,
 ) -> None:
     """Write data sheets and a README sheet into one workbook, streamed row by row.
 
     XlsxWriter writes each cell with the method for its type: a string is always a text
     cell (never a formula, number or link, whatever it looks like), and is neutralised
-    besides (:func:`mapping.safety.neutralise_formula`).
+    besides (:func:`mapping.safety.neutralise_formula`). ``column_formats`` gives a
+    number format by column heading (``"#,##0"``); without it, ``share_`` columns show
+    as percentages.
     """
     import xlsxwriter
 
@@ -252,6 +255,15 @@ def write_workbook(
     )
     bold = workbook.add_format({"bold": True})
     share = workbook.add_format({"num_format": "0.0%"})
+    chosen = {
+        column: workbook.add_format({"num_format": spec})
+        for column, spec in (column_formats or {}).items()
+    }
+
+    def _column_format(column: Any) -> Any:
+        if column_formats is not None:
+            return chosen.get(str(column))
+        return share if str(column).startswith("share_") else None
 
     def add_readme() -> None:
         sheet = workbook.add_worksheet("README")
@@ -276,10 +288,7 @@ def write_workbook(
             sheet.set_column(c, c, min(max(10, len(str(column)) + 2), 40))
             sheet.write_string(0, c, _text_cell(column), bold)
         columns = [_column_cells(frame[column]) for column in frame.columns]
-        writers = [
-            _writer(sheet, share if str(column).startswith("share_") else None)
-            for column in frame.columns
-        ]
+        writers = [_writer(sheet, _column_format(column)) for column in frame.columns]
         for r, row in enumerate(zip(*columns, strict=True), start=1):
             for c, value in enumerate(row):
                 writers[c](r, c, value)

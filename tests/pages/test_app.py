@@ -191,7 +191,7 @@ def test_coverage_tables_by_level_with_downloads(built_data: Path) -> None:
     assert len(districts) == 15  # 14 council areas and Lancashire
     assert "Share within 60 min" in districts.columns
     labels = {b.label for b in app.download_button}
-    assert {"Download CSV", "Download XLSX"} <= labels
+    assert {"Download for reading (XLSX)", "Download CSV", "Download XLSX"} <= labels
     app.radio(key="cov_level").set_value("lsoa").run()
     _ok(app)
     assert len(app.dataframe[0].value) == 946

@@ -203,7 +203,7 @@ def test_range_ends_are_people_with_plain_headings() -> None:
     frame = tables.for_people(
         pd.DataFrame({"population_over_60_low": [12.4], "population_over_60_high": [1234.6]})
     )
-    assert list(frame.columns) == ["Residents over 60 min: low", "Residents over 60 min: high"]
+    assert list(frame.columns) == ["Residents over 60 min (low)", "Residents over 60 min (high)"]
     assert frame.iloc[0].tolist() == [12, 1235]
     assert tables.column_config(frame)["Residents over 60 min: high"] is not None
     crimes = tables.for_people(pd.DataFrame({"crime_types": [("sexual_violence", "hate_crime")]}))
