@@ -6,7 +6,7 @@ façade under the module cap).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,7 @@ from mapping.errors import ServiceMapError
 
 if TYPE_CHECKING:
     from mapping.analysis.coverage import CoverageModel
+    from mapping.analysis.study_data import ChangeFilters
     from mapping.analysis.summary import AreaLevel
 
 __all__ = ["study_week_profile"]
@@ -29,7 +30,7 @@ def study_week_profile(
     area: str | None,
     by: AreaLevel,
     mode: str,
-    filters: dict[str, Any],
+    filters: ChangeFilters,
 ) -> pd.DataFrame:
     """See :meth:`mapping.Study.week_profile`; ``filters`` are the view's changes."""
     from mapping.analysis.coverage import mode_profile

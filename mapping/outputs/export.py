@@ -484,17 +484,15 @@ def _collect(
             services_table,
         )
     )
-    skipped = getattr(study.engine, "skipped", None)
-    if isinstance(skipped, pd.DataFrame):
-        tables.append(
-            PackTable(
-                "services_not_routed",
-                "services_not_routed",
-                "Services the travel engine cannot route to (no site, confidential, off "
-                "the road network), with the reason",
-                skipped.copy(),
-            )
+    tables.append(
+        PackTable(
+            "services_not_routed",
+            "services_not_routed",
+            "Services the travel engine cannot route to (no site, confidential, off "
+            "the road network), with the reason",
+            study.engine.skipped.copy(),
         )
+    )
     scenario_info: dict[str, str] = {}
     if scenario is not None:
         scenario_info, scenario_tables = _scenario_tables(
