@@ -29,12 +29,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from mapping import formats
+
+if TYPE_CHECKING:
+    from mapping.routing.engine import TravelEngine
+
 
 __all__ = [
     "DRIVE_TIME_BAND",
@@ -257,7 +261,7 @@ class HeadlineRange:
 
 
 def headline_range(
-    engine: Any,
+    engine: TravelEngine,
     category: str,
     at: Any,
     *,
@@ -343,7 +347,7 @@ def format_range(central: float, low: float, high: float, fmt: Any = None) -> st
 
 
 def week_bounds(
-    engine: Any,
+    engine: TravelEngine,
     category: str,
     *,
     weights: np.ndarray,

@@ -23,10 +23,10 @@ scenario changes) calls them with its own ``exclude`` / ``extra_services`` /
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,10 @@ from mapping import formats
 from mapping.errors import ServiceMapError
 from mapping.inputs.hours import REFERENCE_WEEK_START
 from mapping.inputs.when import NAMED_SLOTS
+
+if TYPE_CHECKING:
+    from mapping.routing.engine import TravelEngine
+
 
 __all__ = [
     "DAY_NAMES",
@@ -145,8 +149,8 @@ def service_label(category: str) -> str:
 
 
 def open_sets(
-    engine: Any,
-    category: str | Iterable[str],
+    engine: TravelEngine,
+    category: str | Sequence[str],
     *,
     age_band: str | tuple[int, int | None] | None = None,
     crime_type: str | None = None,
@@ -195,7 +199,7 @@ def open_sets(
 
 
 def minutes_for_key(
-    engine: Any, key: HourKey, cache: dict[HourKey, np.ndarray] | None = None
+    engine: TravelEngine, key: HourKey, cache: dict[HourKey, np.ndarray] | None = None
 ) -> np.ndarray:
     """Minutes from every origin to the nearest of ``key.services`` (``inf``: none).
 
@@ -214,7 +218,7 @@ def minutes_for_key(
 
 
 def week_profile(
-    engine: Any,
+    engine: TravelEngine,
     category: str,
     *,
     weights: np.ndarray,

@@ -52,6 +52,7 @@ from mapping.outputs.pack import (
     ExportedFile,
     ExportReport,
     PackTable,
+    ReportInputs,
     age_label,
 )
 from mapping.outputs.provenance import (
@@ -408,7 +409,7 @@ def _collect(
     sources: Any,
     report: ExportReport,
     bar: Any,
-) -> tuple[list[PackTable], ExportContext, dict[str, Any]]:
+) -> tuple[list[PackTable], ExportContext, ReportInputs]:
     """Compute every table and the facts the README, report and manifest repeat."""
     from mapping import geography
     from mapping.inputs.record import rule_confidence
@@ -527,20 +528,20 @@ def _collect(
         method=[*method_notes(study, bands), *need.method],
         notes=notes,
     )
-    extras = {
-        "sarc": sarc,
-        "headline_sarc": headline_sarc,
-        "headline": headline,
-        "accounts": [hour_account(study, "sarc", slot) for slot in headline],  # as the app's
-        "gaps": gaps,
-        "coverage": coverage,
-        "register": register,
-        "areas": areas,
-        "layers": layers,
-        "scenario_tables": [t for t in tables if t.name.startswith("scenario_")],
-        "scenario_name": scenario_info.get("name"),
-        "need_html": need_report_html(need),
-    }
+    extras = ReportInputs(
+        sarc=sarc,
+        headline_sarc=headline_sarc,
+        headline=headline,
+        accounts=[hour_account(study, "sarc", slot) for slot in headline],  # as the app's
+        gaps=gaps,
+        coverage=coverage,
+        register=register,
+        areas=areas,
+        layers=layers,
+        scenario_tables=[t for t in tables if t.name.startswith("scenario_")],
+        scenario_name=scenario_info.get("name"),
+        need_html=need_report_html(need),
+    )
     return tables, context, extras
 
 

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from mapping import ATTRIBUTION, __version__, formats
 from mapping.caching import Cache
 from mapping.outputs.layers import slot_key
-from mapping.outputs.pack import ExportContext
+from mapping.outputs.pack import ExportContext, ReportInputs
 from mapping.safety import neutralise_formula
 
 #: The report's page: autoescaped Jinja2 (issue 9), values escaped where they land.
@@ -75,10 +75,10 @@ def _spread(row: pd.Series) -> str:
     return central if low == high else f"{central} ({low}–{high})"
 
 
-def _headline_html(extras: dict[str, Any]) -> str:
-    table = extras["headline_sarc"]
+def _headline_html(extras: ReportInputs) -> str:
+    table = extras.headline_sarc
     totals = table[table["area_code"] == "TOTAL"].set_index("slot")
-    day, night = extras["headline"]
+    day, night = extras.headline
     if day.at not in totals.index or night.at not in totals.index:
         return ""
     d, n = totals.loc[day.at], totals.loc[night.at]
@@ -99,7 +99,7 @@ def _headline_html(extras: dict[str, Any]) -> str:
             f"{night.at}, {people(d['population_unreached'])} at {day.at}."
         )
     # Who is served by whom: the same account and words as the app and `service-map sarc`.
-    points += [account.sentence() for account in extras.get("accounts", ())]
+    points += [account.sentence() for account in extras.accounts]
     return "<ul class='headline'>" + "".join(f"<li>{_esc(p)}</li>" for p in points) + "</ul>"
 
 
@@ -155,21 +155,21 @@ def _lsoa_shapes(lsoas: Any) -> Any:
     return _SHAPES.get(digest.hexdigest(), simplify)
 
 
-def _report_map(extras: dict[str, Any]) -> str:
+def _report_map(extras: ReportInputs) -> str:
     """Render the folium map (council areas, SARC minutes by LSOA, services)."""
     import folium
 
     from mapping.outputs import maps, markers
 
-    register = extras["register"]
+    register = extras.register
     # Offline-first: Leaflet is inside the page and tiles sit above an offline basemap.
     fmap = maps.base_map()
     # The one classification of minutes (mapping.formats), as the app map and the
     # export's minutes_band columns use it.
     classes = formats.minute_classes()
-    lsoas = extras["layers"]["lsoas"]
+    lsoas = extras.layers["lsoas"]
     shapes = _lsoa_shapes(lsoas)
-    for i, slot in enumerate(extras["headline"]):
+    for i, slot in enumerate(extras.headline):
         column = f"sarc_{slot_key(slot)}_mean_minutes"
         shading = minutes_shading(lsoas[column], classes).reset_index(drop=True)
         shown = pd.concat([shapes.table[["lsoa21_name"]], shading], axis=1)
@@ -182,7 +182,7 @@ def _report_map(extras: dict[str, Any]) -> str:
             shapes,
             shown,
             name=html.escape(f"SARC minutes, {slot.name} ({slot.at})"),
-            show=i == len(extras["headline"]) - 1,
+            show=i == len(extras.headline) - 1,
             style_function=style,
             tooltip=folium.GeoJsonTooltip(
                 fields=["lsoa21_name", "label"], aliases=["LSOA", "Mean minutes"]
@@ -192,7 +192,7 @@ def _report_map(extras: dict[str, Any]) -> str:
     rows.append((markers.swatch(formats.NO_DATA_COLOUR), "no open SARC"))
     legend = markers.key_html("Drive minutes to the nearest open SARC", rows)
     markers.KeyControl(legend, "bottomright").add_to(fmap)
-    areas = extras["areas"].copy()
+    areas = extras.areas.copy()
     areas["geometry"] = areas.geometry.simplify(40, preserve_topology=True)
     maps.add_council_areas(fmap, areas)
     maps.add_area_labels(fmap, areas)
@@ -216,9 +216,9 @@ margin-top:2rem;padding-top:.5rem}.headline li{margin:.3rem 0}
 """
 
 
-def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
-    names = _service_names(extras["register"])
-    sarc = extras["sarc"].copy()
+def render_report(context: ExportContext, extras: ReportInputs) -> str:
+    names = _service_names(extras.register)
+    sarc = extras.sarc.copy()
     sarc["nearest_service_name"] = sarc["nearest_service"].map(
         lambda sid: names.get(str(sid), str(sid)) if isinstance(sid, str) else ""
     )
@@ -243,7 +243,7 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
         emphasise=lambda row: row["area_code"] == "TOTAL",
     )
     glance = []
-    for (_, level), frame in extras["coverage"].items():
+    for (_, level), frame in extras.coverage.items():
         if level == "district":
             glance.append(frame[frame["area_code"] == "TOTAL"])
     glance_frame = pd.concat(glance, ignore_index=True)
@@ -268,7 +268,7 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
             ("share_nearest_outside_lancashire", "Nearest outside Lancashire", _pct),
         ],
     )
-    gaps = extras["gaps"]
+    gaps = extras.gaps
     if gaps.empty:
         gaps_html = "<p>No gaps found by the rules.</p>"
     else:
@@ -282,7 +282,7 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
             table.description,
             Markup(_html_table(table.frame, [(c, str(c), _generic) for c in table.frame.columns])),
         )
-        for table in extras["scenario_tables"]
+        for table in extras.scenario_tables
     ]
     return _TEMPLATES.get_template("report.html.j2").render(
         title="Lancashire victim services: drive-time coverage",
@@ -296,8 +296,8 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
         sarc_table=Markup(sarc_table),
         glance_table=Markup(glance_table),
         gaps_html=Markup(gaps_html),
-        need_html=Markup(extras.get("need_html", "")),
-        scenario_name=extras["scenario_name"] if scenario_tables else "",
+        need_html=Markup(extras.need_html),
+        scenario_name=extras.scenario_name if scenario_tables else "",
         scenario_tables=scenario_tables,
         method=list(context.method),
         parameters=list(context.parameters),
