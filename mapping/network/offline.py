@@ -32,13 +32,10 @@ from mapping.network.major_roads import (
     read_major_roads,
     service_area_ends,
 )
-from mapping.network.params import OfflineParams, mph_to_mps
+from mapping.network.params import OFFLINE_INPUTS, OfflineParams, mph_to_mps
 from mapping.study_area import study_area_bbox_27700
 
 __all__ = ["OFFLINE_INPUTS", "build_offline", "empty_gap_rule"]
-
-#: Source files the offline model reads (their checksums key the cache).
-OFFLINE_INPUTS: tuple[str, ...] = ("codepoint", "motorways", "lad", "mrdb", "mrdb_shx", "mrdb_prj")
 
 #: Code-Point Open 2025.2 postcode units in the 14 Lancashire council areas: with the
 #: Census 2021 residents it converts postcodes per km² into inhabitants per km².
