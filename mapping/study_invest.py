@@ -9,6 +9,7 @@ queries). :class:`mapping.Study` composes one and forwards these methods; it sit
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,17 +39,14 @@ WEIGHT_PEOPLE = {
 }
 
 
+@dataclass(frozen=True)
 class InvestQueries:
-    """Optimisers, the options appraisal and referral pathways (see :class:`mapping.Study`).
+    """Optimisers, the options appraisal and referral pathways over ``model``.
 
-    Parameters
-    ----------
-    model
-        The study's coverage queries over its data (a what-if view's own).
+    ``model`` is the study view's coverage queries over its data; see :class:`mapping.Study`.
     """
 
-    def __init__(self, model: CoverageModel) -> None:
-        self.model = model
+    model: CoverageModel
 
     @property
     def engine(self) -> TravelEngine:

@@ -9,6 +9,7 @@ module stays under the size cap.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,17 +27,11 @@ if TYPE_CHECKING:
 __all__ = ["NeedQueries"]
 
 
+@dataclass(frozen=True)
 class NeedQueries:
-    """The need layer, equity, capacity and access (see :class:`mapping.Study`).
+    """The need layer, equity, capacity and access over ``model`` (see :class:`mapping.Study`)."""
 
-    Parameters
-    ----------
-    model
-        The study's coverage queries over its data (a what-if view's own).
-    """
-
-    def __init__(self, model: CoverageModel) -> None:
-        self.model = model
+    model: CoverageModel
 
     def need(self) -> gpd.GeoDataFrame:
         """The need layer: one row per LSOA with its polygon (EPSG:27700), cached.

@@ -16,7 +16,6 @@ from mapping.analysis.week import hour_label
 from mapping.inputs.scenario_file import HoursChange, Scenario
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
     from mapping.analysis.coverage import CoverageModel
@@ -39,7 +38,10 @@ class Optimisers(Protocol):
     :class:`mapping.study_invest.InvestQueries` is one.
     """
 
-    model: CoverageModel
+    @property
+    def model(self) -> CoverageModel:
+        """The study view's coverage queries over its data."""
+        ...
 
     def candidate_sites(self) -> pd.DataFrame:
         """Default candidate sites."""
@@ -50,29 +52,16 @@ class Optimisers(Protocol):
         category: str,
         add: int,
         *,
-        threshold: float = 60,
-        at: Sequence[str] | None = None,
-        method: str = "mclp",
-        candidates: pd.DataFrame | None = None,
-        time_limit: float = 120.0,
-        weight: str = "residents",
-        age_band: str | None = None,
-        new_hours: str = "24/7",
-        solver: str = "highs",
+        threshold: float,
+        at: Sequence[str] | None,
+        candidates: pd.DataFrame | None,
+        weight: str,
     ) -> tuple[SitesPlan, SiteProblem]:
         """The best ``add`` new sites of ``category``."""
         ...
 
     def optimise_hours(
-        self,
-        service: str,
-        extra_hours: int,
-        *,
-        threshold: float = 60,
-        min_block: int = 1,
-        age_band: str | None = None,
-        objective: str = "minutes",
-        demand: np.ndarray | None = None,
+        self, service: str, extra_hours: int, *, threshold: float, objective: str
     ) -> HoursPlan:
         """The best ``extra_hours`` a week to add to ``service``."""
         ...

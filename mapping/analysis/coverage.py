@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,7 @@ from mapping.routing.engine import category_tuple
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    from typing_extensions import Unpack
 
     from mapping.routing.engine import TravelEngine
     from mapping.routing.records import NearestResult
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SARC_COLUMNS",
     "CoverageModel",
+    "CoverageOptions",
     "RegisterChanges",
     "StudyData",
     "mode_profile",
@@ -100,6 +102,18 @@ def mode_thresholds(mode: str) -> tuple[int, ...]:
     """The thresholds reported by default: 15/30/45/60/90 minutes by car, 15/30/45 on foot."""
     mode_profile(mode)
     return WALK_THRESHOLDS if mode == "walk" else DEFAULT_THRESHOLDS
+
+
+class CoverageOptions(TypedDict, total=False):
+    """The keyword arguments of :meth:`CoverageModel.coverage` (see it for each)."""
+
+    age_band: str | None
+    crime_type: str | None
+    thresholds: Sequence[float] | None
+    total_row: bool
+    weight: str
+    mode: str
+    ranges: bool
 
 
 class CoverageModel:
@@ -456,36 +470,16 @@ class CoverageModel:
         category: str | Sequence[str] | None = "sarc",
         slots: Iterable[str | TimeSlot] = ("weekday daytime", "weekend night"),
         by: AreaLevel = "district",
-        *,
-        age_band: str | None = None,
-        crime_type: str | None = None,
-        thresholds: Sequence[float] | None = None,
-        total_row: bool = True,
-        weight: str = "residents",
-        mode: str = "drive",
-        ranges: bool = False,
+        **options: Unpack[CoverageOptions],
     ) -> pd.DataFrame:
         """Coverage at several slots, with the change from the first slot per area.
 
         Adds ``minutes_added`` (mean minutes minus the first slot's) and
         ``share_within_60_change``: the out-of-hours gap when the first slot is
-        weekday daytime. The keyword arguments are :meth:`coverage`'s.
+        weekday daytime. ``options`` are :meth:`coverage`'s keyword arguments
+        (:class:`CoverageOptions`: ``age_band``, ``weight``, ...).
         """
-        tables = [
-            self.coverage(
-                category,
-                s,
-                by,
-                age_band=age_band,
-                crime_type=crime_type,
-                thresholds=thresholds,
-                total_row=total_row,
-                weight=weight,
-                mode=mode,
-                ranges=ranges,
-            )
-            for s in slots
-        ]
+        tables = [self.coverage(category, s, by, **options) for s in slots]
         base = tables[0].set_index("area_code")
         for table in tables:
             table["minutes_added"] = (
