@@ -79,7 +79,11 @@ from mapping.store import pid_alive, sha256_file
 
 if TYPE_CHECKING:
     from mapping.analysis.coverage import CoverageModel
+    from mapping.inputs.scenario_file import Scenario
     from mapping.inputs.sources import Sources
+
+    #: A scenario or the path of its file.
+    ScenarioSource = Scenario | str | os.PathLike[str]
 
 __all__ = [
     "DEFAULT_AGE_BANDS",
@@ -117,7 +121,7 @@ def export_all(
     study: CoverageModel,
     out_dir: str | os.PathLike[str],
     *,
-    scenario: Any = None,
+    scenario: ScenarioSource | None = None,
     categories: Iterable[str] = DEFAULT_CATEGORIES,
     slots: Iterable[str | TimeSlot] = NAMED_SLOTS,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
@@ -401,12 +405,12 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
 
 def _collect(
     study: CoverageModel,
-    scenario: Any,
+    scenario: ScenarioSource | None,
     categories: tuple[str, ...],
     slots: list[TimeSlot],
     thresholds: tuple[float, ...],
     bands: dict[str, str | None],
-    sources: Any,
+    sources: Sources | str | os.PathLike[str] | None,
     report: ExportReport,
     bar: Any,
 ) -> tuple[list[PackTable], ExportContext, ReportInputs]:
@@ -568,12 +572,12 @@ def _gap_register(study: CoverageModel) -> pd.DataFrame:
 
 def _scenario_tables(
     study: CoverageModel,
-    scenario: Any,
+    scenario: ScenarioSource,
     categories: tuple[str, ...],
     slots: list[TimeSlot],
     thresholds: tuple[float, ...],
     bands: dict[str, str | None],
-    sources: Any,
+    sources: Sources | str | os.PathLike[str] | None,
 ) -> tuple[dict[str, str], list[PackTable]]:
     """Baseline against scenario for every category, by council area and slot."""
     from mapping.analysis import scenarios
@@ -583,11 +587,12 @@ def _scenario_tables(
         if isinstance(scenario, str | os.PathLike)
         else scenario
     )
-    name = str(getattr(loaded, "name", None) or "scenario")
+    name = loaded.name or "scenario"
+    located = Path(sources) if isinstance(sources, str | os.PathLike) else sources
     info = {
         "name": name,
-        "description": str(getattr(loaded, "description", "") or ""),
-        "source": str(getattr(loaded, "source", "") or ""),
+        "description": loaded.description,
+        "source": loaded.source,
     }
     threshold = 60.0 if 60 in thresholds else float(max(thresholds))
     by_area: list[pd.DataFrame] = []
@@ -603,7 +608,7 @@ def _scenario_tables(
             by="district",
             threshold=threshold,
             age_band=band,
-            sources=sources,
+            sources=located,
         )
         for frame, into in ((result.by_area, by_area), (result.totals, totals)):
             frame = frame.copy()
