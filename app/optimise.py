@@ -130,32 +130,30 @@ def _hours_tab() -> None:
             "threshold counts only those who cross it (docs/optimise.md).",
         )
     result = queries.optimise_hours(service, extra, threshold, min_block, objective)
-    gain = result["gain"]
-    evening_gain = result["sign"] * (result["evening"] - result["baseline"])
+    gain = result.gain
+    evening_gain = result.sign * (result.evening - result.baseline)
     unit = "resident-minutes saved" if objective == "minutes" else "resident-hours"
     scenario = Scenario(
-        name=f"{names[service]}: {len(result['chosen'])} extra hours chosen by the optimiser",
+        name=f"{names[service]}: {len(result.chosen)} extra hours chosen by the optimiser",
         description=(
             f"Optimise page: {extra} extra hours, {threshold} min, shortest shift "
-            f"{min_block} h. Added: {result['added_rules'] or 'nothing'}."
+            f"{min_block} h. Added: {result.added_rules or 'nothing'}."
         ),
-        changes=(
-            HoursChange(kind="hours", service=service, opening_hours=result["opening_hours"]),
-        ),
+        changes=(HoursChange(kind="hours", service=service, opening_hours=result.opening_hours),),
     )
     with answer:
-        if not result["chosen"]:
+        if not result.chosen:
             widgets.headline(f"No extra hour of {names[service]} would reach anybody new.")
             return
         within = "" if objective == "minutes" else f" within {threshold} minutes"
         widgets.headline(
-            f"Open {names[service]} also {result['added_rules']}: "
+            f"Open {names[service]} also {result.added_rules}: "
             f"{formats.signed_people(gain)} {unit} a week{within}."
         )
         other = "residents within the threshold" if objective == "minutes" else "minutes saved"
         st.markdown(
             f"Valued by {other} instead, the optimiser would pick: "
-            f"{result['other_rules'] or 'no hour'}."
+            f"{result.other_rules or 'no hour'}."
         )
         figures = st.columns(3)
         figures[0].metric(
@@ -167,14 +165,14 @@ def _hours_tab() -> None:
         figures[1].metric(
             f"Evenings 16:00-24:00 instead ({extra} h)",
             formats.signed_people(evening_gain),
-            help=f"The same budget spent on evenings: {result['evening_hours']}",
+            help=f"The same budget spent on evenings: {result.evening_hours}",
         )
         figures[2].metric("The plan's advantage", formats.signed_people(gain - evening_gain))
         st.caption(_UNITS)
-        week = queries.scenario_week(scenario, result["category"], threshold)
+        week = queries.scenario_week(scenario, result.category, threshold)
         sentence = describe_worst_hour(week)
         st.markdown(f"With the plan, {sentence}.")
-        chosen = pd.DataFrame({"hour_of_week": result["chosen"]})
+        chosen = pd.DataFrame({"hour_of_week": result.chosen})
         chosen["day"] = week.set_index("hour_of_week").loc[chosen["hour_of_week"], "day"].to_list()
         chosen["hour"] = chosen["hour_of_week"] % 24
         share = heat_map(
@@ -189,8 +187,8 @@ def _hours_tab() -> None:
         st.altair_chart(share + layer, width="stretch")
         st.caption(
             "Red + marks the chosen extra hours: "
-            + ", ".join(hour_label(h) for h in result["chosen"])
-            + f". Opening hours with the plan: {result['opening_hours']}."
+            + ", ".join(hour_label(h) for h in result.chosen)
+            + f". Opening hours with the plan: {result.opening_hours}."
         )
         if st.button("Open this plan on the Scenarios page", key="opt_hours_open"):
             open_on_scenarios(scenario)
@@ -254,19 +252,19 @@ def _sites_tab() -> None:
             )
             return
         with st.spinner("Solving (tens of seconds)…"):
-            result: dict[str, Any] = queries.optimise_sites(category, add, threshold, at, method)
-        base, plan, hubs = result["baseline"], result["plan"], result["hubs"]
-        names = ", ".join(result["sites"]["name"])
+            result = queries.optimise_sites(category, add, threshold, at, method)
+        base, plan, hubs = result.baseline, result.plan, result.hubs
+        names = ", ".join(result.sites["name"])
         unit = "residents" if at != "week" else "resident-hours"
         widgets.headline(
             f"New 24/7 {label}: {names}, "
             f"{formats.signed_people(plan.covered - base.covered)} {unit} "
-            f"within {threshold} minutes over {result['times']}."
+            f"within {threshold} minutes over {result.times}."
         )
         if at == "week":
             st.caption(_RESIDENT_HOURS)
-        if result.get("saturation"):
-            st.info(result["saturation"][0].upper() + result["saturation"][1:] + ".")
+        if result.saturation:
+            st.info(result.saturation[0].upper() + result.saturation[1:] + ".")
         figures = st.columns(3)
         figures[0].metric(
             "Gain on today's sites", formats.signed_people(plan.covered - base.covered)
@@ -274,7 +272,7 @@ def _sites_tab() -> None:
         figures[1].metric(
             "24/7 at the largest towns instead",
             formats.signed_people(hubs.covered - base.covered),
-            help="A new 24/7 site at each of: " + ", ".join(result["hub_names"]),
+            help="A new 24/7 site at each of: " + ", ".join(result.hub_names),
         )
         figures[2].metric(
             "Average drive",
@@ -285,7 +283,7 @@ def _sites_tab() -> None:
             delta_color="inverse",
         )
         shown = (
-            result["sites"][["name", "residents", "marginal"]]
+            result.sites[["name", "residents", "marginal"]]
             .rename(
                 columns={
                     "name": "Site",
@@ -306,7 +304,7 @@ def _sites_tab() -> None:
             },
         )
         st_folium(
-            _site_map(result["sites"], result["hub_names"]),
+            _site_map(result.sites, result.hub_names),
             height=380,
             use_container_width=True,
             returned_objects=[],
@@ -314,7 +312,7 @@ def _sites_tab() -> None:
             render=False,
         )
         if st.button("Open these sites on the Scenarios page", key="opt_sites_open"):
-            open_on_scenarios(queries.scenario_from_json(result["scenario"]))
+            open_on_scenarios(queries.scenario_from_json(result.scenario))
 
 
 def _range(row: pd.Series, name: str, fmt: Any = formats.people) -> str:
@@ -385,7 +383,7 @@ def _appraisal_section() -> None:
             )
             return
         result = queries.appraisal(category, extra, threshold)
-        table = result["table"]
+        table = result.table
         options = table[table["kind"] != "today"]
         if options.empty:
             st.info("No option to compare: every in-area service is open all week already.")
@@ -393,7 +391,7 @@ def _appraisal_section() -> None:
         for sentence in options["sentence"]:
             st.markdown(f"- {widgets.plain(sentence)}")
         st.dataframe(appraisal_table(table, threshold), hide_index=True, width="stretch")
-        for note in result["notes"]:
+        for note in result.notes:
             st.caption(note + ".")
         widgets.download_buttons(table, "appraisal", key="opt_appraise_download")
 

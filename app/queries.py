@@ -8,6 +8,7 @@ method and keys its cache by :func:`app.state.study_key`.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -18,9 +19,11 @@ from mapping.analysis.out_of_hours import HourAccount, HourChange
 from mapping.study import Study
 
 if TYPE_CHECKING:
+    from mapping.analysis.appraise import Appraisal
+    from mapping.analysis.optimise_sites import SiteScore
     from mapping.inputs.scenario_file import Scenario
 
-__all__ = ["hour_change", "out_of_hours", "week_profile"]
+__all__ = ["HoursAnswer", "SitesAnswer", "hour_change", "out_of_hours", "week_profile"]
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -113,6 +116,52 @@ def scenario_from_json(text: str) -> Scenario:
     return parse_scenario(json.loads(text))
 
 
+@dataclass(frozen=True)
+class HoursAnswer:
+    """The Optimise page's hours answer: the plan, the other objective's, the evenings.
+
+    ``sign`` is +1 when the objective grows with a better plan, -1 when it shrinks
+    (minutes); ``baseline``, ``plan`` and ``evening`` are the objective's totals today,
+    with the plan and with the evenings alternative (``evening_hours``).
+    """
+
+    objective: str
+    sign: int
+    gain: float
+    other_rules: str
+    other_chosen: list[int]
+    chosen: list[int]
+    category: str
+    current_hours: str
+    opening_hours: str
+    added_rules: str
+    baseline: float
+    plan: float
+    evening_hours: str
+    evening: float
+
+
+@dataclass(frozen=True)
+class SitesAnswer:
+    """The Optimise page's sites answer: the plan and the largest-towns alternative.
+
+    ``baseline``, ``plan`` and ``hubs`` are the optimiser's scores today, with the plan
+    and with a 24/7 site at each of the largest towns (``hub_names``); ``scenario`` is the
+    plan as scenario JSON (:func:`scenario_to_json`); ``saturation`` the covering model's
+    note (``""`` when it was not saturated).
+    """
+
+    sites: pd.DataFrame
+    baseline: SiteScore
+    plan: SiteScore
+    hubs: SiteScore
+    hub_names: list[str]
+    times: str
+    status: str
+    saturation: str
+    scenario: str
+
+
 @st.cache_data(show_spinner="Finding the best hours…", max_entries=64)
 def _hours(
     _study: Study,
@@ -122,7 +171,7 @@ def _hours(
     threshold: float,
     min_block: int,
     objective: str = "minutes",
-) -> dict[str, Any]:
+) -> HoursAnswer:
     plan = _study.optimise_hours(
         service, extra_hours, threshold=threshold, min_block=min_block, objective=objective
     )
@@ -134,27 +183,27 @@ def _hours(
         objective="coverage" if objective == "minutes" else "minutes",
     )
     evening_hours, evening_total = _study.evening_hours(plan)
-    return {
-        "objective": objective,
-        "sign": plan.gains.sign,
-        "gain": plan.gain,
-        "other_rules": other.added_rules,
-        "other_chosen": list(other.chosen),
-        "chosen": list(plan.chosen),
-        "category": plan.gains.category,
-        "current_hours": plan.current_hours,
-        "opening_hours": plan.opening_hours,
-        "added_rules": plan.added_rules,
-        "baseline": plan.baseline_total,
-        "plan": plan.plan_total,
-        "evening_hours": evening_hours,
-        "evening": evening_total,
-    }
+    return HoursAnswer(
+        objective=objective,
+        sign=plan.gains.sign,
+        gain=plan.gain,
+        other_rules=other.added_rules,
+        other_chosen=list(other.chosen),
+        chosen=list(plan.chosen),
+        category=plan.gains.category,
+        current_hours=plan.current_hours,
+        opening_hours=plan.opening_hours,
+        added_rules=plan.added_rules,
+        baseline=plan.baseline_total,
+        plan=plan.plan_total,
+        evening_hours=evening_hours,
+        evening=evening_total,
+    )
 
 
 def optimise_hours(
     service: str, extra_hours: int, threshold: float, min_block: int, objective: str = "minutes"
-) -> dict[str, Any]:
+) -> HoursAnswer:
     """:meth:`Study.optimise_hours`, the evenings alternative and the other objective's
     choice, cached per question."""
     return _hours(
@@ -190,7 +239,7 @@ def scenario_week(scenario: Any, category: str, threshold: float) -> pd.DataFram
 @st.cache_data(show_spinner=False, max_entries=16)
 def _sites(
     _study: Study, key: str, category: str, add: int, threshold: float, at: str, method: str
-) -> dict[str, Any]:
+) -> SitesAnswer:
     import numpy as np
 
     from mapping.analysis.appraise_options import saturation_note, saturation_trade
@@ -212,22 +261,20 @@ def _sites(
     # The obvious alternative: a 24/7 site at each of the largest towns (the hubs).
     largest = list(np.argsort(-problem.candidates["residents"].to_numpy(float))[:add])
     hubs = evaluate_sites(problem, [int(i) for i in largest])
-    return {
-        "sites": plan.sites,
-        "baseline": plan.baseline,
-        "plan": plan.plan,
-        "hubs": hubs,
-        "hub_names": problem.candidates["name"].iloc[largest].tolist(),
-        "times": plan.times_label,
-        "status": plan.status,
-        "saturation": note,
-        "scenario": scenario_to_json(plan.to_scenario(category=category)),
-    }
+    return SitesAnswer(
+        sites=plan.sites,
+        baseline=plan.baseline,
+        plan=plan.plan,
+        hubs=hubs,
+        hub_names=problem.candidates["name"].iloc[largest].tolist(),
+        times=plan.times_label,
+        status=plan.status,
+        saturation=note,
+        scenario=scenario_to_json(plan.to_scenario(category=category)),
+    )
 
 
-def optimise_sites(
-    category: str, add: int, threshold: float, at: str, method: str
-) -> dict[str, Any]:
+def optimise_sites(category: str, add: int, threshold: float, at: str, method: str) -> SitesAnswer:
     """:meth:`Study.optimise_sites` and the largest-towns alternative, cached per question."""
     return _sites(
         app_state.current_study(),
@@ -274,12 +321,11 @@ def beyond_range(
 @st.cache_data(show_spinner="Comparing the options (a minute the first time)…", max_entries=16)
 def _appraisal(
     _study: Study, key: str, category: str, extra_hours: int, threshold: float
-) -> dict[str, Any]:
-    appraisal = _study.appraise(category=category, extra_hours=extra_hours, threshold=threshold)
-    return {"table": appraisal.table, "notes": list(appraisal.notes)}
+) -> Appraisal:
+    return _study.appraise(category=category, extra_hours=extra_hours, threshold=threshold)
 
 
-def appraisal(category: str, extra_hours: int, threshold: float) -> dict[str, Any]:
+def appraisal(category: str, extra_hours: int, threshold: float) -> Appraisal:
     """:meth:`Study.appraise` of this session's study (table and notes), cached per question."""
     return _appraisal(
         app_state.current_study(),

@@ -15,13 +15,7 @@ use, and nothing here imports the web app's framework.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = version("lancashire-service-map")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
 
 #: Attribution that the app and every export must show (Open Government Licence v3.0).
 ATTRIBUTION: tuple[str, ...] = (
@@ -75,6 +69,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    __version__: str
+
     from mapping import formats
     from mapping.analysis.coverage import RegisterChanges
     from mapping.analysis.scenarios import Comparison
@@ -97,7 +93,20 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
+def _version() -> str:
+    """The installed package's version (read on first use: ``importlib.metadata`` is slow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lancashire-service-map")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()["__version__"] = found = _version()
+        return found
     if name in _MODULES:
         return import_module(f"mapping.{name}")
     module = _PUBLIC.get(name)

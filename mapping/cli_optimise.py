@@ -288,7 +288,7 @@ def optimise_hours_command(
         from mapping.analysis.scenarios import compare
 
         comparison = compare(
-            study,
+            study.model,
             scenario,
             category=plan.gains.category,
             slots=[hour_label(h) for h in plan.chosen],

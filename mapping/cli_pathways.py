@@ -85,7 +85,7 @@ def pathways_command(
     resolve_slot(at)
     typer.echo("Loading data, register and road network…", err=True)
     study = Study.load(data_dir=data_dir, sources=sources, services=services, progress=True)
-    result = victim_pathways(study, chosen, age, at, home)
+    result = victim_pathways(study.model, chosen, age, at, home)
     typer.echo("\n".join(pathways_report(result)))
 
 

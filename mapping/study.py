@@ -27,37 +27,71 @@ shared base engine's vectors); the study it came from is never changed.
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from mapping.analysis.coverage import CoverageModel
+from mapping.analysis.study_data import RegisterChanges, StudyData
 from mapping.analysis.summary import AreaLevel
 from mapping.errors import Problem, ServiceMapError
 from mapping.inputs.scenario_file import Scenario, load_scenario, parse_scenario
 from mapping.study_invest import InvestQueries
+from mapping.study_need import NeedQueries
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from mapping.analysis.capacity import FcaResult
-    from mapping.analysis.equity import EquityResult
     from mapping.analysis.out_of_hours import HourAccount, HourChange
     from mapping.analysis.scenarios import Comparison
     from mapping.inputs.evidence import EvidenceBasis
     from mapping.inputs.rules import GapRule
     from mapping.inputs.sources import Sources
     from mapping.inputs.when import TimeSlot
+    from mapping.network.graph import RoadNetwork
     from mapping.outputs.pack import ExportReport
+    from mapping.routing.engine import TravelEngine
 
 __all__ = ["Study"]
 
 #: A scenario, the path of a scenario file, or a dict in a scenario file's structure.
-ScenarioLike = Scenario | str | os.PathLike[str] | Mapping[str, Any]
+ScenarioLike = Scenario | str | os.PathLike[str] | Mapping[str, object]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+_S = TypeVar("_S")
+
+
+def _forward(
+    part: Callable[[Study], _S], method: Callable[Concatenate[_S, _P], _R]
+) -> Callable[Concatenate[Study, _P], _R]:
+    """``method`` of the part of the study ``part`` gives, as a method of :class:`Study`."""
+
+    @functools.wraps(method)
+    def call(self: Study, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return method(part(self), *args, **kwargs)
+
+    return call
+
+
+def _model(study: Study) -> CoverageModel:
+    return study.model
+
+
+def _invest(study: Study) -> InvestQueries:
+    return study.invest
+
+
+def _need(study: Study) -> NeedQueries:
+    return study.needs
 
 
 def _as_scenario(scenario: ScenarioLike) -> Scenario:
@@ -82,15 +116,18 @@ def _as_scenario(scenario: ScenarioLike) -> Scenario:
     )
 
 
-class Study(InvestQueries):
+class Study:
     """The study area, its services and their drive times: the whole analysis API.
 
-    Build it with :meth:`Study.load`. Coverage queries (:meth:`coverage`,
+    Build it with :meth:`Study.load`. A study composes its data (:attr:`data`, a frozen
+    :class:`~mapping.analysis.study_data.StudyData`: engine, origins, register, need
+    layer), the coverage queries over it (:attr:`model`, a
+    :class:`~mapping.analysis.coverage.CoverageModel`: :meth:`coverage`,
     :meth:`sarc_access`, :meth:`origin_minutes`, :meth:`compare_slots`, :meth:`nearest`)
-    come from :class:`~mapping.analysis.coverage.CoverageModel`; where and when to invest
-    (optimisers, appraisal) and referral pathways from
-    :class:`~mapping.study_invest.InvestQueries`; gaps, what-ifs and exports are methods
-    here.
+    where and when to invest (:attr:`invest`, an
+    :class:`~mapping.study_invest.InvestQueries`: optimisers, appraisal, pathways) and
+    need (:attr:`needs`, a :class:`~mapping.study_need.NeedQueries`: need layer, equity,
+    capacity, access); gaps, what-ifs and exports are methods here.
 
     Attributes
     ----------
@@ -98,7 +135,64 @@ class Study(InvestQueries):
         The scenario this view applies (``None`` for the baseline).
     """
 
-    scenario: Scenario | None = None
+    def __init__(
+        self,
+        engine: TravelEngine,
+        origins: gpd.GeoDataFrame,
+        register: gpd.GeoDataFrame,
+        *,
+        data_dir: Path | None = None,
+        services_path: Path | None = None,
+        changes: RegisterChanges | None = None,
+    ) -> None:
+        data = StudyData.of(
+            engine,
+            origins,
+            register,
+            data_dir=data_dir,
+            services_path=services_path,
+            changes=changes,
+        )
+        self._compose(CoverageModel(data), None)
+
+    def _compose(self, model: CoverageModel, scenario: Scenario | None) -> None:
+        self.model = model
+        self.invest = InvestQueries(model)
+        self.needs = NeedQueries(model)
+        self.scenario = scenario
+
+    @classmethod
+    def of(cls, data: StudyData, scenario: Scenario | None = None) -> Study:
+        """The study over ``data`` (a view's, with ``scenario`` when it applies one)."""
+        study = cls.__new__(cls)
+        study._compose(CoverageModel(data), scenario)
+        return study
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        data_dir: Path | None = None,
+        sources: Path | Sources | None = None,
+        services: Path | pd.DataFrame | None = None,
+        network: str = "offline",
+        build: bool = True,
+        progress: bool = False,
+    ) -> Study:
+        """Load (building what is missing) the data, the register and the engine.
+
+        See :meth:`mapping.analysis.study_data.StudyData.load` for the parameters.
+        """
+        return cls.of(
+            StudyData.load(
+                data_dir=data_dir,
+                sources=sources,
+                services=services,
+                network=network,
+                build=build,
+                progress=progress,
+            )
+        )
 
     def __repr__(self) -> str:
         routable = len(self.engine.service_ids)
@@ -112,12 +206,52 @@ class Study(InvestQueries):
     # ---- facts ------------------------------------------------------------------
 
     @property
-    def network(self) -> Any:
+    def data(self) -> StudyData:
+        """The study's data: engine, origins, register, changes, need layer (immutable)."""
+        return self.model.data
+
+    @property
+    def engine(self) -> TravelEngine:
+        """The travel engine (a what-if view's own, over the base engine's vectors)."""
+        return self.model.engine
+
+    @property
+    def origins(self) -> gpd.GeoDataFrame:
+        """Population-weighted origins (EPSG:27700)."""
+        return self.model.origins
+
+    @property
+    def register(self) -> gpd.GeoDataFrame:
+        """The baseline services register (see :meth:`effective_register`)."""
+        return self.model.register
+
+    @property
+    def data_dir(self) -> Path | None:
+        """Generated-data folder (``None``: the default ``data/``)."""
+        return self.model.data_dir
+
+    @property
+    def services_path(self) -> Path | None:
+        """The register's file, if it came from one."""
+        return self.model.services_path
+
+    @property
+    def changes(self) -> RegisterChanges:
+        """The register changes this view applies (empty for the baseline)."""
+        return self.model.changes
+
+    @property
+    def network_source(self) -> str:
+        """Which network the minutes come from (``offline`` or ``osm``)."""
+        return self.model.network_source
+
+    @property
+    def network(self) -> RoadNetwork:
         """The road network the drive times come from (:class:`RoadNetwork`)."""
         return self.engine.network
 
     @property
-    def network_meta(self) -> dict[str, Any]:
+    def network_meta(self) -> dict[str, object]:
         """How the road network was built (source, parameters, input checksums)."""
         return dict(self.engine.network.meta)
 
@@ -126,115 +260,38 @@ class Study(InvestQueries):
         """Services with no point to route to (confidential, county-wide) and why."""
         return self.engine.skipped.copy()
 
-    # ---- need, equity and capacity ----------------------------------------------------
+    # ---- coverage (CoverageModel), investment (InvestQueries), need (NeedQueries) ---
 
-    def need(self) -> gpd.GeoDataFrame:
-        """The need layer: one row per LSOA with its polygon (EPSG:27700), cached.
+    effective_register = _forward(_model, CoverageModel.effective_register)
+    area_names = _forward(_model, CoverageModel.area_names)
+    weights = _forward(_model, CoverageModel.weights)
+    need_weights = _forward(_model, CoverageModel.need_weights)
+    eligible_weights = _forward(_model, CoverageModel.eligible_weights)
+    nearest = _forward(_model, CoverageModel.nearest)
+    by_age = _forward(_model, CoverageModel.by_age)
+    age_parts = _forward(_model, CoverageModel.age_parts)
+    origin_minutes = _forward(_model, CoverageModel.origin_minutes)
+    beyond_range = _forward(_model, CoverageModel.beyond_range)
+    coverage = _forward(_model, CoverageModel.coverage)
+    compare_slots = _forward(_model, CoverageModel.compare_slots)
+    sarc_access = _forward(_model, CoverageModel.sarc_access)
+    default_gaps = _forward(_model, CoverageModel.default_gaps)
+    optimise_hours = _forward(_invest, InvestQueries.optimise_hours)
+    evening_hours = _forward(_invest, InvestQueries.evening_hours)
+    service_age_parts = _forward(_invest, InvestQueries.service_age_parts)
+    candidate_sites = _forward(_invest, InvestQueries.candidate_sites)
+    optimise_sites = _forward(_invest, InvestQueries.optimise_sites)
+    pathways = _forward(_invest, InvestQueries.pathways)
+    appraise = _forward(_invest, InvestQueries.appraise)
+    need = _forward(_need, NeedQueries.need)
+    equity = _forward(_need, NeedQueries.equity)
+    without_car = _forward(_need, NeedQueries.without_car)
+    capacity = _forward(_need, NeedQueries.capacity)
+    access = _forward(_need, NeedQueries.access)
 
-        IMD 2025 score, rank and decile, the crime domain, Census residents, women aged
-        16+ (mid-2024), police-recorded violence and sexual offences (a proxy: see
-        :data:`mapping.inputs.vocabulary.RECORDED_VIOLENCE_CAVEAT`) and each council
-        area's Community Safety Partnership; see :mod:`mapping.geography.need`.
-
-        Raises
-        ------
-        NeedError
-            Naming ``need/lsoa_need.csv`` when it is missing or damaged. Every other
-            method works without it.
-        """
-        from mapping.geography.need import load_need
-
-        need: gpd.GeoDataFrame = self._data.get("need", lambda: load_need(self.data_dir))
-        return need
-
-    def need_weights(self, weight: str) -> np.ndarray:
-        """Per-origin need weight, spread over each LSOA's origins as residents are."""
-        from mapping.geography.need import spread_weight
-
-        return spread_weight(self.origins, self.need(), weight).to_numpy(float)
-
-    def equity(
-        self,
-        category: str | Sequence[str] | None = "sarc",
-        at: str | TimeSlot | None = "Sat 02:00",
-        minutes: float | None = None,
-        weight: str = "residents",
-        *,
-        age_band: str | None = None,
-        mode: str = "drive",
-    ) -> EquityResult:
-        """Minutes by IMD 2025 decile and quintile, Theil's T, and by rural/urban class.
-
-        ``by_decile`` has ten rows (``imd_decile``, ``population`` of ``weight``,
-        ``mean_minutes``, ``p90_minutes``, ``share_beyond_threshold``, ...); ``theil``
-        carries the split and its meaning; ``by_rural_urban`` has Urban and Rural rows
-        (ONS RUC 2021). ``minutes`` defaults to 60 by car, 30 on foot (``mode="walk"``).
-        See :func:`mapping.analysis.equity.equity`.
-        """
-        from mapping.analysis.need_queries import equity_for
-
-        return equity_for(
-            self,
-            self.need(),
-            category,
-            at,
-            minutes=minutes,
-            weight=weight,
-            age_band=age_band,
-            mode=mode,
-        )
-
-    def without_car(
-        self, category: str = "sarc", at: str | TimeSlot = "Tue 10:00", minutes: float = 30
-    ) -> pd.DataFrame:
-        """Households with no car beyond a ``minutes`` walk of every open ``category`` service.
-
-        By council area and ward, with a Lancashire total; by foot only (buses and trains
-        are not modelled). See :func:`mapping.analysis.without_car.without_car`.
-        """
-        from mapping.analysis.without_car import without_car
-
-        return without_car(self, category, at, minutes=minutes)
-
-    def capacity(
-        self,
-        *,
-        denominators: dict[str, str] | None = None,
-        benchmarks: str | Path | None = None,
-    ) -> pd.DataFrame:
-        """Capacity against the published benchmarks per council area, CSP and Lancashire.
-
-        ``denominators`` picks another denominator for a benchmark, e.g.
-        ``{"sexual_violence_support": "residents"}`` (the Istanbul Convention report's
-        "inhabitants") instead of women. See :func:`mapping.analysis.capacity.capacity_table`.
-        """
-        from mapping.analysis.need_queries import capacity_for
-
-        return capacity_for(self, self.need(), denominators=denominators, benchmarks=benchmarks)
-
-    def access(
-        self,
-        category: str = "idva",
-        *,
-        weight: str = "residents",
-        catchment_minutes: float = 60,
-        at: str | TimeSlot = "weekday daytime",
-    ) -> FcaResult:
-        """Capacity-aware access per LSOA (2SFCA, E2SFCA) for ``idva`` or ``refuge``.
-
-        Refuge access is computed at county scale (its demand is regional) and the
-        result's ``note`` says so. See :func:`mapping.analysis.need_queries.access_for`.
-        """
-        from mapping.analysis.need_queries import access_for
-
-        return access_for(
-            self,
-            self.need(),
-            category,
-            weight=weight,
-            catchment_minutes=catchment_minutes,
-            at=at,
-        )
+    def with_changes(self, changes: RegisterChanges) -> Study:
+        """A view of this study with ``changes`` applied over the same base data."""
+        return Study.of(self.data.with_changes(changes))
 
     # ---- what-ifs -----------------------------------------------------------------
 
@@ -257,10 +314,8 @@ class Study(InvestQueries):
         from mapping.analysis.scenarios import apply_scenario
 
         plan = _as_scenario(scenario)
-        view = apply_scenario(self, plan, sources=sources).study
-        assert isinstance(view, Study)
-        view.scenario = plan
-        return view
+        view = apply_scenario(self.model, plan, sources=sources).study
+        return Study.of(view.data, plan)
 
     def check_scenario(self, scenario: ScenarioLike, *, sources: Path | None = None) -> list[str]:
         """Every problem of ``scenario`` against this study (``file:change N:field: ...``)."""
@@ -295,7 +350,7 @@ class Study(InvestQueries):
         from mapping.analysis.scenarios import compare
 
         return compare(
-            self,
+            self.model,
             _as_scenario(scenario),
             category=category,
             slots=slots,
@@ -314,7 +369,7 @@ class Study(InvestQueries):
         """
         from mapping.analysis.scenarios import compare_gaps
 
-        return compare_gaps(self, self.with_scenario(scenario))
+        return compare_gaps(self.model, self.with_scenario(scenario).model)
 
     # ---- the whole week -----------------------------------------------------------
 
@@ -356,14 +411,14 @@ class Study(InvestQueries):
         from mapping.analysis.week_study import study_week_profile
 
         return study_week_profile(
-            self,
+            self.model,
             category,
             threshold=threshold,
             age_band=age_band,
             area=area,
             by=by,
             mode=mode,
-            filters=self._change_filters(),
+            filters=self.data.change_filters(),
         )
 
     def out_of_hours(
@@ -385,7 +440,13 @@ class Study(InvestQueries):
         from mapping.analysis.out_of_hours import hour_account
 
         return hour_account(
-            self, category, at, **self._account_options(threshold, weight, age_band, area)
+            self.model,
+            category,
+            at,
+            threshold=threshold,
+            weight=weight,
+            age_band=age_band,
+            origin_mask=self._area_mask(area),
         )
 
     def hour_change(
@@ -402,18 +463,25 @@ class Study(InvestQueries):
         """The accounts at ``start`` and ``end``: the change split into hours and speeds."""
         from mapping.analysis.out_of_hours import change_between
 
-        options = self._account_options(threshold, weight, age_band, area)
-        return change_between(self, category, start, end, **options)
+        return change_between(
+            self.model,
+            category,
+            start,
+            end,
+            threshold=threshold,
+            weight=weight,
+            age_band=age_band,
+            origin_mask=self._area_mask(area),
+        )
 
-    def _account_options(
-        self, threshold: float, weight: str, age_band: str | None, area: str | None
-    ) -> dict[str, Any]:
-        mask = None
-        if area is not None:
-            mask = self.origins["lad_code"].to_numpy() == area
-            if not mask.any():
-                raise ServiceMapError(f"area {area!r} is not a council-area code of the study")
-        return {"threshold": threshold, "weight": weight, "age_band": age_band, "origin_mask": mask}
+    def _area_mask(self, area: str | None) -> np.ndarray | None:
+        """Origins of the council area ``area`` (``None``: every origin)."""
+        if area is None:
+            return None
+        mask = self.origins["lad_code"].to_numpy() == area
+        if not mask.any():
+            raise ServiceMapError(f"area {area!r} is not a council-area code of the study")
+        return mask
 
     # ---- gaps and exports ---------------------------------------------------------
 
@@ -423,7 +491,7 @@ class Study(InvestQueries):
         """The gap register: one row per gap found by the rules (default rules file)."""
         from mapping.analysis.gaps import evaluate
 
-        return evaluate(self, rules, as_of=as_of)
+        return evaluate(self.model, rules, as_of=as_of)
 
     def export(
         self,
@@ -444,27 +512,25 @@ class Study(InvestQueries):
         ``threshold`` is the minutes of the scenario's comparison and of the report's
         scenario section (the screen's; default 60).
         """
-        from mapping.outputs.export import export_all
+        from mapping.inputs.when import NAMED_SLOTS
+        from mapping.outputs.export import DEFAULT_CATEGORIES, export_all
 
-        plan = None if scenario is None else _as_scenario(scenario)
-        narrowed: dict[str, Any] = {}
-        if categories is not None:
-            narrowed["categories"] = tuple(categories)
-        if slots is not None:
-            narrowed["slots"] = tuple(slots)
         return export_all(
-            self,
+            self.model,
             Path(out),
-            scenario=plan,
+            scenario=None if scenario is None else _as_scenario(scenario),
             sources=sources,
             progress=progress,
+            categories=DEFAULT_CATEGORIES if categories is None else tuple(categories),
+            slots=NAMED_SLOTS if slots is None else tuple(slots),
             threshold=threshold,
-            **narrowed,
         )
 
     # ---- registers and boundaries -------------------------------------------------
 
-    def with_register(self, register: str | Path | pd.DataFrame, *, sources: Any = None) -> Study:
+    def with_register(
+        self, register: str | Path | pd.DataFrame, *, sources: Sources | None = None
+    ) -> Study:
         """This study on another services register (an upload, a draft), sharing the rest.
 
         The road network and origins are shared; only the travel engine's services are
@@ -486,12 +552,11 @@ class Study(InvestQueries):
         engine = build_engine(
             self.engine.network, register=frame, origins=self.origins, data_dir=self.data_dir
         )
-        study = Study(engine, self.origins, frame, data_dir=self.data_dir)
-        study._data = self._data  # area names and the need layer do not depend on it
-        return study
+        # Area names and the need layer do not depend on the register: they are shared.
+        return Study.of(self.data.with_engine(engine, frame))
 
     @staticmethod
-    def check_register(path: str | Path, *, sources: Any = None) -> list[Problem]:
+    def check_register(path: str | Path, *, sources: Sources | None = None) -> list[Problem]:
         """Every problem of a register file, without loading it (empty when valid)."""
         from mapping.inputs.register import validate_register
 
@@ -509,13 +574,6 @@ class Study(InvestQueries):
 
         return evidence_basis(self.effective_register(), categories, located_only=located_only)
 
-    def boundaries(self, level: AreaLevel = "district") -> Any:
+    def boundaries(self, level: AreaLevel = "district") -> gpd.GeoDataFrame:
         """Council areas, wards or LSOAs as a GeoDataFrame (EPSG:27700)."""
-        from mapping import geography
-
-        loader = {
-            "district": geography.load_council_areas,
-            "ward": geography.load_wards,
-            "lsoa": geography.load_lsoas,
-        }[level]
-        return loader(self.data_dir)
+        return self.data.boundaries(level)

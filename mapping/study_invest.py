@@ -1,19 +1,21 @@
 """The façade's questions of where and when to invest, and of referral pathways.
 
-:class:`InvestQueries` is the part of :class:`mapping.Study` that holds the optimisers, the
-options appraisal and the pathways; it sits beside ``study.py`` in the façade layer so
-that each module stays under the size cap. Use it through :class:`mapping.Study`.
+:class:`InvestQueries` answers the optimisers, the options appraisal and the pathways over
+a :class:`~mapping.analysis.coverage.CoverageModel` (the study's data and its coverage
+queries). :class:`mapping.Study` composes one and forwards these methods; it sits beside
+``study.py`` in the façade layer so that each module stays under the size cap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from mapping.analysis.coverage import CoverageModel
+from mapping.analysis.coverage import CoverageModel, RegisterChanges
 from mapping.errors import ServiceMapError
 
 if TYPE_CHECKING:
@@ -22,7 +24,9 @@ if TYPE_CHECKING:
     from mapping.analysis.optimise_hours import HoursPlan
     from mapping.analysis.optimise_sites import SiteProblem, SitesPlan
     from mapping.analysis.pathway_study import PathwayResult
+    from mapping.analysis.study_data import ChangeFilters
     from mapping.inputs.when import TimeSlot
+    from mapping.routing.engine import TravelEngine
 
 __all__ = ["WEIGHT_PEOPLE", "InvestQueries"]
 
@@ -36,18 +40,30 @@ WEIGHT_PEOPLE = {
 }
 
 
-class InvestQueries(CoverageModel):
-    """Optimisers, the options appraisal and referral pathways (see :class:`mapping.Study`)."""
+@dataclass(frozen=True)
+class InvestQueries:
+    """Optimisers, the options appraisal and referral pathways over ``model``.
+
+    ``model`` is the study view's coverage queries over its data; see :class:`mapping.Study`.
+    """
+
+    model: CoverageModel
+
+    @property
+    def engine(self) -> TravelEngine:
+        """The study view's travel engine."""
+        return self.model.engine
+
+    @property
+    def changes(self) -> RegisterChanges:
+        """The register changes the study view applies."""
+        return self.model.changes
 
     # ---- where and when to invest -------------------------------------------------
 
-    def _change_filters(self) -> dict[str, Any]:
+    def _change_filters(self) -> ChangeFilters:
         """This view's scenario changes as the analysis kernels take them."""
-        return {
-            "exclude": sorted(self.changes.closed),
-            "extra_services": list(self.changes.added_ids),
-            "hours_override": dict(self.changes.hours),
-        }
+        return self.model.data.change_filters()
 
     def optimise_hours(
         self,
@@ -71,7 +87,7 @@ class InvestQueries(CoverageModel):
         """
         from mapping.analysis.optimise_hours import optimise_hours
 
-        weights = self.eligible_weights(age_band)
+        weights = self.model.eligible_weights(age_band)
         return optimise_hours(
             self.engine,
             service,
@@ -102,7 +118,7 @@ class InvestQueries(CoverageModel):
         category = services.loc[services["id"] == service, "category"]
         if category.empty:
             return None
-        return self.age_parts(str(category.iloc[0]), weights, weight, age_band)
+        return self.model.age_parts(str(category.iloc[0]), weights, weight, age_band)
 
     def evening_hours(
         self, plan: HoursPlan, *, start: int = 16, age_band: str | None = None
@@ -123,11 +139,16 @@ class InvestQueries(CoverageModel):
         hours = merge_hours(plan.current_hours, chosen)
         filters = self._change_filters()
         filters["hours_override"] = {**filters["hours_override"], gains.service_id: hours}
-        weights = self.eligible_weights(age_band)
-        filters["parts"] = self.service_age_parts(gains.service_id, weights, age_band=age_band)
+        weights = self.model.eligible_weights(age_band)
+        parts = self.service_age_parts(gains.service_id, weights, age_band=age_band)
         if gains.objective == "minutes":
             total = week_weight_minutes(
-                self.engine, gains.category, weights=weights, age_band=age_band, **filters
+                self.engine,
+                gains.category,
+                weights=weights,
+                age_band=age_band,
+                parts=parts,
+                **filters,
             )
             return hours, total
         covered = covered_weight_hours(
@@ -136,6 +157,7 @@ class InvestQueries(CoverageModel):
             weights=weights,
             threshold=gains.threshold,
             age_band=age_band,
+            parts=parts,
             **filters,
         )
         return hours, covered
@@ -149,10 +171,10 @@ class InvestQueries(CoverageModel):
         from mapping.analysis.towns import settlement_candidates
 
         return settlement_candidates(
-            self.origins,
-            geography.load_postcodes(self.data_dir),
-            ward_names=self.area_names("ward"),
-            area_names=self.area_names("district"),
+            self.model.origins,
+            geography.load_postcodes(self.model.data_dir),
+            ward_names=self.model.area_names("ward"),
+            area_names=self.model.area_names("district"),
         )
 
     def optimise_sites(
@@ -193,20 +215,20 @@ class InvestQueries(CoverageModel):
         check_times(list(at) if at is not None else None, "at")
         if candidates is None:
             candidates = self.candidate_sites()
-        check_candidates(len(candidates), "candidates", n_origins=len(self.origins))
-        weights = self.weights(weight, age_band)
+        check_candidates(len(candidates), "candidates", n_origins=len(self.model.origins))
+        weights = self.model.weights(weight, age_band)
         problem = build_problem(
             self.engine,
             category,
             candidates,
-            origins_xy=self.origins[["easting", "northing"]].to_numpy(float),
+            origins_xy=self.model.origins[["easting", "northing"]].to_numpy(float),
             weights=weights,
-            groups=self.origins["lsoa21_code"].to_numpy(),
+            groups=self.model.origins["lsoa21_code"].to_numpy(),
             threshold=threshold,
             at=at,
             new_hours=new_hours,
             age_band=age_band,
-            parts=self.age_parts(category, weights, weight, age_band),
+            parts=self.model.age_parts(category, weights, weight, age_band),
             new_ages=new_ages,
             **self._change_filters(),
         )
@@ -232,7 +254,7 @@ class InvestQueries(CoverageModel):
         """
         from mapping.analysis.pathway_study import victim_pathways
 
-        return victim_pathways(self, need, age, at, home)
+        return victim_pathways(self.model, need, age, at, home)
 
     def appraise(
         self,
@@ -259,7 +281,7 @@ class InvestQueries(CoverageModel):
                 self, category, extra_hours=extra_hours, threshold=threshold, weight=weight
             )
         return appraise(
-            self,
+            self.model,
             options,
             category=category,
             threshold=threshold,

@@ -35,7 +35,7 @@ RANKS: dict[str, int] = {
     "cli": 8,  # registers the sub-apps of the layer below (cli_optimise, cli_week, ...)
 }
 #: Modules that belong to another part's layer (the command line spans two modules).
-PART_OF: dict[str, str] = {"cli_need": "cli", "study_invest": "study"}
+PART_OF: dict[str, str] = {"cli_need": "cli", "study_invest": "study", "study_need": "study"}
 
 
 def _part(module: str) -> str | None:

@@ -116,12 +116,12 @@ def test_the_baseline_gap_register_is_evaluated_once_a_day(
     monkeypatch.setattr(gaps_module, "evaluate", counted)
     from mapping.caching import Cache
 
-    monkeypatch.setattr(study, "_gaps", Cache(maxsize=1))
+    monkeypatch.setattr(study.model, "_gaps", Cache(maxsize=1))
     first = study.default_gaps()
     second = study.default_gaps()
     assert len(calls) == 1 and first.equals(second) and first is not second
-    assert first.equals(real(study))
+    assert first.equals(real(study.model))
     # A what-if view has its own register.
     view = study.with_scenario("data/scenarios/preston_sarc_24_7.toml")
     view.default_gaps()
-    assert len(calls) == 2 and calls[-1] is view
+    assert len(calls) == 2 and calls[-1] is view.model

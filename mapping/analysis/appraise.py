@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,10 @@ from mapping.analysis.week import HOURS_IN_WEEK, hour_times, minutes_for_key, op
 from mapping.inputs.scenario_file import HoursChange, Scenario
 from mapping.inputs.vocabulary import LANCASHIRE
 from mapping.inputs.when import NAMED_SLOTS
+
+if TYPE_CHECKING:
+    from mapping.analysis.coverage import CoverageModel
+
 
 __all__ = [
     "APPRAISAL_COLUMNS",
@@ -145,7 +149,7 @@ def night_hours() -> list[int]:
     return [h for h, when in enumerate(hour_times()) if profile_for(when) == "free_flow"]
 
 
-def extension_options(study: Any, category: str) -> list[AppraisalOption]:
+def extension_options(study: CoverageModel, category: str) -> list[AppraisalOption]:
     """24/7 and nights-only for every in-area service of ``category`` not open all week.
 
     In-area: the service's provider area is Lancashire (from the register); services
@@ -247,7 +251,7 @@ def week_cases(study: Any, category: str) -> list[WeekCase]:
 
 
 def week_figures(
-    view: Any,
+    view: CoverageModel,
     category: str,
     weights: np.ndarray,
     threshold: float,
@@ -315,7 +319,7 @@ def week_figures(
 
 
 def measure(
-    view: Any,
+    view: CoverageModel,
     category: str,
     *,
     threshold: float,
@@ -393,7 +397,7 @@ def _sentence(row: dict[str, Any], today: dict[str, Any], threshold: float, who:
 
 
 def appraise(
-    study: Any,
+    study: CoverageModel,
     options: Sequence[AppraisalOption],
     *,
     category: str,

@@ -7,20 +7,64 @@ from the site optimiser.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from mapping import formats
 from mapping.analysis.appraise import NIGHT, AppraisalOption, extension_options
 from mapping.analysis.week import hour_label
 from mapping.inputs.scenario_file import HoursChange, Scenario
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mapping.analysis.coverage import CoverageModel
+    from mapping.analysis.optimise_hours import HoursPlan
+    from mapping.analysis.optimise_sites import SiteProblem, SitesPlan
+
 __all__ = [
+    "Optimisers",
     "best_site_option",
     "default_options",
     "hours_options",
     "saturation_note",
     "saturation_trade",
 ]
+
+
+class Optimisers(Protocol):
+    """What the default options need: a study view's coverage queries and its optimisers.
+
+    :class:`mapping.study_invest.InvestQueries` is one.
+    """
+
+    @property
+    def model(self) -> CoverageModel:
+        """The study view's coverage queries over its data."""
+        ...
+
+    def candidate_sites(self) -> pd.DataFrame:
+        """Default candidate sites."""
+        ...
+
+    def optimise_sites(
+        self,
+        category: str,
+        add: int,
+        *,
+        threshold: float,
+        at: Sequence[str] | None,
+        candidates: pd.DataFrame | None,
+        weight: str,
+    ) -> tuple[SitesPlan, SiteProblem]:
+        """The best ``add`` new sites of ``category``."""
+        ...
+
+    def optimise_hours(
+        self, service: str, extra_hours: int, *, threshold: float, objective: str
+    ) -> HoursPlan:
+        """The best ``extra_hours`` a week to add to ``service``."""
+        ...
 
 
 def saturation_note(covered: float, total: float, add: int, threshold: float, when: str) -> str:
@@ -39,7 +83,7 @@ def saturation_note(covered: float, total: float, add: int, threshold: float, wh
     )
 
 
-def saturation_trade(covering: Any, shortest: Any, threshold: float, unit: str) -> str:
+def saturation_trade(covering: SitesPlan, shortest: SitesPlan, threshold: float, unit: str) -> str:
     """What the p-median's plan trades against the covering plan, in words (or ``""``).
 
     ``covering`` and ``shortest`` are :class:`~mapping.analysis.optimise_sites.SitesPlan`
@@ -62,7 +106,7 @@ def saturation_trade(covering: Any, shortest: Any, threshold: float, unit: str) 
 
 
 def best_site_option(
-    study: Any, category: str, *, threshold: float, weight: str
+    study: Optimisers, category: str, *, threshold: float, weight: str
 ) -> tuple[AppraisalOption, str]:
     """The best new 24/7 site at the weekend night: MCLP, then p-median if it saturates.
 
@@ -91,7 +135,7 @@ def best_site_option(
 
 
 def hours_options(
-    study: Any, service: str, name: str, *, extra_hours: int, threshold: float
+    study: Optimisers, service: str, name: str, *, extra_hours: int, threshold: float
 ) -> tuple[AppraisalOption | None, str]:
     """The optimiser's best ``extra_hours`` (minutes objective), and what coverage picks.
 
@@ -129,13 +173,13 @@ def hours_options(
 
 
 def default_options(
-    study: Any, category: str, *, extra_hours: int, threshold: float, weight: str
+    study: Optimisers, category: str, *, extra_hours: int, threshold: float, weight: str
 ) -> tuple[list[AppraisalOption], tuple[str, ...]]:
     """Every in-area service 24/7 and at night, its optimised hours, the best new site
     and the first service's optimised hours with that site; and the notes."""
-    options = extension_options(study, category)
+    options = extension_options(study.model, category)
     notes: list[str] = []
-    services = study.engine.services.set_index("id")
+    services = study.model.engine.services.set_index("id")
     seen: list[AppraisalOption] = []
     for option in options:
         (change,) = option.scenario.changes

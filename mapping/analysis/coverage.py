@@ -28,33 +28,39 @@ their own thresholds (:data:`WALK_THRESHOLDS`: 15, 30 and 45 minutes).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, TypedDict
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from mapping import geography
 from mapping.analysis.age_split import AgePart, AgeSplit, age_parts, split_by_age
 from mapping.analysis.ranges import beyond_range
+from mapping.analysis.study_data import RegisterChanges, StudyData
 from mapping.analysis.summary import _AREA_KEY, DEFAULT_THRESHOLDS, AreaLevel, summarise
 from mapping.caching import Cache
 from mapping.errors import ServiceMapError
 from mapping.inputs.area import study_area
-from mapping.inputs.vocabulary import AGE_BANDS, LANCASHIRE, WEIGHTS
+from mapping.inputs.vocabulary import AGE_BANDS, WEIGHTS
 from mapping.inputs.when import TimeSlot, resolve_slot
 from mapping.network.walking import MODES, WALK_PROFILE, WALK_THRESHOLDS
 from mapping.routing.engine import category_tuple
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from typing_extensions import Unpack
+
+    from mapping.routing.engine import TravelEngine
+    from mapping.routing.records import NearestResult
+
 __all__ = [
     "SARC_COLUMNS",
     "CoverageModel",
+    "CoverageOptions",
     "RegisterChanges",
+    "StudyData",
     "default_threshold",
     "mode_profile",
     "mode_thresholds",
@@ -103,142 +109,70 @@ def default_threshold(mode: str) -> float:
     return 30.0 if mode == "walk" else 60.0
 
 
-@dataclass(frozen=True)
-class RegisterChanges:
-    """Changes to the register applied at query time, leaving the register untouched.
+class CoverageOptions(TypedDict, total=False):
+    """The keyword arguments of :meth:`CoverageModel.coverage` (see it for each)."""
 
-    Attributes
-    ----------
-    hours
-        ``{service_id: opening_hours}`` replacing a service's hours.
-    closed
-        Ids of services treated as closed for good.
-    added
-        What-if services as register-like records (``id``, ``name``, ``category``,
-        ``opening_hours``, ``district``, ``provider_area``, ``geometry`` in EPSG:27700
-        and any other register column). A view routes them on its own engine
-        (:meth:`mapping.routing.engine.TravelEngine.with_sites`).
-    """
-
-    hours: Mapping[str, str] = field(default_factory=dict)
-    closed: frozenset[str] = frozenset()
-    added: tuple[Mapping[str, Any], ...] = ()
-
-    @property
-    def added_ids(self) -> tuple[str, ...]:
-        """Ids of the what-if services."""
-        return tuple(str(record["id"]) for record in self.added)
-
-    @property
-    def is_empty(self) -> bool:
-        """True when nothing is changed (the baseline)."""
-        return not (self.hours or self.closed or self.added)
+    age_band: str | None
+    crime_type: str | None
+    thresholds: Sequence[float] | None
+    total_row: bool
+    weight: str
+    mode: str
+    ranges: bool
 
 
 class CoverageModel:
-    """The study area's data, register and travel engine, with changes applied on query.
+    """Coverage queries over a study's data (:class:`StudyData`), with its changes applied.
 
-    Use :meth:`load`; :meth:`with_changes` gives a what-if view that shares the
-    (expensive) travel engine but never alters the baseline.
+    It holds nothing but the data (and the gap register of the day, which depends on the
+    view's changes): :meth:`with_changes` gives a what-if view over the same base data
+    that never alters the baseline. :class:`mapping.Study` composes one.
     """
 
-    def __init__(
-        self,
-        engine: Any,
-        origins: gpd.GeoDataFrame,
-        register: gpd.GeoDataFrame,
-        *,
-        data_dir: Path | None = None,
-        services_path: Path | None = None,
-        changes: RegisterChanges | None = None,
-    ) -> None:
-        self.engine = engine
-        self.origins = origins.reset_index(drop=True)
-        self.register = register
-        self.data_dir = data_dir
-        self.services_path = services_path
-        self.changes = changes or RegisterChanges()
-        #: Data read on first use (area names, the need layer): the same for every
-        #: what-if view of this study, so its views share it. Locked: the app's
-        #: sessions ask from several threads at once.
-        self._data: Cache[str, Any] = Cache(maxsize=8)
+    def __init__(self, data: StudyData) -> None:
+        self.data = data
         #: The default gap register, by day; a view's own (it depends on the changes).
         self._gaps: Cache[date, pd.DataFrame] = Cache(maxsize=1)
 
-    # ---- construction -----------------------------------------------------------
+    # ---- the data ---------------------------------------------------------------
 
-    @classmethod
-    def load(
-        cls,
-        *,
-        data_dir: Path | None = None,
-        sources: Any = None,
-        services: Path | pd.DataFrame | None = None,
-        network: str = "offline",
-        build: bool = True,
-        progress: bool = False,
-    ) -> Self:
-        """Load (building what is missing) the data, the register and the engine.
+    @property
+    def engine(self) -> TravelEngine:
+        """The travel engine (a what-if view's own, over the base engine's vectors)."""
+        return self.data.engine
 
-        Parameters
-        ----------
-        data_dir
-            Generated-data folder (default ``data/``).
-        sources
-            Raw sources folder or located :class:`mapping.inputs.sources.Sources` (used only
-            when something must be built).
-        services
-            Register path or frame (default ``data/services.csv``).
-        network
-            ``"offline"`` (default) or ``"osm"``.
-        build
-            Build missing or stale data and network.
-        progress
-            Show progress bars while building.
-        """
-        from mapping.inputs import register as services_mod
-        from mapping.inputs.sources import Sources, locate_sources
-        from mapping.routing.loading import build_engine
+    @property
+    def origins(self) -> gpd.GeoDataFrame:
+        """Population-weighted origins (EPSG:27700)."""
+        return self.data.origins
 
-        located = None
-        if build:
-            located = sources if isinstance(sources, Sources) else locate_sources(sources)
-            geography.build(located, data_dir, progress=progress)
-        if isinstance(services, pd.DataFrame):
-            register, services_path = services, None
-        else:
-            services_path = Path(services) if services else services_mod.default_register_path()
-            register = services_mod.load_register(services_path, sources=located)
-        origins = geography.load_origins(data_dir)
-        engine = build_engine(
-            network,
-            data_dir=data_dir,
-            sources=located,
-            register=register,
-            origins=origins,
-            build_if_missing=build,
-        )
-        return cls(engine, origins, register, data_dir=data_dir, services_path=services_path)
+    @property
+    def register(self) -> gpd.GeoDataFrame:
+        """The baseline services register (see :meth:`effective_register`)."""
+        return self.data.register
 
-    def with_changes(self, changes: RegisterChanges) -> Self:
+    @property
+    def data_dir(self) -> Path | None:
+        """Generated-data folder (``None``: the default)."""
+        return self.data.data_dir
+
+    @property
+    def services_path(self) -> Path | None:
+        """The register's file, if it came from one."""
+        return self.data.services_path
+
+    @property
+    def changes(self) -> RegisterChanges:
+        """The register changes this view applies."""
+        return self.data.changes
+
+    def with_changes(self, changes: RegisterChanges) -> CoverageModel:
         """A view of this study with ``changes`` applied; this study is never modified.
 
         What-if sites are routed on a view of the base engine (its vectors shared,
         read-only), so views cost one search per added site and profile.
         """
-        engine = self.engine.root
-        if changes.added:
-            engine = engine.with_sites(_site_spec(record) for record in changes.added)
-        view = type(self)(
-            engine,
-            self.origins,
-            self.register,
-            data_dir=self.data_dir,
-            services_path=self.services_path,
-            changes=changes,
-        )
-        view._data = self._data
-        return view
+        return CoverageModel(self.data.with_changes(changes))
 
     def default_gaps(self) -> pd.DataFrame:
         """The gap register of the default rules as of today, kept for the day.
@@ -257,48 +191,20 @@ class CoverageModel:
 
         The baseline register object is never modified; a new frame is returned.
         """
-        register = self.register.copy()
-        if self.changes.is_empty:
-            return register
-        for service_id, expression in self.changes.hours.items():
-            register.loc[register["id"] == service_id, "opening_hours"] = expression
-        register = register[~register["id"].isin(self.changes.closed)]
-        if self.changes.added:
-            added = gpd.GeoDataFrame(
-                [dict(record) for record in self.changes.added],
-                geometry="geometry",
-                crs=register.crs,
-            )
-            added["what_if"] = True
-            register = pd.concat([register.assign(what_if=False), added], ignore_index=True)
-            # Keep the register's own column types (nullable ints stay ints, not objects).
-            for column, dtype in self.register.dtypes.items():
-                if column != "geometry" and register[column].dtype != dtype:
-                    # A what-if value the baseline type cannot hold keeps its own type.
-                    with contextlib.suppress(TypeError, ValueError):
-                        register[column] = register[column].astype(dtype)
-        return gpd.GeoDataFrame(register, geometry="geometry", crs=self.register.crs)
+        return self.data.effective_register()
 
     @property
     def network_source(self) -> str:
         """Which network the minutes come from (``offline`` or ``osm``)."""
-        return str(self.engine.network.source)
+        return self.data.network_source
 
     def area_names(self, by: AreaLevel) -> dict[str, str]:
         """``{code: name}`` for LSOAs, wards or council areas."""
+        return self.data.area_names(by)
 
-        def read() -> dict[str, dict[str, str]]:
-            lsoas = geography.load_lsoas(self.data_dir)
-            wards = geography.load_wards(self.data_dir)
-            areas = geography.load_council_areas(self.data_dir)
-            return {
-                "lsoa": dict(zip(lsoas["lsoa21_code"], lsoas["lsoa21_name"], strict=True)),
-                "ward": dict(zip(wards["ward_code"], wards["ward_name"], strict=True)),
-                "district": dict(zip(areas["lad_code"], areas["lad_name"], strict=True)),
-            }
-
-        names: dict[str, dict[str, str]] = self._data.get("area names", read)
-        return names[by]
+    def need(self) -> gpd.GeoDataFrame:
+        """The need layer, one row per LSOA with its polygon (see :meth:`StudyData.need`)."""
+        return self.data.need()
 
     def weights(self, weight: str = "residents", age_band: str | None = None) -> np.ndarray:
         """Per-origin weight: eligible residents, or a need weight spread over the origins.
@@ -329,14 +235,16 @@ class CoverageModel:
         return self.need_weights(weight)
 
     def need_weights(self, weight: str) -> np.ndarray:
-        """Per-origin need weight (``women_16_plus``, ...); needs the need layer.
+        """Per-origin need weight, spread over each LSOA's origins as residents are.
 
-        The coverage model has no need layer; :class:`mapping.Study` overrides this.
+        Raises
+        ------
+        NeedError
+            Naming ``need/lsoa_need.csv`` when the need layer is missing or damaged.
         """
-        raise ServiceMapError(
-            f"the {weight} weight needs the need layer: use mapping.Study (which loads "
-            "data/need/lsoa_need.csv)"
-        )
+        from mapping.geography.need import spread_weight
+
+        return spread_weight(self.origins, self.data.need(), weight).to_numpy(float)
 
     def eligible_weights(self, age_band: str | None) -> np.ndarray:
         """Per-origin population eligible for the age band (everybody for ``None``)."""
@@ -358,7 +266,7 @@ class CoverageModel:
         age_band: str | tuple[int, int | None] | None = None,
         crime_type: str | None = None,
         mode: str = "drive",
-    ) -> Any:
+    ) -> NearestResult:
         """Nearest eligible open service for every origin, with this study's changes.
 
         ``mode="walk"`` gives walking minutes (see :mod:`mapping.network.walking`).
@@ -370,10 +278,8 @@ class CoverageModel:
             when,
             age_band=age_band,
             crime_type=crime_type,
-            exclude=sorted(self.changes.closed),
-            extra_services=list(self.changes.added_ids),
-            hours_override=dict(self.changes.hours),
             profile=profile,
+            **self.data.change_filters(),
         )
 
     def by_age(
@@ -567,15 +473,16 @@ class CoverageModel:
         category: str | Sequence[str] | None = "sarc",
         slots: Iterable[str | TimeSlot] = ("weekday daytime", "weekend night"),
         by: AreaLevel = "district",
-        **kwargs: Any,
+        **options: Unpack[CoverageOptions],
     ) -> pd.DataFrame:
         """Coverage at several slots, with the change from the first slot per area.
 
         Adds ``minutes_added`` (mean minutes minus the first slot's) and
         ``share_within_60_change``: the out-of-hours gap when the first slot is
-        weekday daytime. ``kwargs`` go to :meth:`coverage` (``age_band``, ``weight``, ...).
+        weekday daytime. ``options`` are :meth:`coverage`'s keyword arguments
+        (:class:`CoverageOptions`: ``age_band``, ``weight``, ...).
         """
-        tables = [self.coverage(category, s, by, **kwargs) for s in slots]
+        tables = [self.coverage(category, s, by, **options) for s in slots]
         base = tables[0].set_index("area_code")
         for table in tables:
             table["minutes_added"] = (
@@ -615,19 +522,3 @@ class CoverageModel:
         from mapping.analysis.sarc_table import sarc_access_table
 
         return sarc_access_table(self, slots, weight=weight, mode=mode)
-
-
-def _site_spec(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The engine's description of a what-if site from its register-like record."""
-    point = record["geometry"]
-    return {
-        "id": str(record["id"]),
-        "xy": (float(point.x), float(point.y)),
-        "category": record["category"],
-        "name": record.get("name"),
-        "opening_hours": record.get("opening_hours") or "",
-        "min_age": record.get("min_age"),
-        "max_age": record.get("max_age"),
-        "crime_types": tuple(record.get("crime_types") or ("all",)),
-        "provider_area": record.get("provider_area", LANCASHIRE),
-    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,11 @@ from mapping.analysis.summary import TOTAL_CODE
 from mapping.inputs.register import LANCASHIRE_LAD_CODES
 from mapping.inputs.rules import SEVERITIES, GapRule, RuleModel
 from mapping.inputs.vocabulary import LANCASHIRE
+
+if TYPE_CHECKING:
+    from mapping.analysis.coverage import CoverageModel
+    from mapping.inputs.referrals import Referral
+    from mapping.inputs.routes import Route
 
 #: Columns of the gap register, in order.
 COLUMNS: tuple[str, ...] = (
@@ -60,14 +65,20 @@ LABELS: dict[str, str] = {
 
 @dataclass
 class GapContext:
-    """What every rule reads: the study, its effective register and area facts."""
+    """What every rule reads: the study, its effective register and area facts.
 
-    study: Any
+    ``routes`` and ``referrals`` are the referral routes and published volumes the
+    pathway rules read (``None``: the committed files).
+    """
+
+    study: CoverageModel
     register: pd.DataFrame
     as_of: date | None
     names: dict[str, str]
     population: pd.Series  # by lad_code
     age_population: pd.DataFrame  # age-band columns by lad_code
+    routes: list[Route] | None = None
+    referrals: list[Referral] | None = None
 
     @property
     def areas(self) -> list[str]:

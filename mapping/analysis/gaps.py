@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -49,6 +49,10 @@ from mapping.analysis import gap_rules, need_gaps, pathway_gaps  # noqa: F401
 from mapping.analysis.gap_records import COLUMNS, GapContext, evaluator_for
 from mapping.inputs.rules import SEVERITIES, GapRule, load_rules
 from mapping.inputs.vocabulary import AGE_BANDS
+
+if TYPE_CHECKING:
+    from mapping.analysis.coverage import CoverageModel
+
 
 __all__ = [
     "COLUMNS",
@@ -67,7 +71,7 @@ def _empty_register() -> pd.DataFrame:
 
 
 def evaluate(
-    study: Any,
+    study: CoverageModel,
     rules: Sequence[GapRule] | Path | str | None = None,
     *,
     as_of: date | None = None,

@@ -42,7 +42,7 @@ from mapping.analysis.gap_records import (
     label,
 )
 from mapping.errors import ServiceMapError
-from mapping.geography.need import load_need, origin_values
+from mapping.geography.need import origin_values
 from mapping.inputs.benchmarks import load_benchmarks
 from mapping.inputs.rules import (
     CapacityBelowBenchmarkRule,
@@ -63,11 +63,8 @@ __all__ = [
 
 
 def _need(ctx: GapContext) -> pd.DataFrame:
-    """The need layer: the study's own when it offers one, else the built file."""
-    study = ctx.study
-    if hasattr(study, "need"):
-        return pd.DataFrame(study.need())
-    return pd.DataFrame(load_need(getattr(study, "data_dir", None), geometry=False))
+    """The study's need layer (read once per study and shared by its views)."""
+    return pd.DataFrame(ctx.study.need())
 
 
 def _not_evaluated(rule: GapRule, error: ServiceMapError) -> list[dict[str, Any]]:

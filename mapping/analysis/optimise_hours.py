@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,10 @@ from mapping.analysis.week import (
     open_sets,
 )
 from mapping.errors import ServiceMapError
+
+if TYPE_CHECKING:
+    from mapping.routing.engine import TravelEngine
+
 
 __all__ = [
     "OBJECTIVES",
@@ -142,7 +146,7 @@ class HourGains:
         return -1 if self.objective == "minutes" else 1
 
 
-def _service_row(engine: Any, service_id: str) -> Mapping[str, Any]:
+def _service_row(engine: TravelEngine, service_id: str) -> Mapping[str, Any]:
     services = engine.services
     match = services[services["id"] == service_id]
     if match.empty:
@@ -155,7 +159,7 @@ def _service_row(engine: Any, service_id: str) -> Mapping[str, Any]:
 
 
 def hour_gains(
-    engine: Any,
+    engine: TravelEngine,
     service_id: str,
     *,
     weights: np.ndarray,
@@ -423,7 +427,7 @@ class HoursPlan:
 
 
 def optimise_hours(
-    engine: Any,
+    engine: TravelEngine,
     service_id: str,
     extra_hours: int,
     *,
@@ -493,14 +497,16 @@ def optimise_hours(
     )
 
 
-def _current_hours(engine: Any, service_id: str, overrides: Mapping[str, str] | None) -> str:
+def _current_hours(
+    engine: TravelEngine, service_id: str, overrides: Mapping[str, str] | None
+) -> str:
     if overrides and service_id in overrides:
         return str(overrides[service_id])
     return str(_service_row(engine, service_id)["opening_hours"] or "")
 
 
 def covered_weight_hours(
-    engine: Any,
+    engine: TravelEngine,
     category: str,
     *,
     weights: np.ndarray,
@@ -522,7 +528,7 @@ def covered_weight_hours(
 
 
 def week_weight_minutes(
-    engine: Any,
+    engine: TravelEngine,
     category: str,
     *,
     weights: np.ndarray,

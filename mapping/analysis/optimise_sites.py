@@ -49,7 +49,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,11 @@ from mapping.analysis.week import (
 )
 from mapping.errors import ServiceMapError
 from mapping.routing.eligibility import serves_ages
+
+if TYPE_CHECKING:
+    from mapping.network.graph import RoadNetwork
+    from mapping.routing.engine import TravelEngine
+
 
 __all__ = [
     "DEFAULT_TIME_LIMIT_S",
@@ -87,7 +92,7 @@ UNREACHED_MINUTES = 240.0
 
 
 def candidate_minutes(
-    network: Any, origins_xy: np.ndarray, candidates_xy: np.ndarray, profile: str
+    network: RoadNetwork, origins_xy: np.ndarray, candidates_xy: np.ndarray, profile: str
 ) -> np.ndarray:
     """Minutes from every origin to every candidate: ``(n_origins, n_candidates)``.
 
@@ -167,7 +172,7 @@ class SiteProblem:
 
 
 def build_problem(
-    engine: Any,
+    engine: TravelEngine,
     category: str,
     candidates: pd.DataFrame,
     *,

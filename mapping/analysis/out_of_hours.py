@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,10 @@ from mapping import formats
 from mapping.analysis.week import service_label
 from mapping.inputs.vocabulary import LANCASHIRE
 from mapping.inputs.when import TimeSlot, resolve_slot
+
+if TYPE_CHECKING:
+    from mapping.analysis.coverage import CoverageModel
+
 
 __all__ = [
     "HourAccount",
@@ -361,7 +365,7 @@ def account_from_nearest(
 
 
 def hour_account(
-    model: Any,
+    model: CoverageModel,
     category: str,
     at: str | TimeSlot,
     *,
@@ -447,7 +451,7 @@ def hour_account(
 
 
 def change_between(
-    model: Any, category: str, start: str | TimeSlot, end: str | TimeSlot, **options: Any
+    model: CoverageModel, category: str, start: str | TimeSlot, end: str | TimeSlot, **options: Any
 ) -> HourChange:
     """The accounts at ``start`` and ``end`` and the split of the change between them.
 

@@ -57,7 +57,7 @@ __all__: list[str] = []
 
 
 def _routes(ctx: GapContext) -> list[Route]:
-    given = getattr(ctx.study, "referral_routes", None)
+    given = ctx.routes
     if given is not None:
         return list(given)
     # Not checked against this register: an uploaded or what-if register may lack some
@@ -67,7 +67,7 @@ def _routes(ctx: GapContext) -> list[Route]:
 
 
 def _referrals(ctx: GapContext) -> list[Referral]:
-    given = getattr(ctx.study, "referral_volumes", None)
+    given = ctx.referrals
     if given is not None:
         return list(given)
     return load_referrals(service_ids=set(ctx.register["id"].astype(str)))

@@ -10,7 +10,7 @@ study's travel engine, at the speed profile of the hour), and lists every pathwa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,10 @@ from mapping.inputs.needs import Need, find_need, load_needs
 from mapping.inputs.routes import Route, load_routes
 from mapping.inputs.when import TimeSlot, moment_of, resolve_slot
 from mapping.network.profiles import profile_for
+
+if TYPE_CHECKING:
+    from mapping.analysis.coverage import CoverageModel
+
 
 __all__ = ["PathwayResult", "home_origin", "victim_pathways"]
 
@@ -61,7 +65,7 @@ class PathwayResult:
         return any(p.open and p.route != "police" for p in self.pathways)
 
 
-def home_origin(study: Any, home: str) -> tuple[int, str, str]:
+def home_origin(study: CoverageModel, home: str) -> tuple[int, str, str]:
     """The origin row, LSOA code and a note (how the home was placed) for a postcode or LSOA code.
 
     Raises
@@ -102,7 +106,7 @@ def home_origin(study: Any, home: str) -> tuple[int, str, str]:
             hit = hit[["easting", "northing"]].astype(float).mean().to_frame().T
         import geopandas as gpd
 
-        lsoas = study.boundaries("lsoa")
+        lsoas = study.data.boundaries("lsoa")
         point = gpd.GeoSeries(
             gpd.points_from_xy(hit["easting"].astype(float), hit["northing"].astype(float)),
             crs=lsoas.crs,
@@ -117,7 +121,9 @@ def home_origin(study: Any, home: str) -> tuple[int, str, str]:
     return int(rows[0]), lsoa, note
 
 
-def service_minutes(study: Any, row: int, service_ids: list[str], at: TimeSlot) -> dict[str, float]:
+def service_minutes(
+    study: CoverageModel, row: int, service_ids: list[str], at: TimeSlot
+) -> dict[str, float]:
     """Drive minutes from origin ``row`` to each routable service of ``service_ids``."""
     engine = study.engine
     routable = [s for s in service_ids if s in set(engine.service_ids)]
@@ -132,7 +138,7 @@ def service_minutes(study: Any, row: int, service_ids: list[str], at: TimeSlot) 
 
 
 def victim_pathways(
-    study: Any,
+    study: CoverageModel,
     need: str | Need,
     age: int,
     at: str | TimeSlot,

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
     from mapping.analysis.coverage import CoverageModel
     from mapping.inputs.when import TimeSlot
 
+if TYPE_CHECKING:
+    from mapping.routing.engine import TravelEngine
+
+
 __all__ = [
     "DRIVE_TIME_BAND",
     "HeadlineRange",
@@ -274,7 +278,7 @@ class HeadlineRange:
 
 
 def headline_range(
-    engine: Any,
+    engine: TravelEngine,
     category: str,
     at: Any,
     *,
@@ -410,7 +414,7 @@ def format_range(central: float, low: float, high: float, fmt: Any = None) -> st
 
 
 def week_bounds(
-    engine: Any,
+    engine: TravelEngine,
     category: str,
     *,
     weights: np.ndarray,

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,10 @@ from mapping.analysis.age_split import AgePart
 from mapping.errors import ServiceMapError
 from mapping.inputs.hours import REFERENCE_WEEK_START
 from mapping.inputs.when import NAMED_SLOTS
+
+if TYPE_CHECKING:
+    from mapping.routing.engine import TravelEngine
+
 
 __all__ = [
     "DAY_NAMES",
@@ -146,8 +150,8 @@ def service_label(category: str) -> str:
 
 
 def open_sets(
-    engine: Any,
-    category: str | Iterable[str],
+    engine: TravelEngine,
+    category: str | Sequence[str],
     *,
     age_band: str | tuple[int, int | None] | None = None,
     crime_type: str | None = None,
@@ -196,7 +200,7 @@ def open_sets(
 
 
 def minutes_for_key(
-    engine: Any, key: HourKey, cache: dict[HourKey, np.ndarray] | None = None
+    engine: TravelEngine, key: HourKey, cache: dict[HourKey, np.ndarray] | None = None
 ) -> np.ndarray:
     """Minutes from every origin to the nearest of ``key.services`` (``inf``: none).
 
@@ -215,7 +219,7 @@ def minutes_for_key(
 
 
 def week_profile(
-    engine: Any,
+    engine: TravelEngine,
     category: str,
     *,
     weights: np.ndarray,

@@ -7,7 +7,7 @@ façade under the module cap).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,7 @@ from mapping.errors import ServiceMapError
 
 if TYPE_CHECKING:
     from mapping.analysis.coverage import CoverageModel
+    from mapping.analysis.study_data import ChangeFilters
     from mapping.analysis.summary import AreaLevel
 
 __all__ = ["study_week_profile"]
@@ -30,7 +31,7 @@ def study_week_profile(
     area: str | None,
     by: AreaLevel,
     mode: str,
-    filters: dict[str, Any],
+    filters: ChangeFilters,
 ) -> pd.DataFrame:
     """See :meth:`mapping.Study.week_profile`; ``filters`` are the view's changes."""
     from mapping.analysis.coverage import default_threshold, mode_profile

@@ -96,7 +96,8 @@ def _units(path: str, checksum: str, data_dir: Path) -> np.ndarray:
 
 @lru_cache(maxsize=2)
 def _tree(path: str, checksum: str, data_dir: str) -> cKDTree:
-    return cKDTree(_units(path, checksum, Path(data_dir)))
+    # Unbalanced, uncompacted: built about three times faster at start-up, same answers.
+    return cKDTree(_units(path, checksum, Path(data_dir)), balanced_tree=False, compact_nodes=False)
 
 
 def near_land(easting: ArrayLike, northing: ArrayLike, sources: Sources) -> np.ndarray:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,6 +13,7 @@ import pandas as pd
 
 from mapping.caching import Cache
 from mapping.inputs.sources import Sources
+from mapping.store import artifact_is_fresh, build_artifact, build_key, default_data_dir
 from mapping.study_area import to_lonlat
 
 _POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
@@ -46,16 +49,55 @@ def _read_area(sources: Sources, area: str) -> pd.DataFrame:
     key = (str(path), stat.st_mtime_ns, stat.st_size, area)
 
     def read() -> pd.DataFrame:
-        # Indexed by the postcode without spaces, upper case: one vectorised pass over
-        # the area's tens of thousands of units instead of a regular expression each
-        # (the register's check reads four areas on every start).
-        table = sources.read_codepoint(areas=[area])
-        compact = table["postcode"].astype(str).str.replace(" ", "", regex=False).str.upper()
-        return table.assign(compact=compact).set_index("compact")[
-            ["easting", "northing", "district_code"]
-        ]
+        return _area_units(sources, area)
 
     return _AREA_CACHE.get(key, read)
+
+
+#: Code-Point areas as built binary files (under the data folder), one per area read,
+#: keyed by the zip's checksum: a start reads them instead of the zip's CSVs.
+AREA_DIR = Path("postcodes") / "codepoint_areas"
+
+
+def _area_units(sources: Sources, area: str) -> pd.DataFrame:
+    """One postcode area's units, indexed by the postcode without spaces (upper case).
+
+    From the built file when it is intact and was built from this zip; else read from
+    the zip (one vectorised pass over the area's tens of thousands of units) and the
+    file rebuilt. A read-only data folder is not an error: the units are used as read.
+    """
+    dest = default_data_dir() / AREA_DIR / f"{area.upper()}.npz"
+    inputs = {"codepoint_sha256": sources.checksum("codepoint"), "area": area.upper()}
+    if artifact_is_fresh(dest, build_key(inputs)):
+        with np.load(dest, allow_pickle=False) as built:
+            return pd.DataFrame(
+                {
+                    "easting": built["easting"],
+                    "northing": built["northing"],
+                    "district_code": built["district_code"].astype(object),
+                },
+                index=pd.Index(built["compact"].astype(object), name="compact"),
+            )
+    table = sources.read_codepoint(areas=[area])
+    compact = table["postcode"].astype(str).str.replace(" ", "", regex=False).str.upper()
+    units = table.assign(compact=compact).set_index("compact")[
+        ["easting", "northing", "district_code"]
+    ]
+
+    def write(tmp: Path) -> dict[str, int]:
+        with open(tmp, "wb") as handle:
+            np.savez(
+                handle,
+                compact=units.index.to_numpy(object).astype("U"),
+                easting=units["easting"].to_numpy(np.int64),
+                northing=units["northing"].to_numpy(np.int64),
+                district_code=units["district_code"].astype(str).to_numpy(object).astype("U"),
+            )
+        return {"units": len(units)}
+
+    with contextlib.suppress(OSError):
+        build_artifact(dest, inputs, write, force=True)
+    return units
 
 
 def _canonical_or_none(text: Any) -> str | None:

@@ -29,6 +29,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from mapping.caching import Cache
 from mapping.errors import ServiceMapError
 from mapping.inputs.catalogue import CATALOGUE, LANCASHIRE_LAD_CODES, POLICE_MONTHS, SourceFile
 from mapping.store import default_data_dir, repo_root, sha256_file
@@ -44,6 +45,18 @@ __all__ = [
     "download_sources",
     "locate_sources",
 ]
+
+#: SHA-256 of raw source files read in this process, by (path, size, modification time,
+#: inode): a load locates the sources more than once (register check, land, network
+#: freshness) and the Code-Point zip alone is 14 MB. A changed file has a new key.
+_CHECKSUMS: Cache[tuple[str, int, int, int], str] = Cache(maxsize=64)
+
+
+def _file_checksum(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return _CHECKSUMS.get(key, lambda: sha256_file(path))
+
 
 SOURCES_ENV = "SERVICE_MAP_SOURCES"
 
@@ -133,7 +146,7 @@ class Sources:
         if not path.is_file():
             self.path(key)  # raises the missing-file error
             raise SourceError(f"{path}: missing")  # unreachable: path() raised
-        actual = sha256_file(path)
+        actual = _file_checksum(path)
         expected = self._expected.get(spec.relpath)
         if expected is not None and expected != actual:
             raise SourceError(

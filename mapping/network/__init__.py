@@ -83,7 +83,7 @@ def _sources(sources: SourcesArg) -> Sources:
 
 
 def _offline_inputs(src: Sources, params: OfflineParams) -> dict[str, Any]:
-    from mapping.network.offline import OFFLINE_INPUTS
+    from mapping.network.params import OFFLINE_INPUTS
 
     return {
         "source": "offline",

@@ -36,13 +36,10 @@ from mapping.network.major_roads import (
     read_major_roads,
     service_area_ends,
 )
-from mapping.network.params import OfflineParams, mph_to_mps
+from mapping.network.params import OFFLINE_INPUTS, OfflineParams, mph_to_mps
 from mapping.study_area import study_area_bbox_27700
 
 __all__ = ["OFFLINE_INPUTS", "build_offline", "empty_gap_rule"]
-
-#: Source files the offline model reads (their checksums key the cache).
-OFFLINE_INPUTS: tuple[str, ...] = ("codepoint", "motorways", "lad", "mrdb", "mrdb_shx", "mrdb_prj")
 
 #: Code-Point Open postcode units in the study area's council areas (``study_area.toml``):
 #: with the Census 2021 residents it converts postcodes per km² into inhabitants per km².

@@ -104,6 +104,10 @@ __all__ = [
 MPH = 1609.344 / 3600.0
 
 
+#: The raw sources the offline network is built from (their checksums key the build).
+OFFLINE_INPUTS: tuple[str, ...] = ("codepoint", "motorways", "lad", "mrdb", "mrdb_shx", "mrdb_prj")
+
+
 def mph_to_mps(mph: float) -> float:
     """Convert miles per hour to metres per second."""
     return mph * MPH

@@ -54,6 +54,7 @@ from mapping.outputs.pack import (
     ExportedFile,
     ExportReport,
     PackTable,
+    ReportInputs,
     age_label,
 )
 from mapping.outputs.provenance import (
@@ -81,7 +82,11 @@ from mapping.store import pid_alive, sha256_file
 
 if TYPE_CHECKING:
     from mapping.analysis.coverage import CoverageModel
+    from mapping.inputs.scenario_file import Scenario
     from mapping.inputs.sources import Sources
+
+    #: A scenario or the path of its file.
+    ScenarioSource = Scenario | str | os.PathLike[str]
 
 __all__ = [
     "DEFAULT_AGE_BANDS",
@@ -119,7 +124,7 @@ def export_all(
     study: CoverageModel,
     out_dir: str | os.PathLike[str],
     *,
-    scenario: Any = None,
+    scenario: ScenarioSource | None = None,
     categories: Iterable[str] = DEFAULT_CATEGORIES,
     slots: Iterable[str | TimeSlot] = NAMED_SLOTS,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
@@ -419,15 +424,15 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
 
 def _collect(
     study: CoverageModel,
-    scenario: Any,
+    scenario: ScenarioSource | None,
     categories: tuple[str, ...],
     slots: list[TimeSlot],
     limits: tuple[tuple[float, ...], float],
     bands: dict[str, str | None],
-    sources: Any,
+    sources: Sources | str | os.PathLike[str] | None,
     report: ExportReport,
     bar: Any,
-) -> tuple[list[PackTable], ExportContext, dict[str, Any]]:
+) -> tuple[list[PackTable], ExportContext, ReportInputs]:
     """Compute every table and the facts the README, report and manifest repeat.
 
     ``limits``: the coverage tables' thresholds and the scenario comparison's one.
@@ -509,17 +514,15 @@ def _collect(
             services_table,
         )
     )
-    skipped = getattr(study.engine, "skipped", None)
-    if isinstance(skipped, pd.DataFrame):
-        tables.append(
-            PackTable(
-                "services_not_routed",
-                "services_not_routed",
-                "Services the travel engine cannot route to (no site, confidential, off "
-                "the road network), with the reason",
-                skipped.copy(),
-            )
+    tables.append(
+        PackTable(
+            "services_not_routed",
+            "services_not_routed",
+            "Services the travel engine cannot route to (no site, confidential, off "
+            "the road network), with the reason",
+            study.engine.skipped.copy(),
         )
+    )
     scenario_info: dict[str, str] = {}
     section = None
     if scenario is not None:
@@ -555,21 +558,21 @@ def _collect(
         method=[*method_notes(study, bands), *need.method],
         notes=notes,
     )
-    extras = {
-        "sarc": sarc,
-        "headline_sarc": headline_sarc,
-        "headline": headline,
-        "accounts": [hour_account(study, "sarc", slot) for slot in headline],  # as the app's
-        "gaps": gaps,
-        "coverage": coverage,
-        "register": register,
-        "areas": areas,
-        "layers": layers,
-        "scenario_tables": [t for t in tables if t.name.startswith("scenario_")],
-        "scenario_name": scenario_info.get("name"),
-        "scenario": section,
-        "need_section": need_report_section(need),
-    }
+    extras = ReportInputs(
+        sarc=sarc,
+        headline_sarc=headline_sarc,
+        headline=headline,
+        accounts=[hour_account(study, "sarc", slot) for slot in headline],  # as the app's
+        gaps=gaps,
+        coverage=coverage,
+        register=register,
+        areas=areas,
+        layers=layers,
+        scenario_tables=[t for t in tables if t.name.startswith("scenario_")],
+        scenario_name=scenario_info.get("name"),
+        scenario=section,
+        need_section=need_report_section(need),
+    )
     return tables, context, extras
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ from mapping.analysis.summary import AreaLevel
 from mapping.errors import ServiceMapError
 from mapping.inputs.vocabulary import is_confidential
 from mapping.inputs.when import TimeSlot
-from mapping.outputs.pack import ExportContext
+from mapping.outputs.pack import ExportContext, ReportInputs
 from mapping.outputs.tables import add_minutes_band, attribution_text, join_sequences
 from mapping.safety import safe_frame
 
@@ -145,7 +145,7 @@ LAYER_FILES: dict[str, tuple[str, str]] = {
 
 
 def write_layers(
-    folder: Path, extras: dict[str, Any], context: ExportContext
+    folder: Path, extras: ReportInputs, context: ExportContext
 ) -> list[tuple[str, str, str]]:
     """Write the layers to one GeoPackage and one GeoParquet file each."""
     import pyarrow.parquet as pq
@@ -158,7 +158,7 @@ def write_layers(
     }
     gpkg = folder / "coverage.gpkg"
     written = []
-    for name, layer in extras["layers"].items():
+    for name, layer in extras.layers.items():
         frame = safe_frame(tabular_geo(layer))
         frame.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio", metadata=metadata)
         filename, description = LAYER_FILES[name]
@@ -169,7 +169,7 @@ def write_layers(
         extra = {f"service_map:{k}".encode(): v.encode() for k, v in metadata.items()}
         pq.write_table(table.replace_schema_metadata({**table.schema.metadata, **extra}), path)
         written.append((filename, "geoparquet", f"{description}; EPSG:27700"))
-    layer_list = ", ".join(extras["layers"])
+    layer_list = ", ".join(extras.layers)
     written.insert(0, ("coverage.gpkg", "gpkg", f"GeoPackage, EPSG:27700, layers: {layer_list}"))
     return written
 

@@ -72,13 +72,8 @@ class NeedPack:
 
 
 def _need_layer(study: CoverageModel) -> gpd.GeoDataFrame:
-    """The study's need layer when it offers one (``mapping.Study``), else the built file."""
-    loader = getattr(study, "need", None)
-    if callable(loader):
-        return gpd.GeoDataFrame(loader())
-    from mapping.geography.need import load_need
-
-    return load_need(study.data_dir)
+    """The study's need layer (read once per study and shared by its views)."""
+    return study.need()
 
 
 def need_pack(study: CoverageModel, slots: list[TimeSlot], notes: list[str]) -> NeedPack:

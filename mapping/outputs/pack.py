@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from mapping.analysis.out_of_hours import HourAccount
+    from mapping.inputs.when import TimeSlot
+    from mapping.outputs.need_pack import NeedSection
+    from mapping.outputs.scenario_report import ScenarioSection
 
 GENERATOR = "mapping.outputs.export"
 
@@ -78,6 +87,55 @@ class ExportContext:
     software: list[tuple[str, str]]
     method: list[str]
     notes: list[str]
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What the report and the GIS layers are drawn from, beside the pack's tables.
+
+    Attributes
+    ----------
+    sarc
+        The SARC access table at the pack's slots.
+    headline_sarc
+        The SARC access table at the headline slots (and the pack's).
+    headline
+        The headline slots (weekday daytime, weekend night).
+    accounts
+        The out-of-hours account of SARCs at each headline slot (as the app's).
+    gaps
+        The gap register.
+    coverage
+        Coverage tables by ``(category, level)``.
+    register
+        The public view of the effective register.
+    areas
+        Council-area polygons.
+    layers
+        GIS layers by name.
+    scenario_tables
+        The scenario's comparison tables (none without a scenario).
+    scenario_name
+        The scenario's name (``None`` without one).
+    scenario
+        The report's scenario section, in words (``None`` without a scenario).
+    need_section
+        The need section of the report (``None`` without the need layer).
+    """
+
+    sarc: pd.DataFrame
+    headline_sarc: pd.DataFrame
+    headline: list[TimeSlot]
+    accounts: list[HourAccount]
+    gaps: pd.DataFrame
+    coverage: dict[tuple[str, str], pd.DataFrame]
+    register: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    layers: dict[str, gpd.GeoDataFrame]
+    scenario_tables: list[PackTable]
+    scenario_name: str | None
+    scenario: ScenarioSection | None
+    need_section: NeedSection | None
 
 
 def age_label(band: str | None) -> str:

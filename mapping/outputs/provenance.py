@@ -71,7 +71,7 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
 
 
 def network_facts(study: CoverageModel) -> list[tuple[str, str]]:
-    meta = dict(getattr(study.engine.network, "meta", {}) or {})
+    meta = dict(study.engine.network.meta)
     # Local paths and cache state say nothing about the network itself.
     for key in ("cache_path", "from_cache"):
         meta.pop(key, None)
@@ -138,7 +138,7 @@ def evidence_note(study: CoverageModel) -> str:
 
 
 def method_notes(study: CoverageModel, bands: dict[str, str | None]) -> list[str]:
-    meta = getattr(study.engine.network, "meta", {}) or {}
+    meta = study.engine.network.meta
     model = meta.get("model", study.network_source)
     banded = ", ".join(f"{c} ({b})" for c, b in bands.items() if b) or "none"
     return [

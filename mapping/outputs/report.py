@@ -19,7 +19,7 @@ from mapping.caching import Cache
 from mapping.inputs.area import study_area
 from mapping.inputs.vocabulary import LANCASHIRE
 from mapping.outputs.layers import slot_key
-from mapping.outputs.pack import ExportContext
+from mapping.outputs.pack import ExportContext, ReportInputs
 from mapping.safety import neutralise_formula
 
 #: The report's page: autoescaped Jinja2 (issue 9), values escaped where they land.
@@ -101,11 +101,11 @@ def _spread(row: pd.Series) -> str:
     return central if low == high else f"{central} ({low}–{high})"
 
 
-def _headline(extras: dict[str, Any]) -> list[str]:
+def _headline(extras: ReportInputs) -> list[str]:
     """The headline's points, in words."""
-    table = extras["headline_sarc"]
+    table = extras.headline_sarc
     totals = table[table["area_code"] == "TOTAL"].set_index("slot")
-    day, night = extras["headline"]
+    day, night = extras.headline
     if day.at not in totals.index or night.at not in totals.index:
         return []
     d, n = totals.loc[day.at], totals.loc[night.at]
@@ -126,7 +126,7 @@ def _headline(extras: dict[str, Any]) -> list[str]:
             f"{night.at}, {people(d['population_unreached'])} at {day.at}."
         )
     # Who is served by whom: the same account and words as the app and `service-map sarc`.
-    points += [account.sentence() for account in extras.get("accounts", ())]
+    points += [account.sentence() for account in extras.accounts]
     return [str(neutralise_formula(p)) for p in points]
 
 
@@ -182,21 +182,21 @@ def _lsoa_shapes(lsoas: Any) -> Any:
     return _SHAPES.get(digest.hexdigest(), simplify)
 
 
-def _report_map(extras: dict[str, Any]) -> str:
+def _report_map(extras: ReportInputs) -> str:
     """Render the folium map (council areas, SARC minutes by LSOA, services)."""
     import folium
 
     from mapping.outputs import maps, markers
 
-    register = extras["register"]
+    register = extras.register
     # Offline-first: Leaflet is inside the page and tiles sit above an offline basemap.
     fmap = maps.base_map()
     # The one classification of minutes (mapping.formats), as the app map and the
     # export's minutes_band columns use it.
     classes = formats.minute_classes()
-    lsoas = extras["layers"]["lsoas"]
+    lsoas = extras.layers["lsoas"]
     shapes = _lsoa_shapes(lsoas)
-    for i, slot in enumerate(extras["headline"]):
+    for i, slot in enumerate(extras.headline):
         column = f"sarc_{slot_key(slot)}_mean_minutes"
         shading = minutes_shading(lsoas[column], classes).reset_index(drop=True)
         shown = pd.concat([shapes.table[["lsoa21_name"]], shading], axis=1)
@@ -209,7 +209,7 @@ def _report_map(extras: dict[str, Any]) -> str:
             shapes,
             shown,
             name=html.escape(f"SARC minutes, {slot.name} ({slot.at})"),
-            show=i == len(extras["headline"]) - 1,
+            show=i == len(extras.headline) - 1,
             style_function=style,
             tooltip=folium.GeoJsonTooltip(
                 fields=["lsoa21_name", "label"], aliases=["LSOA", "Mean minutes"]
@@ -219,7 +219,7 @@ def _report_map(extras: dict[str, Any]) -> str:
     rows.append((markers.swatch(formats.NO_DATA_COLOUR), "no open SARC"))
     legend = markers.key_html("Drive minutes to the nearest open SARC", rows)
     markers.KeyControl(legend).add_to(fmap)
-    areas = extras["areas"].copy()
+    areas = extras.areas.copy()
     areas["geometry"] = areas.geometry.simplify(40, preserve_topology=True)
     maps.add_council_areas(fmap, areas)
     maps.add_area_labels(fmap, areas)
@@ -239,10 +239,10 @@ def _sarc_group_columns() -> list[tuple[str, str, Callable[[Any], str]]]:
     return columns
 
 
-def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
+def render_report(context: ExportContext, extras: ReportInputs) -> str:
     """The report page: the template lays out and escapes every value and table."""
-    names = _service_names(extras["register"])
-    sarc = extras["sarc"].copy()
+    names = _service_names(extras.register)
+    sarc = extras.sarc.copy()
     sarc["nearest_service_name"] = sarc["nearest_service"].map(
         lambda sid: names.get(str(sid), str(sid)) if isinstance(sid, str) else ""
     )
@@ -264,7 +264,7 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
         emphasise=lambda row: row["area_code"] == "TOTAL",
     )
     glance = []
-    for (_, level), frame in extras["coverage"].items():
+    for (_, level), frame in extras.coverage.items():
         if level == "district":
             glance.append(frame[frame["area_code"] == "TOTAL"])
     glance_frame = pd.concat(glance, ignore_index=True)
@@ -289,8 +289,8 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
             ("share_nearest_outside_lancashire", f"Nearest outside {LANCASHIRE}", _pct),
         ],
     )
-    gaps = extras["gaps"]
-    section = extras.get("scenario")
+    gaps = extras.gaps
+    section = extras.scenario
     return _TEMPLATES.get_template("report.html.j2").render(
         title=f"{LANCASHIRE} victim services: drive-time coverage",
         area=LANCASHIRE,
@@ -303,7 +303,7 @@ def render_report(context: ExportContext, extras: dict[str, Any]) -> str:
         sarc_table=sarc_table,
         glance_table=glance_table,
         gaps_table=None if gaps.empty else every_column(gaps),
-        need=extras.get("need_section"),
+        need=extras.need_section,
         scenario=section,
         method=list(context.method),
         parameters=list(context.parameters),

@@ -22,13 +22,17 @@ import hashlib
 import threading
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from mapping.network.walking import access_factor
 from mapping.routing.paths import seconds_between
+
+if TYPE_CHECKING:
+    from mapping.routing.engine import TravelEngine
+
 
 __all__ = ["clear", "service_minutes"]
 
@@ -43,7 +47,7 @@ _STORE: dict[int, dict[tuple[str, str, float | None], _Vectors]] = {}
 _ORIGINS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
-def _origins_key(engine: Any) -> str:
+def _origins_key(engine: TravelEngine) -> str:
     with _LOCK:
         key = _ORIGINS.get(engine)
     if key is None:
@@ -57,7 +61,7 @@ def _origins_key(engine: Any) -> str:
 
 
 def service_minutes(
-    engine: Any,
+    engine: TravelEngine,
     graph: sp.csr_matrix,
     services: Sequence[tuple[int, float]],
     profile: str,

@@ -60,12 +60,14 @@ def _route(sid: str, route: str, **kw: Any) -> Route:
 
 def _run(rule: GapRule, services: list[dict], routes: list[Route], volumes: Any = ()) -> list[dict]:
     ctx = GapContext(
-        study=SimpleNamespace(referral_routes=routes, referral_volumes=list(volumes)),
+        study=SimpleNamespace(),
         register=pd.DataFrame(services),
         as_of=None,
         names={"E07000123": "Preston"},
         population=pd.Series(dtype=float),
         age_population=pd.DataFrame(),
+        routes=routes,
+        referrals=list(volumes),
     )
     return evaluator_for(rule)(ctx, rule)
 

@@ -432,7 +432,7 @@ def test_gap_differences_by_gap_id(study: Study, monkeypatch: pytest.MonkeyPatch
         sys.modules, "mapping.analysis.gaps", types.SimpleNamespace(evaluate=evaluate)
     )
     # The baseline's register of the day is kept by the study: forget the real one.
-    monkeypatch.setattr(study, "_gaps", Cache(maxsize=1))
+    monkeypatch.setattr(study.model, "_gaps", Cache(maxsize=1))
     result = compare(study, load_scenario(PRESTON_24_7))
     before = set(evaluate(study)["gap_id"])
     after = set(evaluate(result.result.study)["gap_id"])

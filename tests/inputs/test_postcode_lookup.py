@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from mapping.inputs.postcodes import lookup_postcodes, normalise_postcode
 
@@ -25,3 +26,28 @@ def test_lookup_matches_the_published_units_normalised_one_by_one(sources) -> No
         check_names=False,
     )
     assert found["lon"].between(-3.5, -2.0).all() and found["lat"].between(53.3, 54.3).all()
+
+
+def test_the_built_area_file_gives_the_zips_units_and_is_rebuilt_for_another_zip(
+    sources, tmp_path, monkeypatch
+) -> None:
+    """A start reads an area from its built file (keyed by the zip's checksum), not the CSV."""
+    from mapping.inputs import postcodes
+    from mapping.store import read_meta
+
+    monkeypatch.setenv("SERVICE_MAP_DATA", str(tmp_path))
+    from_zip = postcodes._area_units(sources, "FY")  # builds the file
+    dest = tmp_path / postcodes.AREA_DIR / "FY.npz"
+    assert dest.is_file()
+    read = []
+    monkeypatch.setattr(sources, "read_codepoint", lambda **kw: read.append(kw) or 1 / 0)
+    from_file = postcodes._area_units(sources, "FY")
+    assert read == []  # the zip was not read again
+    pd.testing.assert_frame_equal(from_file, from_zip, check_index_type=False)
+    # Another zip (another checksum): the file is stale, so the zip is read again.
+    meta = read_meta(dest)
+    assert meta is not None and meta["key"]
+    monkeypatch.setattr(sources, "checksum", lambda key: "0" * 64)
+    with pytest.raises(ZeroDivisionError):
+        postcodes._area_units(sources, "FY")
+    assert len(read) == 1
