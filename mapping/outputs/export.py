@@ -146,8 +146,9 @@ def export_all(
       with ``minutes_band`` (the maps' class of ``mean_minutes``), then every other
       column's ``_low``/``_high`` (docs/ranges.md);
     - ``sarc_access.csv``: :meth:`CoverageModel.sarc_access` at every slot;
-    - ``week_profile_sarc.csv``: :func:`mapping.analysis.week.week_profile` of SARCs
-      (168 hours, residents beyond 60 minutes);
+    - ``week_profile_sarc.csv``: :meth:`mapping.Study.week_profile` of SARCs (168
+      hours, residents beyond 60 minutes), then ``people_beyond_low``/``_high`` and
+      ``share_beyond_low``/``_high`` (docs/ranges.md);
     - ``gap_register.csv``: :func:`mapping.analysis.gaps.evaluate`;
     - ``services.csv``: the public register; ``services_not_routed.csv``: services the
       travel engine cannot route to, and why;
@@ -462,7 +463,8 @@ def _collect(
             "week_profile_sarc",
             "week_profile_sarc",
             "SARC access in each of the 168 hours of the reference week (Monday 00:00 "
-            "first): open SARCs, speed profile, residents beyond 60 minutes, mean minutes",
+            "first): open SARCs, speed profile, residents beyond 60 minutes, mean minutes; "
+            "low and high residents and share beyond (docs/ranges.md)",
             _week_profile(study, "sarc"),
         )
     )
@@ -577,19 +579,23 @@ def _collect(
 
 
 def _week_profile(study: CoverageModel, category: str) -> pd.DataFrame:
-    """The week table of ``category`` for this view (its scenario changes applied)."""
-    from mapping.analysis.week import week_profile
+    """The week table of ``category`` for this view (its scenario changes applied).
 
-    weights = study.eligible_weights(None)
-    return week_profile(
-        study.engine,
+    :meth:`mapping.Study.week_profile`'s own code: the central columns first, then
+    ``people_beyond_low`` / ``_high`` and ``share_beyond_low`` / ``_high``
+    (docs/ranges.md), so readers of the central columns keep working.
+    """
+    from mapping.analysis.week_study import study_week_profile
+
+    return study_week_profile(
+        study,
         category,
-        weights=weights,
         threshold=60,
-        parts=study.age_parts(category, weights),  # children against SARCs that see them
-        exclude=sorted(study.changes.closed),
-        extra_services=list(study.changes.added_ids),
-        hours_override=dict(study.changes.hours),
+        age_band=None,
+        area=None,
+        by="district",
+        mode="drive",
+        filters=study.data.change_filters(),
     )
 
 

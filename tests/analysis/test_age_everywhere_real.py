@@ -102,11 +102,22 @@ def test_sarc_table_range_holds_its_central_figure(study, weight: str) -> None: 
 
 
 def test_the_export_week_is_the_study_week(study) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
     from mapping.analysis.week import WEEK_COLUMNS
     from mapping.outputs.export import _week_profile
 
-    exported = _week_profile(study, "sarc")
-    assert list(exported.columns) == list(WEEK_COLUMNS)
-    central = study.week_profile("sarc", threshold=60)[list(WEEK_COLUMNS)]
-    np.testing.assert_allclose(exported["people_beyond"], central["people_beyond"])
-    assert exported["open_services"].tolist() == central["open_services"].tolist()
+    exported = _week_profile(study.model, "sarc")
+    ranges = ["people_beyond_low", "people_beyond_high", "share_beyond_low", "share_beyond_high"]
+    # The central columns where they were, the range columns after them.
+    assert list(exported.columns) == [*WEEK_COLUMNS, *ranges]
+    week = study.week_profile("sarc", threshold=60)
+    pd.testing.assert_frame_equal(exported, week)
+    assert exported["open_services"].tolist() == week["open_services"].tolist()
+    for column in ("people_beyond", "share_beyond"):
+        mid = exported[column].to_numpy(float)
+        low = exported[f"{column}_low"].to_numpy(float)
+        high = exported[f"{column}_high"].to_numpy(float)
+        assert (low <= mid).all() and (mid <= high).all()
+    # The range moves somewhere in the week (drive times alone do at some hour).
+    assert (exported["people_beyond_high"] > exported["people_beyond_low"]).any()
