@@ -66,7 +66,9 @@ class NeedQueries:
         ``mean_minutes``, ``p90_minutes``, ``share_beyond_threshold``, ...); ``theil``
         carries the split and its meaning; ``by_rural_urban`` has Urban and Rural rows
         (ONS RUC 2021). ``minutes`` defaults to 60 by car, 30 on foot (``mode="walk"``).
-        See :func:`mapping.analysis.equity.equity`.
+        By car, for one category at one time, each table carries
+        ``share_beyond_threshold_low`` / ``_high`` (docs/ranges.md) after its central
+        columns. See :func:`mapping.analysis.equity.equity`.
         """
         from mapping.analysis.need_queries import equity_for
 

@@ -75,6 +75,9 @@ def equity_for(
     The tables gain ``category``, ``slot``, ``slot_name`` and ``weight_label`` columns
     (and ``mode`` when walking); see :func:`mapping.analysis.equity.equity` for the
     rest. ``by_rural_urban`` groups by the ONS 2021 rural/urban class of each LSOA.
+    By car, for one category at one time, the decile, quintile and rural/urban tables
+    end with ``share_beyond_threshold_low`` / ``_high``: one
+    :meth:`~mapping.analysis.coverage.CoverageModel.beyond_range` grouped each way.
     ``minutes`` defaults to 60 by car and 30 on foot (``mode="walk"``).
     """
     if minutes is None:
@@ -91,7 +94,6 @@ def equity_for(
     classes = None
     if "rural_urban" in need:
         classes = origin_values(model.origins, need, "rural_urban").to_numpy(dtype=object)
-        classes = np.tile(classes, repeat)
     result = equity(
         frame["minutes"].to_numpy(float),
         frame["eligible_population"].to_numpy(float),
@@ -99,7 +101,7 @@ def equity_for(
         threshold=minutes,
         lsoa=frame["lsoa21_code"].to_numpy(),
         weight=weight,
-        rural_urban=classes,
+        rural_urban=None if classes is None else np.tile(classes, repeat),
     )
     name = category if isinstance(category, str) or category is None else "+".join(category)
     labels = {
@@ -123,16 +125,19 @@ def equity_for(
         walked = theil.meaning.replace("drive minutes", "walking minutes")
         theil = dataclasses.replace(theil, meaning=walked)
     by_decile, by_quintile = label(result.by_decile), label(result.by_quintile)
+    by_rural_urban = None if by_class is None else label(by_class)
     if mode == "drive" and isinstance(category, str) and slot is not None:
-        # Low and high share beyond the threshold per decile and quintile (docs/ranges.md).
+        # Low and high share beyond the threshold per decile, quintile and rural/urban
+        # class (docs/ranges.md): one range, grouped three ways.
         spread = model.beyond_range(
             category, slot, threshold=minutes, weight=weight, age_band=age_band
         )
         for table, key, groups in (
             (by_decile, "imd_decile", deciles),
             (by_quintile, "imd_quintile", decile_to_quintile(deciles)),
+            (by_rural_urban, "rural_urban", classes),
         ):
-            if key not in table.columns:
+            if table is None or groups is None or key not in table.columns:
                 continue
             bounds = spread.by_group(groups)
             population = table["population"].where(table["population"] > 0)
@@ -144,7 +149,7 @@ def equity_for(
         theil=theil,
         by_decile=by_decile,
         by_quintile=by_quintile,
-        by_rural_urban=None if by_class is None else label(by_class),
+        by_rural_urban=by_rural_urban,
     )
 
 

@@ -32,6 +32,7 @@ from mapping.analysis.need_queries import equity_for
 from mapping.analysis.optimise_hours import hour_gains
 from mapping.analysis.optimise_sites import build_problem, evaluate_sites
 from mapping.analysis.ranges import assumed_hours_ids, headline_range, week_bounds
+from mapping.analysis.study_data import StudyData
 from mapping.analysis.week import week_profile
 from mapping.analysis.week_study import study_week_profile
 from mapping.routing.engine import TravelEngine
@@ -89,7 +90,7 @@ def _engine(kids: bool = False) -> TravelEngine:
 
 
 def _model(kids: bool = False) -> CoverageModel:
-    return CoverageModel(_engine(kids), _origins(), _services(kids))
+    return CoverageModel(StudyData.of(_engine(kids), _origins(), _services(kids)))
 
 
 def _parts(kids: bool = False):  # type: ignore[no-untyped-def]
@@ -183,6 +184,34 @@ def test_equity_counts_children_against_the_services_that_see_them() -> None:
     assert table.loc[10, "share_beyond_threshold_low"] == 0
     assert table.loc[10, "share_beyond_threshold_high"] == pytest.approx(0.4)
     assert table.loc[1, "share_beyond_threshold_low"] == pytest.approx(0.2)
+
+
+def test_equity_by_rural_urban_has_the_same_range() -> None:
+    # L1 Rural, L2 Urban: each class's range is the decile table's of its one LSOA.
+    need = pd.DataFrame(
+        {"lsoa21_code": ["L1", "L2"], "imd_decile": [1, 10], "rural_urban": ["Rural", "Urban"]}
+    )
+    result = equity_for(_model(), need, "sarc", "Sat 02:00", minutes=45)
+    assert result.by_rural_urban is not None
+    table = result.by_rural_urban.set_index("rural_urban")
+    ends = ["share_beyond_threshold", "share_beyond_threshold_low", "share_beyond_threshold_high"]
+    # The range columns come after the central ones (existing readers keep working).
+    assert list(result.by_rural_urban.columns[-2:]) == ends[1:]
+    # Rural (L1): its 20 children beyond in every case (60 minutes, 54 and 66 with
+    # drive times 10% shorter or longer, no service when "everyone" is closed).
+    assert table.loc["Rural", ends].tolist() == pytest.approx([0.2, 0.2, 0.2])
+    # Urban (L2): nobody beyond unless "everyone" is closed (its 40 children: 40%).
+    assert table.loc["Urban", ends].tolist() == pytest.approx([0.0, 0.0, 0.4])
+    # Both Urban, Tuesday 10:00: children at 90 and 45, 20 beyond; drive times 10%
+    # longer put L2's children at 49.5 (60 beyond), as does "everyone" closed; 10%
+    # shorter leaves L1's at 81 (20). Rural counts no one: its range is unknown, not 0.
+    need["rural_urban"] = "Urban"
+    day = equity_for(_model(), need, "sarc", "Tue 10:00", minutes=45).by_rural_urban
+    assert day is not None
+    day = day.set_index("rural_urban")
+    assert day.loc["Urban", ends].tolist() == pytest.approx([0.1, 0.1, 0.3])
+    assert day.loc["Rural", "population"] == 0
+    assert day.loc["Rural", ends].isna().all()
 
 
 def test_the_map_minutes_have_a_row_per_origin_and_age_group() -> None:

@@ -113,6 +113,17 @@ def test_study_equity_matches_a_direct_computation(study: Study) -> None:
     assert lows <= county[1] + 1e-6
     highs = (mine["share_beyond_threshold_high"] * mine["population"]).sum()
     assert highs >= county[2] - 1e-6
+    # The rural/urban table has the same range, grouped by class (docs/ranges.md).
+    rural = result.by_rural_urban
+    assert rural is not None
+    mid = rural["share_beyond_threshold"]
+    assert (rural["share_beyond_threshold_low"] <= mid + 1e-9).all()
+    assert (mid <= rural["share_beyond_threshold_high"] + 1e-9).all()
+    people = rural[["share_beyond_threshold_low", "share_beyond_threshold_high"]].mul(
+        rural["population"], axis=0
+    )
+    assert people.iloc[:, 0].sum() <= county[1] + 1e-6
+    assert people.iloc[:, 1].sum() >= county[2] - 1e-6
 
 
 def test_capacity_and_access(study: Study) -> None:
