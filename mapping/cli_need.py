@@ -121,13 +121,11 @@ def _format_decile_table(table: pd.DataFrame, key: str) -> str:
     beyond = f"beyond {table['threshold_minutes'].iloc[0]:g} min"
     out[beyond] = table["share_beyond_threshold"].map(formats.percent)
     if "share_beyond_threshold_low" in table:  # with its range (docs/ranges.md)
-        from mapping.analysis.ranges import format_range
+        from mapping.analysis.ranges import format_range_column
 
-        columns = [f"share_beyond_threshold{end}" for end in ("", "_low", "_high")]
-        out[f"{beyond} (low–high)"] = [
-            format_range(central, low, high, fmt=formats.percent)
-            for central, low, high in table[columns].itertuples(index=False)
-        ]
+        out[f"{beyond} (low–high)"] = format_range_column(
+            table, "share_beyond_threshold", formats.percent
+        )
         out = out.drop(columns=beyond)
     return out.to_string(index=False)
 

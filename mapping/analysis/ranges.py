@@ -30,6 +30,7 @@ is counted against the services open to it in every case, as the central figure 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -216,13 +217,7 @@ class HeadlineRange:
         central, low, high = self.share_beyond
         if not np.isfinite(central):
             return "no one counted"
-
-        def pct(value: float) -> str:
-            return f"{100 * value:.{digits}f}"
-
-        if round(100 * low, digits) == round(100 * high, digits):
-            return f"{pct(central)}%"
-        return f"{pct(central)}% ({pct(low)}–{pct(high)}%)"
+        return format_range(central, low, high, functools.partial(formats.percent, digits=digits))
 
     def explain(self, digits: int = 1, limit: int = 3) -> str:
         """One sentence: the drive-time band, then the assumed hours that move it (most first).
@@ -407,10 +402,39 @@ def range_columns(prefix: str, central: float, low: float, high: float) -> dict[
 
 
 def format_range(central: float, low: float, high: float, fmt: Any = None) -> str:
-    """``"central (low–high)"`` with ``fmt`` (default: people), or just central if equal."""
+    """``"central (low–high)"`` with ``fmt`` (default: people), or just central if equal.
+
+    A percent sign is written once after the range, as the headline writes it:
+
+    >>> format_range(0.019, 0.001, 0.076, functools.partial(formats.percent, digits=1))
+    '1.9% (0.1–7.6%)'
+    >>> format_range(29_496, 45, 195_953)
+    '29,496 (45–195,953)'
+    """
     fmt = fmt or formats.people
     a, b, c = fmt(central), fmt(low), fmt(high)
-    return a if b == c else f"{a} ({b}–{c})"
+    if b == c:
+        return a
+    if b.endswith("%") and c.endswith("%"):
+        b = b.removesuffix("%")
+    return f"{a} ({b}–{c})"
+
+
+def format_range_column(frame: pd.DataFrame, column: str, fmt: Any = None) -> pd.Series:
+    """``column`` of ``frame`` as text, with ``<column>_low``/``_high`` where it has them.
+
+    Each cell is :func:`format_range` of the row (``"1.9% (0.1–7.6%)"``); a frame without
+    the range columns gives ``fmt`` of the central value alone.
+    """
+    fmt = fmt or formats.people
+    if f"{column}_low" not in frame.columns or f"{column}_high" not in frame.columns:
+        return frame[column].map(fmt)
+    ends = frame[[column, f"{column}_low", f"{column}_high"]]
+    return pd.Series(
+        [format_range(c, low, high, fmt) for c, low, high in ends.itertuples(index=False)],
+        index=frame.index,
+        dtype=object,
+    )
 
 
 def week_bounds(

@@ -15,6 +15,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mapping import ATTRIBUTION, __version__, formats
+from mapping.analysis.ranges import format_range, format_range_column
 from mapping.caching import Cache
 from mapping.inputs.area import study_area
 from mapping.inputs.vocabulary import LANCASHIRE
@@ -94,11 +95,10 @@ def every_column(frame: pd.DataFrame) -> Table:
 
 def _spread(row: pd.Series) -> str:
     """People over 60 minutes with their low and high values: ``"29,496 (45–195,953)"``."""
-    central = formats.people(row["population_over_60"])
     if "population_over_60_low" not in row.index:
-        return central
-    low, high = (formats.people(row[f"population_over_60_{e}"]) for e in ("low", "high"))
-    return central if low == high else f"{central} ({low}–{high})"
+        return formats.people(row["population_over_60"])
+    ends = (row[f"population_over_60{end}"] for end in ("", "_low", "_high"))
+    return format_range(*ends, formats.people)
 
 
 def _headline(extras: ReportInputs) -> list[str]:
@@ -270,6 +270,12 @@ def render_report(context: ExportContext, extras: ReportInputs) -> str:
     glance_frame = pd.concat(glance, ignore_index=True)
     beyond = next(c for c in glance_frame.columns if c.startswith("population_beyond_"))
     within = [c for c in glance_frame.columns if re.fullmatch(r"share_within_[\d.]+", c)]
+    # Each share and count as text with its low and high where the table carries them
+    # ("1.9% (0.1–7.6%)", docs/ranges.md); the template writes the text.
+    shown = {c: format_range_column(glance_frame, c, _pct) for c in within}
+    shown[beyond] = format_range_column(glance_frame, beyond, formats.people)
+    glance_ranges = any(f"{c}_low" in glance_frame.columns for c in shown)
+    glance_frame = glance_frame.assign(**{f"{c}_text": text for c, text in shown.items()})
     glance_table = report_table(
         glance_frame,
         [
@@ -280,11 +286,11 @@ def render_report(context: ExportContext, extras: ReportInputs) -> str:
             ("eligible_population", "People", formats.people),
             ("mean_minutes", "Mean min", formats.minutes),
             ("p90_minutes", "90th pct min", formats.minutes),
-            *[(c, f"Within {c.removeprefix('share_within_')} min", _pct) for c in within],
+            *[(f"{c}_text", f"Within {c.removeprefix('share_within_')} min", str) for c in within],
             (
-                beyond,
+                f"{beyond}_text",
                 f"People beyond {beyond.removeprefix('population_beyond_')} min",
-                formats.people,
+                str,
             ),
             ("share_nearest_outside_lancashire", f"Nearest outside {LANCASHIRE}", _pct),
         ],
@@ -302,6 +308,7 @@ def render_report(context: ExportContext, extras: ReportInputs) -> str:
         map_doc=_report_map(extras),
         sarc_table=sarc_table,
         glance_table=glance_table,
+        glance_ranges=glance_ranges,
         gaps_table=None if gaps.empty else every_column(gaps),
         need=extras.need_section,
         scenario=section,

@@ -16,12 +16,20 @@ Tuesday 10:00 (A open, daytime): minutes 30, 15, 30, 30, nobody beyond; with A c
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from mapping.analysis.ranges import assumed_hours_ids, headline_range
+from mapping import formats
+from mapping.analysis.ranges import (
+    assumed_hours_ids,
+    format_range,
+    format_range_column,
+    headline_range,
+)
 from mapping.routing.engine import TravelEngine
 from tests.analysis.test_optimise_hours import SPACING, line_network
 
@@ -230,3 +238,25 @@ def test_worst_hour_range_takes_the_tied_hours_widest() -> None:
     # Hours 1 and 2 tie within half a person: 50% (35–70%); hour 3's 90% is not the worst.
     assert worst_hour_range(frame) == pytest.approx((0.50, 0.35, 0.70))
     assert worst_hour_range(frame.drop(columns=["share_beyond_low"])) is None
+
+
+def test_a_range_is_written_with_its_unit_once() -> None:
+    pct = functools.partial(formats.percent, digits=1)
+    assert format_range(0.019, 0.001, 0.076, pct) == "1.9% (0.1–7.6%)"
+    assert format_range(29_496.4, 45.0, 195_953.0) == "29,496 (45–195,953)"
+    # Low and high that print the same: the central figure alone.
+    assert format_range(0.5, 0.4999, 0.5001, pct) == "50.0%"
+    # A table column with its _low and _high (the report's glance table), and without.
+    frame = pd.DataFrame(
+        {
+            "share": [500 / 910, 0.0, np.nan],
+            "share_low": [0.0, 0.0, np.nan],
+            "share_high": [800 / 910, 870 / 910, np.nan],
+        }
+    )
+    shown = format_range_column(frame, "share", pct)
+    assert shown.tolist() == ["54.9% (0.0–87.9%)", "0.0% (0.0–95.6%)", ""]
+    plain = format_range_column(frame[["share"]], "share", pct)
+    assert plain.tolist() == ["54.9%", "0.0%", ""]
+    # The headline's text is the same formatter's.
+    assert spread("Sat 02:00").text() == shown.iloc[0]

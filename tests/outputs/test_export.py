@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import html
 import json
@@ -807,3 +808,48 @@ def test_coverage_tables_carry_low_and_high_after_the_central_columns(
     assert 1 - night["share_within_60_high"] == pytest.approx(
         sarc["population_over_60_low"] / sarc["population"]
     )
+
+
+def _glance_rows(page: str) -> list[list[str]]:
+    """The report's coverage-at-a-glance table, each row's cells as text."""
+    part = page.split("Coverage at a glance", 1)[1].split("<h2>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", part, flags=re.S)
+    return [[html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", row, re.S)] for row in rows]
+
+
+def test_report_glance_shows_each_share_with_its_range(out: Path) -> None:
+    # docs/ranges.md: "1.9% (0.1–7.6%)" where the coverage table carries low and high.
+    from mapping.analysis.ranges import format_range
+
+    page = (out / "report.html").read_text(encoding="utf-8")
+    table = pd.read_csv(out / "coverage_sarc_district.csv")
+    totals = table[table["area_code"] == TOTAL_CODE]
+    rows = [r for r in _glance_rows(page) if r and r[0] == "sarc"]
+    assert len(rows) == len(totals) > 0
+    within = [c for c in table.columns if re.fullmatch(r"share_within_\d+", c)]
+    beyond = next(c for c in table.columns if c.startswith("population_beyond_"))
+    pct = functools.partial(formats.percent, digits=1)
+    for row, (_, total) in zip(rows, totals.iterrows(), strict=True):
+        assert row[2] == total["slot"]
+        shown = [
+            format_range(*(total[f"{c}{e}"] for e in ("", "_low", "_high")), pct) for c in within
+        ]
+        assert row[7 : 7 + len(within)] == shown
+        ends = [total[f"{beyond}{e}"] for e in ("", "_low", "_high")]
+        assert row[7 + len(within)] == format_range(*ends, formats.people)
+        assert ends[1] <= ends[0] <= ends[2]
+    night = next(r for r in rows if r[2] == "Sat 02:00")
+    assert any(" (" in cell and "–" in cell for cell in night[7:])
+    assert "In brackets, low and high: drive times 10% shorter or longer" in page
+
+
+def test_week_profile_carries_low_and_high_after_the_central_columns(out: Path) -> None:
+    from mapping.analysis.week import WEEK_COLUMNS
+
+    week = pd.read_csv(out / "week_profile_sarc.csv")
+    spread = ["people_beyond_low", "people_beyond_high", "share_beyond_low", "share_beyond_high"]
+    assert list(week.columns) == [*WEEK_COLUMNS, *spread]
+    assert len(week) == 168
+    for column in ("people_beyond", "share_beyond"):
+        assert (week[f"{column}_low"] <= week[column] + 1e-9).all()
+        assert (week[column] <= week[f"{column}_high"] + 1e-9).all()
