@@ -97,8 +97,8 @@ def _spread(row: pd.Series) -> str:
     """People over 60 minutes with their low and high values: ``"29,496 (45–195,953)"``."""
     if "population_over_60_low" not in row.index:
         return formats.people(row["population_over_60"])
-    ends = (row[f"population_over_60{end}"] for end in ("", "_low", "_high"))
-    return format_range(*ends, formats.people)
+    central, low, high = (row[f"population_over_60{end}"] for end in ("", "_low", "_high"))
+    return format_range(central, low, high, formats.people)
 
 
 def _headline(extras: ReportInputs) -> list[str]:
