@@ -31,6 +31,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from mapping import ATTRIBUTION, __version__
+from mapping.inputs.area import OTHER_GROUP, study_area
+from mapping.inputs.vocabulary import LANCASHIRE
 from mapping.outputs.service_layers import CATEGORY_LABELS
 
 __all__ = [
@@ -62,11 +64,14 @@ HEADINGS: dict[str, str] = {
     "minutes_added": "Minutes added",
     "minutes_saved": "Minutes saved",
     "minutes_band": "Drive-time band",
-    "share_nearest_preston": "Nearest is Preston",
-    "share_nearest_manchester": "Nearest is Manchester",
-    "share_nearest_cumbria": "Nearest is Cumbria",
-    "share_nearest_other": "Nearest is another SARC",
-    "share_nearest_outside_lancashire": "Nearest open service outside Lancashire",
+    # The SARC table's groups come from the study area's settings (study_area.toml).
+    **{
+        f"share_nearest_{key}": (
+            "Nearest is another SARC" if key == OTHER_GROUP else f"Nearest is {label}"
+        )
+        for key, label in study_area().sarc_group_labels.items()
+    },
+    "share_nearest_outside_lancashire": f"Nearest open service outside {LANCASHIRE}",
     "share_within_60_change": "Change in share within 60 min",
     "nearest_service": "Nearest open service (for most)",
     "nearest_provider_area": "Nearest service's area",
