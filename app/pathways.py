@@ -66,19 +66,19 @@ def render() -> None:
         "data/referral_routes.csv; most are inferred from the kind of service and say so."
     )
     needs = load_needs()
-    controls = st.columns([3, 1, 1, 1, 2])
+    controls = widgets.control_rows(widgets.WIDE_NARROW, (1, 1, 1))
     with controls[0]:
         need = st.selectbox("Need", needs, format_func=lambda n: n.label, key="pw_need")
     with controls[1]:
-        age = int(st.number_input("Age", 0, 120, value=17, step=1, key="pw_age"))
+        home = st.text_input("Home postcode or LSOA", value="BB11 1JA", key="pw_home")
     with controls[2]:
-        day = st.selectbox("Day", _DAYS, index=5, key="pw_day")
+        age = int(st.number_input("Age", 0, 120, value=17, step=1, key="pw_age"))
     with controls[3]:
+        day = st.selectbox("Day", _DAYS, index=5, key="pw_day")
+    with controls[4]:
         hour = st.selectbox(
             "Hour", list(range(24)), index=2, format_func=lambda h: f"{h:02d}:00", key="pw_hour"
         )
-    with controls[4]:
-        home = st.text_input("Home postcode or LSOA", value="BB11 1JA", key="pw_home")
     at = f"{day} {hour:02d}:00"
     try:
         result = app_state.current_study().pathways(need.id, age, at, home)
