@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state as app_state
-from app import widgets
+from app import tables, widgets
 from mapping.analysis.referrals import MIN_SHOWN, volume_table
 from mapping.errors import ServiceMapError
 from mapping.inputs.benchmarks import load_benchmarks
@@ -116,10 +116,12 @@ def render() -> None:
         # Not checked against the study's register: an uploaded one may lack the ids
         # (a figure's services then have no benchmark); `service-map referrals` checks.
         volumes = volume_table(load_referrals(), register, load_benchmarks())
-        st.dataframe(
-            volumes[["service", "year", "route", "measure", "published", "benchmark", "source"]],
-            hide_index=True,
-            use_container_width=True,
+        # Plain headings and measures in words ("victims supported", not the code).
+        tables.shown(
+            tables.for_people(
+                volumes[["service", "year", "route", "measure", "published", "benchmark", "source"]]
+            ),
+            key="pw_volumes",
         )
         st.caption(
             f"Counts under {MIN_SHOWN} from a published table are never shown (they read "
