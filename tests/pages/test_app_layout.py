@@ -32,20 +32,10 @@ from streamlit.testing.v1.element_tree import Block, Column, Expander, Node
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 240
-PAGES = [
-    "app/map.py",
-    "app/sarc.py",
-    "app/week.py",
-    "app/coverage.py",
-    "app/need.py",
-    "app/without_car.py",
-    "app/gaps.py",
-    "app/pathways.py",
-    "app/scenarios.py",
-    "app/optimise.py",
-    "app/services.py",
-    "app/about.py",
-]
+#: Every page app.py navigates to, the Map once.
+PAGES = list(
+    dict.fromkeys(f"app/{n}" for n in re.findall(r'_PAGES / "(\w+\.py)"', Path(APP).read_text()))
+)
 PAGE_PX = 1280 - 300 - 2 * 80
 EXPANDER_PX = 34
 GAP_PX = 16
