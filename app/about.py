@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state as app_state
+from app.tables import words
 from mapping.errors import ServiceMapError
 from mapping.geography import GeographyPaths
 from mapping.inputs.sources import CATALOGUE, SOURCES_ENV, locate_sources
@@ -46,6 +47,18 @@ def _doc_section(path: str, heading: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
+#: The offline network's edge classes in words (mapping.network.params.OfflineParams).
+_ROAD_CLASSES = {
+    "urban": "minor road, built up",
+    "suburban": "minor road, suburban",
+    "rural": "minor road, rural",
+    "link": "link to the streets (slip road, 'A'-road junction)",
+    "a_road": "'A' road, national speed limit",
+    "a_road_built_up": "'A' road, 30 mph",
+    "motorway": "motorway",
+}
+
+
 def _network() -> None:
     study = app_state.current_study()
     meta = study.engine.network.meta
@@ -67,7 +80,8 @@ def _network() -> None:
         profiles = (
             speeds if all(isinstance(v, dict) for v in speeds.values()) else {"free_flow": speeds}
         )
-        table = pd.DataFrame(profiles).rename_axis("road class").reset_index()
+        table = pd.DataFrame(profiles).rename(index=lambda c: _ROAD_CLASSES.get(c, words(c)))
+        table = table.rename_axis("Road class").reset_index()
         table = table.rename(
             columns={
                 "free_flow": "night: free flow (mph)",
@@ -112,7 +126,7 @@ def render() -> None:
     st.subheader("Opening hours and eligibility")
     slots = ", ".join(f"{s.name} = {s.at}" for s in NAMED_SLOTS)
     st.markdown(
-        "Each service's hours are stored in OpenStreetMap `opening_hours` syntax in the "
+        "Each service's hours are stored in OpenStreetMap opening-hours syntax in the "
         "register (data/services.csv), with whether they are published or assumed. A time "
         "of week is checked on a reference week with no public holiday (9-15 June 2025); "
         f"the named slots are {slots}. A time the hours leave unknown counts as closed. A "

@@ -23,14 +23,17 @@ def render() -> None:
     st.header("Coverage by area")
     controls_in_address = url_state.page_controls("coverage")
     url_state.restore(controls_in_address)
-    controls = st.columns(6)
+    # Rows of two, so each box shows its whole value at 1280 px (widgets.WIDE_NARROW).
+    controls = widgets.control_rows(*[widgets.WIDE_NARROW] * 3)
     with controls[0]:
         category = widgets.category_select("cov_category")
     with controls[1]:
         at = widgets.time_select("cov_slot", default="weekday daytime")
     with controls[2]:
-        age_band = widgets.age_select("cov_age")
+        weight = widgets.weight_select("cov_weight")
     with controls[3]:
+        age_band = widgets.age_select("cov_age")
+    with controls[4]:
         by = st.radio(
             "Areas",
             list(_LEVELS),
@@ -38,10 +41,8 @@ def render() -> None:
             horizontal=True,
             key="cov_level",
         )
-    with controls[4]:
-        threshold = widgets.threshold_select("cov_threshold")
     with controls[5]:
-        weight = widgets.weight_select("cov_weight")
+        threshold = widgets.threshold_select("cov_threshold")
     url_state.remember(controls_in_address)
     age_band = widgets.weight_and_age(weight, age_band)
 

@@ -30,17 +30,18 @@ def render() -> None:
     controls_in_address = url_state.page_controls("map")
     url_state.restore(controls_in_address)
     with st.expander("Service, time, age group and threshold", expanded=True):
-        controls = st.columns(5)
+        # Rows of two, so each box shows its whole value at 1280 px (widgets.WIDE_NARROW).
+        controls = widgets.control_rows(*[widgets.WIDE_NARROW] * 3)
         with controls[0]:
             category = widgets.category_select("map_category")
         with controls[1]:
             at = widgets.time_select("map_slot", default="weekend night")
         with controls[2]:
-            age_band = widgets.age_select("map_age")
-        with controls[3]:
-            threshold = widgets.threshold_select("map_threshold")
-        with controls[4]:
             weight = widgets.weight_select("map_weight")
+        with controls[3]:
+            age_band = widgets.age_select("map_age")
+        with controls[4]:
+            threshold = widgets.threshold_select("map_threshold")
     url_state.remember(controls_in_address)
     age_band = widgets.weight_and_age(weight, age_band)
     with answer:

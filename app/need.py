@@ -66,15 +66,15 @@ def _headline(quintiles: pd.DataFrame, at: str, minutes: float, weight: str) -> 
 
 
 def _equity_section() -> None:
-    controls = st.columns(4)
+    controls = widgets.control_rows(widgets.WIDE_NARROW, widgets.WIDE_NARROW)
     with controls[0]:
         category = widgets.category_select("need_category")
     with controls[1]:
         at = widgets.time_select("need_slot", default="weekend night")
     with controls[2]:
-        minutes = widgets.threshold_select("need_threshold")
-    with controls[3]:
         weight = widgets.weight_select("need_weight")
+    with controls[3]:
+        minutes = widgets.threshold_select("need_threshold")
     if no_site.show(category):  # no "100% against 100%", no empty chart
         return
     study = app_state.current_study()

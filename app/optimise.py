@@ -101,7 +101,8 @@ def _hours_tab() -> None:
     default = ids.index("sarc-preston-safe-centre") if "sarc-preston-safe-centre" in ids else 0
     answer = st.container()
     with st.expander("Service, budget, threshold and shifts", expanded=True):
-        columns = st.columns(5)
+        # A wide box for the service's whole name, then the rest (widgets.control_rows).
+        columns = widgets.control_rows((3, 1), (1, 1, 1))
         service: str = columns[0].selectbox(
             "Service", ids, index=default, format_func=lambda i: names[i], key="opt_service"
         )
@@ -214,11 +215,11 @@ def _sites_tab() -> None:
     answer = st.container()
     times = {"week": "The whole week", **{s.at: f"{s.name} ({s.at})" for s in NAMED_SLOTS}}
     with st.expander("Service, number of sites, time and method", expanded=True):
-        columns = st.columns(5)
+        columns = widgets.control_rows(widgets.WIDE_NARROW, (1, 1, 1))
         with columns[0]:
             category = widgets.category_select("opt_site_category")
-        add = int(columns[1].number_input("New sites", 1, 3, 1, key="opt_site_k"))
-        at: str = columns[2].selectbox(
+        add = int(columns[2].number_input("New sites", 1, 3, 1, key="opt_site_k"))
+        at: str = columns[1].selectbox(
             "Serve",
             list(times),
             index=list(times).index("Sat 02:00"),
@@ -360,7 +361,7 @@ def _appraisal_section() -> None:
     st.subheader("The options side by side", anchor=False)
     answer = st.container()
     with st.expander("Service, budget and threshold", expanded=False):
-        columns = st.columns(3)
+        columns = widgets.control_rows(widgets.WIDE_NARROW, widgets.WIDE_NARROW)
         with columns[0]:
             category = widgets.category_select("opt_appraise_category")
         extra = int(

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state as app_state
-from app import widgets
+from app import tables, widgets
 from mapping.analysis.referrals import MIN_SHOWN, volume_table
 from mapping.errors import ServiceMapError
 from mapping.inputs.benchmarks import load_benchmarks
@@ -66,19 +66,19 @@ def render() -> None:
         "data/referral_routes.csv; most are inferred from the kind of service and say so."
     )
     needs = load_needs()
-    controls = st.columns([3, 1, 1, 1, 2])
+    controls = widgets.control_rows(widgets.WIDE_NARROW, (1, 1, 1))
     with controls[0]:
         need = st.selectbox("Need", needs, format_func=lambda n: n.label, key="pw_need")
     with controls[1]:
-        age = int(st.number_input("Age", 0, 120, value=17, step=1, key="pw_age"))
+        home = st.text_input("Home postcode or LSOA", value="BB11 1JA", key="pw_home")
     with controls[2]:
-        day = st.selectbox("Day", _DAYS, index=5, key="pw_day")
+        age = int(st.number_input("Age", 0, 120, value=17, step=1, key="pw_age"))
     with controls[3]:
+        day = st.selectbox("Day", _DAYS, index=5, key="pw_day")
+    with controls[4]:
         hour = st.selectbox(
             "Hour", list(range(24)), index=2, format_func=lambda h: f"{h:02d}:00", key="pw_hour"
         )
-    with controls[4]:
-        home = st.text_input("Home postcode or LSOA", value="BB11 1JA", key="pw_home")
     at = f"{day} {hour:02d}:00"
     try:
         result = app_state.current_study().pathways(need.id, age, at, home)
@@ -116,10 +116,12 @@ def render() -> None:
         # Not checked against the study's register: an uploaded one may lack the ids
         # (a figure's services then have no benchmark); `service-map referrals` checks.
         volumes = volume_table(load_referrals(), register, load_benchmarks())
-        st.dataframe(
-            volumes[["service", "year", "route", "measure", "published", "benchmark", "source"]],
-            hide_index=True,
-            use_container_width=True,
+        # Plain headings and measures in words ("victims supported", not the code).
+        tables.shown(
+            tables.for_people(
+                volumes[["service", "year", "route", "measure", "published", "benchmark", "source"]]
+            ),
+            key="pw_volumes",
         )
         st.caption(
             f"Counts under {MIN_SHOWN} from a published table are never shown (they read "

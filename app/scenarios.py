@@ -439,10 +439,10 @@ def render() -> None:
     st.subheader("Compare with the baseline")
     controls_in_address = url_state.page_controls("scenarios")
     url_state.restore(controls_in_address)
-    controls = st.columns(3)
+    controls = widgets.control_rows(widgets.WIDE_NARROW, widgets.WIDE_NARROW)
     with controls[0]:
         category = widgets.category_select("sc_category")
-    with controls[1]:
+    with controls[2]:
         names_slots = [slot.name for slot in NAMED_SLOTS]
         slot_names = st.multiselect(
             "Time slots",
@@ -451,7 +451,7 @@ def render() -> None:
             format_func=widgets.slot_label,
             key="sc_slots",
         ) or ["weekday daytime"]
-    with controls[2]:
+    with controls[1]:
         threshold = widgets.threshold_select("sc_threshold")
     slots = [resolve_slot(name).at for name in slot_names]
     if st.session_state.get("sc_map_slot") not in slots:

@@ -77,7 +77,7 @@ def render() -> None:
     controls_in_address = url_state.page_controls("week")
     url_state.restore(controls_in_address)
     with st.expander("Service, area, age group and threshold", expanded=True):
-        columns = st.columns(4)
+        columns = widgets.control_rows(widgets.WIDE_NARROW, widgets.WIDE_NARROW)
         with columns[0]:
             category = widgets.category_select("week_category")
         with columns[1]:

@@ -7,10 +7,12 @@ take (``"sarc"``, ``"Sat 02:00"``, ``"age_0_15"``, minutes).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app import state as app_state
 from mapping.inputs.vocabulary import (
@@ -31,6 +33,24 @@ _EVERYBODY = "everybody"
 #: The slot and age options beside the named ones (the address can hold them).
 CUSTOM_SLOT, EVERYBODY = _CUSTOM, _EVERYBODY
 _DAYS = tuple(app_state.DAY_NAMES)
+
+
+#: Column weights of a row of a page's controls: a wide box for a service or what the
+#: figures count (the longest options, "IDVA (independent domestic violence adviser)",
+#: about 410 px) beside a narrower one (a time slot, an age group, a threshold). At
+#: 1280 px the page is about 820 px wide (786 px in an expander): five or six controls in
+#: a row left about 144 px a box and cut "SARC (sexual assault referral centre)" to
+#: "SARC (sexua" (issue 21). tests/pages/test_app_layout.py checks every box's width.
+WIDE_NARROW: tuple[float, float] = (3, 2)
+
+
+def control_rows(*rows: Sequence[float]) -> list[DeltaGenerator]:
+    """The columns of a page's controls, row by row (each row's column weights), in order.
+
+    ``control_rows((3, 2), (3, 2))`` gives four cells: the first row's wide and narrow
+    column, then the second's. At most three select boxes go in one row.
+    """
+    return [cell for weights in rows for cell in st.columns(list(weights))]
 
 
 def slot_label(name: str) -> str:

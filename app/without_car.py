@@ -132,7 +132,7 @@ def render() -> None:
         "2021 TS045). Every other page gives drive times; this one asks who can reach a "
         "service on foot."
     )
-    controls = st.columns(3)
+    controls = widgets.control_rows(widgets.WIDE_NARROW)
     with controls[0]:
         category = widgets.category_select("nocar_category")
     with controls[1]:

@@ -124,7 +124,7 @@ def _no_da_base(ctx: GapContext, rule: GapRule[NoDaBaseRule]) -> list[dict[str, 
         access = table.loc[code] if code in table.index else None
         parts = [
             f"{name} ({formats.people(population)} residents) has no located domestic-abuse "
-            f"service base of its own (categories: {', '.join(categories)})."
+            f"service base of its own ({', '.join(map(label, categories))})."
         ]
         share_beyond = 1.0
         nearest = ""
@@ -338,7 +338,7 @@ def _young_people(ctx: GapContext, rule: GapRule[YoungPeopleRule]) -> list[dict[
                 f"{formats.people(eligible)} "
                 f"children {ages} ({formats.share(share)}) are more than "
                 f"{formats.compact(limit)} minutes from "
-                f"a located service open to them ({', '.join(categories)}); {where}."
+                f"a located service open to them ({', '.join(map(label, categories))}); {where}."
             )
             rows.append(_area_slot_gap(ctx, rule, row, slot, share, beyond, evidence, nearest))
     register = ctx.register
@@ -472,17 +472,17 @@ def _stale_record(ctx: GapContext, rule: GapRule[StaleRecordRule]) -> list[dict[
         service_id = str(record["id"])
         district = clean_text(record.get("district"))
         area_name = ctx.area_name(district) if district else "county-wide or national"
-        label = f"{record['name']} ({service_id}, {record['category']})"
+        named = f"{record['name']} ({label(record['category'])})"
         if pd.isna(stamp):
             months, severity = None, "high"
-            evidence = f"{label} has no verified_on date."
+            evidence = f"{named} has no date of verification."
         else:
             verified = stamp.date()
             months, days = verification_age(verified, as_of)
             severity = band_of(months, rule.severity)
             age = f"{months} months" + (f" and {days} day(s)" if days else "")
             evidence = (
-                f"{label} was last verified on {verified.isoformat()}, {age} before "
+                f"{named} was last verified on {verified.isoformat()}, {age} before "
                 f"{as_of.isoformat()} (limit {limit} months): its site, hours or eligibility "
                 "may have changed."
             )

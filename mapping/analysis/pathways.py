@@ -256,7 +256,10 @@ def pathways_frame(
         rows.append(
             {
                 "route": p.route,
-                "path": " → ".join([p.route, *(names.get(s, s) for s in p.services)]),
+                # The entry route in words, as the Sankey labels it ("victim services hub").
+                "path": " → ".join(
+                    [p.route.replace("_", " "), *(names.get(s, s) for s in p.services)]
+                ),
                 "services": ";".join(p.services),
                 "service_id": p.target,
                 "status": p.status,

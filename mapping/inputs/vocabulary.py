@@ -107,7 +107,7 @@ RECORDED_VIOLENCE_CAVEAT = (
     "to a nearby snap point, counts only crime reported to the police, and covers "
     f"{POLICE_MONTHS[0]} to {POLICE_MONTHS[-1]} only (annualised figures, ×3, assume the "
     "other months are alike). For where victims live, use the IoD 2025 crime-domain "
-    "weight (crime_deprived_residents)."
+    "weight (residents of high-crime areas)."
 )
 
 #: The IoD 2025 crime-domain deciles whose residents the ``crime_deprived_residents``

@@ -108,7 +108,17 @@ HEADINGS: dict[str, str] = {
     "advocate_fte_source": "Advocates: source",
     "confidence": "Confidence",
     "stale": "Not verified in 12 months",
+    # Published referral volumes (mapping.analysis.referrals.volume_table).
+    "service": "Service",
+    "year": "Year",
+    "route": "Referral route",
+    "measure": "What is counted",
+    "published": "Published figure",
+    "benchmark": "Benchmark",
 }
+
+#: Columns of register codes shown in words (``victims_supported`` -> "victims supported").
+_CODES: tuple[str, ...] = ("crime_types", "measure")
 
 #: Codes and constants left out of the people's version (the machine version keeps them).
 DROPPED: tuple[str, ...] = (
@@ -310,7 +320,7 @@ def _rounded(values: pd.Series, column: str, vocabulary: Vocabulary) -> pd.Serie
     names = vocabulary.service_names
     if names is not None and column.endswith(("nearest_service", "services")):
         return values.map(lambda ids: _names(ids, names))
-    if column == "crime_types":
+    if column in _CODES:
         return values.map(lambda codes: words(_joined(codes)))
     areas = vocabulary.area_names
     if areas is not None and column in ("district", "areas_served"):

@@ -145,3 +145,11 @@ def test_workbook_has_separators_percentages_glossary_and_attribution(tmp_path: 
     flat = [str(v) for row in readme for v in row if v is not None]
     assert "Glossary" in flat and "population_beyond_45" in flat and "a note" in flat
     assert all(line in flat for line in ATTRIBUTION)
+
+
+def test_referral_volumes_read_in_words() -> None:
+    # Issue 21: "victims_supported" was on the Pathways page.
+    table = pd.DataFrame({"measure": ["victims_supported", "referrals"], "year": ["2024/25"] * 2})
+    frame = people_table(table).frame
+    assert list(frame.columns) == ["What is counted", "Year"]
+    assert list(frame["What is counted"]) == ["victims supported", "referrals"]
