@@ -100,7 +100,8 @@ def test_a_map_laid_out_late_opens_on_its_first_view() -> None:
     page = fmap.get_root().render()
     name = fmap.get_name()
     fit = page.index(f"{name}.fitBounds(")
-    watch = page.index("new ResizeObserver(")
+    # The late-layout watch (the map key has a ResizeObserver of its own).
+    watch = page.index("new ResizeObserver(function ()")
     # After the map's own fit; it acts only when Leaflet measured a 0 x 0 map, then
     # fits the same bounds, without animation, once the frame has a size.
     assert fit < watch < page.index("document.querySelectorAll('.map-fallback')")

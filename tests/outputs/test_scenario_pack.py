@@ -77,7 +77,7 @@ def test_people_tables_spell_figures_as_on_screen_and_are_escaped() -> None:
     )
     report_table = people_report_table(people_table(table, Vocabulary()))
     assert report_table.rows[0].cells == ("<b>x</b>", "154,700", "83%")
-    page = _TEMPLATES.get_template("report.html.j2").module.table(report_table)
+    page = _TEMPLATES.get_template("report_macros.j2").module.table(report_table)
     assert "<td>154,700</td>" in page and "<td>83%</td>" in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x" not in page and "1.547e+05" not in page
 

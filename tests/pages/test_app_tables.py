@@ -205,7 +205,7 @@ def test_range_ends_are_people_with_plain_headings() -> None:
     )
     assert list(frame.columns) == ["Residents over 60 min (low)", "Residents over 60 min (high)"]
     assert frame.iloc[0].tolist() == [12, 1235]
-    assert tables.column_config(frame)["Residents over 60 min: high"] is not None
+    assert tables.column_config(frame)["Residents over 60 min (high)"] is not None
     crimes = tables.for_people(pd.DataFrame({"crime_types": [("sexual_violence", "hate_crime")]}))
     assert crimes.iloc[0, 0] == "sexual violence; hate crime"
 
