@@ -418,7 +418,10 @@ def _origin_minutes(
 def origin_minutes_table(
     category: str | None, at: str, age_band: str | None = None, weight: str = "residents"
 ) -> pd.DataFrame:
-    """:meth:`Study.origin_minutes` (one row per origin) of this session's study, cached."""
+    """:meth:`Study.origin_minutes` of this session's study, cached.
+
+    One row per origin, or per origin and age group where the services' ages differ.
+    """
     return _origin_minutes(current_study(), study_key(), category, at, age_band, weight)
 
 

@@ -217,7 +217,7 @@ class WeekCase:
     open_all_week: bool = False
 
 
-def week_cases(study: Any, category: str) -> list[WeekCase]:
+def week_cases(study: CoverageModel, category: str) -> list[WeekCase]:
     """The drive-time band, then each assumed-hours service open all week and closed all week.
 
     The services: those of ``category`` that could serve anyone at some hour (routable,
